@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// medsynth: a literate notebook environment for latent diffusion on medical images.
+// Modules depend downwards only (see DESIGN.md, "Architecture"):
+//   C libraries  <-  Engine  <-  (Formats, Imaging, Diffusion, Language, Notebook)  <-  medsynth
+import PackageDescription
+
+let package = Package(
+    name: "medsynth",
+    products: [
+        .executable(name: "medsynth", targets: ["medsynth"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS (cblas) and LAPACKE: declarations only. Engine loads the libraries at run time
+        // (dlopen), after it has chosen OpenBLAS's kernels; linking them would load OpenBLAS, and
+        // run its kernel selection, before medsynth could say a word. See Engine/BLAS.
+        .systemLibrary(name: "CBLAS"),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // readline.pc adds only preprocessor defines, which SwiftPM refuses; its header and
+        // library are on the default paths.
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .executableTarget(
+            name: "medsynth",
+            dependencies: [
+                "Engine", "CHDF5", "CPNG", "CReadline", "CZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Engine"]),
+    ]
+)

@@ -1,0 +1,58 @@
+import Foundation
+
+/// A shared library opened at run time with dlopen, and the symbols looked up in it.
+struct NativeLibrary: @unchecked Sendable {
+    /// The dlopen handle; it stays open for the life of the process.
+    let handle: UnsafeMutableRawPointer
+    /// The name the library was opened by.
+    let name: String
+
+    /// Opens the first of `names` that loads; the error lists every name tried and why each failed.
+    static func open(anyOf names: [String], purpose: String) throws -> NativeLibrary {
+        var reasons: [String] = []
+        for name in names {
+            if let handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL) {
+                return NativeLibrary(handle: handle, name: name)
+            }
+            reasons.append(dlerror().map { String(cString: $0) } ?? "\(name): not found")
+        }
+        throw NativeLibraryError.notFound(purpose: purpose, reasons: reasons)
+    }
+
+    /// The symbol `symbol`, cast to the function type `T` (a `@convention(c)` function type).
+    func function<T>(_ symbol: String, as type: T.Type) throws -> T {
+        guard let address = dlsym(handle, symbol) else {
+            throw NativeLibraryError.missingSymbol(symbol, library: name)
+        }
+        return unsafeBitCast(address, to: type)
+    }
+
+    /// The file this library was loaded from, as the process's memory map shows it, for example
+    /// /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0.
+    func loadedPath() -> String? {
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        let stem = name.split(separator: ".").first.map(String.init) ?? name
+        for line in maps.split(separator: "\n") {
+            guard let slash = line.firstIndex(of: "/") else { continue }
+            let path = String(line[slash...])
+            if path.split(separator: "/").last?.hasPrefix(stem + ".") == true { return path }
+        }
+        return nil
+    }
+}
+
+/// Why a native library could not be used.
+public enum NativeLibraryError: Error, CustomStringConvertible, Equatable {
+    case notFound(purpose: String, reasons: [String])
+    case missingSymbol(String, library: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let purpose, let reasons):
+            return "cannot load \(purpose): " + reasons.joined(separator: "; ")
+                + " (scripts/setup.sh installs it)"
+        case .missingSymbol(let symbol, let library):
+            return "\(library) has no symbol \(symbol): an unexpected build of the library"
+        }
+    }
+}

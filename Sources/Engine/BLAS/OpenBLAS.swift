@@ -1,0 +1,106 @@
+import CBLAS
+import Foundation
+
+/// OpenBLAS, loaded at run time after medsynth has chosen its kernels (see `CoreSelection`).
+///
+/// Everything in Engine that multiplies matrices goes through `OpenBLAS.shared()`, so every
+/// program built on Engine (the command line, the REPL, the tests) runs the same kernels without
+/// re-executing itself or relying on a wrapper script.
+public final class OpenBLAS: Sendable {
+    private typealias SGEMM = @convention(c) (
+        CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint,
+        Float, UnsafePointer<Float>?, blasint, UnsafePointer<Float>?, blasint,
+        Float, UnsafeMutablePointer<Float>?, blasint) -> Void
+    private typealias GetString = @convention(c) () -> UnsafeMutablePointer<CChar>?
+    private typealias GetInt = @convention(c) () -> Int32
+    private typealias SetInt = @convention(c) (Int32) -> Void
+
+    /// The kernel choice that was in force when the library loaded.
+    public let selection: CoreSelection
+    /// The file the library was loaded from.
+    public let path: String
+    /// The kernel set OpenBLAS runs, for example "SkylakeX", "Haswell" or "Zen".
+    public let coreName: String
+    /// OpenBLAS's build description, for example "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64".
+    public let configuration: String
+
+    private let sgemmFunction: SGEMM
+    private let getThreads: GetInt
+    private let setThreads: SetInt
+    private let threadLock = NSLock()
+
+    /// The version number from the build description, for example "0.3.21".
+    public var version: String {
+        let words = configuration.split(separator: " ")
+        return words.count > 1 && words[0] == "OpenBLAS" ? String(words[1]) : "unknown"
+    }
+
+    /// The threads OpenBLAS uses for one call.
+    public var threadCount: Int {
+        get { Int(getThreads()) }
+    }
+
+    /// Runs `body` with OpenBLAS limited to `threads` threads, then restores the previous count.
+    public func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        threadLock.lock()
+        defer { threadLock.unlock() }
+        let previous = getThreads()
+        setThreads(Int32(max(1, threads)))
+        defer { setThreads(previous) }
+        return try body()
+    }
+
+    private static let loaded = Result<OpenBLAS, any Error> { try OpenBLAS() }
+
+    /// The process's OpenBLAS, loaded on first use; an error says what is missing.
+    public static func shared() throws -> OpenBLAS {
+        try loaded.get()
+    }
+
+    /// Marks OPENBLAS_CORETYPE as medsynth's own choice, so a child process (medsynth run by a
+    /// test, say) does not mistake the inherited value for the user's.
+    static let markerVariable = "MEDSYNTH_OPENBLAS_CORETYPE_CHOSEN"
+
+    /// The user's OPENBLAS_CORETYPE, if they set one (not one inherited from a medsynth parent).
+    static func userCoreSetting(environment: [String: String]) -> String? {
+        guard let value = environment[CoreSelection.variable] else { return nil }
+        return environment[markerVariable] == value ? nil : value
+    }
+
+    private init() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let selection = CoreSelection.decide(
+            userSetting: Self.userCoreSetting(environment: environment), cpu: .current)
+        if selection.source == .medsynth, let core = selection.coreType {
+            // Must happen before dlopen: OpenBLAS reads the variable in its initialiser.
+            setenv(CoreSelection.variable, core, 1)
+            setenv(Self.markerVariable, core, 1)
+        }
+        let library = try NativeLibrary.open(
+            anyOf: ["libopenblas.so.0", "libopenblas.so"], purpose: "OpenBLAS (libopenblas-dev)")
+        let corename = try library.function("openblas_get_corename", as: GetString.self)
+        let config = try library.function("openblas_get_config", as: GetString.self)
+        self.selection = selection
+        self.sgemmFunction = try library.function("cblas_sgemm", as: SGEMM.self)
+        self.getThreads = try library.function("openblas_get_num_threads", as: GetInt.self)
+        self.setThreads = try library.function("openblas_set_num_threads", as: SetInt.self)
+        self.coreName = corename().map { String(cString: $0) } ?? "unknown"
+        self.configuration = config().map { String(cString: $0) } ?? "unknown"
+        self.path = library.loadedPath() ?? library.name
+    }
+
+    /// C = alpha * op(A) * op(B) + beta * C for row-major matrices, where op(X) is X or its
+    /// transpose: op(A) is m x k, op(B) is k x n, C is m x n; lda, ldb and ldc are the row strides
+    /// of A, B and C as stored. A transposed operand is read in place, never copied.
+    public func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        sgemmFunction(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+            beta, c, blasint(ldc))
+    }
+}

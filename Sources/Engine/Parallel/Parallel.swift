@@ -1,0 +1,74 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Engine's own parallel loops: large element-wise ops, reductions and data movement.
+///
+/// Work is cut into chunks of a fixed size that depends only on the problem, never on the number
+/// of threads; threads then take contiguous runs of chunks. An element-wise op therefore computes
+/// every element the same way whatever the thread count, and a reduction computes one partial
+/// result per chunk and combines the partials in chunk order, so its result is bit-identical for
+/// 1 or N threads.
+public enum Parallel {
+    private static let configuredThreads = Mutex<Int>(defaultThreadCount())
+
+    /// The threads Engine's loops use: MEDSYNTH_THREADS if set, otherwise one per core.
+    public static var threadCount: Int {
+        get { configuredThreads.withLock { $0 } }
+        set { configuredThreads.withLock { $0 = max(1, newValue) } }
+    }
+
+    static func defaultThreadCount() -> Int {
+        if let text = ProcessInfo.processInfo.environment["MEDSYNTH_THREADS"], let n = Int(text), n > 0 {
+            return n
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Runs `body` with `threads` threads, then restores the previous count (for tests and benchmarks).
+    public static func withThreadCount<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = threadCount
+        threadCount = threads
+        defer { threadCount = previous }
+        return try body()
+    }
+
+    /// The number of chunks of `grain` items that cover `count` items.
+    public static func chunkCount(_ count: Int, grain: Int) -> Int {
+        count <= 0 ? 0 : (count + grain - 1) / grain
+    }
+
+    /// Calls `body(chunk, range)` for every chunk of `grain` items in 0..<count, on up to
+    /// `threadCount` threads. Chunk c covers c*grain ..< min(count, (c+1)*grain). `body` must
+    /// write only to places that belong to its chunk.
+    public static func forEachChunk(count: Int, grain: Int, _ body: (Int, Range<Int>) -> Void) {
+        precondition(grain > 0, "Parallel.forEachChunk: grain must be positive")
+        let chunks = chunkCount(count, grain: grain)
+        let workers = min(threadCount, chunks)
+        if workers <= 1 {
+            for chunk in 0..<chunks { body(chunk, chunk * grain ..< min(count, (chunk + 1) * grain)) }
+            return
+        }
+        // concurrentPerform returns only when every worker is done, so `body` does not outlive
+        // this call; the wrapper only tells the compiler so.
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for chunk in chunks * worker / workers ..< chunks * (worker + 1) / workers {
+                    shared.value(chunk, chunk * grain ..< min(count, (chunk + 1) * grain))
+                }
+            }
+        }
+    }
+
+    /// Element-wise work: 64K floats (256 KiB) per chunk keeps a chunk's memory in L2 and
+    /// makes the fork cheap relative to the work.
+    public static let elementGrain = 1 << 16
+}
+
+/// A value handed to other threads by code that guarantees, by construction, that they use it
+/// safely (each writes only its own part of a buffer, and all are joined before the value dies).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,67 @@
+/// Shape arithmetic shared by the tensor operations.
+enum Shape {
+    /// The number of elements of a tensor of this shape (1 for a scalar).
+    static func count(_ shape: [Int]) -> Int {
+        shape.reduce(1, *)
+    }
+
+    /// Row-major strides: the distance in elements between neighbours along each axis.
+    static func strides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var stride = 1
+        for axis in shape.indices.reversed() {
+            strides[axis] = stride
+            stride *= shape[axis]
+        }
+        return strides
+    }
+
+    /// Checks that every extent is non-negative.
+    static func validate(_ shape: [Int], op: String) throws {
+        if let bad = shape.first(where: { $0 < 0 }) {
+            throw TensorError(op, "negative extent \(bad) in shape \(describeShape(shape))")
+        }
+    }
+
+    /// Resolves a possibly negative axis (-1 is the last) against a rank.
+    static func normalizeAxis(_ axis: Int, rank: Int, op: String, shape: [Int]) throws -> Int {
+        let resolved = axis < 0 ? axis + rank : axis
+        guard resolved >= 0 && resolved < rank else {
+            throw TensorError(op, "axis \(axis) is out of range for shape \(describeShape(shape)) (rank \(rank))")
+        }
+        return resolved
+    }
+
+    /// Resolves a list of axes; repeated axes are an error. The result is sorted.
+    static func normalizeAxes(_ axes: [Int], rank: Int, op: String, shape: [Int]) throws -> [Int] {
+        var seen = Set<Int>()
+        for axis in axes {
+            let resolved = try normalizeAxis(axis, rank: rank, op: op, shape: shape)
+            guard seen.insert(resolved).inserted else {
+                throw TensorError(op, "axis \(axis) appears twice in \(axes) for shape \(describeShape(shape))")
+            }
+        }
+        return seen.sorted()
+    }
+
+    /// The NumPy broadcast of several shapes: align them at the right; along each axis the
+    /// extents must be equal or 1, and the result takes the extent that is not 1.
+    static func broadcast(_ shapes: [[Int]], op: String) throws -> [Int] {
+        let rank = shapes.map(\.count).max() ?? 0
+        var result = [Int](repeating: 1, count: rank)
+        for shape in shapes {
+            let offset = rank - shape.count
+            for (axis, extent) in shape.enumerated() {
+                let current = result[offset + axis]
+                if current == 1 {
+                    result[offset + axis] = extent
+                } else if extent != 1 && extent != current {
+                    let listed = shapes.map(describeShape).joined(separator: " and ")
+                    throw TensorError(op, "shapes \(listed) cannot be broadcast "
+                        + "(axis \(offset + axis - rank): \(current) vs \(extent))")
+                }
+            }
+        }
+        return result
+    }
+}
