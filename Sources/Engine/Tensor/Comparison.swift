@@ -22,16 +22,16 @@ extension Tensor {
     /// where it is zero; the three shapes broadcast together.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         let plan = try BroadcastPlan(op: "where", shapes: [condition.shape, a.shape, b.shape])
-        let length = plan.rowLength
-        let (sc, sa, sb) = (plan.strides[0].last!, plan.strides[1].last!, plan.strides[2].last!)
+        let walk = plan.walk, length = walk.rowLength
+        let (sc, sa, sb) = (walk.rowStride(1), walk.rowStride(2), walk.rowStride(3))
         return condition.withUnsafeBufferPointer { c in
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in
                     build(shape: plan.outputShape) { out in
-                        plan.forEachRow { row, offsets in
-                            let o = out.baseAddress! + row * length
-                            let pc = c.baseAddress! + offsets[0]
-                            let px = x.baseAddress! + offsets[1], py = y.baseAddress! + offsets[2]
+                        walk.forEachRow { _, offsets in
+                            let o = out.baseAddress! + offsets[0]
+                            let pc = c.baseAddress! + offsets[1]
+                            let px = x.baseAddress! + offsets[2], py = y.baseAddress! + offsets[3]
                             for j in 0..<length {
                                 o[j] = pc[j * sc] != 0 ? px[j * sa] : py[j * sb]
                             }

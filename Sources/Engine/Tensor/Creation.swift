@@ -21,7 +21,7 @@ extension Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw TensorError("arange", "needs finite start, end and a non-zero step (got \(start), \(end), \(step))")
         }
-        let count = max(0, Int(((end - start) / step).rounded(.up)))
+        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<count).map { Float(start + Double($0) * step) })
     }
 

@@ -24,14 +24,14 @@ extension Tensor {
             }
         }
         let plan = try BroadcastPlan(op: op, shapes: [a.shape, b.shape])
-        let length = plan.rowLength
-        let strideA = plan.strides[0].last!, strideB = plan.strides[1].last!
+        let walk = plan.walk, length = walk.rowLength
+        let strideA = walk.rowStride(1), strideB = walk.rowStride(2)
         return a.withUnsafeBufferPointer { x in
             b.withUnsafeBufferPointer { y in
                 build(shape: plan.outputShape) { out in
-                    plan.forEachRow { row, offsets in
-                        let o = out.baseAddress! + row * length
-                        let p = x.baseAddress! + offsets[0], q = y.baseAddress! + offsets[1]
+                    walk.forEachRow { _, offsets in
+                        let o = out.baseAddress! + offsets[0]
+                        let p = x.baseAddress! + offsets[1], q = y.baseAddress! + offsets[2]
                         // The three row patterns, written out so each loop vectorises.
                         switch (strideA, strideB) {
                         case (1, 1): for j in 0..<length { o[j] = kernel(p[j], q[j]) }

@@ -1,0 +1,110 @@
+extension Tensor {
+    /// The tensors joined end to end along `axis`; all other extents must agree.
+    public static func concat(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
+        guard let first = tensors.first else { throw TensorError("concat", "needs at least one tensor") }
+        let resolved = try Shape.normalizeAxis(axis, rank: first.rank, op: "concat", shape: first.shape)
+        for (i, tensor) in tensors.enumerated() {
+            var expected = first.shape, found = tensor.shape
+            guard expected.count == found.count else {
+                throw TensorError("concat", "tensor \(i) has shape \(describeShape(tensor.shape)), rank \(tensor.rank); tensor 0 has \(describeShape(first.shape))")
+            }
+            expected[resolved] = 0
+            found[resolved] = 0
+            guard expected == found else {
+                throw TensorError("concat", "shapes \(describeShape(first.shape)) (tensor 0) and \(describeShape(tensor.shape)) (tensor \(i)) differ outside axis \(axis)")
+            }
+        }
+        var shape = first.shape
+        shape[resolved] = tensors.reduce(0) { $0 + $1.shape[resolved] }
+        let outputStrides = Shape.strides(shape)
+        return build(shape: shape) { output in
+            var position = 0
+            for tensor in tensors {
+                // Each piece is copied into its own band of the output along `axis`.
+                let walk = StridedWalk(shape: tensor.shape, strides: [outputStrides, tensor.strides],
+                                       bases: [position * outputStrides[resolved], 0])
+                tensor.withUnsafeBufferPointer { walk.copy(from: $0, to: output) }
+                position += tensor.shape[resolved]
+            }
+        }
+    }
+
+    /// The tensors, all of one shape, joined along a new axis at `axis`.
+    public static func stack(_ tensors: [Tensor], axis: Int = 0) throws -> Tensor {
+        guard let first = tensors.first else { throw TensorError("stack", "needs at least one tensor") }
+        if let bad = tensors.firstIndex(where: { $0.shape != first.shape }) {
+            throw TensorError("stack", "tensor \(bad) has shape \(describeShape(tensors[bad].shape)), tensor 0 has \(describeShape(first.shape))")
+        }
+        let position = try Shape.normalizeAxis(axis, rank: first.rank + 1, op: "stack", shape: first.shape)
+        return try concat(tensors.map { try $0.unsqueezed(position) }, axis: position)
+    }
+
+    /// How `padded` fills the new border.
+    public enum PaddingMode: Sendable, Equatable {
+        /// A constant value.
+        case constant(Float)
+        /// The mirror image without repeating the edge: [1, 2, 3] padded by 2 is [3, 2, 1, 2, 3, 2, 1]
+        /// (NumPy's "reflect", PyTorch's "reflect").
+        case reflect
+        /// The edge value repeated: [1, 2, 3] padded by 2 is [1, 1, 1, 2, 3, 3, 3].
+        case replicate
+    }
+
+    /// This tensor with `widths[i] = (before, after)` positions added on each side of axis i;
+    /// axes beyond `widths.count` get none (as NumPy's pad). Widths must be non-negative.
+    public func padded(_ widths: [(before: Int, after: Int)], mode: PaddingMode = .constant(0)) throws -> Tensor {
+        guard widths.count <= rank else {
+            throw TensorError("pad", "\(widths.count) widths for shape \(describeShape(shape)) of rank \(rank)")
+        }
+        let all = widths + Array(repeating: (before: 0, after: 0), count: rank - widths.count)
+        if let axis = all.indices.first(where: { all[$0].before < 0 || all[$0].after < 0 }) {
+            throw TensorError("pad", "negative width \(all[axis]) on axis \(axis) of shape \(describeShape(shape))")
+        }
+        for axis in 0..<rank where all[axis].before + all[axis].after > 0 {
+            switch mode {
+            case .constant: break
+            case .reflect:
+                guard all[axis].before < shape[axis] && all[axis].after < shape[axis] else {
+                    throw TensorError("pad", "reflect padding of \(all[axis]) on axis \(axis) needs more than that many positions, shape is \(describeShape(shape))")
+                }
+            case .replicate:
+                guard shape[axis] > 0 else {
+                    throw TensorError("pad", "replicate padding of an empty axis \(axis) of shape \(describeShape(shape))")
+                }
+            }
+        }
+        if case .constant(let value) = mode {
+            let newShape = zip(shape, all).map { $0 + $1.before + $1.after }
+            let outputStrides = Shape.strides(newShape)
+            let base = zip(all, outputStrides).reduce(0) { $0 + $1.0.before * $1.1 }
+            var result = try Tensor.full(newShape, value: value)
+            let walk = StridedWalk(shape: shape, strides: [outputStrides, strides], bases: [base, 0])
+            withUnsafeBufferPointer { source in
+                result.withUnsafeMutableBufferPointer { walk.copy(from: source, to: $0) }
+            }
+            return result
+        }
+        // Reflect and replicate: one axis at a time, each border a gathered slice.
+        var result = self
+        for axis in 0..<rank where all[axis].before + all[axis].after > 0 {
+            let n = result.shape[axis]
+            func source(_ i: Int) -> Int {  // the position a border position i (-before ..< n + after) copies
+                if mode == .replicate { return Swift.min(Swift.max(i, 0), n - 1) }
+                return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i)
+            }
+            let positions = (-all[axis].before ..< n + all[axis].after).map(source)
+            result = try result.gathered(positions, axis: axis)
+        }
+        return result
+    }
+
+    /// The positions `indices` of `axis`, in that order (a position may repeat).
+    func gathered(_ indices: [Int], axis: Int) throws -> Tensor {
+        let pieces = try indices.map { i -> Tensor in
+            var index = [TensorIndex](repeating: .all, count: rank)
+            index[axis] = .range(start: i, end: i + 1, step: 1)
+            return try slice(index)
+        }
+        return try Tensor.concat(pieces, axis: axis)
+    }
+}

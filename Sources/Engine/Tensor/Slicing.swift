@@ -1,0 +1,79 @@
+/// How one axis of a tensor is indexed: Python's `x[i]`, `x[start:end:step]` and `x[:]`.
+public enum TensorIndex: Sendable, Equatable {
+    /// One position; the axis disappears from the result. Negative counts from the end.
+    case at(Int)
+    /// Positions start, start + step, ... before end, as a Python slice: nil bounds mean the
+    /// whole axis in the direction of `step`, negative bounds count from the end, bounds past
+    /// the ends are clipped, and a negative step walks backwards. The axis stays.
+    case range(start: Int?, end: Int?, step: Int)
+    /// The whole axis.
+    public static let all = TensorIndex.range(start: nil, end: nil, step: 1)
+
+    /// `start..<end` with an optional step.
+    public static func range(_ bounds: Range<Int>, step: Int = 1) -> TensorIndex {
+        .range(start: bounds.lowerBound, end: bounds.upperBound, step: step)
+    }
+}
+
+extension Tensor {
+    /// The part of this tensor that `indices` select, one index per leading axis (axes not
+    /// named are taken whole), as NumPy's basic indexing. The values are copied.
+    public func slice(_ indices: [TensorIndex]) throws -> Tensor {
+        guard indices.count <= rank else {
+            throw TensorError("slice", "\(indices.count) indices for shape \(describeShape(shape)) of rank \(rank)")
+        }
+        let ownStrides = strides
+        var base = 0
+        var walkShape: [Int] = []
+        var walkStrides: [Int] = []
+        var resultShape: [Int] = []
+        for axis in 0..<rank {
+            let extent = shape[axis]
+            switch axis < indices.count ? indices[axis] : .all {
+            case .at(let i):
+                let resolved = i < 0 ? i + extent : i
+                guard resolved >= 0 && resolved < extent else {
+                    throw TensorError("slice", "index \(i) is out of range for axis \(axis) of shape \(describeShape(shape))")
+                }
+                base += resolved * ownStrides[axis]
+            case .range(let start, let end, let step):
+                guard step != 0 else {
+                    throw TensorError("slice", "step 0 on axis \(axis) of shape \(describeShape(shape))")
+                }
+                let (first, length) = Self.sliceBounds(start: start, end: end, step: step, extent: extent)
+                base += length > 0 ? first * ownStrides[axis] : 0
+                walkShape.append(length)
+                walkStrides.append(ownStrides[axis] * step)
+                resultShape.append(length)
+            }
+        }
+        let walk = StridedWalk(shape: walkShape, strides: [Shape.strides(walkShape), walkStrides], bases: [0, base])
+        return withUnsafeBufferPointer { source in
+            Tensor.build(shape: resultShape) { walk.copy(from: source, to: $0) }
+        }
+    }
+
+    /// `slice` with indices written inline: `x[.at(0), .range(0..<4)]`.
+    public subscript(_ indices: TensorIndex...) -> Tensor {
+        get throws { try slice(indices) }
+    }
+
+    /// The first position and the number of positions a Python slice selects on an axis of
+    /// `extent` (CPython's PySlice_AdjustIndices).
+    static func sliceBounds(start: Int?, end: Int?, step: Int, extent: Int) -> (first: Int, count: Int) {
+        func clip(_ bound: Int?, default value: Int, lower: Int, upper: Int) -> Int {
+            guard var bound else { return value }
+            if bound < 0 { bound += extent }
+            return Swift.min(Swift.max(bound, lower), upper)
+        }
+        if step > 0 {
+            let first = clip(start, default: 0, lower: 0, upper: extent)
+            let last = clip(end, default: extent, lower: 0, upper: extent)
+            return (first, last > first ? (last - first + step - 1) / step : 0)
+        } else {
+            let first = clip(start, default: extent - 1, lower: -1, upper: extent - 1)
+            let last = clip(end, default: -1, lower: -1, upper: extent - 1)
+            return (first, first > last ? (first - last - step - 1) / -step : 0)
+        }
+    }
+}
