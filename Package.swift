@@ -35,6 +35,6 @@ let package = Package(
         ),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Engine"]),
+        .testTarget(name: "medsynthTests", dependencies: ["medsynth"]),
     ]
 )

@@ -35,7 +35,7 @@ public struct CPUFeatures: Sendable, Equatable {
 
     /// The features of this machine (read once).
     public static let current: CPUFeatures = {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let text = readProcFile("/proc/cpuinfo") ?? ""
         return CPUFeatures(cpuinfo: text)
     }()
 

@@ -30,7 +30,7 @@ struct NativeLibrary: @unchecked Sendable {
     /// The file this library was loaded from, as the process's memory map shows it, for example
     /// /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0.
     func loadedPath() -> String? {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        guard let maps = readProcFile("/proc/self/maps") else { return nil }
         let stem = name.split(separator: ".").first.map(String.init) ?? name
         for line in maps.split(separator: "\n") {
             guard let slash = line.firstIndex(of: "/") else { continue }

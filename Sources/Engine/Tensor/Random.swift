@@ -84,7 +84,7 @@ extension Tensor {
                 var block = first &+ UInt64(range.lowerBound / 4)
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: 4) {
                     let four = values(source, block)
-                    for lane in 0..<min(4, range.upperBound - start) { out[start + lane] = four[lane] }
+                    for lane in 0..<Swift.min(4, range.upperBound - start) { out[start + lane] = four[lane] }
                     block &+= 1
                 }
             }

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `medsynth doctor`: what medsynth runs on, and how fast.
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the libraries, CPU features, threads and BLAS kernels medsynth uses.",
+        discussion: """
+            Prints the versions of Swift, OpenBLAS, HDF5, libpng, readline and zlib; which OpenBLAS \
+            kernels run and why (OPENBLAS_CORETYPE set by you always wins; otherwise medsynth asks \
+            for SkylakeX on CPUs with AVX-512); the thread counts; and a one-second SGEMM figure.
+            """
+    )
+
+    @Option(help: "Seconds to spend measuring SGEMM (0 skips it).")
+    var sgemmSeconds: Double = 1
+
+    func run() throws {
+        let cpu = CPUFeatures.current
+        let blas: OpenBLAS
+        do {
+            blas = try OpenBLAS.shared()
+        } catch {
+            throw ValidationError("OpenBLAS is not usable: \(error)")
+        }
+        var lines: [(String, String)] = [
+            ("medsynth", MedSynth.version),
+            ("Swift", NativeVersions.swift),
+            ("CPU", "\(cpu.modelName), \(ProcessInfo.processInfo.activeProcessorCount) cores"),
+            ("AVX-512", cpu.hasAVX512 ? "yes" : "no" + (cpu.hasAVX2 ? " (AVX2 and FMA: yes)" : "")),
+            ("OpenBLAS", "\(blas.version) (\(blas.path))"),
+            ("BLAS kernels", "\(blas.coreName): \(blas.selection.explanation)"),
+        ]
+        if let warning = blas.selection.warning { lines.append(("warning", warning)) }
+        lines += [
+            ("HDF5", NativeVersions.hdf5),
+            ("libpng", NativeVersions.libpng),
+            ("readline", NativeVersions.readline),
+            ("zlib", NativeVersions.zlib),
+            ("threads", "engine \(Parallel.threadCount) (MEDSYNTH_THREADS), OpenBLAS \(blas.threadCount)"),
+        ]
+        for (key, value) in lines { print(key.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
+        if sgemmSeconds > 0 {
+            let runner = BenchmarkRunner(repeats: 5, minimumRepeatSeconds: sgemmSeconds / 5)
+            let result = try runner.measure(try EngineBenchmarks.sgemm(size: 1024, threads: 1))
+            print("SGEMM".padding(toLength: 14, withPad: " ", startingAt: 0)
+                  + String(format: "%.1f GFLOP/s (1024 x 1024, 1 thread, %@ kernels, median of 5)",
+                           result.median, blas.coreName))
+        }
+    }
+}

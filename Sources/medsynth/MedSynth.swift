@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `medsynth` command line. Each subcommand is a thin layer over the modules below it.
+@main
+struct MedSynth: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "medsynth",
+        abstract: "A literate notebook environment for latent diffusion on medical images.",
+        discussion: """
+            medsynth runs .medsynth notebooks (Markdown with code cells) on its own Swift tensor \
+            engine. This build has the engine and its tools; notebooks and the REPL follow.
+            """,
+        version: version,
+        subcommands: [Doctor.self, Bench.self, Demo.self]
+    )
+}

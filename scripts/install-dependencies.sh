@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages medsynth builds against, if any is missing. Idempotent: when all
+# are present it only checks, and it never runs apt-get.
+set -euo pipefail
+
+packages=(libopenblas-dev liblapacke-dev libhdf5-dev libpng-dev libreadline-dev zlib1g-dev pkg-config)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]} > 0)); then
+    echo "installing: ${missing[*]}"
+    if [[ $(id -u) -eq 0 ]]; then sudo=(); else sudo=(sudo); fi
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null; then
+    echo "error: swift is not on PATH; install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2
+    exit 1
+fi
