@@ -27,15 +27,16 @@ struct NativeLibrary: @unchecked Sendable {
         return unsafeBitCast(address, to: type)
     }
 
-    /// The file this library was loaded from, as the process's memory map shows it, for example
-    /// /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0.
+    /// The file this library was loaded from, symbolic links resolved, as the process's memory
+    /// map shows it: libopenblas.so.0 is /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so
+    /// on Debian 12. The first mapped file whose name starts like the library's is taken.
     func loadedPath() -> String? {
         guard let maps = readProcFile("/proc/self/maps") else { return nil }
         let stem = name.split(separator: ".").first.map(String.init) ?? name
         for line in maps.split(separator: "\n") {
             guard let slash = line.firstIndex(of: "/") else { continue }
             let path = String(line[slash...])
-            if path.split(separator: "/").last?.hasPrefix(stem + ".") == true { return path }
+            if path.split(separator: "/").last?.hasPrefix(stem) == true { return path }
         }
         return nil
     }
