@@ -25,7 +25,13 @@ let package = Package(
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "Engine", dependencies: ["CBLAS"]),
+        .target(
+            name: "Engine",
+            dependencies: ["CBLAS"],
+            // Release builds vectorise for the CPU they are built on (AVX2, AVX-512): medsynth is
+            // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
+            swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "medsynth",
             dependencies: [

@@ -5,7 +5,7 @@ public enum EngineBenchmarks {
         let blas = try OpenBLAS.shared()
         let a = try Tensor.full([n, n], value: 0.5), b = try Tensor.full([n, n], value: 0.25)
         var c = try Tensor.zeros([n, n])
-        return BenchmarkCase(name: "sgemm \(n) (\(threads) thread\(threads == 1 ? "" : "s"))",
+        return BenchmarkCase(name: "sgemm \(n) (\(threadsLabel(threads)))",
                              unit: "GFLOP/s", work: 2 * Double(n * n * n) / 1e9) {
             blas.withThreads(threads) {
                 a.withUnsafeBufferPointer { x in
@@ -24,7 +24,7 @@ public enum EngineBenchmarks {
     /// Element-wise a + b over `count` floats: reads 2 and writes 1 float per element.
     public static func add(count: Int) throws -> BenchmarkCase {
         let a = try Tensor.full([count], value: 1), b = try Tensor.full([count], value: 2)
-        return BenchmarkCase(name: "add \(count / (1 << 20))M (\(Parallel.threadCount) threads)",
+        return BenchmarkCase(name: "add \(count / (1 << 20))M (\(threadsLabel(Parallel.threadCount)))",
                              unit: "GB/s", work: 12 * Double(count) / 1e9) {
             _ = try a + b
         }
@@ -33,10 +33,14 @@ public enum EngineBenchmarks {
     /// Element-wise e^x over `count` floats: reads 1 and writes 1 float per element.
     public static func exp(count: Int) throws -> BenchmarkCase {
         let a = try Tensor.linspace(-4, 4, count: count)
-        return BenchmarkCase(name: "exp \(count / (1 << 20))M (\(Parallel.threadCount) threads)",
+        return BenchmarkCase(name: "exp \(count / (1 << 20))M (\(threadsLabel(Parallel.threadCount)))",
                              unit: "GB/s", work: 8 * Double(count) / 1e9) {
             _ = a.exp()
         }
+    }
+
+    static func threadsLabel(_ threads: Int) -> String {
+        threads == 1 ? "1 thread" : "\(threads) threads"
     }
 
     /// SGEMM at 256, 512 and 1024 on one thread and on every core; add and exp over 16M floats.

@@ -46,7 +46,7 @@ struct Compare: BinaryKernel {
 }
 
 struct Negate: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
-struct Exp: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { expf(x) } }
+struct Exp: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { exponential(x) } }
 struct Log: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { logf(x) } }
 struct SquareRoot: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { x.squareRoot() } }
 struct Absolute: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.abs(x) } }
@@ -61,9 +61,9 @@ struct PowerOf: UnaryKernel {
 /// 1 / (1 + e^-x), evaluated so that neither branch overflows.
 struct Sigmoid: UnaryKernel {
     @inline(__always) func callAsFunction(_ x: Float) -> Float {
-        if x >= 0 { return 1 / (1 + expf(-x)) }
-        let e = expf(x)
-        return e / (1 + e)
+        // e^-|x| never overflows; the two branches are selects, so loops still vectorise.
+        let e = exponential(-Swift.abs(x))
+        return x >= 0 ? 1 / (1 + e) : e / (1 + e)
     }
 }
 

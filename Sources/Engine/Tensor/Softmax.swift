@@ -33,7 +33,7 @@ extension Tensor {
                         if largest == -.infinity { largest = 0 }  // a line of -inf: avoid -inf - -inf
                         var total: Float = 0
                         for j in 0..<length {
-                            let e = expf(input[start + j * stride] - largest)
+                            let e = exponential(input[start + j * stride] - largest)
                             output[start + j * stride] = e
                             total += e
                         }

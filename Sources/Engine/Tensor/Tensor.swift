@@ -51,6 +51,7 @@ public struct Tensor: Sendable, Equatable {
     static func build(shape: [Int], _ initialize: (UnsafeMutableBufferPointer<Float>) -> Void) -> Tensor {
         let count = Shape.count(shape)
         let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            adviseHugePages(buffer)
             initialize(buffer)
             initialized = count
         }
