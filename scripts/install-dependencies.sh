@@ -19,6 +19,15 @@ if ((${#missing[@]} > 0)); then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The build finds the C libraries through pkg-config (OpenBLAS and LAPACKE are checked here too,
+# though the engine loads them at run time).
+for module in openblas lapacke hdf5 libpng zlib; do
+    if ! pkg-config --exists "$module"; then
+        echo "error: pkg-config cannot find $module although its package is installed" >&2
+        exit 1
+    fi
+done
+
 if ! command -v swift >/dev/null; then
     echo "error: swift is not on PATH; install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2
     exit 1
