@@ -11,14 +11,14 @@ extension Tensor {
     /// The sum over `axes` (all axes when nil); with `keepDims` the reduced axes stay with extent 1.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let rows = try ReductionRows(self, axes: axes, keepDims: keepDims, op: "sum")
-        return rows.result { $0.blockSums(rows.length) }
+        return rows.result { $0.blockSums(rows: rows.count, length: rows.length) }
     }
 
     /// The mean over `axes` (all axes when nil); NaN over zero values.
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let rows = try ReductionRows(self, axes: axes, keepDims: keepDims, op: "mean")
         let n = Double(rows.length)
-        return rows.result { $0.blockSums(rows.length).map { $0 / n } }
+        return rows.result { $0.blockSums(rows: rows.count, length: rows.length).map { $0 / n } }
     }
 
     /// The variance over `axes`: the mean squared deviation from the mean, divided by
@@ -31,8 +31,8 @@ extension Tensor {
         let divisor = Double(rows.length - correction)
         return rows.result { data in
             // Two passes: the mean, then the squared deviations from it (no cancellation).
-            let means = data.blockSums(rows.length).map { $0 / Double(rows.length) }
-            return data.reduceBlocks(rows.length, partial: { block, row -> Double in
+            let means = data.blockSums(rows: rows.count, length: rows.length).map { $0 / Double(rows.length) }
+            return data.reduceBlocks(rows: rows.count, length: rows.length, partial: { block, row -> Double in
                 var total = 0.0
                 for x in block { let d = Double(x) - means[row]; total += d * d }
                 return total
@@ -76,7 +76,7 @@ extension Tensor {
         }
         var best: [(value: Float, position: Int)] = []
         rows.data.withUnsafeBufferPointer { data in
-            best = data.reduceBlocks(rows.length, partial: { block, _ -> (value: Float, position: Int) in
+            best = data.reduceBlocks(rows: rows.count, length: rows.length, partial: { block, _ -> (value: Float, position: Int) in
                 var winner = (value: block[block.startIndex], position: block.startIndex)
                 for i in block.indices where better(block[i], than: winner.value) { winner = (block[i], i) }
                 return winner
@@ -97,6 +97,8 @@ struct ReductionRows {
     let data: Tensor
     /// The number of values each result reduces.
     let length: Int
+    /// The number of results.
+    var count: Int { Shape.count(outputShape) }
     /// The shape of the result.
     let outputShape: [Int]
 
@@ -120,15 +122,14 @@ struct ReductionRows {
 }
 
 extension UnsafeBufferPointer<Float> {
-    /// One value per row of `length` values: `partial` reduces each block of a row (given the
-    /// block, as a slice with absolute indices, and its row), in parallel; `finish` combines a
-    /// row's partials in block order.
+    /// One value for each of `rows` rows of `length` values: `partial` reduces each block of a
+    /// row (given the block, as a slice with absolute indices, and its row), in parallel;
+    /// `finish` combines a row's partials in block order. A row of no values is one empty block.
     func reduceBlocks<Partial>(
-        _ length: Int,
+        rows: Int, length: Int,
         partial: (Slice<UnsafeBufferPointer<Float>>, Int) -> Partial,
         finish: (ArraySlice<Partial>) -> Partial
     ) -> [Partial] {
-        let rows = length == 0 ? count : count / length
         let blocksPerRow = Swift.max(1, Parallel.chunkCount(length, grain: Tensor.blockLength))
         let units = rows * blocksPerRow
         let partials = [Partial](unsafeUninitializedCapacity: units) { buffer, initialized in
@@ -146,9 +147,9 @@ extension UnsafeBufferPointer<Float> {
         return (0..<rows).map { row in finish(partials[row * blocksPerRow ..< (row + 1) * blocksPerRow]) }
     }
 
-    /// The sum of each row of `length` values, accumulated in Double.
-    func blockSums(_ length: Int) -> [Double] {
-        reduceBlocks(length, partial: { block, _ -> Double in
+    /// The sum of each of `rows` rows of `length` values, accumulated in Double.
+    func blockSums(rows: Int, length: Int) -> [Double] {
+        reduceBlocks(rows: rows, length: length, partial: { block, _ -> Double in
             var total = 0.0
             for x in block { total += Double(x) }
             return total
