@@ -40,6 +40,7 @@ struct Doctor: ParsableCommand {
             ("zlib", NativeVersions.zlib),
             ("threads", "engine \(Parallel.threadCount) (MEDSYNTH_THREADS), OpenBLAS \(blas.threadCount)"),
         ]
+        if let warning = Parallel.environmentWarning { lines.append(("warning", warning)) }
         for (key, value) in lines { print(key.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
         if sgemmSeconds > 0 {
             let runner = BenchmarkRunner(repeats: 5, minimumRepeatSeconds: sgemmSeconds / 5)

@@ -18,6 +18,13 @@ public enum Parallel {
         set { configuredThreads.withLock { $0 = max(1, newValue) } }
     }
 
+    /// Why MEDSYNTH_THREADS was ignored, if it was set to something other than a positive integer.
+    public static var environmentWarning: String? {
+        guard let text = ProcessInfo.processInfo.environment["MEDSYNTH_THREADS"] else { return nil }
+        if let n = Int(text), n > 0 { return nil }
+        return "MEDSYNTH_THREADS=\(text) is not a positive integer; using one thread per core"
+    }
+
     static func defaultThreadCount() -> Int {
         if let text = ProcessInfo.processInfo.environment["MEDSYNTH_THREADS"], let n = Int(text), n > 0 {
             return n
