@@ -262,8 +262,8 @@ final class ReductionTests: XCTestCase {
     }
 }
 
-/// Reductions over zero values, as NumPy: a sum of nothing is 0 and a mean of nothing is NaN.
-/// (Kept in a class of their own: at 804d90a these fail an assertion, which ends the test process.)
+/// Reductions over zero values, as NumPy: a sum of nothing is 0, a mean of nothing is NaN, and
+/// a maximum of nothing has no answer.
 final class EmptyReductionTests: XCTestCase {
     func testSumOfNothingIsZero() throws {
         let s = try Tensor([Float]()).sum()
@@ -284,5 +284,19 @@ final class EmptyReductionTests: XCTestCase {
         XCTAssertEqual(m.shape, [])
         XCTAssertEqual(m.count, 1)
         XCTAssertTrue(m.scalars.allSatisfy(\.isNaN))
+    }
+
+    func testReducingAnEmptyAxisKeepsTheOtherAxes() throws {
+        let x = try Tensor.zeros([3, 0])
+        let sums = try x.sum(axes: [1])
+        XCTAssertEqual(sums.shape, [3])
+        XCTAssertEqual(sums.scalars, [0, 0, 0])
+        XCTAssertEqual(try x.sum(axes: [1], keepDims: true).shape, [3, 1])
+        XCTAssertTrue(try x.mean(axes: [1]).scalars.allSatisfy(\.isNaN))
+        assertTensorError("max", mentions: ["[3, 0]"]) { try x.max(axes: [1]) }
+        assertTensorError("variance", mentions: ["[3, 0]"]) { try x.variance(axes: [1]) }
+        // Reducing the non-empty axis of an empty tensor gives an empty result.
+        XCTAssertEqual(try x.sum(axes: [0]).shape, [0])
+        XCTAssertEqual(try x.max(axes: [0]).shape, [0])
     }
 }

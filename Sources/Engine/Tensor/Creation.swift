@@ -1,27 +1,40 @@
 extension Tensor {
     /// A tensor of `shape` with every value `value`.
     public static func full(_ shape: [Int], value: Float) throws -> Tensor {
-        try Shape.validate(shape, op: "full")
-        return Tensor(uncheckedShape: shape, scalars: [Float](repeating: value, count: Shape.count(shape)))
+        try filled(shape, value: value, op: "full")
     }
 
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int]) throws -> Tensor {
-        try full(shape, value: 0)
+        try filled(shape, value: 0, op: "zeros")
     }
 
     /// A tensor of ones.
     public static func ones(_ shape: [Int]) throws -> Tensor {
-        try full(shape, value: 1)
+        try filled(shape, value: 1, op: "ones")
+    }
+
+    private static func filled(_ shape: [Int], value: Float, op: String) throws -> Tensor {
+        try Shape.validate(shape, op: op)
+        return Tensor(uncheckedShape: shape, scalars: [Float](repeating: value, count: Shape.count(shape)))
+    }
+
+    /// 0, 1, ..., end - 1, as NumPy's arange(end).
+    public static func arange(_ end: Double) throws -> Tensor {
+        try arange(0, end)
     }
 
     /// start, start + step, ... up to but excluding `end`, as NumPy's arange. Each value is
     /// computed as start + i * step (in Double), so long ranges do not accumulate rounding error.
-    public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1) throws -> Tensor {
+    public static func arange(_ start: Double, _ end: Double, step: Double = 1) throws -> Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw TensorError("arange", "needs finite start, end and a non-zero step (got \(start), \(end), \(step))")
         }
-        let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
+        let steps = ((end - start) / step).rounded(.up)
+        guard steps <= Double(Int32.max) else {
+            throw TensorError("arange", "from \(start) to \(end) by \(step) would hold \(steps) values")
+        }
+        let count = Swift.max(0, Int(steps))
         return Tensor((0..<count).map { Float(start + Double($0) * step) })
     }
 

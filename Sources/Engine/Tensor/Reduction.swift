@@ -42,33 +42,36 @@ extension Tensor {
 
     /// The largest value over `axes`; NaN if any value is NaN. Empty reductions are an error.
     public func max(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
-        try extreme(axes: axes, keepDims: keepDims, op: "max", larger: true).values
+        try extreme(axes: axes, keepDims: keepDims, op: "max", larger: true, positions: false).values
     }
 
     /// The smallest value over `axes`; NaN if any value is NaN. Empty reductions are an error.
     public func min(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
-        try extreme(axes: axes, keepDims: keepDims, op: "min", larger: false).values
+        try extreme(axes: axes, keepDims: keepDims, op: "min", larger: false, positions: false).values
     }
 
     /// The position of the largest value along `axis` (of the flattened tensor when nil), as
     /// Float values; the first one on ties, and the first NaN if there is one (as NumPy).
     public func argmax(axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
-        try extreme(axes: axis.map { [$0] }, keepDims: keepDims, op: "argmax", larger: true).positions
+        try extreme(axes: axis.map { [$0] }, keepDims: keepDims, op: "argmax", larger: true, positions: true).positions
     }
 
     /// The position of the smallest value along `axis`, as `argmax`.
     public func argmin(axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
-        try extreme(axes: axis.map { [$0] }, keepDims: keepDims, op: "argmin", larger: false).positions
+        try extreme(axes: axis.map { [$0] }, keepDims: keepDims, op: "argmin", larger: false, positions: true).positions
     }
 
-    /// The extreme value of each row and its first position, NaN winning over numbers.
-    private func extreme(axes: [Int]?, keepDims: Bool, op: String, larger: Bool) throws -> (values: Tensor, positions: Tensor) {
+    /// The extreme value of each row and its first position, NaN winning over numbers. Positions
+    /// are Float values, exact only up to 2^24, so an op that returns them refuses longer rows.
+    private func extreme(
+        axes: [Int]?, keepDims: Bool, op: String, larger: Bool, positions: Bool
+    ) throws -> (values: Tensor, positions: Tensor) {
         let rows = try ReductionRows(self, axes: axes, keepDims: keepDims, op: op)
         guard rows.length > 0 else {
             throw TensorError(op, "reduces over no values (shape \(describeShape(shape)))")
         }
-        guard rows.length <= 1 << 24 else {
-            throw TensorError(op, "positions beyond 2^24 are not exact in Float32; reduce over fewer than \(rows.length) values")
+        guard !positions || rows.length <= 1 << 24 else {
+            throw TensorError(op, "positions beyond 2^24 are not exact in Float32; this reduces over \(rows.length) values, at most \(1 << 24) are allowed (shape \(describeShape(shape)))")
         }
         func better(_ a: Float, than b: Float) -> Bool {
             if b.isNaN { return false }
