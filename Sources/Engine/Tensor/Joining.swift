@@ -87,15 +87,19 @@ extension Tensor {
         // Reflect and replicate: one axis at a time, each border a gathered slice.
         var result = self
         for axis in 0..<rank where all[axis].before + all[axis].after > 0 {
-            let n = result.shape[axis]
-            func source(_ i: Int) -> Int {  // the position a border position i (-before ..< n + after) copies
-                if mode == .replicate { return Swift.min(Swift.max(i, 0), n - 1) }
-                return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i)
-            }
-            let positions = (-all[axis].before ..< n + all[axis].after).map(source)
+            let positions = Tensor.paddingSources(extent: result.shape[axis], all[axis], mode: mode)
             result = try result.gathered(positions, axis: axis)
         }
         return result
+    }
+
+    /// For each position of a padded axis (from -before to extent + after - 1, shifted to start
+    /// at 0), the position of the original axis whose value it holds, for reflect and replicate.
+    static func paddingSources(extent n: Int, _ width: (before: Int, after: Int), mode: PaddingMode) -> [Int] {
+        (-width.before ..< n + width.after).map { i in
+            if mode == .replicate { return Swift.min(Swift.max(i, 0), n - 1) }
+            return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i)
+        }
     }
 
     /// The positions `indices` of `axis`, in that order (a position may repeat).

@@ -159,3 +159,17 @@ extension UnsafeBufferPointer<Float> {
         }, finish: { partials in partials.reduce(0, +) })
     }
 }
+
+extension Tensor {
+    /// This tensor summed down to `shape`, a shape it was broadcast from: leading axes it lacks
+    /// and axes where it has extent 1 are summed away. The gradient of a broadcast operand.
+    public func summed(toShape target: [Int]) throws -> Tensor {
+        if shape == target { return self }
+        guard target.count <= rank, (try? Shape.broadcast([target, shape], op: "")) == shape else {
+            throw TensorError("summed(toShape:)", "\(describeShape(shape)) is not a broadcast of \(describeShape(target))")
+        }
+        let offset = rank - target.count
+        let axes = (0..<rank).filter { $0 < offset || (target[$0 - offset] == 1 && shape[$0] != 1) }
+        return try sum(axes: axes, keepDims: true).reshaped(target)
+    }
+}

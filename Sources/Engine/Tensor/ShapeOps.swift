@@ -87,4 +87,15 @@ extension Tensor {
         let newShape = shape.indices.filter { !remove.contains($0) }.map { shape[$0] }
         return Tensor(uncheckedShape: newShape, scalars: scalars)
     }
+
+    /// This tensor broadcast to `shape` (NumPy's broadcast_to), with the values copied.
+    public func broadcast(to target: [Int]) throws -> Tensor {
+        let plan = try BroadcastPlan(op: "broadcast", shapes: [shape, target])
+        guard plan.outputShape == target else {
+            throw TensorError("broadcast", "\(describeShape(shape)) cannot be broadcast to \(describeShape(target))")
+        }
+        return withUnsafeBufferPointer { source in
+            Tensor.build(shape: target) { plan.walk.copy(from: source, to: $0) }
+        }
+    }
 }

@@ -19,38 +19,28 @@ extension Tensor {
     /// The part of this tensor that `indices` select, one index per leading axis (axes not
     /// named are taken whole), as NumPy's basic indexing. The values are copied.
     public func slice(_ indices: [TensorIndex]) throws -> Tensor {
-        guard indices.count <= rank else {
-            throw TensorError("slice", "\(indices.count) indices for shape \(describeShape(shape)) of rank \(rank)")
-        }
-        let ownStrides = strides
-        var base = 0
-        var walkShape: [Int] = []
-        var walkStrides: [Int] = []
-        var resultShape: [Int] = []
-        for axis in 0..<rank {
-            let extent = shape[axis]
-            switch axis < indices.count ? indices[axis] : .all {
-            case .at(let i):
-                let resolved = i < 0 ? i + extent : i
-                guard resolved >= 0 && resolved < extent else {
-                    throw TensorError("slice", "index \(i) is out of range for axis \(axis) of shape \(describeShape(shape))")
-                }
-                base += resolved * ownStrides[axis]
-            case .range(let start, let end, let step):
-                guard step != 0 else {
-                    throw TensorError("slice", "step 0 on axis \(axis) of shape \(describeShape(shape))")
-                }
-                let (first, length) = Self.sliceBounds(start: start, end: end, step: step, extent: extent)
-                base += length > 0 ? first * ownStrides[axis] : 0
-                walkShape.append(length)
-                walkStrides.append(ownStrides[axis] * step)
-                resultShape.append(length)
-            }
-        }
-        let walk = StridedWalk(shape: walkShape, strides: [Shape.strides(walkShape), walkStrides], bases: [0, base])
+        let layout = try SliceLayout(shape: shape, indices: indices)
+        let walk = StridedWalk(shape: layout.walkShape, strides: [Shape.strides(layout.walkShape), layout.walkStrides],
+                               bases: [0, layout.base])
         return withUnsafeBufferPointer { source in
-            Tensor.build(shape: resultShape) { walk.copy(from: source, to: $0) }
+            Tensor.build(shape: layout.resultShape) { walk.copy(from: source, to: $0) }
         }
+    }
+
+    /// A tensor of `shape` that is zero except where `indices` select, which hold this tensor's
+    /// values: the inverse of `slice`, and its gradient.
+    func unsliced(into shape: [Int], at indices: [TensorIndex]) throws -> Tensor {
+        let layout = try SliceLayout(shape: shape, indices: indices)
+        guard layout.resultShape == self.shape else {
+            throw TensorError("unslice", "values of shape \(describeShape(self.shape)) for a slice of shape \(describeShape(layout.resultShape))")
+        }
+        let walk = StridedWalk(shape: layout.walkShape, strides: [layout.walkStrides, Shape.strides(layout.walkShape)],
+                               bases: [layout.base, 0])
+        var result = try Tensor.zeros(shape)
+        withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { walk.copy(from: source, to: $0) }
+        }
+        return result
     }
 
     /// `slice` with indices written inline: `x[.at(0), .range(0..<4)]`.
@@ -74,6 +64,42 @@ extension Tensor {
             let first = clip(start, default: extent - 1, lower: -1, upper: extent - 1)
             let last = clip(end, default: -1, lower: -1, upper: extent - 1)
             return (first, first > last ? (first - last - step - 1) / -step : 0)
+        }
+    }
+}
+
+/// Where a slice lies in a tensor of `shape`: the offset of its first value and, for each axis
+/// it keeps, its extent and its stride in the tensor's storage.
+struct SliceLayout {
+    var base = 0
+    var walkShape: [Int] = []
+    var walkStrides: [Int] = []
+    /// The shape of the slice: the kept axes.
+    var resultShape: [Int] { walkShape }
+
+    init(shape: [Int], indices: [TensorIndex]) throws {
+        guard indices.count <= shape.count else {
+            throw TensorError("slice", "\(indices.count) indices for shape \(describeShape(shape)) of rank \(shape.count)")
+        }
+        let strides = Shape.strides(shape)
+        for axis in shape.indices {
+            let extent = shape[axis]
+            switch axis < indices.count ? indices[axis] : .all {
+            case .at(let i):
+                let resolved = i < 0 ? i + extent : i
+                guard resolved >= 0 && resolved < extent else {
+                    throw TensorError("slice", "index \(i) is out of range for axis \(axis) of shape \(describeShape(shape))")
+                }
+                base += resolved * strides[axis]
+            case .range(let start, let end, let step):
+                guard step != 0 else {
+                    throw TensorError("slice", "step 0 on axis \(axis) of shape \(describeShape(shape))")
+                }
+                let (first, length) = Tensor.sliceBounds(start: start, end: end, step: step, extent: extent)
+                base += length > 0 ? first * strides[axis] : 0
+                walkShape.append(length)
+                walkStrides.append(strides[axis] * step)
+            }
         }
     }
 }
