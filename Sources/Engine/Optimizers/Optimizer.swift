@@ -51,28 +51,34 @@ struct TrackedParameters {
     let shapes: [[Int]]
     /// The owner's name, for messages ("Adam").
     let owner: String
+    /// How messages name each parameter: its path when known, else its position.
+    let names: [String]
 
     /// Refuses a parameter listed twice (it would be updated twice per step) and computed
     /// results (the next forward pass recomputes their value, so updating it does nothing).
-    init(_ variables: [Variable], owner: String) throws {
+    /// `paths`, when given, name the parameters in messages.
+    init(_ variables: [Variable], paths: [String]? = nil, owner: String) throws {
+        let names = paths ?? variables.indices.map(String.init)
         var seen: [ObjectIdentifier: Int] = [:]
         for (position, variable) in variables.enumerated() {
-            if let first = seen.updateValue(position, forKey: ObjectIdentifier(variable)) {
-                throw OptimizerError("\(owner): parameter \(position) is the same variable as parameter \(first); list each parameter once")
+            if let first = seen[ObjectIdentifier(variable)] {
+                throw OptimizerError("\(owner): parameter \(names[position]) is the same variable as parameter \(names[first]); list each parameter once")
             }
             guard variable.isLeaf else {
-                throw OptimizerError("\(owner): parameter \(position) is a computed result, not a leaf; optimize the parameters it was computed from")
+                throw OptimizerError("\(owner): parameter \(names[position]) is a computed result, not a leaf; optimize the parameters it was computed from")
             }
+            seen[ObjectIdentifier(variable)] = position
         }
         self.variables = variables
         self.shapes = variables.map(\.shape)
         self.owner = owner
+        self.names = names
     }
 
     /// Throws if a parameter's value no longer has the shape its state was made for.
     func checkShapes() throws {
         for (position, (variable, shape)) in zip(variables, shapes).enumerated() where variable.shape != shape {
-            throw OptimizerError("\(owner): parameter \(position) had shape \(describeShape(shape)) when tracking began but now has \(describeShape(variable.shape))")
+            throw OptimizerError("\(owner): parameter \(names[position]) had shape \(describeShape(shape)) when tracking began but now has \(describeShape(variable.shape))")
         }
     }
 
@@ -83,7 +89,7 @@ struct TrackedParameters {
         return try variables.enumerated().compactMap { position, variable in
             guard let gradient = variable.grad else { return nil }
             guard gradient.shape == variable.shape else {
-                throw OptimizerError("\(owner): parameter \(position) has shape \(describeShape(variable.shape)) but its gradient has shape \(describeShape(gradient.shape))")
+                throw OptimizerError("\(owner): parameter \(names[position]) has shape \(describeShape(variable.shape)) but its gradient has shape \(describeShape(gradient.shape))")
             }
             return (position, variable, gradient)
         }
