@@ -84,19 +84,21 @@ public final class SpatialSelfAttention: Module {
         }
         let (n, height, width) = (x.shape[0], x.shape[2], x.shape[3])
         let (positions, d) = (height * width, channels / heads)
-        // 1. Pixels become tokens: [N, C, H, W] -> [N, L, C] with L = H * W.
-        let tokens = try x.reshaped([n, channels, positions]).permuted([0, 2, 1])
+        // 1. Pixels become tokens, one row each: [N, C, H, W] -> [N, L, C] -> [N * L, C] with
+        //    L = H * W. (Rows of one matrix make each projection, and its weight gradient, one
+        //    matrix product.)
+        let tokens = try x.reshaped([n, channels, positions]).permuted([0, 2, 1]).reshaped([n * positions, channels])
         // 2. Project, and give every (sample, head) pair its own batch entry:
-        //    [N, L, C] -> [N, L, heads, d] -> [N, heads, L, d] -> [N * heads, L, d].
+        //    [N * L, C] -> [N, L, heads, d] -> [N, heads, L, d] -> [N * heads, L, d].
         func splitHeads(_ projected: Variable) throws -> Variable {
             try projected.reshaped([n, positions, heads, d]).permuted([0, 2, 1, 3]).reshaped([n * heads, positions, d])
         }
         let q = try splitHeads(query(tokens)), k = try splitHeads(key(tokens)), v = try splitHeads(value(tokens))
         // 3. softmax(Q K^T / sqrt(d)) V for every head at once: [N * heads, L, d].
         let attended = try Variable.scaledDotProductAttention(query: q, key: k, value: v)
-        // 4. Heads side by side again: [N, heads, L, d] -> [N, L, heads, d] -> [N, L, C].
-        let merged = try attended.reshaped([n, heads, positions, d]).permuted([0, 2, 1, 3]).reshaped([n, positions, channels])
-        // 5. Output projection, and tokens back to pixels: [N, L, C] -> [N, C, L] -> [N, C, H, W].
-        return try output(merged).permuted([0, 2, 1]).reshaped([n, channels, height, width])
+        // 4. Heads side by side again: [N, heads, L, d] -> [N, L, heads, d] -> [N * L, C].
+        let merged = try attended.reshaped([n, heads, positions, d]).permuted([0, 2, 1, 3]).reshaped([n * positions, channels])
+        // 5. Output projection, and tokens back to pixels: [N * L, C] -> [N, C, L] -> [N, C, H, W].
+        return try output(merged).reshaped([n, positions, channels]).permuted([0, 2, 1]).reshaped([n, channels, height, width])
     }
 }
