@@ -60,6 +60,17 @@ final class NormalizationTests: XCTestCase {
         XCTAssertEqual(try run(1), try run(2))
     }
 
+    func testEmptyInputsGiveEmptyResults() throws {
+        let x = Variable(try Tensor.zeros([0, 4, 3, 3]), requiresGradient: true)
+        let norm = try GroupNorm(groups: 2, channels: 4)
+        let y = try norm(x)
+        XCTAssertEqual(y.shape, [0, 4, 3, 3])
+        try y.sum().backward()
+        XCTAssertEqual(x.grad?.shape, [0, 4, 3, 3])
+        XCTAssertEqual(norm.weight?.grad?.scalars, [0, 0, 0, 0])
+        XCTAssertEqual(try Variable(try Tensor.zeros([2, 4, 0])).groupNorm(groups: 2).shape, [2, 4, 0])
+    }
+
     func testLayersStartAsPureNormalisation() throws {
         let group = try GroupNorm(groups: 4, channels: 8)
         XCTAssertEqual(group.namedParameters().map(\.path), ["weight", "bias"])

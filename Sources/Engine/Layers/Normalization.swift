@@ -25,6 +25,9 @@
 /// row r is `channelLength` consecutive values with affine parameters at index
 /// `(r % groups) * channelsPerRow + k`: with `groups` rows per sample (GroupNorm) the rows of a
 /// sample cover all C channels; with one group (LayerNorm) every row uses the same parameters.
+///
+/// Rows are independent, so each pass runs over chunks of rows in parallel, and every value is
+/// computed the same way whatever the thread count.
 struct RowNormalization {
     let rows: Int
     let channelsPerRow: Int
@@ -32,114 +35,132 @@ struct RowNormalization {
     let groups: Int
     let epsilon: Float
 
+    /// M, the values per row.
     var rowLength: Int { channelsPerRow * channelLength }
     /// The number of affine parameters (C for GroupNorm, D for LayerNorm).
     var parameterCount: Int { groups * channelsPerRow }
 
-    /// Rows per parallel chunk: about `Parallel.elementGrain` values.
-    private var grain: Int { Swift.max(1, Parallel.elementGrain / Swift.max(1, rowLength)) }
+    /// A row's mean and rstd, kept from the forward for the backward.
+    struct RowStatistics {
+        var mean: Float
+        var rstd: Float
+    }
 
-    /// y = w xhat + b for every row of `x`; also each row's mean and rstd, which the backward reuses.
-    func forward(_ x: Tensor, weight: Tensor, bias: Tensor) -> (output: Tensor, mean: [Float], rstd: [Float]) {
-        guard x.count > 0 else { return (x, [Float](repeating: 0, count: rows), [Float](repeating: 0, count: rows)) }
-        let (m, perChannel) = (rowLength, channelLength)
-        var means = [Float](repeating: 0, count: rows), rstds = [Float](repeating: 0, count: rows)
-        let output = x.withUnsafeBufferPointer { x in
-            weight.withUnsafeBufferPointer { w in
-                bias.withUnsafeBufferPointer { b in
-                    means.withUnsafeMutableBufferPointer { means in
-                        rstds.withUnsafeMutableBufferPointer { rstds in
-                            Tensor.build(shape: [x.count]) { y in
-                                Parallel.forEachChunk(count: rows, grain: grain) { _, range in
-                                    for r in range {
-                                        let row = x.baseAddress! + r * m, out = y.baseAddress! + r * m
-                                        // Step 1: the mean, then the variance about it (two passes: no cancellation).
-                                        let mean = Float(RowSums.sum(m, row, row) { x, _ in x } / Double(m))
-                                        let variance = RowSums.sum(m, row, row) { x, _ in (x - mean) * (x - mean) } / Double(m)
-                                        // Step 2: rstd = 1 / sqrt(var + eps).
-                                        let rstd = Float(1 / (variance + Double(epsilon)).squareRoot())
-                                        means[r] = mean
-                                        rstds[r] = rstd
-                                        // Step 3: y = (x - mean) rstd w_c + b_c, channel by channel.
-                                        let first = (r % groups) * channelsPerRow
-                                        for k in 0..<channelsPerRow {
-                                            let scale = rstd * w[first + k], shift = b[first + k]
-                                            let start = k * perChannel
-                                            for i in start..<(start + perChannel) { out[i] = (row[i] - mean) * scale + shift }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+    // MARK: Forward
+
+    /// y = w xhat + b for every row of `x` [rows * M], and each row's statistics.
+    func forward(_ x: Tensor, weight: Tensor, bias: Tensor) -> (output: Tensor, statistics: [RowStatistics]) {
+        guard x.count > 0 else { return (x, []) }
+        let statistics = rowStatistics(x)
+        let (m, length, w, b) = (rowLength, channelLength, weight.scalars, bias.scalars)
+        let output = x.withUnsafeBufferPointer { input in
+            Tensor.build(shape: x.shape) { output in
+                forEachRow { r in
+                    let (x, y) = (input.baseAddress! + r * m, output.baseAddress! + r * m)
+                    let (mean, rstd) = (statistics[r].mean, statistics[r].rstd)
+                    // Step 3: y = (x - mean) rstd w_c + b_c, channel by channel.
+                    let first = (r % groups) * channelsPerRow
+                    for k in 0..<channelsPerRow {
+                        let scale = rstd * w[first + k], shift = b[first + k]
+                        for i in (k * length)..<((k + 1) * length) { y[i] = (x[i] - mean) * scale + shift }
                     }
                 }
             }
         }
-        return (try! output.reshaped(x.shape), means, rstds)
+        return (output, statistics)
     }
 
-    /// The gradients of x, w and b from g = dL/dy, given the input and the forward's row statistics.
+    /// Steps 1 and 2 for every row: the mean, then the variance about it (two passes, so no
+    /// cancellation), and rstd = 1 / sqrt(var + eps).
+    func rowStatistics(_ x: Tensor) -> [RowStatistics] {
+        let m = rowLength
+        return x.withUnsafeBufferPointer { input in
+            [RowStatistics](unsafeUninitializedCapacity: rows) { statistics, initialized in
+                forEachRow { r in
+                    let x = input.baseAddress! + r * m
+                    let mean = Float(RowSums.sum(m, x, x) { x, _ in x } / Double(m))
+                    let variance = RowSums.sum(m, x, x) { x, _ in (x - mean) * (x - mean) } / Double(m)
+                    let rstd = Float(1 / (variance + Double(epsilon)).squareRoot())
+                    (statistics.baseAddress! + r).initialize(to: RowStatistics(mean: mean, rstd: rstd))
+                }
+                initialized = rows
+            }
+        }
+    }
+
+    // MARK: Backward
+
+    /// The gradients of x, w and b from g = dL/dy, given the input and the forward's statistics.
     func backward(
-        _ g: Tensor, input x: Tensor, weight: Tensor, mean: [Float], rstd: [Float]
+        _ g: Tensor, input x: Tensor, weight: Tensor, statistics: [RowStatistics]
     ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
         guard x.count > 0 else {
             let zeros = try! Tensor.zeros([parameterCount])
             return (g, zeros, zeros)
         }
-        let (m, perChannel, channels) = (rowLength, channelLength, channelsPerRow)
-        // Per row and channel: sum of g (for db) and of g xhat (for dw). Row r's channels sit at
-        // r * channels, so the buffer is [rows / groups, C] and the parameter gradients are its
-        // column sums, taken afterwards in a fixed order (the same for any thread count).
-        var gradientSums = [Float](repeating: 0, count: rows * channels)
-        var gradientXhatSums = [Float](repeating: 0, count: rows * channels)
-        let inputGradient = g.withUnsafeBufferPointer { g in
-            x.withUnsafeBufferPointer { x in
-                weight.withUnsafeBufferPointer { w in
-                    gradientSums.withUnsafeMutableBufferPointer { sumG in
-                        gradientXhatSums.withUnsafeMutableBufferPointer { sumGXhat in
-                            Tensor.build(shape: [x.count]) { dx in
-                                Parallel.forEachChunk(count: rows, grain: grain) { _, range in
-                                    for r in range {
-                                        let (mean, rstd) = (mean[r], rstd[r])
-                                        let xRow = x.baseAddress! + r * m, gRow = g.baseAddress! + r * m
-                                        let dxRow = dx.baseAddress! + r * m
-                                        let first = (r % groups) * channels
-                                        // Pass 1: per channel, sum g and g xhat; then the row means of
-                                        // dxhat = g w_c and of dxhat xhat, as sums over channels.
-                                        var dxhatSum = 0.0, dxhatXhatSum = 0.0
-                                        for k in 0..<channels {
-                                            let xc = xRow + k * perChannel, gc = gRow + k * perChannel
-                                            let sg = RowSums.sum(perChannel, gc, gc) { g, _ in g }
-                                            let sgx = RowSums.sum(perChannel, gc, xc) { g, x in g * (x - mean) } * Double(rstd)
-                                            sumG[r * channels + k] = Float(sg)
-                                            sumGXhat[r * channels + k] = Float(sgx)
-                                            dxhatSum += Double(w[first + k]) * sg
-                                            dxhatXhatSum += Double(w[first + k]) * sgx
-                                        }
-                                        let meanDxhat = Float(dxhatSum / Double(m))
-                                        let meanDxhatXhat = Float(dxhatXhatSum / Double(m))
-                                        // Pass 2: dx = rstd (g w_c - mean(dxhat) - xhat mean(dxhat xhat)).
-                                        for k in 0..<channels {
-                                            let wc = w[first + k]
-                                            let start = k * perChannel
-                                            for i in start..<(start + perChannel) {
-                                                let xhat = (xRow[i] - mean) * rstd
-                                                dxRow[i] = rstd * (gRow[i] * wc - meanDxhat - xhat * meanDxhatXhat)
-                                            }
-                                        }
-                                    }
-                                }
+        // Pass 1: per row and channel, sum g and g xhat.
+        let sums = channelSums(g, input: x, statistics: statistics)
+        // Pass 2: dx, from the row means of dxhat and dxhat xhat (sums over channels of w_c
+        // times the channel sums: w_c is constant over a channel).
+        let (m, length, channels, w, channelSum) = (rowLength, channelLength, channelsPerRow, weight.scalars, sums.scalars)
+        let inputGradient = g.withUnsafeBufferPointer { gradient in
+            x.withUnsafeBufferPointer { input in
+                Tensor.build(shape: x.shape) { output in
+                    forEachRow { r in
+                        let (g, x, dx) = (gradient.baseAddress! + r * m, input.baseAddress! + r * m, output.baseAddress! + r * m)
+                        let (mean, rstd) = (statistics[r].mean, statistics[r].rstd)
+                        let first = (r % groups) * channels
+                        var dxhatSum: Float = 0, dxhatXhatSum: Float = 0
+                        for k in 0..<channels {
+                            dxhatSum += w[first + k] * channelSum[2 * (r * channels + k)]
+                            dxhatXhatSum += w[first + k] * channelSum[2 * (r * channels + k) + 1]
+                        }
+                        let (meanDxhat, meanDxhatXhat) = (dxhatSum / Float(m), dxhatXhatSum / Float(m))
+                        // dx = rstd (g w_c - mean(dxhat) - xhat mean(dxhat xhat)).
+                        for k in 0..<channels {
+                            let wc = w[first + k]
+                            for i in (k * length)..<((k + 1) * length) {
+                                let xhat = (x[i] - mean) * rstd
+                                dx[i] = rstd * (g[i] * wc - meanDxhat - xhat * meanDxhatXhat)
                             }
                         }
                     }
                 }
             }
         }
-        // dw and db: the column sums over samples (rows / groups of them).
-        let columns = [rows / groups, parameterCount]
-        let dw = try! Tensor(uncheckedShape: columns, scalars: gradientXhatSums).sum(axes: [0])
-        let db = try! Tensor(uncheckedShape: columns, scalars: gradientSums).sum(axes: [0])
-        return (try! inputGradient.reshaped(x.shape), dw, db)
+        // db and dw: the channel sums added over samples, in a fixed order.
+        let total = try! sums.reshaped([rows / groups, parameterCount, 2]).sum(axes: [0])
+        return (inputGradient, try! total[.all, .at(1)], try! total[.all, .at(0)])
+    }
+
+    /// [rows * channelsPerRow, 2]: for each row and channel, the sum of g and of g xhat over the
+    /// channel's values (row r's channels start at row r * channelsPerRow).
+    func channelSums(_ g: Tensor, input x: Tensor, statistics: [RowStatistics]) -> Tensor {
+        let (m, length, channels) = (rowLength, channelLength, channelsPerRow)
+        return g.withUnsafeBufferPointer { gradient in
+            x.withUnsafeBufferPointer { input in
+                Tensor.build(shape: [rows * channels, 2]) { sums in
+                    forEachRow { r in
+                        let (mean, rstd) = (statistics[r].mean, statistics[r].rstd)
+                        for k in 0..<channels {
+                            let g = gradient.baseAddress! + r * m + k * length, x = input.baseAddress! + r * m + k * length
+                            let sumG = RowSums.sum(length, g, g) { g, _ in g }
+                            let sumGXhat = RowSums.sum(length, g, x) { g, x in g * (x - mean) } * Double(rstd)
+                            sums[2 * (r * channels + k)] = Float(sumG)
+                            sums[2 * (r * channels + k) + 1] = Float(sumGXhat)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` for every row, on chunks of about `Parallel.elementGrain` values.
+    private func forEachRow(_ body: (Int) -> Void) {
+        let grain = Swift.max(1, Parallel.elementGrain / Swift.max(1, rowLength))
+        Parallel.forEachChunk(count: rows, grain: grain) { _, range in
+            for r in range { body(r) }
+        }
     }
 }
 
@@ -158,10 +179,10 @@ extension Variable {
         let w = try weight?.value ?? Tensor.ones([kernel.parameterCount])
         let b = try bias?.value ?? Tensor.zeros([kernel.parameterCount])
         let input = x.value
-        let (output, mean, rstd) = kernel.forward(input, weight: w, bias: b)
+        let (output, statistics) = kernel.forward(input, weight: w, bias: b)
         let inputs = [x] + [weight, bias].compactMap { $0 }
         return result(of: op, output, inputs: inputs) { g in
-            let gradients = kernel.backward(g, input: input, weight: w, mean: mean, rstd: rstd)
+            let gradients = kernel.backward(g, input: input, weight: w, statistics: statistics)
             return [gradients.input] + (weight == nil ? [] : [gradients.weight]) + (bias == nil ? [] : [gradients.bias])
         }
     }
