@@ -31,39 +31,37 @@ final class TorchReferenceTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, accuracy, "\(name): largest difference from PyTorch", file: file, line: line)
     }
 
-    func checkGroupNorm(_ name: String) throws {
+    /// A normalisation case: `normalize(x, weight, bias, case)` against PyTorch's y and gradients.
+    func checkNormalization(
+        _ name: String, file: StaticString = #filePath, line: UInt = #line,
+        _ normalize: (Variable, Variable, Variable, [String: Any]) throws -> Variable
+    ) throws {
         let f = try fixture(name)
-        let groups = try XCTUnwrap(f["groups"] as? Int)
         let x = Variable(try tensor(f["x"]), requiresGradient: true)
         let weight = Variable(try tensor(f["weight"]), requiresGradient: true)
         let bias = Variable(try tensor(f["bias"]), requiresGradient: true)
-        let y = try x.groupNorm(groups: groups, weight: weight, bias: bias, epsilon: 1e-5)
+        let y = try normalize(x, weight, bias, f)
         try y.backward(gradient: try tensor(f["g"]))
-        assertMatches(y.value, try tensor(f["y"]), accuracy: 1e-5, "\(name) y")
-        assertMatches(x.grad, try tensor(f["dx"]), accuracy: 1e-4, "\(name) dx")
-        assertMatches(weight.grad, try tensor(f["dweight"]), accuracy: 1e-4, "\(name) dweight")
-        assertMatches(bias.grad, try tensor(f["dbias"]), accuracy: 1e-4, "\(name) dbias")
+        assertMatches(y.value, try tensor(f["y"]), accuracy: 1e-5, "\(name) y", file: file, line: line)
+        assertMatches(x.grad, try tensor(f["dx"]), accuracy: 1e-4, "\(name) dx", file: file, line: line)
+        assertMatches(weight.grad, try tensor(f["dweight"]), accuracy: 1e-4, "\(name) dweight", file: file, line: line)
+        assertMatches(bias.grad, try tensor(f["dbias"]), accuracy: 1e-4, "\(name) dbias", file: file, line: line)
+    }
+
+    func groupNorm(_ x: Variable, _ weight: Variable, _ bias: Variable, _ f: [String: Any]) throws -> Variable {
+        try x.groupNorm(groups: try XCTUnwrap(f["groups"] as? Int), weight: weight, bias: bias, epsilon: 1e-5)
     }
 
     func testGroupNorm() throws {
-        try checkGroupNorm("groupNorm")
+        try checkNormalization("groupNorm", groupNorm)
     }
 
     func testGroupNormOverMoreThanOneSummationBlock() throws {
-        try checkGroupNorm("groupNormLarge")
+        try checkNormalization("groupNormLarge", groupNorm)
     }
 
     func testLayerNorm() throws {
-        let f = try fixture("layerNorm")
-        let x = Variable(try tensor(f["x"]), requiresGradient: true)
-        let weight = Variable(try tensor(f["weight"]), requiresGradient: true)
-        let bias = Variable(try tensor(f["bias"]), requiresGradient: true)
-        let y = try x.layerNorm(weight: weight, bias: bias)
-        try y.backward(gradient: try tensor(f["g"]))
-        assertMatches(y.value, try tensor(f["y"]), accuracy: 1e-5, "layerNorm y")
-        assertMatches(x.grad, try tensor(f["dx"]), accuracy: 1e-4, "layerNorm dx")
-        assertMatches(weight.grad, try tensor(f["dweight"]), accuracy: 1e-4, "layerNorm dweight")
-        assertMatches(bias.grad, try tensor(f["dbias"]), accuracy: 1e-4, "layerNorm dbias")
+        try checkNormalization("layerNorm") { x, weight, bias, _ in try x.layerNorm(weight: weight, bias: bias, epsilon: 1e-5) }
     }
 
     func testSpatialSelfAttentionMatchesMultiheadAttention() throws {
