@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "medsynth", targets: ["medsynth"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Formats", targets: ["Formats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,8 @@ let package = Package(
             // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
+        // Reads and writes Engine's tensors: HDF5, safetensors and checkpoints. Engine knows no files.
+        .target(name: "Formats", dependencies: ["Engine", "CHDF5"]),
         .executableTarget(
             name: "medsynth",
             dependencies: [
@@ -41,6 +44,8 @@ let package = Package(
         ),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        // Fixtures/ holds files made by h5py and safetensors, and the script that made them.
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth"]),
     ]
 )
