@@ -28,6 +28,7 @@ extension HDF5File {
             let dataset = try openDataset(absolute)
             let type = try elementType(of: dataset, absolute)
             let shape = try shape(of: dataset, absolute)
+            try checkStoredSize(dataset, shape, type, absolute)
             let scalars = try readValues(of: dataset, absolute, as: type, count: try checkedCount(shape, type, absolute),
                                          memorySpace: HDF5Library.allOfSpace, fileSpace: HDF5Library.allOfSpace)
             return try tensor(shape, scalars, absolute)
@@ -39,8 +40,8 @@ extension HDF5File {
     ///
     /// Float32 and float64 keep every value exactly (NaN payloads, -0 and subnormals included).
     /// Integer types round each value to the nearest integer; a value that does not fit is an
-    /// error naming its position. The data are stored in chunks of about 1 MiB, each with a
-    /// Fletcher-32 checksum that HDF5 verifies on every read.
+    /// error naming its position. Every value is covered by a checksum that HDF5 verifies when
+    /// it reads it (see `creationProperties`), so damage shows up as an error, not as numbers.
     public func write(_ tensor: Tensor, to objectPath: String, as elementType: HDF5ElementType = .float32) throws {
         let parts = try components(of: objectPath)
         let absolute = "/" + parts.joined(separator: "/")
@@ -114,8 +115,9 @@ extension HDF5File {
         return dims.map { Int($0) }
     }
 
-    /// The number of values of `shape`, checked to fit in this machine's memory (a damaged file
-    /// can claim any size, and an allocation that cannot succeed would end the process).
+    /// The number of values of `shape`, checked to fit in half this machine's memory: an
+    /// allocation that cannot succeed ends the process, and one that barely can invites the
+    /// kernel to end it.
     func checkedCount(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> Int {
         var count = 1
         for extent in shape {
@@ -126,12 +128,45 @@ extension HDF5File {
             count = product
         }
         let bytes = Double(count) * Double(max(4, type.byteCount))
-        let memory = Double(ProcessInfo.processInfo.physicalMemory)
-        guard bytes < memory else {
+        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        guard bytes <= limit else {
             throw FormatError(file: path, object: absolute,
-                "has shape \(describeShape(shape)), which needs \(Int(bytes)) bytes, more than this machine's memory (\(Int(memory)))")
+                "has shape \(describeShape(shape)), which needs \(Int(bytes)) bytes, more than half this machine's memory")
         }
         return count
+    }
+
+    /// Checks the shape a dataset claims against the bytes the file holds for it, before any
+    /// memory is allocated for its values: a damaged file can claim any shape. Without
+    /// compression every value must be stored (so a dataset that was never completely written
+    /// is refused too); with compression the file's bytes say little, and only the memory
+    /// limit of `checkedCount` applies.
+    func checkStoredSize(_ dataset: HDF5Handle, _ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws {
+        let needed = try checkedCount(shape, type, absolute) * type.byteCount
+        guard needed > 0, try !isCompressed(dataset, absolute) else { return }
+        let stored = H5Dget_storage_size(dataset.id)
+        guard hsize_t(needed) <= stored else {
+            throw FormatError(file: path, object: absolute,
+                "claims shape \(describeShape(shape)) of \(type) (\(needed) bytes) but the file stores only \(stored) bytes for it; "
+                + "the file is damaged, or the dataset was never completely written")
+        }
+    }
+
+    /// Whether the dataset's filters include one that changes its size (anything but the
+    /// shuffle and Fletcher-32 filters, which keep every byte).
+    private func isCompressed(_ dataset: HDF5Handle, _ absolute: String) throws -> Bool {
+        guard let creation = HDF5Handle(H5Dget_create_plist(dataset.id), close: H5Pclose) else {
+            throw failure(absolute, "cannot read how the dataset is stored")
+        }
+        let filters = H5Pget_nfilters(creation.id)
+        guard filters >= 0 else { throw failure(absolute, "cannot read the dataset's filters") }
+        for index in 0..<UInt32(filters) {
+            var flags: UInt32 = 0, valueCount = 0, configuration: UInt32 = 0
+            let filter = H5Pget_filter2(creation.id, index, &flags, &valueCount, nil, 0, nil, &configuration)
+            guard filter >= 0 else { throw failure(absolute, "cannot read the dataset's filters") }
+            if filter != H5Z_FILTER_SHUFFLE && filter != H5Z_FILTER_FLETCHER32 { return true }
+        }
+        return false
     }
 
     /// Reads `count` values selected by `memorySpace`/`fileSpace` and converts them to Float32.
@@ -189,19 +224,30 @@ extension HDF5File {
         return space
     }
 
-    /// Chunked layout with a Fletcher-32 checksum per chunk. A scalar or empty dataset cannot
-    /// be chunked (and has nothing to protect), so it keeps the default contiguous layout.
+    /// Where the values go, so that every stored value is covered by a checksum:
+    /// - up to 16 KiB (a scalar, a bias, a norm's scale): inside the dataset's object header
+    ///   (compact layout), which the 1.10 format checksums;
+    /// - larger: in chunks of about 1 MiB, each with a Fletcher-32 checksum;
+    /// - no values at all: the default (contiguous) layout, with nothing to protect.
     private func creationProperties(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> HDF5Handle {
         guard let creation = HDF5Handle(H5Pcreate(H5P_CLS_DATASET_CREATE_ID_g), close: H5Pclose) else {
             throw failure(absolute, "cannot set up dataset-creation properties")
         }
-        guard !shape.isEmpty, !shape.contains(0) else { return creation }
+        let bytes = shape.reduce(type.byteCount, *)
+        if bytes == 0 { return creation }
+        if bytes <= HDF5File.compactLimit {
+            guard H5Pset_layout(creation.id, H5D_COMPACT) >= 0 else { throw failure(absolute, "cannot set up compact storage") }
+            return creation
+        }
         let chunk = HDF5File.chunkShape(shape, byteCount: type.byteCount).map { hsize_t($0) }
         guard H5Pset_chunk(creation.id, Int32(chunk.count), chunk) >= 0, H5Pset_fletcher32(creation.id) >= 0 else {
             throw failure(absolute, "cannot set up chunked storage")
         }
         return creation
     }
+
+    /// The largest dataset, in bytes, stored inside its object header (HDF5 allows up to 64 KiB).
+    static let compactLimit = 16 << 10
 
     /// A chunk of at most about 1 MiB: the whole dataset if it is small, otherwise the leading
     /// axes halved until it fits, so that a chunk holds whole rows (whole images of an NCHW

@@ -34,8 +34,6 @@ enum HDF5Library {
     static let readOnly: UInt32 = 0x0000
     /// H5F_ACC_EXCL: create, failing if the file exists.
     static let createExclusive: UInt32 = 0x0004
-    /// H5T_VARIABLE: the size of a variable-length string type.
-    static let variableSize = size_t.max
 
     // MARK: - Errors
 
