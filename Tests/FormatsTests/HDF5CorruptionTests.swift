@@ -50,6 +50,9 @@ final class HDF5CorruptionTests: XCTestCase {
         assertFormatError(mentions: ["table.csv", "is not an HDF5 file"]) { try HDF5File(reading: directory.file("table.csv")) }
         try writeBytes([], to: directory.file("empty.h5"))
         assertFormatError(mentions: ["empty.h5", "is empty"]) { try HDF5File(reading: directory.file("empty.h5")) }
+        // A safetensors file is not HDF5 either.
+        try SafetensorsFile.write([("w", Tensor([1]))], to: directory.file("w.safetensors"))
+        assertFormatError(mentions: ["is not an HDF5 file"]) { try HDF5File(reading: directory.file("w.safetensors")) }
     }
 
     func testTruncatedFilesAreErrors() throws {
