@@ -54,27 +54,67 @@ public final class HDF5File {
         self.init(path: path, handle: handle, isWritable: false)
     }
 
-    /// Creates a new HDF5 file at `path`, calls `body` to fill it, closes it, and only then puts
-    /// it under `path`, replacing any file there. If `body` throws, or the file cannot be
-    /// completed, nothing is left behind and an existing file at `path` is untouched.
+    /// Creates a new HDF5 file, calls `body` to fill it, and only then writes it to `path`,
+    /// replacing any file there. If `body` throws, or the file cannot be written (a full disk),
+    /// nothing is left behind and an existing file at `path` is untouched.
+    ///
+    /// The file is built in memory (HDF5's "core" driver) and its finished image written with
+    /// `AtomicWrite`. HDF5 thus never meets a failing disk: when its own close fails for want
+    /// of space, HDF5 1.10 keeps a broken file in its tables and crashes when the process exits.
+    /// The cost is memory: the file's size, about that of the tensors written into it.
     ///
     /// The file passed to `body` must not be used after `body` returns.
     @discardableResult
     public static func write<R>(to path: String, _ body: (HDF5File) throws -> R) throws -> R {
-        try AtomicWrite.replace(path) { temporary in
-            let handle: HDF5Handle = try HDF5Library.run {
-                let access = try fileAccessProperties(path, forWriting: true)
-                guard let file = HDF5Handle(
-                    H5Fcreate(temporary, HDF5Library.createExclusive, HDF5Library.defaultProperties, access.id),
-                    close: H5Fclose)
-                else { throw failure(path, nil, "cannot be created") }
-                return file
-            }
-            let file = HDF5File(path: path, handle: handle, isWritable: true)
-            let result = try body(file)
-            try file.close()
-            return result
+        let handle: HDF5Handle = try HDF5Library.run {
+            let access = try fileAccessProperties(path, forWriting: true)
+            guard H5Pset_fapl_core(access.id, 4 << 20, false) >= 0 else { throw failure(path, nil, "cannot set up an in-memory file") }
+            // A unique name: HDF5 refuses two open in-memory files of the same name.
+            let name = AtomicWrite.temporaryPath(for: path)
+            guard let file = HDF5Handle(
+                H5Fcreate(name, HDF5Library.createExclusive, HDF5Library.defaultProperties, access.id), close: H5Fclose)
+            else { throw failure(path, nil, "cannot be created") }
+            return file
         }
+        let file = HDF5File(path: path, handle: handle, isWritable: true)
+        defer { handle.close() }
+        let result = try body(file)
+        let image = try file.image()
+        try file.close()
+        try AtomicWrite.write(path) { try $0.write(image) }
+        return result
+    }
+
+    /// The bytes of a file built in memory, as they would be on disk.
+    private func image() throws -> [UInt8] {
+        try HDF5Library.run {
+            let id = try fileID(for: nil)
+            guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw failure(nil, "cannot be flushed") }
+            let size = H5Fget_file_image(id, nil, 0)
+            guard size > 0 else { throw failure(nil, "cannot be assembled") }
+            var bytes = [UInt8](repeating: 0, count: size)
+            guard H5Fget_file_image(id, &bytes, size) == size else { throw failure(nil, "cannot be assembled") }
+            try HDF5File.repairSuperblockChecksum(&bytes, path)
+            return bytes
+        }
+    }
+
+    /// HDF5 1.10 (1.10.8 at least) hands out the image of a file open for writing with the
+    /// superblock's "open for writing" flag cleared but its checksum still computed with the
+    /// flag set, so the image fails its own checksum when read. This recomputes the checksum
+    /// of a version 2 or 3 superblock (format specification, section II.A): signature (8 bytes),
+    /// version, size of offsets, size of lengths, flags (1 byte each), four addresses, then
+    /// the lookup3 checksum of everything before it. Recomputing is right whether or not the
+    /// library has the bug.
+    static func repairSuperblockChecksum(_ image: inout [UInt8], _ path: String) throws {
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard image.count >= 12, Array(image[0..<8]) == signature, image[8] >= 2 else {
+            throw FormatError(file: path, "HDF5 assembled an image without the expected version 2 or 3 superblock")
+        }
+        let checksumOffset = 12 + 4 * Int(image[9])
+        guard image.count >= checksumOffset + 4 else { throw FormatError(file: path, "HDF5 assembled a truncated image") }
+        let checksum = JenkinsLookup3.hash(image[0..<checksumOffset])
+        for k in 0..<4 { image[checksumOffset + k] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt32(k))) }
     }
 
     /// Closes the file now (it is also closed when released). Reading or writing afterwards is
