@@ -8,12 +8,23 @@ import Foundation
 /// one-dimensional shape, so `.integer(3)` and `.integers([3])` stay distinct through a file.
 /// Reading accepts any integer or floating-point attribute (converted to Int or Double) and
 /// fixed- or variable-length strings, as h5py and other tools write them.
-public enum HDF5AttributeValue: Sendable, Equatable {
+public enum HDF5AttributeValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case integer(Int)
     case double(Double)
     case integers([Int])
     case doubles([Double])
+
+    /// The value as messages show it: `"text"`, `3`, `0.5`, `[32, 64]`.
+    public var description: String {
+        switch self {
+        case .string(let text): "\"\(text)\""
+        case .integer(let number): String(number)
+        case .double(let number): String(number)
+        case .integers(let numbers): "\(numbers)"
+        case .doubles(let numbers): "\(numbers)"
+        }
+    }
 }
 
 extension HDF5File {

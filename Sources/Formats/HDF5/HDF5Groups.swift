@@ -91,6 +91,20 @@ extension HDF5File {
         }
     }
 
+    /// A number that identifies the object at `objectPath` within the file (its address): two
+    /// paths that lead to one object give the same number. A walk through a damaged file uses
+    /// it to notice a group that contains itself.
+    func objectIdentity(of objectPath: String) throws -> UInt64 {
+        let absolute = try absolutePath(objectPath)
+        return try HDF5Library.run {
+            guard let object = HDF5Handle(H5Oopen(try fileID(for: absolute), absolute, HDF5Library.defaultProperties), close: H5Oclose)
+            else { throw failure(absolute, "cannot be opened") }
+            var info = H5O_info_t()
+            guard H5Oget_info2(object.id, &info, UInt32(H5O_INFO_BASIC)) >= 0 else { throw failure(absolute, "cannot be identified") }
+            return UInt64(info.addr)
+        }
+    }
+
     /// Opens the group at an absolute path; a missing path or a dataset is an error.
     func openGroup(_ absolute: String) throws -> HDF5Handle {
         switch try kind(of: absolute) {
