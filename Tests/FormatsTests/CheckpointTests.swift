@@ -195,6 +195,15 @@ final class CheckpointTests: XCTestCase {
         assertFormatError(mentions: ["odd.safetensors", "parameter a.b.c", "lies under parameter a.b"]) { try Checkpoint(contentsOf: odd) }
     }
 
+    func testAGroupLinkedIntoItselfEndsTheWalk() throws {
+        // Fixtures/cyclic-checkpoint.h5: /parameters/deeper/again is /parameters itself.
+        let file = try HDF5File(reading: fixture("cyclic-checkpoint.h5"))
+        XCTAssertEqual(try file.children(of: "parameters/deeper/again/deeper/again"), ["deeper", "w"])
+        assertFormatError(mentions: ["cyclic-checkpoint.h5", "/parameters/deeper/again", "is reached twice"]) {
+            try Checkpoint(contentsOf: fixture("cyclic-checkpoint.h5"))
+        }
+    }
+
     func testDamagedCheckpointsAreErrors() throws {
         let directory = try TemporaryDirectory()
         let checkpoint = try sampleCheckpoint()

@@ -46,6 +46,15 @@ def make_hdf5():
         f["nested"].attrs["level"] = np.uint8(1)
 
 
+def make_cyclic_checkpoint():
+    # A checkpoint whose /parameters group holds a hard link to itself, as a damaged file
+    # might: a walk that follows every group would never end.
+    with h5py.File(os.path.join(HERE, "cyclic-checkpoint.h5"), "w") as f:
+        f["parameters/w"] = np.array([1.0, 2.0], dtype="<f4")
+        f["parameters/w"].attrs["index"] = np.int64(0)
+        f["parameters/deeper/again"] = f["parameters"]
+
+
 def make_safetensors():
     # safetensors sorts tensors by dtype alignment then name when it lays them out.
     tensors = {
@@ -65,4 +74,5 @@ def make_safetensors():
 
 if __name__ == "__main__":
     make_hdf5()
+    make_cyclic_checkpoint()
     make_safetensors()
