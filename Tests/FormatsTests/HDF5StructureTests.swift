@@ -138,4 +138,27 @@ final class HDF5StructureTests: XCTestCase {
         XCTAssertEqual(two.scalars[16384], 20)
         XCTAssertEqual(two.scalars[32767], 20 + Float(16383) / 1_048_576)
     }
+
+    /// A hyperslab reads only the chunks it needs: with one byte of the last chunk damaged, a
+    /// slice from the first chunk still reads, while the whole dataset fails its checksum.
+    func testAHyperslabReadsOnlyItsChunks() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("stack.h5")
+        var pixels: [Float] = []
+        for n in 0..<40 { for pixel in 0..<(128 * 128) { pixels.append(Float(n) + Float(pixel) / 1_048_576) } }
+        try HDF5File.write(to: path) { file in try file.write(try Tensor(shape: [40, 1, 128, 128], scalars: pixels), to: "images") }
+        var bytes = try bytes(of: path)
+        // Find pixel 1000 of image 35 (in the last chunk, images 30-39) and flip a bit of it.
+        let marker = withUnsafeBytes(of: (Float(35) + Float(1000) / 1_048_576).bitPattern.littleEndian, Array.init)
+        let position = try XCTUnwrap((0..<(bytes.count - 4)).first { Array(bytes[$0..<$0 + 4]) == marker })
+        bytes[position] ^= 0x01
+        try writeBytes(bytes, to: path)
+        let file = try HDF5File(reading: path)
+        let first = try file.readTensor("images", hyperslab: HDF5Hyperslab(start: [0, 0, 0, 0], count: [10, 1, 128, 128]))
+        XCTAssertEqual(first.scalars[16384 * 9 + 5], 9 + Float(5) / 1_048_576)
+        assertFormatError(mentions: ["stack.h5", "/images", "cannot read the dataset's values"]) {
+            try file.readTensor("images", hyperslab: HDF5Hyperslab(start: [35, 0, 0, 0], count: [1, 1, 128, 128]))
+        }
+        assertFormatError(mentions: ["/images"]) { try file.readTensor("images") }
+    }
 }
