@@ -19,6 +19,7 @@ public struct FormatError: Error, CustomStringConvertible, Equatable, Sendable {
         self.message = message
     }
 
+    /// `file: object: message`, or `file: message`.
     public var description: String {
         if let object { return "\(file): \(object): \(message)" }
         return "\(file): \(message)"

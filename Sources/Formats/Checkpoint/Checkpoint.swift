@@ -70,10 +70,14 @@ public struct Checkpoint: Sendable {
 /// Two doubles are equal if they have the same bits, or are both NaN, so that a round trip
 /// through a file can be checked with `==`.
 public enum CheckpointValue: Sendable, Equatable, CustomStringConvertible {
+    /// Text, such as a note.
     case string(String)
+    /// An integer, such as a step or a seed.
     case integer(Int)
+    /// A floating-point number, such as a loss or a learning rate.
     case double(Double)
 
+    /// Equal values of the same kind; doubles by their bits, or both NaN.
     public static func == (a: CheckpointValue, b: CheckpointValue) -> Bool {
         switch (a, b) {
         case let (.string(x), .string(y)): x == y
@@ -83,6 +87,7 @@ public enum CheckpointValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The value as messages show it: `"text"`, `42`, `0.001`.
     public var description: String {
         switch self {
         case .string(let text): "\"\(text)\""
@@ -107,6 +112,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
         self.message = message
     }
 
+    /// `parameter <path>: <message>`, or `checkpoint: <message>`.
     public var description: String {
         parameter.map { "parameter \($0): \(message)" } ?? "checkpoint: \(message)"
     }

@@ -1,5 +1,4 @@
 @preconcurrency import CHDF5
-import Foundation
 
 /// The value of an HDF5 attribute: a small named value attached to a file, group or dataset.
 ///
@@ -9,10 +8,15 @@ import Foundation
 /// Reading accepts any integer or floating-point attribute (converted to Int or Double) and
 /// fixed- or variable-length strings, as h5py and other tools write them.
 public enum HDF5AttributeValue: Sendable, Equatable, CustomStringConvertible {
+    /// A UTF-8 string.
     case string(String)
+    /// One integer.
     case integer(Int)
+    /// One floating-point number.
     case double(Double)
+    /// A one-dimensional array of integers.
     case integers([Int])
+    /// A one-dimensional array of floating-point numbers.
     case doubles([Double])
 
     /// The value as messages show it: `"text"`, `3`, `0.5`, `[32, 64]`.
@@ -102,14 +106,6 @@ extension HDF5File {
     }
 
     // MARK: - Helpers
-
-    /// Opens the group or dataset at an absolute path; a missing path is an error.
-    private func openObject(_ absolute: String) throws -> HDF5Handle {
-        guard try kind(of: absolute) != nil else { throw FormatError(file: path, object: absolute, "does not exist") }
-        guard let object = HDF5Handle(H5Oopen(try fileID(for: absolute), absolute, HDF5Library.defaultProperties), close: H5Oclose)
-        else { throw failure(absolute, "cannot be opened") }
-        return object
-    }
 
     private func createAttribute<T>(_ object: HDF5Handle, _ name: String, _ storageType: hid_t, _ memoryType: hid_t,
                                     shape: [Int], _ label: String, _ values: [T]) throws {

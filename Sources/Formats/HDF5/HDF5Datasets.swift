@@ -15,7 +15,7 @@ extension HDF5File {
     public func datasetInfo(_ objectPath: String) throws -> HDF5DatasetInfo {
         let absolute = try absolutePath(objectPath)
         return try HDF5Library.run {
-            let dataset = try openDataset(absolute)
+            let dataset = try openObject(absolute, expecting: .dataset)
             return HDF5DatasetInfo(shape: try shape(of: dataset, absolute), elementType: try elementType(of: dataset, absolute))
         }
     }
@@ -25,7 +25,7 @@ extension HDF5File {
     public func readTensor(_ objectPath: String) throws -> Tensor {
         let absolute = try absolutePath(objectPath)
         return try HDF5Library.run {
-            let dataset = try openDataset(absolute)
+            let dataset = try openObject(absolute, expecting: .dataset)
             let type = try elementType(of: dataset, absolute)
             let shape = try shape(of: dataset, absolute)
             try checkStoredSize(dataset, shape, type, absolute)
@@ -70,19 +70,6 @@ extension HDF5File {
     }
 
     // MARK: - Shared with hyperslab reads
-
-    /// Opens the dataset at an absolute path; a missing path or a group is an error.
-    func openDataset(_ absolute: String) throws -> HDF5Handle {
-        switch try kind(of: absolute) {
-        case .dataset?:
-            guard let dataset = HDF5Handle(H5Dopen2(try fileID(for: absolute), absolute, HDF5Library.defaultProperties),
-                                           close: H5Dclose)
-            else { throw failure(absolute, "cannot open dataset") }
-            return dataset
-        case nil: throw FormatError(file: path, object: absolute, "does not exist")
-        case let other?: throw FormatError(file: path, object: absolute, "is a \(other), not a dataset")
-        }
-    }
 
     func elementType(of dataset: HDF5Handle, _ absolute: String) throws -> HDF5ElementType {
         guard let datatype = HDF5Handle(H5Dget_type(dataset.id), close: H5Tclose) else {

@@ -9,8 +9,11 @@
 /// the nearest integer (ties to even, as NumPy's `rint`); a NaN, an infinity or a value outside
 /// the type's range is an error, never a silent wrap-around.
 public enum HDF5ElementType: String, CaseIterable, Sendable {
+    /// IEEE 754 floating point, 32 and 64 bits.
     case float32, float64
+    /// Two's-complement signed integers of 8 to 64 bits.
     case int8, int16, int32, int64
+    /// Unsigned integers of 8 to 64 bits.
     case uint8, uint16, uint32, uint64
 
     /// The size of one value in bytes.

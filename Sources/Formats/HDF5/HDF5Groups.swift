@@ -76,7 +76,7 @@ extension HDF5File {
     public func children(of objectPath: String = "/") throws -> [String] {
         let absolute = try absolutePath(objectPath)
         return try HDF5Library.run {
-            let group = try openGroup(absolute)
+            let group = try openObject(absolute, expecting: .group)
             var info = H5G_info_t()
             guard H5Gget_info(group.id, &info) >= 0 else { throw failure(absolute, "cannot list its children") }
             var names: [String] = []
@@ -97,25 +97,22 @@ extension HDF5File {
     func objectIdentity(of objectPath: String) throws -> UInt64 {
         let absolute = try absolutePath(objectPath)
         return try HDF5Library.run {
-            guard let object = HDF5Handle(H5Oopen(try fileID(for: absolute), absolute, HDF5Library.defaultProperties), close: H5Oclose)
-            else { throw failure(absolute, "cannot be opened") }
+            let object = try openObject(absolute)
             var info = H5O_info_t()
             guard H5Oget_info2(object.id, &info, UInt32(H5O_INFO_BASIC)) >= 0 else { throw failure(absolute, "cannot be identified") }
             return UInt64(info.addr)
         }
     }
 
-    /// Opens the group at an absolute path; a missing path or a dataset is an error.
-    func openGroup(_ absolute: String) throws -> HDF5Handle {
-        switch try kind(of: absolute) {
-        case .group?:
-            guard let group = HDF5Handle(H5Gopen2(try fileID(for: absolute), absolute, HDF5Library.defaultProperties),
-                                         close: H5Gclose)
-            else { throw failure(absolute, "cannot open group") }
-            return group
-        case nil: throw FormatError(file: path, object: absolute, "does not exist")
-        case let other?: throw FormatError(file: path, object: absolute, "is a \(other), not a group")
-        }
+    /// Opens the object at an absolute path, which must exist and, if `expected` is given, be
+    /// of that kind. (H5Oopen opens groups and datasets alike; the H5G and H5D functions accept
+    /// what it returns.)
+    func openObject(_ absolute: String, expecting expected: HDF5ObjectKind? = nil) throws -> HDF5Handle {
+        guard let kind = try kind(of: absolute) else { throw FormatError(file: path, object: absolute, "does not exist") }
+        if let expected, kind != expected { throw FormatError(file: path, object: absolute, "is a \(kind), not a \(expected)") }
+        guard let object = HDF5Handle(H5Oopen(try fileID(for: absolute), absolute, HDF5Library.defaultProperties), close: H5Oclose)
+        else { throw failure(absolute, "cannot be opened") }
+        return object
     }
 
     /// Calls one of HDF5's get-name functions twice, as they are meant to be used: first to learn

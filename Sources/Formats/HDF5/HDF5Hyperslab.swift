@@ -55,7 +55,7 @@ extension HDF5File {
     public func readTensor(_ objectPath: String, hyperslab: HDF5Hyperslab) throws -> Tensor {
         let absolute = try absolutePath(objectPath)
         return try HDF5Library.run {
-            let dataset = try openDataset(absolute)
+            let dataset = try openObject(absolute, expecting: .dataset)
             let type = try elementType(of: dataset, absolute)
             let shape = try shape(of: dataset, absolute)
             if let problem = hyperslab.problem(against: shape) {

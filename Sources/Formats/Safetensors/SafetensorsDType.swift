@@ -6,9 +6,13 @@
 /// Float32 (overflowing to infinity); integers beyond 2^24 = 16,777,216 in magnitude (I32, I64,
 /// U32, U64) round to the nearest Float32 and lose precision. BOOL reads as 0 and 1.
 public enum SafetensorsDType: String, CaseIterable, Sendable {
+    /// IEEE 754 floating point of 64, 32 and 16 bits, and bfloat16 (the top 16 bits of a Float32).
     case F64, F32, F16, BF16
+    /// Two's-complement signed integers of 64 to 8 bits.
     case I64, I32, I16, I8
+    /// Unsigned integers of 64 to 8 bits.
     case U64, U32, U16, U8
+    /// Booleans, one byte each.
     case BOOL
 
     /// The size of one value in bytes.
