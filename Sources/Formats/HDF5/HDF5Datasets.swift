@@ -47,13 +47,13 @@ extension HDF5File {
         let absolute = "/" + parts.joined(separator: "/")
         try requireWritable(absolute)
         guard !parts.isEmpty else { throw FormatError(file: path, object: absolute, "is the root group; a dataset needs a name") }
+        // Convert before creating anything, so that a value that does not fit leaves nothing.
+        let write = try converted(tensor.scalars, to: elementType.scalarType, absolute)
         try HDF5Library.run {
             try createGroups(parts.dropLast(), for: absolute)
             if let existing = try kind(of: absolute) {
                 throw FormatError(file: path, object: absolute, "already exists (as a \(existing))")
             }
-            // Convert before creating anything, so a value that does not fit leaves no dataset.
-            let write = try converted(tensor.scalars, to: elementType.scalarType, absolute)
             let space = try dataspace(tensor.shape, absolute)
             let creation = try creationProperties(tensor.shape, elementType, absolute)
             let defaults = HDF5Library.defaultProperties
@@ -184,6 +184,7 @@ extension HDF5File {
     private func converted<T: HDF5Scalar>(
         _ scalars: [Float], to _: T.Type, _ absolute: String
     ) throws -> ((UnsafeRawPointer?) -> herr_t) -> herr_t {
+        if T.self == Float.self { return { write in scalars.withUnsafeBytes { write($0.baseAddress) } } }
         var stored: [T] = []
         stored.reserveCapacity(scalars.count)
         for (index, value) in scalars.enumerated() {

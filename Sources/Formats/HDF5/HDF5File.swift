@@ -17,10 +17,14 @@
 /// ```
 ///
 /// Objects are named by paths such as `model/down/0` or `/model/down/0` (both name the same
-/// object; `/` is the root group). Files are written in the HDF5 1.10 format, whose metadata
-/// carry checksums, and datasets carry a Fletcher-32 checksum of their data, so a
-/// damaged file written by medsynth is an error rather than wrong numbers. Every failure is a
-/// `FormatError` naming the file, the object and the problem; HDF5 prints nothing to stderr.
+/// object; `/` is the root group). Every failure is a `FormatError` naming the file, the object
+/// and the problem; HDF5 prints nothing to stderr.
+///
+/// Files are written in the HDF5 1.10 format, whose metadata carry checksums, and every value
+/// is covered by a checksum too (see `write(_:to:as:)`), so a damaged file written by medsynth
+/// is an error rather than wrong numbers. Files in the older format most tools write have no
+/// checksums: damage there can go unnoticed, and some damaged metadata crash or hang the HDF5
+/// 1.10 library itself, inside the C code, where no Swift check can intervene.
 public final class HDF5File {
     /// The file's path, as the caller gave it.
     public let path: String
@@ -61,7 +65,8 @@ public final class HDF5File {
     /// The file is built in memory (HDF5's "core" driver) and its finished image written with
     /// `AtomicWrite`. HDF5 thus never meets a failing disk: when its own close fails for want
     /// of space, HDF5 1.10 keeps a broken file in its tables and crashes when the process exits.
-    /// The cost is memory: the file's size, about that of the tensors written into it.
+    /// The cost is memory: at the end, twice the file's size (HDF5's copy and the image), the
+    /// file being about the size of the tensors written into it.
     ///
     /// The file passed to `body` must not be used after `body` returns.
     @discardableResult
@@ -117,8 +122,8 @@ public final class HDF5File {
         for k in 0..<4 { image[checksumOffset + k] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt32(k))) }
     }
 
-    /// Closes the file now (it is also closed when released). Reading or writing afterwards is
-    /// an error. For a file being written, a failure to flush its contents is reported here.
+    /// Closes a file opened for reading now, rather than when it is released; reading
+    /// afterwards is an error. (A file being written is closed by `write(to:_:)` itself.)
     public func close() throws {
         guard handle.close() else { throw HDF5File.failure(path, nil, "could not be closed cleanly") }
     }
