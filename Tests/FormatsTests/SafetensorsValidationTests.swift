@@ -11,6 +11,12 @@ final class SafetensorsValidationTests: XCTestCase {
         directory = try TemporaryDirectory()
     }
 
+    // XCTest keeps every test case object until the run ends; releasing the directory here
+    // removes its files now.
+    override func tearDown() {
+        directory = nil
+    }
+
     /// Writes a file of `header` (declared as `declaredLength` bytes, by default its real
     /// length) and `data`, and returns the error reading it gives.
     @discardableResult
