@@ -32,6 +32,8 @@ let package = Package(
             // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
+        // Reads and writes Engine's tensors: HDF5, safetensors and checkpoints. Engine knows no files.
+        .target(name: "Formats", dependencies: ["Engine", "CHDF5"]),
         .executableTarget(
             name: "medsynth",
             dependencies: [
@@ -40,7 +42,9 @@ let package = Package(
             ]
         ),
 
+        // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth"]),
     ]
 )

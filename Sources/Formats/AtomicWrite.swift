@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file so that its name never points at a half-written file.
+///
+/// The contents go to a temporary file in the same directory (so that both are on one file
+/// system), which is flushed to disk and then renamed over the target. rename(2) replaces the
+/// directory entry in one step: a reader, or the machine after a crash, sees either the old file
+/// or the complete new one. If producing the contents fails (an error, a full disk), the
+/// temporary file is removed and the existing file is left untouched.
+enum AtomicWrite {
+    /// Calls `produce` with the path of a temporary file that does not exist yet, then renames
+    /// that file over `path`. `produce` must create the file and close it before returning.
+    static func replace<R>(_ path: String, _ produce: (_ temporaryPath: String) throws -> R) throws -> R {
+        let temporary = temporaryPath(for: path)
+        do {
+            let result = try produce(temporary)
+            try PosixFile.openForReading(temporary).synchronize()
+            guard rename(temporary, path) == 0 else {
+                throw PosixFile.systemError(path, "cannot replace with the newly written file")
+            }
+            synchronizeDirectory(of: path)
+            return result
+        } catch let error as FormatError where error.file == temporary {
+            unlink(temporary)
+            // Name the file the caller asked for, not the temporary it never heard of.
+            throw FormatError(file: path, object: error.object, error.message)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Writes the bytes `produce` hands to its writer to `path`, atomically.
+    static func write(_ path: String, _ produce: (PosixFile) throws -> Void) throws {
+        try replace(path) { temporary in
+            let file = try PosixFile.createExclusive(temporary)
+            try produce(file)
+            try file.close()
+        }
+    }
+
+    /// `.name.<pid>-<random>.tmp` next to `path`: hidden, and unique enough that two writers
+    /// of the same file (or a stale temporary left by a killed process) never collide.
+    static func temporaryPath(for path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let tag = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        return "\(directory).\(name).\(getpid())-\(tag).tmp"
+    }
+
+    /// Flushes the directory entry of the rename, so that it too survives a crash. A file
+    /// system that cannot do this still has the file, so failure is not an error here.
+    private static func synchronizeDirectory(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}

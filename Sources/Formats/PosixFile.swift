@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file descriptor, with reads and writes that either do all they were asked or throw a
+/// `FormatError` naming the file (a short read is a truncated file; a short write is a full disk).
+/// The descriptor is closed when the value is released, whatever path the caller took out.
+final class PosixFile {
+    /// The path as the caller gave it, for messages.
+    let path: String
+    private var descriptor: Int32
+
+    private init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        if descriptor >= 0 { _ = closeDescriptor(descriptor) }
+    }
+
+    /// Opens an existing file for reading.
+    static func openForReading(_ path: String) throws -> PosixFile {
+        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC) }
+        guard descriptor >= 0 else { throw systemError(path, "cannot open for reading") }
+        let file = PosixFile(path: path, descriptor: descriptor)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw systemError(path, "cannot inspect") }
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            throw FormatError(file: path, "is a directory, not a file")
+        }
+        return file
+    }
+
+    /// Creates a new file for writing; fails if something already has this name.
+    static func createExclusive(_ path: String) throws -> PosixFile {
+        let descriptor = retryingInterrupts { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+        guard descriptor >= 0 else { throw systemError(path, "cannot create") }
+        return PosixFile(path: path, descriptor: descriptor)
+    }
+
+    /// The size of the file in bytes.
+    func size() throws -> Int {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw PosixFile.systemError(path, "cannot inspect") }
+        return Int(status.st_size)
+    }
+
+    /// Exactly `count` bytes starting at `offset`; fewer bytes in the file is an error.
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }
+    }
+
+    /// Fills `buffer` from the bytes starting at `offset`; fewer bytes in the file is an error.
+    func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        var done = 0
+        while done < buffer.count {
+            let got = retryingInterrupts {
+                pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            }
+            if got < 0 { throw PosixFile.systemError(path, "cannot read") }
+            if got == 0 {
+                throw FormatError(file: path,
+                    "is truncated: expected \(buffer.count) bytes at offset \(offset), but the file ends after \(done)")
+            }
+            done += got
+        }
+    }
+
+    /// Appends all of `bytes` at the current position.
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let wrote = retryingInterrupts { writeDescriptor(descriptor, bytes.baseAddress! + done, bytes.count - done) }
+            if wrote < 0 { throw PosixFile.systemError(path, "cannot write") }
+            done += wrote
+        }
+    }
+
+    /// Appends all of `bytes`.
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Waits until the file's contents are on the storage device.
+    func synchronize() throws {
+        guard fsync(descriptor) == 0 else { throw PosixFile.systemError(path, "cannot flush to disk") }
+    }
+
+    /// Closes the descriptor, reporting what close(2) reports (on some file systems a failed
+    /// write shows up only here).
+    func close() throws {
+        guard descriptor >= 0 else { return }
+        let result = closeDescriptor(descriptor)
+        descriptor = -1
+        guard result == 0 else { throw PosixFile.systemError(path, "cannot close") }
+    }
+
+    /// A `FormatError` for a failed system call, with the system's reason (errno).
+    static func systemError(_ path: String, _ what: String) -> FormatError {
+        FormatError(file: path, "\(what): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Repeats a system call that was interrupted by a signal before it did anything.
+func retryingInterrupts<T: BinaryInteger>(_ call: () -> T) -> T {
+    while true {
+        let result = call()
+        if result >= 0 || errno != EINTR { return result }
+    }
+}
+
+// The libc calls whose names PosixFile's own methods hide.
+private func closeDescriptor(_ descriptor: Int32) -> Int32 { close(descriptor) }
+private func writeDescriptor(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}
