@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "medsynth", targets: ["medsynth"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Formats", targets: ["Formats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

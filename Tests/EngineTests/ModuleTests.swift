@@ -87,7 +87,7 @@ final class ModuleTests: XCTestCase {
             XCTAssertEqual("\(error)", "parameter head.bias (shape [1]) is missing from the loaded parameters")
         }
         XCTAssertThrowsError(try target.loadParameters(source.namedParameters().map { ($0.path, $0.variable.value) } + [("extra", Tensor(1))])) { error in
-            XCTAssertEqual("\(error)", "the loaded parameters have extra, which the model does not")
+            XCTAssertEqual("\(error)", "extra (shape []) in the loaded parameters is not a parameter of the model")
         }
     }
 }

@@ -50,22 +50,24 @@ open class Module {
     }
 
     /// Replaces every parameter's value with the tensor of the same path. The paths must match
-    /// exactly and each shape must agree; the first parameter (in declaration order) that does
-    /// not is named in the error, and nothing is changed unless everything matches.
-    public func loadParameters(_ tensors: [(path: String, tensor: Tensor)]) throws {
+    /// exactly and each shape must agree: the error names the first parameter, in the model's
+    /// order, that is missing or of another shape, or else the first given tensor the model does
+    /// not have; nothing is changed unless everything matches. `source` names where the tensors
+    /// come from in messages, for example "checkpoint unet.h5".
+    public func loadParameters(_ tensors: [(path: String, tensor: Tensor)], from source: String = "the loaded parameters") throws {
         let own = namedParameters()
         let given = Dictionary(tensors.map { ($0.path, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         for (path, variable) in own {
             guard let tensor = given[path] else {
-                throw ModuleError("parameter \(path) (shape \(describeShape(variable.shape))) is missing from the loaded parameters")
+                throw ModuleError("parameter \(path) (shape \(describeShape(variable.shape))) is missing from \(source)")
             }
             guard tensor.shape == variable.shape else {
-                throw ModuleError("parameter \(path) has shape \(describeShape(variable.shape)) in the model but \(describeShape(tensor.shape)) in the loaded parameters")
+                throw ModuleError("parameter \(path) has shape \(describeShape(variable.shape)) in the model but \(describeShape(tensor.shape)) in \(source)")
             }
         }
         let known = Set(own.map(\.path))
         if let extra = tensors.first(where: { !known.contains($0.path) }) {
-            throw ModuleError("the loaded parameters have \(extra.path), which the model does not")
+            throw ModuleError("\(extra.path) (shape \(describeShape(extra.tensor.shape))) in \(source) is not a parameter of the model")
         }
         for (path, variable) in own { variable.value = given[path]! }
     }
