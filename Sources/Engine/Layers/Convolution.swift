@@ -10,12 +10,19 @@
 ///     backward:  dW = sum over images of G X^T,   db = G summed over images and positions,
 ///                dX = W^T G, then col2im(dX) is the input's gradient,
 ///
-/// G being the gradient of Y. Several small images are processed side by side (their columns
-/// concatenated) so that each SGEMM is large enough to run near peak; the outputs and gradients
-/// of a group are moved between [images, O, positions] and [O, images * positions] around the
-/// products. Backward recomputes the columns rather than keeping them from forward: they are
-/// kh*kw times the input's size, and recomputing a group's columns leaves them in cache for
-/// the product that reads them.
+/// G being the gradient of Y.
+///
+/// The batch is cut into groups of images whose columns lie side by side, so that small images
+/// still make SGEMMs large enough to run near peak; the outputs and gradients of a group are
+/// moved between [images, O, positions] and [O, images * positions] around the products. The
+/// groups are shared out among the cores, each running its groups from im2col to col2im with
+/// single-threaded SGEMMs: the cores never wait for each other, and the memory-bound copies on
+/// one overlap the products on the other. A group depends only on the problem's shape, so every
+/// value is computed the same way whatever the thread count; each group's dW is kept apart and
+/// the groups' are added in group order at the end.
+///
+/// Backward recomputes the columns rather than keeping them from forward: they are kh*kw times
+/// the input's size, and recomputing a group's columns leaves them in cache for the product.
 struct Convolution2D {
     let batch: Int, inputChannels: Int, outputChannels: Int
     let window: SlidingWindow
@@ -28,9 +35,13 @@ struct Convolution2D {
     var outputShape: [Int] { [batch, outputChannels, window.outputHeight, window.outputWidth] }
 
     /// Columns per product that make SGEMM efficient: images are grouped until they reach it.
-    static let columnsPerProduct = 4096
-    /// Images whose columns go into one product.
-    var groupSize: Int { Swift.max(1, Swift.min(batch, Self.columnsPerProduct / Swift.max(1, positions))) }
+    static let columnsPerProduct = 2048
+    /// Images per group: enough for `columnsPerProduct` columns, but at most half the batch, so
+    /// that two cores both have work.
+    var groupSize: Int {
+        Swift.max(1, Swift.min(Self.columnsPerProduct / positions, (batch + 1) / 2))
+    }
+    var groupCount: Int { Parallel.chunkCount(batch, grain: groupSize) }
 
     /// Checks input [N, C, H, W], weight [O, C, kh, kw] and bias [O] against each other.
     init(input: [Int], weight: [Int], bias: [Int]?, stride: Size2D, padding: Size2D) throws {
@@ -57,6 +68,27 @@ struct Convolution2D {
         blas = try OpenBLAS.shared()
     }
 
+    /// Calls `body(group, images, scratch)` for every group of images, the groups shared out
+    /// among the cores in contiguous runs; each run gets `scratchCount` floats of its own.
+    /// SGEMM runs on one core inside a run, unless there is a single group: then OpenBLAS may
+    /// use every core for it.
+    private func forEachGroup(
+        scratchCount: Int, _ body: (_ group: Int, _ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let groups = groupCount, size = groupSize
+        let runs = Swift.max(1, Swift.min(groups, Parallel.threadCount))
+        func work() {
+            Parallel.forEachChunk(count: groups, grain: (groups + runs - 1) / runs) { _, run in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+                defer { scratch.deallocate() }
+                for group in run {
+                    body(group, group * size ..< Swift.min(batch, (group + 1) * size), scratch)
+                }
+            }
+        }
+        if groups > 1 { blas.withThreads(1, work) } else { work() }
+    }
+
     /// conv2d forward: y = conv(x, w) + b.
     func forward(
         output: UnsafeMutablePointer<Float>,    // [N, O, OH, OW]
@@ -65,25 +97,24 @@ struct Convolution2D {
         bias: UnsafePointer<Float>?             // [O]
     ) {
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * groupSize * positions)
-        let product = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels * groupSize * positions)
-        defer { columns.deallocate(); product.deallocate() }
-        for first in stride(from: 0, to: batch, by: groupSize) {
-            let count = Swift.min(groupSize, batch - first), width = count * positions
-            // 1. The windows of this group's images as columns [patch, count * OH*OW].
-            ConvolutionColumns.im2col(input: input + first * imageSize, columns: columns,
-                                      count: count, channels: inputChannels, window: window)
+        let columnCount = patch * groupSize * positions
+        forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { _, images, scratch in
+            let (columns, product) = (scratch, scratch + columnCount)
+            let width = images.count * positions
+            // 1. The windows of this group's images as columns X [patch, images * OH*OW].
+            ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                      count: images.count, channels: inputChannels, window: window)
             // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
             for o in 0..<outputChannels {
                 (product + o * width).update(repeating: bias?[o] ?? 0, count: width)
             }
-            // 3. Y = W X + Y: [O, patch] x [patch, count * OH*OW].
+            // 3. Y = W X + Y: [O, patch] x [patch, images * OH*OW].
             blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patch,
                        alpha: 1, a: weight, lda: patch, b: columns, ldb: width,
                        beta: 1, c: product, ldc: width)
-            // 4. From [O, count, OH*OW] to the images' layout [count, O, OH*OW].
-            Self.swapLeadingAxes(product, into: output + first * outputSize,
-                                 outer: outputChannels, inner: count, length: positions)
+            // 4. From [O, images, OH*OW] to the images' layout [images, O, OH*OW].
+            Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
+                                 outer: outputChannels, inner: images.count, length: positions)
         }
     }
 
@@ -100,32 +131,45 @@ struct Convolution2D {
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
         if let biasGradient { sumPerChannel(outputGradient, into: biasGradient) }
         guard inputGradient != nil || weightGradient != nil else { return }
+        // Each group's dW, added up in group order at the end (a single group writes dW itself).
+        let weightCount = outputChannels * patch
+        let groupWeightGradients = weightGradient == nil || groupCount == 1
+            ? nil : UnsafeMutablePointer<Float>.allocate(capacity: groupCount * weightCount)
+        defer { groupWeightGradients?.deallocate() }
         let columnCount = patch * groupSize * positions
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: columnCount)
-        let gradient = UnsafeMutablePointer<Float>.allocate(capacity: outputChannels * groupSize * positions)
-        defer { columns.deallocate(); gradient.deallocate() }
-        for first in stride(from: 0, to: batch, by: groupSize) {
-            let count = Swift.min(groupSize, batch - first), width = count * positions
-            // 1. G for this group as one matrix [O, count * OH*OW].
-            Self.swapLeadingAxes(outputGradient + first * outputSize, into: gradient,
-                                 outer: count, inner: outputChannels, length: positions)
+        forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { group, images, scratch in
+            let (columns, gradient) = (scratch, scratch + columnCount)
+            let width = images.count * positions
+            // 1. G for this group as one matrix [O, images * OH*OW].
+            Self.swapLeadingAxes(outputGradient + images.lowerBound * outputSize, into: gradient,
+                                 outer: images.count, inner: outputChannels, length: positions)
             if let weightGradient {
-                // 2. The group's columns X again, then dW = G X^T (+ dW of the groups before):
-                //    [O, count * OH*OW] x [count * OH*OW, patch].
-                ConvolutionColumns.im2col(input: input + first * imageSize, columns: columns,
-                                          count: count, channels: inputChannels, window: window)
+                // 2. The group's columns X again, then its dW = G X^T:
+                //    [O, images * OH*OW] x [images * OH*OW, patch].
+                ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                          count: images.count, channels: inputChannels, window: window)
                 blas.sgemm(transposeA: false, transposeB: true, m: outputChannels, n: patch, k: width,
                            alpha: 1, a: gradient, lda: width, b: columns, ldb: width,
-                           beta: first == 0 ? 0 : 1, c: weightGradient, ldc: patch)
+                           beta: 0, c: groupWeightGradients.map { $0 + group * weightCount } ?? weightGradient, ldc: patch)
             }
             if let inputGradient {
-                // 3. The columns' gradient dX = W^T G: [patch, O] x [O, count * OH*OW] ...
+                // 3. The columns' gradient dX = W^T G: [patch, O] x [O, images * OH*OW] ...
                 blas.sgemm(transposeA: true, transposeB: false, m: patch, n: width, k: outputChannels,
                            alpha: 1, a: weight, lda: patch, b: gradient, ldb: width,
                            beta: 0, c: columns, ldc: width)
                 // 4. ... added back onto the input positions they were copied from.
-                ConvolutionColumns.col2im(columns: columns, input: inputGradient + first * imageSize,
-                                          count: count, channels: inputChannels, window: window)
+                ConvolutionColumns.col2im(columns: columns, input: inputGradient + images.lowerBound * imageSize,
+                                          count: images.count, channels: inputChannels, window: window)
+            }
+        }
+        if let weightGradient, let groupWeightGradients {
+            // 5. dW = the groups' dW added in group order, in parallel over its values.
+            Parallel.forEachChunk(count: weightCount, grain: Swift.max(1, Parallel.elementGrain / groupCount)) { _, values in
+                for j in values {
+                    var sum: Float = 0
+                    for group in 0..<groupCount { sum += groupWeightGradients[group * weightCount + j] }
+                    weightGradient[j] = sum
+                }
             }
         }
     }
@@ -149,16 +193,14 @@ struct Convolution2D {
     }
 
     /// destination[i, j, :] = source[j, i, :] for source [outer, inner, length]: the first two
-    /// axes swapped, in parallel over destination rows.
+    /// axes swapped.
     static func swapLeadingAxes(
         _ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
         outer: Int, inner: Int, length: Int
     ) {
-        let grain = Swift.max(1, Parallel.elementGrain / Swift.max(1, length))
-        Parallel.forEachChunk(count: outer * inner, grain: grain) { _, rows in
-            for row in rows {
-                let (i, j) = row.quotientAndRemainder(dividingBy: outer)
-                (destination + row * length).update(from: source + (j * inner + i) * length, count: length)
+        for i in 0..<inner {
+            for j in 0..<outer {
+                (destination + (i * outer + j) * length).update(from: source + (j * inner + i) * length, count: length)
             }
         }
     }
@@ -176,25 +218,29 @@ extension Variable {
                                             stride: stride, padding: padding)
         let (x, w, b) = (input.value, weight.value, bias?.value)
         // An empty batch has an empty output, and every gradient is an empty sum: zeros.
-        let y = convolution.batch == 0 ? try Tensor.zeros(convolution.outputShape) : Tensor.build(shape: convolution.outputShape) { y in
-            x.withUnsafeBufferPointer { x in
-                w.withUnsafeBufferPointer { w in
-                    withOptionalPointer(b) { b in
-                        convolution.forward(output: y.baseAddress!, input: x.baseAddress!, weight: w.baseAddress!, bias: b)
+        let y = convolution.batch == 0
+            ? try Tensor.zeros(convolution.outputShape)
+            : Tensor.build(shape: convolution.outputShape) { y in
+                x.withUnsafeBufferPointer { x in
+                    w.withUnsafeBufferPointer { w in
+                        withOptionalPointer(b) { b in
+                            convolution.forward(output: y.baseAddress!, input: x.baseAddress!, weight: w.baseAddress!, bias: b)
+                        }
                     }
                 }
             }
-        }
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         return result(of: "conv2d", y, inputs: inputs) { g in
-            var gradX = input.requiresGradient ? try Tensor.zeros(x.shape) : nil
             var gradW = weight.requiresGradient ? try Tensor.zeros(w.shape) : nil
             var gradB = bias?.requiresGradient == true ? try Tensor.zeros(b!.shape) : nil
-            guard convolution.batch > 0 else { return bias == nil ? [gradX, gradW] : [gradX, gradW, gradB] }
-            g.withUnsafeBufferPointer { g in
-                x.withUnsafeBufferPointer { x in
-                    w.withUnsafeBufferPointer { w in
-                        withOptionalMutablePointer(&gradX) { dx in
+            guard convolution.batch > 0 else {
+                let gradX = input.requiresGradient ? x : nil  // empty
+                return bias == nil ? [gradX, gradW] : [gradX, gradW, gradB]
+            }
+            func backward(_ dx: UnsafeMutablePointer<Float>?) {
+                g.withUnsafeBufferPointer { g in
+                    x.withUnsafeBufferPointer { x in
+                        w.withUnsafeBufferPointer { w in
                             withOptionalMutablePointer(&gradW) { dw in
                                 withOptionalMutablePointer(&gradB) { db in
                                     convolution.backward(
@@ -206,6 +252,9 @@ extension Variable {
                     }
                 }
             }
+            // col2im writes every value of the input's gradient.
+            let gradX = input.requiresGradient ? Tensor.build(shape: x.shape) { backward($0.baseAddress!) } : nil
+            if gradX == nil { backward(nil) }
             return bias == nil ? [gradX, gradW] : [gradX, gradW, gradB]
         }
     }

@@ -8,9 +8,7 @@
 /// windows receives several contributions), which is how the gradient reaches the input.
 ///
 /// Columns of `count` images lie side by side: row (c, ki, kj), column (image, oh, ow). Both
-/// loops run in parallel over whole input channels (im2col) or whole input planes (col2im), so
-/// each output value is written by exactly one chunk, always in the same order, and the result
-/// is bit-identical whatever the thread count.
+/// are plain loops on one core; `Convolution2D` runs groups of images on different cores.
 enum ConvolutionColumns {
     /// im2col:
     ///
@@ -27,35 +25,32 @@ enum ConvolutionColumns {
         let (outputHeight, outputWidth) = (window.outputHeight, window.outputWidth)
         let (strideH, strideW) = (window.stride.height, window.stride.width)
         let plane = outputHeight * outputWidth, rowLength = count * plane
-        let grain = Swift.max(1, Parallel.elementGrain / Swift.max(1, kh * kw * rowLength))
-        Parallel.forEachChunk(count: channels, grain: grain) { _, channelRange in
-            for c in channelRange {
-                for ki in 0..<kh {
-                    // Output rows whose input row is inside the image; the others read padding.
-                    let rows = window.outputRows(kernelRow: ki)
-                    for kj in 0..<kw {
-                        let columnsInside = window.outputColumns(kernelColumn: kj)
-                        let row = columns + ((c * kh + ki) * kw + kj) * rowLength
-                        for image in 0..<count {
-                            let source = input + (image * channels + c) * height * width
-                            for oh in 0..<outputHeight {
-                                let destination = row + image * plane + oh * outputWidth
-                                guard rows.contains(oh) else {
-                                    destination.update(repeating: 0, count: outputWidth)
-                                    continue
-                                }
-                                // Input column of output column ow is ow*sw + start.
-                                let start = (oh * strideH - window.padding.height + ki) * width + kj - window.padding.width
-                                destination.update(repeating: 0, count: columnsInside.lowerBound)
-                                if strideW == 1 {
-                                    (destination + columnsInside.lowerBound).update(
-                                        from: source + start + columnsInside.lowerBound, count: columnsInside.count)
-                                } else {
-                                    for ow in columnsInside { destination[ow] = source[start + ow * strideW] }
-                                }
-                                (destination + columnsInside.upperBound).update(
-                                    repeating: 0, count: outputWidth - columnsInside.upperBound)
+        for c in 0..<channels {
+            for ki in 0..<kh {
+                // Output rows whose input row is inside the image; the others read padding.
+                let rows = window.outputRows(kernelRow: ki)
+                for kj in 0..<kw {
+                    let columnsInside = window.outputColumns(kernelColumn: kj)
+                    let row = columns + ((c * kh + ki) * kw + kj) * rowLength
+                    for image in 0..<count {
+                        let source = input + (image * channels + c) * height * width
+                        for oh in 0..<outputHeight {
+                            let destination = row + image * plane + oh * outputWidth
+                            guard rows.contains(oh) else {
+                                destination.update(repeating: 0, count: outputWidth)
+                                continue
                             }
+                            // Input column of output column ow is ow*sw + start.
+                            let start = (oh * strideH - window.padding.height + ki) * width + kj - window.padding.width
+                            destination.update(repeating: 0, count: columnsInside.lowerBound)
+                            if strideW == 1 {
+                                (destination + columnsInside.lowerBound).update(
+                                    from: source + start + columnsInside.lowerBound, count: columnsInside.count)
+                            } else {
+                                for ow in columnsInside { destination[ow] = source[start + ow * strideW] }
+                            }
+                            (destination + columnsInside.upperBound).update(
+                                repeating: 0, count: outputWidth - columnsInside.upperBound)
                         }
                     }
                 }
@@ -80,11 +75,9 @@ enum ConvolutionColumns {
         let (outputHeight, outputWidth) = (window.outputHeight, window.outputWidth)
         let (strideH, strideW) = (window.stride.height, window.stride.width)
         let plane = outputHeight * outputWidth, rowLength = count * plane
-        let grain = Swift.max(1, Parallel.elementGrain / Swift.max(1, kh * kw * plane))
-        Parallel.forEachChunk(count: count * channels, grain: grain) { _, planes in
-            for planeIndex in planes {
-                let (image, c) = planeIndex.quotientAndRemainder(dividingBy: channels)
-                let destination = input + planeIndex * height * width
+        for image in 0..<count {
+            for c in 0..<channels {
+                let destination = input + (image * channels + c) * height * width
                 destination.update(repeating: 0, count: height * width)
                 for ki in 0..<kh {
                     let rows = window.outputRows(kernelRow: ki)
@@ -94,7 +87,14 @@ enum ConvolutionColumns {
                         for oh in rows {
                             let source = row + oh * outputWidth
                             let start = (oh * strideH - window.padding.height + ki) * width + kj - window.padding.width
-                            for ow in columnsInside { destination[start + ow * strideW] += source[ow] }
+                            if strideW == 1 {
+                                // Contiguous on both sides: a loop the compiler vectorises.
+                                let target = destination + start + columnsInside.lowerBound
+                                let values = source + columnsInside.lowerBound
+                                for j in 0..<columnsInside.count { target[j] += values[j] }
+                            } else {
+                                for ow in columnsInside { destination[start + ow * strideW] += source[ow] }
+                            }
                         }
                     }
                 }
