@@ -6,7 +6,7 @@
 /// chosen. Every plane (one channel of one image) is independent, so the loops run in parallel
 /// over whole planes and each result is computed in the same order whatever the thread count.
 enum Pooling2D {
-    /// Planes of at least this many values make a parallel chunk each; smaller ones are batched.
+    /// Planes per parallel chunk: enough to make about `Parallel.elementGrain` input values.
     static func grain(_ window: SlidingWindow) -> Int {
         Swift.max(1, Parallel.elementGrain / (window.height * window.width))
     }
