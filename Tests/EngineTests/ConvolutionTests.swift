@@ -25,11 +25,11 @@ final class ConvolutionTests: XCTestCase {
                                         stride: Size2D(height: c.stride[0], width: c.stride[1]),
                                         padding: Size2D(height: c.padding[0], width: c.padding[1]))
             try y.backward(gradient: c.gradOutput.tensor)
-            assertMatches(y.value, c.output, absolute: 1e-5, relative: 1e-5, "\(c.name): output")
-            assertMatches(x.grad, c.gradInput, absolute: 1e-5, relative: 1e-5, "\(c.name): input gradient")
-            assertMatches(w.grad, c.gradWeight, absolute: 1e-5, relative: 1e-5, "\(c.name): weight gradient")
+            assertMatchesFixture(y.value, c.output, absolute: 1e-5, relative: 1e-5, "\(c.name): output")
+            assertMatchesFixture(x.grad, c.gradInput, absolute: 1e-5, relative: 1e-5, "\(c.name): input gradient")
+            assertMatchesFixture(w.grad, c.gradWeight, absolute: 1e-5, relative: 1e-5, "\(c.name): weight gradient")
             if let gradBias = c.gradBias {
-                assertMatches(b?.grad, gradBias, absolute: 1e-5, relative: 1e-5, "\(c.name): bias gradient")
+                assertMatchesFixture(b?.grad, gradBias, absolute: 1e-5, relative: 1e-5, "\(c.name): bias gradient")
             }
         }
     }

@@ -25,7 +25,7 @@ struct FixtureDocument<Case: Decodable>: Decodable {
 
 /// Asserts that `actual` has the reference's shape and that every value is within
 /// `absolute + relative * |reference|` of it.
-func assertMatches(
+func assertMatchesFixture(
     _ actual: Tensor?, _ reference: FixtureTensor, absolute: Double, relative: Double, _ what: String,
     file: StaticString = #filePath, line: UInt = #line
 ) {
