@@ -1,4 +1,4 @@
-/// The Engine's own benchmarks: SGEMM and memory-bound element-wise work.
+/// The Engine's own benchmarks: SGEMM, memory-bound element-wise work and convolution.
 public enum EngineBenchmarks {
     /// SGEMM C = A B on square n x n matrices with `threads` OpenBLAS threads: 2 n^3 flops.
     public static func sgemm(size n: Int, threads: Int) throws -> BenchmarkCase {
@@ -39,11 +39,29 @@ public enum EngineBenchmarks {
         }
     }
 
+    /// conv2d forward and backward (input, weight and bias gradients) of input [batch, channels,
+    /// size, size] with a 3x3 kernel to as many channels, stride 1, padding 1: three products of
+    /// 2 * batch * channels^2 * 9 * size^2 flops each (the forward, dW and the columns' dX).
+    public static func conv2d(channels: Int, size: Int, batch: Int) throws -> BenchmarkCase {
+        let input = Variable(try Tensor.randn([batch, channels, size, size], seed: 1), requiresGradient: true)
+        let weight = Variable(try Tensor.randn([channels, channels, 3, 3], std: 0.05, seed: 2), requiresGradient: true)
+        let bias = Variable(try Tensor.randn([channels], seed: 3), requiresGradient: true)
+        let gradient = try Tensor.randn([batch, channels, size, size], seed: 4)
+        let flops = 3 * 2 * Double(batch * channels * channels * 9 * size * size)
+        return BenchmarkCase(name: "conv2d fwd+bwd \(channels)x\(channels)x3x3 \(size)x\(size) b\(batch)",
+                             unit: "GFLOP/s", work: flops / 1e9) {
+            let output = try Variable.conv2d(input: input, weight: weight, bias: bias, stride: 1, padding: 1)
+            try output.backward(gradient: gradient)
+            for parameter in [input, weight, bias] { parameter.zeroGradient() }
+        }
+    }
+
     static func threadsLabel(_ threads: Int) -> String {
         threads == 1 ? "1 thread" : "\(threads) threads"
     }
 
-    /// SGEMM at 256, 512 and 1024 on one thread and on every core; add and exp over 16M floats.
+    /// SGEMM at 256, 512 and 1024 on one thread and on every core; add and exp over 16M floats;
+    /// conv2d forward and backward at the size of a UNet's convolutions.
     public static func standard() throws -> [BenchmarkCase] {
         let cores = Parallel.threadCount
         var cases: [BenchmarkCase] = []
@@ -53,6 +71,7 @@ public enum EngineBenchmarks {
         }
         cases.append(try add(count: 16 << 20))
         cases.append(try exp(count: 16 << 20))
+        cases.append(try conv2d(channels: 64, size: 32, batch: 32))
         return cases
     }
 }

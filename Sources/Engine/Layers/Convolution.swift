@@ -1,0 +1,273 @@
+/// A 2-D convolution over NCHW images, as PyTorch's conv2d (a cross-correlation: the kernel is
+/// not flipped), with zero padding and any kernel size and stride:
+///
+///     y[n, o, oh, ow] = b[o] + sum over c, ki, kj of w[o, c, ki, kj] * x[n, c, oh*sh - ph + ki, ow*sw - pw + kj]
+///
+/// Computed as im2col + SGEMM (see `ConvolutionColumns`): with X the columns of an image's
+/// windows [C*kh*kw, OH*OW] and W the weights as a matrix [O, C*kh*kw],
+///
+///     forward:   Y  = W X + b 1^T
+///     backward:  dW = sum over images of G X^T,   db = G summed over images and positions,
+///                dX = W^T G, then col2im(dX) is the input's gradient,
+///
+/// G being the gradient of Y.
+///
+/// The batch is cut into groups of images whose columns lie side by side, so that small images
+/// still make SGEMMs large enough to run near peak; the outputs and gradients of a group are
+/// moved between [images, O, positions] and [O, images * positions] around the products. The
+/// groups are shared out among the cores, each running its groups from im2col to col2im with
+/// single-threaded SGEMMs: the cores never wait for each other, and the memory-bound copies on
+/// one overlap the products on the other. A group depends only on the problem's shape, so every
+/// value is computed the same way whatever the thread count; each group's dW is kept apart and
+/// the groups' are added in group order at the end.
+///
+/// Backward recomputes the columns rather than keeping them from forward: they are kh*kw times
+/// the input's size, and recomputing a group's columns leaves them in cache for the product.
+struct Convolution2D {
+    let batch: Int, inputChannels: Int, outputChannels: Int
+    let window: SlidingWindow
+    let blas: OpenBLAS
+
+    /// The values under one window, C * kh * kw: the inner dimension of the products.
+    var patch: Int { inputChannels * window.kernel.height * window.kernel.width }
+    /// Output positions per image, OH * OW.
+    var positions: Int { window.outputHeight * window.outputWidth }
+    var outputShape: [Int] { [batch, outputChannels, window.outputHeight, window.outputWidth] }
+
+    /// Columns per product that make SGEMM efficient: images are grouped until they reach it.
+    static let columnsPerProduct = 2048
+    /// Images per group: enough for `columnsPerProduct` columns, but at most half the batch, so
+    /// that two cores both have work.
+    var groupSize: Int {
+        Swift.max(1, Swift.min(Self.columnsPerProduct / positions, (batch + 1) / 2))
+    }
+    var groupCount: Int { Parallel.chunkCount(batch, grain: groupSize) }
+
+    /// Checks input [N, C, H, W], weight [O, C, kh, kw] and bias [O] against each other.
+    init(input: [Int], weight: [Int], bias: [Int]?, stride: Size2D, padding: Size2D) throws {
+        func shapes() -> String {
+            "input \(describeShape(input)), weight \(describeShape(weight))" + (bias.map { ", bias \(describeShape($0))" } ?? "")
+        }
+        guard input.count == 4, weight.count == 4 else {
+            throw TensorError("conv2d", "needs input [N, C, H, W] and weight [O, C, kh, kw], got \(shapes())")
+        }
+        guard input[1] == weight[1], weight[1] > 0 else {
+            throw TensorError("conv2d", "input has \(input[1]) channels but weight expects \(weight[1]): \(shapes())")
+        }
+        guard weight[0] > 0 else {
+            throw TensorError("conv2d", "weight has no output channels: \(shapes())")
+        }
+        if let bias, bias != [weight[0]] {
+            throw TensorError("conv2d", "bias must be [\(weight[0])], one value per output channel: \(shapes())")
+        }
+        window = try SlidingWindow(op: "conv2d", shape: input, height: input[2], width: input[3],
+                                   kernel: Size2D(height: weight[2], width: weight[3]), stride: stride, padding: padding)
+        batch = input[0]
+        inputChannels = input[1]
+        outputChannels = weight[0]
+        blas = try OpenBLAS.shared()
+    }
+
+    /// Calls `body(group, images, scratch)` for every group of images, the groups shared out
+    /// among the cores in contiguous runs; each run gets `scratchCount` floats of its own.
+    /// SGEMM runs on one core inside a run, unless there is a single group: then OpenBLAS may
+    /// use every core for it.
+    private func forEachGroup(
+        scratchCount: Int, _ body: (_ group: Int, _ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let groups = groupCount, size = groupSize
+        let runs = Swift.max(1, Swift.min(groups, Parallel.threadCount))
+        func work() {
+            Parallel.forEachChunk(count: groups, grain: (groups + runs - 1) / runs) { _, run in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+                defer { scratch.deallocate() }
+                for group in run {
+                    body(group, group * size ..< Swift.min(batch, (group + 1) * size), scratch)
+                }
+            }
+        }
+        if groups > 1 { blas.withThreads(1, work) } else { work() }
+    }
+
+    /// conv2d forward: y = conv(x, w) + b.
+    func forward(
+        output: UnsafeMutablePointer<Float>,    // [N, O, OH, OW]
+        input: UnsafePointer<Float>,            // [N, C, H, W]
+        weight: UnsafePointer<Float>,           // [O, C, kh, kw], read as [O, patch]
+        bias: UnsafePointer<Float>?             // [O]
+    ) {
+        let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
+        let columnCount = patch * groupSize * positions
+        forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { _, images, scratch in
+            let (columns, product) = (scratch, scratch + columnCount)
+            let width = images.count * positions
+            // 1. The windows of this group's images as columns X [patch, images * OH*OW].
+            ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                      count: images.count, channels: inputChannels, window: window)
+            // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
+            for o in 0..<outputChannels {
+                (product + o * width).update(repeating: bias?[o] ?? 0, count: width)
+            }
+            // 3. Y = W X + Y: [O, patch] x [patch, images * OH*OW].
+            blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patch,
+                       alpha: 1, a: weight, lda: patch, b: columns, ldb: width,
+                       beta: 1, c: product, ldc: width)
+            // 4. From [O, images, OH*OW] to the images' layout [images, O, OH*OW].
+            Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
+                                 outer: outputChannels, inner: images.count, length: positions)
+        }
+    }
+
+    /// conv2d backward: from the output's gradient g, the gradients of the input, the weight
+    /// and the bias, each computed only if its destination is given (and overwritten).
+    func backward(
+        inputGradient: UnsafeMutablePointer<Float>?,    // [N, C, H, W]
+        weightGradient: UnsafeMutablePointer<Float>?,   // [O, C, kh, kw], written as [O, patch]
+        biasGradient: UnsafeMutablePointer<Float>?,     // [O]
+        outputGradient: UnsafePointer<Float>,           // [N, O, OH, OW]
+        input: UnsafePointer<Float>,                    // [N, C, H, W]
+        weight: UnsafePointer<Float>                    // [O, C, kh, kw], read as [O, patch]
+    ) {
+        let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
+        if let biasGradient { sumPerChannel(outputGradient, into: biasGradient) }
+        guard inputGradient != nil || weightGradient != nil else { return }
+        // Each group's dW, added up in group order at the end (a single group writes dW itself).
+        let weightCount = outputChannels * patch
+        let groupWeightGradients = weightGradient == nil || groupCount == 1
+            ? nil : UnsafeMutablePointer<Float>.allocate(capacity: groupCount * weightCount)
+        defer { groupWeightGradients?.deallocate() }
+        let columnCount = patch * groupSize * positions
+        forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { group, images, scratch in
+            let (columns, gradient) = (scratch, scratch + columnCount)
+            let width = images.count * positions
+            // 1. G for this group as one matrix [O, images * OH*OW].
+            Self.swapLeadingAxes(outputGradient + images.lowerBound * outputSize, into: gradient,
+                                 outer: images.count, inner: outputChannels, length: positions)
+            if let weightGradient {
+                // 2. The group's columns X again, then its dW = G X^T:
+                //    [O, images * OH*OW] x [images * OH*OW, patch].
+                ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                          count: images.count, channels: inputChannels, window: window)
+                blas.sgemm(transposeA: false, transposeB: true, m: outputChannels, n: patch, k: width,
+                           alpha: 1, a: gradient, lda: width, b: columns, ldb: width,
+                           beta: 0, c: groupWeightGradients.map { $0 + group * weightCount } ?? weightGradient, ldc: patch)
+            }
+            if let inputGradient {
+                // 3. The columns' gradient dX = W^T G: [patch, O] x [O, images * OH*OW] ...
+                blas.sgemm(transposeA: true, transposeB: false, m: patch, n: width, k: outputChannels,
+                           alpha: 1, a: weight, lda: patch, b: gradient, ldb: width,
+                           beta: 0, c: columns, ldc: width)
+                // 4. ... added back onto the input positions they were copied from.
+                ConvolutionColumns.col2im(columns: columns, input: inputGradient + images.lowerBound * imageSize,
+                                          count: images.count, channels: inputChannels, window: window)
+            }
+        }
+        if let weightGradient, let groupWeightGradients {
+            // 5. dW = the groups' dW added in group order, in parallel over its values.
+            Parallel.forEachChunk(count: weightCount, grain: Swift.max(1, Parallel.elementGrain / groupCount)) { _, values in
+                for j in values {
+                    var sum: Float = 0
+                    for group in 0..<groupCount { sum += groupWeightGradients[group * weightCount + j] }
+                    weightGradient[j] = sum
+                }
+            }
+        }
+    }
+
+    /// db[o] = sum over n and positions of g[n, o, position], accumulated in Double in a fixed
+    /// order, one output channel per task.
+    private func sumPerChannel(_ g: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>) {
+        let grain = Swift.max(1, Parallel.elementGrain / Swift.max(1, batch * positions))
+        Parallel.forEachChunk(count: outputChannels, grain: grain) { _, channels in
+            for o in channels {
+                var total = 0.0
+                for n in 0..<batch {
+                    let row = g + (n * outputChannels + o) * positions
+                    var partial: Float = 0
+                    for p in 0..<positions { partial += row[p] }
+                    total += Double(partial)
+                }
+                sums[o] = Float(total)
+            }
+        }
+    }
+
+    /// destination[i, j, :] = source[j, i, :] for source [outer, inner, length]: the first two
+    /// axes swapped.
+    static func swapLeadingAxes(
+        _ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
+        outer: Int, inner: Int, length: Int
+    ) {
+        for i in 0..<inner {
+            for j in 0..<outer {
+                (destination + (i * outer + j) * length).update(from: source + (j * inner + i) * length, count: length)
+            }
+        }
+    }
+}
+
+extension Variable {
+    /// The 2-D convolution of `input` [N, C, H, W] with `weight` [O, C, kh, kw] plus `bias` [O],
+    /// zero-padded by `padding` on each side and sliding by `stride`, giving
+    /// [N, O, (H + 2 ph - kh) / sh + 1, (W + 2 pw - kw) / sw + 1], as PyTorch's conv2d.
+    /// Gradients flow to all three (see `Convolution2D`).
+    public static func conv2d(
+        input: Variable, weight: Variable, bias: Variable? = nil, stride: Size2D = 1, padding: Size2D = 0
+    ) throws -> Variable {
+        let convolution = try Convolution2D(input: input.shape, weight: weight.shape, bias: bias?.shape,
+                                            stride: stride, padding: padding)
+        let (x, w, b) = (input.value, weight.value, bias?.value)
+        // An empty batch has an empty output, and every gradient is an empty sum: zeros.
+        let y = convolution.batch == 0
+            ? try Tensor.zeros(convolution.outputShape)
+            : Tensor.build(shape: convolution.outputShape) { y in
+                x.withUnsafeBufferPointer { x in
+                    w.withUnsafeBufferPointer { w in
+                        withOptionalPointer(b) { b in
+                            convolution.forward(output: y.baseAddress!, input: x.baseAddress!, weight: w.baseAddress!, bias: b)
+                        }
+                    }
+                }
+            }
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        return result(of: "conv2d", y, inputs: inputs) { g in
+            var gradW = weight.requiresGradient ? try Tensor.zeros(w.shape) : nil
+            var gradB = bias?.requiresGradient == true ? try Tensor.zeros(b!.shape) : nil
+            guard convolution.batch > 0 else {
+                let gradX = input.requiresGradient ? x : nil  // empty
+                return bias == nil ? [gradX, gradW] : [gradX, gradW, gradB]
+            }
+            func backward(_ dx: UnsafeMutablePointer<Float>?) {
+                g.withUnsafeBufferPointer { g in
+                    x.withUnsafeBufferPointer { x in
+                        w.withUnsafeBufferPointer { w in
+                            withOptionalMutablePointer(&gradW) { dw in
+                                withOptionalMutablePointer(&gradB) { db in
+                                    convolution.backward(
+                                        inputGradient: dx, weightGradient: dw, biasGradient: db,
+                                        outputGradient: g.baseAddress!, input: x.baseAddress!, weight: w.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // col2im writes every value of the input's gradient.
+            let gradX = input.requiresGradient ? Tensor.build(shape: x.shape) { backward($0.baseAddress!) } : nil
+            if gradX == nil { backward(nil) }
+            return bias == nil ? [gradX, gradW] : [gradX, gradW, gradB]
+        }
+    }
+}
+
+/// Calls `body` with a pointer to the values of `tensor`, or nil without a tensor.
+func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+    guard let tensor else { return try body(nil) }
+    return try tensor.withUnsafeBufferPointer { try body($0.baseAddress) }
+}
+
+/// Calls `body` with a mutable pointer to the values of `tensor`, or nil without a tensor.
+func withOptionalMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) throws -> R) rethrows -> R {
+    guard tensor != nil else { return try body(nil) }
+    return try tensor!.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
+}
