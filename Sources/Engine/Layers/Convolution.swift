@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A 2-D convolution over NCHW images, as PyTorch's conv2d (a cross-correlation: the kernel is
 /// not flipped), with zero padding and any kernel size and stride:
 ///
@@ -15,11 +17,11 @@
 /// The batch is cut into groups of images whose columns lie side by side, so that small images
 /// still make SGEMMs large enough to run near peak; the outputs and gradients of a group are
 /// moved between [images, O, positions] and [O, images * positions] around the products. The
-/// groups are shared out among the cores, each running its groups from im2col to col2im with
-/// single-threaded SGEMMs: the cores never wait for each other, and the memory-bound copies on
-/// one overlap the products on the other. A group depends only on the problem's shape, so every
-/// value is computed the same way whatever the thread count; each group's dW is kept apart and
-/// the groups' are added in group order at the end.
+/// cores share out the groups, each running a group from im2col to col2im with single-threaded
+/// SGEMMs: the cores never wait for each other, and the memory-bound copies on one overlap the
+/// products on the other. A group depends only on the problem's shape, not on which core runs
+/// it, so every value is computed the same way whatever the thread count; each group's dW is
+/// kept apart and the groups' are added in group order at the end.
 ///
 /// Backward recomputes the columns rather than keeping them from forward: they are kh*kw times
 /// the input's size, and recomputing a group's columns leaves them in cache for the product.
@@ -68,20 +70,20 @@ struct Convolution2D {
         blas = try OpenBLAS.shared()
     }
 
-    /// Calls `body(group, images, scratch)` for every group of images, the groups shared out
-    /// among the cores in contiguous runs; each run gets `scratchCount` floats of its own.
-    /// SGEMM runs on one core inside a run, unless there is a single group: then OpenBLAS may
-    /// use every core for it.
+    /// Calls `body(group, images, scratch)` for every group of images, on every core: each core
+    /// takes the next group not yet taken until none is left (so a core that something else
+    /// slows down simply does fewer), with `scratchCount` floats of its own. SGEMM runs on one
+    /// core inside a group, unless there is a single group: then OpenBLAS may use every core.
     private func forEachGroup(
         scratchCount: Int, _ body: (_ group: Int, _ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void
     ) {
         let groups = groupCount, size = groupSize
-        let runs = Swift.max(1, Swift.min(groups, Parallel.threadCount))
+        let next = Atomic<Int>(0)
         func work() {
-            Parallel.forEachChunk(count: groups, grain: (groups + runs - 1) / runs) { _, run in
+            Parallel.forEachChunk(count: Swift.min(groups, Parallel.threadCount), grain: 1) { _, _ in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
                 defer { scratch.deallocate() }
-                for group in run {
+                while case let group = next.wrappingAdd(1, ordering: .relaxed).oldValue, group < groups {
                     body(group, group * size ..< Swift.min(batch, (group + 1) * size), scratch)
                 }
             }
