@@ -37,14 +37,14 @@ struct Bench: ParsableCommand {
         let runner = BenchmarkRunner(repeats: repeats)
         if !json {
             print("OpenBLAS \(blas.version), \(blas.coreName) kernels; engine threads \(Parallel.threadCount); \(repeats) repeats")
-            print("benchmark".padding(toLength: 28, withPad: " ", startingAt: 0) + "  median        min-max")
+            print("benchmark".padding(toLength: 36, withPad: " ", startingAt: 0) + "  median        min-max")
         }
         var results: [BenchmarkResult] = []
         for benchmark in cases {
             let result = try runner.measure(benchmark)
             results.append(result)
             if !json {
-                print(result.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                print(result.name.padding(toLength: 36, withPad: " ", startingAt: 0)
                       + String(format: "  %7.2f %@  %.2f-%.2f", result.median, result.unit, result.min, result.max))
             }
         }
