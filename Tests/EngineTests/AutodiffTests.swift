@@ -105,4 +105,12 @@ final class AutodiffTests: XCTestCase {
         XCTAssertEqual(bias.grad?.shape, [3])
         XCTAssertEqual(bias.grad?.scalars, [4, 4, 4])
     }
+
+    func testAFailedBackwardLeavesEveryGradientAsItWas() throws {
+        let w1 = parameter([1, 2]), w2 = parameter([3, -4])
+        let loss = try w1.sum() + (try w2 .> Variable(Tensor(0))).sum()
+        XCTAssertThrowsError(try loss.backward())
+        XCTAssertNil(w1.grad)
+        XCTAssertNil(w2.grad)
+    }
 }

@@ -90,4 +90,31 @@ final class ModuleTests: XCTestCase {
             XCTAssertEqual("\(error)", "extra (shape []) in the loaded parameters is not a parameter of the model")
         }
     }
+
+    final class Shared: Module {
+        let first: Linear
+        let second: Linear
+        let byName: [String: Linear]
+        let pair: (Linear, Variable)
+        init(random: inout RandomStream) throws {
+            first = try Linear(inputs: 2, outputs: 2, random: &random)
+            second = first
+            byName = ["b": try Linear(inputs: 2, outputs: 1, bias: false, random: &random),
+                      "a": try Linear(inputs: 1, outputs: 1, bias: false, random: &random)]
+            pair = (try Linear(inputs: 1, outputs: 1, bias: false, random: &random), Variable(Tensor([3]), requiresGradient: true))
+        }
+    }
+
+    func testSharedLayersDictionariesAndTuples() throws {
+        var random = RandomStream(seed: 2)
+        let model = try Shared(random: &random)
+        XCTAssertEqual(model.namedParameters().map(\.path),
+                       ["first.weight", "first.bias", "byName.a.weight", "byName.b.weight", "pair.0.weight", "pair.1"])
+        XCTAssertNoThrow(try Adam(parameters: model.parameters), "a shared layer is optimised once")
+    }
+
+    func testLinearRefusesZeroFeatures() {
+        var random = RandomStream(seed: 2)
+        assertTensorError("Linear", mentions: ["0 inputs"]) { try Linear(inputs: 0, outputs: 3, random: &random) }
+    }
 }

@@ -34,10 +34,13 @@ extension Variable {
 
         let order = reverseTopologicalOrder()
         var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        // Leaf gradients are added only once the whole walk has succeeded, so a backward that
+        // fails half-way leaves every grad as it was.
+        var leafGradients: [(Variable, Tensor)] = []
         for node in order {
             guard let incoming = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
             guard let origin = node.origin else {
-                node.grad = try node.grad.map { try $0 + incoming } ?? incoming
+                leafGradients.append((node, incoming))
                 continue
             }
             if origin.isReleased {
@@ -58,6 +61,9 @@ extension Variable {
                 let key = ObjectIdentifier(input)
                 pending[key] = try pending[key].map { try $0 + gradient } ?? gradient
             }
+        }
+        for (leaf, gradient) in leafGradients {
+            leaf.grad = try leaf.grad.map { try $0 + gradient } ?? gradient
         }
         if !keepingTape {
             for node in order { node.origin?.release() }

@@ -5,7 +5,7 @@ extension Variable {
     /// The sum over `axes` (all when nil): every summed value gets the gradient of its sum.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) throws -> Variable {
         let x = value
-        let kept = try x.sum(axes: axes, keepDims: true).shape
+        let kept = try ReductionRows.outputShape(of: x.shape, axes: axes, keepDims: true, op: "sum")
         return Variable.result(of: "sum", try x.sum(axes: axes, keepDims: keepDims), inputs: [self]) { g in
             [try g.reshaped(kept).broadcast(to: x.shape)]
         }
@@ -14,7 +14,7 @@ extension Variable {
     /// The mean over `axes`: each value gets 1/n of the gradient of its mean.
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) throws -> Variable {
         let x = value
-        let kept = try x.sum(axes: axes, keepDims: true).shape
+        let kept = try ReductionRows.outputShape(of: x.shape, axes: axes, keepDims: true, op: "mean")
         let n = Float(x.count / Swift.max(1, Shape.count(kept)))
         return Variable.result(of: "mean", try x.mean(axes: axes, keepDims: keepDims), inputs: [self]) { g in
             [try g.reshaped(kept).broadcast(to: x.shape) / n]
@@ -46,7 +46,7 @@ extension Variable {
 
     private func extreme(_ op: String, axes: [Int]?, keepDims: Bool, _ kept: Tensor) throws -> Variable {
         let x = value
-        let output = keepDims ? kept : try kept.reshaped(try x.sum(axes: axes).shape)
+        let output = keepDims ? kept : try kept.reshaped(try ReductionRows.outputShape(of: x.shape, axes: axes, keepDims: false, op: op))
         return Variable.result(of: op, output, inputs: [self]) { g in
             let attains = try x .== kept
             let share = try attains / attains.sum(axes: axes, keepDims: true)

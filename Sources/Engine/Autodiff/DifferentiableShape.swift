@@ -84,26 +84,29 @@ extension Variable {
     /// Padding (see `Tensor.padded`). The constant border gets no gradient; a reflected or
     /// replicated border sends its gradient to the values it copies.
     public func padded(_ widths: [(before: Int, after: Int)], mode: Tensor.PaddingMode = .constant(0)) throws -> Variable {
-        let output = try value.padded(widths, mode: mode)
-        if case .constant = mode {
-            let original = shape
-            let indices = original.indices.map { axis -> TensorIndex in
-                let before = axis < widths.count ? widths[axis].before : 0
-                return .range(before..<(before + original[axis]))
+        guard case .constant = mode else {
+            // Reflect and replicate gather positions along each axis in turn.
+            let all = try Tensor.checkPadding(widths, mode: mode, shape: shape)
+            var result = self
+            for axis in all.indices where all[axis].before + all[axis].after > 0 {
+                result = try result.gathered(Tensor.paddingSources(extent: result.shape[axis], all[axis], mode: mode), axis: axis)
             }
-            return Variable.result(of: "pad", output, inputs: [self]) { g in [try g.slice(indices)] }
+            return result
         }
-        // Reflect and replicate are gathers of positions along each axis: composing slices
-        // and concatenation gives their gradients for free.
-        var result = self
-        for axis in widths.indices where widths[axis].before + widths[axis].after > 0 {
-            let positions = Tensor.paddingSources(extent: result.shape[axis], widths[axis], mode: mode)
-            result = try Variable.concat(positions.map { i in
-                var index = [TensorIndex](repeating: .all, count: result.rank)
-                index[axis] = .range(i..<(i + 1))
-                return try result.slice(index)
-            }, axis: axis)
+        let original = shape
+        let interior = original.indices.map { axis -> TensorIndex in
+            let before = axis < widths.count ? widths[axis].before : 0
+            return .range(before..<(before + original[axis]))
         }
-        return result
+        return Variable.result(of: "pad", try value.padded(widths, mode: mode), inputs: [self]) { g in [try g.slice(interior)] }
+    }
+
+    /// The positions `indices` of `axis`, in that order; a position's gradient is the sum of
+    /// the gradients of its copies.
+    func gathered(_ indices: [Int], axis: Int) throws -> Variable {
+        let extent = shape[axis]
+        return Variable.result(of: "gather", try value.gathered(indices, axis: axis), inputs: [self]) { g in
+            [try g.scatterAdded(indices, axis: axis, extent: extent)]
+        }
     }
 }

@@ -59,14 +59,12 @@ final class Origin {
     /// Gradients of the inputs (nil where an input gets none) from the gradient of the result;
     /// nil once released, and for operations that have no derivative.
     var backward: ((Tensor) throws -> [Tensor?])?
-    let isDifferentiable: Bool
     private(set) var isReleased = false
 
     init(op: String, inputs: [Variable], backward: ((Tensor) throws -> [Tensor?])?) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
-        self.isDifferentiable = backward != nil
     }
 
     func release() {

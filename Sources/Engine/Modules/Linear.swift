@@ -9,6 +9,9 @@ public final class Linear: Module {
     public let bias: Variable?
 
     public init(inputs: Int, outputs: Int, bias: Bool = true, random: inout RandomStream) throws {
+        guard inputs > 0, outputs > 0 else {
+            throw TensorError("Linear", "needs positive feature counts, got \(inputs) inputs and \(outputs) outputs")
+        }
         let bound = 1 / Float(inputs).squareRoot()
         weight = Variable(try Tensor.rand([outputs, inputs], low: -bound, high: bound, using: &random), requiresGradient: true)
         self.bias = bias

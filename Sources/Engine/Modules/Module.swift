@@ -19,14 +19,20 @@ open class Module {
         reflectedMembers().compactMap { name, value in (value as? Module).map { (name, $0) } }
     }
 
-    /// Every parameter below this module with its path, in declaration order.
+    /// Every parameter below this module with its path, in declaration order. A parameter
+    /// reachable by several paths (a shared layer) is listed once, under its first path.
     public func namedParameters() -> [(path: String, variable: Variable)] {
+        var seen = Set<ObjectIdentifier>()
+        return allParameterPaths().filter { seen.insert(ObjectIdentifier($0.variable)).inserted }
+    }
+
+    private func allParameterPaths() -> [(path: String, variable: Variable)] {
         reflectedMembers().flatMap { name, value -> [(path: String, variable: Variable)] in
             if let variable = value as? Variable {
                 return variable.requiresGradient ? [(name, variable)] : []
             }
             if let module = value as? Module {
-                return module.namedParameters().map { ("\(name).\($0.path)", $0.variable) }
+                return module.allParameterPaths().map { ("\(name).\($0.path)", $0.variable) }
             }
             return []
         }
@@ -73,7 +79,8 @@ open class Module {
     }
 
     /// Stored properties of this object and its superclasses (superclass first), with arrays
-    /// and optionals flattened into numbered or plain members.
+    /// and tuples flattened into numbered members, dictionaries into members named by their
+    /// keys (in sorted order), and optionals into plain ones.
     private func reflectedMembers() -> [(String, Any)] {
         var mirrors: [Mirror] = []
         var mirror: Mirror? = Mirror(reflecting: self)
@@ -94,8 +101,14 @@ open class Module {
         switch mirror.displayStyle {
         case .optional:
             return mirror.children.first.map { flatten(name, $0.value) } ?? []
-        case .collection:
+        case .collection, .tuple:
             return mirror.children.enumerated().flatMap { index, child in flatten("\(name).\(index)", child.value) }
+        case .dictionary:
+            let entries = mirror.children.compactMap { child -> (String, Any)? in
+                let pair = Array(Mirror(reflecting: child.value).children)
+                return pair.count == 2 ? ("\(pair[0].value)", pair[1].value) : nil
+            }
+            return entries.sorted { $0.0 < $1.0 }.flatMap { key, value in flatten("\(name).\(key)", value) }
         default:
             return value is Variable || value is Module ? [(name, value)] : []
         }

@@ -35,7 +35,6 @@ public final class ExponentialMovingAverage {
     public let schedule: DecaySchedule
     /// The number of `update()` calls so far.
     public private(set) var updateCount = 0
-    private let paths: [String]
     private let tracked: TrackedParameters
     /// s for each parameter, by position in `module.parameters`.
     private var shadows: [Tensor]
@@ -49,8 +48,7 @@ public final class ExponentialMovingAverage {
             try requireHyperparameter(power > 0, "ExponentialMovingAverage", "power must be above 0", power)
         }
         let named = module.namedParameters()
-        paths = named.map(\.path)
-        tracked = try TrackedParameters(named.map(\.variable), paths: paths, owner: "ExponentialMovingAverage")
+        tracked = try TrackedParameters(named.map(\.variable), paths: named.map(\.path), owner: "ExponentialMovingAverage")
         shadows = named.map(\.variable.value)
         self.decay = decay
         self.schedule = schedule
@@ -93,7 +91,7 @@ public final class ExponentialMovingAverage {
     /// The averaged weights with their parameter paths, in the module's parameter order: what
     /// a checkpoint stores as the EMA model, and what `Module.loadParameters` takes.
     public var averages: [(path: String, tensor: Tensor)] {
-        Array(zip(paths, shadows))
+        Array(zip(tracked.names, shadows))
     }
 
     /// Loads the averaged weights into `module`, a model of the same architecture (a separate

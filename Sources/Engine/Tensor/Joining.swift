@@ -53,26 +53,7 @@ extension Tensor {
     /// This tensor with `widths[i] = (before, after)` positions added on each side of axis i;
     /// axes beyond `widths.count` get none (as NumPy's pad). Widths must be non-negative.
     public func padded(_ widths: [(before: Int, after: Int)], mode: PaddingMode = .constant(0)) throws -> Tensor {
-        guard widths.count <= rank else {
-            throw TensorError("pad", "\(widths.count) widths for shape \(describeShape(shape)) of rank \(rank)")
-        }
-        let all = widths + Array(repeating: (before: 0, after: 0), count: rank - widths.count)
-        if let axis = all.indices.first(where: { all[$0].before < 0 || all[$0].after < 0 }) {
-            throw TensorError("pad", "negative width \(all[axis]) on axis \(axis) of shape \(describeShape(shape))")
-        }
-        for axis in 0..<rank where all[axis].before + all[axis].after > 0 {
-            switch mode {
-            case .constant: break
-            case .reflect:
-                guard all[axis].before < shape[axis] && all[axis].after < shape[axis] else {
-                    throw TensorError("pad", "reflect padding of \(all[axis]) on axis \(axis) needs more than that many positions, shape is \(describeShape(shape))")
-                }
-            case .replicate:
-                guard shape[axis] > 0 else {
-                    throw TensorError("pad", "replicate padding of an empty axis \(axis) of shape \(describeShape(shape))")
-                }
-            }
-        }
+        let all = try Tensor.checkPadding(widths, mode: mode, shape: shape)
         if case .constant(let value) = mode {
             let newShape = zip(shape, all).map { $0 + $1.before + $1.after }
             let outputStrides = Shape.strides(newShape)
@@ -93,6 +74,33 @@ extension Tensor {
         return result
     }
 
+    /// The widths for every axis (zero beyond `widths.count`), after checking that they are
+    /// non-negative and that `mode` can fill them.
+    static func checkPadding(_ widths: [(before: Int, after: Int)], mode: PaddingMode, shape: [Int]) throws -> [(before: Int, after: Int)] {
+        let rank = shape.count
+        guard widths.count <= rank else {
+            throw TensorError("pad", "\(widths.count) widths for shape \(describeShape(shape)) of rank \(rank)")
+        }
+        let all = widths + Array(repeating: (before: 0, after: 0), count: rank - widths.count)
+        if let axis = all.indices.first(where: { all[$0].before < 0 || all[$0].after < 0 }) {
+            throw TensorError("pad", "negative width \(all[axis]) on axis \(axis) of shape \(describeShape(shape))")
+        }
+        for axis in 0..<rank where all[axis].before + all[axis].after > 0 {
+            switch mode {
+            case .constant: break
+            case .reflect:
+                guard all[axis].before < shape[axis] && all[axis].after < shape[axis] else {
+                    throw TensorError("pad", "reflect padding of \(all[axis]) on axis \(axis) needs more than that many positions, shape is \(describeShape(shape))")
+                }
+            case .replicate:
+                guard shape[axis] > 0 else {
+                    throw TensorError("pad", "replicate padding of an empty axis \(axis) of shape \(describeShape(shape))")
+                }
+            }
+        }
+        return all
+    }
+
     /// For each position of a padded axis (from -before to extent + after - 1, shifted to start
     /// at 0), the position of the original axis whose value it holds, for reflect and replicate.
     static func paddingSources(extent n: Int, _ width: (before: Int, after: Int), mode: PaddingMode) -> [Int] {
@@ -102,13 +110,50 @@ extension Tensor {
         }
     }
 
-    /// The positions `indices` of `axis`, in that order (a position may repeat).
+    /// The positions `indices` of `axis`, in that order (a position may repeat): result[..., i, ...]
+    /// = self[..., indices[i], ...]. Indices must lie in 0..<shape[axis].
     func gathered(_ indices: [Int], axis: Int) throws -> Tensor {
-        let pieces = try indices.map { i -> Tensor in
-            var index = [TensorIndex](repeating: .all, count: rank)
-            index[axis] = .range(start: i, end: i + 1, step: 1)
-            return try slice(index)
+        let extent = shape[axis]
+        if let bad = indices.first(where: { $0 < 0 || $0 >= extent }) {
+            throw TensorError("gather", "position \(bad) is out of range for axis \(axis) of shape \(describeShape(shape))")
         }
-        return try Tensor.concat(pieces, axis: axis)
+        var newShape = shape
+        newShape[axis] = indices.count
+        let (outer, inner) = (shape[..<axis].reduce(1, *), shape[(axis + 1)...].reduce(1, *))
+        return withUnsafeBufferPointer { source in
+            Tensor.build(shape: newShape) { output in
+                for o in 0..<outer {
+                    for (i, position) in indices.enumerated() {
+                        let from = source.baseAddress! + (o * extent + position) * inner
+                        (output.baseAddress! + (o * indices.count + i) * inner).update(from: from, count: inner)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The gradient of `gathered`: a tensor with `extent` positions along `axis`, each the sum
+    /// of this tensor's positions i with indices[i] equal to it (0 where none is).
+    func scatterAdded(_ indices: [Int], axis: Int, extent: Int) throws -> Tensor {
+        guard shape[axis] == indices.count, indices.allSatisfy({ $0 >= 0 && $0 < extent }) else {
+            throw TensorError("scatterAdd", "\(indices.count) positions into \(extent) for axis \(axis) of shape \(describeShape(shape))")
+        }
+        var newShape = shape
+        newShape[axis] = extent
+        let (outer, inner) = (shape[..<axis].reduce(1, *), shape[(axis + 1)...].reduce(1, *))
+        var result = try Tensor.zeros(newShape)
+        withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { output in
+                for o in 0..<outer {
+                    // Added in the order of i, so repeated positions sum the same way every time.
+                    for (i, position) in indices.enumerated() {
+                        let from = source.baseAddress! + (o * indices.count + i) * inner
+                        let to = output.baseAddress! + (o * extent + position) * inner
+                        for j in 0..<inner { to[j] += from[j] }
+                    }
+                }
+            }
+        }
+        return result
     }
 }

@@ -106,15 +106,25 @@ struct ReductionRows {
     let outputShape: [Int]
 
     init(_ tensor: Tensor, axes: [Int]?, keepDims: Bool, op: String) throws {
-        let reduced = try axes.map { try Shape.normalizeAxes($0, rank: tensor.rank, op: op, shape: tensor.shape) }
-            ?? Array(0..<tensor.rank)
+        let reduced = try Self.reducedAxes(axes, of: tensor.shape, op: op)
         let kept = (0..<tensor.rank).filter { !reduced.contains($0) }
         length = reduced.reduce(1) { $0 * tensor.shape[$1] }
-        outputShape = keepDims
-            ? tensor.shape.indices.map { reduced.contains($0) ? 1 : tensor.shape[$0] }
-            : kept.map { tensor.shape[$0] }
+        outputShape = try Self.outputShape(of: tensor.shape, axes: axes, keepDims: keepDims, op: op)
         let order = kept + reduced
         data = order == Array(0..<tensor.rank) ? tensor : try tensor.permuted(order)
+    }
+
+    /// The axes a reduction over `axes` (all when nil) reduces, resolved and sorted.
+    static func reducedAxes(_ axes: [Int]?, of shape: [Int], op: String) throws -> [Int] {
+        try axes.map { try Shape.normalizeAxes($0, rank: shape.count, op: op, shape: shape) } ?? Array(shape.indices)
+    }
+
+    /// The shape of a reduction's result, without computing it.
+    static func outputShape(of shape: [Int], axes: [Int]?, keepDims: Bool, op: String) throws -> [Int] {
+        let reduced = try reducedAxes(axes, of: shape, op: op)
+        return keepDims
+            ? shape.indices.map { reduced.contains($0) ? 1 : shape[$0] }
+            : shape.indices.filter { !reduced.contains($0) }.map { shape[$0] }
     }
 
     /// The result tensor from the values `reduce` computes for each row.
