@@ -77,16 +77,12 @@ public enum Loss {
         // One-hot mask: 1 at [outer, target, inner], the target's class of each position.
         let inner = logits.shape[(axis + 1)...].reduce(1, *)
         var oneHot = [Float](repeating: 0, count: logits.value.count)
-        for (position, target) in classes.scalars.enumerated() {
-            guard target >= 0, target < Float(classCount), target == target.rounded() else {
-                throw TensorError("crossEntropy", "class index \(target) at position \(position) is not a whole number in 0..<\(classCount)")
-            }
+        for (position, target) in try classIndices(classes.scalars, below: classCount, op: "crossEntropy").enumerated() {
             let (outer, within) = position.quotientAndRemainder(dividingBy: inner)
-            oneHot[(outer * classCount + Int(target)) * inner + within] = 1
+            oneHot[(outer * classCount + target) * inner + within] = 1
         }
         let mask = Variable(try Tensor(shape: logits.shape, scalars: oneHot))
-        let losses = -(try (try logits.logSoftmax(axis: axis) * mask).sum(axes: [axis]))
-        return try reduce(losses, reduction)
+        return try crossEntropy(logits, probabilities: mask, classAxis: axis, reduction: reduction)
     }
 
     /// Cross-entropy of a softmax over `classAxis` against class probabilities, as
@@ -145,4 +141,15 @@ struct LogisticLoss: BinaryKernel {
 /// sigmoid(x) - y: the derivative of `LogisticLoss` with respect to the logit.
 struct LogisticLossDerivative: BinaryKernel {
     @inline(__always) func callAsFunction(_ x: Float, _ y: Float) -> Float { Sigmoid()(x) - y }
+}
+
+/// Class or code indices held in a Float tensor, as whole numbers in 0..<limit; any other
+/// value is an error naming its position.
+func classIndices(_ values: [Float], below limit: Int, op: String, naming kind: String = "class index") throws -> [Int] {
+    try values.enumerated().map { position, value in
+        guard value >= 0, value < Float(limit), value == value.rounded() else {
+            throw TensorError(op, "\(kind) \(value) at position \(position) is not a whole number in 0..<\(limit)")
+        }
+        return Int(value)
+    }
 }

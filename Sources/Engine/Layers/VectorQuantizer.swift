@@ -104,18 +104,9 @@ public final class VectorQuantizer: Module {
             throw TensorError("VectorQuantizer.codes", "needs indices [N, H, W], got \(describeShape(indices.shape))")
         }
         let rows = try GradientMode.withoutGradients {
-            try codebook.gatherRows(try VectorQuantizer.wholeNumbers(indices.scalars, below: codebook.shape[0])).value
+            try codebook.gatherRows(try classIndices(indices.scalars, below: codebook.shape[0], op: "VectorQuantizer.codes", naming: "code index")).value
         }
         return try rows.reshaped(indices.shape + [codebook.shape[1]]).permuted([0, 3, 1, 2])
-    }
-
-    private static func wholeNumbers(_ values: [Float], below limit: Int) throws -> [Int] {
-        try values.map { value in
-            guard value >= 0, value < Float(limit), value == value.rounded() else {
-                throw TensorError("VectorQuantizer.codes", "index \(value) is not a whole number in 0..<\(limit)")
-            }
-            return Int(value)
-        }
     }
 }
 
