@@ -159,6 +159,13 @@ final class CheckpointTests: XCTestCase {
         }
         assertFormatError(mentions: ["future.h5", "format version 2", "reads version 1"]) { try Checkpoint(contentsOf: future) }
 
+        let foreign = directory.file("foreign.h5")
+        try HDF5File.write(to: foreign) { file in
+            try file.createGroup("parameters")
+            try file.setAttribute("format", to: .string("someone else's weights"))
+        }
+        assertFormatError(mentions: ["foreign.h5", "declares format", "someone else's weights"]) { try Checkpoint(contentsOf: foreign) }
+
         let odd = directory.file("odd.safetensors")
         try SafetensorsFile.write([("w", Tensor([1]))], metadata: ["meta.step": "many", "x": "1", "config.x": "2"], to: odd)
         assertFormatError(mentions: ["odd.safetensors", "meta.step", "not an integer, a double or a quoted string"]) { try Checkpoint(contentsOf: odd) }

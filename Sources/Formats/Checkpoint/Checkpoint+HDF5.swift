@@ -50,7 +50,16 @@ extension Checkpoint {
         guard try file.kind(of: "parameters") == .group else {
             throw FormatError(file: path, "has no /parameters group, so it is not a medsynth checkpoint")
         }
-        if try file.attributeNames().contains("version") {
+        // Files written elsewhere (by a Python script, say) may carry neither attribute; a file
+        // that names another format is not a checkpoint, whatever groups it has.
+        let declared = try file.attributeNames()
+        if declared.contains("format") {
+            let format = try file.attribute("format")
+            guard format == .string(formatName) else {
+                throw FormatError(file: path, "declares format \(format), not \"\(formatName)\"")
+            }
+        }
+        if declared.contains("version") {
             guard try file.attribute("version") == .integer(formatVersion) else {
                 throw FormatError(file: path, "is a checkpoint of format version \(try file.attribute("version")); this medsynth reads version \(formatVersion)")
             }
