@@ -55,6 +55,20 @@ final class IntensityTests: XCTestCase {
         XCTAssertEqual(try resize(ramp, height: 2, width: 2, method: .bilinear).scalars, [2.5, 4.5, 10.5, 12.5])
     }
 
+    func testResizeByUnevenFactorsIsPyTorchs() throws {
+        // F.interpolate(x, size=(5, 4), mode='bilinear', align_corners=False), rounded to 1e-6
+        // (PyTorch computes the source coordinates in Float32).
+        let image = try Tensor([[0, 5, 1], [2, 8, 3], [7, 4, 6]])
+        let up = try resize(image, height: 5, width: 4, method: .bilinear)
+        let torch: [Float] = [0, 3.125, 3.5, 1,  0.8, 4.175, 4.55, 1.8,  2, 5.75, 6.125, 3,
+                              5, 5.375, 5.3, 4.8,  7, 5.125, 4.75, 6]
+        for (ours, theirs) in zip(up.scalars, torch) { XCTAssertEqual(ours, theirs, accuracy: 2e-6) }
+        // 5 -> 3: nearest reads 0, 1, 3; area averages [0, 2), [1, 4), [3, 5).
+        let row = try Tensor(shape: [1, 5], scalars: [0, 1, 2, 3, 4])
+        XCTAssertEqual(try resize(row, height: 1, width: 3, method: .nearest).scalars, [0, 1, 3])
+        XCTAssertEqual(try resize(row, height: 1, width: 3, method: .area).scalars, [0.5, 2, 3.5])
+    }
+
     func testResizeNearestKeepsLabelsAndAreaAverages() throws {
         let labels = try Tensor([[0, 1, 2], [3, 1, 2]])
         XCTAssertEqual(try resize(labels, height: 4, width: 6, method: .nearest).scalars,
