@@ -35,6 +35,7 @@ let package = Package(
         ),
         // Reads and writes Engine's tensors: HDF5, safetensors and checkpoints. Engine knows no files.
         .target(name: "Formats", dependencies: ["Engine", "CHDF5"]),
+        .target(name: "Imaging", dependencies: ["Engine"]),
         .executableTarget(
             name: "medsynth",
             dependencies: [
@@ -46,6 +47,7 @@ let package = Package(
         // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth"]),
     ]
 )

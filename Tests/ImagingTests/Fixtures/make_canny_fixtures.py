@@ -1,0 +1,66 @@
+"""Reference edge maps for CannyTests, computed once with scikit-image and committed.
+
+Run from this folder: python3 make_canny_fixtures.py  (writes canny_reference.json)
+Versions used are recorded in the file. Each image is given to skimage.feature.canny as float64
+holding exactly the Float32 values the Swift test builds, so both sides see the same input.
+Edges are stored as the flat row-major indices of the True pixels.
+"""
+import json
+import numpy as np
+import scipy
+import skimage
+from PIL import Image
+from skimage.feature import canny
+
+images = {}
+
+# The real scan: 8-bit grey, stored as integers; both sides use Float32(v) / 255.
+fat = np.array(Image.open("../../../../shared/data/FatMRISlice.png"))
+fat_values = fat.astype(np.float32) / np.float32(255)
+images["fat_mri"] = {"height": fat.shape[0], "width": fat.shape[1], "bytes": fat.ravel().tolist()}
+
+# A bright disc on a dark background with Gaussian noise.
+rng = np.random.default_rng(4)
+h = w = 96
+yy, xx = np.mgrid[0:h, 0:w]
+disc = ((yy - 45.3) ** 2 + (xx - 50.7) ** 2 < 28.0 ** 2).astype(np.float64) * 0.6 + 0.2
+disc = (disc + 0.08 * rng.standard_normal((h, w))).astype(np.float32)
+images["noisy_disc"] = {"height": h, "width": w, "values": [float(v) for v in disc.ravel()]}
+
+# A square whose brightness ramps from left to right, on a background ramping top to bottom.
+h = w = 80
+yy, xx = np.mgrid[0:h, 0:w]
+square = (yy / (h - 1) * 0.3).astype(np.float64)
+inside = (yy >= 20) & (yy < 60) & (xx >= 15) & (xx < 65)
+square[inside] = 0.4 + 0.5 * (xx[inside] - 15) / 49.0
+square = square.astype(np.float32)
+images["gradient_square"] = {"height": h, "width": w, "values": [float(v) for v in square.ravel()]}
+
+arrays = {"fat_mri": fat_values, "noisy_disc": disc, "gradient_square": square}
+
+cases = [
+    ("fat_mri", 1.0, 0.05, 0.15, False),
+    ("fat_mri", 2.0, 0.8, 0.9, True),
+    ("fat_mri", 3.0, 0.02, 0.06, False),
+    ("fat_mri", 1.5, 0.7, 0.95, True),
+    ("noisy_disc", 1.0, 0.1, 0.3, False),
+    ("noisy_disc", 2.0, 0.85, 0.95, True),
+    ("noisy_disc", 3.0, 0.05, 0.2, False),
+    ("gradient_square", 1.0, 0.05, 0.2, False),
+    ("gradient_square", 2.5, 0.9, 0.97, True),
+    ("gradient_square", 1.5, 0.0, 0.1, False),
+]
+
+out_cases = []
+for name, sigma, low, high, quantiles in cases:
+    edges = canny(arrays[name].astype(np.float64), sigma=sigma, low_threshold=low,
+                  high_threshold=high, use_quantiles=quantiles)
+    out_cases.append({"image": name, "sigma": sigma, "low": low, "high": high,
+                      "useQuantiles": quantiles,
+                      "edges": np.flatnonzero(edges.ravel()).tolist()})
+    print(name, sigma, low, high, quantiles, int(edges.sum()))
+
+with open("canny_reference.json", "w") as f:
+    json.dump({"versions": {"scikit-image": skimage.__version__, "scipy": scipy.__version__,
+                            "numpy": np.__version__},
+               "images": images, "cases": out_cases}, f, separators=(",", ":"))
