@@ -35,7 +35,7 @@ final class IntensityTests: XCTestCase {
 
     func testCTWindow() throws {
         // Soft tissue: level 40, width 400 covers -160 ... 240 HU.
-        let hu = try Tensor([-1000, -160, 40, 140, 240, 3000])
+        let hu = Tensor([-1000, -160, 40, 140, 240, 3000])
         XCTAssertEqual(try ctWindow(hu, level: 40, width: 400).scalars, [0, 0, 0.5, 0.75, 1, 1])
         XCTAssertEqual(try ctWindow(hu, level: 40, width: 400, range: .symmetric).scalars, [-1, -1, 0, 0.5, 1, 1])
         XCTAssertThrowsError(try ctWindow(hu, level: 40, width: 0))
