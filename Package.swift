@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "medsynth", targets: ["medsynth"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,8 @@ let package = Package(
         ),
         // Reads and writes Engine's tensors: HDF5, safetensors and checkpoints. Engine knows no files.
         .target(name: "Formats", dependencies: ["Engine", "CHDF5"]),
+        // Image metrics, and later the phantom, edges, masks and figures. Knows no files.
+        .target(name: "Imaging", dependencies: ["Engine"]),
         .executableTarget(
             name: "medsynth",
             dependencies: [
@@ -46,6 +49,7 @@ let package = Package(
         // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth"]),
     ]
 )
