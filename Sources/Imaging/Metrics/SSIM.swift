@@ -70,13 +70,21 @@ extension Metrics {
         return weights.map { $0 / total }
     }
 
-    /// SSIM of one H x W plane: the five filtered maps, the SSIM map, its mean inside the border.
+    /// SSIM of one H x W plane of Floats.
     private static func ssimOfPlane(
         _ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>,
         height: Int, width: Int, kernel: [Double], dataRange: Double
     ) -> Double {
+        ssimComponents(x.map(Double.init), y.map(Double.init), height: height, width: width,
+                       kernel: kernel, dataRange: dataRange).similarity
+    }
+
+    /// The means, inside the cropped border, of the SSIM map and of its contrast-structure factor
+    /// (2 sigma_xy + C2) / (sigma_x^2 + sigma_y^2 + C2), for one H x W plane.
+    static func ssimComponents(
+        _ xs: [Double], _ ys: [Double], height: Int, width: Int, kernel: [Double], dataRange: Double
+    ) -> (similarity: Double, contrastStructure: Double) {
         let count = height * width
-        let xs = x.map(Double.init), ys = y.map(Double.init)
         var xx = [Double](repeating: 0, count: count), yy = xx, xy = xx
         for i in 0..<count {
             xx[i] = xs[i] * xs[i]
@@ -88,7 +96,7 @@ extension Metrics {
         let c1 = (ssimK1 * dataRange) * (ssimK1 * dataRange)
         let c2 = (ssimK2 * dataRange) * (ssimK2 * dataRange)
         let border = ssimRadius
-        var sum = 0.0
+        var similarity = 0.0, contrastStructure = 0.0
         for row in border..<(height - border) {
             for column in border..<(width - border) {
                 let i = row * width + column
@@ -97,10 +105,12 @@ extension Metrics {
                 let covariance = meanXY[i] - muX[i] * muY[i]
                 let luminance = (2 * muX[i] * muY[i] + c1) / (muX[i] * muX[i] + muY[i] * muY[i] + c1)
                 let structure = (2 * covariance + c2) / (varianceX + varianceY + c2)
-                sum += luminance * structure
+                similarity += luminance * structure
+                contrastStructure += structure
             }
         }
-        return sum / Double((height - 2 * border) * (width - 2 * border))
+        let valid = Double((height - 2 * border) * (width - 2 * border))
+        return (similarity / valid, contrastStructure / valid)
     }
 
     /// Separable convolution of an H x W image with `kernel` (odd length) along rows, then
