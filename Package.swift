@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "medsynth", targets: ["medsynth"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,7 @@ let package = Package(
         ),
         // Reads and writes Engine's tensors: HDF5, safetensors and checkpoints. Engine knows no files.
         .target(name: "Formats", dependencies: ["Engine", "CHDF5"]),
+        // Edges, masks, intensities and metrics; later the phantom and figures. Knows no files.
         .target(name: "Imaging", dependencies: ["Engine"]),
         .executableTarget(
             name: "medsynth",

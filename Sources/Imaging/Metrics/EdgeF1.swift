@@ -1,0 +1,51 @@
+import Engine
+
+extension Metrics {
+    /// The F1 score of a binary edge map against a reference edge map, with a pixel tolerance:
+    /// both [H, W] or both [N, 1, H, W]; any non-zero value is an edge pixel.
+    ///
+    /// A predicted edge pixel counts as correct if a reference edge pixel of the same image lies
+    /// within Euclidean distance `tolerance` (0: the same pixel; 1: the 4 neighbours; 2: a disc
+    /// of radius 2), and a reference edge pixel counts as found under the same rule the other
+    /// way round. precision = correct / predicted, recall = found / reference, both pooled over
+    /// the batch, F1 = 2 precision recall / (precision + recall). No edges in either map gives NaN
+    /// (nothing to score); edges in only one of them give 0. The matching is not one-to-one.
+    public static func edgeF1(predicted: Tensor, reference: Tensor, tolerance: Int) throws -> Double {
+        let op = "edgeF1"
+        try requireSameShape(op, predicted, reference)
+        let (count, height, width) = try imageLayout(op, predicted.shape)
+        guard tolerance >= 0 else {
+            throw TensorError(op, "the tolerance must be 0 or more pixels, not \(tolerance)")
+        }
+        var offsets: [(Int, Int)] = []
+        for dy in -tolerance...tolerance {
+            for dx in -tolerance...tolerance where dy * dy + dx * dx <= tolerance * tolerance {
+                offsets.append((dy, dx))
+            }
+        }
+        let plane = height * width
+        let p = predicted.scalars.map { $0 != 0 }, r = reference.scalars.map { $0 != 0 }
+        /// (edge pixels of `from`, how many of them have an edge pixel of `to` within tolerance).
+        func matched(_ from: [Bool], _ to: [Bool]) -> (total: Int, matched: Int) {
+            var total = 0, hits = 0
+            for n in 0..<count {
+                for y in 0..<height {
+                    for x in 0..<width where from[n * plane + y * width + x] {
+                        total += 1
+                        if offsets.contains(where: { dy, dx in
+                            let yy = y + dy, xx = x + dx
+                            return yy >= 0 && yy < height && xx >= 0 && xx < width && to[n * plane + yy * width + xx]
+                        }) { hits += 1 }
+                    }
+                }
+            }
+            return (total, hits)
+        }
+        let precisionCounts = matched(p, r), recallCounts = matched(r, p)
+        if precisionCounts.total == 0 && recallCounts.total == 0 { return .nan }
+        if precisionCounts.total == 0 || recallCounts.total == 0 { return 0 }
+        let precision = Double(precisionCounts.matched) / Double(precisionCounts.total)
+        let recall = Double(recallCounts.matched) / Double(recallCounts.total)
+        return precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+    }
+}
