@@ -33,8 +33,8 @@ let package = Package(
             // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
-        // Reads and writes Engine's tensors: HDF5, safetensors and checkpoints. Engine knows no files.
-        .target(name: "Formats", dependencies: ["Engine", "CHDF5"]),
+        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG and NIfTI. Engine knows no files.
+        .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib"]),
         .executableTarget(
             name: "medsynth",
             dependencies: [
