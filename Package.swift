@@ -33,7 +33,7 @@ let package = Package(
             // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
-        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG and NIfTI. Engine knows no files.
+        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI and DICOM. Engine knows no files.
         .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib"]),
         .executableTarget(
             name: "medsynth",

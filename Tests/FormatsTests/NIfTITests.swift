@@ -95,6 +95,11 @@ final class NIfTITests: XCTestCase {
         // dim[1] = 32767 claims far more voxels than the 400 bytes hold.
         let huge = try damaged("huge.nii") { $0.replaceSubrange(42..<44, with: [0xFF, 0x7F]) }
         assertFormatError(mentions: ["huge.nii", "truncated"]) { try NIfTIImage(reading: huge) }
+        // Seven axes of 32767: a voxel count that would overflow 64 bits.
+        let overflowing = try damaged("overflow.nii") {
+            $0.replaceSubrange(40..<56, with: [7, 0] + Array(repeating: [0xFF, 0x7F], count: 7).flatMap { $0 })
+        }
+        assertFormatError(mentions: ["overflow.nii", "more voxels"]) { try NIfTIImage(reading: overflowing) }
         let hugeGzip = directory.file("huge.nii.gz")
         // 32767 x 32767 x 100 int16 voxels (200 GB) gzip-compressed into a few hundred bytes:
         // refused from the compressed size alone, before anything is allocated.

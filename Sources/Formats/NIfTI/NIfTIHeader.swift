@@ -72,6 +72,10 @@ public struct NIfTIHeader: Equatable, Sendable {
         guard dimensions.allSatisfy({ $0 > 0 }) else {
             throw FormatError(file: file, "dim \(dimensions) has an extent that is not positive")
         }
+        // At most 2^40 voxels: more than any file holds, and a product that cannot overflow.
+        guard dimensions.reduce(1.0, { $0 * Double($1) }) <= 0x1p40 else {
+            throw FormatError(file: file, "dim \(dimensions) describes more voxels than any file can hold")
+        }
         let code = Int16(int16(70))
         guard let dataType = NIfTIDataType(rawValue: code) else {
             throw FormatError(file: file, "datatype \(code) is not supported (supported: \(NIfTIDataType.allCases.map { "\($0) (\($0.rawValue))" }.joined(separator: ", ")))")

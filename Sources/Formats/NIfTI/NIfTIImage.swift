@@ -29,11 +29,8 @@ public struct NIfTIImage: Sendable {
             : Array(contents.prefix(NIfTIHeader.size))
         let header = try NIfTIHeader.parse(head, file: path)
 
-        let (dataBytes, overflow) = header.voxelCount.multipliedReportingOverflow(by: header.dataType.byteCount)
-        let needed = header.voxelOffset + dataBytes
-        guard !overflow, dataBytes < 1 << 40 else {
-            throw FormatError(file: path, "dim \(header.dimensions) describes more voxels than any file can hold")
-        }
+        // parse keeps voxelCount within 2^40 and voxelOffset below 2^31: this cannot overflow.
+        let needed = header.voxelOffset + header.voxelCount * header.dataType.byteCount
         if isGzip && needed > (contents.count + 1024) * NIfTIImage.maximumExpansion {
             throw FormatError(file: path, "header promises \(needed) bytes, more than \(contents.count) gzip-compressed bytes can hold; the file is corrupt")
         }

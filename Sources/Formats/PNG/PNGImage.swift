@@ -60,7 +60,9 @@ public enum PNGImage {
         let channels = (isColour ? 3 : 1) + (hasAlpha ? 1 : 0)
         let width = Int(image.width), height = Int(image.height)
         let sampleBytes = isSixteenBit ? 2 : 1
-        let (samples, overflow) = (width * height).multipliedReportingOverflow(by: channels)
+        let (pixels, tooWide) = width.multipliedReportingOverflow(by: height)
+        let (samples, tooMany) = pixels.multipliedReportingOverflow(by: channels)
+        let overflow = tooWide || tooMany
         guard !overflow, samples * sampleBytes <= (encoded.count + 1024) * maximumExpansion else {
             throw FormatError(file: file, "header promises \(width)x\(height) pixels with \(channels) channels, more than its \(encoded.count) bytes can hold; the file is corrupt")
         }
