@@ -34,8 +34,9 @@ let package = Package(
             // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
-        // Reads and writes Engine's tensors: HDF5, safetensors and checkpoints. Engine knows no files.
-        .target(name: "Formats", dependencies: ["Engine", "CHDF5"]),
+        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI and DICOM.
+        // Engine knows no files.
+        .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib"]),
         // Edges, masks, intensities and metrics; later the phantom and figures. Knows no files.
         .target(name: "Imaging", dependencies: ["Engine"]),
         .executableTarget(

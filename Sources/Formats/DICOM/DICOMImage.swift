@@ -1,0 +1,107 @@
+import Engine
+
+/// A greyscale DICOM image (uncompressed Implicit or Explicit VR Little Endian).
+///
+/// Layout: `pixels` is `[F, H, W]`: frames (1 unless Number of Frames says more), Rows,
+/// Columns, row-major as stored.
+///
+/// Values are the modality values, as pydicom's `apply_modality_lut` gives them:
+/// `RescaleSlope * stored + RescaleIntercept` (slope 1 and intercept 0 when absent), so a CT
+/// reads in Hounsfield units. Stored values are the low BitsStored bits of each BitsAllocated
+/// sample, sign-extended when PixelRepresentation is 1. MONOCHROME1 images (where 0 is white)
+/// are inverted before rescaling, `stored' = min + max - stored` over BitsStored's range, so
+/// that larger values are brighter in every image medsynth reads.
+public struct DICOMImage: Sendable {
+    /// The modality values, `[F, H, W]`.
+    public var pixels: Tensor
+    /// (0028,0004): "MONOCHROME1" or "MONOCHROME2".
+    public var photometricInterpretation: String
+    /// (0028,0100) and (0028,0101): bits per sample, and how many of them carry the value.
+    public var bitsAllocated: Int
+    /// See `bitsAllocated`.
+    public var bitsStored: Int
+    /// (0028,0103): 0 unsigned, 1 two's complement.
+    public var pixelRepresentation: Int
+    /// (0028,1053) and (0028,1052).
+    public var rescaleSlope: Double
+    /// See `rescaleSlope`.
+    public var rescaleIntercept: Double
+
+    private typealias Tag = DICOMDataSet.Tag
+
+    /// Reads the DICOM file at `path`.
+    public init(reading path: String) throws {
+        let file = try PosixFile.openForReading(path)
+        try self.init(decoding: try file.read(at: 0, count: try file.size()), file: path)
+    }
+
+    /// Decodes the bytes of a DICOM file; `file` names it in errors.
+    public init(decoding bytes: [UInt8], file: String) throws {
+        let dataSet = try DICOMDataSet(bytes: bytes, file: file)
+        func required(_ element: UInt16, _ name: String) throws -> Int {
+            guard let value = try dataSet.unsignedShort(Tag(group: 0x0028, element: element), name, file: file) else {
+                throw FormatError(file: file, "has no \(name) (0028,\(String(element, radix: 16, uppercase: true)))")
+            }
+            return value
+        }
+        let rows = try required(0x0010, "Rows"), columns = try required(0x0011, "Columns")
+        let bitsAllocated = try required(0x0100, "Bits Allocated")
+        let bitsStored = try dataSet.unsignedShort(Tag(group: 0x0028, element: 0x0101), "Bits Stored", file: file) ?? bitsAllocated
+        let representation = try required(0x0103, "Pixel Representation")
+        let samples = try dataSet.unsignedShort(Tag(group: 0x0028, element: 0x0002), "Samples per Pixel", file: file) ?? 1
+        let photometric = dataSet.string(Tag(group: 0x0028, element: 0x0004)) ?? "MONOCHROME2"
+        let frameCount = try dataSet.number(Tag(group: 0x0028, element: 0x0008), "Number of Frames", file: file) ?? 1
+        guard frameCount >= 1, frameCount < 0x1p20 else {
+            throw FormatError(file: file, "Number of Frames (0028,0008) is \(frameCount), expected 1 to 2^20")
+        }
+        let frames = Int(frameCount)
+
+        guard samples == 1, photometric == "MONOCHROME1" || photometric == "MONOCHROME2" else {
+            throw FormatError(file: file, "is \(photometric) with \(samples) samples per pixel; medsynth reads greyscale (MONOCHROME1 or MONOCHROME2) only")
+        }
+        guard [8, 16, 32].contains(bitsAllocated), (1...bitsAllocated).contains(bitsStored), representation <= 1 else {
+            throw FormatError(file: file, "has Bits Allocated \(bitsAllocated), Bits Stored \(bitsStored), Pixel Representation \(representation); expected 8, 16 or 32 bits, at most that many stored, representation 0 or 1")
+        }
+        guard rows > 0, columns > 0 else {
+            throw FormatError(file: file, "has \(rows)x\(columns) pixels per frame: nothing to read")
+        }
+        guard let pixelData = dataSet.value(Tag(group: 0x7FE0, element: 0x0010)) else {
+            throw FormatError(file: file, "has no Pixel Data (7FE0,0010)")
+        }
+        let count = frames * rows * columns
+        let sampleBytes = bitsAllocated / 8
+        guard pixelData.count >= count * sampleBytes else {
+            throw FormatError(file: file, object: "Pixel Data (7FE0,0010)",
+                "holds \(pixelData.count) bytes, but \(frames) frames of \(rows)x\(columns) at \(bitsAllocated) bits need \(count * sampleBytes)")
+        }
+
+        let slope = try dataSet.number(Tag(group: 0x0028, element: 0x1053), "Rescale Slope", file: file) ?? 1
+        let intercept = try dataSet.number(Tag(group: 0x0028, element: 0x1052), "Rescale Intercept", file: file) ?? 0
+        // The stored value's range, for sign extension and MONOCHROME1 inversion.
+        let signed = representation == 1
+        let lowest: Int64 = signed ? -(1 << (bitsStored - 1)) : 0
+        let highest: Int64 = signed ? (1 << (bitsStored - 1)) - 1 : (1 << bitsStored) - 1
+        let mask: UInt64 = (1 << UInt64(bitsStored)) - 1
+        let invert = photometric == "MONOCHROME1"
+
+        var values = [Float](repeating: 0, count: count)
+        pixelData.withUnsafeBytes { raw in
+            for i in 0..<count {
+                var sample: UInt64 = 0
+                for byte in 0..<sampleBytes { sample |= UInt64(raw[i * sampleBytes + byte]) << (8 * UInt64(byte)) }
+                sample &= mask
+                var stored = Int64(sample)
+                if signed && stored > highest { stored -= Int64(mask) + 1 }
+                if invert { stored = lowest + highest - stored }
+                values[i] = Float(slope * Double(stored) + intercept)
+            }
+        }
+        self.pixels = try Tensor(shape: [frames, rows, columns], scalars: values)
+        self.photometricInterpretation = photometric
+        self.bitsAllocated = bitsAllocated
+        self.bitsStored = bitsStored
+        self.pixelRepresentation = representation
+        self.rescaleSlope = slope
+        self.rescaleIntercept = intercept
+    }
+}

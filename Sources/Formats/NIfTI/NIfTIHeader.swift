@@ -1,0 +1,117 @@
+/// The fields of a NIfTI-1 header (nifti1.h) that medsynth uses. The header is 348 bytes:
+///
+/// ```
+/// offset  0  int32     sizeof_hdr   348; read byte-swapped it tells the file's endianness
+/// offset 40  int16[8]  dim          dim[0] = number of axes, dim[1...] = extents, x fastest
+/// offset 70  int16     datatype     see NIfTIDataType
+/// offset 72  int16     bitpix       bits per voxel
+/// offset 76  float[8]  pixdim       pixdim[0] = qfac, pixdim[1...] = voxel sizes
+/// offset 108 float     vox_offset   where the voxels start in a .nii (>= 352)
+/// offset 112 float     scl_slope    value = scl_slope * stored + scl_inter; slope 0 = unscaled
+/// offset 116 float     scl_inter
+/// offset 344 char[4]   magic        "n+1\0" for a single .nii file
+/// ```
+/// followed by 4 bytes of extension flags and any extensions, up to vox_offset.
+public struct NIfTIHeader: Equatable, Sendable {
+    /// The header's size, which sizeof_hdr must state.
+    static let size = 348
+    /// Where the voxels of a file with no extensions start.
+    static let minimumVoxelOffset = 352
+
+    /// The extent of each axis in NIfTI's order (x, y, z, t, ...), as nibabel's `shape`.
+    public var dimensions: [Int]
+    /// How the voxels are stored.
+    public var dataType: NIfTIDataType
+    /// Voxel sizes in the order of `dimensions` (pixdim[1...]).
+    public var voxelSizes: [Float]
+    /// pixdim[0], the qform handedness (-1 or 1).
+    public var qfac: Float
+    /// Scaling: value = slope * stored + intercept, applied when slope is finite and not 0.
+    public var sclSlope: Float
+    /// See `sclSlope`.
+    public var sclInter: Float
+    /// The byte offset of the voxels in a .nii file.
+    public var voxelOffset: Int
+    /// Whether the file is big-endian.
+    public var isBigEndian: Bool
+
+    /// Whether the stored values are scaled (nibabel's rule: slope finite and non-zero).
+    public var isScaled: Bool { sclSlope.isFinite && sclSlope != 0 && !(sclSlope == 1 && sclInter == 0) }
+
+    /// The number of voxels.
+    public var voxelCount: Int { dimensions.reduce(1, *) }
+
+    /// Parses and validates the first 348 bytes of `bytes`; `file` names it in errors.
+    static func parse(_ bytes: [UInt8], file: String) throws -> NIfTIHeader {
+        guard bytes.count >= size else {
+            throw FormatError(file: file, "is truncated: a NIfTI-1 header needs \(size) bytes, the file has \(bytes.count)")
+        }
+        let little = bytes.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+        let bigEndian: Bool
+        if Int32(littleEndian: little) == Int32(size) { bigEndian = false }
+        else if Int32(bigEndian: little) == Int32(size) { bigEndian = true }
+        else { throw FormatError(file: file, "is not a NIfTI-1 file: sizeof_hdr is not 348 in either byte order") }
+
+        func int16(_ at: Int) -> Int {
+            let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: Int16.self) }
+            return Int(bigEndian ? Int16(bigEndian: raw) : Int16(littleEndian: raw))
+        }
+        func float(_ at: Int) -> Float {
+            let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
+            return Float(bitPattern: bigEndian ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw))
+        }
+
+        let magic = Array(bytes[344..<348])
+        guard magic == Array("n+1\0".utf8) else {
+            let shown = magic == Array("ni1\0".utf8) ? "\"ni1\" (a .hdr/.img pair, not supported)" : "\(magic)"
+            throw FormatError(file: file, "is not a single-file NIfTI-1 image: magic is \(shown), expected \"n+1\"")
+        }
+        let rank = int16(40)
+        guard (1...7).contains(rank) else { throw FormatError(file: file, "dim[0] is \(rank), expected 1 to 7 axes") }
+        let dimensions = (1...rank).map { int16(40 + 2 * $0) }
+        guard dimensions.allSatisfy({ $0 > 0 }) else {
+            throw FormatError(file: file, "dim \(dimensions) has an extent that is not positive")
+        }
+        // At most 2^40 voxels: more than any file holds, and a product that cannot overflow.
+        guard dimensions.reduce(1.0, { $0 * Double($1) }) <= 0x1p40 else {
+            throw FormatError(file: file, "dim \(dimensions) describes more voxels than any file can hold")
+        }
+        let code = Int16(int16(70))
+        guard let dataType = NIfTIDataType(rawValue: code) else {
+            throw FormatError(file: file, "datatype \(code) is not supported (supported: \(NIfTIDataType.allCases.map { "\($0) (\($0.rawValue))" }.joined(separator: ", ")))")
+        }
+        let bitpix = int16(72)
+        guard bitpix == dataType.byteCount * 8 else {
+            throw FormatError(file: file, "bitpix \(bitpix) does not match datatype \(dataType) (\(dataType.byteCount * 8) bits)")
+        }
+        let offset = float(108)
+        guard offset.isFinite, offset >= Float(minimumVoxelOffset), offset < 2_147_483_648 else {
+            throw FormatError(file: file, "vox_offset \(offset) is not a valid voxel offset (at least \(minimumVoxelOffset))")
+        }
+        return NIfTIHeader(
+            dimensions: dimensions, dataType: dataType,
+            voxelSizes: (1...rank).map { float(76 + 4 * $0) }, qfac: float(76),
+            sclSlope: float(112), sclInter: float(116), voxelOffset: Int(offset), isBigEndian: bigEndian)
+    }
+
+    /// The 352 bytes (header and an empty extension flag) of a little-endian .nii file.
+    func encoded() -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: NIfTIHeader.minimumVoxelOffset)
+        func put<T: FixedWidthInteger>(_ value: T, at: Int) {
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(at..<at + $0.count, with: $0) }
+        }
+        put(Int32(NIfTIHeader.size), at: 0)
+        put(Int16(dimensions.count), at: 40)
+        for (axis, extent) in dimensions.enumerated() { put(Int16(extent), at: 42 + 2 * axis) }
+        for axis in dimensions.count..<7 { put(Int16(1), at: 42 + 2 * axis) }
+        put(dataType.rawValue, at: 70)
+        put(Int16(dataType.byteCount * 8), at: 72)
+        put(qfac.bitPattern, at: 76)
+        for (axis, size) in voxelSizes.enumerated() { put(size.bitPattern, at: 80 + 4 * axis) }
+        put(Float(voxelOffset).bitPattern, at: 108)
+        put(sclSlope.bitPattern, at: 112)
+        put(sclInter.bitPattern, at: 116)
+        bytes.replaceSubrange(344..<348, with: Array("n+1\0".utf8))
+        return bytes
+    }
+}
