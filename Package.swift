@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "medsynth",
             dependencies: [
-                "Engine", "CHDF5", "CPNG", "CReadline", "CZlib",
+                "Engine", "Imaging", "CHDF5", "CPNG", "CReadline", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Imaging
 
 /// `medsynth bench`: throughput of the engine's kernels, as medians over repeats.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the benchmarks: SGEMM GFLOP/s, element-wise add and exp GB/s.",
+        abstract: "Run the benchmarks: SGEMM, element-wise add and exp, conv2d, Canny and SSIM.",
         discussion: """
             Each benchmark runs once to warm up, then REPEATS timed repeats; the median and the \
             range (min-max) over repeats are reported. Give names or parts of names to run a subset, \
@@ -28,7 +29,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let blas = try OpenBLAS.shared()
-        let cases = try EngineBenchmarks.standard().filter { benchmark in
+        let cases = try (EngineBenchmarks.standard() + ImagingBenchmarks.standard()).filter { benchmark in
             filters.isEmpty || filters.contains { benchmark.name.localizedCaseInsensitiveContains($0) }
         }
         guard !cases.isEmpty else {

@@ -77,6 +77,15 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    func testImagingBenchmarksReportPixelRates() throws {
+        let run = try medsynth(["bench", "canny", "ssim", "--repeats", "2", "--json"])
+        XCTAssertEqual(run.status, 0, run.error)
+        let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        let results = try XCTUnwrap(report?["results"] as? [[String: Any]])
+        XCTAssertEqual(results.compactMap { $0["name"] as? String }, ["canny 256x256", "ssim 256x256"])
+        XCTAssertTrue(results.allSatisfy { ($0["unit"] as? String) == "Mpixel/s" && ($0["median"] as? Double ?? 0) > 0 })
+    }
+
     func testBenchRejectsUnknownNamesAndBadRepeats() throws {
         let unknown = try medsynth(["bench", "nonesuch"])
         XCTAssertNotEqual(unknown.status, 0)
