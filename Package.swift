@@ -34,7 +34,7 @@ let package = Package(
             // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
-        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI and DICOM.
+        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI, DICOM, ACDC folders.
         // Engine knows no files.
         .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib"]),
         // Edges, masks, intensities and metrics; later the phantom and figures. Knows no files.
@@ -49,7 +49,7 @@ let package = Package(
 
         // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats"], exclude: ["Fixtures"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth"]),
     ]

@@ -1,0 +1,125 @@
+import Foundation
+import Engine
+
+/// A data set laid out as ACDC (the Automated Cardiac Diagnosis Challenge, Bernard et al. 2018):
+///
+///     patient001/
+///         Info.cfg                      "ED: 1", "ES: 12", "NbFrame: 30", ...
+///         patient001_frame01.nii.gz     the end-diastolic volume
+///         patient001_frame01_gt.nii.gz  its labels: 0 background, 1 RV, 2 myocardium, 3 LV
+///         patient001_frame12.nii.gz     the end-systolic volume
+///         patient001_frame12_gt.nii.gz
+///
+/// Volumes are NIfTI [z, y, x] (see `NIfTIImage`); a 2-D slice is written as one slice. Writing
+/// such a folder from the phantom lets the loader for the real data set be tested without it.
+public enum ACDCFolder {
+    /// One patient's two annotated frames.
+    public struct Patient: Sendable {
+        /// The number in the folder name, from 1.
+        public var number: Int
+        public var endDiastole: Frame
+        public var endSystole: Frame
+
+        public init(number: Int, endDiastole: Frame, endSystole: Frame) {
+            self.number = number
+            self.endDiastole = endDiastole
+            self.endSystole = endSystole
+        }
+    }
+
+    /// An image volume [z, y, x] with its labels of the same shape, at a frame of the cine.
+    public struct Frame: Sendable {
+        public var index: Int
+        public var image: Tensor
+        public var labels: Tensor
+
+        public init(index: Int, image: Tensor, labels: Tensor) {
+            self.index = index
+            self.image = image
+            self.labels = labels
+        }
+    }
+
+    /// Writes `patients` under `folder` (created if missing), images as float32 and labels as
+    /// int16, with an Info.cfg naming the two frames. Each file is written atomically.
+    public static func write(_ patients: [Patient], to folder: String, frameCount: Int = 30) throws {
+        for patient in patients {
+            let name = patientName(patient.number)
+            let directory = folder + "/" + name
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw FormatError(file: directory, "cannot create the folder: \(error.localizedDescription)")
+            }
+            for frame in [patient.endDiastole, patient.endSystole] {
+                guard frame.image.shape == frame.labels.shape, frame.image.rank == 3 else {
+                    throw FormatError(file: directory, "frame \(frame.index) needs an image and labels of one shape [z, y, x], "
+                        + "got \(describeShape(frame.image.shape)) and \(describeShape(frame.labels.shape))")
+                }
+                let stem = directory + "/" + name + "_frame" + twoDigits(frame.index)
+                try NIfTIImage.write(frame.image, to: stem + ".nii.gz")
+                try NIfTIImage.write(frame.labels, to: stem + "_gt.nii.gz", dataType: .int16)
+            }
+            let info = "ED: \(patient.endDiastole.index)\nES: \(patient.endSystole.index)\nGroup: PHANTOM\nNbFrame: \(frameCount)\n"
+            try AtomicWrite.write(directory + "/Info.cfg") { try $0.write(Array(info.utf8)) }
+        }
+    }
+
+    /// Reads every patientNNN folder under `folder`, in number order: the frames Info.cfg names
+    /// as ED and ES, each with its labels.
+    public static func read(from folder: String) throws -> [Patient] {
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw FormatError(file: folder, "cannot list the folder: \(error.localizedDescription)")
+        }
+        let numbers = entries.compactMap { entry -> Int? in
+            guard entry.hasPrefix("patient"), entry.count == 10 else { return nil }
+            return Int(entry.dropFirst(7))
+        }.sorted()
+        guard !numbers.isEmpty else {
+            throw FormatError(file: folder, "holds no patientNNN folders, so it is not an ACDC-style data set")
+        }
+        return try numbers.map { number in
+            let directory = folder + "/" + patientName(number)
+            let info = try readInfo(directory + "/Info.cfg")
+            func frame(_ key: String) throws -> Frame {
+                guard let text = info[key], let index = Int(text) else {
+                    throw FormatError(file: directory + "/Info.cfg", "has no whole-number \(key) entry")
+                }
+                let stem = directory + "/" + patientName(number) + "_frame" + twoDigits(index)
+                let image = try NIfTIImage(reading: stem + ".nii.gz").voxels
+                let labels = try NIfTIImage(reading: stem + "_gt.nii.gz").voxels
+                guard image.shape == labels.shape else {
+                    throw FormatError(file: stem + "_gt.nii.gz", "has shape \(describeShape(labels.shape)), its image \(describeShape(image.shape))")
+                }
+                return Frame(index: index, image: image, labels: labels)
+            }
+            return Patient(number: number, endDiastole: try frame("ED"), endSystole: try frame("ES"))
+        }
+    }
+
+    /// Info.cfg's "key: value" lines.
+    static func readInfo(_ path: String) throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw FormatError(file: path, "cannot be read as text")
+        }
+        var entries: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 {
+                entries[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return entries
+    }
+
+    static func patientName(_ number: Int) -> String {
+        "patient" + String(repeating: "0", count: max(0, 3 - String(number).count)) + String(number)
+    }
+
+    static func twoDigits(_ frame: Int) -> String {
+        frame < 10 ? "0\(frame)" : "\(frame)"
+    }
+}

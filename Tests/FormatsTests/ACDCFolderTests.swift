@@ -1,0 +1,57 @@
+import XCTest
+@testable import Engine
+@testable import Formats
+import Imaging
+
+/// The phantom written as an ACDC-style folder and read back, as a loader for the real data set will.
+final class ACDCFolderTests: XCTestCase {
+    func phantomPatients(count: Int) throws -> [ACDCFolder.Patient] {
+        let phantom = try Phantom(seed: 7, size: 48)
+        let diastole = try phantom.batch(count: count, phase: 0)
+        let systole = try phantom.batch(count: count, phase: 1)
+        return try (0..<count).map { i in
+            func volume(_ t: Tensor) throws -> Tensor { try t[.range(i..<(i + 1))].reshaped([1, 48, 48]) }
+            return ACDCFolder.Patient(
+                number: i + 1,
+                endDiastole: .init(index: 1, image: try volume(diastole.images), labels: try volume(diastole.labels)),
+                endSystole: .init(index: 12, image: try volume(systole.images), labels: try volume(systole.labels)))
+        }
+    }
+
+    func testAPhantomFolderReadsBackExactly() throws {
+        let directory = try TemporaryDirectory()
+        let patients = try phantomPatients(count: 3)
+        try ACDCFolder.write(patients, to: directory.path)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.file("patient002")).sorted(), [
+            "Info.cfg", "patient002_frame01.nii.gz", "patient002_frame01_gt.nii.gz",
+            "patient002_frame12.nii.gz", "patient002_frame12_gt.nii.gz"])
+        let info = try String(contentsOfFile: directory.file("patient002/Info.cfg"), encoding: .utf8)
+        XCTAssertTrue(info.hasPrefix("ED: 1\nES: 12\n"), info)
+
+        let read = try ACDCFolder.read(from: directory.path)
+        XCTAssertEqual(read.map(\.number), [1, 2, 3])
+        for (original, loaded) in zip(patients, read) {
+            XCTAssertEqual(loaded.endDiastole.index, 1)
+            XCTAssertEqual(loaded.endSystole.index, 12)
+            XCTAssertEqual(loaded.endDiastole.image, original.endDiastole.image)
+            XCTAssertEqual(loaded.endSystole.labels, original.endSystole.labels)
+            XCTAssertEqual(Set(loaded.endDiastole.labels.scalars), [0, 1, 2, 3])
+        }
+    }
+
+    func testMissingPiecesAreNamed() throws {
+        let directory = try TemporaryDirectory()
+        XCTAssertThrowsError(try ACDCFolder.read(from: directory.path)) { error in
+            XCTAssertTrue("\(error)".contains("holds no patientNNN folders"), "\(error)")
+        }
+        try ACDCFolder.write(try phantomPatients(count: 1), to: directory.path)
+        try FileManager.default.removeItem(atPath: directory.file("patient001/patient001_frame12_gt.nii.gz"))
+        XCTAssertThrowsError(try ACDCFolder.read(from: directory.path)) { error in
+            XCTAssertTrue("\(error)".contains("patient001_frame12_gt.nii.gz"), "\(error)")
+        }
+        try "ED: one\n".write(toFile: directory.file("patient001/Info.cfg"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ACDCFolder.read(from: directory.path)) { error in
+            XCTAssertTrue("\(error)".contains("has no whole-number ED entry"), "\(error)")
+        }
+    }
+}
