@@ -112,6 +112,17 @@ final class ImageGridFigureTests: XCTestCase {
         XCTAssertEqual((1...4).map { pixel(grid, 1, $0)[0] }, [255, 0, 0, 0])
     }
 
+    func testNaNIsBlackAndLeftOutOfTheWindow() throws {
+        let grey = try Tensor([[.nan, 10, 20]])
+        let grid = try ImageGrid(rows: [[.image(grey)]], padding: 0).render()
+        XCTAssertEqual(grid.scalars, [0, 0, 255,   0, 0, 255,   0, 0, 255])
+        XCTAssertEqual(try terminalPreview(try Tensor([[Float.nan], [4]]), width: 1),
+                       "\u{1B}[38;2;0;0;0m\u{1B}[48;2;0;0;0m▀\u{1B}[0m\n")
+        XCTAssertThrowsError(try ImageGrid(rows: [[.labels(try Tensor([[.nan, 1]]))]]).render()) { error in
+            XCTAssertEqual("\(error)", "imageGrid: panel [0, 0]: label nan at pixel 0, 0 is not one of 0, 1, 2, 3")
+        }
+    }
+
     func testMismatchedPanelsNameTheirShapes() throws {
         XCTAssertThrowsError(try ImageGrid(rows: [[.image(a)], [.image(try Tensor.zeros([1, 3, 3]))]]).render()) { error in
             XCTAssertEqual("\(error)", "imageGrid: panel [1, 0] of shape [1, 3, 3] is 3 x 3 pixels but panel [0, 0] of shape [2, 3] is 2 x 3; all panels must have the same height and width")

@@ -5,7 +5,7 @@ import Engine
 /// Every panel becomes RGB values in 0...255 (rounded to whole numbers):
 /// - a grey image `[H, W]` or `[1, H, W]` is windowed: the window's lower end maps to 0, its upper
 ///   end to 255, linearly, values outside clipped. Without a window, each panel uses its own
-///   minimum and maximum (a constant panel is black);
+///   minimum and maximum (a constant panel is black); NaN is drawn black;
 /// - an RGB image `[3, H, W]` is taken as 0...255 values, clipped;
 /// - a label map (`[H, W]` or `[1, H, W]`, whole numbers) is coloured with `FigureColour.cardiacLabels`
 ///   (0 black, 1 RV red, 2 myocardium green, 3 LV blue); over an image, label 0 is transparent
@@ -72,10 +72,10 @@ public struct FigurePanel: Sendable {
             }
             let plane = height * width
             for (i, value) in labels.scalars.enumerated() {
-                let label = Int(value)
-                guard Float(label) == value, FigureColour.cardiacLabels.indices.contains(label) else {
+                guard value == value.rounded(), (0...3).contains(value) else {
                     throw TensorError("imageGrid", "panel \(position): label \(value) at pixel \(i / width), \(i % width) is not one of 0, 1, 2, 3")
                 }
+                let label = Int(value)
                 guard label != 0 || image == nil else { continue }
                 let colour = FigureColour.cardiacLabels[label]
                 let weight = image == nil ? 1 : opacity
@@ -113,18 +113,20 @@ public struct FigurePanel: Sendable {
     }
 }
 
-/// Maps grey values onto 0...255 through `window`, or through their own min...max without one.
+/// Maps grey values onto 0...255 through `window`, or through the min...max of their non-NaN
+/// values without one; NaN becomes 0.
 func windowed(_ values: [Float], _ window: ClosedRange<Float>?) -> [Float] {
-    let low = window?.lowerBound ?? values.min() ?? 0
-    let high = window?.upperBound ?? values.max() ?? 0
+    let numbers = values.lazy.filter { !$0.isNaN }
+    let low = window?.lowerBound ?? numbers.min() ?? 0
+    let high = window?.upperBound ?? numbers.max() ?? 0
     guard high > low else { return values.map { _ in 0 } }
     let scale = 255 / (high - low)
     return values.map { clippedToBytes(($0 - low) * scale).rounded() }
 }
 
-/// `value` clipped to 0...255, the range of a figure's pixels.
+/// `value` clipped to 0...255, the range of a figure's pixels; NaN, which no pixel can show, is 0.
 func clippedToBytes(_ value: Float) -> Float {
-    Swift.min(Swift.max(value, 0), 255)
+    value.isNaN ? 0 : Swift.min(Swift.max(value, 0), 255)
 }
 
 /// Three copies of one grey plane: red, green and blue.
