@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "medsynth",
             dependencies: [
-                "Engine", "Imaging", "CHDF5", "CPNG", "CReadline", "CZlib",
+                "Engine", "Formats", "Imaging", "CHDF5", "CPNG", "CReadline", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "medsynthTests", dependencies: ["medsynth"]),
+        .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
     ]
 )

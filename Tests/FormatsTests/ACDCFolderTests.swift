@@ -7,15 +7,8 @@ import Imaging
 final class ACDCFolderTests: XCTestCase {
     func phantomPatients(count: Int) throws -> [ACDCFolder.Patient] {
         let phantom = try Phantom(seed: 7, size: 48)
-        let diastole = try phantom.batch(count: count, phase: 0)
-        let systole = try phantom.batch(count: count, phase: 1)
-        return try (0..<count).map { i in
-            func volume(_ t: Tensor) throws -> Tensor { try t[.range(i..<(i + 1))].reshaped([1, 48, 48]) }
-            return ACDCFolder.Patient(
-                number: i + 1,
-                endDiastole: .init(index: 1, image: try volume(diastole.images), labels: try volume(diastole.labels)),
-                endSystole: .init(index: 12, image: try volume(systole.images), labels: try volume(systole.labels)))
-        }
+        return try ACDCFolder.patients(endDiastole: try phantom.batch(count: count, phase: 0),
+                                       endSystole: try phantom.batch(count: count, phase: 1))
     }
 
     func testAPhantomFolderReadsBackExactly() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Formats
 
 /// End-to-end tests of the `medsynth` binary built beside the test bundle.
 final class CommandLineTests: XCTestCase {
@@ -35,7 +36,7 @@ final class CommandLineTests: XCTestCase {
     }
 
     func testEverySubcommandHasHelp() throws {
-        for command in [[], ["doctor"], ["bench"], ["demo"]] {
+        for command in [[], ["doctor"], ["bench"], ["demo"], ["phantom"]] {
             let run = try medsynth(command + ["--help"])
             XCTAssertEqual(run.status, 0, "\(command) --help: \(run.error)")
             XCTAssertTrue(run.output.contains("USAGE: medsynth"), "\(command) --help printed: \(run.output)")
@@ -102,5 +103,34 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(first.output.contains("[[0, 1, 2], [3, 4, 5]]"), first.output)
         XCTAssertTrue(first.output.contains("add: shapes [2, 3] and [2] cannot be broadcast"), first.output)
         XCTAssertNotEqual(first.output, try medsynth(["demo", "--seed", "4"]).output)
+    }
+
+    /// The figures under docs/ are what `medsynth phantom` draws today (the README shows them);
+    /// regenerate them with the command in docs/README.md when the phantom changes.
+    func testPhantomFiguresAndTheDocsAgree() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-phantom-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try medsynth(["phantom", "--grid", directory + "/grid.png", "--anatomy", directory + "/anatomy.png",
+                                "--acdc", directory + "/acdc", "--count", "16"])
+        XCTAssertEqual(run.status, 0, run.error)
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs").path
+        for (made, committed) in [("grid.png", "phantom-grid.png"), ("anatomy.png", "phantom-anatomy.png")] {
+            let fresh = try PNGImage.read(directory + "/" + made), kept = try PNGImage.read(docs + "/" + committed)
+            XCTAssertEqual(fresh.shape, kept.shape, committed)
+            XCTAssertEqual(fresh.scalars, kept.scalars, "\(committed) is out of date")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/acdc").count, 16)
+    }
+
+    func testThePhantomPreviewsInTheTerminal() throws {
+        let run = try medsynth(["phantom", "--size", "32"])
+        XCTAssertEqual(run.status, 0, run.error)
+        let lines = run.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 16, "32 rows as half blocks")
+        XCTAssertTrue(lines.allSatisfy { $0.hasSuffix("\u{1B}[0m") && $0.contains("▀") })
+        let bad = try medsynth(["phantom", "--size", "300"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.error.contains("32...256"), bad.error)
     }
 }

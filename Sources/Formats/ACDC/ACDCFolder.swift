@@ -40,6 +40,26 @@ public enum ACDCFolder {
         }
     }
 
+    /// Patients 1, 2, ... from batches of 2-D slices [N, 1, H, W]: image i of each batch, with its
+    /// labels, becomes patient i + 1's end-diastolic or end-systolic frame (a one-slice volume).
+    public static func patients(
+        endDiastole: (images: Tensor, labels: Tensor), endSystole: (images: Tensor, labels: Tensor),
+        frames: (endDiastole: Int, endSystole: Int) = (1, 12)
+    ) throws -> [Patient] {
+        let batches = [endDiastole.images, endDiastole.labels, endSystole.images, endSystole.labels]
+        guard let shape = batches.first?.shape, shape.count == 4, shape[1] == 1, batches.allSatisfy({ $0.shape == shape }) else {
+            throw TensorError("ACDCFolder.patients", "needs four batches of one shape [N, 1, H, W], got "
+                + batches.map { describeShape($0.shape) }.joined(separator: ", "))
+        }
+        return try (0..<shape[0]).map { i in
+            func volume(_ batch: Tensor) throws -> Tensor { try batch[.range(i..<(i + 1))].reshaped([1, shape[2], shape[3]]) }
+            return Patient(
+                number: i + 1,
+                endDiastole: Frame(index: frames.endDiastole, image: try volume(endDiastole.images), labels: try volume(endDiastole.labels)),
+                endSystole: Frame(index: frames.endSystole, image: try volume(endSystole.images), labels: try volume(endSystole.labels)))
+        }
+    }
+
     /// Writes `patients` under `folder` (created if missing), images as float32 and labels as
     /// int16, with an Info.cfg naming the two frames. Each file is written atomically.
     public static func write(_ patients: [Patient], to folder: String, frameCount: Int = 30) throws {
