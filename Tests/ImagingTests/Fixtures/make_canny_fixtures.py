@@ -1,11 +1,14 @@
 """Reference edge maps for CannyTests, computed once with scikit-image and committed.
 
-Run from this folder: python3 make_canny_fixtures.py  (writes canny_reference.json)
+Run from this folder, after writing two phantom subjects as an ACDC-style folder with
+    medsynth phantom --size 128 --count 2 --seed 1 --acdc /tmp/phantom-acdc
+as: python3 make_canny_fixtures.py  (writes canny_reference.json)
 Versions used are recorded in the file. Each image is given to skimage.feature.canny as float64
 holding exactly the Float32 values the Swift test builds, so both sides see the same input.
 Edges are stored as the flat row-major indices of the True pixels.
 """
 import json
+import nibabel
 import numpy as np
 import scipy
 import skimage
@@ -38,6 +41,14 @@ images["gradient_square"] = {"height": h, "width": w, "values": [float(v) for v 
 
 arrays = {"fat_mri": fat_values, "noisy_disc": disc, "gradient_square": square}
 
+# Two phantom slices (end-diastole of subject 0, end-systole of subject 1), read from the
+# float32 NIfTI files medsynth wrote; nibabel's [x, y, z] transposed is the row-major [y, x].
+for name, path in [("phantom_ed", "/tmp/phantom-acdc/patient001/patient001_frame01.nii.gz"),
+                   ("phantom_es", "/tmp/phantom-acdc/patient002/patient002_frame12.nii.gz")]:
+    slice_ = np.asarray(nibabel.load(path).dataobj, dtype=np.float32)[:, :, 0].T.copy()
+    arrays[name] = slice_
+    images[name] = {"height": slice_.shape[0], "width": slice_.shape[1], "values": [float(v) for v in slice_.ravel()]}
+
 cases = [
     ("fat_mri", 1.0, 0.05, 0.15, False),
     ("fat_mri", 2.0, 0.8, 0.9, True),
@@ -49,6 +60,9 @@ cases = [
     ("gradient_square", 1.0, 0.05, 0.2, False),
     ("gradient_square", 2.5, 0.9, 0.97, True),
     ("gradient_square", 1.5, 0.0, 0.1, False),
+    ("phantom_ed", 1.0, 0.05, 0.15, False),
+    ("phantom_ed", 1.5, 0.85, 0.95, True),
+    ("phantom_es", 2.0, 0.8, 0.9, True),
 ]
 
 out_cases = []
