@@ -103,3 +103,13 @@ final class PoolingTests: XCTestCase {
         assertTensorError("avgPool2d", mentions: ["no images"]) { try Variable(try Tensor.zeros([0, 3, 4, 4])).avgPool2d(kernel: 2) }
     }
 }
+
+/// Sizes too large to count are errors, not traps.
+final class HugeSizeTests: XCTestCase {
+    func testAbsurdPaddingScaleAndPlanesThrow() throws {
+        let x = Variable(try Tensor.zeros([1, 1, 4, 4]))
+        assertTensorError("maxPool2d", mentions: ["too large"]) { try x.maxPool2d(kernel: Size2D(Int.max / 2), padding: Size2D(Int.max / 4)) }
+        assertTensorError("upsampleNearest", mentions: ["too many values"]) { try x.upsampleNearest(scale: Size2D(Int.max / 2)) }
+        assertTensorError("upsampleBilinear", mentions: ["too many values"]) { try x.upsampleBilinear(scale: Size2D(1 << 40)) }
+    }
+}

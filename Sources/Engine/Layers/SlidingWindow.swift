@@ -57,6 +57,13 @@ struct SlidingWindow: Equatable {
         guard padding.height >= 0, padding.width >= 0 else {
             throw TensorError(op, "padding must be non-negative, got \(padding)")
         }
+        // Positions are counted in Int32 (pooling remembers them) and sizes must not overflow.
+        let limit = Int(Int32.max)
+        guard height <= limit / width, padding.height <= limit / 4, padding.width <= limit / 4,
+              kernel.height <= limit, kernel.width <= limit else {
+            throw TensorError(op, "input \(describeShape(shape)) with kernel \(kernel) and padding \(padding) is too large: "
+                + "an image plane may hold at most 2^31 - 1 positions")
+        }
         guard height + 2 * padding.height >= kernel.height, width + 2 * padding.width >= kernel.width else {
             throw TensorError(op, "a \(kernel.height)x\(kernel.width) kernel does not fit input \(describeShape(shape)) "
                 + "padded by \(padding)")

@@ -138,6 +138,21 @@ enum Upsampling2D {
         }
         return (shape[0] * shape[1], shape[2], shape[3])
     }
+
+    /// Checks that the scale factors are positive and the upsampled tensor's size is countable.
+    static func checkOutput(op: String, _ shape: [Int], scale: Size2D) throws {
+        guard scale.height > 0, scale.width > 0 else {
+            throw TensorError(op, "scale factors must be positive, got \(scale)")
+        }
+        var count = shape[0] * shape[1] * shape[2] * shape[3]
+        for factor in [scale.height, scale.width] {
+            let (product, overflow) = count.multipliedReportingOverflow(by: factor)
+            guard !overflow, product <= Int(Int32.max) * 64 else {
+                throw TensorError(op, "scaling \(describeShape(shape)) by \(scale) gives too many values")
+            }
+            count = product
+        }
+    }
 }
 
 extension Variable {
@@ -145,9 +160,7 @@ extension Variable {
     /// each value becomes a sh x sw block, as PyTorch's F.interpolate(scale_factor=s, mode="nearest").
     public func upsampleNearest(scale: Size2D) throws -> Variable {
         let (planes, height, width) = try Upsampling2D.planes(op: "upsampleNearest", shape)
-        guard scale.height > 0, scale.width > 0 else {
-            throw TensorError("upsampleNearest", "scale factors must be positive, got \(scale)")
-        }
+        try Upsampling2D.checkOutput(op: "upsampleNearest", shape, scale: scale)
         let x = value
         let y = Tensor.build(shape: [shape[0], shape[1], height * scale.height, width * scale.width]) { y in
             x.withUnsafeBufferPointer { x in
@@ -169,9 +182,7 @@ extension Variable {
     /// F.interpolate(scale_factor=s, mode="bilinear", align_corners=False).
     public func upsampleBilinear(scale: Size2D) throws -> Variable {
         _ = try Upsampling2D.planes(op: "upsampleBilinear", shape)
-        guard scale.height > 0, scale.width > 0 else {
-            throw TensorError("upsampleBilinear", "scale factors must be positive, got \(scale)")
-        }
+        try Upsampling2D.checkOutput(op: "upsampleBilinear", shape, scale: scale)
         return try resizeBilinear(height: shape[2] * scale.height, width: shape[3] * scale.width)
     }
 
