@@ -83,7 +83,8 @@ public enum PNGImage {
         if channels == 3 && greyPalette(encoded) {
             return try Tensor(shape: [1, height, width], scalars: stride(from: 0, to: samples, by: 3).map { interleaved[$0] })
         }
-        return try Tensor(shape: [channels, height, width], scalars: planar(interleaved, channels: channels))
+        // PNG interleaves the channels of each pixel; the tensor holds one plane per channel.
+        return try Tensor(shape: [height, width, channels], scalars: interleaved).permuted([2, 0, 1])
     }
 
     /// Whether the file is a palette image whose palette holds only greys and no transparency.
@@ -133,7 +134,7 @@ public enum PNGImage {
         }
         let (channels, height, width) = (shape[0], shape[1], shape[2])
         let maximum = bitDepth.maximum
-        let samples = interleaved(tensor.scalars, channels: channels).map { min(max($0, 0), maximum).rounded() }
+        let samples = try tensor.reshaped(shape).permuted([1, 2, 0]).scalars.map { min(max($0, 0), maximum).rounded() }
 
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
@@ -171,27 +172,5 @@ public enum PNGImage {
         var message = image.message
         let text = withUnsafeBytes(of: &message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return FormatError(file: file, text.isEmpty ? what : "\(what): \(text)")
-    }
-
-    /// Pixel-interleaved samples (RGBRGB...) to planes (RR..GG..BB..).
-    private static func planar(_ samples: [Float], channels: Int) -> [Float] {
-        guard channels > 1 else { return samples }
-        let pixels = samples.count / channels
-        var planes = [Float](repeating: 0, count: samples.count)
-        for pixel in 0..<pixels {
-            for channel in 0..<channels { planes[channel * pixels + pixel] = samples[pixel * channels + channel] }
-        }
-        return planes
-    }
-
-    /// Planes (RR..GG..BB..) to pixel-interleaved samples (RGBRGB...).
-    private static func interleaved(_ planes: [Float], channels: Int) -> [Float] {
-        guard channels > 1 else { return planes }
-        let pixels = planes.count / channels
-        var samples = [Float](repeating: 0, count: planes.count)
-        for pixel in 0..<pixels {
-            for channel in 0..<channels { samples[pixel * channels + channel] = planes[channel * pixels + pixel] }
-        }
-        return samples
     }
 }
