@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Formats", targets: ["Formats"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Diffusion", targets: ["Diffusion"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,10 +40,17 @@ let package = Package(
         .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib"]),
         // Edges, masks, intensities and metrics; later the phantom and figures. Knows no files.
         .target(name: "Imaging", dependencies: ["Engine"]),
+        // Schedules, samplers, autoencoders, the conditional UNet, training loops and the
+        // Med-cDiff tasks. Checkpoints and resumption go through Formats.
+        .target(
+            name: "Diffusion",
+            dependencies: ["Engine", "Imaging", "Formats"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "medsynth",
             dependencies: [
-                "Engine", "Formats", "Imaging", "CHDF5", "CPNG", "CReadline", "CZlib",
+                "Engine", "Formats", "Imaging", "Diffusion", "CHDF5", "CPNG", "CReadline", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +59,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
     ]
 )
