@@ -6,11 +6,14 @@ import Imaging
 /// `medsynth bench`: throughput of the engine's kernels, as medians over repeats.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the benchmarks: SGEMM, element-wise add and exp, conv2d, Canny and SSIM.",
+        abstract: "Run the benchmarks: SGEMM, element-wise, conv2d, Canny, SSIM and the diffusion workloads.",
         discussion: """
             Each benchmark runs once to warm up, then REPEATS timed repeats; the median and the \
             range (min-max) over repeats are reported. Give names or parts of names to run a subset, \
-            for example `medsynth bench sgemm`.
+            for example `medsynth bench sgemm`. With --pytorch, benchmarks/torch_reference.py first \
+            runs the diffusion workloads in PyTorch (same configurations, same thread count, one \
+            after the other, never at the same time), and each gets the ratio medsynth/PyTorch of \
+            the median times: below 1 means medsynth is faster.
             """
     )
 
@@ -22,6 +25,15 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Print machine-readable JSON instead of a table.")
     var json = false
+
+    @Flag(help: "Run the PyTorch reference script on the diffusion workloads too, and print ratios.")
+    var pytorch = false
+
+    @Option(help: "The Python interpreter for --pytorch.")
+    var python = "python3"
+
+    @Option(help: "The PyTorch reference script for --pytorch.")
+    var pytorchScript = "benchmarks/torch_reference.py"
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
@@ -35,29 +47,80 @@ struct Bench: ParsableCommand {
         guard !cases.isEmpty else {
             throw ValidationError("no benchmark matches \(filters.joined(separator: ", "))")
         }
+        let reference = try pytorchReference(for: cases)
         let runner = BenchmarkRunner(repeats: repeats)
         if !json {
             print("OpenBLAS \(blas.version), \(blas.coreName) kernels; engine threads \(Parallel.threadCount); \(repeats) repeats")
-            print("benchmark".padding(toLength: 36, withPad: " ", startingAt: 0) + "  median        min-max")
+            if let reference { print("PyTorch \(reference.torch), \(reference.threads) threads, the same repeats") }
+            print("benchmark".padding(toLength: 36, withPad: " ", startingAt: 0) + "  median        min-max"
+                  + (reference == nil ? "" : "             PyTorch median (min-max)      ratio"))
         }
         var results: [BenchmarkResult] = []
+        var comparisons: [BenchComparison] = []
         for benchmark in cases {
             let result = try runner.measure(benchmark)
             results.append(result)
+            let twin = reference?.results.first { $0.name == result.name }
+            let comparison = twin.map { BenchComparison(result, $0) }
+            if let comparison { comparisons.append(comparison) }
             if !json {
-                print(result.name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                      + String(format: "  %7.2f %@  %.2f-%.2f", result.median, result.unit, result.min, result.max))
+                var line = result.name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                    + String(format: "  %7.2f %@  %.2f-%.2f", result.median, result.unit, result.min, result.max)
+                if let comparison {
+                    line = line.padding(toLength: 80, withPad: " ", startingAt: 0) + String(
+                        format: "%8.2f ms (%.2f-%.2f)   %5.2f", comparison.pytorchMedianMilliseconds,
+                        comparison.pytorchMinMilliseconds, comparison.pytorchMaxMilliseconds, comparison.ratio)
+                }
+                print(line)
             }
         }
         if json {
             let report = BenchReport(
                 medsynth: MedSynth.version, openBLAS: blas.version, coreName: blas.coreName,
                 coreSelection: blas.selection.explanation, engineThreads: Parallel.threadCount,
-                repeats: repeats, results: results)
+                repeats: repeats, results: results, pytorch: reference?.torch, comparisons: comparisons)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         }
+    }
+}
+
+extension Bench {
+    /// With --pytorch, the reference times of the selected cases that PyTorch has twins of.
+    /// PyTorch runs before medsynth so the two never compete for the cores.
+    func pytorchReference(for cases: [BenchmarkCase]) throws -> PyTorchReference.Report? {
+        guard pytorch else { return nil }
+        let timed = cases.filter { $0.unit == BenchmarkCase.milliseconds }.map(\.name)
+        guard !timed.isEmpty else {
+            throw ValidationError("--pytorch compares the diffusion workloads, and none of them is selected")
+        }
+        if !json { print("running \(pytorchScript) (\(timed.count) workloads, \(repeats) repeats) ...") }
+        do {
+            return try PyTorchReference(python: python, script: pytorchScript)
+                .run(repeats: repeats, threads: Parallel.threadCount, filters: timed)
+        } catch let failure as PyTorchReference.Failure {
+            throw ValidationError(failure.description)
+        }
+    }
+}
+
+/// One workload timed by medsynth and by PyTorch: ratio = medsynth's median time / PyTorch's.
+struct BenchComparison: Codable {
+    var name: String
+    var medsynthMedianMilliseconds: Double
+    var pytorchMedianMilliseconds: Double
+    var pytorchMinMilliseconds: Double
+    var pytorchMaxMilliseconds: Double
+    var ratio: Double
+
+    init(_ result: BenchmarkResult, _ reference: PyTorchReference.Result) {
+        name = result.name
+        medsynthMedianMilliseconds = result.median
+        pytorchMedianMilliseconds = reference.medianSeconds * 1000
+        pytorchMinMilliseconds = reference.minSeconds * 1000
+        pytorchMaxMilliseconds = reference.maxSeconds * 1000
+        ratio = medsynthMedianMilliseconds / pytorchMedianMilliseconds
     }
 }
 
@@ -70,4 +133,6 @@ struct BenchReport: Codable {
     var engineThreads: Int
     var repeats: Int
     var results: [BenchmarkResult]
+    var pytorch: String?
+    var comparisons: [BenchComparison]
 }

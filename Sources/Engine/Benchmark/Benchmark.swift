@@ -1,8 +1,13 @@
 import Dispatch
 
 /// A workload to time: `run` does the work once, and `work` says how much that is in `unit`s
-/// (10^9 floating-point operations for GFLOP/s, 10^9 bytes for GB/s).
+/// (10^9 floating-point operations for GFLOP/s, 10^9 bytes for GB/s). A case in
+/// `BenchmarkCase.milliseconds` reports the time of one run instead (lower is better): the
+/// train steps and samplers, whose natural measure, and PyTorch's, is time.
 public struct BenchmarkCase {
+    /// The unit of cases measured by time per run rather than by throughput.
+    public static let milliseconds = "ms"
+
     public var name: String
     public var unit: String
     public var work: Double
@@ -16,7 +21,7 @@ public struct BenchmarkCase {
     }
 }
 
-/// The throughput of one workload over repeated runs.
+/// The throughput of one workload over repeated runs (or its time per run, in milliseconds).
 public struct BenchmarkResult: Codable, Equatable, Sendable {
     public var name: String
     public var unit: String
@@ -51,10 +56,11 @@ public struct BenchmarkRunner: Sendable {
             let elapsed = try Self.seconds { for _ in 0..<iterations { try benchmark.run() } }
             perRun.append(elapsed / Double(iterations))
         }
-        let throughputs = perRun.map { benchmark.work / $0 }.sorted()
+        let values = (benchmark.unit == BenchmarkCase.milliseconds
+            ? perRun.map { $0 * 1000 } : perRun.map { benchmark.work / $0 }).sorted()
         return BenchmarkResult(
             name: benchmark.name, unit: benchmark.unit,
-            median: Self.median(throughputs), min: throughputs.first!, max: throughputs.last!,
+            median: Self.median(values), min: values.first!, max: values.last!,
             repeats: repeats, iterations: iterations, secondsPerRun: Self.median(perRun.sorted()))
     }
 
