@@ -5,24 +5,6 @@ import XCTest
 /// DDPM and DDIM steps and whole loops agree with diffusers' DDPMScheduler and DDIMScheduler fed
 /// the same inputs and noise (Fixtures/make_scheduler_fixtures.py).
 final class SamplerParityTests: XCTestCase {
-    /// The sampler a fixture case describes.
-    private func makeSampler(
-        _ name: String, kind: String, zeroTerminalSNR: Bool, prediction: String, spacing: String,
-        inferenceSteps: Int, variance: String?, eta: Double?, clip: Bool = false, setAlphaToOne: Bool = true
-    ) throws -> any Sampler {
-        let schedule = try SchedulerFixtures.schedule(kind, zeroTerminalSNR: zeroTerminalSNR)
-        let prediction = SchedulerFixtures.prediction(prediction)
-        let spacing = SchedulerFixtures.spacing(spacing)
-        if name == "ddpm" {
-            return try DDPMSampler(
-                schedule: schedule, inferenceSteps: inferenceSteps, spacing: spacing, prediction: prediction,
-                variance: variance == "fixed_large" ? .fixedLarge : .fixedSmall, clipRange: clip ? 1 : nil)
-        }
-        return try DDIMSampler(
-            schedule: schedule, inferenceSteps: inferenceSteps, spacing: spacing, prediction: prediction,
-            eta: eta ?? 0, clipRange: clip ? 1 : nil, setAlphaToOne: setAlphaToOne)
-    }
-
     /// The largest |a - b| over the values that are at most 1 in magnitude, and the largest
     /// |a - b| / |b| over the others.
     private func gap(_ actual: Tensor, _ reference: FixtureTensor) -> (absolute: Double, relative: Double) {
@@ -43,16 +25,11 @@ final class SamplerParityTests: XCTestCase {
         XCTAssertEqual(fixtures.steps.count, 81)
         var gaps: [(absolute: Double, relative: Double)] = []
         for reference in fixtures.steps {
-            let sampler = try makeSampler(
-                reference.sampler, kind: reference.kind, zeroTerminalSNR: reference.zeroTerminalSNR,
-                prediction: reference.prediction, spacing: reference.spacing, inferenceSteps: reference.inferenceSteps,
-                variance: reference.variance, eta: reference.eta, clip: reference.clip,
-                setAlphaToOne: reference.setAlphaToOne)
+            let sampler = try reference.makeSampler()
             let noise = sampler.needsNoise(at: reference.timestep) ? reference.noise.tensor : nil
             let step = try sampler.step(modelOutput: reference.modelOutput.tensor, timestep: reference.timestep,
                                         sample: reference.sample.tensor, noise: noise)
-            let what = "\(reference.sampler) \(reference.prediction) clip=\(reference.clip) \(reference.variance ?? "")"
-                + "eta=\(reference.eta ?? 0) \(reference.kind) t=\(reference.timestep)"
+            let what = "\(reference.label) t=\(reference.timestep)"
             // Values reach ~150 (x_0 from epsilon at t = 900): 1e-5 absolute, 1e-6 relative.
             assertMatchesFixture(step.previousSample, reference.previousSample, absolute: 1e-5, relative: 1e-6, what + " prev")
             assertMatchesFixture(step.predictedOriginalSample, reference.predictedOriginalSample,
@@ -68,10 +45,7 @@ final class SamplerParityTests: XCTestCase {
         XCTAssertEqual(fixtures.loops.count, 5)
         var gaps: [(absolute: Double, relative: Double)] = []
         for reference in fixtures.loops {
-            let sampler = try makeSampler(
-                reference.sampler, kind: reference.kind, zeroTerminalSNR: reference.zeroTerminalSNR,
-                prediction: reference.prediction, spacing: reference.spacing, inferenceSteps: reference.inferenceSteps,
-                variance: reference.variance, eta: reference.eta)
+            let sampler = try reference.makeSampler()
             XCTAssertEqual(sampler.timesteps, reference.timesteps)
             let trainingSteps = Float(sampler.schedule.trainingSteps)
             let result = try sampler.sample(
@@ -79,8 +53,7 @@ final class SamplerParityTests: XCTestCase {
                 denoiser: { x, timesteps in x * 0.1 + 0.05 * Float(timesteps[0]) / trainingSteps },
                 stepNoise: { index, _ in reference.stepNoises[index].tensor },
                 keepingSteps: Set(0..<reference.inferenceSteps))
-            let what = "\(reference.sampler) \(reference.prediction) \(reference.kind) \(reference.spacing) "
-                + "\(reference.variance ?? "") eta=\(reference.eta ?? 0)"
+            let what = reference.label
             assertMatchesFixture(result.sample, reference.final, absolute: 1e-5, relative: 1e-6, what + " final")
             XCTAssertEqual(result.trajectory.map(\.timestep), reference.timesteps)
             for (frame, preview) in zip(result.trajectory, reference.predictedOriginalSamples) {

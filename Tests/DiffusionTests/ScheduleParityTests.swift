@@ -25,7 +25,7 @@ struct SchedulerFixtures: Decodable {
         let offset, trainingSteps, inferenceSteps: Int
         let timesteps: [Int]
     }
-    struct Step: Decodable {
+    struct Step: Decodable, SamplerFixtureCase {
         let sampler, prediction, kind, spacing: String
         let clip, zeroTerminalSNR, setAlphaToOne: Bool
         let inferenceSteps, timestep: Int
@@ -33,7 +33,7 @@ struct SchedulerFixtures: Decodable {
         let eta: Double?
         let sample, modelOutput, noise, previousSample, predictedOriginalSample: FixtureTensor
     }
-    struct Loop: Decodable {
+    struct Loop: Decodable, SamplerFixtureCase {
         let sampler, prediction, kind, spacing: String
         let zeroTerminalSNR: Bool
         let inferenceSteps: Int
@@ -42,6 +42,8 @@ struct SchedulerFixtures: Decodable {
         let timesteps: [Int]
         let initialNoise, final: FixtureTensor
         let stepNoises, predictedOriginalSamples: [FixtureTensor]
+        var clip: Bool { false }
+        var setAlphaToOne: Bool { true }
     }
     let schedules: [Schedule]
     let forward: Forward
@@ -78,6 +80,43 @@ struct SchedulerFixtures: Decodable {
         case "sample": return .sample
         default: return .velocity
         }
+    }
+}
+
+/// The sampler settings of a step or loop fixture, in diffusers' names.
+protocol SamplerFixtureCase {
+    var sampler: String { get }
+    var kind: String { get }
+    var zeroTerminalSNR: Bool { get }
+    var prediction: String { get }
+    var spacing: String { get }
+    var inferenceSteps: Int { get }
+    var variance: String? { get }
+    var eta: Double? { get }
+    var clip: Bool { get }
+    var setAlphaToOne: Bool { get }
+}
+
+extension SamplerFixtureCase {
+    /// The medsynth sampler with these settings.
+    func makeSampler() throws -> any Sampler {
+        let schedule = try SchedulerFixtures.schedule(kind, zeroTerminalSNR: zeroTerminalSNR)
+        let prediction = SchedulerFixtures.prediction(prediction)
+        let spacing = SchedulerFixtures.spacing(spacing)
+        if sampler == "ddpm" {
+            return try DDPMSampler(
+                schedule: schedule, inferenceSteps: inferenceSteps, spacing: spacing, prediction: prediction,
+                variance: variance == "fixed_large" ? .fixedLarge : .fixedSmall, clipRange: clip ? 1 : nil)
+        }
+        return try DDIMSampler(
+            schedule: schedule, inferenceSteps: inferenceSteps, spacing: spacing, prediction: prediction,
+            eta: eta ?? 0, clipRange: clip ? 1 : nil, setAlphaToOne: setAlphaToOne)
+    }
+
+    /// The settings in a failure message.
+    var label: String {
+        "\(sampler) \(prediction) \(kind)\(zeroTerminalSNR ? "+zeroSNR" : "") \(spacing) n=\(inferenceSteps) "
+            + "\(variance ?? "eta=\(eta ?? 0)") clip=\(clip) alphaToOne=\(setAlphaToOne)"
     }
 }
 

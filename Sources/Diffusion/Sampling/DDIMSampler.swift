@@ -14,8 +14,11 @@ import Engine
 ///
 /// The previous timestep is always t - floor(T / n), whatever the spacing, as in diffusers.
 public struct DDIMSampler: Sampler {
+    /// The schedule the model was trained with.
     public let schedule: NoiseSchedule
+    /// What the model predicts: epsilon, x_0 or v.
     public let prediction: Prediction
+    /// The inference timesteps, highest first.
     public let timesteps: [Int]
     /// eta in [0, 1]: the stochasticity of eq. 16.
     public let eta: Double

@@ -20,8 +20,11 @@ public struct DDPMSampler: Sampler {
         case fixedLarge
     }
 
+    /// The schedule the model was trained with.
     public let schedule: NoiseSchedule
+    /// What the model predicts: epsilon, x_0 or v.
     public let prediction: Prediction
+    /// The inference timesteps, highest first.
     public let timesteps: [Int]
     /// The choice of sigma_t^2.
     public let variance: Variance

@@ -15,6 +15,7 @@ public enum SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The caller's cancellation check returned true before step `completedSteps` of `totalSteps`.
     case cancelled(completedSteps: Int, totalSteps: Int)
 
+    /// The error as a sentence for the person reading it.
     public var description: String {
         switch self {
         case .inferenceStepsOutOfRange(let requested, let trainingSteps):

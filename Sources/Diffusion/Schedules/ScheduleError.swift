@@ -20,6 +20,7 @@ public enum ScheduleError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A per-item list (timesteps or alpha-bars) whose length is neither 1 nor the batch size.
     case batchCountMismatch(operation: String, count: Int, batch: Int)
 
+    /// The error as a sentence for the person reading it.
     public var description: String {
         switch self {
         case .invalidTrainingSteps(let count):

@@ -23,6 +23,7 @@ public struct ScheduleTable: Sendable, Equatable, CustomStringConvertible {
     /// The rows in the order they were asked for.
     public let rows: [Row]
 
+    /// The rows as right-aligned columns under a header, values in 4-digit scientific notation.
     public var description: String {
         let header = ["t", "beta", "alpha-bar", "SNR"]
         let cells = rows.map { row in
