@@ -21,7 +21,7 @@ public enum SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
         case .inferenceStepsOutOfRange(let requested, let trainingSteps):
             return "\(requested) inference steps requested, but the schedule allows 1...\(trainingSteps)"
         case .spacingLeavesSchedule(let timestep, let trainingSteps):
-            return "the timestep spacing reaches \(timestep), outside the schedule's 0...\(trainingSteps - 1); lower the offset"
+            return "the timestep spacing reaches \(timestep), outside the schedule's 0...\(trainingSteps - 1); choose an offset that keeps every timestep inside"
         case .timestepNotInSequence(let timestep, let sequence):
             return "timestep \(timestep) is not one of this sampler's timesteps \(sequence.prefix(8))\(sequence.count > 8 ? "..." : "")"
         case .missingNoise(let timestep):
