@@ -1,0 +1,94 @@
+import Engine
+
+/// x_t and the predicted x_0 at one step of a sampling run, kept for display (`show`).
+public struct TrajectoryFrame: Sendable {
+    /// The step's position in the run, 0 for the first (noisiest).
+    public let stepIndex: Int
+    /// The timestep t of the step.
+    public let timestep: Int
+    /// x_t, the sample the step started from.
+    public let sample: Tensor
+    /// The model's estimate of x_0 at this step.
+    public let predictedOriginalSample: Tensor
+}
+
+/// The outcome of a sampling run.
+public struct SamplingResult: Sendable {
+    /// x_0 after the last step.
+    public let sample: Tensor
+    /// The frames of the steps that were asked for, in step order.
+    public let trajectory: [TrajectoryFrame]
+}
+
+extension Sampler {
+    /// Runs the reverse process from `initialNoise` (x_T ~ N(0, I)) down all of `timesteps`:
+    /// at each step i with timestep t, output = denoiser(x_t, [t] * B), then
+    /// x_t <- step(output, t, x_t, z) with z = stepNoise(i, shape) when the step needs noise.
+    ///
+    /// - Parameters:
+    ///   - initialNoise: x_T, [B, ...].
+    ///   - denoiser: the model: x_t and one timestep per batch item to its output, x_t's shape.
+    ///   - stepNoise: a standard normal tensor of the given shape for step i (called only for
+    ///     steps that add noise), so the caller owns the randomness.
+    ///   - keepingSteps: the step indices whose x_t and predicted x_0 go into the trajectory.
+    ///   - progress: called after each step with the number of steps done and the total.
+    ///   - isCancelled: checked before each step; if it returns true the run stops with
+    ///     `SamplingError.cancelled`.
+    public func sample(
+        from initialNoise: Tensor,
+        denoiser: (_ sample: Tensor, _ timesteps: [Int]) throws -> Tensor,
+        stepNoise: (_ stepIndex: Int, _ shape: [Int]) throws -> Tensor,
+        keepingSteps: Set<Int> = [],
+        progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
+        isCancelled: () -> Bool = { false }
+    ) throws -> SamplingResult {
+        guard let batch = initialNoise.shape.first, batch > 0 else {
+            throw ScheduleError.missingBatchAxis(operation: "sample", shape: initialNoise.shape)
+        }
+        var current = initialNoise
+        var trajectory: [TrajectoryFrame] = []
+        for (index, timestep) in timesteps.enumerated() {
+            if isCancelled() { throw SamplingError.cancelled(completedSteps: index, totalSteps: timesteps.count) }
+            let output = try denoiser(current, Array(repeating: timestep, count: batch))
+            guard output.shape == current.shape else {
+                throw SamplingError.denoiserShape(expected: current.shape, found: output.shape)
+            }
+            let noise = needsNoise(at: timestep) ? try stepNoise(index, current.shape) : nil
+            let step = try step(modelOutput: output, timestep: timestep, sample: current, noise: noise)
+            if keepingSteps.contains(index) {
+                trajectory.append(TrajectoryFrame(stepIndex: index, timestep: timestep, sample: current,
+                                                  predictedOriginalSample: step.predictedOriginalSample))
+            }
+            current = step.previousSample
+            progress(index + 1, timesteps.count)
+        }
+        return SamplingResult(sample: current, trajectory: trajectory)
+    }
+
+    /// `sample(from:denoiser:stepNoise:...)` with the step noise drawn from `stream`
+    /// (`Tensor.randn`), which advances past it: the same stream gives the same run.
+    public func sample(
+        from initialNoise: Tensor, stream: inout RandomStream,
+        denoiser: (_ sample: Tensor, _ timesteps: [Int]) throws -> Tensor,
+        keepingSteps: Set<Int> = [],
+        progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
+        isCancelled: () -> Bool = { false }
+    ) throws -> SamplingResult {
+        try sample(from: initialNoise, denoiser: denoiser,
+                   stepNoise: { _, shape in try Tensor.randn(shape, using: &stream) },
+                   keepingSteps: keepingSteps, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// A run from x_T ~ N(0, I) of `shape` drawn from `stream`, which then supplies the step noise.
+    public func sample(
+        shape: [Int], stream: inout RandomStream,
+        denoiser: (_ sample: Tensor, _ timesteps: [Int]) throws -> Tensor,
+        keepingSteps: Set<Int> = [],
+        progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
+        isCancelled: () -> Bool = { false }
+    ) throws -> SamplingResult {
+        let initialNoise = try Tensor.randn(shape, using: &stream)
+        return try sample(from: initialNoise, stream: &stream, denoiser: denoiser, keepingSteps: keepingSteps,
+                          progress: progress, isCancelled: isCancelled)
+    }
+}
