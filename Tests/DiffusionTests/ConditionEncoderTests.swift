@@ -38,4 +38,21 @@ final class ConditionEncoderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("multiples of the downsampling factor 4"), "\(error)")
         }
     }
+
+    func testTheMaskAndEdgeModelReadsConditionsAtFourTimesTheLatentSize() throws {
+        var random = RandomStream(seed: 7)
+        let layout = try ConditionLayout([ConditionGroup(name: "mask", channels: 4), ConditionGroup(name: "edges", channels: 1)])
+        let encoder = try ConditionEncoder(inputChannels: 5, outputChannels: 5, random: &random)
+        let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: UNet(random: &random))
+        XCTAssertEqual(model.latentChannels, 4)
+        // The benchmark UNet and the encoder: 5*32*9+32 + 2*(32*32*9+32) + 32*5*9+5.
+        XCTAssertEqual(model.parameterCount, 1_404_804 + 1472 + 18_496 + 1445)
+        XCTAssertTrue(model.namedParameters().contains { $0.path == "unet.down.0.1.conv1.weight" })
+        let condition = try layout.condition(["mask": Tensor.rand([2, 4, 64, 64], seed: 8), "edges": Tensor.rand([2, 1, 64, 64], seed: 9)])
+        model.setTraining(false)
+        let y = try model(latent: Variable(Tensor.randn([2, 4, 16, 16], seed: 10)), condition: condition, timesteps: [0, 999])
+        XCTAssertEqual(y.shape, [2, 4, 16, 16])
+        XCTAssertThrowsError(try ConditionalUNet(layout: layout, encoder: ConditionEncoder(inputChannels: 4, outputChannels: 5, random: &random),
+                                                 unet: UNet(.init(widths: [8], groups: 4), random: &random)))
+    }
 }
