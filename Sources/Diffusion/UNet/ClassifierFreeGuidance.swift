@@ -23,7 +23,7 @@ extension ConditionalUNet {
 
     /// The guided prediction with the unconditional pass's condition already made.
     func guidedPrediction(latent: Tensor, condition: Tensor, dropped: Tensor, timesteps: [Int], scale: Float) throws -> Tensor {
-        try requireNoActiveDropout()
+        try unet.requireNoActiveDropout()
         try checkSizes(latent: latent.shape, condition: condition.shape)
         var unused = RandomStream(seed: 0)
         return try GradientMode.withoutGradients {

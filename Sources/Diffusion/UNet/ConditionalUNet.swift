@@ -65,7 +65,7 @@ public final class ConditionalUNet: Module {
                 + "or switch to evaluation with setTraining(false)")
         }
         var unused = RandomStream(seed: 0)
-        try requireNoActiveDropout()
+        try unet.requireNoActiveDropout()
         return try network(latent: latent, condition: condition, timesteps: Tensor(timesteps.map(Float.init)), random: &unused)
     }
 
@@ -88,14 +88,6 @@ public final class ConditionalUNet: Module {
             throw ModuleError("ConditionalUNet: a latent \(describeShape(latent)) needs a condition "
                 + "[\(latent[0]), \(layout.channels), \(latent[2] * f), \(latent[3] * f)] "
                 + "(downsampling factor \(f)), got \(describeShape(condition))")
-        }
-    }
-
-    /// Throws unless the UNet's dropout is inactive (probability 0, or evaluation mode).
-    func requireNoActiveDropout() throws {
-        guard unet.configuration.dropout == 0 || !isTraining else {
-            throw ModuleError("ConditionalUNet: dropout \(unet.configuration.dropout) in training mode needs a random "
-                + "stream: call it with random:, or switch to evaluation with setTraining(false)")
         }
     }
 }

@@ -167,10 +167,7 @@ public final class UNet: Module {
 
     /// The forward pass of a UNet without active dropout (dropout 0, or evaluation mode).
     public func callAsFunction(_ x: Variable, timesteps: Tensor) throws -> Variable {
-        guard configuration.dropout == 0 || !isTraining else {
-            throw ModuleError("UNet: dropout \(configuration.dropout) in training mode needs a random stream: "
-                + "call it with random:, or switch to evaluation with setTraining(false)")
-        }
+        try requireNoActiveDropout()
         var unused = RandomStream(seed: 0)
         return try self(x, timesteps: timesteps, random: &unused)
     }
@@ -183,6 +180,15 @@ public final class UNet: Module {
     /// `callAsFunction(_:timesteps:random:)` with integer timesteps.
     public func callAsFunction(_ x: Variable, timesteps: [Int], random: inout RandomStream) throws -> Variable {
         try self(x, timesteps: Tensor(timesteps.map(Float.init)), random: &random)
+    }
+
+    /// Throws unless dropout is inactive (probability 0, or evaluation mode), for the callers
+    /// that give no random stream.
+    func requireNoActiveDropout() throws {
+        guard configuration.dropout == 0 || !isTraining else {
+            throw ModuleError("UNet: dropout \(configuration.dropout) in training mode needs a random stream: "
+                + "call it with random:, or switch to evaluation with setTraining(false)")
+        }
     }
 
     /// Throws, naming what is wrong, unless `shape` is [N, C_in, H, W] with H and W multiples of
