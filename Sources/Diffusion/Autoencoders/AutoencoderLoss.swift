@@ -38,8 +38,9 @@ extension Autoencoder {
     /// - plain: rec(decode(encode(x)), x);
     /// - KL: rec(decode(z), x) + weight * KL(q(z | x) || N(0, I)), z drawn from q with noise
     ///   from `random` (Kingma and Welling 2014, eq. 10); the KL is summed over each latent and
-    ///   averaged over the batch, while rec is a per-value mean, so weights are about 4096 times
-    ///   larger than LDM's (which sums rec over each image) for the same balance at 64x64;
+    ///   averaged over the batch, while rec is a per-value mean: LDM sums rec over each image,
+    ///   so a weight w here balances the terms as LDM's kl_weight = w C H W would (4096 w for
+    ///   1x64x64 images; LDM's 1e-6 is 2.4e-10 here);
     /// - VQ: rec(decode(z_q), x) + ||sg[z] - z_q||^2 + beta ||z - sg[z_q]||^2 (van den Oord et al.
     ///   2017, eq. 3), z_q the nearest codes with the straight-through gradient.
     ///
