@@ -1,0 +1,79 @@
+import Engine
+import Formats
+
+extension Autoencoder {
+    /// The checkpoint configuration's value of "model" for an autoencoder.
+    public static let checkpointKind = "autoencoder"
+
+    /// The configuration as a checkpoint stores it, with the latent scale factor: every key
+    /// needed to rebuild this autoencoder and use its latents. Numbers are written as Swift
+    /// prints them, which reads back to the same Float.
+    public var checkpointConfiguration: [String: String] {
+        let c = configuration
+        var entries = [
+            "model": Self.checkpointKind, "imageChannels": "\(c.imageChannels)", "latentChannels": "\(c.latentChannels)",
+            "outerWidth": "\(c.outerWidth)", "innerWidth": "\(c.innerWidth)", "groups": "\(c.groups)",
+            "latentScaleFactor": "\(latentScaleFactor)",
+        ]
+        switch c.regularizer {
+        case .none:
+            entries["regularizer"] = "none"
+        case .kl(let weight):
+            entries["regularizer"] = "kl"
+            entries["klWeight"] = "\(weight)"
+        case .vq(let codes, let beta):
+            entries["regularizer"] = "vq"
+            entries["codes"] = "\(codes)"
+            entries["commitmentWeight"] = "\(beta)"
+        }
+        return entries
+    }
+
+    /// This autoencoder's parameters, configuration and latent scale factor, with `metadata`.
+    public func checkpoint(metadata: [String: CheckpointValue] = [:]) throws -> Checkpoint {
+        try Checkpoint(module: self, configuration: checkpointConfiguration, metadata: metadata)
+    }
+
+    /// The autoencoder a checkpoint describes: built from its configuration, with its
+    /// parameters and latent scale factor. The error names the first key that is missing or
+    /// malformed, or the first parameter that does not fit.
+    public convenience init(checkpoint: Checkpoint) throws {
+        let entries = checkpoint.configuration
+        guard entries["model"] == Self.checkpointKind else {
+            throw CheckpointError(parameter: nil, "configuration \"model\" is \(entries["model"].map { "\"\($0)\"" } ?? "missing"), not \"\(Self.checkpointKind)\"")
+        }
+        func number<Number: LosslessStringConvertible>(_ key: String, as: Number.Type) throws -> Number {
+            guard let text = entries[key], let value = Number(text) else {
+                throw CheckpointError(parameter: nil, "configuration \"\(key)\" is \(entries[key].map { "\"\($0)\"" } ?? "missing"), expected a number")
+            }
+            return value
+        }
+        let regularizer: Regularizer
+        switch entries["regularizer"] {
+        case "none": regularizer = .none
+        case "kl": regularizer = .kl(weight: try number("klWeight", as: Float.self))
+        case "vq": regularizer = .vq(codes: try number("codes", as: Int.self), commitmentWeight: try number("commitmentWeight", as: Float.self))
+        case let other:
+            throw CheckpointError(parameter: nil, "configuration \"regularizer\" is \(other.map { "\"\($0)\"" } ?? "missing"), expected none, kl or vq")
+        }
+        let configuration = Configuration(
+            imageChannels: try number("imageChannels", as: Int.self), latentChannels: try number("latentChannels", as: Int.self),
+            outerWidth: try number("outerWidth", as: Int.self), innerWidth: try number("innerWidth", as: Int.self),
+            groups: try number("groups", as: Int.self), regularizer: regularizer)
+        var unused = RandomStream(seed: 0)
+        try self.init(configuration, random: &unused)
+        try checkpoint.load(into: self)
+        latentScaleFactor = try number("latentScaleFactor", as: Float.self)
+    }
+
+    /// Saves the parameters, configuration and latent scale factor to `path` (.h5, .hdf5 or
+    /// .safetensors), atomically.
+    public func save(to path: String, metadata: [String: CheckpointValue] = [:]) throws {
+        try checkpoint(metadata: metadata).save(to: path)
+    }
+
+    /// The autoencoder saved at `path`.
+    public static func load(from path: String) throws -> Autoencoder {
+        try Autoencoder(checkpoint: try Checkpoint(contentsOf: path))
+    }
+}
