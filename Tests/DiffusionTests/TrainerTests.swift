@@ -82,7 +82,7 @@ final class TrainerTests: XCTestCase {
     // MARK: - Data order
 
     func testEachEpochIsAPermutationAndTheLastPartialBatchIsDropped() throws {
-        let order = try BatchOrder(count: 10, batchSize: 4, seed: 7)
+        var order = try BatchOrder(count: 10, batchSize: 4, seed: 7)
         XCTAssertEqual(order.batchesPerEpoch, 2)
         let epoch0 = order.permutation(epoch: 0), epoch1 = order.permutation(epoch: 1)
         XCTAssertEqual(epoch0.sorted(), Array(0..<10))
@@ -307,7 +307,8 @@ final class TrainerTests: XCTestCase {
         var history = TrainingHistory()
         history.record(loss: 1, learningRate: 0, gradientNorm: 0)
         history.record(loss: 3, learningRate: 0, gradientNorm: 0)
-        // s = 0.5 (0.5 · 1) + 0.5 · 3 = 1.75; 1 - 0.25 = 0.75; 1.75 / 0.75 = 7/3.
-        XCTAssertEqual(history.smoothedLoss(beta: 0.5)!, 7.0 / 3.0, accuracy: 1e-6)
+        // β = 0.98: s = 0.98 · 0.02 · 1 + 0.02 · 3 = 0.0796; 1 - 0.98² = 0.0396; 0.0796 / 0.0396 = 2.0101.
+        XCTAssertEqual(history.smoothedLoss!, 0.0796 / 0.0396, accuracy: 1e-5)
+        XCTAssertNil(TrainingHistory().smoothedLoss)
     }
 }

@@ -14,7 +14,9 @@ public struct DenoisingTask: Sendable {
         case saltAndPepper(amount: Float)
     }
 
+    /// The corruption applied.
     public let noise: Noise
+    /// The seed of every sample's noise.
     public let seed: UInt64
     static let streamBase: UInt64 = 0x4E4F_4953 << 32
 

@@ -17,7 +17,9 @@ import Foundation
 public struct InpaintingTask: Sendable {
     /// The kinds of shape the masks are made of.
     public enum MaskShapes: Sendable, Equatable {
+        /// Axis-aligned rectangles only.
         case rectangles
+        /// Free-form brush strokes only.
         case strokes
         /// Each shape a rectangle or a stroke with equal chances.
         case mixed
@@ -25,9 +27,11 @@ public struct InpaintingTask: Sendable {
 
     /// The fraction of pixels to hide, in [0, 1].
     public let coverage: Double
+    /// The kinds of shape the masks are made of.
     public let shapes: MaskShapes
     /// The value hidden pixels take in the masked image (0: mid-grey in [-1, 1]).
     public let fillValue: Float
+    /// The seed of every sample's mask.
     public let seed: UInt64
     static let streamBase: UInt64 = 0x4D41_534B << 32
 

@@ -21,6 +21,7 @@ public struct ConditionGroup: Sendable, Equatable {
     /// Its channels in the condition tensor.
     public let channels: Range<Int>
 
+    /// The group `name` on `channels`.
     public init(name: String, channels: Range<Int>) {
         self.name = name
         self.channels = channels
@@ -52,9 +53,13 @@ public struct PhantomConditioningDataset: Sendable {
     /// Label classes of the mask: background, RV, myocardium, LV.
     public static let classes = 4
 
+    /// The images [N, 1, S, S] in [-1, 1].
     public let images: Tensor
+    /// The ACDC labels [N, 1, S, S], 0 to 3.
     public let labels: Tensor
+    /// The one-hot masks [N, 4, S, S].
     public let masks: Tensor
+    /// The Canny edges [N, 1, S, S], 0 or 1.
     public let edges: Tensor
 
     /// Subjects `first ..< first + count` of `Phantom(seed:size:)`, at `phases`. Edges use Canny

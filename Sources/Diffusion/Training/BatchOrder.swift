@@ -11,7 +11,7 @@ import Engine
 /// count % batchSize samples left at the end of its order wait for a later epoch (which reshuffles,
 /// so no sample is left out for good). Every step thus averages its loss over the same number of
 /// samples, and the gradient's scale does not jump once per epoch.
-public struct BatchOrder: Sendable, Equatable {
+public struct BatchOrder: Sendable {
     /// The number of samples in the data set.
     public let count: Int
     /// Samples per batch.
@@ -20,6 +20,8 @@ public struct BatchOrder: Sendable, Equatable {
     public let seed: UInt64
     /// Epoch e shuffles with stream `streamBase + e` ("ORDR" in the high word).
     public static let streamBase: UInt64 = 0x4F52_4452 << 32
+    /// The last epoch's permutation, so that consecutive steps shuffle once per epoch.
+    private var current: (epoch: Int, order: [Int])?
 
     /// Refuses a data set smaller than one batch.
     public init(count: Int, batchSize: Int, seed: UInt64) throws {
@@ -51,10 +53,12 @@ public struct BatchOrder: Sendable, Equatable {
         return order
     }
 
-    /// The sample indices of the step that follows `completedSteps` steps.
-    public func indices(afterSteps completedSteps: Int) -> [Int] {
+    /// The sample indices of the step that follows `completedSteps` steps. Keeps the epoch's
+    /// permutation for the next call.
+    public mutating func indices(afterSteps completedSteps: Int) -> [Int] {
         let (epoch, batch) = completedSteps.quotientAndRemainder(dividingBy: batchesPerEpoch)
-        return Array(permutation(epoch: epoch)[batch * batchSize ..< (batch + 1) * batchSize])
+        if current?.epoch != epoch { current = (epoch, permutation(epoch: epoch)) }
+        return Array(current!.order[batch * batchSize ..< (batch + 1) * batchSize])
     }
 }
 

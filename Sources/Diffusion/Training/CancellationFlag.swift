@@ -6,6 +6,7 @@ import Synchronization
 public final class CancellationFlag: Sendable {
     private let requested = Atomic<Bool>(false)
 
+    /// A flag not yet set.
     public init() {}
 
     /// Asks the trainer to stop after the current step.

@@ -20,6 +20,7 @@ public struct TrainingResult: Sendable, Equatable {
         case cancelled(atStep: Int)
     }
 
+    /// Whether the run completed or was cancelled.
     public let outcome: Outcome
     /// The steps completed, counting those before a resume.
     public let completedSteps: Int
@@ -58,7 +59,7 @@ public final class Trainer {
     /// How to train.
     public let configuration: TrainingConfiguration
     /// The data order.
-    public let order: BatchOrder
+    public private(set) var order: BatchOrder
     /// The exponential moving average of the weights, if the configuration asks for one.
     public let average: ExponentialMovingAverage?
     /// Steps completed, counting those before a resume.
@@ -171,7 +172,7 @@ public final class Trainer {
                 let rate = Double(completedSteps - firstStep) / Swift.max(elapsed, 1e-9)
                 progress(TrainingProgress(
                     step: completedSteps, totalSteps: configuration.steps, loss: value,
-                    smoothedLoss: history.smoothedLoss() ?? value, stepsPerSecond: rate,
+                    smoothedLoss: history.smoothedLoss ?? value, stepsPerSecond: rate,
                     secondsRemaining: Double(configuration.steps - completedSteps) / rate,
                     learningRate: history.learningRate.last!, gradientNorm: norm))
             }

@@ -27,9 +27,8 @@ struct TrainingState {
     var history: TrainingHistory
     var configuration: [String: String]
 
-    static var historySeries: [(name: String, values: WritableKeyPath<TrainingHistory, [Float]>)] { [
-        ("history.loss", \.loss), ("history.learningRate", \.learningRate), ("history.gradientNorm", \.gradientNorm),
-    ] }
+    /// The names of the history's three series in the checkpoint, in `record`'s argument order.
+    static let historyNames = ["history.loss", "history.learningRate", "history.gradientNorm"]
 
     var checkpoint: Checkpoint {
         get throws {
@@ -39,7 +38,7 @@ struct TrainingState {
             }
             parameters += optimizer.tensors.sorted { $0.key < $1.key }.map { ("optimizer." + $0.key, $0.value) }
             if history.count > 0 {
-                parameters += Self.historySeries.map { ($0.name, Tensor(history[keyPath: $0.values])) }
+                parameters += zip(Self.historyNames, [history.loss, history.learningRate, history.gradientNorm]).map { ($0, Tensor($1)) }
             }
             var metadata: [String: CheckpointValue] = [
                 "training.step": .integer(step),
@@ -63,7 +62,7 @@ struct TrainingState {
         var model: [(path: String, tensor: Tensor)] = []
         var optimizer = OptimizerState(kind: kind)
         var average: OptimizerState? = nil
-        var history = TrainingHistory()
+        var series: [String: [Float]] = [:]
         for (name, tensor) in checkpoint.parameters {
             if name.hasPrefix("model.") {
                 model.append((String(name.dropFirst(6)), tensor))
@@ -72,8 +71,8 @@ struct TrainingState {
                 average!.tensors[String(name.dropFirst(4))] = tensor
             } else if name.hasPrefix("optimizer.") {
                 optimizer.tensors[String(name.dropFirst(10))] = tensor
-            } else if let series = Self.historySeries.first(where: { $0.name == name }) {
-                history[keyPath: series.values] = tensor.scalars
+            } else if Self.historyNames.contains(name) {
+                series[name] = tensor.scalars
             } else {
                 throw fail("it holds \(name), which is no part of a training checkpoint")
             }
@@ -86,9 +85,12 @@ struct TrainingState {
             average = average ?? OptimizerState(kind: "ExponentialMovingAverage")
             average!.counters["updates"] = updates
         }
-        guard history.loss.count == step, history.learningRate.count == step, history.gradientNorm.count == step else {
-            throw fail("its history has \(history.count) steps but it was written after step \(step)")
+        let (losses, rates, norms) = (series["history.loss"] ?? [], series["history.learningRate"] ?? [], series["history.gradientNorm"] ?? [])
+        guard losses.count == step, rates.count == step, norms.count == step else {
+            throw fail("its history has \(losses.count) steps but it was written after step \(step)")
         }
+        var history = TrainingHistory()
+        for i in 0..<step { history.record(loss: losses[i], learningRate: rates[i], gradientNorm: norms[i]) }
         self.step = step
         self.randomPosition = UInt64(UInt(bitPattern: position))
         self.model = model

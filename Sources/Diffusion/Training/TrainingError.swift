@@ -9,6 +9,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// A checkpoint that does not belong to this model, optimizer or configuration.
     case incompatibleCheckpoint(path: String, reason: String)
 
+    /// The message for the person running the training.
     public var description: String {
         switch self {
         case .configuration(let message):

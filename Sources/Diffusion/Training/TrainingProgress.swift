@@ -20,6 +20,7 @@ public struct TrainingProgress: Sendable, Equatable {
     /// The last step's gradient norm, before clipping.
     public var gradientNorm: Float
 
+    /// A report of these values.
     public init(step: Int, totalSteps: Int, loss: Float, smoothedLoss: Float, stepsPerSecond: Double,
                 secondsRemaining: Double, learningRate: Float, gradientNorm: Float) {
         self.step = step

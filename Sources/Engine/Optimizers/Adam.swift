@@ -133,6 +133,7 @@ extension Adam: StatefulOptimizer {
         return state
     }
 
+    /// Restores `first.i`, `second.i` and `steps.i`; a parameter without them starts afresh.
     public func importState(_ state: OptimizerState) throws {
         let positions = tracked.variables.indices
         try state.requireKind("Adam", tensorNames: Set(positions.flatMap { ["first.\($0)", "second.\($0)"] }),

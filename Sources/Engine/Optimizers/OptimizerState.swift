@@ -15,6 +15,7 @@ public struct OptimizerState: Sendable, Equatable {
     /// The state's counters by name.
     public var counters: [String: Int]
 
+    /// A state of `kind` holding `tensors` and `counters`.
     public init(kind: String, tensors: [String: Tensor] = [:], counters: [String: Int] = [:]) {
         self.kind = kind
         self.tensors = tensors

@@ -87,6 +87,7 @@ extension SGD: StatefulOptimizer {
         return state
     }
 
+    /// Restores `momentum.i`; a parameter without it starts with no buffer.
     public func importState(_ state: OptimizerState) throws {
         let positions = tracked.variables.indices
         try state.requireKind("SGD", tensorNames: Set(positions.map { "momentum.\($0)" }), counterNames: [])
