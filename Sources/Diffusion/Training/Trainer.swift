@@ -126,7 +126,7 @@ public final class Trainer {
         guard (state.average == nil) == (average == nil) else {
             throw fail(average == nil ? "it has EMA weights but this run keeps no EMA" : "it has no EMA weights but this run keeps an EMA")
         }
-        // Check every part against a throwaway before changing anything.
+        // Each part checks everything before it changes; if a later part refuses, the earlier ones are put back.
         let weights = model.namedParameters().map { ($0.path, $0.variable.value) }
         let optimizerState = optimizer.exportState(), averageState = average?.exportState()
         do {
