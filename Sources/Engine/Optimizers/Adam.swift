@@ -119,3 +119,40 @@ public final class Adam: Optimizer {
         }
     }
 }
+
+extension Adam: StatefulOptimizer {
+    /// m, v and t of every parameter that has taken a step: `first.i`, `second.i`, `steps.i`.
+    public func exportState() -> OptimizerState {
+        var state = OptimizerState(kind: "Adam")
+        for (position, entry) in moments.enumerated() {
+            guard let entry else { continue }
+            state.tensors["first.\(position)"] = entry.first
+            state.tensors["second.\(position)"] = entry.second
+            state.counters["steps.\(position)"] = entry.steps
+        }
+        return state
+    }
+
+    /// Restores `first.i`, `second.i` and `steps.i`; a parameter without them starts afresh.
+    public func importState(_ state: OptimizerState) throws {
+        let positions = tracked.variables.indices
+        try state.requireKind("Adam", tensorNames: Set(positions.flatMap { ["first.\($0)", "second.\($0)"] }),
+                              counterNames: Set(positions.map { "steps.\($0)" }))
+        var restored: [Moments?] = Array(repeating: nil, count: positions.count)
+        for position in positions {
+            let shape = tracked.shapes[position]
+            let first = try state.tensor("first.\(position)", shape: shape, owner: "Adam")
+            let second = try state.tensor("second.\(position)", shape: shape, owner: "Adam")
+            let steps = state.counters["steps.\(position)"]
+            switch (first, second, steps) {
+            case (nil, nil, nil):
+                continue
+            case let (first?, second?, steps?) where steps > 0:
+                restored[position] = Moments(first: first, second: second, steps: steps)
+            default:
+                throw OptimizerError("Adam: the state of parameter \(tracked.names[position]) needs first.\(position), second.\(position) and a positive steps.\(position) together")
+            }
+        }
+        moments = restored
+    }
+}

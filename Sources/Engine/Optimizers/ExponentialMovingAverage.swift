@@ -112,3 +112,31 @@ public final class ExponentialMovingAverage {
         return try body()
     }
 }
+
+extension ExponentialMovingAverage {
+    /// The shadows by parameter path (`down.0.conv1.weight`) and the update count (`updates`).
+    public func exportState() -> OptimizerState {
+        OptimizerState(kind: "ExponentialMovingAverage",
+                       tensors: Dictionary(uniqueKeysWithValues: zip(tracked.names, shadows)),
+                       counters: ["updates": updateCount])
+    }
+
+    /// Replaces the shadows and the update count with those of `state`, exported by an average
+    /// of a module with the same parameter paths and shapes. Every shadow must be present;
+    /// everything is checked first, so on error nothing changes.
+    public func importState(_ state: OptimizerState) throws {
+        let owner = "ExponentialMovingAverage"
+        try state.requireKind(owner, tensorNames: Set(tracked.names), counterNames: ["updates"])
+        let restored = try zip(tracked.names, tracked.shapes).map { name, shape in
+            guard let shadow = try state.tensor(name, shape: shape, owner: owner) else {
+                throw OptimizerError("\(owner): the state has no shadow of parameter \(name)")
+            }
+            return shadow
+        }
+        guard let updates = state.counters["updates"], updates >= 0 else {
+            throw OptimizerError("\(owner): the state needs a non-negative update count")
+        }
+        shadows = restored
+        updateCount = updates
+    }
+}

@@ -76,3 +76,23 @@ public final class SGD: Optimizer {
         }
     }
 }
+
+extension SGD: StatefulOptimizer {
+    /// The momentum buffer b of every parameter that has one: `momentum.i`.
+    public func exportState() -> OptimizerState {
+        var state = OptimizerState(kind: "SGD")
+        for (position, buffer) in momentumBuffers.enumerated() {
+            if let buffer { state.tensors["momentum.\(position)"] = buffer }
+        }
+        return state
+    }
+
+    /// Restores `momentum.i`; a parameter without it starts with no buffer.
+    public func importState(_ state: OptimizerState) throws {
+        let positions = tracked.variables.indices
+        try state.requireKind("SGD", tensorNames: Set(positions.map { "momentum.\($0)" }), counterNames: [])
+        momentumBuffers = try positions.map { position in
+            try state.tensor("momentum.\(position)", shape: tracked.shapes[position], owner: "SGD")
+        }
+    }
+}
