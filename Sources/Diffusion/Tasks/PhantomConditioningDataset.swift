@@ -13,21 +13,6 @@ public enum PhantomCondition: String, Sendable, CaseIterable {
     public var channels: Int { self == .mask ? PhantomConditioningDataset.classes : 1 }
 }
 
-/// A named range of channels of a condition tensor: classifier-free guidance drops each group
-/// on its own (all of a group's channels set to zero together).
-public struct ConditionGroup: Sendable, Equatable {
-    /// The condition's name ("mask", "edges", "low resolution", ...).
-    public let name: String
-    /// Its channels in the condition tensor.
-    public let channels: Range<Int>
-
-    /// The group `name` on `channels`.
-    public init(name: String, channels: Range<Int>) {
-        self.name = name
-        self.channels = channels
-    }
-}
-
 /// Which cardiac phases a data set draws for each subject.
 public enum PhantomPhases: Sendable, Equatable {
     /// One image per subject at the phase the subject draws itself.
@@ -93,18 +78,15 @@ public struct PhantomConditioningDataset: Sendable {
     public var count: Int { images.shape[0] }
 
     /// The chosen conditions stacked along the channels, [N, Cc, S, S] in the order given, with
-    /// the channel range of each.
-    public func conditions(_ selection: [PhantomCondition]) throws -> (tensor: Tensor, groups: [ConditionGroup]) {
+    /// their layout: one group per condition, each dropped with `dropProbability` in training.
+    public func conditions(_ selection: [PhantomCondition], dropProbability: Float = 0.1) throws -> (tensor: Tensor, layout: ConditionLayout) {
         guard !selection.isEmpty, Set(selection).count == selection.count else {
             throw TensorError("PhantomConditioningDataset.conditions", "needs each condition at most once and at least one, got \(selection.map(\.rawValue))")
         }
-        var groups: [ConditionGroup] = []
-        var start = 0
-        for condition in selection {
-            groups.append(ConditionGroup(name: condition.rawValue, channels: start ..< start + condition.channels))
-            start += condition.channels
-        }
+        let layout = try ConditionLayout(selection.map {
+            ConditionGroup(name: $0.rawValue, channels: $0.channels, dropProbability: dropProbability)
+        })
         let tensor = try Tensor.concat(selection.map { $0 == .mask ? masks : edges }, axis: 1)
-        return (tensor, groups)
+        return (tensor, layout)
     }
 }
