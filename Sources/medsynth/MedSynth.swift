@@ -14,6 +14,6 @@ struct MedSynth: ParsableCommand {
             the REPL follow.
             """,
         version: version,
-        subcommands: [Doctor.self, Bench.self, Demo.self, PhantomCommand.self]
+        subcommands: [Doctor.self, Bench.self, Demo.self, PhantomCommand.self, ExperimentCommand.self]
     )
 }

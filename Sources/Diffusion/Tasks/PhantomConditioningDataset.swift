@@ -47,12 +47,13 @@ public struct PhantomConditioningDataset: Sendable {
     /// The Canny edges [N, 1, S, S], 0 or 1.
     public let edges: Tensor
 
-    /// Subjects `first ..< first + count` of `Phantom(seed:size:)`, at `phases`. Edges use Canny
+    /// Subjects `first ..< first + count` of `Phantom(seed:size:noiseSigma:)`, at `phases`. Edges use Canny
     /// with Gaussian `edgeSigma` and `edgeThresholds` (by default the 80th and 90th percentiles of
     /// each image's gradient magnitude, which keeps the strongest ~10 % as edge candidates).
     public init(seed: UInt64, size: Int, first: Int = 0, count: Int, phases: PhantomPhases = .drawn,
+                noiseSigma: Float = 0.03,
                 edgeSigma: Double = 1, edgeThresholds: CannyThresholds = .quantiles(low: 0.8, high: 0.9)) throws {
-        let phantom = try Phantom(seed: seed, size: size)
+        let phantom = try Phantom(seed: seed, size: size, noiseSigma: noiseSigma)
         let batch: (images: Tensor, labels: Tensor)
         switch phases {
         case .drawn:
