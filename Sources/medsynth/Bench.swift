@@ -1,9 +1,11 @@
 import ArgumentParser
+import Diffusion
 import Engine
 import Foundation
 import Imaging
 
-/// `medsynth bench`: throughput of the engine's kernels, as medians over repeats.
+/// `medsynth bench`: throughput of the engine's kernels and the time per run of the diffusion
+/// workloads, as medians over repeats.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the benchmarks: SGEMM, element-wise, conv2d, Canny, SSIM and the diffusion workloads.",
@@ -41,7 +43,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let blas = try OpenBLAS.shared()
-        let cases = try (EngineBenchmarks.standard() + ImagingBenchmarks.standard()).filter { benchmark in
+        let cases = try (EngineBenchmarks.standard() + ImagingBenchmarks.standard() + DiffusionBenchmarks.standard()).filter { benchmark in
             filters.isEmpty || filters.contains { benchmark.name.localizedCaseInsensitiveContains($0) }
         }
         guard !cases.isEmpty else {
@@ -52,8 +54,8 @@ struct Bench: ParsableCommand {
         if !json {
             print("OpenBLAS \(blas.version), \(blas.coreName) kernels; engine threads \(Parallel.threadCount); \(repeats) repeats")
             if let reference { print("PyTorch \(reference.torch), \(reference.threads) threads, the same repeats") }
-            print("benchmark".padding(toLength: 36, withPad: " ", startingAt: 0) + "  median        min-max"
-                  + (reference == nil ? "" : "             PyTorch median (min-max)      ratio"))
+            print(Self.row("benchmark", "median", "", "min-max",
+                           reference == nil ? nil : ("PyTorch", "   ", "(min-max)", "ratio")))
         }
         var results: [BenchmarkResult] = []
         var comparisons: [BenchComparison] = []
@@ -64,14 +66,14 @@ struct Bench: ParsableCommand {
             let comparison = twin.map { BenchComparison(result, $0) }
             if let comparison { comparisons.append(comparison) }
             if !json {
-                var line = result.name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                    + String(format: "  %7.2f %@  %.2f-%.2f", result.median, result.unit, result.min, result.max)
-                if let comparison {
-                    line = line.padding(toLength: 80, withPad: " ", startingAt: 0) + String(
-                        format: "%8.2f ms (%.2f-%.2f)   %5.2f", comparison.pytorchMedianMilliseconds,
-                        comparison.pytorchMinMilliseconds, comparison.pytorchMaxMilliseconds, comparison.ratio)
-                }
-                print(line)
+                print(Self.row(
+                    result.name, String(format: "%.2f", result.median), result.unit,
+                    String(format: "%.2f-%.2f", result.min, result.max),
+                    comparison.map {
+                        (String(format: "%.2f", $0.pytorchMedianMilliseconds), "ms",
+                         String(format: "(%.2f-%.2f)", $0.pytorchMinMilliseconds, $0.pytorchMaxMilliseconds),
+                         String(format: "%.2f", $0.ratio))
+                    }))
             }
         }
         if json {
@@ -87,6 +89,19 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    /// One line of the table, in fixed columns: the name, the median (right-aligned) and its
+    /// unit, the range; then, for a workload compared with PyTorch, PyTorch's median, unit and
+    /// range and the ratio.
+    static func row(_ name: String, _ median: String, _ unit: String, _ range: String,
+                    _ pytorch: (median: String, unit: String, range: String, ratio: String)?) -> String {
+        func left(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+        let ours = left(name, 36) + right(median, 10) + " " + left(unit, 8) + "  " + range
+        guard let pytorch else { return ours }
+        return left(ours, 77) + right(pytorch.median, 10) + " " + left(pytorch.unit, 3)
+            + left(pytorch.range, 21) + right(pytorch.ratio, 6)
+    }
+
     /// With --pytorch, the reference times of the selected cases that PyTorch has twins of.
     /// PyTorch runs before medsynth so the two never compete for the cores.
     func pytorchReference(for cases: [BenchmarkCase]) throws -> PyTorchReference.Report? {

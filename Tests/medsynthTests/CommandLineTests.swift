@@ -96,6 +96,74 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(zero.error.contains("--repeats must be at least 1"), zero.error)
     }
 
+    /// A diffusion workload reports its time per run in milliseconds. (The autoencoder step, not
+    /// the DDIM run, which takes seconds.)
+    func testDiffusionWorkloadsReportMilliseconds() throws {
+        let run = try medsynth(["bench", "autoencoder train step", "--repeats", "1", "--json"])
+        XCTAssertEqual(run.status, 0, run.error)
+        let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        let result = try XCTUnwrap((report?["results"] as? [[String: Any]])?.first)
+        XCTAssertEqual(result["name"] as? String, "autoencoder train step b32")
+        XCTAssertEqual(result["unit"] as? String, "ms")
+        XCTAssertEqual(result["repeats"] as? Int, 1)
+        let median = try XCTUnwrap(result["median"] as? Double), seconds = try XCTUnwrap(result["secondsPerRun"] as? Double)
+        XCTAssertTrue(median > 1, "a batch-32 train step in \(median) ms")
+        XCTAssertEqual(median, seconds * 1000, accuracy: 1e-9 * median)
+        XCTAssertEqual((report?["comparisons"] as? [Any])?.count, 0)
+    }
+
+    /// --pytorch end to end, with a stand-in for benchmarks/torch_reference.py that reports a
+    /// known median of 250 ms: the ratio must be medsynth's median / 250 ms, and the script must
+    /// be asked for the selected workload with the same repeats.
+    func testPyTorchComparisonWithAStandInScript() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let script = directory + "/fake_reference.sh"
+        try """
+            echo "$@" > "\(directory)/arguments"
+            echo '{"torch": "0.0+fake", "threads": 2, "results": [{"name": "autoencoder train step b32", \
+            "median_seconds": 0.25, "min_seconds": 0.2, "max_seconds": 0.3, "repeats": 1}]}'
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let arguments = ["bench", "autoencoder train step", "--repeats", "1", "--pytorch", "--python", "bash", "--pytorch-script", script]
+
+        let json = try medsynth(arguments + ["--json"])
+        XCTAssertEqual(json.status, 0, json.error)
+        let passed = try String(contentsOfFile: directory + "/arguments", encoding: .utf8)
+        XCTAssertTrue(passed.hasPrefix("--json --repeats 1 --threads "), passed)
+        XCTAssertTrue(passed.hasSuffix(" autoencoder train step b32\n"), passed)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        XCTAssertEqual(report["pytorch"] as? String, "0.0+fake")
+        let median = try XCTUnwrap((report["results"] as? [[String: Any]])?.first?["median"] as? Double)
+        let comparisons = try XCTUnwrap(report["comparisons"] as? [[String: Any]])
+        XCTAssertEqual(comparisons.count, 1)
+        let comparison = comparisons[0]
+        XCTAssertEqual(comparison["name"] as? String, "autoencoder train step b32")
+        XCTAssertEqual(comparison["medsynthMedianMilliseconds"] as? Double, median)
+        XCTAssertEqual(comparison["pytorchMedianMilliseconds"] as? Double, 250)
+        XCTAssertEqual(comparison["pytorchMinMilliseconds"] as? Double, 200)
+        XCTAssertEqual(comparison["pytorchMaxMilliseconds"] as? Double, 300)
+        XCTAssertEqual(try XCTUnwrap(comparison["ratio"] as? Double), median / 250, accuracy: 1e-12 * median)
+
+        let table = try medsynth(arguments)
+        XCTAssertEqual(table.status, 0, table.error)
+        XCTAssertTrue(table.output.contains("PyTorch 0.0+fake, 2 threads"), table.output)
+        let row = try XCTUnwrap(table.output.split(separator: "\n").first { $0.hasPrefix("autoencoder train step b32") })
+        let ratio = try XCTUnwrap(Double(row.split(separator: " ").last!), String(row))
+        let ours = try XCTUnwrap(Double(row.split(separator: " ", omittingEmptySubsequences: true)[4]), String(row))
+        XCTAssertTrue(row.contains(" ms ") && row.contains("250.00 ms (200.00-300.00)"), String(row))
+        XCTAssertEqual(ratio, ours / 250, accuracy: 0.006, String(row))
+    }
+
+    func testPyTorchComparisonErrorsAreClear() throws {
+        let missing = try medsynth(["bench", "autoencoder", "--pytorch", "--pytorch-script", "/nonexistent/torch_reference.py"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.error.contains("/nonexistent/torch_reference.py does not exist"), missing.error)
+        let untimed = try medsynth(["bench", "sgemm 256", "--pytorch"])
+        XCTAssertNotEqual(untimed.status, 0)
+        XCTAssertTrue(untimed.error.contains("none of them is selected"), untimed.error)
+    }
+
     func testDemoIsReproducible() throws {
         let first = try medsynth(["demo", "--seed", "3"]), second = try medsynth(["demo", "--seed", "3"])
         XCTAssertEqual(first.status, 0, first.error)
