@@ -59,6 +59,13 @@ final class BLASTests: XCTestCase {
         XCTAssertTrue(blas.path.contains("openblas"), blas.path)
     }
 
+    func testOpenBLASFollowsTheEngineThreadsUnlessTheUserSetItsOwn() {
+        XCTAssertEqual(OpenBLAS.defaultThreads(environment: [:], engineThreads: 1), 1)
+        XCTAssertEqual(OpenBLAS.defaultThreads(environment: ["MEDSYNTH_THREADS": "2"], engineThreads: 2), 2)
+        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OPENBLAS_NUM_THREADS": "3"], engineThreads: 1))
+        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OMP_NUM_THREADS": "3"], engineThreads: 1))
+    }
+
     func testWithThreadsRestoresTheCount() throws {
         let blas = try OpenBLAS.shared()
         let before = blas.threadCount

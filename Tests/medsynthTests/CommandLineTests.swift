@@ -57,6 +57,16 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.output.contains("chosen by medsynth") || run.output.contains("chosen by OpenBLAS"), run.output)
     }
 
+    func testOneEngineThreadMeansOneOpenBLASThread() throws {
+        let one = try medsynth(["doctor", "--sgemm-seconds", "0.05"],
+                               environment: ["MEDSYNTH_THREADS": "1", "OPENBLAS_NUM_THREADS": nil, "OMP_NUM_THREADS": nil])
+        XCTAssertEqual(one.status, 0, one.error)
+        XCTAssertTrue(one.output.contains("engine 1 (MEDSYNTH_THREADS), OpenBLAS 1"), one.output)
+        let users = try medsynth(["doctor", "--sgemm-seconds", "0.05"],
+                                 environment: ["MEDSYNTH_THREADS": "1", "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": nil])
+        XCTAssertTrue(users.output.contains("engine 1 (MEDSYNTH_THREADS), OpenBLAS 2"), users.output)
+    }
+
     func testTheUsersCoreTypeWins() throws {
         let run = try medsynth(["doctor", "--sgemm-seconds", "0"], environment: ["OPENBLAS_CORETYPE": "Sandybridge"])
         XCTAssertEqual(run.status, 0, run.error)

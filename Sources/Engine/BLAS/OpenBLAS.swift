@@ -87,6 +87,17 @@ public final class OpenBLAS: Sendable {
         self.coreName = corename().map { String(cString: $0) } ?? "unknown"
         self.configuration = config().map { String(cString: $0) } ?? "unknown"
         self.path = library.loadedPath() ?? library.name
+        if let threads = Self.defaultThreads(environment: environment, engineThreads: Parallel.threadCount) {
+            setThreads(Int32(threads))
+        }
+    }
+
+    /// OpenBLAS's thread count at load: the engine's (MEDSYNTH_THREADS, or one per core), so that
+    /// MEDSYNTH_THREADS=1 really means one core (two processes with one thread each must not
+    /// each spin two OpenBLAS threads); nil, keeping OpenBLAS's own, when the user set
+    /// OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, which always win.
+    static func defaultThreads(environment: [String: String], engineThreads: Int) -> Int? {
+        environment["OPENBLAS_NUM_THREADS"] != nil || environment["OMP_NUM_THREADS"] != nil ? nil : max(1, engineThreads)
     }
 
     /// C = alpha * op(A) * op(B) + beta * C for row-major matrices, where op(X) is X or its
