@@ -92,6 +92,20 @@ final class LatentDiffusionTests: XCTestCase {
                        try ConditioningExperiment.scores(try Tensor.full(real.shape, value: 1), against: real).nmse)
     }
 
+    func testAPatchDiscriminatorJoinsTheAutoencodersTrainingFromItsStartStep() throws {
+        func train(adversarialWeight: Float?) throws -> [Float] {
+            var settings = tinySettings()
+            settings.adversarialWeight = adversarialWeight
+            settings.adversarialStartStep = 3
+            let experiment = ConditioningExperiment(settings: settings)
+            return try experiment.trainAutoencoder(on: experiment.trainingData()).result.history.loss
+        }
+        let plain = try train(adversarialWeight: nil), adversarial = try train(adversarialWeight: 0.5)
+        XCTAssertEqual(Array(plain.prefix(2)), Array(adversarial.prefix(2)), "no discriminator before its start step")
+        XCTAssertNotEqual(plain[2], adversarial[2], "the generator term counts from the start step")
+        XCTAssertEqual(try train(adversarialWeight: 0.5), adversarial, "reproducible")
+    }
+
     func testTheExperimentIsReproducibleFromItsSeed() throws {
         func run(seed: UInt64) throws -> (Float, [Float], ConditioningExperiment.Scores) {
             var settings = tinySettings()

@@ -79,6 +79,64 @@ final class TrainerTests: XCTestCase {
         return directory.appendingPathComponent(name).path
     }
 
+    // MARK: - An adversary
+
+    /// The toy model with a critic trained against it: the model's loss adds 0.1 × the critic's
+    /// mean score of its outputs; the critic learns to score the model's outputs 1 and the
+    /// targets -1 (a least-squares GAN in miniature).
+    func makeAdversarialTrainer(_ configuration: TrainingConfiguration, modelSeed: UInt64 = 3)
+        throws -> (ToyModel, Linear, Trainer) {
+        let model = try ToyModel(seed: modelSeed)
+        var random = RandomStream(seed: modelSeed + 100)
+        let critic = try Linear(inputs: 2, outputs: 1, random: &random)
+        let adversary = try TrainingAdversary(model: critic, optimizer: Adam(parameters: critic.parameters, learningRate: 0.05)) { batch, random in
+            let x = try Self.inputs.samples(at: batch.indices) + Tensor.randn([batch.indices.count, 3], std: 0.1, using: &random)
+            let fake = try GradientMode.withoutGradients { try model(Variable(x)).value }
+            let onFake = try critic(Variable(fake)) - 1, onReal = try critic(Variable(Self.targets.samples(at: batch.indices))) + 1
+            return try (onFake * onFake).mean() + (onReal * onReal).mean()
+        }
+        let optimizer = try Adam(parameters: model.parameters, learningRate: 0)
+        let plain = Self.loss(model)
+        let trainer = try Trainer(model: model, optimizer: optimizer, datasetCount: 10, configuration: configuration,
+                                  adversary: adversary) { batch, random in
+            var replay = random
+            let loss = try plain(batch, &random)
+            let x = try Self.inputs.samples(at: batch.indices) + Tensor.randn([batch.indices.count, 3], std: 0.1, using: &replay)
+            return try loss + critic(model(Variable(x))).mean() * 0.1
+        }
+        return (model, critic, trainer)
+    }
+
+    func testAnAdversaryTrainsAfterEachStepAndResumesBitIdentically() throws {
+        let (wholeModel, wholeCritic, uninterrupted) = try makeAdversarialTrainer(configuration())
+        let criticBefore = bits(wholeCritic)
+        _ = try uninterrupted.train()
+        XCTAssertNotEqual(bits(wholeCritic), criticBefore, "the critic took its own steps")
+        let (plainModel, plainTrainer) = try makeTrainer(configuration())
+        _ = try plainTrainer.train()
+        XCTAssertNotEqual(bits(wholeModel), bits(plainModel), "the critic's term changes the model's training")
+
+        let path = temporaryPath("adversarial.h5")
+        let (_, _, first) = try makeAdversarialTrainer(configuration(checkpoint: path))
+        let flag = CancellationFlag()
+        _ = try first.train(cancellation: flag) { if $0.step == 5 { flag.cancel() } }
+        let checkpoint = try Checkpoint(contentsOf: path)
+        XCTAssertTrue(checkpoint.parameters.contains { $0.path == "adversary.model.weight" })
+        XCTAssertTrue(checkpoint.parameters.contains { $0.path.hasPrefix("adversary.optimizer.") })
+
+        let (resumedModel, resumedCritic, second) = try makeAdversarialTrainer(configuration(checkpoint: path), modelSeed: 99)
+        try second.resume(from: path)
+        _ = try second.train()
+        XCTAssertEqual(bits(resumedModel), bits(wholeModel))
+        XCTAssertEqual(bits(resumedCritic), bits(wholeCritic))
+
+        // A checkpoint with an adversary does not resume a run without one, and the other way round.
+        let (_, plain) = try makeTrainer(configuration(checkpoint: temporaryPath("plain.h5")))
+        XCTAssertThrowsError(try plain.resume(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("it has an adversary but this run has none"), "\(error)")
+        }
+    }
+
     // MARK: - Data order
 
     func testEachEpochIsAPermutationAndTheLastPartialBatchIsDropped() throws {

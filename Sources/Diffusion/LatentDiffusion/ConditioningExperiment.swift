@@ -29,8 +29,12 @@ public struct ConditioningExperiment: Sendable {
         public var autoencoderLearningRate: Float = 1e-3
         /// The KL weight per image (see `Autoencoder.Regularizer.kl`).
         public var klWeight: Float = 1e-6
+        /// A patch discriminator's hinge loss, with this weight, from `adversarialStartStep` on;
+        /// nil trains the autoencoder without one (the recorded run).
+        public var adversarialWeight: Float? = nil
+        public var adversarialStartStep = 500
 
-        public var diffusionSteps = 4000
+        public var diffusionSteps = 2500
         public var diffusionBatch = 32
         public var diffusionLearningRate: Float = 3e-4
         public var emaDecay: Float = 0.999
@@ -87,8 +91,27 @@ public struct ConditioningExperiment: Sendable {
                                         warmupSteps: Swift.min(50, settings.autoencoderSteps / 10), totalSteps: settings.autoencoderSteps),
             maxGradientNorm: 1, checkpointPath: checkpointPath, checkpointInterval: 500, logInterval: 25)
         let images = data.images
-        let trainer = try Trainer(model: autoencoder, optimizer: optimizer, datasetCount: data.count, configuration: configuration) { batch, random in
-            try autoencoder.loss(images: images.samples(at: batch.indices), reconstruction: .l1, random: &random).total
+        let adversarial = settings.adversarialWeight.map { AdversarialLoss(weight: $0, startStep: settings.adversarialStartStep) }
+        let discriminator = try adversarial.map { _ in try PatchDiscriminator(random: &random) }
+        let adversary = try discriminator.map { discriminator in
+            // Adam with β1 = 0.5, β2 = 0.9 for the discriminator, as LDM's autoencoders.
+            try TrainingAdversary(
+                model: discriminator,
+                optimizer: Adam(parameters: discriminator.parameters, learningRate: settings.autoencoderLearningRate, beta1: 0.5, beta2: 0.9)
+            ) { batch, _ in
+                let real = try images.samples(at: batch.indices)
+                let fake = try GradientMode.withoutGradients { try autoencoder.decode(autoencoder.encode(Variable(real))).value }
+                return try adversarial!.discriminatorLoss(discriminator, images: real, reconstructed: fake, step: batch.step)
+            }
+        }
+        let trainer = try Trainer(model: autoencoder, optimizer: optimizer, datasetCount: data.count,
+                                  configuration: configuration, adversary: adversary) { batch, random in
+            let loss = try autoencoder.loss(images: images.samples(at: batch.indices), reconstruction: .l1, random: &random)
+            guard let adversarial, let discriminator,
+                  let generator = try adversarial.generatorTerm(discriminator, reconstructed: loss.reconstructed, step: batch.step) else {
+                return loss.total
+            }
+            return try loss.total + generator
         }
         let result = try trainer.train(cancellation: cancellation, progress: progress)
         autoencoder.setTraining(false)

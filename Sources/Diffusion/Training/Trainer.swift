@@ -38,7 +38,8 @@ public struct TrainingResult: Sendable, Equatable {
 /// 3. compute the loss with the model's gradients zeroed; a loss that is not finite stops training;
 /// 4. backward; clip the gradients' global norm if configured, recording the norm before
 ///    clipping; a norm that is not finite stops training, before any weight changes;
-/// 5. the optimizer step, then the EMA update;
+/// 5. the optimizer step, then the EMA update; then, if there is an adversary, its own step on
+///    the same batch (`TrainingAdversary`);
 /// 6. record the history, report progress every `logInterval` steps and write a checkpoint every
 ///    `checkpointInterval` steps.
 ///
@@ -69,11 +70,14 @@ public final class Trainer {
     /// The stream the loss draws from; Philox stream "LOSS" of the seed.
     public private(set) var random: RandomStream
     private let loss: LossFunction
+    /// The network trained against the model after each step, if any.
+    public let adversary: TrainingAdversary?
 
     /// A trainer of `model` on a data set of `datasetCount` samples. The optimizer must be built
     /// over exactly the model's parameters.
     public init(model: Module, optimizer: any StatefulOptimizer, datasetCount: Int,
-                configuration: TrainingConfiguration, loss: @escaping LossFunction) throws {
+                configuration: TrainingConfiguration, adversary: TrainingAdversary? = nil,
+                loss: @escaping LossFunction) throws {
         let own = Set(model.parameters.map(ObjectIdentifier.init))
         guard Set(optimizer.parameters.map(ObjectIdentifier.init)) == own, optimizer.parameters.count == own.count else {
             throw TrainingError.configuration("the optimizer must update exactly the model's \(own.count) parameters (it has \(optimizer.parameters.count))")
@@ -87,6 +91,10 @@ public final class Trainer {
         }
         self.random = RandomStream(seed: configuration.seed, stream: 0x4C4F_5353 << 32)
         self.loss = loss
+        if let adversary, !Set(adversary.model.parameters.map(ObjectIdentifier.init)).isDisjoint(with: own) {
+            throw TrainingError.configuration("the adversary shares parameters with the model")
+        }
+        self.adversary = adversary
     }
 
     /// The checkpoint's configuration: what must match on resume, plus the run's length and the
@@ -104,6 +112,7 @@ public final class Trainer {
             step: completedSteps, randomPosition: random.position,
             model: model.namedParameters().map { ($0.path, $0.variable.value) },
             optimizer: optimizer.exportState(), average: average?.exportState(),
+            adversary: adversary.map { ($0.model.namedParameters().map { ($0.path, $0.variable.value) }, $0.optimizer.exportState()) },
             history: history, configuration: checkpointConfiguration)
         try state.checkpoint.save(to: path)
     }
@@ -126,17 +135,29 @@ public final class Trainer {
         guard (state.average == nil) == (average == nil) else {
             throw fail(average == nil ? "it has EMA weights but this run keeps no EMA" : "it has no EMA weights but this run keeps an EMA")
         }
+        guard (state.adversary == nil) == (adversary == nil) else {
+            throw fail(adversary == nil ? "it has an adversary but this run has none" : "it has no adversary but this run has one")
+        }
         // Each part checks everything before it changes; if a later part refuses, the earlier ones are put back.
         let weights = model.namedParameters().map { ($0.path, $0.variable.value) }
         let optimizerState = optimizer.exportState(), averageState = average?.exportState()
+        let adversaryState = adversary.map { ($0.model.namedParameters().map { ($0.path, $0.variable.value) }, $0.optimizer.exportState()) }
         do {
             try model.loadParameters(state.model, from: "the checkpoint")
             try optimizer.importState(state.optimizer)
             if let average, let saved = state.average { try average.importState(saved) }
+            if let adversary, let saved = state.adversary {
+                try adversary.model.loadParameters(saved.model, from: "the checkpoint's adversary")
+                try adversary.optimizer.importState(saved.optimizer)
+            }
         } catch {
             try model.loadParameters(weights)
             try optimizer.importState(optimizerState)
             if let average, let averageState { try average.importState(averageState) }
+            if let adversary, let adversaryState {
+                try adversary.model.loadParameters(adversaryState.0)
+                try adversary.optimizer.importState(adversaryState.1)
+            }
             throw fail("\(error)")
         }
         completedSteps = state.step
@@ -207,6 +228,17 @@ public final class Trainer {
         }
         try optimizer.step()
         try average?.update()
+        if let adversary {
+            adversary.optimizer.zeroGradients()
+            if let adversaryLoss = try adversary.loss(batch, &stream) {
+                guard adversaryLoss.value.count == 1, adversaryLoss.value.scalars[0].isFinite else {
+                    throw TrainingError.nonFinite(step: number, quantity: "adversary loss",
+                                                  value: adversaryLoss.value.scalars.first ?? .nan, lastFiniteLoss: value)
+                }
+                try adversaryLoss.backward()
+                try adversary.optimizer.step()
+            }
+        }
         random = stream
         return (value, rate, norm)
     }

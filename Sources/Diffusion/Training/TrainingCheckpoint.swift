@@ -24,6 +24,8 @@ struct TrainingState {
     var model: [(path: String, tensor: Tensor)]
     var optimizer: OptimizerState
     var average: OptimizerState?
+    /// The adversary's weights and optimizer state, if the run has one.
+    var adversary: (model: [(path: String, tensor: Tensor)], optimizer: OptimizerState)?
     var history: TrainingHistory
     var configuration: [String: String]
 
@@ -37,6 +39,10 @@ struct TrainingState {
                 parameters += average.tensors.sorted { $0.key < $1.key }.map { ("ema." + $0.key, $0.value) }
             }
             parameters += optimizer.tensors.sorted { $0.key < $1.key }.map { ("optimizer." + $0.key, $0.value) }
+            if let adversary {
+                parameters += adversary.model.map { ("adversary.model." + $0.path, $0.tensor) }
+                parameters += adversary.optimizer.tensors.sorted { $0.key < $1.key }.map { ("adversary.optimizer." + $0.key, $0.value) }
+            }
             if history.count > 0 {
                 parameters += zip(Self.historyNames, [history.loss, history.learningRate, history.gradientNorm]).map { ($0, Tensor($1)) }
             }
@@ -47,6 +53,10 @@ struct TrainingState {
             ]
             for (name, value) in optimizer.counters { metadata["optimizer.counter." + name] = .integer(value) }
             if let average { metadata["ema.updates"] = .integer(average.counters["updates"] ?? 0) }
+            if let adversary {
+                metadata["adversary.optimizer.kind"] = .string(adversary.optimizer.kind)
+                for (name, value) in adversary.optimizer.counters { metadata["adversary.optimizer.counter." + name] = .integer(value) }
+            }
             return try Checkpoint(parameters: parameters, configuration: configuration, metadata: metadata)
         }
     }
@@ -63,8 +73,17 @@ struct TrainingState {
         var optimizer = OptimizerState(kind: kind)
         var average: OptimizerState? = nil
         var series: [String: [Float]] = [:]
+        var adversaryModel: [(path: String, tensor: Tensor)] = []
+        var adversaryOptimizer: OptimizerState? = nil
+        if case .string(let kind)? = checkpoint.metadata["adversary.optimizer.kind"] {
+            adversaryOptimizer = OptimizerState(kind: kind)
+        }
         for (name, tensor) in checkpoint.parameters {
-            if name.hasPrefix("model.") {
+            if name.hasPrefix("adversary.model."), adversaryOptimizer != nil {
+                adversaryModel.append((String(name.dropFirst("adversary.model.".count)), tensor))
+            } else if name.hasPrefix("adversary.optimizer."), adversaryOptimizer != nil {
+                adversaryOptimizer!.tensors[String(name.dropFirst("adversary.optimizer.".count))] = tensor
+            } else if name.hasPrefix("model.") {
                 model.append((String(name.dropFirst(6)), tensor))
             } else if name.hasPrefix("ema.") {
                 average = average ?? OptimizerState(kind: "ExponentialMovingAverage")
@@ -81,6 +100,10 @@ struct TrainingState {
             guard case .integer(let count) = value else { throw fail("metadata \(key) is not an integer") }
             optimizer.counters[String(key.dropFirst("optimizer.counter.".count))] = count
         }
+        for (key, value) in checkpoint.metadata where key.hasPrefix("adversary.optimizer.counter.") {
+            guard case .integer(let count) = value, adversaryOptimizer != nil else { throw fail("metadata \(key) is not an adversary's integer") }
+            adversaryOptimizer!.counters[String(key.dropFirst("adversary.optimizer.counter.".count))] = count
+        }
         if case .integer(let updates)? = checkpoint.metadata["ema.updates"] {
             average = average ?? OptimizerState(kind: "ExponentialMovingAverage")
             average!.counters["updates"] = updates
@@ -96,13 +119,16 @@ struct TrainingState {
         self.model = model
         self.optimizer = optimizer
         self.average = average
+        self.adversary = adversaryOptimizer.map { (adversaryModel, $0) }
         self.history = history
         self.configuration = checkpoint.configuration
     }
 
     init(step: Int, randomPosition: UInt64, model: [(path: String, tensor: Tensor)], optimizer: OptimizerState,
-         average: OptimizerState?, history: TrainingHistory, configuration: [String: String]) {
+         average: OptimizerState?, adversary: (model: [(path: String, tensor: Tensor)], optimizer: OptimizerState)? = nil,
+         history: TrainingHistory, configuration: [String: String]) {
         self.step = step
+        self.adversary = adversary
         self.randomPosition = randomPosition
         self.model = model
         self.optimizer = optimizer
