@@ -12,6 +12,9 @@ public final class CancellationFlag: Sendable {
     /// Asks the trainer to stop after the current step.
     public func cancel() { requested.store(true, ordering: .releasing) }
 
+    /// Clears the request, so the flag can serve the next run (a REPL's next statement).
+    public func reset() { requested.store(false, ordering: .releasing) }
+
     /// Whether `cancel()` has been called.
     public var isCancelled: Bool { requested.load(ordering: .acquiring) }
 }

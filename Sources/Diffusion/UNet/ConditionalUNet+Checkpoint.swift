@@ -1,0 +1,125 @@
+import Engine
+import Formats
+
+extension ConditionalUNet {
+    /// The checkpoint configuration's value of "model" for a conditional UNet.
+    public static let checkpointKind = "conditional-unet"
+
+    /// Every key needed to rebuild this model: the condition groups (name, channels, drop
+    /// probability), the condition encoder's sizes and the UNet's configuration.
+    public var checkpointConfiguration: [String: String] {
+        let c = unet.configuration
+        return [
+            "model": Self.checkpointKind,
+            "conditions": layout.groups.map { "\($0.name):\($0.channels):\($0.dropProbability)" }.joined(separator: ","),
+            "encodedConditionChannels": "\(encoder.outputChannels)",
+            "encoderWidth": "\(encoder.inputConv.weight.shape[0])",
+            "downsamplingFactor": "\(encoder.downsamplingFactor)",
+            "inputChannels": "\(c.inputChannels)", "outputChannels": "\(c.outputChannels)",
+            "widths": c.widths.map(String.init).joined(separator: ","), "blocksPerLevel": "\(c.blocksPerLevel)",
+            "attentionHeads": "\(c.attentionHeads)", "groups": "\(c.groups)",
+            "timeEmbeddingWidth": "\(c.timeEmbeddingWidth)", "dropout": "\(c.dropout)",
+        ]
+    }
+
+    /// The model a checkpoint describes, with its parameters. The error names the first key
+    /// that is missing or malformed, or the first parameter that does not fit.
+    public convenience init(checkpoint: Checkpoint) throws {
+        let entries = CheckpointEntries(checkpoint.configuration)
+        try entries.requireModel(Self.checkpointKind)
+        let groups = try entries.string("conditions").split(separator: ",").map { part -> ConditionGroup in
+            let fields = part.split(separator: ":")
+            guard fields.count == 3, let channels = Int(fields[1]), let drop = Float(fields[2]) else {
+                throw CheckpointError(parameter: nil, "configuration \"conditions\" has the malformed group \"\(part)\"")
+            }
+            return ConditionGroup(name: String(fields[0]), channels: channels, dropProbability: drop)
+        }
+        let layout = try ConditionLayout(groups)
+        var unused = RandomStream(seed: 0)
+        let encoder = try ConditionEncoder(
+            inputChannels: layout.channels, outputChannels: try entries.number("encodedConditionChannels", as: Int.self),
+            downsamplingFactor: try entries.number("downsamplingFactor", as: Int.self),
+            width: try entries.number("encoderWidth", as: Int.self), random: &unused)
+        let widths = try entries.string("widths").split(separator: ",").map { part -> Int in
+            guard let width = Int(part) else { throw CheckpointError(parameter: nil, "configuration \"widths\" is malformed") }
+            return width
+        }
+        let configuration = UNet.Configuration(
+            inputChannels: try entries.number("inputChannels", as: Int.self),
+            outputChannels: try entries.number("outputChannels", as: Int.self), widths: widths,
+            blocksPerLevel: try entries.number("blocksPerLevel", as: Int.self),
+            attentionHeads: try entries.number("attentionHeads", as: Int.self), groups: try entries.number("groups", as: Int.self),
+            timeEmbeddingWidth: try entries.number("timeEmbeddingWidth", as: Int.self),
+            dropout: try entries.number("dropout", as: Float.self))
+        try self.init(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &unused))
+        try checkpoint.load(into: self)
+    }
+}
+
+extension NoiseSchedule {
+    /// The schedule as checkpoint configuration entries, under "schedule.*".
+    public var checkpointConfiguration: [String: String] {
+        var entries = ["schedule.trainingSteps": "\(trainingSteps)", "schedule.zeroTerminalSNR": "\(zeroTerminalSNR)"]
+        switch kind {
+        case .linear(let start, let end):
+            entries["schedule.kind"] = "linear"
+            entries["schedule.betaStart"] = "\(start)"
+            entries["schedule.betaEnd"] = "\(end)"
+        case .scaledLinear(let start, let end):
+            entries["schedule.kind"] = "scaled-linear"
+            entries["schedule.betaStart"] = "\(start)"
+            entries["schedule.betaEnd"] = "\(end)"
+        case .cosine:
+            entries["schedule.kind"] = "cosine"
+        }
+        return entries
+    }
+
+    /// The schedule that `checkpointConfiguration` wrote.
+    public init(checkpointConfiguration configuration: [String: String]) throws {
+        let entries = CheckpointEntries(configuration)
+        let kind: Kind
+        switch try entries.string("schedule.kind") {
+        case "linear":
+            kind = .linear(betaStart: try entries.number("schedule.betaStart", as: Double.self),
+                           betaEnd: try entries.number("schedule.betaEnd", as: Double.self))
+        case "scaled-linear":
+            kind = .scaledLinear(betaStart: try entries.number("schedule.betaStart", as: Double.self),
+                                 betaEnd: try entries.number("schedule.betaEnd", as: Double.self))
+        case "cosine":
+            kind = .cosine
+        case let other:
+            throw CheckpointError(parameter: nil, "configuration \"schedule.kind\" is \"\(other)\", expected linear, scaled-linear or cosine")
+        }
+        try self.init(kind, trainingSteps: try entries.number("schedule.trainingSteps", as: Int.self),
+                      zeroTerminalSNR: try entries.number("schedule.zeroTerminalSNR", as: Bool.self))
+    }
+}
+
+/// Reads typed values from a checkpoint's configuration, naming the key that is missing or
+/// malformed.
+struct CheckpointEntries {
+    let entries: [String: String]
+
+    init(_ entries: [String: String]) {
+        self.entries = entries
+    }
+
+    func requireModel(_ kind: String) throws {
+        guard entries["model"] == kind else {
+            throw CheckpointError(parameter: nil, "configuration \"model\" is \(entries["model"].map { "\"\($0)\"" } ?? "missing"), not \"\(kind)\"")
+        }
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let text = entries[key] else { throw CheckpointError(parameter: nil, "configuration \"\(key)\" is missing") }
+        return text
+    }
+
+    func number<Value: LosslessStringConvertible>(_ key: String, as: Value.Type) throws -> Value {
+        guard let text = entries[key], let value = Value(text) else {
+            throw CheckpointError(parameter: nil, "configuration \"\(key)\" is \(entries[key].map { "\"\($0)\"" } ?? "missing"), expected a \(Value.self)")
+        }
+        return value
+    }
+}
