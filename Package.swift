@@ -47,10 +47,13 @@ let package = Package(
             dependencies: ["Engine", "Imaging", "Formats"],
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
+        // The medsynth language: lexer, parser, analyser, interpreter, values, the verb registry and
+        // diagnostics. Knows nothing of notebooks.
+        .target(name: "Language", dependencies: ["Engine", "Formats", "Imaging", "Diffusion"]),
         .executableTarget(
             name: "medsynth",
             dependencies: [
-                "Engine", "Formats", "Imaging", "Diffusion", "CHDF5", "CPNG", "CReadline", "CZlib",
+                "Engine", "Formats", "Imaging", "Diffusion", "Language", "CHDF5", "CPNG", "CReadline", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +63,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats"], exclude: ["Fixtures"]),
+        .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
     ]
 )

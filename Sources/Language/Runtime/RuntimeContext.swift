@@ -1,0 +1,73 @@
+import Diffusion
+import Foundation
+
+/// What verbs may use of the world around the interpreter: where figures go, how to print,
+/// the session's seed, and a flag that asks long work (training, sampling) to stop.
+public final class RuntimeContext: @unchecked Sendable {
+    /// The folder `show` writes PNG files into.
+    public var outputDirectory: String
+    /// The seed from which statements without a `seed` option derive theirs.
+    public var seed: UInt64
+    /// Where verbs print progress and previews (the terminal, or a report's log).
+    public var print: (String) -> Void
+    /// Writes text without a line break; when set, progress lines (training) redraw in place on
+    /// one line instead of following each other.
+    public var writeInPlace: ((String) -> Void)?
+    private var progressPending = false
+    /// Whether `show` also previews images in the terminal.
+    public var previewsInTerminal: Bool
+    /// Set by Ctrl-C; training and sampling stop at their next step and the statement fails.
+    /// One flag for the context's life, so a signal handler can hold it; each statement clears it.
+    public let cancellation = CancellationFlag()
+    /// Tolerances of `~` without `+-`: |a - b| <= absolute + relative * |b| (NumPy's isclose).
+    public var defaultTolerance: (absolute: Double, relative: Double) = (1e-8, 1e-5)
+    private var figureCount = 0
+
+    public init(
+        outputDirectory: String = "medsynth-out", seed: UInt64 = 0, previewsInTerminal: Bool = false,
+        print: @escaping (String) -> Void = { Swift.print($0) }
+    ) {
+        self.outputDirectory = outputDirectory
+        self.seed = seed
+        self.previewsInTerminal = previewsInTerminal
+        self.print = print
+    }
+
+    /// Shows a progress line: redrawn in place when `writeInPlace` is set, printed otherwise.
+    public func progress(_ line: String) {
+        guard let writeInPlace else { return print(line) }
+        writeInPlace("\r" + line + "\u{1b}[K")
+        progressPending = true
+    }
+
+    /// Ends a line of progress redrawn in place, so what follows starts on a line of its own.
+    public func endProgress() {
+        guard progressPending, let writeInPlace else { return }
+        writeInPlace("\n")
+        progressPending = false
+    }
+
+    /// A seed for the statement named `key`, stable across runs and independent of the order of
+    /// statements: FNV-1a of the session seed and the key, finished with SplitMix64's mixer.
+    public func derivedSeed(for key: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(seed)/\(key)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb
+        return (hash ^ (hash >> 31)) & 0x7fff_ffff_ffff_ffff
+    }
+
+    /// The next free figure path: "<outputDirectory>/figure-003.png", or one named after `name`.
+    public func figurePath(named name: String?) -> String {
+        figureCount += 1
+        let stem = name.map { $0.replacingOccurrences(of: "/", with: "-") } ?? String(format: "figure-%03d", figureCount)
+        return (outputDirectory as NSString).appendingPathComponent(stem.hasSuffix(".png") ? stem : stem + ".png")
+    }
+
+    /// Clears the flag before the next statement, so that an earlier Ctrl-C does not stop it.
+    public func resetCancellation() {
+        cancellation.reset()
+    }
+}

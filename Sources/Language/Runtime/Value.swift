@@ -1,0 +1,272 @@
+import Diffusion
+import Engine
+
+/// A value of the language.
+public enum Value: @unchecked Sendable {
+    case nothing
+    case number(Double)
+    case string(String)
+    case bool(Bool)
+    case list([Value])
+    case record(Record)
+    case tensor(Tensor)
+    case model(Model)
+    case schedule(NoiseSchedule)
+    case figure(Figure)
+    case table(Table)
+    case function(Callable)
+
+    public var type: ValueType {
+        switch self {
+        case .nothing: return .nothing
+        case .number: return .number
+        case .string: return .string
+        case .bool: return .bool
+        case .list: return .list
+        case .record: return .record
+        case .tensor: return .tensor
+        case .model: return .model
+        case .schedule: return .schedule
+        case .figure: return .figure
+        case .table: return .table
+        case .function: return .function
+        }
+    }
+
+    /// How a diagnostic describes the value: "a tensor of shape [4, 1, 64, 64]", "the number 3".
+    public var summary: String {
+        switch self {
+        case .nothing: return "nothing"
+        case .number(let value): return "the number \(Value.format(value))"
+        case .string(let value): return "the string \"\(value)\""
+        case .bool(let value): return value ? "true" : "false"
+        case .list(let values): return "a list of \(values.count)"
+        case .record(let record): return "a record with \(record.fields.map(\.name).joined(separator: ", "))"
+        case .tensor(let tensor): return "a tensor of shape \(tensor.shape)"
+        case .model(let model): return "a model (\(model.kindName), \(model.parameterCount) parameters)"
+        case .schedule(let schedule): return "a schedule (\(schedule.kind), T = \(schedule.trainingSteps))"
+        case .figure: return "a figure"
+        case .table(let table): return "a table of \(table.rows.count) rows"
+        case .function(let function): return "the function \(function.name)"
+        }
+    }
+
+    /// Numbers as people write them: integers without a point, others to 6 significant digits.
+    public static func format(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        if value == value.rounded(), value.magnitude < 1e15 { return String(Int64(value)) }
+        let magnitude = value.magnitude
+        if magnitude >= 1e-4, magnitude < 1e6 {
+            var text = String(format: "%.6g", value)
+            if text.contains("e") { text = "\(value)" }
+            return text
+        }
+        return String(format: "%.4e", value)
+    }
+}
+
+/// The types the analyser reasons about; `any` when a type is known only at run time.
+public enum ValueType: String, Sendable, Equatable, CaseIterable {
+    case nothing, number, string, bool, list, record, tensor, model, schedule, figure, table, function, any
+
+    /// "a tensor", "a number", "any value".
+    public var article: String {
+        switch self {
+        case .any: return "any value"
+        case .nothing: return "nothing"
+        default: return "a \(rawValue)"
+        }
+    }
+
+    /// Whether a value of type `other` may stand where this type is expected: numbers and bools
+    /// turn into tensors where a tensor is wanted.
+    public func accepts(_ other: ValueType) -> Bool {
+        if self == .any || other == .any || self == other { return true }
+        return self == .tensor && (other == .number || other == .bool)
+    }
+}
+
+/// Named fields in the order they were made (`train.image`, `train.label`).
+public struct Record: Sendable {
+    public var fields: [(name: String, value: Value)]
+
+    public init(_ fields: [(name: String, value: Value)]) {
+        self.fields = fields
+    }
+
+    public subscript(name: String) -> Value? {
+        fields.first { $0.name == name }?.value
+    }
+}
+
+/// A figure: an image grid rendered by `show`, or a line plot drawn by `plot`.
+public struct Figure: Sendable {
+    public enum Content: Sendable {
+        /// An RGB image [3, H, W] in 0...255.
+        case raster(Tensor)
+        /// An SVG document.
+        case vector(String)
+    }
+
+    public var content: Content
+    public var title: String
+    /// Where it was written (PNG or SVG), if it was.
+    public var path: String?
+
+    public init(_ content: Content, title: String, path: String? = nil) {
+        self.content = content
+        self.title = title
+        self.path = path
+    }
+}
+
+/// A table of named columns, e.g. a schedule's (t, beta, alpha-bar, SNR).
+public struct Table: Sendable, CustomStringConvertible {
+    public var columns: [String]
+    public var rows: [[Value]]
+
+    public init(columns: [String], rows: [[Value]]) {
+        self.columns = columns
+        self.rows = rows
+    }
+
+    public var description: String {
+        let cells = rows.map { $0.map(\.displayText) }
+        let widths = columns.indices.map { column in
+            max(columns[column].count, cells.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0)
+        }
+        // Numbers align right, text left.
+        let numeric = columns.indices.map { column in
+            rows.allSatisfy { row in
+                guard row.indices.contains(column) else { return true }
+                if case .number = row[column] { return true }
+                return false
+            }
+        }
+        func line(_ values: [String]) -> String {
+            values.enumerated().map { column, text in
+                let padding = String(repeating: " ", count: widths[column] - text.count)
+                return numeric[column] ? padding + text : text + padding
+            }.joined(separator: "  ").replacing(/\ +$/, with: "")
+        }
+        return ([line(columns)] + cells.map(line)).joined(separator: "\n")
+    }
+}
+
+/// A model: an autoencoder, or a denoiser (a conditional UNet with its noise schedule).
+public final class Model: @unchecked Sendable {
+    public enum Kind {
+        case autoencoder(Autoencoder)
+        case denoiser(Denoiser)
+    }
+
+    public let kind: Kind
+
+    public init(_ kind: Kind) {
+        self.kind = kind
+    }
+
+    public var kindName: String {
+        switch kind {
+        case .autoencoder(let autoencoder):
+            switch autoencoder.configuration.regularizer {
+            case .kl: return "KL autoencoder"
+            case .vq: return "VQ autoencoder"
+            case .none: return "autoencoder"
+            }
+        case .denoiser(let denoiser):
+            return "conditional UNet on \(denoiser.model.layout.groups.map(\.name).joined(separator: " + "))"
+        }
+    }
+
+    /// The trainable module.
+    public var module: Module {
+        switch kind {
+        case .autoencoder(let autoencoder): return autoencoder
+        case .denoiser(let denoiser): return denoiser.model
+        }
+    }
+
+    public var parameterCount: Int {
+        module.parameters.reduce(0) { $0 + $1.value.count }
+    }
+}
+
+/// A conditional UNet that denoises latents, with the schedule it is trained for and what it
+/// predicts.
+public struct Denoiser: @unchecked Sendable {
+    public var model: ConditionalUNet
+    public var schedule: NoiseSchedule
+    public var prediction: Prediction
+
+    public init(model: ConditionalUNet, schedule: NoiseSchedule, prediction: Prediction) {
+        self.model = model
+        self.schedule = schedule
+        self.prediction = prediction
+    }
+}
+
+extension Value {
+    /// The text the REPL and reports show for a value.
+    public var displayText: String {
+        switch self {
+        case .nothing: return ""
+        case .number(let value): return Value.format(value)
+        case .string(let value): return value
+        case .bool(let value): return value ? "true" : "false"
+        case .list(let values): return "[" + values.map(\.inlineText).joined(separator: ", ") + "]"
+        case .record(let record):
+            return "{" + record.fields.map { "\($0.name): \($0.value.inlineText)" }.joined(separator: ", ") + "}"
+        case .tensor(let tensor): return tensor.count <= 16 ? "\(tensor)" : tensorSummary(tensor)
+        case .table(let table): return table.description
+        case .schedule(let schedule):
+            let table = try? schedule.table(rows: schedule.evenlySpacedTimesteps(count: 11))
+            return summary + (table.map { "\n\($0)" } ?? "")
+        case .figure(let figure):
+            return figure.path.map { "figure \"\(figure.title)\" written to \($0)" } ?? "figure \"\(figure.title)\""
+        default: return summary
+        }
+    }
+
+    /// A one-line form for values inside lists and records.
+    var inlineText: String {
+        switch self {
+        case .string(let value): return "\"\(value)\""
+        case .tensor(let tensor): return tensor.count <= 8 ? "\(tensor)" : "tensor \(tensor.shape)"
+        case .list, .record, .number, .bool, .nothing: return displayText
+        default: return summary
+        }
+    }
+
+    private func tensorSummary(_ tensor: Tensor) -> String {
+        guard let statistics = try? TensorStatistics(tensor) else { return "tensor \(tensor.shape)" }
+        return "tensor \(tensor.shape)  min \(Value.format(statistics.min))  max \(Value.format(statistics.max))"
+            + "  mean \(Value.format(statistics.mean))  std \(Value.format(statistics.std))"
+    }
+}
+
+/// Minimum, maximum, mean and standard deviation of a tensor, in one pass in Double.
+struct TensorStatistics {
+    var min = Double.infinity
+    var max = -Double.infinity
+    var mean = 0.0
+    var std = 0.0
+
+    init(_ tensor: Tensor) throws {
+        var sum = 0.0
+        var sumOfSquares = 0.0
+        tensor.withUnsafeBufferPointer { values in
+            for value in values {
+                let x = Double(value)
+                min = Swift.min(min, x)
+                max = Swift.max(max, x)
+                sum += x
+                sumOfSquares += x * x
+            }
+        }
+        let count = Double(Swift.max(1, tensor.count))
+        mean = sum / count
+        std = (Swift.max(0, sumOfSquares / count - mean * mean)).squareRoot()
+    }
+}

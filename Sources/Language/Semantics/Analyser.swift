@@ -1,0 +1,308 @@
+/// Checks statements before any runs (in the manner of jlox's resolver): every name is bound
+/// before use, every verb exists and gets the arguments, options and types it declares. It also
+/// finds what each top-level statement reads and writes, from which the notebook runner builds
+/// its dependency graph.
+public struct Analyser {
+    /// What one top-level statement reads and writes.
+    public struct Effects: Sendable, Equatable {
+        /// Names bound before the statement that it uses (verbs are not names).
+        public var reads: Set<String>
+        /// Names it binds at the top level.
+        public var writes: Set<String>
+    }
+
+    private let registry: VerbRegistry
+    /// Types of the names bound so far, innermost scope last; the first is the top level.
+    private var scopes: [[String: ValueType]]
+    /// Parameters of functions defined so far, for checking their calls.
+    private var functions: [String: FunctionDefinition] = [:]
+    private var source = SourceFile(name: "<none>", text: "")
+    private var reads: Set<String> = []
+
+    public init(registry: VerbRegistry, globals: [String: ValueType] = [:]) {
+        self.registry = registry
+        self.scopes = [globals]
+    }
+
+    /// Checks the statements in order, binding as it goes, and returns each one's effects.
+    public mutating func check(_ statements: [Statement], in source: SourceFile) throws(Diagnostic) -> [Effects] {
+        self.source = source
+        var effects: [Effects] = []
+        for statement in statements {
+            reads = []
+            let writes: Set<String>
+            do {
+                writes = try check(statement)
+            } catch let error as RuntimeError {
+                throw Diagnostic(
+                    error.message, at: error.span ?? statement.span, in: source, expected: error.expected,
+                    found: error.found, hint: error.hint)
+            } catch {
+                throw error as! Diagnostic
+            }
+            effects.append(Effects(reads: reads, writes: writes))
+        }
+        return effects
+    }
+
+    /// The names a statement binds in the scope it runs in.
+    private mutating func check(_ statement: Statement) throws -> Set<String> {
+        switch statement {
+        case .binding(let name, _, let value, _):
+            let type = try infer(value)
+            scopes[scopes.count - 1][name] = type
+            functions[name] = nil
+            return [name]
+        case .expression(let value, _), .expect(let value, _):
+            _ = try infer(value)
+            return []
+        case .function(let definition):
+            if registry[definition.name] != nil {
+                throw RuntimeError("'\(definition.name)' is a verb; a function cannot hide it", span: definition.nameSpan)
+            }
+            // The function may call itself; its body sees its parameters and the names bound
+            // so far (names bound later are looked up when it runs).
+            scopes[scopes.count - 1][definition.name] = .function
+            functions[definition.name] = definition
+            var local: [String: ValueType] = [:]
+            for parameter in definition.parameters {
+                if let value = parameter.defaultValue { _ = try infer(value) }
+                local[parameter.name] = .any
+            }
+            scopes.append(local)
+            defer { scopes.removeLast() }
+            for inner in definition.body {
+                let bound = try check(inner)
+                for name in bound where scopes[scopes.count - 1][name] == nil {
+                    scopes[scopes.count - 1][name] = .any
+                }
+            }
+            return [definition.name]
+        case .loop(let variable, _, let sequence, let body, _):
+            _ = try infer(sequence)
+            scopes.append([variable: .any])
+            var bound: Set<String> = []
+            for inner in body {
+                let innerBound = try check(inner)
+                // A loop's body binds in the scope around the loop.
+                for name in innerBound where name != variable {
+                    let type = scopes[scopes.count - 1].removeValue(forKey: name) ?? .any
+                    scopes[scopes.count - 2][name] = type
+                    bound.insert(name)
+                }
+            }
+            scopes.removeLast()
+            return bound
+        }
+    }
+
+    private func lookup(_ name: String) -> ValueType? {
+        for scope in scopes.reversed() {
+            if let type = scope[name] { return type }
+        }
+        return nil
+    }
+
+    private mutating func noteRead(_ name: String) {
+        // Reads of names from the top level; locals of a function or loop are not dependencies.
+        if scopes.count == 1 || scopes.dropFirst().allSatisfy({ $0[name] == nil }), scopes[0][name] != nil {
+            reads.insert(name)
+        }
+    }
+
+    /// The static type of an expression, checking it on the way.
+    private mutating func infer(_ expression: Expression) throws -> ValueType {
+        switch expression {
+        case .number: return .number
+        case .percent(_, let span):
+            throw RuntimeError(
+                "a percentage is only a tolerance", span: span,
+                hint: "write 'x ~ y +- 5%' for a relative tolerance, or 0.05 for the number")
+        case .string: return .string
+        case .bool: return .bool
+        case .name(let name, let span):
+            if let type = lookup(name) {
+                noteRead(name)
+                return type
+            }
+            if let verb = registry[name] {
+                return verb.parameters.contains { $0.isPositional && $0.isRequired } ? .function : verb.result
+            }
+            throw RuntimeError(
+                "unknown name '\(name)'", span: span,
+                hint: Suggestions.didYouMean(name, among: scopes.flatMap(\.keys) + registry.names))
+        case .list(let elements, _):
+            for element in elements { _ = try infer(element) }
+            return .list
+        case .record(let fields, _):
+            for field in fields { _ = try infer(field.value) }
+            return .record
+        case .range(let low, let high, _):
+            for bound in [low, high] {
+                let type = try infer(bound)
+                try require(.number, type, bound.span, "a range's bounds")
+            }
+            return .list
+        case .unary(.negate, let operand, let span):
+            let type = try infer(operand)
+            guard [.number, .tensor, .any].contains(type) else {
+                throw RuntimeError("'-' needs a number or a tensor", span: span, expected: "a number or a tensor", found: type.article)
+            }
+            return type
+        case .unary(.not, let operand, _):
+            _ = try infer(operand)
+            return .bool
+        case .binary(let op, let left, let right, let span):
+            let a = try infer(left)
+            let b = try infer(right)
+            return try binaryType(op, a, b, span: span)
+        case .approximately(let left, let right, let tolerance, _):
+            _ = try infer(left)
+            _ = try infer(right)
+            if let tolerance, case .percent = tolerance {} else if let tolerance {
+                try require(.number, try infer(tolerance), tolerance.span, "a tolerance")
+            }
+            return .bool
+        case .field(let base, _, _):
+            _ = try infer(base)
+            return .any
+        case .index(let base, let components, let span):
+            let type = try infer(base)
+            for component in components {
+                switch component {
+                case .at(let position):
+                    try require(.number, try infer(position), position.span, "an index")
+                case .slice(let start, let end, let step):
+                    for bound in [start, end, step].compactMap({ $0 }) {
+                        try require(.number, try infer(bound), bound.span, "a slice bound")
+                    }
+                }
+            }
+            guard [.tensor, .list, .any].contains(type) else {
+                throw RuntimeError("\(type.article) cannot be indexed", span: span, expected: "a tensor or a list")
+            }
+            return type == .tensor ? .tensor : .any
+        case .application(let application):
+            return try inferApplication(application)
+        }
+    }
+
+    private func require(_ expected: ValueType, _ found: ValueType, _ span: SourceSpan, _ what: String) throws {
+        guard expected.accepts(found) else {
+            throw RuntimeError("\(what) must be \(expected.article)", span: span, expected: expected.article, found: found.article)
+        }
+    }
+
+    private func binaryType(_ op: BinaryOperator, _ a: ValueType, _ b: ValueType, span: SourceSpan) throws -> ValueType {
+        switch op {
+        case .and, .or: return .bool
+        case .in: return .bool
+        default: break
+        }
+        if a == .any || b == .any { return .any }
+        let tensorLike: Set<ValueType> = [.number, .tensor, .bool, .list]
+        let isComparison = Expression.precedence(of: op) == 4
+        if tensorLike.contains(a), tensorLike.contains(b), a == .tensor || b == .tensor {
+            return .tensor
+        }
+        switch (op, a, b) {
+        case (_, .number, .number):
+            return isComparison ? .bool : .number
+        case (.add, .string, .string), (.add, .list, .list):
+            return a
+        case (.equal, .list, .list), (.notEqual, .list, .list):
+            return .bool
+        case (_, .list, .number), (_, .number, .list), (_, .list, .list):
+            return .tensor
+        case (.equal, _, _) where a == b, (.notEqual, _, _) where a == b:
+            return .bool
+        default:
+            throw RuntimeError(
+                "'\(op.rawValue)' cannot combine \(a.article) and \(b.article)", span: span,
+                found: "\(a.article) and \(b.article)")
+        }
+    }
+
+    private mutating func inferApplication(_ application: Application) throws -> ValueType {
+        // A verb applied is the verb, even where a value of the same name is bound (as the
+        // interpreter does); a function of that name cannot exist.
+        if let type = lookup(application.callee), type == .function || type == .any || registry[application.callee] == nil {
+            noteRead(application.callee)
+            guard type == .function || type == .any else {
+                throw RuntimeError(
+                    "'\(application.callee)' is \(type.article), not a verb or a function", span: application.calleeSpan,
+                    hint: "to multiply, write '*'; to index, write \(application.callee)[...]")
+            }
+            if let definition = functions[application.callee], scopes.count == 1 || lookup(application.callee) == .function {
+                try checkCall(of: definition, application)
+            }
+            for argument in application.arguments { _ = try infer(argument) }
+            for option in application.options { _ = try infer(option.value) }
+            return .any
+        }
+        guard let verb = registry[application.callee] else {
+            throw RuntimeError(
+                "unknown verb '\(application.callee)'", span: application.calleeSpan,
+                hint: Suggestions.didYouMean(application.callee, among: registry.names + scopes.flatMap(\.keys)))
+        }
+        let binding = try ArgumentBinding.bind(
+            verb: verb, arguments: application.arguments, options: application.options, span: application.span)
+        for parameter in verb.parameters {
+            for expression in binding.given[parameter.name] ?? [] {
+                try checkArgument(expression, for: parameter, of: verb)
+            }
+        }
+        return verb.result
+    }
+
+    private mutating func checkArgument(_ expression: Expression, for parameter: Parameter, of verb: Verb) throws {
+        if case .choice(let words) = parameter.kind {
+            let word: String?
+            switch expression {
+            case .name(let name, _) where lookup(name) == nil: word = name
+            case .string(let text, _): word = text
+            default: word = nil
+            }
+            if let word {
+                guard words.contains(word) else {
+                    throw RuntimeError(
+                        "'\(word)' is not a choice of \(parameter.name)", span: expression.span,
+                        expected: "one of \(words.joined(separator: ", "))", hint: Suggestions.didYouMean(word, among: words))
+                }
+                return
+            }
+        }
+        let type = try infer(expression)
+        var expected = parameter.kind.type
+        // A list of numbers or tensors may stand for a tensor.
+        if expected == .tensor, type == .list { expected = .list }
+        guard expected.accepts(type) else {
+            throw RuntimeError(
+                "'\(verb.name)' needs \(parameter.kind.type.article) for \(parameter.name)", span: expression.span,
+                expected: "\(parameter.kind.type.article) (\(parameter.help))", found: type.article)
+        }
+        if case .integer(let range) = parameter.kind, case .number(let value, _, _) = expression {
+            guard value == value.rounded(), range.contains(Int(value)) else {
+                throw RuntimeError(
+                    "\(parameter.name) must be a whole number in range", span: expression.span,
+                    expected: parameter.kind.description, found: "the number \(Value.format(value))")
+            }
+        }
+    }
+
+    private func checkCall(of definition: FunctionDefinition, _ application: Application) throws {
+        let positional = definition.parameters.filter { $0.defaultValue == nil }
+        let optional = definition.parameters.filter { $0.defaultValue != nil }
+        guard application.arguments.count == positional.count else {
+            throw RuntimeError(
+                "'\(definition.name)' takes \(positional.count) argument\(positional.count == 1 ? "" : "s"), given \(application.arguments.count)",
+                span: application.span, expected: "\(definition.name) \(positional.map(\.name).joined(separator: " "))")
+        }
+        for option in application.options where !optional.contains(where: { $0.name == option.name }) {
+            throw RuntimeError(
+                "'\(definition.name)' has no option '\(option.name)'", span: option.nameSpan,
+                expected: optional.isEmpty ? "no options" : "one of \(optional.map(\.name).joined(separator: ", "))",
+                hint: Suggestions.didYouMean(option.name, among: optional.map(\.name)))
+        }
+    }
+}

@@ -1,0 +1,504 @@
+/// A recursive-descent parser for the grammar in docs/grammar.md; each function below parses
+/// the rule of the same name there.
+public struct Parser {
+    private let source: SourceFile
+    private let tokens: [Token]
+    private var position = 0
+    /// Brackets open around the current expression: commas separate a verb's arguments only
+    /// outside brackets (`show a, b` has two arguments; `[f a, b]` is a list of two).
+    private var bracketDepth = 0
+
+    private init(source: SourceFile, tokens: [Token]) {
+        self.source = source
+        self.tokens = tokens
+    }
+
+    /// The statements of a source file.
+    public static func parse(_ source: SourceFile) throws(Diagnostic) -> [Statement] {
+        var parser = Parser(source: source, tokens: try Lexer.tokens(of: source))
+        return try parser.program()
+    }
+
+    /// Whether `text` stops in the middle of a statement: inside brackets, a `do` block without
+    /// its `end`, or after an operator. The REPL keeps reading lines while this holds.
+    public static func needsMoreInput(_ text: String) -> Bool {
+        guard let tokens = try? Lexer.tokens(of: SourceFile(name: "<input>", text: text)) else {
+            return false
+        }
+        var brackets = 0
+        var blocks = 0
+        var last: Token.Kind?
+        for token in tokens {
+            switch token.kind {
+            case .symbol(.leftParen), .symbol(.leftBracket), .symbol(.leftBrace): brackets += 1
+            case .symbol(.rightParen), .symbol(.rightBracket), .symbol(.rightBrace): brackets -= 1
+            case .keyword(.do): blocks += 1
+            case .keyword(.end): blocks -= 1
+            default: break
+            }
+            if token.kind != .newline, token.kind != .end { last = token.kind }
+        }
+        if brackets > 0 || blocks > 0 { return true }
+        switch last {
+        case .symbol(let symbol):
+            return ![.rightParen, .rightBracket, .rightBrace].contains(symbol)
+        case .keyword(let keyword):
+            return [.and, .or, .not, .in, .expect, .def, .for].contains(keyword)
+        default:
+            return false
+        }
+    }
+
+    // MARK: Token access
+
+    private var current: Token { tokens[position] }
+    private var previous: Token { tokens[max(0, position - 1)] }
+
+    private func peek(_ ahead: Int) -> Token {
+        tokens[min(position + ahead, tokens.count - 1)]
+    }
+
+    @discardableResult
+    private mutating func advance() -> Token {
+        let token = tokens[position]
+        if position < tokens.count - 1 { position += 1 }
+        return token
+    }
+
+    private func check(_ symbol: Token.Symbol) -> Bool { current.kind == .symbol(symbol) }
+    private func check(_ keyword: Token.Keyword) -> Bool { current.kind == .keyword(keyword) }
+
+    private mutating func match(_ symbol: Token.Symbol) -> Bool {
+        guard check(symbol) else { return false }
+        advance()
+        return true
+    }
+
+    private mutating func match(_ keyword: Token.Keyword) -> Bool {
+        guard check(keyword) else { return false }
+        advance()
+        return true
+    }
+
+    private func error(_ message: String, at token: Token? = nil, expected: String? = nil, hint: String? = nil) -> Diagnostic {
+        let token = token ?? current
+        return Diagnostic(message, at: token.span, in: source, expected: expected, found: token.readableName, hint: hint)
+    }
+
+    private mutating func expect(_ symbol: Token.Symbol, _ context: String) throws(Diagnostic) -> Token {
+        guard check(symbol) else {
+            throw error("expected '\(symbol.rawValue)' \(context)", expected: "'\(symbol.rawValue)'")
+        }
+        return advance()
+    }
+
+    private mutating func expectName(_ context: String) throws(Diagnostic) -> (String, SourceSpan) {
+        guard case .name(let name) = current.kind else {
+            var hint: String?
+            if case .keyword(let keyword) = current.kind {
+                hint = "'\(keyword.rawValue)' is a keyword and cannot be a name"
+            }
+            throw error("expected a name \(context)", expected: "a name", hint: hint)
+        }
+        let span = advance().span
+        return (name, span)
+    }
+
+    // MARK: Statements
+
+    private mutating func program() throws(Diagnostic) -> [Statement] {
+        var statements: [Statement] = []
+        skipSeparators()
+        while current.kind != .end {
+            if check(.end) {
+                throw error("'end' without a 'do' block to close")
+            }
+            statements.append(try statement())
+            try endOfStatement()
+        }
+        return statements
+    }
+
+    private mutating func skipSeparators() {
+        while current.kind == .newline { advance() }
+    }
+
+    /// After a statement: a line break, `;`, the end of input, or (inside a block) `end`.
+    private mutating func endOfStatement() throws(Diagnostic) {
+        switch current.kind {
+        case .newline: skipSeparators()
+        case .end, .keyword(.end): break
+        default:
+            var hint: String?
+            if case .symbol(.assign) = current.kind {
+                hint = "only a name can be assigned to; '==' compares"
+            } else if case .symbol(.leftBracket) = current.kind, current.followsSpace {
+                hint = "to index, write the bracket right after the value: x[0]"
+            }
+            throw error("expected the end of the statement", expected: "a line break or ';'", hint: hint)
+        }
+    }
+
+    private mutating func statement() throws(Diagnostic) -> Statement {
+        let start = current.span
+        switch current.kind {
+        case .keyword(.def):
+            return .function(try functionDefinition())
+        case .keyword(.for):
+            return try loop()
+        case .keyword(.expect):
+            advance()
+            let condition = try expression()
+            return .expect(condition, span: start.through(condition.span))
+        case .name(let name) where peek(1).kind == .symbol(.assign):
+            advance()
+            advance()
+            if current.kind == .newline || current.kind == .end {
+                throw error("expected a value after '='", expected: "an expression")
+            }
+            let value = try expression()
+            return .binding(name: name, nameSpan: start, value: value, span: start.through(value.span))
+        default:
+            let value = try expression()
+            return .expression(value, span: value.span)
+        }
+    }
+
+    private mutating func functionDefinition() throws(Diagnostic) -> FunctionDefinition {
+        let start = advance().span
+        let (name, nameSpan) = try expectName("after 'def'")
+        var parameters: [FunctionDefinition.Parameter] = []
+        while case .name(let parameter) = current.kind {
+            let span = advance().span
+            var defaultValue: Expression?
+            // `sigma=1.0`, written without spaces like an option, gives a default; a `=` after
+            // a space starts the body.
+            if check(.assign), !current.followsSpace {
+                advance()
+                defaultValue = try optionValue()
+            }
+            if parameters.contains(where: { $0.name == parameter }) {
+                throw Diagnostic("the parameter '\(parameter)' appears twice", at: span, in: source)
+            }
+            parameters.append(.init(name: parameter, span: span, defaultValue: defaultValue))
+        }
+        if match(.assign) {
+            let body = try expression()
+            return FunctionDefinition(
+                name: name, nameSpan: nameSpan, parameters: parameters,
+                body: [.expression(body, span: body.span)], span: start.through(body.span))
+        }
+        guard match(.do) else {
+            throw error(
+                "expected '=' or 'do' to start the body of '\(name)'", expected: "'=' expression, or 'do' ... 'end'")
+        }
+        let body = try block(opening: start, what: "def \(name)")
+        return FunctionDefinition(name: name, nameSpan: nameSpan, parameters: parameters, body: body, span: start.through(previous.span))
+    }
+
+    private mutating func loop() throws(Diagnostic) -> Statement {
+        let start = advance().span
+        let (variable, variableSpan) = try expectName("after 'for'")
+        guard match(.in) else {
+            throw error("expected 'in' after 'for \(variable)'", expected: "'in'")
+        }
+        let sequence = try expression()
+        guard match(.do) else {
+            throw error("expected 'do' to start the loop's body", expected: "'do'")
+        }
+        let body = try block(opening: start, what: "for")
+        return .loop(variable: variable, variableSpan: variableSpan, sequence: sequence, body: body, span: start.through(previous.span))
+    }
+
+    /// Statements up to and including `end`.
+    private mutating func block(opening: SourceSpan, what: String) throws(Diagnostic) -> [Statement] {
+        var statements: [Statement] = []
+        skipSeparators()
+        while !check(.end) {
+            if current.kind == .end {
+                throw Diagnostic(
+                    "the '\(what)' block has no 'end'", at: opening, in: source,
+                    hint: "close the block with 'end'")
+            }
+            statements.append(try statement())
+            try endOfStatement()
+        }
+        advance()
+        return statements
+    }
+
+    // MARK: Expressions, loosest binding first
+
+    private mutating func expression() throws(Diagnostic) -> Expression {
+        try or()
+    }
+
+    private mutating func or() throws(Diagnostic) -> Expression {
+        var left = try and()
+        while match(.or) {
+            let right = try and()
+            left = .binary(.or, left, right, left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func and() throws(Diagnostic) -> Expression {
+        var left = try not()
+        while match(.and) {
+            let right = try not()
+            left = .binary(.and, left, right, left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func not() throws(Diagnostic) -> Expression {
+        if check(.not) {
+            let start = advance().span
+            let operand = try not()
+            return .unary(.not, operand, start.through(operand.span))
+        }
+        return try comparison()
+    }
+
+    private static let comparisons: [Token.Symbol: BinaryOperator] = [
+        .equal: .equal, .notEqual: .notEqual, .less: .less, .lessEqual: .lessEqual,
+        .greater: .greater, .greaterEqual: .greaterEqual,
+    ]
+
+    private mutating func comparison() throws(Diagnostic) -> Expression {
+        let left = try range()
+        if case .symbol(let symbol) = current.kind, let op = Self.comparisons[symbol] {
+            advance()
+            let right = try range()
+            return .binary(op, left, right, left.span.through(right.span))
+        }
+        if match(.in) {
+            let right = try range()
+            return .binary(.in, left, right, left.span.through(right.span))
+        }
+        if match(.approximately) {
+            let right = try range()
+            var tolerance: Expression?
+            if match(.plusMinus) {
+                tolerance = try range()
+            }
+            return .approximately(left, right, tolerance: tolerance, left.span.through(tolerance?.span ?? right.span))
+        }
+        if check(.assign) {
+            switch left {
+            case .index, .field:
+                throw error(
+                    "only a name can be bound with '='",
+                    hint: "values do not change in place; bind the result to a name, e.g. y = ...")
+            default:
+                throw error("'=' binds a name at the start of a statement", hint: "to compare, write '=='")
+            }
+        }
+        return left
+    }
+
+    private mutating func range() throws(Diagnostic) -> Expression {
+        let left = try additive()
+        if match(.range) {
+            let right = try additive()
+            return .range(left, right, left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func additive() throws(Diagnostic) -> Expression {
+        var left = try multiplicative()
+        while check(.plus) || check(.minus) {
+            let op: BinaryOperator = advance().kind == .symbol(.plus) ? .add : .subtract
+            let right = try multiplicative()
+            left = .binary(op, left, right, left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func multiplicative() throws(Diagnostic) -> Expression {
+        var left = try unary()
+        while check(.times) || check(.divide) {
+            let op: BinaryOperator = advance().kind == .symbol(.times) ? .multiply : .divide
+            let right = try unary()
+            left = .binary(op, left, right, left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func unary() throws(Diagnostic) -> Expression {
+        if check(.minus) {
+            let start = advance().span
+            let operand = try unary()
+            return .unary(.negate, operand, start.through(operand.span))
+        }
+        return try power()
+    }
+
+    private mutating func power() throws(Diagnostic) -> Expression {
+        let base = try application()
+        if match(.power) {
+            let exponent = try unary()
+            return .binary(.power, base, exponent, base.span.through(exponent.span))
+        }
+        return base
+    }
+
+    /// A name followed on the same line by something that can start an argument applies the
+    /// name as a verb or function; otherwise this is a postfix expression.
+    private mutating func application() throws(Diagnostic) -> Expression {
+        guard case .name(let callee) = current.kind, startsArgument(peek(1)) else {
+            return try postfix()
+        }
+        let calleeSpan = advance().span
+        var arguments: [Expression] = []
+        var options: [NamedArgument] = []
+        var end = calleeSpan
+        while true {
+            if bracketDepth == 0, check(.comma), startsArgument(peek(1)) {
+                advance()
+            }
+            guard startsArgument(current) else { break }
+            if case .name(let name) = current.kind, peek(1).kind == .symbol(.assign), !peek(1).followsSpace {
+                let nameSpan = advance().span
+                advance()
+                let value = try optionValue()
+                if options.contains(where: { $0.name == name }) {
+                    throw Diagnostic("the option '\(name)' is given twice", at: nameSpan, in: source)
+                }
+                options.append(NamedArgument(name: name, nameSpan: nameSpan, value: value))
+                end = value.span
+            } else {
+                let argument = try postfix()
+                if !options.isEmpty {
+                    throw Diagnostic(
+                        "a positional argument after an option", at: argument.span, in: source,
+                        hint: "put '\(source.text(of: argument.span))' before the options")
+                }
+                arguments.append(argument)
+                end = argument.span
+            }
+        }
+        return .application(Application(
+            callee: callee, calleeSpan: calleeSpan, arguments: arguments, options: options,
+            span: calleeSpan.through(end)))
+    }
+
+    /// Whether a token can begin an argument of an application.
+    private func startsArgument(_ token: Token) -> Bool {
+        switch token.kind {
+        case .name, .number, .percent, .string, .keyword(.true), .keyword(.false): return true
+        case .symbol(.leftParen), .symbol(.leftBrace): return true
+        case .symbol(.leftBracket): return token.followsSpace
+        default: return false
+        }
+    }
+
+    /// An option's value: a postfix expression, or a negated one (`low=-1`).
+    private mutating func optionValue() throws(Diagnostic) -> Expression {
+        if check(.minus) {
+            let start = advance().span
+            let operand = try postfix()
+            return .unary(.negate, operand, start.through(operand.span))
+        }
+        return try postfix()
+    }
+
+    private mutating func postfix() throws(Diagnostic) -> Expression {
+        var value = try primary()
+        while true {
+            if check(.dot) {
+                advance()
+                let (name, span) = try expectName("after '.'")
+                value = .field(value, name, value.span.through(span))
+            } else if check(.leftBracket), !current.followsSpace {
+                advance()
+                bracketDepth += 1
+                var components: [IndexComponent] = []
+                repeat {
+                    components.append(try indexComponent())
+                } while match(.comma)
+                bracketDepth -= 1
+                let close = try expect(.rightBracket, "to close the index")
+                value = .index(value, components, value.span.through(close.span))
+            } else {
+                return value
+            }
+        }
+    }
+
+    private mutating func indexComponent() throws(Diagnostic) -> IndexComponent {
+        let start = check(.colon) ? nil : try expression()
+        guard match(.colon) else {
+            guard let start else { throw error("expected an index", expected: "a number or a slice a:b") }
+            return .at(start)
+        }
+        let end = check(.colon) || check(.comma) || check(.rightBracket) ? nil : try expression()
+        var step: Expression?
+        if match(.colon) {
+            step = check(.comma) || check(.rightBracket) ? nil : try expression()
+        }
+        return .slice(start: start, end: end, step: step)
+    }
+
+    private mutating func primary() throws(Diagnostic) -> Expression {
+        let token = current
+        switch token.kind {
+        case .number(let value, let isInteger):
+            advance()
+            return .number(value, isInteger: isInteger, token.span)
+        case .percent(let value):
+            advance()
+            return .percent(value, token.span)
+        case .string(let value):
+            advance()
+            return .string(value, token.span)
+        case .keyword(.true), .keyword(.false):
+            advance()
+            return .bool(token.kind == .keyword(.true), token.span)
+        case .name(let name):
+            advance()
+            return .name(name, token.span)
+        case .symbol(.leftParen):
+            advance()
+            bracketDepth += 1
+            let inner = try expression()
+            bracketDepth -= 1
+            _ = try expect(.rightParen, "to close the '(' opened here")
+            return inner
+        case .symbol(.leftBracket):
+            advance()
+            bracketDepth += 1
+            var elements: [Expression] = []
+            while !check(.rightBracket) {
+                elements.append(try expression())
+                if !match(.comma) { break }
+            }
+            bracketDepth -= 1
+            let close = try expect(.rightBracket, "to close the list")
+            return .list(elements, token.span.through(close.span))
+        case .symbol(.leftBrace):
+            advance()
+            bracketDepth += 1
+            var fields: [(name: String, value: Expression)] = []
+            while !check(.rightBrace) {
+                let (name, span) = try expectName("for a record field")
+                if fields.contains(where: { $0.name == name }) {
+                    throw Diagnostic("the field '\(name)' appears twice", at: span, in: source)
+                }
+                _ = try expect(.colon, "after the field name")
+                fields.append((name, try expression()))
+                if !match(.comma) { break }
+            }
+            bracketDepth -= 1
+            let close = try expect(.rightBrace, "to close the record")
+            return .record(fields, token.span.through(close.span))
+        case .end, .newline:
+            throw error("the statement ends too early", expected: "a value")
+        case .keyword(let keyword):
+            throw error("'\(keyword.rawValue)' cannot start a value", expected: "a value")
+        default:
+            throw error("expected a value", expected: "a value")
+        }
+    }
+}

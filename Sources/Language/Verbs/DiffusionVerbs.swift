@@ -1,0 +1,245 @@
+import Diffusion
+import Engine
+
+/// Verbs of the diffusion process: schedules, forward noising, and reverse steps and runs.
+enum DiffusionVerbs {
+    static var all: [Verb] { [schedule, noise, diffuse, denoise] }
+
+    /// Ho et al.'s schedule, the default of `unet`: T = 1000, linear betas 1e-4 to 0.02.
+    static func defaultSchedule() throws -> NoiseSchedule {
+        try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
+    }
+
+    static let schedule = Verb(
+        "schedule", "A noise schedule: betas, alpha-bars and signal-to-noise ratios over T steps.", category: .diffusion,
+        parameters: [
+            .option("kind", .choice(["linear", "scaled_linear", "cosine"]), default: .string("linear"),
+                "linear (Ho et al.), scaled_linear (latent diffusion), cosine (Nichol and Dhariwal, s = 0.008)"),
+            .option("steps", .integer(2...100_000), default: .number(1000), "T, the training steps"),
+            .option("start", .number, default: .number(1e-4), "linear kinds: the first beta"),
+            .option("end", .number, default: .number(0.02), "linear kinds: the last beta"),
+            .option("zero_snr", .bool, default: .bool(false), "rescale so that the last step is pure noise (Lin et al. 2024)"),
+        ],
+        result: .schedule, example: "s = schedule kind=cosine steps=1000"
+    ) { call in
+        let start = try call.double("start")
+        let end = try call.double("end")
+        guard start > 0, start < end, end < 1 else {
+            throw call.error("end", "betas need 0 < start < end < 1", found: "start \(Value.format(start)), end \(Value.format(end))")
+        }
+        let kind: NoiseSchedule.Kind
+        switch try call.string("kind") {
+        case "cosine": kind = .cosine
+        case "scaled_linear": kind = .scaledLinear(betaStart: start, betaEnd: end)
+        default: kind = .linear(betaStart: start, betaEnd: end)
+        }
+        return .schedule(try NoiseSchedule(kind, trainingSteps: try call.int("steps"), zeroTerminalSNR: try call.bool("zero_snr")))
+    }
+
+    /// One timestep per item: a single number for all, or a list of N.
+    static func timesteps(_ call: VerbCall, _ name: String, count: Int, schedule: NoiseSchedule) throws -> [Int] {
+        let values: [Double]
+        switch call.value(name) {
+        case .number(let t): values = Array(repeating: t, count: count)
+        case .list(let items):
+            values = try items.map { item in
+                guard case .number(let t) = item else { throw call.error(name, "timesteps are whole numbers") }
+                return t
+            }
+            guard values.count == count else { throw call.error(name, "\(values.count) timesteps for \(count) items") }
+        case .tensor(let tensor):
+            values = tensor.scalars.map(Double.init)
+            guard values.count == count else { throw call.error(name, "\(values.count) timesteps for \(count) items") }
+        default:
+            throw call.error(name, "a timestep is a whole number, or a list of one per item")
+        }
+        return try values.map { t in
+            guard t == t.rounded(), t >= 0, Int(t) < schedule.trainingSteps else {
+                throw call.error(name, "timesteps lie in 0...\(schedule.trainingSteps - 1)", found: "\(Value.format(t))")
+            }
+            return Int(t)
+        }
+    }
+
+    static let noise = Verb(
+        "noise", "Forward diffusion: x_t = sqrt(alpha-bar_t) x_0 + sqrt(1 - alpha-bar_t) noise.", category: .diffusion,
+        parameters: [
+            .argument("x", .tensor, "clean samples x_0 [N, ...]"),
+            .argument("schedule", .schedule, "the noise schedule"),
+            .option("t", .any, default: nil, "the timestep, or one per item"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the noise's seed"),
+        ],
+        result: .tensor, example: "xt = noise (phantom n=2 seed=1).image (schedule) t=500 seed=3"
+    ) { call in
+        let x = try call.tensor("x")
+        guard x.rank >= 1, let count = x.shape.first else { throw call.error("x", "x needs a batch axis") }
+        let schedule = try call.schedule("schedule")
+        let steps = try timesteps(call, "t", count: count, schedule: schedule)
+        let epsilon = try Tensor.randn(x.shape, seed: try call.seed())
+        return .tensor(try schedule.addNoise(to: x, noise: epsilon, timesteps: steps))
+    }
+
+    static func denoiserArgument(_ call: VerbCall) throws -> Denoiser {
+        guard case .denoiser(let denoiser) = try call.model("model").kind else {
+            throw call.error("model", "'\(call.verb.name)' needs a UNet", expected: "a model made by 'unet'")
+        }
+        return denoiser
+    }
+
+    /// The conditions of `count` samples as one tensor, its groups in the model's order.
+    static func conditionTensor(_ call: VerbCall, _ name: String, for model: ConditionalUNet, count: Int?) throws -> Tensor {
+        var parts: [Tensor]
+        switch call.value(name) {
+        case .list(let items):
+            parts = try items.map { item in
+                guard case .tensor(let tensor) = item else { throw call.error(name, "conditions are tensors", found: item.summary) }
+                return tensor
+            }
+        case .tensor(let tensor): parts = [tensor]
+        case .nothing:
+            throw call.error(name, "'\(call.verb.name)' needs the model's conditions",
+                             expected: "cond=[...] with \(model.layout.groups.map { "\($0.name) (\($0.channels) channels)" }.joined(separator: ", "))")
+        case let other:
+            throw call.error(name, "conditions are a tensor or a list of tensors", found: other.summary)
+        }
+        let groups = model.layout.groups
+        if parts.count == 1, groups.count > 1, parts[0].rank == 4, parts[0].shape[1] == model.layout.channels {
+            return parts[0]
+        }
+        guard parts.count == groups.count else {
+            throw call.error(name, "the model has \(groups.count) condition group\(groups.count == 1 ? "" : "s"), given \(parts.count)",
+                             expected: groups.map { "\($0.name) (\($0.channels) channels)" }.joined(separator: ", "))
+        }
+        for (part, group) in zip(parts, groups) {
+            guard part.rank == 4, part.shape[1] == group.channels, count == nil || part.shape[0] == count else {
+                throw call.error(
+                    name, "the condition '\(group.name)' does not fit",
+                    expected: "[\(count.map(String.init) ?? "N"), \(group.channels), H, W]", found: "a tensor of shape \(part.shape)")
+            }
+        }
+        return try Tensor.concat(parts, axis: 1)
+    }
+
+    /// The simple loss of Ho et al. 2020 for a batch (see `LatentDiffusion.trainingLoss`).
+    static func trainingLoss(_ denoiser: Denoiser, latents: Tensor, conditions: Tensor, random: inout RandomStream) throws -> Variable {
+        let schedule = denoiser.schedule
+        let steps = schedule.trainingSteps
+        let timesteps = try Tensor.rand([latents.shape[0]], using: &random).scalars.map { min(Int($0 * Float(steps)), steps - 1) }
+        let epsilon = try Tensor.randn(latents.shape, using: &random)
+        let noisy = try schedule.addNoise(to: latents, noise: epsilon, timesteps: timesteps)
+        let target = try denoiser.prediction.target(original: latents, noise: epsilon, timesteps: timesteps, schedule: schedule)
+        let output = try denoiser.model(latent: Variable(noisy), condition: conditions, timesteps: timesteps, random: &random)
+        return try Loss.meanSquaredError(output, Variable(target))
+    }
+
+    static func groupNames(_ call: VerbCall, _ name: String, model: ConditionalUNet) throws -> Set<String>? {
+        guard call.has(name) else { return nil }
+        let names = try call.list(name).map(\.displayText)
+        for group in names where !model.layout.names.contains(group) {
+            throw call.error(name, "the model has no condition group '\(group)'",
+                             expected: "some of \(model.layout.groups.map(\.name).joined(separator: ", "))",
+                             hint: Suggestions.didYouMean(group, among: model.layout.names))
+        }
+        return Set(names)
+    }
+
+    static let diffuse = Verb(
+        "diffuse", "Reverse diffusion: latents generated from noise for the given conditions.", category: .diffusion,
+        parameters: [
+            .argument("model", .model, "a trained UNet"),
+            .option("cond", .any, default: nil, "the conditions, a list of tensors [N, C_i, H, W] in the order of the model's groups"),
+            .option("steps", .integer(1...100_000), default: .number(50), "sampling steps"),
+            .option("sampler", .choice(["ddim", "ddpm"]), default: .string("ddim"), "DDIM (deterministic at eta 0) or DDPM (ancestral)"),
+            .option("eta", .number, default: .number(0), "ddim: the noise of each step, 0 to 1"),
+            .option("spacing", .choice(["leading", "trailing", "linspace"]), default: .string("leading"), "how the steps are spread over T"),
+            .option("guidance", .number, default: .number(1), "the classifier-free guidance scale (1: the conditional model alone)"),
+            .option("unconditional", .list, default: .nothing, "the groups dropped in guidance's unconditional pass; all when left out"),
+            .option("keep", .list, default: .nothing, "step indices whose x_t and predicted x_0 to return as a trajectory"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the noise's seed"),
+        ],
+        result: .any, example: "z = diffuse net cond=[m, e] steps=50 seed=7",
+        details: "Returns the latents [N, C, h, w]; with keep= a record {sample, t, x, x0} whose x and x0 stack the kept steps."
+    ) { call in
+        let denoiser = try denoiserArgument(call)
+        let conditions = try conditionTensor(call, "cond", for: denoiser.model, count: nil)
+        let steps = try call.int("steps")
+        let spacing: TimestepSpacing
+        switch try call.string("spacing") {
+        case "trailing": spacing = .trailing
+        case "linspace": spacing = .linspace
+        default: spacing = .leading()
+        }
+        let sampler: any Sampler
+        if try call.string("sampler") == "ddpm" {
+            sampler = try DDPMSampler(schedule: denoiser.schedule, inferenceSteps: steps, spacing: spacing, prediction: denoiser.prediction)
+        } else {
+            sampler = try DDIMSampler(schedule: denoiser.schedule, inferenceSteps: steps, spacing: spacing,
+                                      prediction: denoiser.prediction, eta: try call.double("eta"))
+        }
+        let keep = Set(try call.list("keep").map { item -> Int in
+            guard case .number(let index) = item, index == index.rounded(), index >= 0, Int(index) < steps else {
+                throw call.error("keep", "keep holds step indices 0...\(steps - 1)", found: item.summary)
+            }
+            return Int(index)
+        })
+        let model = denoiser.model
+        let wasTraining = model.isTraining
+        model.setTraining(false)
+        defer { model.setTraining(wasTraining) }
+        let factor = model.encoder.downsamplingFactor
+        let shape = [conditions.shape[0], model.latentChannels, conditions.shape[2] / factor, conditions.shape[3] / factor]
+        let network = try model.denoiser(
+            condition: conditions, guidanceScale: Float(try call.double("guidance")),
+            unconditional: try groupNames(call, "unconditional", model: model))
+        var random = RandomStream(seed: try call.seed())
+        let cancellation = call.context.cancellation
+        let result: SamplingResult
+        do {
+            result = try sampler.sample(shape: shape, stream: &random, denoiser: network, keepingSteps: keep,
+                                        isCancelled: { cancellation.isCancelled })
+        } catch SamplingError.cancelled(let done, let total) {
+            throw RuntimeError("sampling stopped (Ctrl-C) after \(done) of \(total) steps", span: call.span)
+        }
+        guard call.has("keep") else { return .tensor(result.sample) }
+        return .record(Record([
+            ("sample", .tensor(result.sample)),
+            ("t", .list(result.trajectory.map { .number(Double($0.timestep)) })),
+            ("x", .tensor(try Tensor.stack(result.trajectory.map(\.sample)))),
+            ("x0", .tensor(try Tensor.stack(result.trajectory.map(\.predictedOriginalSample)))),
+        ]))
+    }
+
+    static let denoise = Verb(
+        "denoise", "One reverse step from x_t at timestep t: the DDPM posterior sample, and the predicted x_0.",
+        category: .diffusion,
+        parameters: [
+            .argument("model", .model, "a UNet"),
+            .argument("x", .tensor, "noisy latents x_t [N, C, h, w]"),
+            .option("t", .any, default: nil, "the timestep of x_t"),
+            .option("cond", .any, default: nil, "the conditions, as for diffuse"),
+            .option("guidance", .number, default: .number(1), "the classifier-free guidance scale"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the step noise's seed"),
+        ],
+        result: .record, example: "step = denoise net xt t=500 cond=[m, e]",
+        details: "Returns {sample: x_(t-1), x0: the predicted x_0, output: the model's raw output}."
+    ) { call in
+        let denoiser = try denoiserArgument(call)
+        let x = try call.tensor("x")
+        guard x.rank == 4 else { throw call.error("x", "x_t is a batch [N, C, h, w]", found: "a tensor of shape \(x.shape)") }
+        let conditions = try conditionTensor(call, "cond", for: denoiser.model, count: x.shape[0])
+        let steps = try timesteps(call, "t", count: x.shape[0], schedule: denoiser.schedule)
+        guard Set(steps).count == 1 else { throw call.error("t", "one step takes one timestep for the whole batch") }
+        let model = denoiser.model
+        let wasTraining = model.isTraining
+        model.setTraining(false)
+        defer { model.setTraining(wasTraining) }
+        let output = try model.guidedPrediction(
+            latent: x, condition: conditions, timesteps: steps, scale: Float(try call.double("guidance")))
+        let sampler = try DDPMSampler(schedule: denoiser.schedule, prediction: denoiser.prediction)
+        let noise = steps[0] > 0 ? try Tensor.randn(x.shape, seed: try call.seed()) : nil
+        let step = try sampler.step(modelOutput: output, timestep: steps[0], sample: x, noise: noise)
+        return .record(Record([
+            ("sample", .tensor(step.previousSample)), ("x0", .tensor(step.predictedOriginalSample)), ("output", .tensor(output)),
+        ]))
+    }
+}

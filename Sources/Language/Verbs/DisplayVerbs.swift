@@ -1,0 +1,241 @@
+import Engine
+import Foundation
+import Formats
+import Imaging
+
+/// Verbs that show and measure: image grids, plots, tables and metrics.
+enum DisplayVerbs {
+    static var all: [Verb] { [show, plot, metric, table] }
+
+    static let show = Verb(
+        "show", "Shows images as a grid, one row per argument, writes it as PNG, and previews it in the terminal.",
+        category: .display,
+        parameters: [
+            .arguments("rows", .tensor, "images [H, W], [C, H, W] or batches [N, C, H, W]; one-hot masks show as labels"),
+            .option("title", .string, default: .nothing, "the figure's title; also names its file"),
+            .option("titles", .list, default: .nothing, "a title for each row"),
+            .option("limit", .integer(1...64), default: .number(8), "at most this many images per row"),
+            .option("window", .list, default: .nothing, "the grey window [low, high]; each image's own range when left out"),
+        ],
+        result: .figure, example: "show (phantom n=4 seed=1).image title=\"four subjects\"",
+        details: "Whole-number maps with values above 1 (labels) are coloured; masks [N, K, H, W] are shown as their argmax."
+    ) { call in
+        var window: ClosedRange<Float>?
+        if call.has("window") {
+            let bounds = try call.list("window")
+            guard bounds.count == 2, case .number(let low) = bounds[0], case .number(let high) = bounds[1], low < high else {
+                throw call.error("window", "a window is [low, high] with low < high")
+            }
+            window = Float(low)...Float(high)
+        }
+        let limit = try call.int("limit")
+        let rows = try ValueVerbs.tensors(call, "rows").map { try panels(of: $0, limit: limit, window: window) }
+        var rowTitles: [String] = []
+        if call.has("titles") {
+            rowTitles = try call.list("titles").map(\.displayText)
+            guard rowTitles.count == rows.count else {
+                throw call.error("titles", "\(rowTitles.count) titles for \(rows.count) rows")
+            }
+        }
+        let image = try ImageGrid(rows: rows, rowTitles: rowTitles).render()
+        let title = try call.optionalString("title") ?? ""
+        let path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try PNGImage.write(image, to: path)
+        if call.context.previewsInTerminal {
+            call.context.print(try terminalPreview(image, width: min(96, image.shape[2])))
+        }
+        return .figure(Figure(.raster(image), title: title, path: path))
+    }
+
+    /// The panels of one row.
+    static func panels(of tensor: Tensor, limit: Int, window: ClosedRange<Float>?) throws -> [FigurePanel] {
+        var images: [Tensor]
+        switch tensor.rank {
+        case 2: images = [tensor]
+        case 3: images = [1, 3].contains(tensor.shape[0]) ? [tensor] : try (0..<tensor.shape[0]).map { try tensor.slice([.at($0)]) }
+        case 4:
+            let count = min(limit, tensor.shape[0])
+            images = try (0..<count).map { index in
+                let image = try tensor.slice([.at(index)])
+                // A one-hot mask [K, H, W] shows as the label map of its argmax.
+                return image.shape[0] > 1 && image.shape[0] != 3 ? try image.argmax(axis: 0, keepDims: true) : image
+            }
+        default:
+            throw RuntimeError("'show' shows images", expected: "[H, W], [C, H, W] or [N, C, H, W]", found: "a tensor of shape \(tensor.shape)")
+        }
+        images = Array(images.prefix(limit))
+        return images.map { image in
+            isLabelMap(image) ? .labels(image) : .image(image, window: window)
+        }
+    }
+
+    /// Whole numbers with some value above 1: a label map, coloured by class.
+    static func isLabelMap(_ image: Tensor) -> Bool {
+        guard image.rank == 2 || image.shape[0] == 1 else { return false }
+        return image.withUnsafeBufferPointer { values in
+            var maximum: Float = 0
+            for value in values {
+                guard value == value.rounded(), value >= 0, value < 256 else { return false }
+                maximum = max(maximum, value)
+            }
+            return maximum > 1
+        }
+    }
+
+    static func slug(_ title: String) -> String {
+        let allowed = title.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+        return String(allowed).split(separator: "-").joined(separator: "-")
+    }
+
+    static func writeText(_ text: String, to path: String) throws {
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw RuntimeError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    static let plot = Verb(
+        "plot", "A line plot (SVG) of y against x; several series as a list of lists.", category: .display,
+        parameters: [
+            .argument("y", .any, "the values: a list, a tensor, or a list of those for several series"),
+            .option("x", .any, default: .nothing, "the x values; 0, 1, 2, ... when left out"),
+            .option("names", .list, default: .nothing, "a name for each series"),
+            .option("title", .string, default: .string(""), "the title; also names the file"),
+            .option("xlabel", .string, default: .string(""), "the x axis label"),
+            .option("ylabel", .string, default: .string(""), "the y axis label"),
+            .option("log", .bool, default: .bool(false), "a logarithmic y axis"),
+        ],
+        result: .figure, example: "plot [1, 4, 9, 16] title=\"squares\""
+    ) { call in
+        var seriesValues: [Value]
+        switch call.value("y") {
+        case .list(let items) where items.allSatisfy({ $0.type == .list || $0.type == .tensor }): seriesValues = items
+        default: seriesValues = [call.value("y")]
+        }
+        let ys = try seriesValues.map { try numbers($0, call: call, name: "y") }
+        let x: [Double]? = call.has("x") ? try numbers(call.value("x"), call: call, name: "x") : nil
+        let names = try call.list("names").map(\.displayText)
+        var series: [LinePlot.Series] = []
+        for (index, y) in ys.enumerated() {
+            let xs = x ?? y.indices.map(Double.init)
+            guard xs.count == y.count else {
+                throw call.error("x", "x has \(xs.count) values but series \(index + 1) has \(y.count)")
+            }
+            series.append(.init(name: index < names.count ? names[index] : (ys.count == 1 ? "" : "series \(index + 1)"), x: xs, y: y))
+        }
+        let title = try call.string("title")
+        let svg = try LinePlot(
+            series: series, title: title, xLabel: try call.string("xlabel"), yLabel: try call.string("ylabel"),
+            logY: try call.bool("log")
+        ).svg()
+        var path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
+        path = (path as NSString).deletingPathExtension + ".svg"
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try writeText(svg, to: path)
+        return .figure(Figure(.vector(svg), title: title, path: path))
+    }
+
+    /// A list of numbers or a tensor, flattened, as Doubles.
+    static func numbers(_ value: Value, call: VerbCall, name: String) throws -> [Double] {
+        switch value {
+        case .tensor(let tensor): return tensor.scalars.map(Double.init)
+        case .list(let items):
+            return try items.map { item in
+                guard case .number(let number) = item else {
+                    throw call.error(name, "a series holds numbers", found: item.summary)
+                }
+                return number
+            }
+        case .number(let number): return [number]
+        default: throw call.error(name, "expected numbers", expected: "a list of numbers or a tensor")
+        }
+    }
+
+    static let table = Verb(
+        "table", "A table: from a record of equally long columns, or a schedule's (t, beta, alpha-bar, SNR).",
+        category: .display,
+        parameters: [
+            .argument("columns", .any, "a record {name: [values], ...}, or a schedule"),
+            .option("rows", .integer(1...100_000), default: .number(11), "schedule: how many evenly spaced timesteps"),
+        ],
+        result: .table, example: "table {t: [0, 1], loss: [0.5, 0.25]}"
+    ) { call in
+        if case .schedule(let schedule) = call.value("columns") {
+            let table = try schedule.table(rows: schedule.evenlySpacedTimesteps(count: min(try call.int("rows"), schedule.trainingSteps)))
+            return .table(Table(
+                columns: ["t", "beta", "alpha_bar", "snr"],
+                rows: table.rows.map { [.number(Double($0.timestep)), .number($0.beta), .number($0.alphaBar), .number($0.signalToNoiseRatio)] }))
+        }
+        guard case .record(let record) = call.value("columns") else {
+            throw call.error("columns", "'table' needs a record of columns or a schedule", expected: "{name: [values], ...}")
+        }
+        let columns = try record.fields.map { field -> [Value] in
+            switch field.value {
+            case .list(let items): return items
+            case .tensor(let tensor): return tensor.scalars.map { .number(Double($0)) }
+            default: throw call.error("columns", "the column '\(field.name)' is not a list")
+            }
+        }
+        let length = columns.first?.count ?? 0
+        guard columns.allSatisfy({ $0.count == length }) else {
+            throw call.error("columns", "the columns differ in length: \(columns.map(\.count))")
+        }
+        return .table(Table(columns: record.fields.map(\.name), rows: (0..<length).map { row in columns.map { $0[row] } }))
+    }
+
+    static let metric = Verb(
+        "metric", "Compares images, masks, edge maps or feature sets.", category: .display,
+        parameters: [
+            .argument("kind", .choice(["ssim", "msssim", "psnr", "nmse", "mse", "mae", "dice", "edgef1", "frechet", "kid"]),
+                "which metric"),
+            .argument("x", .tensor, "the generated or predicted values"),
+            .argument("y", .tensor, "the reference"),
+            .option("range", .number, default: .number(1), "ssim, msssim, psnr: the data range"),
+            .option("classes", .list, default: .nothing, "dice: the classes to average over; every class above 0 present when left out"),
+            .option("tolerance", .integer(0...16), default: .number(1), "edgef1: how far, in pixels, a match may be"),
+        ],
+        result: .number, example: "metric ssim (phantom n=2 seed=1).image (phantom n=2 seed=2).image",
+        details: """
+            ssim and msssim as scikit-image (Gaussian window, sigma 1.5), psnr in dB, nmse = \
+            ||x - y||^2 / ||y||^2, dice pooled over the batch and averaged over classes, edgef1 with \
+            the given tolerance, frechet and kid on feature rows [N, D] (images are flattened).
+            """
+    ) { call in
+        let x = try call.tensor("x")
+        let y = try call.tensor("y")
+        let range = try call.double("range")
+        switch try call.string("kind") {
+        case "ssim": return .number(try Metrics.structuralSimilarity(x, y, dataRange: range))
+        case "msssim": return .number(try Metrics.multiScaleStructuralSimilarity(x, y, dataRange: range))
+        case "psnr": return .number(try Metrics.peakSignalToNoiseRatio(x, y, dataRange: range))
+        case "nmse": return .number(try Metrics.normalizedMeanSquaredError(x, reference: y))
+        case "mse": return .number(try Metrics.meanSquaredError(x, y))
+        case "mae": return .number(try Metrics.meanAbsoluteError(x, y))
+        case "dice":
+            var classes = try call.list("classes").map { value -> Int in
+                guard case .number(let number) = value, number == number.rounded() else {
+                    throw call.error("classes", "classes are whole numbers")
+                }
+                return Int(number)
+            }
+            if classes.isEmpty {
+                classes = Array(Set(y.scalars.map { Int($0) }).filter { $0 > 0 }).sorted()
+            }
+            let scores = try Metrics.dicePerClass(prediction: x, target: y, classes: classes).filter { !$0.isNaN }
+            return .number(scores.isEmpty ? .nan : scores.reduce(0, +) / Double(scores.count))
+        case "edgef1": return .number(try Metrics.edgeF1(predicted: x, reference: y, tolerance: try call.int("tolerance")))
+        case "frechet": return .number(try Metrics.frechetDistance(try rows(x), try rows(y)))
+        default: return .number(try Metrics.kernelInceptionDistance(try rows(x), try rows(y)))
+        }
+    }
+
+    /// [N, ...] as [N, D].
+    static func rows(_ tensor: Tensor) throws -> Tensor {
+        guard tensor.rank != 2 else { return tensor }
+        let count = max(1, tensor.shape.first ?? 1)
+        return try tensor.reshaped([count, tensor.count / count])
+    }
+}

@@ -1,0 +1,100 @@
+import Engine
+import Imaging
+
+/// Verbs on images: edges, masks, sizes and intensities.
+enum ImagingVerbs {
+    static var all: [Verb] { [edges, onehot, resize, normalize] }
+
+    static let edges = Verb(
+        "edges", "Canny edges (as scikit-image's feature.canny): 1 on edge pixels, 0 elsewhere.",
+        category: .imaging,
+        parameters: [
+            .argument("image", .tensor, "[H, W] or a batch [N, 1, H, W]"),
+            .option("sigma", .number, default: .number(1), "the Gaussian smoothing, in pixels"),
+            .option("low", .number, default: .number(0.1), "the low hysteresis threshold"),
+            .option("high", .number, default: .number(0.2), "the high hysteresis threshold"),
+            .option("quantiles", .bool, default: .bool(false), "read low and high as quantiles of the gradient magnitude"),
+        ],
+        result: .tensor, example: "e = edges (phantom n=2 seed=1).image sigma=1 low=0.1 high=0.2"
+    ) { call in
+        let sigma = try call.double("sigma")
+        guard sigma >= 0 else { throw call.error("sigma", "sigma cannot be negative") }
+        let low = try call.double("low")
+        let high = try call.double("high")
+        guard low >= 0, low <= high else {
+            throw call.error("low", "the thresholds need 0 <= low <= high", found: "low \(Value.format(low)), high \(Value.format(high))")
+        }
+        let quantiles = try call.bool("quantiles")
+        if quantiles, high > 1 { throw call.error("high", "quantiles lie in 0...1") }
+        let thresholds: CannyThresholds = quantiles ? .quantiles(low: low, high: high) : .absolute(low: low, high: high)
+        return .tensor(try canny(try call.tensor("image"), sigma: sigma, thresholds: thresholds))
+    }
+
+    static let onehot = Verb(
+        "onehot", "One channel per class: [N, 1, H, W] labels become [N, classes, H, W] of 0 and 1.",
+        category: .imaging,
+        parameters: [
+            .argument("labels", .tensor, "a label map [H, W] or [N, 1, H, W] of whole numbers"),
+            .option("classes", .integer(1...256), default: .number(4), "how many classes (0 ..< classes)"),
+        ],
+        result: .tensor, example: "m = onehot (phantom n=2 seed=1).label classes=4"
+    ) { call in
+        .tensor(try oneHot(try call.tensor("labels"), classes: try call.int("classes")))
+    }
+
+    static let resize = Verb(
+        "resize", "Resizes images to size × size (or height × width).", category: .imaging,
+        parameters: [
+            .argument("image", .tensor, "[H, W] or [N, C, H, W]"),
+            .option("size", .integer(1...8192), default: .nothing, "the side of the square result"),
+            .option("height", .integer(1...8192), default: .nothing, "the height, with width="),
+            .option("width", .integer(1...8192), default: .nothing, "the width, with height="),
+            .option("method", .choice(["bilinear", "nearest", "area"]), default: .string("bilinear"),
+                "bilinear (as PyTorch, align_corners=false), nearest (labels) or area (block means)"),
+        ],
+        result: .tensor, example: "small = resize (phantom n=1 seed=1).image size=16 method=area"
+    ) { call in
+        let size = try call.optionalInt("size")
+        guard let height = try call.optionalInt("height") ?? size, let width = try call.optionalInt("width") ?? size else {
+            throw call.error("size", "give size=, or both height= and width=")
+        }
+        let method: ResizeMethod
+        switch try call.string("method") {
+        case "nearest": method = .nearest
+        case "area": method = .area
+        default: method = .bilinear
+        }
+        return .tensor(try Imaging.resize(try call.tensor("image"), height: height, width: width, method: method))
+    }
+
+    static let normalize = Verb(
+        "normalize", "Rescales each image's intensities.", category: .imaging,
+        parameters: [
+            .argument("image", .tensor, "[H, W] or [N, C, H, W]; each image is normalised alone"),
+            .option("method", .choice(["minmax", "zscore", "percentiles", "window"]), default: .string("minmax"),
+                "minmax to [-1, 1], zscore to mean 0 and std 1, percentiles to clip at lower/upper, window for CT"),
+            .option("lower", .number, default: .number(1), "percentiles: the lower percentile"),
+            .option("upper", .number, default: .number(99), "percentiles: the upper percentile"),
+            .option("level", .number, default: .number(40), "window: the centre, in the image's units (HU)"),
+            .option("width", .number, default: .number(400), "window: the width"),
+        ],
+        result: .tensor, example: "x = normalize (phantom n=1 seed=1).image method=zscore"
+    ) { call in
+        let image = try call.tensor("image")
+        switch try call.string("method") {
+        case "zscore": return .tensor(try normaliseZScore(image))
+        case "percentiles":
+            let lower = try call.double("lower")
+            let upper = try call.double("upper")
+            guard 0 <= lower, lower < upper, upper <= 100 else {
+                throw call.error("upper", "percentiles need 0 <= lower < upper <= 100")
+            }
+            return .tensor(try clipToPercentiles(image, lower: lower, upper: upper))
+        case "window":
+            let width = try call.double("width")
+            guard width > 0 else { throw call.error("width", "a window's width must be positive") }
+            return .tensor(try ctWindow(image, level: try call.double("level"), width: width))
+        default: return .tensor(try normaliseMinMax(image))
+        }
+    }
+}

@@ -1,0 +1,274 @@
+import Diffusion
+import Engine
+import Formats
+import Foundation
+
+/// Verbs that build, train and apply models: autoencoders and conditional UNets.
+enum ModelVerbs {
+    static var all: [Verb] { [autoencoder, unet, train, encode, decode] }
+
+    static let autoencoder = Verb(
+        "autoencoder", "A new autoencoder (4x downsampling), with freshly initialised weights.", category: .models,
+        parameters: [
+            .option("kind", .choice(["kl", "vq", "plain"]), default: .string("kl"), "KL-regularised, vector-quantised, or plain"),
+            .option("latent", .integer(1...64), default: .number(4), "latent channels"),
+            .option("channels", .integer(1...16), default: .number(1), "image channels"),
+            .option("widths", .list, default: .list([.number(32), .number(64)]), "widths at full/half and at quarter resolution"),
+            .option("groups", .integer(1...64), default: .number(8), "GroupNorm groups; must divide both widths"),
+            .option("weight", .number, default: .number(1e-6), "kl: the KL divergence's weight"),
+            .option("codes", .integer(2...65536), default: .number(512), "vq: the codebook size"),
+            .option("beta", .number, default: .number(0.25), "vq: the commitment weight"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
+        ],
+        result: .model, example: "ae = autoencoder kind=kl latent=4"
+    ) { call in
+        let widths = try integers(call, "widths")
+        guard widths.count == 2 else { throw call.error("widths", "an autoencoder has two widths", expected: "[outer, inner], e.g. [32, 64]") }
+        let regularizer: Autoencoder.Regularizer
+        switch try call.string("kind") {
+        case "vq": regularizer = .vq(codes: try call.int("codes"), commitmentWeight: Float(try call.double("beta")))
+        case "plain": regularizer = .none
+        default: regularizer = .kl(weight: Float(try call.double("weight")))
+        }
+        let configuration = Autoencoder.Configuration(
+            imageChannels: try call.int("channels"), latentChannels: try call.int("latent"), outerWidth: widths[0],
+            innerWidth: widths[1], groups: try call.int("groups"), regularizer: regularizer)
+        var random = RandomStream(seed: try call.seed())
+        return .model(Model(.autoencoder(try Autoencoder(configuration, random: &random))))
+    }
+
+    static let unet = Verb(
+        "unet", "A new conditional UNet that denoises latents, with a condition encoder and a noise schedule.",
+        category: .models,
+        parameters: [
+            .option("latent", .integer(1...64), default: .number(4), "latent channels"),
+            .option("cond", .any, default: .number(5), "condition channels (one group), or a record of groups, e.g. {mask: 4, edges: 1}, each dropped on its own"),
+            .option("widths", .list, default: .list([.number(32), .number(64), .number(128)]), "the width of each level, finest first"),
+            .option("blocks", .integer(1...8), default: .number(2), "residual blocks per level, each side"),
+            .option("heads", .integer(1...32), default: .number(4), "attention heads at the lowest level"),
+            .option("groups", .integer(1...64), default: .number(8), "GroupNorm groups"),
+            .option("encoded", .integer(1...64), default: .number(5), "channels the condition encoder hands the UNet"),
+            .option("factor", .integer(1...16), default: .number(4), "how much smaller the latent is than the conditions"),
+            .option("drop", .number, default: .number(0.1), "the probability that each condition group is dropped in training (classifier-free guidance)"),
+            .option("schedule", .schedule, default: .nothing, "the noise schedule; linear 1e-4..0.02 over 1000 steps when left out"),
+            .option("prediction", .choice(["epsilon", "sample", "velocity"]), default: .string("epsilon"), "what the model predicts"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
+        ],
+        result: .model, example: "net = unet latent=4 cond={mask: 4, edges: 1}"
+    ) { call in
+        let drop = Float(try call.double("drop"))
+        guard (0...1).contains(drop) else { throw call.error("drop", "a probability lies in 0...1") }
+        let groups: [ConditionGroup]
+        switch call.value("cond") {
+        case .number(let channels):
+            guard channels >= 1, channels == channels.rounded() else { throw call.error("cond", "channels are whole numbers >= 1") }
+            groups = [ConditionGroup(name: "condition", channels: Int(channels), dropProbability: drop)]
+        case .record(let record):
+            groups = try record.fields.map { field in
+                guard case .number(let channels) = field.value, channels >= 1, channels == channels.rounded() else {
+                    throw call.error("cond", "the group '\(field.name)' needs a whole number of channels")
+                }
+                return ConditionGroup(name: field.name, channels: Int(channels), dropProbability: drop)
+            }
+        default:
+            throw call.error("cond", "cond is a channel count or a record of groups", expected: "5, or {mask: 4, edges: 1}")
+        }
+        let layout = try ConditionLayout(groups)
+        let latent = try call.int("latent")
+        let encoded = try call.int("encoded")
+        var random = RandomStream(seed: try call.seed())
+        let encoder = try ConditionEncoder(
+            inputChannels: layout.channels, outputChannels: encoded, downsamplingFactor: try call.int("factor"), random: &random)
+        let configuration = UNet.Configuration(
+            inputChannels: latent + encoded, outputChannels: latent, widths: try integers(call, "widths"),
+            blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"))
+        let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &random))
+        let schedule = call.has("schedule") ? try call.schedule("schedule") : try DiffusionVerbs.defaultSchedule()
+        let prediction = Prediction(rawValue: try call.string("prediction")) ?? .epsilon
+        return .model(Model(.denoiser(Denoiser(model: model, schedule: schedule, prediction: prediction))))
+    }
+
+    static func integers(_ call: VerbCall, _ name: String) throws -> [Int] {
+        try call.list(name).map { value in
+            guard case .number(let number) = value, number == number.rounded(), number >= 1 else {
+                throw call.error(name, "\(name) holds whole numbers >= 1")
+            }
+            return Int(number)
+        }
+    }
+
+    static let train = Verb(
+        "train", "Trains a copy of a model and returns it: Adam, warm-up then cosine decay, clipping, EMA for UNets.",
+        category: .models,
+        parameters: [
+            .argument("model", .model, "an autoencoder or a UNet"),
+            .option("data", .tensor, default: nil, "autoencoder: images [N, C, H, W]; UNet: latents [N, C, h, w] (from encode)"),
+            .option("cond", .any, default: .nothing, "UNet: the conditions, a list of tensors [N, C_i, H, W] in the order of its groups"),
+            .option("steps", .integer(1...10_000_000), default: .number(1000), "optimizer steps"),
+            .option("lr", .number, default: .number(1e-3), "the peak learning rate"),
+            .option("batch", .integer(1...4096), default: .number(16), "samples per step"),
+            .option("warmup", .integer(0...10_000_000), default: .nothing, "warm-up steps; a tenth of the steps, at most 200, when left out"),
+            .option("clip", .number, default: .number(1), "the gradient norm limit (0: none)"),
+            .option("ema", .number, default: .number(0.999), "UNet: the EMA decay of the weights it returns (0: none)"),
+            .option("loss", .choice(["l1", "l2"]), default: .string("l1"), "autoencoder: the reconstruction loss"),
+            .option("log", .integer(1...1_000_000), default: .number(100), "print progress every this many steps"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the seed of batch order and noise"),
+        ],
+        result: .model, example: "ae2 = train (autoencoder) data=(phantom n=8 seed=1).image steps=2 batch=4",
+        details: """
+            The model given is not changed. An autoencoder's latent scale factor is set to 1/std of \
+            its training latents afterwards. Ctrl-C stops training after the current step; a NaN \
+            loss stops it with a message.
+            """
+    ) { call in
+        let given = try call.model("model")
+        let copy = try ModelFiles.copy(given)
+        let data = try call.tensor("data")
+        let steps = try call.int("steps")
+        let rate = Float(try call.double("lr"))
+        guard rate > 0, rate.isFinite else { throw call.error("lr", "the learning rate must be positive") }
+        let warmup = try call.optionalInt("warmup") ?? min(200, steps / 10)
+        guard warmup <= steps else { throw call.error("warmup", "more warm-up steps than steps") }
+        let clip = try call.double("clip")
+        let seed = try call.seed()
+        guard let count = data.shape.first, data.rank == 4 else {
+            throw call.error("data", "training data is a batch [N, C, H, W]", found: "a tensor of shape \(data.shape)")
+        }
+        let batch = min(try call.int("batch"), count)
+        let emaDecay = try call.double("ema")
+        let isDenoiser: Bool
+        if case .denoiser = copy.kind { isDenoiser = true } else { isDenoiser = false }
+        let configuration = try TrainingConfiguration(
+            steps: steps, batchSize: batch, seed: seed,
+            schedule: WarmupCosineDecay(peak: rate, minimum: rate / 10, warmupSteps: warmup, totalSteps: steps),
+            maxGradientNorm: clip > 0 ? Float(clip) : nil,
+            emaDecay: isDenoiser && emaDecay > 0 ? Float(emaDecay) : nil,
+            emaSchedule: .warmup(inverseGamma: 1, power: 0.75), logInterval: try call.int("log"))
+        let module = copy.module
+        let optimizer = try Adam(parameters: module.parameters, learningRate: rate)
+        let trainer: Trainer
+        switch copy.kind {
+        case .autoencoder(let autoencoder):
+            guard data.shape[1] == autoencoder.configuration.imageChannels else {
+                throw call.error("data", "the autoencoder takes \(autoencoder.configuration.imageChannels)-channel images",
+                                 found: "a tensor of shape \(data.shape)")
+            }
+            let reconstruction: ReconstructionLoss = try call.string("loss") == "l2" ? .l2 : .l1
+            trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
+                try autoencoder.loss(images: data.samples(at: batch.indices), reconstruction: reconstruction, random: &random).total
+            }
+        case .denoiser(let denoiser):
+            let conditions = try DiffusionVerbs.conditionTensor(call, "cond", for: denoiser.model, count: count)
+            let latentShape = data.shape
+            guard latentShape[1] == denoiser.model.latentChannels else {
+                throw call.error("data", "the UNet denoises \(denoiser.model.latentChannels)-channel latents",
+                                 found: "a tensor of shape \(latentShape)", hint: "train on 'encode ae images'")
+            }
+            trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
+                try DiffusionVerbs.trainingLoss(
+                    denoiser, latents: data.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices),
+                    random: &random)
+            }
+        }
+        let context = call.context
+        defer { context.endProgress() }
+        let result = try trainer.train(cancellation: context.cancellation) { progress in
+            context.progress(progress.renderedLine())
+        }
+        if case .cancelled = result.outcome {
+            throw RuntimeError("training stopped (Ctrl-C) after \(result.completedSteps) of \(steps) steps", span: call.span)
+        }
+        try trainer.average?.copy(to: module)
+        module.setTraining(false)
+        if case .autoencoder(let autoencoder) = copy.kind {
+            try autoencoder.estimateScaleFactor(images: data)
+        }
+        return .model(copy)
+    }
+
+    static func autoencoderArgument(_ call: VerbCall) throws -> Autoencoder {
+        guard case .autoencoder(let autoencoder) = try call.model("model").kind else {
+            throw call.error("model", "'\(call.verb.name)' needs an autoencoder", expected: "an autoencoder")
+        }
+        return autoencoder
+    }
+
+    static let encode = Verb(
+        "encode", "The diffusion latents of images: the encoder's mean (or its quantised code), times the scale factor.",
+        category: .models,
+        parameters: [.argument("model", .model, "an autoencoder"), .argument("images", .tensor, "[N, C, H, W]")],
+        result: .tensor, example: "z = encode (autoencoder) (phantom n=2 seed=1).image"
+    ) { call in
+        let autoencoder = try autoencoderArgument(call)
+        let images = try call.tensor("images")
+        guard images.rank == 4 else { throw call.error("images", "'encode' takes a batch [N, C, H, W]", found: "a tensor of shape \(images.shape)") }
+        return .tensor(try inBatches(images) { try autoencoder.diffusionLatents(of: $0) })
+    }
+
+    static let decode = Verb(
+        "decode", "Images from diffusion latents (divided by the scale factor, then decoded).", category: .models,
+        parameters: [.argument("model", .model, "an autoencoder"), .argument("latents", .tensor, "[N, C, h, w]")],
+        result: .tensor, example: "x = decode (autoencoder) (zeros [1, 4, 16, 16])"
+    ) { call in
+        let autoencoder = try autoencoderArgument(call)
+        let latents = try call.tensor("latents")
+        guard latents.rank == 4 else { throw call.error("latents", "'decode' takes a batch [N, C, h, w]", found: "a tensor of shape \(latents.shape)") }
+        return .tensor(try inBatches(latents) { try autoencoder.images(fromDiffusionLatents: $0) })
+    }
+
+    /// `body` on batches of at most 64 along the first axis, joined.
+    static func inBatches(_ tensor: Tensor, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
+        let count = tensor.shape[0]
+        guard count > 64 else { return try body(tensor) }
+        let parts = try stride(from: 0, to: count, by: 64).map { start in
+            try body(tensor.samples(at: Array(start..<min(start + 64, count))))
+        }
+        return try Tensor.concat(parts)
+    }
+}
+
+/// Models in checkpoint files, and copies of models.
+enum ModelFiles {
+    static func checkpoint(of model: Model) throws -> Checkpoint {
+        switch model.kind {
+        case .autoencoder(let autoencoder):
+            return try autoencoder.checkpoint()
+        case .denoiser(let denoiser):
+            var configuration = denoiser.model.checkpointConfiguration
+            configuration.merge(denoiser.schedule.checkpointConfiguration) { $1 }
+            configuration["prediction"] = denoiser.prediction.rawValue
+            return try Checkpoint(module: denoiser.model, configuration: configuration)
+        }
+    }
+
+    static func model(from checkpoint: Checkpoint) throws -> Model {
+        switch checkpoint.configuration["model"] {
+        case Autoencoder.checkpointKind:
+            return Model(.autoencoder(try Autoencoder(checkpoint: checkpoint)))
+        case ConditionalUNet.checkpointKind:
+            let model = try ConditionalUNet(checkpoint: checkpoint)
+            let schedule = try NoiseSchedule(checkpointConfiguration: checkpoint.configuration)
+            guard let prediction = checkpoint.configuration["prediction"].flatMap(Prediction.init(rawValue:)) else {
+                throw CheckpointError(parameter: nil, "configuration \"prediction\" is missing or not epsilon, sample or velocity")
+            }
+            return Model(.denoiser(Denoiser(model: model, schedule: schedule, prediction: prediction)))
+        case let other:
+            throw CheckpointError(parameter: nil, "the checkpoint holds \(other.map { "a \"\($0)\"" } ?? "no model kind"), not a model medsynth can load")
+        }
+    }
+
+    static func save(_ model: Model, to path: String) throws {
+        try checkpoint(of: model).save(to: path)
+    }
+
+    static func load(_ path: String) throws -> Model {
+        try model(from: Checkpoint(contentsOf: path))
+    }
+
+    /// An independent copy, through the model's checkpoint.
+    static func copy(_ model: Model) throws -> Model {
+        let copy = try self.model(from: checkpoint(of: model))
+        copy.module.setTraining(model.module.isTraining)
+        return copy
+    }
+}

@@ -1,0 +1,161 @@
+import Engine
+
+/// One verb of the language, declared once: help, completion, argument checking, the reference
+/// page and evaluation all read this declaration.
+public struct Verb: Sendable {
+    public var name: String
+    /// One line: what the verb does.
+    public var summary: String
+    /// More detail for `:help`, or empty.
+    public var details: String
+    /// A statement that uses the verb; docs/verbs.md shows it and a test runs it.
+    public var example: String
+    public var category: Category
+    public var parameters: [Parameter]
+    public var result: ValueType
+    /// Evaluates a checked call.
+    public var run: @Sendable (inout VerbCall) throws -> Value
+
+    public enum Category: String, Sendable, CaseIterable {
+        case data = "Data and files"
+        case imaging = "Images, edges and masks"
+        case diffusion = "Diffusion"
+        case models = "Models and training"
+        case display = "Showing and measuring"
+        case values = "Numbers, lists and tensors"
+    }
+
+    public init(
+        _ name: String, _ summary: String, category: Category, parameters: [Parameter] = [],
+        result: ValueType, example: String, details: String = "",
+        run: @escaping @Sendable (inout VerbCall) throws -> Value
+    ) {
+        self.name = name
+        self.summary = summary
+        self.details = details
+        self.example = example
+        self.category = category
+        self.parameters = parameters
+        self.result = result
+        self.run = run
+    }
+
+    public var positionalParameters: [Parameter] { parameters.filter { $0.isPositional } }
+    public var options: [Parameter] { parameters.filter { !$0.isPositional } }
+
+    /// "edges image sigma=1 low=0.1 high=0.2".
+    public var usage: String {
+        var parts = [name]
+        for parameter in parameters {
+            if parameter.isPositional {
+                let base = parameter.isVariadic ? "\(parameter.name)..." : parameter.name
+                parts.append(parameter.isRequired ? base : "[\(base)]")
+            } else {
+                parts.append("\(parameter.name)=\(parameter.defaultValue.map(Self.spell) ?? "…")")
+            }
+        }
+        return parts.joined(separator: " ")
+    }
+
+    /// The text `:help verb` prints.
+    public var help: String {
+        var lines = ["\(usage)", "", summary]
+        if !details.isEmpty { lines += ["", details] }
+        if !parameters.isEmpty {
+            lines.append("")
+            let width = parameters.map(\.name.count).max() ?? 0
+            let kindWidth = parameters.map(\.kind.description.count).max() ?? 0
+            for parameter in parameters {
+                let name = parameter.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                let kind = parameter.kind.description.padding(toLength: kindWidth, withPad: " ", startingAt: 0)
+                lines.append("  \(name)  \(kind)  \(parameter.help)")
+            }
+        }
+        lines += ["", "example: \(example)"]
+        return lines.joined(separator: "\n")
+    }
+
+    static func spell(_ value: Value) -> String {
+        switch value {
+        case .string(let text): return "\"\(text)\""
+        case .nothing: return "none"
+        default: return value.inlineText
+        }
+    }
+}
+
+/// A positional argument or an option of a verb.
+public struct Parameter: Sendable {
+    public var name: String
+    public var kind: Kind
+    public var isPositional: Bool
+    /// A positional parameter that takes all remaining positional arguments.
+    public var isVariadic: Bool
+    /// The value when the caller gives none; nil for required parameters, `.nothing` for optional
+    /// ones that have no default.
+    public var defaultValue: Value?
+    public var help: String
+
+    /// What a parameter accepts.
+    public enum Kind: Sendable, CustomStringConvertible {
+        case number
+        case integer(ClosedRange<Int>)
+        case string
+        case bool
+        case tensor
+        case list
+        case model
+        case schedule
+        case any
+        /// One of these words, written as a bare name or a string: `kind=kl`.
+        case choice([String])
+        /// A path to a file.
+        case path
+
+        public var type: ValueType {
+            switch self {
+            case .number, .integer: return .number
+            case .string, .choice, .path: return .string
+            case .bool: return .bool
+            case .tensor: return .tensor
+            case .list: return .list
+            case .model: return .model
+            case .schedule: return .schedule
+            case .any: return .any
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .integer(let range):
+                if range.upperBound == Int.max { return range.lowerBound == 0 ? "integer >= 0" : "integer >= \(range.lowerBound)" }
+                return "integer \(range.lowerBound)...\(range.upperBound)"
+            case .choice(let words): return words.joined(separator: "|")
+            case .path: return "path"
+            default: return type.rawValue
+            }
+        }
+    }
+
+    public var isRequired: Bool { defaultValue == nil && !isVariadic }
+
+    /// A required positional argument.
+    public static func argument(_ name: String, _ kind: Kind, _ help: String) -> Parameter {
+        Parameter(name: name, kind: kind, isPositional: true, isVariadic: false, defaultValue: nil, help: help)
+    }
+
+    /// A positional argument that may be left out.
+    public static func optionalArgument(_ name: String, _ kind: Kind, default value: Value = .nothing, _ help: String) -> Parameter {
+        Parameter(name: name, kind: kind, isPositional: true, isVariadic: false, defaultValue: value, help: help)
+    }
+
+    /// All remaining positional arguments, as a list.
+    public static func arguments(_ name: String, _ kind: Kind, _ help: String) -> Parameter {
+        Parameter(name: name, kind: kind, isPositional: true, isVariadic: true, defaultValue: nil, help: help)
+    }
+
+    /// `name=value`; `default` nil makes the option required, `.nothing` optional without default.
+    public static func option(_ name: String, _ kind: Kind, default value: Value?, _ help: String) -> Parameter {
+        Parameter(name: name, kind: kind, isPositional: false, isVariadic: false, defaultValue: value, help: help)
+    }
+}

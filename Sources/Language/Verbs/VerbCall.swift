@@ -1,0 +1,173 @@
+import Diffusion
+import Engine
+
+/// A verb's checked arguments, by parameter name, with the means to report a bad one at its
+/// place in the source.
+public struct VerbCall {
+    public let verb: Verb
+    /// Every parameter's value: given, or its default (`.nothing` for an optional one left out).
+    public var values: [String: Value]
+    /// Where each given argument is written.
+    public var spans: [String: SourceSpan]
+    public let span: SourceSpan
+    public let context: RuntimeContext
+    /// Names the statement's random stream: derived seeds differ between statements and do not
+    /// depend on their order.
+    public let randomKey: String
+
+    /// Whether the caller gave this parameter.
+    public func has(_ name: String) -> Bool {
+        if case .nothing = values[name] ?? .nothing { return false }
+        return true
+    }
+
+    /// A problem with one argument, reported at that argument.
+    /// `found` defaults to a description of the argument's value.
+    public func error(_ name: String, _ message: String, expected: String? = nil, found: String? = nil, hint: String? = nil) -> RuntimeError {
+        RuntimeError(
+            message, span: spans[name] ?? span, expected: expected,
+            found: found ?? values[name].map(\.summary), hint: hint)
+    }
+
+    public func value(_ name: String) -> Value { values[name] ?? .nothing }
+
+    public func tensor(_ name: String) throws -> Tensor {
+        switch value(name) {
+        case .tensor(let tensor): return tensor
+        case .number(let number): return Tensor(Float(number))
+        case .bool(let flag): return Tensor(flag ? 1 : 0)
+        case .list(let items): return try Self.tensor(fromList: items, call: self, name: name)
+        default: throw error(name, "'\(verb.name)' needs a tensor for \(name)", expected: "a tensor")
+        }
+    }
+
+    public func optionalTensor(_ name: String) throws -> Tensor? {
+        has(name) ? try tensor(name) : nil
+    }
+
+    public func double(_ name: String) throws -> Double {
+        switch value(name) {
+        case .number(let number): return number
+        case .tensor(let tensor) where tensor.count == 1: return Double(try tensor.item())
+        default: throw error(name, "'\(verb.name)' needs a number for \(name)", expected: "a number")
+        }
+    }
+
+    public func optionalDouble(_ name: String) throws -> Double? {
+        has(name) ? try double(name) : nil
+    }
+
+    public func int(_ name: String) throws -> Int {
+        let number = try double(name)
+        guard number == number.rounded(), number.magnitude < 1e15 else {
+            throw error(name, "\(name) must be a whole number", expected: "an integer")
+        }
+        let integer = Int(number)
+        if let parameter = verb.parameters.first(where: { $0.name == name }),
+            case .integer(let range) = parameter.kind, !range.contains(integer)
+        {
+            throw error(name, "\(name) is out of range", expected: parameter.kind.description)
+        }
+        return integer
+    }
+
+    public func optionalInt(_ name: String) throws -> Int? {
+        has(name) ? try int(name) : nil
+    }
+
+    public func string(_ name: String) throws -> String {
+        guard case .string(let text) = value(name) else {
+            throw error(name, "'\(verb.name)' needs a string for \(name)", expected: "a string")
+        }
+        return text
+    }
+
+    public func optionalString(_ name: String) throws -> String? {
+        has(name) ? try string(name) : nil
+    }
+
+    public func bool(_ name: String) throws -> Bool {
+        guard case .bool(let flag) = value(name) else {
+            throw error(name, "'\(verb.name)' needs true or false for \(name)", expected: "a bool")
+        }
+        return flag
+    }
+
+    public func list(_ name: String) throws -> [Value] {
+        switch value(name) {
+        case .list(let items): return items
+        case .nothing: return []
+        case let single: return [single]
+        }
+    }
+
+    public func model(_ name: String) throws -> Model {
+        guard case .model(let model) = value(name) else {
+            throw error(name, "'\(verb.name)' needs a model for \(name)", expected: "a model")
+        }
+        return model
+    }
+
+    public func schedule(_ name: String) throws -> NoiseSchedule {
+        guard case .schedule(let schedule) = value(name) else {
+            throw error(name, "'\(verb.name)' needs a schedule for \(name)", expected: "a schedule")
+        }
+        return schedule
+    }
+
+    /// The seed of this call: its `seed` option when given, otherwise one derived from the
+    /// session's seed and the statement (so the same script gives the same numbers).
+    public func seed() throws -> UInt64 {
+        if let seed = try optionalInt("seed") {
+            guard seed >= 0 else { throw error("seed", "a seed cannot be negative", expected: "an integer >= 0") }
+            return UInt64(seed)
+        }
+        return context.derivedSeed(for: randomKey)
+    }
+
+    static func tensor(fromList items: [Value], call: VerbCall, name: String) throws -> Tensor {
+        do {
+            return try Value.tensor(fromList: items)
+        } catch {
+            throw call.error(name, "a list used as a tensor must hold numbers or tensors of one shape", expected: "numbers or tensors")
+        }
+    }
+}
+
+extension Value {
+    /// A list of numbers as a vector; a list of tensors or lists stacked along a new first axis.
+    public static func tensor(fromList items: [Value]) throws -> Tensor {
+        var numbers: [Float] = []
+        var parts: [Tensor] = []
+        for item in items {
+            switch item {
+            case .number(let x): numbers.append(Float(x))
+            case .tensor(let tensor): parts.append(tensor)
+            case .list(let inner): parts.append(try tensor(fromList: inner))
+            default: throw RuntimeError("a list used as a tensor must hold numbers or tensors", found: item.summary)
+            }
+        }
+        if parts.isEmpty { return Tensor(numbers) }
+        guard numbers.isEmpty else { throw RuntimeError("a list used as a tensor mixes numbers and tensors") }
+        return try Tensor.stack(parts)
+    }
+}
+
+/// An error while evaluating, placed at a span of the statement when one is known.
+public struct RuntimeError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var span: SourceSpan?
+    public var expected: String?
+    public var found: String?
+    public var hint: String?
+
+    public init(_ message: String, span: SourceSpan? = nil, expected: String? = nil, found: String? = nil, hint: String? = nil) {
+        self.message = message
+        self.span = span
+        self.expected = expected
+        self.found = found
+        self.hint = hint
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,216 @@
+import Diffusion
+import Engine
+import Formats
+import Imaging
+import XCTest
+@testable import Language
+
+/// Each verb, evaluated, against the engine computing the same thing directly.
+final class VerbTests: XCTestCase {
+    var directory = ""
+    var interpreter: Interpreter!
+
+    override func setUp() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-verbs-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        interpreter = Interpreter(context: RuntimeContext(outputDirectory: directory, seed: 1) { _ in })
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    @discardableResult
+    func run(_ text: String) throws -> Value {
+        let outcomes = try interpreter.run(SourceFile(name: "t", text: text))
+        switch outcomes.last {
+        case .displayed(let value), .bound(_, let value): return value
+        default: return .nothing
+        }
+    }
+
+    func tensor(_ name: String) throws -> Tensor {
+        guard case .tensor(let tensor) = interpreter.globals[name] else {
+            XCTFail("\(name) is \(interpreter.globals[name]?.summary ?? "unbound")")
+            return Tensor(0)
+        }
+        return tensor
+    }
+
+    func number(_ text: String) throws -> Double {
+        guard case .number(let number) = try run(text) else { XCTFail("\(text) gave no number"); return .nan }
+        return number
+    }
+
+    func testPhantomIsTheImagingPhantom() throws {
+        try run("p = phantom n=3 size=48 seed=7 first=2 noise=0.01\nimage = p.image\nlabel = p.label")
+        let (images, labels) = try Phantom(seed: 7, size: 48, noiseSigma: 0.01).batch(count: 3, first: 2)
+        XCTAssertEqual(try tensor("image"), images)
+        XCTAssertEqual(try tensor("label"), labels)
+    }
+
+    func testEdgesOnehotResizeNormalize() throws {
+        try run("""
+            p = phantom n=2 size=64 seed=3
+            e = edges p.image sigma=1.5 low=0.05 high=0.15
+            m = onehot p.label classes=4
+            small = resize p.image size=16 method=area
+            z = normalize p.image method=zscore
+            """)
+        let (images, labels) = try Phantom(seed: 3, size: 64).batch(count: 2)
+        XCTAssertEqual(try tensor("e"), try canny(images, sigma: 1.5, thresholds: .absolute(low: 0.05, high: 0.15)))
+        XCTAssertEqual(try tensor("m"), try oneHot(labels, classes: 4))
+        XCTAssertEqual(try tensor("small"), try resize(images, height: 16, width: 16, method: .area))
+        let z = try tensor("z")
+        XCTAssertEqual(try z.slice([.at(0)]).mean().item(), 0, accuracy: 1e-5)
+        XCTAssertEqual(Double(try z.slice([.at(1)]).variance().item()), 1, accuracy: 1e-4)
+    }
+
+    func testMetricsAgreeWithImaging() throws {
+        try run("a = (phantom n=2 seed=1).image\nb = (phantom n=2 seed=2).image")
+        let a = try tensor("a"), b = try tensor("b")
+        XCTAssertEqual(try number("metric ssim a b"), try Metrics.structuralSimilarity(a, b, dataRange: 1))
+        XCTAssertEqual(try number("metric psnr a b range=2"), try Metrics.peakSignalToNoiseRatio(a, b, dataRange: 2))
+        // NMSE by hand: ||a - b||² / ||b||².
+        let difference = zip(a.scalars, b.scalars).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        let reference = b.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }
+        XCTAssertEqual(try number("metric nmse a b"), difference / reference, accuracy: 1e-9)
+        // Dice of a label map with itself is 1; against all background it is 0 for every class.
+        XCTAssertEqual(try number("l = (phantom n=2 seed=1).label\nmetric dice l l"), 1)
+        XCTAssertEqual(try number("metric dice (l * 0) l"), 0)
+    }
+
+    func testScheduleNoiseAndItsTable() throws {
+        try run("s = schedule kind=linear steps=1000\nx = (phantom n=2 seed=1).image\nxt = noise x s t=[10, 900] seed=4")
+        let schedule = try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
+        let x = try tensor("x")
+        let expected = try schedule.addNoise(to: x, noise: Tensor.randn(x.shape, seed: 4), timesteps: [10, 900])
+        XCTAssertEqual(try tensor("xt"), expected)
+        guard case .table(let table) = try run("table s rows=3") else { return XCTFail() }
+        XCTAssertEqual(table.columns, ["t", "beta", "alpha_bar", "snr"])
+        XCTAssertEqual(table.rows.count, 3)
+        guard case .number(let firstBeta) = table.rows[0][1] else { return XCTFail() }
+        XCTAssertEqual(firstBeta, 1e-4, accuracy: 1e-12)
+    }
+
+    func testShowWritesAPNGAndPlotAnSVG() throws {
+        guard case .figure(let figure) = try run("show (phantom n=2 seed=1).image (phantom n=2 seed=1).label title=\"Two subjects\"") else {
+            return XCTFail()
+        }
+        XCTAssertEqual(figure.path, "\(directory)/two-subjects.png")
+        let image = try PNGImage.read(figure.path!)
+        XCTAssertEqual(image.shape[0], 3)
+        guard case .figure(let plot) = try run("plot [[1, 2, 3], [3, 2, 1]] names=[\"up\", \"down\"] title=\"lines\"") else { return XCTFail() }
+        let svg = try String(contentsOfFile: plot.path!, encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"), String(svg.prefix(80)))
+        XCTAssertTrue(svg.contains("up") && svg.contains("down"))
+    }
+
+    func testLoadAndSaveRoundTrip() throws {
+        try run("""
+            x = (phantom n=1 size=32 seed=1).image
+            save x "\(directory)/x.nii.gz"
+            y = load "\(directory)/x.nii.gz"
+            save x "\(directory)/x.h5" dataset="/images"
+            h = load "\(directory)/x.h5" dataset="/images"
+            slab = load "\(directory)/x.h5" dataset="/images" first=0 count=1
+            save x[0] "\(directory)/x.png"
+            png = load "\(directory)/x.png"
+            """)
+        let x = try tensor("x")
+        XCTAssertEqual(try tensor("y"), x)
+        XCTAssertEqual(try tensor("h"), x)
+        XCTAssertEqual(try tensor("slab"), x)
+        let png = try tensor("png")
+        XCTAssertEqual(png.shape, [1, 32, 32])
+        // 8-bit quantisation: within half a level.
+        for (a, b) in zip(png.scalars, x.scalars) { XCTAssertEqual(a, b, accuracy: 0.5 / 255 + 1e-6) }
+    }
+
+    func testReadsTheSharedScansLikeTheirFixtures() throws {
+        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: shared.path)) ?? []
+        guard let nifti = files.first(where: { $0.hasSuffix(".nii.gz") || $0.hasSuffix(".nii") }) else {
+            throw XCTSkip("no NIfTI file in \(shared.path)")
+        }
+        try run("v = load \"\(shared.appendingPathComponent(nifti).path)\"")
+        XCTAssertEqual(try tensor("v"), try NIfTIImage(reading: shared.appendingPathComponent(nifti).path).voxels)
+    }
+
+    func testAutoencoderTrainEncodeDecodeAndCheckpoint() throws {
+        try run("""
+            images = (phantom n=4 size=32 seed=1).image * 2 - 1
+            ae = autoencoder kind=kl latent=4 widths=[8, 16] groups=4 seed=2
+            trained = train ae data=images steps=3 batch=2 lr=1e-3 seed=5 log=1000
+            z = encode trained images
+            back = decode trained z
+            save trained "\(directory)/ae.h5"
+            again = load "\(directory)/ae.h5"
+            z2 = encode again images
+            """)
+        XCTAssertEqual(try tensor("z").shape, [4, 4, 8, 8])
+        XCTAssertEqual(try tensor("back").shape, [4, 1, 32, 32])
+        XCTAssertEqual(try tensor("z2"), try tensor("z"), "a saved model loads with the same weights and scale factor")
+        guard case .model(let given) = interpreter.globals["ae"], case .model(let trained) = interpreter.globals["trained"],
+              case .autoencoder(let before) = given.kind, case .autoencoder(let after) = trained.kind else { return XCTFail() }
+        XCTAssertNotEqual(before.parameters[0].value, after.parameters[0].value, "training changed the copy")
+        XCTAssertEqual(before.latentScaleFactor, 1, "the model given is left as it was")
+        XCTAssertNotEqual(after.latentScaleFactor, 1)
+        // Training is reproducible from its seed.
+        try run("trained2 = train ae data=images steps=3 batch=2 lr=1e-3 seed=5 log=1000")
+        guard case .model(let twice) = interpreter.globals["trained2"], case .autoencoder(let repeated) = twice.kind else { return XCTFail() }
+        XCTAssertEqual(repeated.parameters.map(\.value), after.parameters.map(\.value))
+    }
+
+    func testUNetTrainDiffuseDenoise() throws {
+        try run("""
+            p = phantom n=4 size=32 seed=1
+            m = onehot p.label classes=4
+            e = edges p.image
+            z = randn [4, 4, 8, 8] seed=1
+            net = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 seed=3
+            net = train net data=z cond=[m, e] steps=2 batch=2 log=1000 seed=4
+            x = diffuse net cond=[m, e] steps=3 seed=9
+            again = diffuse net cond=[m, e] steps=3 seed=9
+            path = diffuse net cond=[m, e] steps=3 seed=9 keep=[0, 2]
+            guided = diffuse net cond=[m, e] steps=3 seed=9 guidance=2 unconditional=["edges"]
+            step = denoise net x t=500 cond=[m, e] seed=1
+            save net "\(directory)/net.h5"
+            loaded = load "\(directory)/net.h5"
+            y = diffuse loaded cond=[m, e] steps=3 seed=9
+            """)
+        XCTAssertEqual(try tensor("x").shape, [4, 4, 8, 8])
+        XCTAssertEqual(try tensor("x"), try tensor("again"))
+        XCTAssertEqual(try tensor("y"), try tensor("x"), "the checkpoint keeps weights, schedule and layout")
+        guard case .record(let path) = interpreter.globals["path"], case .tensor(let frames) = path["x"],
+              case .list(let timesteps) = path["t"] else { return XCTFail() }
+        XCTAssertEqual(frames.shape, [2, 4, 4, 8, 8])
+        XCTAssertEqual(timesteps.count, 2)
+        guard case .record(let step) = interpreter.globals["step"], case .tensor(let previous) = step["sample"] else { return XCTFail() }
+        XCTAssertEqual(previous.shape, [4, 4, 8, 8])
+    }
+
+    func testEveryVerbsExampleIsChecked() throws {
+        // Each example parses and passes the analyser with the names it uses bound.
+        let context: [String: ValueType] = [
+            "net": .model, "xt": .tensor, "m": .tensor, "e": .tensor, "x": .tensor,
+        ]
+        for verb in VerbRegistry.standard.verbs {
+            var analyser = Analyser(registry: .standard, globals: context)
+            let source = SourceFile(name: "example of \(verb.name)", text: verb.example)
+            XCTAssertNoThrow(try analyser.check(try Parser.parse(source), in: source), verb.name)
+        }
+    }
+
+    func testVerbReferenceIsUpToDate() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("docs/verbs.md").path
+        let generated = VerbReference.markdown(.standard)
+        if ProcessInfo.processInfo.environment["MEDSYNTH_UPDATE_DOCS"] == "1" {
+            try generated.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let committed = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertEqual(committed, generated, "docs/verbs.md is stale: run MEDSYNTH_UPDATE_DOCS=1 scripts/test.sh")
+    }
+}
