@@ -191,10 +191,14 @@ struct ExperimentCommand: ParsableCommand {
 /// step and keeps a checkpoint), a second one ends the process as usual.
 enum InterruptFlag {
     static let shared = CancellationFlag()
+    /// A second flag the first Ctrl-C also sets: the running statement's, in `medsynth run`.
+    nonisolated(unsafe) static var forwarded: CancellationFlag?
 
-    static func install() -> CancellationFlag {
+    static func install(forwardingTo other: CancellationFlag? = nil) -> CancellationFlag {
+        forwarded = other
         signal(SIGINT) { _ in
             InterruptFlag.shared.cancel()
+            InterruptFlag.forwarded?.cancel()
             signal(SIGINT, SIG_DFL)
         }
         return shared

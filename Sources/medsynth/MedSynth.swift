@@ -10,10 +10,10 @@ struct MedSynth: ParsableCommand {
         abstract: "A literate notebook environment for latent diffusion on medical images.",
         discussion: """
             medsynth runs .medsynth notebooks (Markdown with code cells) on its own Swift tensor \
-            engine. This build has the engine, the imaging tools and the phantom; notebooks and \
-            the REPL follow.
+            engine. Without a subcommand it starts the interactive session (repl).
             """,
         version: version,
-        subcommands: [Doctor.self, Bench.self, Demo.self, PhantomCommand.self, ExperimentCommand.self]
+        subcommands: [Repl.self, Run.self, Doctor.self, Bench.self, Demo.self, PhantomCommand.self, ExperimentCommand.self],
+        defaultSubcommand: Repl.self
     )
 }

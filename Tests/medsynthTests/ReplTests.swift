@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+
+/// A scripted session with the REPL over a pseudo-terminal (util-linux `script` provides it):
+/// completion, history, an error and recovery, Ctrl-C during training, :vars.
+final class ReplTests: XCTestCase {
+    /// A running `medsynth repl` under a pseudo-terminal.
+    final class Terminal: @unchecked Sendable {
+        let process = Process()
+        let input = Pipe()
+        let output = Pipe()
+        private let lock = NSLock()
+        private var buffer = Data()
+
+        init(binary: URL, history: String, out: String) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            // -q quiet, -f flush at once, -e the child's exit status, -c the command.
+            let command = [binary.path, "repl", "--history", history, "--out", out].map { "'\($0)'" }.joined(separator: " ")
+            process.arguments = ["-qfec", command, "/dev/null"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["TERM"] = "dumb"
+            environment["MEDSYNTH_THREADS"] = "1"
+            process.environment = environment
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = output
+            output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                guard let self else { return }
+                self.lock.lock()
+                self.buffer.append(data)
+                self.lock.unlock()
+            }
+            try process.run()
+        }
+
+        var text: String {
+            lock.lock()
+            defer { lock.unlock() }
+            return String(decoding: buffer, as: UTF8.self)
+        }
+
+        func send(_ keys: String) {
+            input.fileHandleForWriting.write(Data(keys.utf8))
+        }
+
+        /// Waits until the output since `offset` contains `needle`; false on timeout.
+        @discardableResult
+        func wait(for needle: String, after offset: Int = 0, timeout: TimeInterval = 60) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let all = text
+                if all.count > offset, all.dropFirst(offset).contains(needle) { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+
+        func finish() {
+            try? input.fileHandleForWriting.close()
+            let deadline = Date().addingTimeInterval(20)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { process.terminate() }
+            output.fileHandleForReading.readabilityHandler = nil
+        }
+    }
+
+    func testAScriptedSession() throws {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary = directory.appendingPathComponent("medsynth")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no medsynth binary at \(binary.path)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("util-linux script is missing") }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-repl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let history = work.appendingPathComponent("history").path
+        let terminal = try Terminal(binary: binary, history: history, out: work.appendingPathComponent("figures").path)
+        defer { terminal.finish() }
+        XCTAssertTrue(terminal.wait(for: "medsynth> "), "no prompt:\n\(terminal.text)")
+
+        // Completion: "phan" + Tab becomes "phantom"; the statement then runs.
+        var mark = terminal.text.count
+        terminal.send("p = phan\t n=2 size=32 seed=1\n")
+        XCTAssertTrue(terminal.wait(for: "medsynth> ", after: mark), terminal.text)
+        XCTAssertTrue(terminal.text.dropFirst(mark).contains("phantom"), "Tab did not complete:\n\(terminal.text)")
+
+        // An expression shows its value.
+        mark = terminal.text.count
+        terminal.send("count p.image\n")
+        XCTAssertTrue(terminal.wait(for: "\n2\r\n", after: mark) || terminal.wait(for: "\n2\n", after: mark, timeout: 1), terminal.text)
+
+        // An error is reported with its place and a hint, and the session goes on.
+        mark = terminal.text.count
+        terminal.send("e = edgse p.image\n")
+        XCTAssertTrue(terminal.wait(for: "did you mean 'edges'?", after: mark), terminal.text)
+        mark = terminal.text.count
+        terminal.send("e = edges p.image\n")
+        terminal.send("max e\n")
+        XCTAssertTrue(terminal.wait(for: "1\r\n", after: mark), terminal.text)
+
+        // History: Up recalls the last entry ("max e"); Enter runs it again.
+        mark = terminal.text.count
+        terminal.send("\u{1b}[A\n")
+        XCTAssertTrue(terminal.wait(for: "max e", after: mark), "Up did not recall the last entry:\n\(terminal.text)")
+
+        // Multi-line input while a bracket is open.
+        mark = terminal.text.count
+        terminal.send("xs = [1,\n2, 3]\ncount xs\n")
+        XCTAssertTrue(terminal.wait(for: "3\r\n", after: mark), terminal.text)
+
+        // Ctrl-C during training stops it at the next step; the session goes on.
+        mark = terminal.text.count
+        terminal.send("ae = train (autoencoder seed=1) data=p.image steps=100000 batch=2 log=1\n")
+        XCTAssertTrue(terminal.wait(for: "step/s", after: mark), "training did not start:\n\(terminal.text)")
+        terminal.send("\u{03}")
+        XCTAssertTrue(terminal.wait(for: "training stopped (Ctrl-C)", after: mark), terminal.text)
+        mark = terminal.text.count
+        terminal.send("1 + 1\n")
+        XCTAssertTrue(terminal.wait(for: "2\r\n", after: mark), terminal.text)
+
+        // :vars lists names, types and shapes; the stopped statement bound nothing.
+        mark = terminal.text.count
+        terminal.send(":vars\n")
+        XCTAssertTrue(terminal.wait(for: "xs", after: mark), terminal.text)
+        let vars = String(terminal.text.dropFirst(mark))
+        XCTAssertTrue(vars.contains("[2, 1, 32, 32]"), vars)
+        XCTAssertFalse(vars.contains(" ae "), vars)
+
+        terminal.send(":quit\n")
+        terminal.finish()
+        XCTAssertEqual(terminal.process.terminationStatus, 0, terminal.text)
+        let saved = try String(contentsOfFile: history, encoding: .utf8)
+        XCTAssertTrue(saved.contains("max e"), "the history file holds the entries: \(saved)")
+    }
+}
