@@ -191,6 +191,50 @@ final class VerbTests: XCTestCase {
         XCTAssertEqual(previous.shape, [4, 4, 8, 8])
     }
 
+    func testValueVerbsAgainstHandComputedValues() throws {
+        func scalars(_ text: String) throws -> [Float] {
+            switch try run(text) {
+            case .tensor(let tensor): return tensor.scalars
+            case .number(let number): return [Float(number)]
+            default: XCTFail("\(text) gave no tensor"); return []
+            }
+        }
+        XCTAssertEqual(try scalars("abs [-2, 3]"), [2, 3])
+        XCTAssertEqual(try scalars("sqrt [4, 9]"), [2, 3])
+        XCTAssertEqual(try scalars("exp 0"), [1])
+        XCTAssertEqual(try scalars("log [1]"), [0])
+        XCTAssertEqual(try scalars("clamp [-1, 0.5, 2] low=0 high=1"), [0, 0.5, 1])
+        XCTAssertEqual(try scalars("ones [2, 2]"), [1, 1, 1, 1])
+        XCTAssertEqual(try scalars("concat [1, 2] [3]"), [1, 2, 3])
+        XCTAssertEqual(try scalars("stack [1, 2] [3, 4] axis=1"), [1, 3, 2, 4])
+        // Population standard deviation of 2, 4, 4, 4, 5, 5, 7, 9 is 2.
+        XCTAssertEqual(try scalars("std [2, 4, 4, 4, 5, 5, 7, 9]"), [2])
+        XCTAssertEqual(try scalars("sum (ones [2, 3]) axes=[1]"), [3, 3])
+        XCTAssertEqual(try scalars("max [1, 5, 2]"), [5])
+        var printed: [String] = []
+        interpreter = Interpreter(context: RuntimeContext(outputDirectory: directory) { printed.append($0) })
+        try run("print \"loss\" 0.25 [1, 2]")
+        XCTAssertEqual(printed, ["loss 0.25 [1, 2]"])
+    }
+
+    func testEveryVerbsExampleRuns() throws {
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(directory)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        try run("""
+            p = phantom n=2 size=32 seed=1
+            m = onehot p.label classes=4
+            e = edges p.image
+            x = p.image
+            net = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 seed=1
+            xt = randn [2, 4, 8, 8] seed=1
+            save x[0] "scan.nii.gz"
+            """)
+        for verb in VerbRegistry.standard.verbs {
+            XCTAssertNoThrow(try run(verb.example), "the example of '\(verb.name)': \(verb.example)")
+        }
+    }
+
     func testEveryVerbsExampleIsChecked() throws {
         // Each example parses and passes the analyser with the names it uses bound.
         let context: [String: ValueType] = [
