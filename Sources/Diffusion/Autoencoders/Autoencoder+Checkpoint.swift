@@ -38,32 +38,26 @@ extension Autoencoder {
     /// parameters and latent scale factor. The error names the first key that is missing or
     /// malformed, or the first parameter that does not fit.
     public convenience init(checkpoint: Checkpoint) throws {
-        let entries = checkpoint.configuration
-        guard entries["model"] == Self.checkpointKind else {
-            throw CheckpointError(parameter: nil, "configuration \"model\" is \(entries["model"].map { "\"\($0)\"" } ?? "missing"), not \"\(Self.checkpointKind)\"")
-        }
-        func number<Number: LosslessStringConvertible>(_ key: String, as: Number.Type) throws -> Number {
-            guard let text = entries[key], let value = Number(text) else {
-                throw CheckpointError(parameter: nil, "configuration \"\(key)\" is \(entries[key].map { "\"\($0)\"" } ?? "missing"), expected a number")
-            }
-            return value
-        }
+        let entries = CheckpointEntries(checkpoint.configuration)
+        try entries.requireModel(Self.checkpointKind)
         let regularizer: Regularizer
-        switch entries["regularizer"] {
+        switch try entries.string("regularizer") {
         case "none": regularizer = .none
-        case "kl": regularizer = .kl(weight: try number("klWeight", as: Float.self))
-        case "vq": regularizer = .vq(codes: try number("codes", as: Int.self), commitmentWeight: try number("commitmentWeight", as: Float.self))
+        case "kl": regularizer = .kl(weight: try entries.number("klWeight", as: Float.self))
+        case "vq": regularizer = .vq(codes: try entries.number("codes", as: Int.self),
+                                     commitmentWeight: try entries.number("commitmentWeight", as: Float.self))
         case let other:
-            throw CheckpointError(parameter: nil, "configuration \"regularizer\" is \(other.map { "\"\($0)\"" } ?? "missing"), expected none, kl or vq")
+            throw CheckpointError(parameter: nil, "configuration \"regularizer\" is \"\(other)\", expected none, kl or vq")
         }
         let configuration = Configuration(
-            imageChannels: try number("imageChannels", as: Int.self), latentChannels: try number("latentChannels", as: Int.self),
-            outerWidth: try number("outerWidth", as: Int.self), innerWidth: try number("innerWidth", as: Int.self),
-            groups: try number("groups", as: Int.self), regularizer: regularizer)
+            imageChannels: try entries.number("imageChannels", as: Int.self),
+            latentChannels: try entries.number("latentChannels", as: Int.self),
+            outerWidth: try entries.number("outerWidth", as: Int.self), innerWidth: try entries.number("innerWidth", as: Int.self),
+            groups: try entries.number("groups", as: Int.self), regularizer: regularizer)
         var unused = RandomStream(seed: 0)
         try self.init(configuration, random: &unused)
         try checkpoint.load(into: self)
-        latentScaleFactor = try number("latentScaleFactor", as: Float.self)
+        latentScaleFactor = try entries.number("latentScaleFactor", as: Float.self)
     }
 
     /// Saves the parameters, configuration and latent scale factor to `path` (.h5, .hdf5 or

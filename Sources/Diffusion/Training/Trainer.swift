@@ -78,10 +78,7 @@ public final class Trainer {
     public init(model: Module, optimizer: any StatefulOptimizer, datasetCount: Int,
                 configuration: TrainingConfiguration, adversary: TrainingAdversary? = nil,
                 loss: @escaping LossFunction) throws {
-        let own = Set(model.parameters.map(ObjectIdentifier.init))
-        guard Set(optimizer.parameters.map(ObjectIdentifier.init)) == own, optimizer.parameters.count == own.count else {
-            throw TrainingError.configuration("the optimizer must update exactly the model's \(own.count) parameters (it has \(optimizer.parameters.count))")
-        }
+        try TrainingError.requireOptimizer(optimizer, updating: model, owner: "the model's")
         self.model = model
         self.optimizer = optimizer
         self.configuration = configuration
@@ -91,7 +88,7 @@ public final class Trainer {
         }
         self.random = RandomStream(seed: configuration.seed, stream: 0x4C4F_5353 << 32)
         self.loss = loss
-        if let adversary, !Set(adversary.model.parameters.map(ObjectIdentifier.init)).isDisjoint(with: own) {
+        if let adversary, !Set(adversary.model.parameters.map(ObjectIdentifier.init)).isDisjoint(with: model.parameters.map(ObjectIdentifier.init)) {
             throw TrainingError.configuration("the adversary shares parameters with the model")
         }
         self.adversary = adversary

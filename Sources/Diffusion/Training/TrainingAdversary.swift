@@ -20,10 +20,7 @@ public struct TrainingAdversary {
     public let loss: LossFunction
 
     public init(model: Module, optimizer: any StatefulOptimizer, loss: @escaping LossFunction) throws {
-        let own = Set(model.parameters.map(ObjectIdentifier.init))
-        guard Set(optimizer.parameters.map(ObjectIdentifier.init)) == own, optimizer.parameters.count == own.count else {
-            throw TrainingError.configuration("the adversary's optimizer must update exactly the adversary's \(own.count) parameters (it has \(optimizer.parameters.count))")
-        }
+        try TrainingError.requireOptimizer(optimizer, updating: model, owner: "the adversary's")
         self.model = model
         self.optimizer = optimizer
         self.loss = loss

@@ -1,3 +1,5 @@
+import Engine
+
 /// Why training stopped or could not start. The description is written for the person running
 /// it: what happened, where, and what to try.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
@@ -21,6 +23,18 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                 + "Try a lower learning rate (or a longer warm-up), or clip the gradients (maxGradientNorm, e.g. 1)."
         case let .incompatibleCheckpoint(path, reason):
             return "cannot resume from \(path): \(reason)"
+        }
+    }
+}
+
+extension TrainingError {
+    /// Throws unless `optimizer` updates exactly `model`'s parameters; `owner` names the model in
+    /// the message ("the model's", "the adversary's").
+    static func requireOptimizer(_ optimizer: any StatefulOptimizer, updating model: Module, owner: String) throws {
+        let own = Set(model.parameters.map(ObjectIdentifier.init))
+        guard Set(optimizer.parameters.map(ObjectIdentifier.init)) == own, optimizer.parameters.count == own.count else {
+            throw TrainingError.configuration(
+                "the optimizer must update exactly \(owner) \(own.count) parameters (it has \(optimizer.parameters.count))")
         }
     }
 }

@@ -118,7 +118,8 @@ struct CheckpointEntries {
 
     func number<Value: LosslessStringConvertible>(_ key: String, as: Value.Type) throws -> Value {
         guard let text = entries[key], let value = Value(text) else {
-            throw CheckpointError(parameter: nil, "configuration \"\(key)\" is \(entries[key].map { "\"\($0)\"" } ?? "missing"), expected a \(Value.self)")
+            let expected = Value.self == Bool.self ? "true or false" : "a number"
+            throw CheckpointError(parameter: nil, "configuration \"\(key)\" is \(entries[key].map { "\"\($0)\"" } ?? "missing"), expected \(expected)")
         }
         return value
     }
