@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // OpenBLAS (cblas) and LAPACKE: declarations only. Engine loads the libraries at run time
@@ -50,10 +51,15 @@ let package = Package(
         // The medsynth language: lexer, parser, analyser, interpreter, values, the verb registry and
         // diagnostics. Knows nothing of notebooks.
         .target(name: "Language", dependencies: ["Engine", "Formats", "Imaging", "Diffusion"]),
+        // Notebooks: the format, the runner with its content-addressed cache, reports and checks.
+        .target(
+            name: "Notebook",
+            dependencies: ["Engine", "Formats", "Language", "Diffusion", .product(name: "Ink", package: "Ink")]
+        ),
         .executableTarget(
             name: "medsynth",
             dependencies: [
-                "Engine", "Formats", "Imaging", "Diffusion", "Language", "CHDF5", "CPNG", "CReadline", "CZlib",
+                "Engine", "Formats", "Imaging", "Diffusion", "Language", "Notebook", "CHDF5", "CPNG", "CReadline", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +70,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats"], exclude: ["Fixtures"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
     ]
 )

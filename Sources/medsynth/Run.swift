@@ -1,55 +1,187 @@
 import ArgumentParser
 import Foundation
 import Language
+import Notebook
 
-/// `medsynth run FILE`: runs a script or a notebook's cells in one session and stops at the
-/// first error; the exit status says whether every `expect` held.
+/// Where notebook runs keep their cache and reports, shared by run, check and why.
+struct CacheOptions: ParsableArguments {
+    @Option(help: "The cache folder (default: MEDSYNTH_CACHE, or .medsynth-cache here).")
+    var cache: String?
+
+    @Flag(help: "Run without the cache: compute everything, store nothing.")
+    var noCache = false
+
+    @Option(help: "Recompute this cell even if it is cached (repeatable).")
+    var force: [String] = []
+
+    @Option(help: "The cache's size limit in MiB; least recently used entries go first.")
+    var cacheSize = 2048
+
+    var directory: String? {
+        noCache ? nil : cache ?? ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] ?? ".medsynth-cache"
+    }
+
+    func runnerOptions(outputDirectory: String) -> NotebookRunner.Options {
+        var options = NotebookRunner.Options(
+            cacheDirectory: directory, outputDirectory: outputDirectory, engineVersion: "medsynth \(MedSynth.version), cache 1")
+        options.cacheCapacity = cacheSize << 20
+        options.force = Set(force)
+        options.libraries = SessionSetup.stdlibFiles()
+        return options
+    }
+}
+
+/// `medsynth run FILE`: runs a notebook (or a script) cell by cell with the cache, writes the
+/// report, and exits non-zero on an error or a failed expect.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a .medsynth script or notebook.",
+        abstract: "Run a .medsynth notebook or script, with the cache, and write its report.",
         discussion: """
-            Statements run in order; each bare expression's value is printed. An error stops the \
-            run with a diagnostic (file, line, column). Figures go to --out. The exit status is 0 \
-            when everything ran and every expect held, 1 otherwise.
+            Cells run in order in one session; every value a statement binds is cached, keyed by \
+            the statement, its inputs, the files it reads and its random stream, so a second run \
+            recomputes only what changed. The report (HTML, and JSON beside it) goes to --report. \
+            The exit status is 0 when every cell ran and every expect held.
             """)
 
-    @Argument(help: "The script or notebook.")
+    @Argument(help: "The notebook or script.")
     var file: String
 
-    @Option(help: "The folder for figures.")
-    var out = "medsynth-out"
+    @Option(help: "The folder for the report and figures.")
+    var report = "medsynth-out"
 
-    @Option(help: "The seed from which statements without a seed option derive theirs.")
-    var seed: UInt64 = 0
-
-    @Flag(help: "Preview figures in the terminal.")
-    var previews = false
+    @OptionGroup var cache: CacheOptions
 
     func run() throws {
-        let script: ScriptFile
-        do {
-            script = try ScriptFile(path: file)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
-        let session = try SessionSetup.makeSession(outputDirectory: out, seed: seed, previews: previews) { print($0) }
-        let interrupt = InterruptFlag.install(forwardingTo: session.context.cancellation)
-        var failed = 0
-        for piece in script.pieces {
-            if interrupt.isCancelled { break }
-            let report = session.run(piece.text, name: piece.name, firstLine: piece.firstLine) { print($0) }
-            failed += report.failedExpectations.count
-            if let diagnostic = report.diagnostic {
-                printError("\(diagnostic)")
+        let result = try NotebookCommands.run(file, cache: cache, report: report, echo: true)
+        if !result.succeeded { throw ExitCode(1) }
+    }
+}
+
+/// `medsynth check PATHS...`: runs notebooks as CI does.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run notebooks and fail on any error or failed expect (a summary and a JUnit file for CI).")
+
+    @Argument(help: "Notebooks, or folders searched for *.medsynth.")
+    var paths: [String]
+
+    @Option(help: "The JUnit XML file to write.")
+    var junit = "medsynth-check.xml"
+
+    @Option(help: "The folder for the reports.")
+    var report = "medsynth-out"
+
+    @OptionGroup var cache: CacheOptions
+
+    func run() throws {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                printError("error: no file or folder at \(path)")
                 throw ExitCode(1)
             }
+            if isDirectory.boolValue {
+                let found = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+                files += found.filter { $0.hasSuffix(".medsynth") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(path)
+            }
         }
-        let total = session.expectations.count
-        if total > 0 {
-            print("\(total - failed) of \(total) expectations held")
+        var results: [NotebookRunner.RunResult] = []
+        var failed = 0
+        for file in files {
+            print("checking \(file)")
+            let result = try NotebookCommands.run(file, cache: cache, report: report, echo: false)
+            results.append(result)
+            for expectation in result.failedExpectations {
+                print("  FAIL \(expectation.source.name), line \(expectation.line): expect \(expectation.condition)\n       values: \(expectation.detail)")
+            }
+            if let diagnostic = result.diagnostic { print(diagnostic) }
+            if !result.succeeded { failed += 1 }
+            let held = result.expectations.filter(\.passed).count
+            print("  \(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(String(format: "%.2f", result.seconds)) s")
         }
+        try NotebookReportFiles.write(NotebookReport.junit(results), to: junit)
+        print("\(files.count - failed) of \(files.count) notebooks passed; JUnit: \(junit)")
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// `medsynth why NOTEBOOK LABEL`: why a cell's statements miss the cache.
+struct Why: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say which part of each statement's cache key changed since a cell was last cached.")
+
+    @Argument(help: "The notebook.")
+    var file: String
+
+    @Argument(help: "The cell's label.")
+    var label: String
+
+    @OptionGroup var cache: CacheOptions
+
+    func run() throws {
+        let document = try NotebookDocument.load(path: file)
+        guard document.cells.contains(where: { $0.label == label }) else {
+            let hint = Suggestions.didYouMean(label, among: document.cells.map(\.label)).map { " (\($0))" } ?? ""
+            printError("error: \(file) has no cell '\(label)'\(hint)")
+            throw ExitCode(1)
+        }
+        var options = cache.runnerOptions(outputDirectory: NSTemporaryDirectory())
+        options.dryRun = true
+        let runner = try NotebookRunner(options: options)
+        let result = try runner.run(document)
+        if let diagnostic = result.diagnostic { print(diagnostic) }
+        for record in result.cells.first(where: { $0.cell.label == label })?.statements ?? [] {
+            print("line \(record.line): \(record.canonicalForm)")
+            if record.source == .cached {
+                print("  cached (key \(record.key.prefix(12)))")
+            } else if let (_, previous) = runner.cache?.latestEntry(origin: record.origin) {
+                for change in record.parts.differences(from: previous.parts) { print("  \(change)") }
+            } else {
+                print("  never cached here (a new statement, a definition or side effect, or the cache was cleared)")
+            }
+        }
+    }
+}
+
+enum NotebookCommands {
+    static func run(_ file: String, cache: CacheOptions, report: String, echo: Bool) throws -> NotebookRunner.RunResult {
+        let document: NotebookDocument
+        do {
+            document = try NotebookDocument.load(path: file)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        var options = cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
+        if echo { options.progress = { print($0) } }
+        options.cancellation = InterruptFlag.install()
+        let runner = try NotebookRunner(options: options)
+        let result = try runner.run(document)
+        for cell in result.cells where echo {
+            for output in cell.outputs {
+                if case .text(let text) = output { print(text) }
+                if case .table(let table) = output { print(table) }
+            }
+            for expectation in cell.expectations where !expectation.passed { print(Session.describeFailure(expectation)) }
+        }
+        if let diagnostic = result.diagnostic { printError("\(diagnostic)") }
+        let path = try NotebookReport.write(result, to: report)
+        if echo {
+            let held = result.expectations.filter(\.passed).count
+            print("\(held) of \(result.expectations.count) expectations held; \(result.executed.count) statements ran, "
+                + "\(result.cells.flatMap(\.statements).count - result.executed.count) from the cache; "
+                + String(format: "%.2f s; report: %@", result.seconds, path))
+        }
+        return result
+    }
+}
+
+enum NotebookReportFiles {
+    static func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
 

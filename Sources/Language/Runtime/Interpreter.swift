@@ -24,6 +24,14 @@ public struct Expectation: Sendable {
     public var span: SourceSpan
     public var source: SourceFile
     public var line: Int { source.location(of: span.start).line }
+
+    public init(condition: String, passed: Bool, detail: String, span: SourceSpan, source: SourceFile) {
+        self.condition = condition
+        self.passed = passed
+        self.detail = detail
+        self.span = span
+        self.source = source
+    }
 }
 
 /// A verb or a function written in medsynth, as a value that can be applied.
@@ -52,6 +60,8 @@ public final class Interpreter {
     /// The name of the statement being run, for its random stream.
     private var statementKey = ""
     private var statementCounter = 0
+    /// Verb applications so far in the current statement: each draws from its own stream.
+    private var applicationCount = 0
     private var callDepth = 0
 
     public init(registry: VerbRegistry = .standard, context: RuntimeContext = RuntimeContext()) {
@@ -102,6 +112,7 @@ public final class Interpreter {
             return "#\(statementCounter)"
         }()
         context.resetCancellation()
+        applicationCount = 0
         do {
             return try executeStatement(statement)
         } catch let error as RuntimeError {
@@ -614,7 +625,10 @@ public final class Interpreter {
                 values[parameter.name] = parameter.isVariadic ? .list([]) : parameter.defaultValue ?? .nothing
             }
         }
-        var call = VerbCall(verb: verb, values: values, spans: spans, span: span, context: context, randomKey: "\(statementKey)/\(verb.name)")
+        applicationCount += 1
+        var call = VerbCall(
+            verb: verb, values: values, spans: spans, span: span, context: context,
+            randomKey: "\(statementKey)/\(verb.name)/\(applicationCount)")
         do {
             return try verb.run(&call)
         } catch let error as RuntimeError {

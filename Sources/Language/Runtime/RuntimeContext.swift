@@ -18,15 +18,16 @@ public final class RuntimeContext: @unchecked Sendable {
     public var previewsInTerminal: Bool
     /// Set by Ctrl-C; training and sampling stop at their next step and the statement fails.
     /// One flag for the context's life, so a signal handler can hold it; each statement clears it.
-    public let cancellation = CancellationFlag()
+    public let cancellation: CancellationFlag
     /// Tolerances of `~` without `+-`: |a - b| <= absolute + relative * |b| (NumPy's isclose).
     public var defaultTolerance: (absolute: Double, relative: Double) = (1e-8, 1e-5)
     private var figureCount = 0
 
     public init(
         outputDirectory: String = "medsynth-out", seed: UInt64 = 0, previewsInTerminal: Bool = false,
-        print: @escaping (String) -> Void = { Swift.print($0) }
+        cancellation: CancellationFlag = CancellationFlag(), print: @escaping (String) -> Void = { Swift.print($0) }
     ) {
+        self.cancellation = cancellation
         self.outputDirectory = outputDirectory
         self.seed = seed
         self.previewsInTerminal = previewsInTerminal

@@ -230,7 +230,7 @@ extension Value {
     }
 
     /// A one-line form for values inside lists and records.
-    var inlineText: String {
+    public var inlineText: String {
         switch self {
         case .string(let value): return "\"\(value)\""
         case .tensor(let tensor): return tensor.count <= 8 ? "\(tensor)" : "tensor \(tensor.shape)"

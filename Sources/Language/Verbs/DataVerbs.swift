@@ -106,7 +106,8 @@ enum DataVerbs {
             A tensor goes to .png (values 0...1 as 0...255; [H, W], [1, H, W], [3, H, W] or a batch of one), \
             .nii or .nii.gz, .h5 (at dataset=) or .safetensors; a figure to .png; a model to its \
             checkpoint (.h5 or .safetensors). Returns the path.
-            """
+            """,
+        hasSideEffects: true
     ) { call in
         let path = try call.string("path")
         let directory = (path as NSString).deletingLastPathComponent

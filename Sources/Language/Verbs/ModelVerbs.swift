@@ -228,8 +228,8 @@ enum ModelVerbs {
 }
 
 /// Models in checkpoint files, and copies of models.
-enum ModelFiles {
-    static func checkpoint(of model: Model) throws -> Checkpoint {
+public enum ModelFiles {
+    public static func checkpoint(of model: Model) throws -> Checkpoint {
         switch model.kind {
         case .autoencoder(let autoencoder):
             return try autoencoder.checkpoint()
@@ -241,7 +241,7 @@ enum ModelFiles {
         }
     }
 
-    static func model(from checkpoint: Checkpoint) throws -> Model {
+    public static func model(from checkpoint: Checkpoint) throws -> Model {
         switch checkpoint.configuration["model"] {
         case Autoencoder.checkpointKind:
             return Model(.autoencoder(try Autoencoder(checkpoint: checkpoint)))
@@ -257,16 +257,16 @@ enum ModelFiles {
         }
     }
 
-    static func save(_ model: Model, to path: String) throws {
+    public static func save(_ model: Model, to path: String) throws {
         try checkpoint(of: model).save(to: path)
     }
 
-    static func load(_ path: String) throws -> Model {
+    public static func load(_ path: String) throws -> Model {
         try model(from: Checkpoint(contentsOf: path))
     }
 
     /// An independent copy, through the model's checkpoint.
-    static func copy(_ model: Model) throws -> Model {
+    public static func copy(_ model: Model) throws -> Model {
         let copy = try self.model(from: checkpoint(of: model))
         copy.module.setTraining(model.module.isTraining)
         return copy

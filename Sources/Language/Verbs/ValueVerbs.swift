@@ -209,7 +209,7 @@ enum ValueVerbs {
 
     static let print = Verb(
         "print", "Prints values on one line, separated by spaces.", category: .display,
-        parameters: [.arguments("values", .any, "anything")], result: .nothing, example: "print \"loss\" 0.25"
+        parameters: [.arguments("values", .any, "anything")], result: .nothing, example: "print \"loss\" 0.25", hasSideEffects: true
     ) { call in
         let text = try call.list("values").map(\.displayText).joined(separator: " ")
         call.context.print(text)

@@ -13,6 +13,9 @@ public struct Verb: Sendable {
     public var category: Category
     public var parameters: [Parameter]
     public var result: ValueType
+    /// Whether the verb acts on the world (writes a file, prints): a statement that applies it
+    /// runs every time, never from a cache.
+    public var hasSideEffects: Bool
     /// Evaluates a checked call.
     public var run: @Sendable (inout VerbCall) throws -> Value
 
@@ -27,7 +30,7 @@ public struct Verb: Sendable {
 
     public init(
         _ name: String, _ summary: String, category: Category, parameters: [Parameter] = [],
-        result: ValueType, example: String, details: String = "",
+        result: ValueType, example: String, details: String = "", hasSideEffects: Bool = false,
         run: @escaping @Sendable (inout VerbCall) throws -> Value
     ) {
         self.name = name
@@ -37,6 +40,7 @@ public struct Verb: Sendable {
         self.category = category
         self.parameters = parameters
         self.result = result
+        self.hasSideEffects = hasSideEffects
         self.run = run
     }
 

@@ -3,6 +3,7 @@ import CReadline
 import Diffusion
 import Foundation
 import Language
+import Notebook
 
 /// `medsynth` or `medsynth repl`: the language, interactively.
 struct Repl: ParsableCommand {
@@ -172,25 +173,25 @@ final class ReplLoop {
 
     func load(_ path: String, label: String?) {
         do {
-            let script = try ScriptFile(path: path)
-            let pieces = label.map { label in script.pieces.filter { $0.label == label } } ?? script.pieces
-            if let label, pieces.isEmpty {
-                let labels = script.pieces.compactMap(\.label)
+            let document = try NotebookDocument.load(path: path)
+            let cells = label.map { label in document.cells.filter { $0.label == label } } ?? document.cells
+            if let label, cells.isEmpty {
+                let labels = document.cells.map(\.label)
                 print("error: \(path) has no cell {#\(label)}\(Suggestions.didYouMean(label, among: labels).map { "; \($0)" } ?? "")")
                 return
             }
             ReplSignals.running = true
             defer { ReplSignals.running = false }
-            for piece in pieces {
-                let report = session.run(piece.text, name: piece.name, firstLine: piece.firstLine) { print($0) }
+            for cell in cells {
+                let report = session.run(cell.code, name: "\(path), cell \(cell.label)", firstLine: cell.firstLine) { print($0) }
                 if let diagnostic = report.diagnostic {
                     print(diagnostic)
                     return
                 }
             }
-            print("ran \(pieces.count) \(pieces.count == 1 ? "piece" : "pieces") of \(path)")
+            print("ran \(cells.count) \(cells.count == 1 ? "cell" : "cells") of \(path)")
         } catch {
-            print("error: \(error)")
+            print("\(error)")
         }
     }
 

@@ -1,0 +1,211 @@
+import Foundation
+import Language
+
+/// A `.medsynth` notebook: Markdown prose and code cells fenced ```` ```medsynth {#label key=value} ````,
+/// with optional front matter between `---` lines (title, seed, tolerances).
+public struct NotebookDocument: Sendable {
+    /// What the front matter sets.
+    public struct FrontMatter: Sendable, Equatable {
+        public var title: String?
+        /// The seed from which statements without a `seed` option derive theirs.
+        public var seed: UInt64 = 0
+        /// The tolerances of `~` without `+-`.
+        public var absoluteTolerance = 1e-8
+        public var relativeTolerance = 1e-5
+
+        public init() {}
+    }
+
+    public struct Cell: Sendable {
+        /// `{#label}`, or "cell-N" (its position) when the fence gives none.
+        public var label: String
+        /// Whether the fence named the label (random streams of unlabelled cells are keyed by
+        /// binding alone, so that inserting a cell changes nothing else).
+        public var isLabelled: Bool
+        public var options: [String: String]
+        public var code: String
+        /// The line of the cell's first code line in the file.
+        public var firstLine: Int
+        /// The line of its opening fence.
+        public var fenceLine: Int
+
+        /// `cache=false` in the fence: the cell always runs.
+        public var isCached: Bool { options["cache"] != "false" }
+    }
+
+    public enum Block: Sendable {
+        case prose(String)
+        case cell(Cell)
+    }
+
+    public var path: String
+    public var frontMatter: FrontMatter
+    public var blocks: [Block]
+
+    public var cells: [Cell] {
+        blocks.compactMap { if case .cell(let cell) = $0 { return cell } else { return nil } }
+    }
+
+    /// The cell options a fence may set.
+    public static let cellOptions: Set<String> = ["cache"]
+
+    public init(path: String) throws(NotebookError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw NotebookError(path: path, line: nil, "cannot read the notebook")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw NotebookError(path: path, line: nil, "the notebook is not UTF-8 text")
+        }
+        try self.init(text: text, path: path)
+    }
+
+    /// A notebook, or a plain script (no ```medsynth fences) as a notebook of one cell.
+    public static func load(path: String) throws(NotebookError) -> NotebookDocument {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw NotebookError(path: path, line: nil, "cannot read the file as UTF-8 text")
+        }
+        guard text.contains("```medsynth") else {
+            return NotebookDocument(
+                path: path, frontMatter: FrontMatter(),
+                blocks: [.cell(Cell(label: "script", isLabelled: true, options: [:], code: text, firstLine: 1, fenceLine: 1))])
+        }
+        return try NotebookDocument(text: text, path: path)
+    }
+
+    init(path: String, frontMatter: FrontMatter, blocks: [Block]) {
+        self.path = path
+        self.frontMatter = frontMatter
+        self.blocks = blocks
+    }
+
+    public init(text: String, path: String) throws(NotebookError) {
+        self.path = path
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var index = 0
+        frontMatter = FrontMatter()
+        if lines.first == "---" {
+            guard let close = lines.dropFirst().firstIndex(of: "---") else {
+                throw NotebookError(path: path, line: 1, "the front matter opened here has no closing '---'")
+            }
+            frontMatter = try Self.frontMatter(lines[1..<close], path: path)
+            index = close + 1
+        }
+        var blocks: [Block] = []
+        var prose: [String] = []
+        var labels: Set<String> = []
+        func flushProse() {
+            let text = prose.joined(separator: "\n").trimmingCharacters(in: .newlines)
+            if !text.isEmpty { blocks.append(.prose(text)) }
+            prose = []
+        }
+        while index < lines.count {
+            let line = lines[index]
+            guard line.hasPrefix("```medsynth") else {
+                prose.append(line)
+                index += 1
+                continue
+            }
+            flushProse()
+            let fenceLine = index + 1
+            let (label, options) = try Self.fence(String(line.dropFirst("```medsynth".count)), path: path, line: fenceLine)
+            var end = index + 1
+            while end < lines.count, lines[end].trimmingCharacters(in: .whitespaces) != "```" {
+                if lines[end].hasPrefix("```medsynth") {
+                    throw NotebookError(path: path, line: fenceLine, "the cell opened here is not closed before the next one (line \(end + 1))")
+                }
+                end += 1
+            }
+            guard end < lines.count else {
+                throw NotebookError(path: path, line: fenceLine, "the cell opened here has no closing ```")
+            }
+            let cellLabel = label ?? "cell-\(blocks.filter { if case .cell = $0 { return true } else { return false } }.count + 1)"
+            guard labels.insert(cellLabel).inserted else {
+                throw NotebookError(path: path, line: fenceLine, "the label '\(cellLabel)' is used by an earlier cell")
+            }
+            blocks.append(.cell(Cell(
+                label: cellLabel, isLabelled: label != nil, options: options,
+                code: lines[(index + 1)..<end].joined(separator: "\n"), firstLine: index + 2, fenceLine: fenceLine)))
+            index = end + 1
+        }
+        flushProse()
+        self.blocks = blocks
+    }
+
+    /// `key: value` lines.
+    static func frontMatter(_ lines: ArraySlice<String>, path: String) throws(NotebookError) -> FrontMatter {
+        var matter = FrontMatter()
+        for (offset, line) in zip(lines.indices, lines) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let lineNumber = offset + 1
+            guard let colon = line.firstIndex(of: ":") else {
+                throw NotebookError(path: path, line: lineNumber, "front matter lines are 'key: value'")
+            }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            switch key {
+            case "title":
+                matter.title = value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            case "seed":
+                guard let seed = UInt64(value) else {
+                    throw NotebookError(path: path, line: lineNumber, "seed must be a whole number >= 0, not '\(value)'")
+                }
+                matter.seed = seed
+            case "tolerance", "relative_tolerance":
+                guard let tolerance = Double(value), tolerance >= 0 else {
+                    throw NotebookError(path: path, line: lineNumber, "\(key) must be a number >= 0, not '\(value)'")
+                }
+                if key == "tolerance" { matter.absoluteTolerance = tolerance } else { matter.relativeTolerance = tolerance }
+            default:
+                let hint = Suggestions.didYouMean(key, among: ["title", "seed", "tolerance", "relative_tolerance"]).map { "; \($0)" } ?? ""
+                throw NotebookError(path: path, line: lineNumber, "unknown front matter key '\(key)'\(hint)")
+            }
+        }
+        return matter
+    }
+
+    /// The label and options of `{#label key=value}` after ```medsynth.
+    static func fence(_ text: String, path: String, line: Int) throws(NotebookError) -> (String?, [String: String]) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return (nil, [:]) }
+        guard trimmed.hasPrefix("{"), trimmed.hasSuffix("}") else {
+            throw NotebookError(path: path, line: line, "a cell's attributes are written {#label key=value}, not '\(trimmed)'")
+        }
+        var label: String?
+        var options: [String: String] = [:]
+        for word in trimmed.dropFirst().dropLast().split(separator: " ") {
+            if word.hasPrefix("#") {
+                let name = String(word.dropFirst())
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw NotebookError(path: path, line: line, "a label is letters, digits, '-' and '_', not '\(name)'")
+                }
+                label = name
+            } else if let equals = word.firstIndex(of: "=") {
+                let key = String(word[..<equals])
+                guard cellOptions.contains(key) else {
+                    let hint = Suggestions.didYouMean(key, among: cellOptions).map { "; \($0)" } ?? ""
+                    throw NotebookError(path: path, line: line, "unknown cell option '\(key)'\(hint)")
+                }
+                options[key] = String(word[word.index(after: equals)...])
+            } else {
+                throw NotebookError(path: path, line: line, "'\(word)' in a cell's attributes is neither #label nor key=value")
+            }
+        }
+        return (label, options)
+    }
+}
+
+/// A notebook that cannot be read, with the line where it goes wrong.
+public struct NotebookError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var line: Int?
+    public var message: String
+
+    public init(path: String, line: Int?, _ message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        "error: \(path)\(line.map { ":\($0)" } ?? ""): \(message)"
+    }
+}

@@ -1,0 +1,262 @@
+import Diffusion
+import Foundation
+import Language
+
+/// Runs a notebook's cells in order in one session, statement by statement, taking each
+/// statement's values from the cache when its key (see `KeyParts`) is there and storing them
+/// when it is computed. Keys chain through the statements' inputs, so editing a cell changes
+/// the keys of exactly that cell and of what depends on it.
+public final class NotebookRunner {
+    public struct Options {
+        /// The cache folder; nil runs without a cache.
+        public var cacheDirectory: String?
+        public var cacheCapacity = TensorCache.defaultCapacity
+        /// Labels of cells to recompute even when cached.
+        public var force: Set<String> = []
+        /// Where `show` and `plot` write their files.
+        public var outputDirectory: String
+        /// Library files loaded into the session first (stdlib/*.medsynth).
+        public var libraries: [String] = []
+        /// Names the engine and cache format in every key.
+        public var engineVersion: String
+        /// Called as each cell starts and ends (console progress).
+        public var progress: (String) -> Void = { _ in }
+        /// Compute every statement's key and look it up, but run nothing (`medsynth why`).
+        public var dryRun = false
+        /// Set by Ctrl-C: the running statement stops at its next step and the run ends.
+        public var cancellation = CancellationFlag()
+
+        public init(cacheDirectory: String?, outputDirectory: String, engineVersion: String) {
+            self.cacheDirectory = cacheDirectory
+            self.outputDirectory = outputDirectory
+            self.engineVersion = engineVersion
+        }
+    }
+
+    /// How a statement got its values.
+    public enum Source: String, Sendable, Codable {
+        case computed, cached
+        /// Computed, and not stored: a definition, a side effect, a file it cannot hash, a
+        /// value that cannot be stored, or a cell with cache=false.
+        case uncached
+    }
+
+    public struct StatementRecord: Sendable {
+        public var cell: String
+        public var line: Int
+        public var canonicalForm: String
+        public var key: String
+        public var source: Source
+        public var seconds: Double
+        public var parts: KeyParts
+        /// Where the statement is, as the cache index records it.
+        public var origin: String
+    }
+
+    /// What a cell showed.
+    public enum Output: Sendable {
+        case text(String)
+        case figure(Figure)
+        case table(Table)
+    }
+
+    public struct CellResult: Sendable {
+        public var cell: NotebookDocument.Cell
+        public var outputs: [Output] = []
+        public var expectations: [Expectation] = []
+        public var statements: [StatementRecord] = []
+        public var seconds = 0.0
+        public var diagnostic: Diagnostic?
+
+        /// "cached" when every statement came from the cache, "computed" when none did.
+        public var cacheStatus: String {
+            let sources = Set(statements.map(\.source))
+            if sources.isEmpty { return "empty" }
+            if sources == [.cached] { return "cached" }
+            if !sources.contains(.cached) { return "computed" }
+            return "partly cached"
+        }
+    }
+
+    public struct RunResult: Sendable {
+        public var document: NotebookDocument
+        public var cells: [CellResult]
+        public var seconds: Double
+        /// The first error, which stopped the run.
+        public var diagnostic: Diagnostic? { cells.compactMap(\.diagnostic).first }
+        public var expectations: [Expectation] { cells.flatMap(\.expectations) }
+        public var failedExpectations: [Expectation] { expectations.filter { !$0.passed } }
+        /// Statements that ran (were not taken from the cache), in order.
+        public var executed: [StatementRecord] { cells.flatMap(\.statements).filter { $0.source != .cached } }
+        public var succeeded: Bool { diagnostic == nil && failedExpectations.isEmpty }
+    }
+
+    public let options: Options
+    public let cache: TensorCache?
+
+    public init(options: Options) throws {
+        self.options = options
+        cache = try options.cacheDirectory.map { try TensorCache(directory: $0, capacity: options.cacheCapacity) }
+    }
+
+    public func run(_ document: NotebookDocument) throws -> RunResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let matter = document.frontMatter
+        let context = RuntimeContext(outputDirectory: options.outputDirectory, seed: matter.seed, cancellation: options.cancellation) { _ in }
+        context.defaultTolerance = (matter.absoluteTolerance, matter.relativeTolerance)
+        let session = Session(context: context)
+        try session.loadLibrary(options.libraries)
+        let interpreter = session.interpreter
+        let libraryKey = "library:" + SHA256.hex(options.libraries.map { path in
+            (FileManager.default.contents(atPath: path)).map { SHA256.hex(bytes: $0) } ?? path
+        }.joined(separator: ","))
+        // The key of the statement that last bound each name.
+        var writers = Dictionary(uniqueKeysWithValues: interpreter.globalOrder.map { ($0, libraryKey) })
+        var functions = Set(session.libraryNames)
+        var occurrences: [String: Int] = [:]
+        var analyser = Analyser(registry: interpreter.registry, globals: interpreter.globalTypes)
+        let settings = "seed \(matter.seed), tolerance \(matter.absoluteTolerance), relative \(matter.relativeTolerance)"
+        var results: [CellResult] = []
+        for cell in document.cells {
+            options.progress("cell \(cell.label) (line \(cell.fenceLine))")
+            var result = CellResult(cell: cell)
+            let cellStart = clock.now
+            let source = SourceFile(name: "\(document.path), cell \(cell.label)", text: cell.code, firstLine: cell.firstLine)
+            do {
+                let statements = try Parser.parse(source)
+                let effects = try analyser.check(statements, in: source)
+                for (statement, effect) in zip(statements, effects) {
+                    if options.cancellation.isCancelled {
+                        throw Diagnostic("the run was stopped (Ctrl-C) before this statement", at: statement.span, in: source)
+                    }
+                    let syntax = StatementSyntax(statement, registry: interpreter.registry, functions: functions)
+                    let name = Self.streamName(of: statement)
+                    occurrences[name, default: 0] += 1
+                    let random = cell.isLabelled ? "\(cell.label)/\(name)#\(occurrences[name]!)" : "\(name)#\(occurrences[name]!)"
+                    var files: [String: String] = [:]
+                    for path in syntax.paths {
+                        files[path] = FileManager.default.contents(atPath: path).map { SHA256.hex(bytes: $0) } ?? "missing"
+                    }
+                    let parts = KeyParts(
+                        statement: statement.canonicalForm,
+                        defaults: syntax.verbs.sorted().map { Self.defaults(of: interpreter.registry[$0]!) },
+                        inputs: Dictionary(uniqueKeysWithValues: effect.reads.map { ($0, writers[$0] ?? "unbound") }),
+                        files: files, random: syntax.drawsFromItsStream ? random : "", settings: settings,
+                        engine: options.engineVersion)
+                    let key = parts.key
+                    let cacheable: Bool = {
+                        if case .function = statement { return false }
+                        return cell.isCached && !syntax.hasComputedPath
+                            && !syntax.verbs.contains { interpreter.registry[$0]!.hasSideEffects }
+                    }()
+                    let statementStart = clock.now
+                    let origin = "\(document.path)#\(cell.label)/\(random)"
+                    var record = StatementRecord(
+                        cell: cell.label, line: source.location(of: statement.span.start).line,
+                        canonicalForm: statement.canonicalForm, key: key, source: .computed, seconds: 0,
+                        parts: parts, origin: origin)
+                    if options.dryRun {
+                        record.source = cache?.entries[key] != nil ? .cached : .computed
+                    } else if cacheable, !options.force.contains(cell.label), let stored = cache?.values(for: key) {
+                        replay(stored, statement: statement, source: source, into: interpreter, result: &result)
+                        record.source = .cached
+                    } else {
+                        let outcome = try interpreter.execute(statement, in: source, randomKey: random)
+                        let values = Self.values(of: outcome, writes: effect.writes, interpreter: interpreter)
+                        show(outcome, result: &result)
+                        if cacheable, let cache {
+                            do {
+                                record.source = try cache.store(values, for: key, origin: origin, parts: parts) ? .computed : .uncached
+                            } catch {
+                                // A cache that cannot be written (a full disk) costs speed, not the run.
+                                options.progress("  warning: not cached: \(error)")
+                                record.source = .uncached
+                            }
+                        } else {
+                            record.source = .uncached
+                        }
+                    }
+                    for name in effect.writes { writers[name] = key }
+                    if case .function(let definition) = statement { functions.insert(definition.name) }
+                    record.seconds = Self.seconds(clock.now - statementStart)
+                    result.statements.append(record)
+                }
+            } catch let diagnostic as Diagnostic {
+                result.diagnostic = diagnostic
+            }
+            result.seconds = Self.seconds(clock.now - cellStart)
+            options.progress("  \(result.diagnostic == nil ? result.cacheStatus : "error") in \(String(format: "%.2f", result.seconds)) s")
+            results.append(result)
+            if result.diagnostic != nil { break }
+        }
+        try cache?.saveIndex()
+        return RunResult(document: document, cells: results, seconds: Self.seconds(clock.now - start))
+    }
+
+    /// The binding a statement's random stream is named after: its bound name, or for other
+    /// statements their canonical form.
+    static func streamName(of statement: Statement) -> String {
+        switch statement {
+        case .binding(let name, _, _, _): return name
+        case .function(let definition): return "def \(definition.name)"
+        default: return statement.canonicalForm
+        }
+    }
+
+    static func defaults(of verb: Verb) -> String {
+        verb.name + "(" + verb.options.map { "\($0.name)=\($0.defaultValue.map(\.inlineText) ?? "required")" }.joined(separator: ",") + ")"
+    }
+
+    /// What a statement leaves behind, to store: its bindings, or what it displayed, or its
+    /// expectation's result.
+    static func values(of outcome: Outcome, writes: Set<String>, interpreter: Interpreter) -> [(name: String, value: Value)] {
+        switch outcome {
+        case .bound(let name, let value): return [(name, value)]
+        case .displayed(let value): return [("#display", value)]
+        case .expectation(let expectation):
+            return [("#expect", .record(Record([("passed", .bool(expectation.passed)), ("detail", .string(expectation.detail))])))]
+        case .looped:
+            return writes.sorted().compactMap { name in interpreter.globals[name].map { (name, $0) } }
+        case .defined:
+            return []
+        }
+    }
+
+    /// Puts a cached statement's values back: bindings into the session, displays and
+    /// expectations into the cell's result.
+    private func replay(
+        _ stored: [(name: String, value: Value)], statement: Statement, source: SourceFile, into interpreter: Interpreter,
+        result: inout CellResult
+    ) {
+        for (name, value) in stored {
+            switch name {
+            case "#display":
+                show(.displayed(value), result: &result)
+            case "#expect":
+                guard case .record(let record) = value, case .bool(let passed) = record["passed"] ?? .nothing,
+                      case .string(let detail) = record["detail"] ?? .nothing, case .expect(let condition, let span) = statement else { continue }
+                result.expectations.append(Expectation(
+                    condition: condition.canonicalForm, passed: passed, detail: detail, span: span, source: source))
+            default:
+                interpreter.define(name, value)
+            }
+        }
+    }
+
+    private func show(_ outcome: Outcome, result: inout CellResult) {
+        switch outcome {
+        case .displayed(.figure(let figure)): result.outputs.append(.figure(figure))
+        case .displayed(.table(let table)): result.outputs.append(.table(table))
+        case .displayed(.nothing): break
+        case .displayed(let value): result.outputs.append(.text(value.displayText))
+        case .bound(_, .figure(let figure)): result.outputs.append(.figure(figure))
+        case .expectation(let expectation): result.expectations.append(expectation)
+        default: break
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,129 @@
+import Diffusion
+import Engine
+import Formats
+import Foundation
+import Language
+
+/// Values in cache entries: one HDF5 file per entry, holding each tensor of the values as a
+/// dataset ("/t0", "/t1", ...) and the structure around them as JSON in the root attribute
+/// "values". Models keep their checkpoint (configuration and parameters), schedules their
+/// configuration, figures their pixels or SVG.
+enum ValueCodec {
+    struct Unstorable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Writes named values to `path` atomically.
+    static func write(_ values: [(name: String, value: Value)], to path: String) throws {
+        var tensors: [Tensor] = []
+        let structure = try values.map { entry -> [String: Any] in
+            ["name": entry.name, "value": try encode(entry.value, tensors: &tensors)]
+        }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: structure, options: [.sortedKeys]), as: UTF8.self)
+        try HDF5File.write(to: path) { file in
+            for (index, tensor) in tensors.enumerated() {
+                try file.write(tensor, to: "/t\(index)")
+            }
+            try file.setAttribute("values", to: .string(json))
+        }
+    }
+
+    static func read(from path: String) throws -> [(name: String, value: Value)] {
+        let file = try HDF5File(reading: path)
+        defer { try? file.close() }
+        guard case .string(let json) = try file.attribute("values"),
+              let structure = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+            throw Unstorable(description: "the entry \(path) has no values")
+        }
+        return try structure.map { entry in
+            guard let name = entry["name"] as? String, let value = entry["value"] else {
+                throw Unstorable(description: "the entry \(path) is malformed")
+            }
+            return (name, try decode(value, file: file))
+        }
+    }
+
+    private static func encode(_ value: Value, tensors: inout [Tensor]) throws -> Any {
+        func tensorReference(_ tensor: Tensor) -> String {
+            tensors.append(tensor)
+            return "t\(tensors.count - 1)"
+        }
+        switch value {
+        case .nothing: return ["type": "nothing"]
+        case .number(let x):
+            // JSON has no NaN or infinity; the text round-trips every Double.
+            return ["type": "number", "value": "\(x)"]
+        case .string(let text): return ["type": "string", "value": text]
+        case .bool(let flag): return ["type": "bool", "value": flag]
+        case .list(let items): return ["type": "list", "items": try items.map { try encode($0, tensors: &tensors) }]
+        case .record(let record):
+            return ["type": "record", "fields": try record.fields.map { ["name": $0.name, "value": try encode($0.value, tensors: &tensors)] }]
+        case .tensor(let tensor): return ["type": "tensor", "data": tensorReference(tensor)]
+        case .schedule(let schedule): return ["type": "schedule", "configuration": schedule.checkpointConfiguration]
+        case .model(let model):
+            let checkpoint = try ModelFiles.checkpoint(of: model)
+            return [
+                "type": "model", "configuration": checkpoint.configuration,
+                "parameters": checkpoint.parameters.map { ["path": $0.path, "data": tensorReference($0.tensor)] },
+            ]
+        case .figure(let figure):
+            var entry: [String: Any] = ["type": "figure", "title": figure.title]
+            if let path = figure.path { entry["path"] = path }
+            switch figure.content {
+            case .raster(let image): entry["raster"] = tensorReference(image)
+            case .vector(let svg): entry["svg"] = svg
+            }
+            return entry
+        case .table(let table):
+            return ["type": "table", "columns": table.columns, "rows": try table.rows.map { try $0.map { try encode($0, tensors: &tensors) } }]
+        case .function(let callable):
+            throw Unstorable(description: "the function \(callable.name) is not stored; its definition runs again")
+        }
+    }
+
+    private static func decode(_ any: Any, file: HDF5File) throws -> Value {
+        guard let entry = any as? [String: Any], let type = entry["type"] as? String else {
+            throw Unstorable(description: "a malformed value in \(file.path)")
+        }
+        func tensor(_ key: String) throws -> Tensor {
+            guard let name = entry[key] as? String else { throw Unstorable(description: "a tensor reference is missing in \(file.path)") }
+            return try file.readTensor("/\(name)")
+        }
+        switch type {
+        case "nothing": return .nothing
+        case "number":
+            guard let text = entry["value"] as? String, let x = Double(text) else { throw Unstorable(description: "a malformed number") }
+            return .number(x)
+        case "string": return .string(entry["value"] as? String ?? "")
+        case "bool": return .bool(entry["value"] as? Bool ?? false)
+        case "list": return .list(try (entry["items"] as? [Any] ?? []).map { try decode($0, file: file) })
+        case "record":
+            let fields = try (entry["fields"] as? [[String: Any]] ?? []).map { field -> (name: String, value: Value) in
+                (field["name"] as? String ?? "", try decode(field["value"] as Any, file: file))
+            }
+            return .record(Record(fields))
+        case "tensor": return .tensor(try tensor("data"))
+        case "schedule":
+            return .schedule(try NoiseSchedule(checkpointConfiguration: entry["configuration"] as? [String: String] ?? [:]))
+        case "model":
+            let parameters = try (entry["parameters"] as? [[String: Any]] ?? []).map { parameter -> (path: String, tensor: Tensor) in
+                guard let path = parameter["path"] as? String, let name = parameter["data"] as? String else {
+                    throw Unstorable(description: "a malformed model parameter")
+                }
+                return (path, try file.readTensor("/\(name)"))
+            }
+            let checkpoint = try Checkpoint(parameters: parameters, configuration: entry["configuration"] as? [String: String] ?? [:])
+            return .model(try ModelFiles.model(from: checkpoint))
+        case "figure":
+            let title = entry["title"] as? String ?? ""
+            let path = entry["path"] as? String
+            if let svg = entry["svg"] as? String { return .figure(Figure(.vector(svg), title: title, path: path)) }
+            return .figure(Figure(.raster(try tensor("raster")), title: title, path: path))
+        case "table":
+            let rows = try (entry["rows"] as? [[Any]] ?? []).map { try $0.map { try decode($0, file: file) } }
+            return .table(Table(columns: entry["columns"] as? [String] ?? [], rows: rows))
+        default:
+            throw Unstorable(description: "an unknown value type '\(type)' in \(file.path)")
+        }
+    }
+}

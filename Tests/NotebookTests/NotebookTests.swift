@@ -1,0 +1,232 @@
+import Engine
+import XCTest
+@testable import Language
+@testable import Notebook
+
+/// The notebook format, the runner and its cache.
+final class NotebookTests: XCTestCase {
+    var directory = ""
+
+    override func setUp() {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-notebook-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    var cacheDirectory: String { (directory as NSString).appendingPathComponent("cache") }
+
+    func run(_ text: String, name: String = "notes.medsynth", force: Set<String> = []) throws -> NotebookRunner.RunResult {
+        let path = (directory as NSString).appendingPathComponent(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var options = NotebookRunner.Options(
+            cacheDirectory: cacheDirectory, outputDirectory: (directory as NSString).appendingPathComponent("figures"),
+            engineVersion: "test")
+        options.force = force
+        let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
+        XCTAssertNil(result.diagnostic, "\(result.diagnostic.map(String.init(describing:)) ?? "")")
+        return result
+    }
+
+    /// The statements that ran, as "label: statement".
+    func executed(_ result: NotebookRunner.RunResult) -> [String] {
+        result.executed.map { "\($0.cell): \($0.canonicalForm)" }
+    }
+
+    func tensor(_ result: NotebookRunner.RunResult, cell: String) -> [Float] {
+        for output in result.cells.first(where: { $0.cell.label == cell })?.outputs ?? [] {
+            if case .text(let text) = output { return text.split(separator: " ").compactMap { Float($0.trimmingCharacters(in: CharacterSet(charactersIn: "[],"))) } }
+        }
+        return []
+    }
+
+    static let notebook = """
+        ---
+        title: A test
+        seed: 3
+        ---
+        # Noise
+
+        ```medsynth {#a}
+        x = randn [4]
+        ```
+
+        Prose between cells.
+
+        ```medsynth {#b}
+        y = x * 2
+        ```
+
+        ```medsynth {#c}
+        z = randn [4]
+        ```
+
+        ```medsynth {#d}
+        w = y + 1
+        expect w ~ x * 2 + 1
+        w
+        ```
+        """
+
+    func testTheFormat() throws {
+        let document = try NotebookDocument(text: Self.notebook, path: "n.medsynth")
+        XCTAssertEqual(document.frontMatter.title, "A test")
+        XCTAssertEqual(document.frontMatter.seed, 3)
+        XCTAssertEqual(document.cells.map(\.label), ["a", "b", "c", "d"])
+        XCTAssertEqual(document.cells[0].firstLine, 8)
+        XCTAssertEqual(document.blocks.count, 6)
+    }
+
+    func testMalformedNotebooksNameTheirLine() {
+        let cases: [(String, String)] = [
+            ("---\nseed: x\n---\n", "error: n.medsynth:2: seed must be a whole number >= 0, not 'x'"),
+            ("---\nsed: 1\n---\n", "error: n.medsynth:2: unknown front matter key 'sed'; did you mean 'seed'?"),
+            ("---\nseed: 1\n", "error: n.medsynth:1: the front matter opened here has no closing '---'"),
+            ("text\n```medsynth {#a}\nx = 1\n", "error: n.medsynth:2: the cell opened here has no closing ```"),
+            ("```medsynth {#a}\nx = 1\n```\n```medsynth {#a}\ny = 1\n```\n", "error: n.medsynth:4: the label 'a' is used by an earlier cell"),
+            ("```medsynth {#a cahce=false}\nx = 1\n```\n", "error: n.medsynth:1: unknown cell option 'cahce'; did you mean 'cache'?"),
+            ("```medsynth label\nx = 1\n```\n", "error: n.medsynth:1: a cell's attributes are written {#label key=value}, not 'label'"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try NotebookDocument(text: text, path: "n.medsynth")) { error in
+                XCTAssertEqual("\(error)", expected)
+            }
+        }
+    }
+
+    func testARunTwiceRecomputesNothing() throws {
+        let first = try run(Self.notebook)
+        XCTAssertEqual(executed(first), ["a: x = randn [4]", "b: y = x * 2", "c: z = randn [4]", "d: w = y + 1", "d: expect w ~ x * 2 + 1", "d: w"])
+        XCTAssertEqual(first.expectations.map(\.passed), [true])
+        let second = try run(Self.notebook)
+        XCTAssertEqual(executed(second), [])
+        XCTAssertEqual(second.cells.map(\.cacheStatus), ["cached", "cached", "cached", "cached"])
+        XCTAssertEqual(tensor(second, cell: "d"), tensor(first, cell: "d"))
+        XCTAssertEqual(second.expectations.map(\.passed), [true])
+    }
+
+    func testEditingOneCellRecomputesItAndWhatDependsOnIt() throws {
+        _ = try run(Self.notebook)
+        // Layout and comments do not count.
+        let relaid = Self.notebook.replacingOccurrences(of: "y = x * 2", with: "y  =  x*2   -- doubled")
+        XCTAssertEqual(executed(try run(relaid)), [])
+        let edited = Self.notebook.replacingOccurrences(of: "y = x * 2", with: "y = x * 3")
+            .replacingOccurrences(of: "expect w ~ x * 2 + 1", with: "expect w ~ x * 3 + 1")
+        XCTAssertEqual(executed(try run(edited)), ["b: y = x * 3", "d: w = y + 1", "d: expect w ~ x * 3 + 1", "d: w"])
+    }
+
+    func testForcingACellRecomputesIt() throws {
+        _ = try run(Self.notebook)
+        XCTAssertEqual(executed(try run(Self.notebook, force: ["c"])), ["c: z = randn [4]"])
+    }
+
+    func testInsertingACellKeepsEveryOtherCellsRandomNumbers() throws {
+        let before = try run(Self.notebook)
+        let inserted = Self.notebook.replacingOccurrences(of: "Prose between cells.", with: """
+            Prose between cells.
+
+            ```medsynth {#new}
+            v = randn [4]
+            v
+            ```
+            """)
+        let after = try run(inserted)
+        XCTAssertEqual(executed(after), ["new: v = randn [4]", "new: v"], "nothing else recomputes")
+        XCTAssertEqual(tensor(after, cell: "d"), tensor(before, cell: "d"))
+        // Without the cache, too: the streams are named by cell and binding, not by position.
+        try? FileManager.default.removeItem(atPath: cacheDirectory)
+        XCTAssertEqual(tensor(try run(inserted), cell: "d"), tensor(before, cell: "d"))
+        XCTAssertNotEqual(tensor(after, cell: "new"), tensor(after, cell: "d"))
+    }
+
+    func testACorruptedEntryIsRecomputed() throws {
+        let first = try run(Self.notebook)
+        let key = first.cells[2].statements[0].key
+        let entry = (cacheDirectory as NSString).appendingPathComponent("entries/\(key).h5")
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: entry))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: entry))
+        let second = try run(Self.notebook)
+        XCTAssertEqual(executed(second), ["c: z = randn [4]"])
+        // Recomputed to the same values, and stored again.
+        XCTAssertEqual(executed(try run(Self.notebook)), [])
+    }
+
+    func testLeftoversOfAKilledWriteAreNeverRead() throws {
+        _ = try run(Self.notebook)
+        let entries = (cacheDirectory as NSString).appendingPathComponent("entries")
+        // What a write killed half-way leaves: a temporary file, and an entry the index never got.
+        let temporary = (entries as NSString).appendingPathComponent(".abc.h5.123-ff.tmp")
+        let orphan = (entries as NSString).appendingPathComponent(String(repeating: "0", count: 64) + ".h5")
+        FileManager.default.createFile(atPath: temporary, contents: Data([1, 2, 3]))
+        FileManager.default.createFile(atPath: orphan, contents: Data([1, 2, 3]))
+        let cache = try TensorCache(directory: cacheDirectory)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temporary))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: orphan))
+        XCTAssertEqual(cache.entries.count, 4 + 2 - 0, "x, y, z, w, the expectation and the display")
+        XCTAssertEqual(executed(try run(Self.notebook)), [])
+    }
+
+    func testTwoNotebooksShareAnIdenticalTrainingStatement() throws {
+        let training = """
+            p = phantom n=4 size=32 seed=1
+            ae = train (autoencoder latent=4 widths=[8, 16] groups=4 seed=2) data=p.image steps=2 batch=2 seed=3 log=1000
+            """
+        let first = try run("```medsynth {#data}\n\(training)\n```\n", name: "one.medsynth")
+        XCTAssertEqual(first.executed.count, 2)
+        let second = try run("# Another\n\n```medsynth {#setup}\nk = 1\n```\n\n```medsynth {#model}\n\(training)\nz = encode ae p.image\n```\n", name: "two.medsynth")
+        XCTAssertEqual(executed(second), ["setup: k = 1", "model: z = encode ae p.image"])
+    }
+
+    func testCacheEvictsTheLeastRecentlyUsedEntries() throws {
+        let cache = try TensorCache(directory: cacheDirectory, capacity: 60_000)
+        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
+        for index in 0..<4 {
+            try cache.store([("x", .tensor(try Tensor.zeros([4096])))], for: "key\(index)", origin: "o", parts: parts)
+            Thread.sleep(forTimeInterval: 0.01)
+            _ = cache.values(for: "key0")
+        }
+        XCTAssertNotNil(cache.entries["key0"], "recently read")
+        XCTAssertNil(cache.entries["key1"], "least recently used")
+        XCTAssertLessThanOrEqual(cache.totalBytes, 60_000)
+    }
+
+    func testValuesRoundTripThroughTheCache() throws {
+        let cache = try TensorCache(directory: cacheDirectory)
+        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
+        let values: [(name: String, value: Value)] = [
+            ("n", .number(.nan)), ("s", .string("ü\"")), ("b", .bool(true)),
+            ("r", .record(Record([("t", .tensor(try Tensor.randn([2, 3], seed: 1))), ("l", .list([.number(1), .nothing])), ]))),
+            ("table", .table(Table(columns: ["a"], rows: [[.number(2)]]))),
+        ]
+        try cache.store(values, for: "k", origin: "o", parts: parts)
+        let back = try XCTUnwrap(cache.values(for: "k"))
+        XCTAssertEqual(back.map(\.name), ["n", "s", "b", "r", "table"])
+        XCTAssertEqual(back.map { $0.value.inlineText }.dropFirst().map { $0 }, values.map { $0.value.inlineText }.dropFirst().map { $0 })
+        guard case .number(let nan) = back[0].value else { return XCTFail() }
+        XCTAssertTrue(nan.isNaN)
+        guard case .record(let record) = back[3].value, case .tensor(let t) = record["t"] else { return XCTFail() }
+        XCTAssertEqual(t, try Tensor.randn([2, 3], seed: 1))
+    }
+
+    func testTheReportAndJUnit() throws {
+        let result = try run(Self.notebook + "\n```medsynth {#e}\nexpect 1 > 2\nshow (zeros [8, 8]) title=\"black\"\ntable {a: [1, 2]}\n```\n")
+        let html = try String(contentsOfFile: try NotebookReport.write(result, to: directory), encoding: .utf8)
+        XCTAssertTrue(html.contains("<h1>A test</h1>"))
+        XCTAssertTrue(html.contains("<p>Prose between cells.</p>"), "prose is rendered from Markdown")
+        XCTAssertTrue(html.contains("cell d:") && html.contains("computed"))
+        XCTAssertTrue(html.contains("notes-figures/figure-1.png"))
+        XCTAssertTrue(html.contains("<th>a</th>"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("notes.json")))) as? [String: Any]
+        let cells = try XCTUnwrap(json?["cells"] as? [[String: Any]])
+        let expects = cells.flatMap { $0["expects"] as? [[String: Any]] ?? [] }
+        XCTAssertEqual(expects.map { $0["passed"] as? Bool }, [true, false])
+        XCTAssertEqual(expects.last?["expression"] as? String, "1 > 2")
+        XCTAssertEqual(expects.last?["value"] as? String, "1 > 2")
+        let junit = NotebookReport.junit([result])
+        XCTAssertTrue(junit.contains("tests=\"2\" failures=\"1\""), junit)
+        XCTAssertTrue(junit.contains("<failure message=\"1 &gt; 2\"/>"), junit)
+    }
+}
