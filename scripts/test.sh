@@ -7,3 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/install-dependencies.sh
 swift build -c release -Xswiftc -enable-testing --build-tests
 swift test -c release -Xswiftc -enable-testing --skip-build
+
+# The notebooks, checked like doctests (a fresh cache, so that CI computes every cell).
+binary="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/medsynth"
+check_dir="$(mktemp -d)"
+trap 'rm -rf "$check_dir"' EXIT
+"$binary" check notebooks/ --cache "$check_dir/cache" --report "$check_dir/reports" --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"

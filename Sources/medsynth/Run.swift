@@ -1,4 +1,5 @@
 import ArgumentParser
+import CReadline
 import Foundation
 import Language
 import Notebook
@@ -97,7 +98,6 @@ struct Check: ParsableCommand {
             for expectation in result.failedExpectations {
                 print("  FAIL \(expectation.source.name), line \(expectation.line): expect \(expectation.condition)\n       values: \(expectation.detail)")
             }
-            if let diagnostic = result.diagnostic { print(diagnostic) }
             if !result.succeeded { failed += 1 }
             let held = result.expectations.filter(\.passed).count
             print("  \(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(String(format: "%.2f", result.seconds)) s")
@@ -156,7 +156,12 @@ enum NotebookCommands {
             throw ExitCode(1)
         }
         var options = cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
-        if echo { options.progress = { print($0) } }
+        if echo {
+            options.progress = { line in
+                print(line)
+                medsynth_flush_stdout()
+            }
+        }
         options.cancellation = InterruptFlag.install()
         let runner = try NotebookRunner(options: options)
         let result = try runner.run(document)

@@ -500,6 +500,18 @@ public final class Interpreter {
             }
         case .list(let items) where name == "count":
             return .number(Double(items.count))
+        case .schedule(let schedule):
+            // A schedule's curves over t = 0 ... T-1, as tensors.
+            switch name {
+            case "steps": return .number(Double(schedule.trainingSteps))
+            case "beta": return .tensor(Tensor(schedule.betas.map(Float.init)))
+            case "alpha_bar": return .tensor(Tensor(schedule.alphaBars.map(Float.init)))
+            case "snr": return .tensor(Tensor(schedule.alphaBars.map { Float($0 / max(1 - $0, 1e-30)) }))
+            default:
+                throw RuntimeError(
+                    "a schedule has no field '\(name)'", span: span, expected: "steps, beta, alpha_bar or snr",
+                    hint: Suggestions.didYouMean(name, among: ["steps", "beta", "alpha_bar", "snr"]))
+            }
         case .figure(let figure) where name == "path":
             return figure.path.map(Value.string) ?? .nothing
         default:
@@ -640,9 +652,11 @@ public final class Interpreter {
         }
     }
 
-    /// An argument's value; for a choice, a bare name that is not bound is the word itself.
+    /// An argument's value; for a choice, a bare name may be the word itself.
     private func evaluateArgument(_ expression: Expression, for parameter: Parameter) throws -> Value {
-        if case .choice = parameter.kind, case .name(let word, _) = expression, lookup(word) == nil {
+        // A bare word of the choice is the word, even where a value of that name is bound
+        // (`kind=linear` beside `linear = schedule ...`); another bare name is looked up.
+        if case .choice(let words) = parameter.kind, case .name(let word, _) = expression, words.contains(word) || lookup(word) == nil {
             return .string(word)
         }
         return try evaluate(expression)

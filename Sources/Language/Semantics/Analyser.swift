@@ -259,7 +259,7 @@ public struct Analyser {
         if case .choice(let words) = parameter.kind {
             let word: String?
             switch expression {
-            case .name(let name, _) where lookup(name) == nil: word = name
+            case .name(let name, _) where words.contains(name) || lookup(name) == nil: word = name
             case .string(let text, _): word = text
             default: word = nil
             }

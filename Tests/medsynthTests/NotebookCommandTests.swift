@@ -1,0 +1,155 @@
+import Foundation
+import XCTest
+
+/// `medsynth run`, `check` and `why` on notebooks, end to end, and a run killed mid-way.
+final class NotebookCommandTests: XCTestCase {
+    var work = URL(fileURLWithPath: "/")
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-nbcmd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("medsynth")
+    }
+
+    func medsynth(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no medsynth binary") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = work
+        var environment = ProcessInfo.processInfo.environment
+        environment["MEDSYNTH_THREADS"] = "1"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func write(_ text: String, _ name: String) throws {
+        try text.write(to: work.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    func testRunCheckAndWhy() throws {
+        try write("""
+            # Two cells
+
+            ```medsynth {#data}
+            p = phantom n=2 size=32 seed=1
+            s = metric ssim p.image p.image
+            ```
+
+            ```medsynth {#check}
+            expect s ~ 1
+            expect count p.image == 2
+            ```
+            """, "good.medsynth")
+        try write("```medsynth {#bad}\nexpect 1 + 1 == 3\n```\n", "bad.medsynth")
+        let first = try medsynth(["run", "good.medsynth"])
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(first.output.contains("2 of 2 expectations held; 4 statements ran, 0 from the cache"), first.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("medsynth-out/good.html").path))
+        let second = try medsynth(["run", "good.medsynth"])
+        XCTAssertTrue(second.output.contains("0 statements ran, 4 from the cache"), second.output)
+
+        let check = try medsynth(["check", "good.medsynth", "bad.medsynth", "--junit", "junit.xml"])
+        XCTAssertEqual(check.status, 1, check.output)
+        XCTAssertTrue(check.output.contains("FAIL bad.medsynth, cell bad, line 2: expect 1 + 1 == 3"), check.output)
+        XCTAssertTrue(check.output.contains("values: 2 == 3"), check.output)
+        XCTAssertTrue(check.output.contains("1 of 2 notebooks passed"), check.output)
+        let junit = try String(contentsOf: work.appendingPathComponent("junit.xml"), encoding: .utf8)
+        XCTAssertTrue(junit.contains("failures=\"1\""), junit)
+
+        let edited = try String(contentsOf: work.appendingPathComponent("good.medsynth"), encoding: .utf8)
+            .replacingOccurrences(of: "seed=1", with: "seed=2")
+        try write(edited, "good.medsynth")
+        let why = try medsynth(["why", "good.medsynth", "check"])
+        XCTAssertEqual(why.status, 0, why.output)
+        XCTAssertTrue(why.output.contains("the input 's' changed"), why.output)
+        XCTAssertTrue(why.output.contains("the input 'p' changed"), why.output)
+        let whyData = try medsynth(["why", "good.medsynth", "data"])
+        XCTAssertTrue(whyData.output.contains("the statement changed: was `p = phantom n=2 size=32 seed=1`, is `p = phantom n=2 size=32 seed=2`"), whyData.output)
+    }
+
+    func testAKilledRunLeavesNoHalfWrittenEntry() throws {
+        try write("""
+            ```medsynth {#data}
+            p = phantom n=4 size=32 seed=1
+            ```
+
+            ```medsynth {#train}
+            ae = train (autoencoder latent=4 widths=[8, 16] groups=4 seed=1) data=p.image steps=1000000 batch=2 log=10 seed=1
+            ```
+            """, "long.medsynth")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no medsynth binary") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", "long.medsynth"]
+        process.currentDirectoryURL = work
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // Wait for the training cell to start, then kill the process outright.
+        let received = LockedText()
+        pipe.fileHandleForReading.readabilityHandler = { handle in received.append(handle.availableData) }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !received.text.contains("cell train") {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let output = received.text
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        pipe.fileHandleForReading.readabilityHandler = nil
+        XCTAssertTrue(output.contains("cell train"), output)
+
+        // Every entry the index lists is whole (its checksum holds), and a new run reuses the
+        // first cell and recomputes the killed one.
+        let cache = work.appendingPathComponent(".medsynth-cache")
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: cache.appendingPathComponent("index.json"))) as? [String: Any]
+        XCTAssertEqual(index?.count, 1, "only the data cell's statement was stored")
+        try write("""
+            ```medsynth {#data}
+            p = phantom n=4 size=32 seed=1
+            ```
+
+            ```medsynth {#train}
+            ae = train (autoencoder latent=4 widths=[8, 16] groups=4 seed=1) data=p.image steps=2 batch=2 log=10 seed=1
+            ```
+            """, "long.medsynth")
+        let rerun = try medsynth(["run", "long.medsynth"])
+        XCTAssertEqual(rerun.status, 0, rerun.output)
+        XCTAssertTrue(rerun.output.contains("1 statements ran, 1 from the cache"), rerun.output)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("entries").path)
+        XCTAssertEqual(files.filter { !$0.hasSuffix(".h5") }, [], "no temporary files are left")
+    }
+}
+
+/// Text gathered from a pipe on another thread.
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ more: Data) {
+        lock.lock()
+        data.append(more)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
