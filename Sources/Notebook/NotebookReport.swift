@@ -124,7 +124,10 @@ public enum NotebookReport {
                     ["label": cell.cell.label, "line": expectation.line, "expression": expectation.condition,
                      "value": expectation.detail, "passed": expectation.passed]
                 },
-                "statements": cell.statements.map { ["line": $0.line, "statement": $0.canonicalForm, "source": $0.source.rawValue, "seconds": $0.seconds] },
+                "statements": cell.statements.map {
+                    ["line": $0.line, "statement": $0.canonicalForm, "source": $0.source.rawValue, "seconds": $0.seconds,
+                     "key": $0.key, "depends_on": $0.dependsOn]
+                },
             ]
             if let diagnostic = cell.diagnostic { entry["error"] = diagnostic.description }
             return entry

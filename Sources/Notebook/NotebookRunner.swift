@@ -51,6 +51,8 @@ public final class NotebookRunner {
         public var parts: KeyParts
         /// Where the statement is, as the cache index records it.
         public var origin: String
+        /// The statements whose bindings it reads ("cell:line"): its edges in the dependency graph.
+        public var dependsOn: [String]
     }
 
     /// What a cell showed.
@@ -111,8 +113,9 @@ public final class NotebookRunner {
         let libraryKey = "library:" + SHA256.hex(options.libraries.map { path in
             (FileManager.default.contents(atPath: path)).map { SHA256.hex(bytes: $0) } ?? path
         }.joined(separator: ","))
-        // The key of the statement that last bound each name.
+        // The key of the statement that last bound each name, and where that statement is.
         var writers = Dictionary(uniqueKeysWithValues: interpreter.globalOrder.map { ($0, libraryKey) })
+        var writerPlaces = Dictionary(uniqueKeysWithValues: interpreter.globalOrder.map { ($0, "library") })
         var functions = Set(session.libraryNames)
         var occurrences: [String: Int] = [:]
         var analyser = Analyser(registry: interpreter.registry, globals: interpreter.globalTypes)
@@ -155,7 +158,8 @@ public final class NotebookRunner {
                     var record = StatementRecord(
                         cell: cell.label, line: source.location(of: statement.span.start).line,
                         canonicalForm: statement.canonicalForm, key: key, source: .computed, seconds: 0,
-                        parts: parts, origin: origin)
+                        parts: parts, origin: origin,
+                        dependsOn: Set(effect.reads.compactMap { writerPlaces[$0] }).sorted())
                     if options.dryRun {
                         record.source = cache?.entries[key] != nil ? .cached : .computed
                     } else if cacheable, !options.force.contains(cell.label), let stored = cache?.values(for: key) {
@@ -177,7 +181,10 @@ public final class NotebookRunner {
                             record.source = .uncached
                         }
                     }
-                    for name in effect.writes { writers[name] = key }
+                    for name in effect.writes {
+                        writers[name] = key
+                        writerPlaces[name] = "\(cell.label):\(record.line)"
+                    }
                     if case .function(let definition) = statement { functions.insert(definition.name) }
                     record.seconds = Self.seconds(clock.now - statementStart)
                     result.statements.append(record)

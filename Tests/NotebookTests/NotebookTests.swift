@@ -105,6 +105,8 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(second.cells.map(\.cacheStatus), ["cached", "cached", "cached", "cached"])
         XCTAssertEqual(tensor(second, cell: "d"), tensor(first, cell: "d"))
         XCTAssertEqual(second.expectations.map(\.passed), [true])
+        // The dependency graph: each statement's edges to the statements whose names it reads.
+        XCTAssertEqual(second.cells.flatMap(\.statements).map(\.dependsOn), [[], ["a:8"], [], ["b:14"], ["a:8", "d:22"], ["d:22"]])
     }
 
     func testEditingOneCellRecomputesItAndWhatDependsOnIt() throws {
