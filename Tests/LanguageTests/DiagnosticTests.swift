@@ -74,7 +74,7 @@ extension DiagnosticTests {
               |
             1 | e = edges sigma=1
               |     ^^^^^^^^^^^^^
-              = expected edges image sigma=1 low=0.1 high=0.2 quantiles=false
+              = expected edges image sigma=1 low=0.1 high=0.2 quantiles=false stages=false
               = hint: image: [H, W] or a batch [N, 1, H, W]
             """#)
     }

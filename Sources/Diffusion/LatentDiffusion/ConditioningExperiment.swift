@@ -34,9 +34,9 @@ public struct ConditioningExperiment: Sendable {
         public var adversarialWeight: Float? = nil
         public var adversarialStartStep = 500
 
-        public var diffusionSteps = 2500
+        public var diffusionSteps = 3500
         public var diffusionBatch = 32
-        public var diffusionLearningRate: Float = 3e-4
+        public var diffusionLearningRate: Float = 1e-3
         public var emaDecay: Float = 0.999
         /// The probability that each condition group is dropped in a training sample
         /// (classifier-free guidance).

@@ -14,8 +14,13 @@ enum ImagingVerbs {
             .option("low", .number, default: .number(0.1), "the low hysteresis threshold"),
             .option("high", .number, default: .number(0.2), "the high hysteresis threshold"),
             .option("quantiles", .bool, default: .bool(false), "read low and high as quantiles of the gradient magnitude"),
+            .option("stages", .bool, default: .bool(false), "return every stage: {smoothed, magnitude, suppressed, edges}"),
         ],
-        result: .tensor, example: "e = edges (phantom n=2 seed=1).image sigma=1 low=0.1 high=0.2"
+        result: .any, example: "e = edges (phantom n=2 seed=1).image sigma=1 low=0.1 high=0.2",
+        details: """
+            The stages are Canny's: Gaussian smoothing, the Sobel gradient magnitude, non-maximum \
+            suppression along the gradient direction, and hysteresis between the two thresholds.
+            """
     ) { call in
         let sigma = try call.double("sigma")
         guard sigma >= 0 else { throw call.error("sigma", "sigma cannot be negative") }
@@ -27,7 +32,14 @@ enum ImagingVerbs {
         let quantiles = try call.bool("quantiles")
         if quantiles, high > 1 { throw call.error("high", "quantiles lie in 0...1") }
         let thresholds: CannyThresholds = quantiles ? .quantiles(low: low, high: high) : .absolute(low: low, high: high)
-        return .tensor(try canny(try call.tensor("image"), sigma: sigma, thresholds: thresholds))
+        guard try call.bool("stages") else {
+            return .tensor(try canny(try call.tensor("image"), sigma: sigma, thresholds: thresholds))
+        }
+        let stages = try cannyStages(try call.tensor("image"), sigma: sigma, thresholds: thresholds)
+        return .record(Record([
+            ("smoothed", .tensor(stages.smoothed)), ("magnitude", .tensor(stages.magnitude)),
+            ("suppressed", .tensor(stages.suppressed)), ("edges", .tensor(stages.edges)),
+        ]))
     }
 
     static let onehot = Verb(
