@@ -20,14 +20,24 @@ public struct SHA256 {
     public init() {}
 
     public mutating func update(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            pending.append(byte)
-            length &+= 1
+        let all = Array(bytes)
+        length &+= UInt64(all.count)
+        var offset = 0
+        // Top up a partial block first, then compress whole blocks straight from the input.
+        if !pending.isEmpty {
+            let take = min(64 - pending.count, all.count)
+            pending += all[0..<take]
+            offset = take
             if pending.count == 64 {
-                compress(pending)
+                compress(pending[...])
                 pending.removeAll(keepingCapacity: true)
             }
         }
+        while all.count - offset >= 64 {
+            compress(all[offset..<(offset + 64)])
+            offset += 64
+        }
+        pending += all[offset...]
     }
 
     public mutating func update(_ text: String) {
@@ -40,7 +50,7 @@ public struct SHA256 {
         pending.append(0x80)
         while pending.count % 64 != 56 { pending.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-        for start in stride(from: 0, to: pending.count, by: 64) { compress(Array(pending[start..<(start + 64)])) }
+        for start in stride(from: 0, to: pending.count, by: 64) { compress(pending[start..<(start + 64)]) }
         pending = []
         return state.map { word in
             let hex = String(word, radix: 16)
@@ -60,11 +70,13 @@ public struct SHA256 {
         return hash.finalize()
     }
 
-    private mutating func compress(_ block: [UInt8]) {
+    private mutating func compress(_ block: ArraySlice<UInt8>) {
         func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         var w = [UInt32](repeating: 0, count: 64)
+        let base = block.startIndex
         for i in 0..<16 {
-            w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
+            let j = base + 4 * i
+            w[i] = UInt32(block[j]) << 24 | UInt32(block[j + 1]) << 16 | UInt32(block[j + 2]) << 8 | UInt32(block[j + 3])
         }
         for i in 16..<64 {
             let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)

@@ -232,3 +232,34 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(junit.contains("<failure message=\"1 &gt; 2\"/>"), junit)
     }
 }
+
+final class SHA256Tests: XCTestCase {
+    /// FIPS 180-4's examples, and a long input fed in uneven pieces.
+    func testKnownDigests() {
+        XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var pieces = SHA256()
+        let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        var offset = 0
+        for size in [1, 63, 64, 65, 1000, 4096].cycled(until: million.count) {
+            let end = min(offset + size, million.count)
+            pieces.update(million[offset..<end])
+            offset = end
+            if offset == million.count { break }
+        }
+        XCTAssertEqual(pieces.finalize(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
+
+private extension Array {
+    /// The elements repeated until their running sum reaches `total` (for piece sizes).
+    func cycled(until total: Int) -> [Element] where Element == Int {
+        var result: [Int] = []
+        var sum = 0
+        while sum < total { for size in self { result.append(size); sum += size } }
+        return result
+    }
+}
