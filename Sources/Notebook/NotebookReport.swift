@@ -22,7 +22,8 @@ public enum NotebookReport {
         return htmlPath
     }
 
-    static func writeAtomically(_ text: String, to path: String) throws {
+    /// Writes text to `path` atomically (a temporary file, then a rename).
+    public static func writeAtomically(_ text: String, to path: String) throws {
         do {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         } catch {

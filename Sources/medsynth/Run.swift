@@ -102,7 +102,7 @@ struct Check: ParsableCommand {
             let held = result.expectations.filter(\.passed).count
             print("  \(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(String(format: "%.2f", result.seconds)) s")
         }
-        try NotebookReportFiles.write(NotebookReport.junit(results), to: junit)
+        try NotebookReport.writeAtomically(NotebookReport.junit(results), to: junit)
         print("\(files.count - failed) of \(files.count) notebooks passed; JUnit: \(junit)")
         if failed > 0 { throw ExitCode(1) }
     }
@@ -181,12 +181,6 @@ enum NotebookCommands {
                 + String(format: "%.2f s; report: %@", result.seconds, path))
         }
         return result
-    }
-}
-
-enum NotebookReportFiles {
-    static func write(_ text: String, to path: String) throws {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
 

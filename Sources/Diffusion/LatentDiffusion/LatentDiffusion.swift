@@ -43,14 +43,7 @@ public final class LatentDiffusion {
     /// The training loss of one mini-batch: latents z_0 [B, C, h, w] and their conditions
     /// [B, C_c, H, W]. Timesteps, noise and the condition drops all come from `random`.
     public func trainingLoss(latents: Tensor, conditions: Tensor, random: inout RandomStream) throws -> Variable {
-        let batch = latents.shape[0]
-        let steps = schedule.trainingSteps
-        let timesteps = try Tensor.rand([batch], using: &random).scalars.map { Swift.min(Int($0 * Float(steps)), steps - 1) }
-        let noise = try Tensor.randn(latents.shape, using: &random)
-        let noisy = try schedule.addNoise(to: latents, noise: noise, timesteps: timesteps)
-        let target = try prediction.target(original: latents, noise: noise, timesteps: timesteps, schedule: schedule)
-        let output = try model(latent: Variable(noisy), condition: conditions, timesteps: timesteps, random: &random)
-        return try Loss.meanSquaredError(output, Variable(target))
+        try model.simpleLoss(latents: latents, conditions: conditions, schedule: schedule, prediction: prediction, random: &random)
     }
 
     /// Images [N, C, H, W] generated for conditions [N, C_c, H, W] by DDIM (Song et al. 2021)
@@ -63,15 +56,50 @@ public final class LatentDiffusion {
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> (images: Tensor, trajectory: [TrajectoryFrame]) {
-        let wasTraining = model.isTraining
-        model.setTraining(false)
-        defer { model.setTraining(wasTraining) }
         let sampler = try DDIMSampler(schedule: schedule, inferenceSteps: steps, prediction: prediction, eta: eta)
-        let factor = Autoencoder.downsamplingFactor
-        let shape = [conditions.shape[0], model.latentChannels, conditions.shape[2] / factor, conditions.shape[3] / factor]
-        let denoiser = try model.denoiser(condition: conditions, guidanceScale: guidanceScale)
-        let result = try sampler.sample(shape: shape, stream: &random, denoiser: denoiser, keepingSteps: keepingSteps,
-                                        progress: progress, isCancelled: isCancelled)
+        let result = try model.sampleLatents(
+            conditions: conditions, sampler: sampler, guidanceScale: guidanceScale, random: &random,
+            keepingSteps: keepingSteps, progress: progress, isCancelled: isCancelled)
         return (try autoencoder.images(fromDiffusionLatents: result.sample), result.trajectory)
+    }
+}
+
+extension ConditionalUNet {
+    /// Ho et al.'s simple loss for a mini-batch of latents z_0 [B, C, h, w] and their conditions
+    /// [B, C_c, H, W], under `schedule`, with the target `prediction` names: t ~ U{0, ..., T-1},
+    /// eps ~ N(0, I), z_t = sqrt(alpha-bar_t) z_0 + sqrt(1 - alpha-bar_t) eps, and the mean squared
+    /// error of the model's output at (z_t, c, t). Timesteps, noise and the condition drops all
+    /// come from `random`, in that order.
+    public func simpleLoss(
+        latents: Tensor, conditions: Tensor, schedule: NoiseSchedule, prediction: Prediction, random: inout RandomStream
+    ) throws -> Variable {
+        let batch = latents.shape[0]
+        let steps = schedule.trainingSteps
+        let timesteps = try Tensor.rand([batch], using: &random).scalars.map { Swift.min(Int($0 * Float(steps)), steps - 1) }
+        let noise = try Tensor.randn(latents.shape, using: &random)
+        let noisy = try schedule.addNoise(to: latents, noise: noise, timesteps: timesteps)
+        let target = try prediction.target(original: latents, noise: noise, timesteps: timesteps, schedule: schedule)
+        let output = try self(latent: Variable(noisy), condition: conditions, timesteps: timesteps, random: &random)
+        return try Loss.meanSquaredError(output, Variable(target))
+    }
+
+    /// Latents [N, C, H / f, W / f] sampled by `sampler` for conditions [N, C_c, H, W] (f the
+    /// condition encoder's downsampling), from noise drawn from `random`, under classifier-free
+    /// guidance of `guidanceScale` with the groups `unconditional` dropped in its unconditional
+    /// pass (nil: all). The model runs in evaluation mode and is put back as it was.
+    public func sampleLatents(
+        conditions: Tensor, sampler: any Sampler, guidanceScale: Float, unconditional: Set<String>? = nil,
+        random: inout RandomStream, keepingSteps: Set<Int> = [],
+        progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
+        isCancelled: () -> Bool = { false }
+    ) throws -> SamplingResult {
+        let wasTraining = isTraining
+        setTraining(false)
+        defer { setTraining(wasTraining) }
+        let factor = encoder.downsamplingFactor
+        let shape = [conditions.shape[0], latentChannels, conditions.shape[2] / factor, conditions.shape[3] / factor]
+        let network = try denoiser(condition: conditions, guidanceScale: guidanceScale, unconditional: unconditional)
+        return try sampler.sample(shape: shape, stream: &random, denoiser: network, keepingSteps: keepingSteps,
+                                  progress: progress, isCancelled: isCancelled)
     }
 }

@@ -65,3 +65,11 @@ enum Shape {
         return result
     }
 }
+
+extension Tensor {
+    /// The shape `shapes` broadcast to (NumPy's rule, as every element-wise op applies it), or a
+    /// `TensorError` naming `op` when they do not broadcast.
+    public static func broadcastShape(_ shapes: [[Int]], op: String = "broadcast") throws -> [Int] {
+        try Shape.broadcast(shapes, op: op)
+    }
+}

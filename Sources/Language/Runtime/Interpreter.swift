@@ -389,33 +389,27 @@ public final class Interpreter {
     }
 
     private func tensorOperand(_ value: Value, span: SourceSpan) throws -> Tensor {
-        switch value {
-        case .tensor(let tensor): return tensor
-        case .number(let number): return Tensor(Float(number))
-        case .bool(let flag): return Tensor(flag ? 1 : 0)
-        case .list(let items):
-            guard let tensor = try? Value.tensor(fromList: items) else {
-                throw RuntimeError("a list used as a tensor must hold numbers or tensors of one shape", span: span, found: value.summary)
-            }
-            return tensor
-        default: throw RuntimeError("expected a number or a tensor", span: span, expected: "a number or a tensor", found: value.summary)
+        let tensor: Tensor?
+        do {
+            tensor = try value.asTensor()
+        } catch {
+            throw RuntimeError("a list used as a tensor must hold numbers or tensors of one shape", span: span, found: value.summary)
         }
+        guard let tensor else {
+            throw RuntimeError("expected a number or a tensor", span: span, expected: "a number or a tensor", found: value.summary)
+        }
+        return tensor
     }
 
+    /// The broadcast of two shapes by the engine's rule, reported at `span` when they do not.
     private func broadcastShape(_ a: [Int], _ b: [Int], span: SourceSpan) throws -> [Int] {
-        let rank = max(a.count, b.count)
-        let left = Array(repeating: 1, count: rank - a.count) + a
-        let right = Array(repeating: 1, count: rank - b.count) + b
-        var shape: [Int] = []
-        for (x, y) in zip(left, right) {
-            guard x == y || x == 1 || y == 1 else {
-                throw RuntimeError(
-                    "the shapes \(a) and \(b) do not broadcast", span: span,
-                    hint: "axes must be equal, or one of them 1, counting from the right")
-            }
-            shape.append(max(x, y))
+        do {
+            return try Tensor.broadcastShape([a, b])
+        } catch {
+            throw RuntimeError(
+                "the shapes \(a) and \(b) do not broadcast", span: span,
+                hint: "axes must be equal, or one of them 1, counting from the right")
         }
-        return shape
     }
 
     private func binary(_ op: BinaryOperator, _ a: Value, _ b: Value, span: SourceSpan) throws -> Value {

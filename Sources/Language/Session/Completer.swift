@@ -44,7 +44,7 @@ public struct Completer {
             }
         } else {
             candidates = Set(registry.names).union(names)
-            candidates.formUnion(["def", "for", "in", "do", "end", "expect", "and", "or", "not", "true", "false"])
+            candidates.formUnion(Token.Keyword.allCases.map(\.rawValue))
         }
         guard !word.isEmpty else { return [] }
         return candidates.filter { $0.hasPrefix(word) && $0 != word }.sorted()

@@ -120,18 +120,6 @@ enum DiffusionVerbs {
         return try Tensor.concat(parts, axis: 1)
     }
 
-    /// The simple loss of Ho et al. 2020 for a batch (see `LatentDiffusion.trainingLoss`).
-    static func trainingLoss(_ denoiser: Denoiser, latents: Tensor, conditions: Tensor, random: inout RandomStream) throws -> Variable {
-        let schedule = denoiser.schedule
-        let steps = schedule.trainingSteps
-        let timesteps = try Tensor.rand([latents.shape[0]], using: &random).scalars.map { min(Int($0 * Float(steps)), steps - 1) }
-        let epsilon = try Tensor.randn(latents.shape, using: &random)
-        let noisy = try schedule.addNoise(to: latents, noise: epsilon, timesteps: timesteps)
-        let target = try denoiser.prediction.target(original: latents, noise: epsilon, timesteps: timesteps, schedule: schedule)
-        let output = try denoiser.model(latent: Variable(noisy), condition: conditions, timesteps: timesteps, random: &random)
-        return try Loss.meanSquaredError(output, Variable(target))
-    }
-
     static func groupNames(_ call: VerbCall, _ name: String, model: ConditionalUNet) throws -> Set<String>? {
         guard call.has(name) else { return nil }
         let names = try call.list(name).map(\.displayText)
@@ -183,20 +171,14 @@ enum DiffusionVerbs {
             return Int(index)
         })
         let model = denoiser.model
-        let wasTraining = model.isTraining
-        model.setTraining(false)
-        defer { model.setTraining(wasTraining) }
-        let factor = model.encoder.downsamplingFactor
-        let shape = [conditions.shape[0], model.latentChannels, conditions.shape[2] / factor, conditions.shape[3] / factor]
-        let network = try model.denoiser(
-            condition: conditions, guidanceScale: Float(try call.double("guidance")),
-            unconditional: try groupNames(call, "unconditional", model: model))
         var random = RandomStream(seed: try call.seed())
         let cancellation = call.context.cancellation
         let result: SamplingResult
         do {
-            result = try sampler.sample(shape: shape, stream: &random, denoiser: network, keepingSteps: keep,
-                                        isCancelled: { cancellation.isCancelled })
+            result = try model.sampleLatents(
+                conditions: conditions, sampler: sampler, guidanceScale: Float(try call.double("guidance")),
+                unconditional: try groupNames(call, "unconditional", model: model), random: &random, keepingSteps: keep,
+                isCancelled: { cancellation.isCancelled })
         } catch SamplingError.cancelled(let done, let total) {
             throw RuntimeError("sampling stopped (Ctrl-C) after \(done) of \(total) steps", span: call.span)
         }

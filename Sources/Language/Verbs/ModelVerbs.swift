@@ -165,9 +165,9 @@ enum ModelVerbs {
                                  found: "a tensor of shape \(latentShape)", hint: "train on 'encode ae images'")
             }
             trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
-                try DiffusionVerbs.trainingLoss(
-                    denoiser, latents: data.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices),
-                    random: &random)
+                try denoiser.model.simpleLoss(
+                    latents: data.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices),
+                    schedule: denoiser.schedule, prediction: denoiser.prediction, random: &random)
             }
         }
         let context = call.context

@@ -32,13 +32,14 @@ public struct VerbCall {
     public func value(_ name: String) -> Value { values[name] ?? .nothing }
 
     public func tensor(_ name: String) throws -> Tensor {
-        switch value(name) {
-        case .tensor(let tensor): return tensor
-        case .number(let number): return Tensor(Float(number))
-        case .bool(let flag): return Tensor(flag ? 1 : 0)
-        case .list(let items): return try Self.tensor(fromList: items, call: self, name: name)
-        default: throw error(name, "'\(verb.name)' needs a tensor for \(name)", expected: "a tensor")
+        let tensor: Tensor?
+        do {
+            tensor = try value(name).asTensor()
+        } catch {
+            throw self.error(name, "a list used as a tensor must hold numbers or tensors of one shape", expected: "numbers or tensors")
         }
+        guard let tensor else { throw error(name, "'\(verb.name)' needs a tensor for \(name)", expected: "a tensor") }
+        return tensor
     }
 
     public func optionalTensor(_ name: String) throws -> Tensor? {
@@ -124,17 +125,22 @@ public struct VerbCall {
         }
         return context.derivedSeed(for: randomKey)
     }
-
-    static func tensor(fromList items: [Value], call: VerbCall, name: String) throws -> Tensor {
-        do {
-            return try Value.tensor(fromList: items)
-        } catch {
-            throw call.error(name, "a list used as a tensor must hold numbers or tensors of one shape", expected: "numbers or tensors")
-        }
-    }
 }
 
 extension Value {
+    /// The value as a tensor where it can stand for one: a tensor, a number or bool (a scalar),
+    /// or a list (see `tensor(fromList:)`); nil for other values. A list that does not make a
+    /// tensor throws.
+    public func asTensor() throws -> Tensor? {
+        switch self {
+        case .tensor(let tensor): return tensor
+        case .number(let number): return Tensor(Float(number))
+        case .bool(let flag): return Tensor(flag ? 1 : 0)
+        case .list(let items): return try Value.tensor(fromList: items)
+        default: return nil
+        }
+    }
+
     /// A list of numbers as a vector; a list of tensors or lists stacked along a new first axis.
     public static func tensor(fromList items: [Value]) throws -> Tensor {
         var numbers: [Float] = []
