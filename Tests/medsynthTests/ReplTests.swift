@@ -56,6 +56,13 @@ final class ReplTests: XCTestCase {
             return false
         }
 
+        /// Waits for the session to end by itself (after :quit); false on timeout.
+        func waitForExit(timeout: TimeInterval = 30) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            return !process.isRunning
+        }
+
         func finish() {
             try? input.fileHandleForWriting.close()
             let deadline = Date().addingTimeInterval(20)
@@ -126,10 +133,14 @@ final class ReplTests: XCTestCase {
         XCTAssertTrue(vars.contains("[2, 1, 32, 32]"), vars)
         XCTAssertFalse(vars.contains(" ae "), vars)
 
+        // :quit ends the session by itself; closing the input only afterwards keeps `script` from
+        // sending the child an end-of-file while :quit is still being handled.
         terminal.send(":quit\n")
+        XCTAssertTrue(terminal.waitForExit(), ":quit did not end the session:\n\(terminal.text)")
         terminal.finish()
-        XCTAssertEqual(terminal.process.terminationStatus, 0, terminal.text)
-        let saved = try String(contentsOfFile: history, encoding: .utf8)
+        let reason = terminal.process.terminationReason == .exit ? "exit status" : "signal"
+        XCTAssertEqual(terminal.process.terminationStatus, 0, "ended by \(reason) \(terminal.process.terminationStatus):\n\(terminal.text)")
+        let saved = (try? String(contentsOfFile: history, encoding: .utf8)) ?? "(no history file)"
         XCTAssertTrue(saved.contains("max e"), "the history file holds the entries: \(saved)")
     }
 }
