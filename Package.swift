@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats"], exclude: ["Fixtures"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
     ]
 )

@@ -2,8 +2,42 @@ import Foundation
 import Language
 
 /// A `.medsynth` notebook: Markdown prose and code cells fenced ```` ```medsynth {#label key=value} ````,
-/// with optional front matter between `---` lines (title, seed, tolerances).
+/// with optional front matter between `---` lines (title, seed, tolerances, parameters).
 public struct NotebookDocument: Sendable {
+    /// A name bound before the first cell, with a literal value that `--set name=value` may
+    /// replace (a training notebook's step count, say, which CI shortens).
+    public struct Parameter: Sendable, Equatable {
+        public var name: String
+        /// The value as medsynth source: a number, string, bool, or a list of them.
+        public var value: String
+        /// Its line in the notebook.
+        public var line: Int
+
+        /// Checks that `value` is a literal and `name` a name; the message says what is wrong.
+        public static func validate(name: String, value: String) -> String? {
+            guard let first = name.first, first.isLetter || first == "_",
+                  name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+                  !Token.Keyword.allCases.map(\.rawValue).contains(name) else {
+                return "'\(name)' is not a name a parameter can have"
+            }
+            let source = SourceFile(name: "parameter \(name)", text: "\(name) = \(value)")
+            guard let statements = try? Parser.parse(source), statements.count == 1,
+                  case .binding(_, _, let expression, _) = statements[0], isLiteral(expression) else {
+                return "the parameter '\(name)' needs a literal value (a number, a \"string\", true/false, or a list of them), not '\(value)'"
+            }
+            return nil
+        }
+
+        static func isLiteral(_ expression: Language.Expression) -> Bool {
+            switch expression {
+            case .number, .string, .bool: return true
+            case .unary(.negate, .number, _): return true
+            case .list(let items, _): return items.allSatisfy(isLiteral)
+            default: return false
+            }
+        }
+    }
+
     /// What the front matter sets.
     public struct FrontMatter: Sendable, Equatable {
         public var title: String?
@@ -12,6 +46,8 @@ public struct NotebookDocument: Sendable {
         /// The tolerances of `~` without `+-`.
         public var absoluteTolerance = 1e-8
         public var relativeTolerance = 1e-5
+        /// Names bound before the first cell (`parameters:` followed by indented `name: value` lines).
+        public var parameters: [Parameter] = []
 
         public init() {}
     }
@@ -131,9 +167,12 @@ public struct NotebookDocument: Sendable {
         self.blocks = blocks
     }
 
-    /// `key: value` lines.
+    static let frontMatterKeys = ["title", "seed", "tolerance", "relative_tolerance", "parameters"]
+
+    /// `key: value` lines; after `parameters:`, indented `name: value` lines.
     static func frontMatter(_ lines: ArraySlice<String>, path: String) throws(NotebookError) -> FrontMatter {
         var matter = FrontMatter()
+        var inParameters = false
         for (offset, line) in zip(lines.indices, lines) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let lineNumber = offset + 1
             guard let colon = line.firstIndex(of: ":") else {
@@ -141,7 +180,26 @@ public struct NotebookDocument: Sendable {
             }
             let key = line[..<colon].trimmingCharacters(in: .whitespaces)
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if line.first == " " || line.first == "\t" {
+                guard inParameters else {
+                    throw NotebookError(path: path, line: lineNumber, "an indented line belongs under 'parameters:'")
+                }
+                if let problem = Parameter.validate(name: key, value: value) {
+                    throw NotebookError(path: path, line: lineNumber, problem)
+                }
+                guard !matter.parameters.contains(where: { $0.name == key }) else {
+                    throw NotebookError(path: path, line: lineNumber, "the parameter '\(key)' is declared twice")
+                }
+                matter.parameters.append(Parameter(name: key, value: value, line: lineNumber))
+                continue
+            }
+            inParameters = false
             switch key {
+            case "parameters":
+                guard value.isEmpty else {
+                    throw NotebookError(path: path, line: lineNumber, "parameters go on indented 'name: value' lines below 'parameters:'")
+                }
+                inParameters = true
             case "title":
                 matter.title = value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             case "seed":
@@ -155,7 +213,7 @@ public struct NotebookDocument: Sendable {
                 }
                 if key == "tolerance" { matter.absoluteTolerance = tolerance } else { matter.relativeTolerance = tolerance }
             default:
-                let hint = Suggestions.didYouMean(key, among: ["title", "seed", "tolerance", "relative_tolerance"]).map { "; \($0)" } ?? ""
+                let hint = Suggestions.didYouMean(key, among: frontMatterKeys).map { "; \($0)" } ?? ""
                 throw NotebookError(path: path, line: lineNumber, "unknown front matter key '\(key)'\(hint)")
             }
         }

@@ -104,6 +104,7 @@ public enum NotebookReport {
             </style></head><body>
             <h1>\(escape(title))</h1>
             <p class="status">\(escape(summary))</p>
+            \(result.parameters.isEmpty ? "" : "<p class=\"status\">parameters: " + escape(result.parameters.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")) + "</p>")
             \(body.joined(separator: "\n"))
             </body></html>
 
@@ -135,6 +136,7 @@ public enum NotebookReport {
         }
         let object: [String: Any] = [
             "notebook": result.document.path, "seconds": result.seconds, "succeeded": result.succeeded, "cells": cells,
+            "parameters": Dictionary(uniqueKeysWithValues: result.parameters.map { ($0.name, $0.value) }),
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self) + "\n"
     }

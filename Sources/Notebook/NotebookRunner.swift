@@ -25,6 +25,9 @@ public final class NotebookRunner {
         public var dryRun = false
         /// Set by Ctrl-C: the running statement stops at its next step and the run ends.
         public var cancellation = CancellationFlag()
+        /// Values for the notebook's parameters (`--set name=value`), as medsynth literals;
+        /// each must name a parameter the front matter declares.
+        public var parameterValues: [String: String] = [:]
 
         public init(cacheDirectory: String?, outputDirectory: String, engineVersion: String) {
             self.cacheDirectory = cacheDirectory
@@ -82,6 +85,8 @@ public final class NotebookRunner {
 
     public struct RunResult: Sendable {
         public var document: NotebookDocument
+        /// The parameters as bound: the front matter's, with `parameterValues` in place.
+        public var parameters: [NotebookDocument.Parameter] = []
         public var cells: [CellResult]
         public var seconds: Double
         /// The first error, which stopped the run.
@@ -101,12 +106,42 @@ public final class NotebookRunner {
         cache = try options.cacheDirectory.map { try TensorCache(directory: $0, capacity: options.cacheCapacity) }
     }
 
+    /// The front matter's parameters with `options.parameterValues` in place.
+    func parameters(of document: NotebookDocument) throws(NotebookError) -> [NotebookDocument.Parameter] {
+        let declared = document.frontMatter.parameters
+        for (name, value) in options.parameterValues.sorted(by: { $0.key < $1.key }) {
+            guard declared.contains(where: { $0.name == name }) else {
+                let hint = Suggestions.didYouMean(name, among: declared.map(\.name)).map { "; \($0)" } ?? ""
+                let list = declared.isEmpty ? "none" : declared.map(\.name).joined(separator: ", ")
+                throw NotebookError(path: document.path, line: nil, "the notebook has no parameter '\(name)' (it has: \(list))\(hint)")
+            }
+        }
+        return try declared.map { (parameter) throws(NotebookError) in
+            var bound = parameter
+            guard var value = options.parameterValues[parameter.name] else { return bound }
+            // A string parameter takes a bare word from the command line: --set models=/tmp/m.
+            if parameter.value.hasPrefix("\""), !value.hasPrefix("\"") {
+                value = "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            }
+            if let problem = NotebookDocument.Parameter.validate(name: parameter.name, value: value) {
+                throw NotebookError(path: document.path, line: nil, problem)
+            }
+            bound.value = value
+            return bound
+        }
+    }
+
     public func run(_ document: NotebookDocument) throws -> RunResult {
         let clock = ContinuousClock()
         let start = clock.now
         let matter = document.frontMatter
-        let context = RuntimeContext(outputDirectory: options.outputDirectory, seed: matter.seed, cancellation: options.cancellation) { _ in }
+        let parameters = try self.parameters(of: document)
+        // What verbs print as they go (training progress) reaches the console's progress lines.
+        let context = RuntimeContext(outputDirectory: options.outputDirectory, seed: matter.seed, cancellation: options.cancellation) {
+            [progress = options.progress] line in progress("    " + line)
+        }
         context.defaultTolerance = (matter.absoluteTolerance, matter.relativeTolerance)
+        context.baseDirectory = (document.path as NSString).deletingLastPathComponent
         let session = Session(context: context)
         try session.loadLibrary(options.libraries)
         let interpreter = session.interpreter
@@ -116,6 +151,14 @@ public final class NotebookRunner {
         // The key of the statement that last bound each name, and where that statement is.
         var writers = Dictionary(uniqueKeysWithValues: interpreter.globalOrder.map { ($0, libraryKey) })
         var writerPlaces = Dictionary(uniqueKeysWithValues: interpreter.globalOrder.map { ($0, "library") })
+        // Parameters are bound first; a statement that reads one is keyed by its value.
+        for parameter in parameters {
+            let source = SourceFile(name: "\(document.path), parameter \(parameter.name)", text: "\(parameter.name) = \(parameter.value)",
+                                    firstLine: parameter.line)
+            _ = try interpreter.execute(Parser.parse(source)[0], in: source)
+            writers[parameter.name] = "parameter:" + SHA256.hex("\(parameter.name) = \(interpreter.globals[parameter.name]?.inlineText ?? parameter.value)")
+            writerPlaces[parameter.name] = "parameters"
+        }
         var functions = Set(session.libraryNames)
         var occurrences: [String: Int] = [:]
         var analyser = Analyser(registry: interpreter.registry, globals: interpreter.globalTypes)
@@ -139,7 +182,7 @@ public final class NotebookRunner {
                     let random = cell.isLabelled ? "\(cell.label)/\(name)#\(occurrences[name]!)" : "\(name)#\(occurrences[name]!)"
                     var files: [String: String] = [:]
                     for path in syntax.paths {
-                        files[path] = FileManager.default.contents(atPath: path).map { SHA256.hex(bytes: $0) } ?? "missing"
+                        files[path] = Self.fileHash(context.resolve(path))
                     }
                     let parts = KeyParts(
                         statement: statement.canonicalForm,
@@ -147,7 +190,7 @@ public final class NotebookRunner {
                         inputs: Dictionary(uniqueKeysWithValues: effect.reads.map { ($0, writers[$0] ?? "unbound") }),
                         files: files, random: syntax.drawsFromItsStream ? random : "", settings: settings,
                         engine: options.engineVersion)
-                    let key = parts.key
+                    var key = parts.key
                     let cacheable: Bool = {
                         if case .function = statement { return false }
                         return cell.isCached && !syntax.hasComputedPath
@@ -166,7 +209,15 @@ public final class NotebookRunner {
                         replay(stored, statement: statement, source: source, into: interpreter, result: &result)
                         record.source = .cached
                     } else {
+                        let readBefore = context.filesRead.count
                         let outcome = try interpreter.execute(statement, in: source, randomKey: random)
+                        if syntax.hasComputedPath {
+                            // Its files were known only once it ran: what reads its bindings is
+                            // keyed by their contents too.
+                            let read = context.filesRead[readBefore...].map { "\($0):\(Self.fileHash($0))" }
+                            key = SHA256.hex(([key] + read).joined(separator: "\n"))
+                            record.key = key
+                        }
                         let values = Self.values(of: outcome, writes: effect.writes, interpreter: interpreter)
                         show(outcome, result: &result)
                         if cacheable, let cache {
@@ -198,7 +249,11 @@ public final class NotebookRunner {
             if result.diagnostic != nil { break }
         }
         try cache?.saveIndex()
-        return RunResult(document: document, cells: results, seconds: Self.seconds(clock.now - start))
+        return RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
+    }
+
+    static func fileHash(_ path: String) -> String {
+        FileManager.default.contents(atPath: path).map { SHA256.hex(bytes: $0) } ?? "missing"
     }
 
     /// The binding a statement's random stream is named after: its bound name, or for other

@@ -18,6 +18,23 @@ struct CacheOptions: ParsableArguments {
     @Option(help: "The cache's size limit in MiB; least recently used entries go first.")
     var cacheSize = 2048
 
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "A value for a parameter the notebook's front matter declares, as a medsynth literal (repeatable).",
+        valueName: "name=value"))
+    var parameters: [String] = []
+
+    /// The --set values by name.
+    func parameterValues() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for assignment in parameters {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw ValidationError("--set takes name=value, e.g. --set steps=20, not '\(assignment)'")
+            }
+            values[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        return values
+    }
+
     var directory: String? {
         noCache ? nil : cache ?? ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] ?? ".medsynth-cache"
     }
@@ -28,6 +45,7 @@ struct CacheOptions: ParsableArguments {
         options.cacheCapacity = cacheSize << 20
         options.force = Set(force)
         options.libraries = SessionSetup.stdlibFiles()
+        options.parameterValues = (try? parameterValues()) ?? [:]
         return options
     }
 }
@@ -89,11 +107,24 @@ struct Check: ParsableCommand {
                 files.append(path)
             }
         }
+        // A --set value goes to the notebooks that declare the parameter; one that none declares is a mistake.
+        let values = try cache.parameterValues()
+        var declared: [String: Set<String>] = [:]
+        for file in files {
+            if let document = try? NotebookDocument.load(path: file) {
+                declared[file] = Set(document.frontMatter.parameters.map(\.name))
+            }
+        }
+        for name in values.keys.sorted() where !declared.values.contains(where: { $0.contains(name) }) {
+            printError("error: --set \(name): no notebook checked here declares the parameter '\(name)'")
+            throw ExitCode(1)
+        }
         var results: [NotebookRunner.RunResult] = []
         var failed = 0
         for file in files {
             print("checking \(file)")
-            let result = try NotebookCommands.run(file, cache: cache, report: report, echo: false)
+            let own = values.filter { declared[file]?.contains($0.key) == true }
+            let result = try NotebookCommands.run(file, cache: cache, report: report, echo: false, parameterValues: own)
             results.append(result)
             for expectation in result.failedExpectations {
                 print("  FAIL \(expectation.source.name), line \(expectation.line): expect \(expectation.condition)\n       values: \(expectation.detail)")
@@ -147,7 +178,9 @@ struct Why: ParsableCommand {
 }
 
 enum NotebookCommands {
-    static func run(_ file: String, cache: CacheOptions, report: String, echo: Bool) throws -> NotebookRunner.RunResult {
+    static func run(
+        _ file: String, cache: CacheOptions, report: String, echo: Bool, parameterValues: [String: String]? = nil
+    ) throws -> NotebookRunner.RunResult {
         let document: NotebookDocument
         do {
             document = try NotebookDocument.load(path: file)
@@ -163,8 +196,15 @@ enum NotebookCommands {
             }
         }
         options.cancellation = InterruptFlag.install()
+        options.parameterValues = try parameterValues ?? cache.parameterValues()
         let runner = try NotebookRunner(options: options)
-        let result = try runner.run(document)
+        let result: NotebookRunner.RunResult
+        do {
+            result = try runner.run(document)
+        } catch let error as NotebookError {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
         for cell in result.cells where echo {
             for output in cell.outputs {
                 if case .text(let text) = output { print(text) }

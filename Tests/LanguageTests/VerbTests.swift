@@ -80,6 +80,27 @@ final class VerbTests: XCTestCase {
         XCTAssertEqual(try number("metric dice (l * 0) l"), 0)
     }
 
+    /// The spectrum of a constant image c on n x n is |F(0,0)|² / n² = (c n²)² / n² = c² n² in
+    /// bin 0 and 0 elsewhere; a cosine of k cycles along x puts all its power in bin k.
+    func testSpectrumByHand() throws {
+        let constant = try tensor(for: "s = spectrum (ones [1, 1, 8, 8] * 0.5)", name: "s")
+        XCTAssertEqual(constant.shape, [5])
+        XCTAssertEqual(Double(constant.scalars[0]), 0.25 * 64, accuracy: 1e-4)
+        XCTAssertTrue(constant.scalars.dropFirst().allSatisfy { abs($0) < 1e-12 }, "\(constant.scalars)")
+        // A cosine along x at frequency 2 cycles per 8 pixels: its power lies in bin 2 only.
+        let wave = (0..<64).map { Float(cos(2 * Double.pi * 2 * Double($0 % 8) / 8)) }
+        interpreter.define("w", .tensor(try Tensor(wave).reshaped([1, 1, 8, 8])))
+        let spectrum = try tensor(for: "t = spectrum w", name: "t")
+        XCTAssertEqual(try Metrics.radiallyAveragedPowerSpectrum(try tensor("w")).map { Float($0) }, spectrum.scalars)
+        XCTAssertEqual(spectrum.scalars.enumerated().filter { abs($0.element) > 1e-3 }.map(\.offset), [2])
+        XCTAssertThrowsError(try run("spectrum (ones [1, 1, 4, 6])"))
+    }
+
+    func tensor(for text: String, name: String) throws -> Tensor {
+        try run(text)
+        return try tensor(name)
+    }
+
     func testScheduleNoiseAndItsTable() throws {
         try run("s = schedule kind=linear steps=1000\nx = (phantom n=2 seed=1).image\nxt = noise x s t=[10, 900] seed=4")
         let schedule = try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)

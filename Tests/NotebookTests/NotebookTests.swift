@@ -1,4 +1,5 @@
 import Engine
+import Formats
 import XCTest
 @testable import Language
 @testable import Notebook
@@ -18,13 +19,18 @@ final class NotebookTests: XCTestCase {
 
     var cacheDirectory: String { (directory as NSString).appendingPathComponent("cache") }
 
-    func run(_ text: String, name: String = "notes.medsynth", force: Set<String> = []) throws -> NotebookRunner.RunResult {
+    func run(
+        _ text: String, name: String = "notes.medsynth", force: Set<String> = [], parameters: [String: String] = [:]
+    ) throws -> NotebookRunner.RunResult {
         let path = (directory as NSString).appendingPathComponent(name)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         var options = NotebookRunner.Options(
             cacheDirectory: cacheDirectory, outputDirectory: (directory as NSString).appendingPathComponent("figures"),
             engineVersion: "test")
         options.force = force
+        options.parameterValues = parameters
         let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
         XCTAssertNil(result.diagnostic, "\(result.diagnostic.map(String.init(describing:)) ?? "")")
         return result
@@ -230,6 +236,99 @@ final class NotebookTests: XCTestCase {
         let junit = NotebookReport.junit([result])
         XCTAssertTrue(junit.contains("tests=\"2\" failures=\"1\""), junit)
         XCTAssertTrue(junit.contains("<failure message=\"1 &gt; 2\"/>"), junit)
+    }
+
+    static let parameterised = """
+        ---
+        parameters:
+          steps: 3
+          scale: -0.5
+          folder: "out"
+          sizes: [2, 4]
+          flag: true
+        ---
+        ```medsynth {#a}
+        x = ones [steps] * scale
+        ```
+
+        ```medsynth {#b}
+        label = folder + "/" + "x"
+        n = count sizes
+        ```
+        """
+
+    func testParametersAreBoundBeforeTheFirstCellAndSetReplacesThem() throws {
+        let document = try NotebookDocument(text: Self.parameterised, path: "p.medsynth")
+        XCTAssertEqual(document.frontMatter.parameters.map(\.name), ["steps", "scale", "folder", "sizes", "flag"])
+        XCTAssertEqual(document.frontMatter.parameters.map(\.line), [3, 4, 5, 6, 7])
+        let first = try run(Self.parameterised)
+        XCTAssertEqual(executed(first), ["a: x = ones [steps] * scale", "b: label = folder + \"/\" + \"x\"", "b: n = count sizes"])
+        XCTAssertEqual(first.parameters.map(\.value), ["3", "-0.5", "\"out\"", "[2, 4]", "true"])
+        // Unchanged parameters: everything is cached. A new value recomputes exactly what reads it.
+        XCTAssertEqual(executed(try run(Self.parameterised)), [])
+        let shorter = try run(Self.parameterised, parameters: ["steps": "2"])
+        XCTAssertEqual(executed(shorter), ["a: x = ones [steps] * scale"])
+        XCTAssertEqual(shorter.parameters.first?.value, "2")
+        // A string parameter takes a bare word (a path on the command line).
+        let elsewhere = try run(Self.parameterised, parameters: ["folder": "/tmp/a b"])
+        XCTAssertEqual(executed(elsewhere), ["b: label = folder + \"/\" + \"x\""])
+        XCTAssertEqual(elsewhere.parameters[2].value, "\"/tmp/a b\"")
+    }
+
+    func testBadParametersAreReportedWithTheirLine() throws {
+        func message(_ text: String, _ values: [String: String] = [:]) -> String {
+            let path = (directory as NSString).appendingPathComponent("bad.medsynth")
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+            do {
+                let document = try NotebookDocument.load(path: path)
+                var options = NotebookRunner.Options(cacheDirectory: nil, outputDirectory: directory, engineVersion: "test")
+                options.parameterValues = values
+                _ = try NotebookRunner(options: options).run(document)
+                return "no error"
+            } catch {
+                return String(describing: error).replacingOccurrences(of: directory + "/", with: "")
+            }
+        }
+        let cell = "\n```medsynth\n1\n```\n"
+        XCTAssertEqual(message("---\nparameters:\n  steps: 2 + 1\n---" + cell),
+                       "error: bad.medsynth:3: the parameter 'steps' needs a literal value (a number, a \"string\", true/false, or a list of them), not '2 + 1'")
+        XCTAssertEqual(message("---\nparameters:\n  def: 1\n---" + cell), "error: bad.medsynth:3: 'def' is not a name a parameter can have")
+        XCTAssertEqual(message("---\nparameters:\n  a: 1\n  a: 2\n---" + cell), "error: bad.medsynth:4: the parameter 'a' is declared twice")
+        XCTAssertEqual(message("---\n  a: 1\n---" + cell), "error: bad.medsynth:2: an indented line belongs under 'parameters:'")
+        XCTAssertEqual(message("---\nparameter:\n---" + cell), "error: bad.medsynth:2: unknown front matter key 'parameter'; did you mean 'parameters'?")
+        XCTAssertEqual(message("---\nparameters:\n  steps: 2\n---" + cell, ["step": "1"]),
+                       "error: bad.medsynth: the notebook has no parameter 'step' (it has: steps); did you mean 'steps'?")
+        XCTAssertEqual(message("---\nparameters:\n  steps: 2\n---" + cell, ["steps": "many"]),
+                       "error: bad.medsynth: the parameter 'steps' needs a literal value (a number, a \"string\", true/false, or a list of them), not 'many'")
+    }
+
+    /// Relative paths start from the notebook's folder, wherever the run starts; a file read
+    /// through a computed path keys what depends on it by its contents.
+    func testPathsStartFromTheNotebooksFolderAndComputedPathsKeyTheirFiles() throws {
+        let folder = (directory as NSString).appendingPathComponent("course")
+        try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
+        let text = """
+            ---
+            parameters:
+              data: "data"
+            ---
+            ```medsynth {#literal}
+            a = load "data/a.nii"
+            ```
+
+            ```medsynth {#computed}
+            b = load (data + "/a.nii")
+            c = b * 2
+            ```
+            """
+        try NIfTIImage.write(Tensor([1, 2, 3, 4]).reshaped([1, 2, 2]), to: folder + "/data/a.nii")
+        let first = try run(text, name: "course/n.medsynth")
+        XCTAssertEqual(executed(first).count, 3)
+        XCTAssertEqual(executed(try run(text, name: "course/n.medsynth")), ["computed: b = load (data + \"/a.nii\")"])
+        try NIfTIImage.write(Tensor([5, 6, 7, 8]).reshaped([1, 2, 2]), to: folder + "/data/a.nii")
+        XCTAssertEqual(executed(try run(text, name: "course/n.medsynth")), [
+            "literal: a = load \"data/a.nii\"", "computed: b = load (data + \"/a.nii\")", "computed: c = b * 2",
+        ])
     }
 }
 

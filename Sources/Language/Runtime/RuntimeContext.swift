@@ -21,6 +21,12 @@ public final class RuntimeContext: @unchecked Sendable {
     public let cancellation: CancellationFlag
     /// Tolerances of `~` without `+-`: |a - b| <= absolute + relative * |b| (NumPy's isclose).
     public var defaultTolerance: (absolute: Double, relative: Double) = (1e-8, 1e-5)
+    /// The folder relative file paths start from: a notebook's own folder, so that it runs the
+    /// same from anywhere; nil is the working directory (the REPL).
+    public var baseDirectory: String?
+    /// Every file `load` has read, resolved, in order (the notebook runner hashes the ones a
+    /// statement with a computed path read).
+    public private(set) var filesRead: [String] = []
     private var figureCount = 0
 
     public init(
@@ -65,6 +71,18 @@ public final class RuntimeContext: @unchecked Sendable {
         figureCount += 1
         let stem = name.map { $0.replacingOccurrences(of: "/", with: "-") } ?? String(format: "figure-%03d", figureCount)
         return (outputDirectory as NSString).appendingPathComponent(stem.hasSuffix(".png") ? stem : stem + ".png")
+    }
+
+    /// `path` as the file system sees it: relative paths start from `baseDirectory`.
+    public func resolve(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        guard let baseDirectory, !expanded.hasPrefix("/") else { return expanded }
+        return (baseDirectory as NSString).appendingPathComponent(expanded)
+    }
+
+    /// Notes that a verb read the file at `path` (resolved).
+    public func recordRead(_ path: String) {
+        filesRead.append(path)
     }
 
     /// Clears the flag before the next statement, so that an earlier Ctrl-C does not stop it.

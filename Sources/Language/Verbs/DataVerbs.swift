@@ -46,13 +46,16 @@ enum DataVerbs {
             .png gives [C, H, W] scaled to 0...1; .nii and .nii.gz the voxels (x fastest, as NumPy \
             reads nibabel's array transposed); .dcm the pixels with the rescale slope and intercept \
             applied; .h5 with dataset= one dataset (first= and count= read a slab), and without it a \
-            model checkpoint; .safetensors a record of its tensors.
+            model checkpoint; .safetensors a record of its tensors. A relative path starts from the \
+            notebook's folder (in the REPL, from the working directory).
             """
     ) { call in
-        let path = try call.string("path")
+        let path = try call.path("path")
         guard FileManager.default.fileExists(atPath: path) else {
-            throw call.error("path", "no file at \(path)", hint: "paths are relative to \(FileManager.default.currentDirectoryPath)")
+            let base = call.context.baseDirectory ?? FileManager.default.currentDirectoryPath
+            throw call.error("path", "no file at \(path)", hint: "relative paths start from \(base)")
         }
+        call.context.recordRead(path)
         switch FileKind(path) {
         case .png:
             let raw = try PNGImage.read(path)
@@ -105,11 +108,12 @@ enum DataVerbs {
         details: """
             A tensor goes to .png (values 0...1 as 0...255; [H, W], [1, H, W], [3, H, W] or a batch of one), \
             .nii or .nii.gz, .h5 (at dataset=) or .safetensors; a figure to .png; a model to its \
-            checkpoint (.h5 or .safetensors). Returns the path.
+            checkpoint (.h5 or .safetensors). Returns the path. A relative path starts from the \
+            notebook's folder (in the REPL, from the working directory).
             """,
         hasSideEffects: true
     ) { call in
-        let path = try call.string("path")
+        let path = try call.path("path")
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -160,7 +164,7 @@ enum DataVerbs {
         case (let value, _):
             throw call.error("path", "cannot write \(value.summary) to '\(path)'")
         }
-        return .string(path)
+        return .string(try call.string("path"))
     }
 
     /// The largest sample value of a PNG file: 2^depth - 1, from the bit depth in its header.

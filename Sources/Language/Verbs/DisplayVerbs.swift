@@ -5,7 +5,7 @@ import Imaging
 
 /// Verbs that show and measure: image grids, plots, tables and metrics.
 enum DisplayVerbs {
-    static var all: [Verb] { [show, plot, metric, table] }
+    static var all: [Verb] { [show, plot, metric, spectrum, table] }
 
     static let show = Verb(
         "show", "Shows images as a grid, one row per argument, writes it as PNG, and previews it in the terminal.",
@@ -229,6 +229,24 @@ enum DisplayVerbs {
         case "edgef1": return .number(try Metrics.edgeF1(predicted: x, reference: y, tolerance: try call.int("tolerance")))
         case "frechet": return .number(try Metrics.frechetDistance(try rows(x), try rows(y)))
         default: return .number(try Metrics.kernelInceptionDistance(try rows(x), try rows(y)))
+        }
+    }
+
+    static let spectrum = Verb(
+        "spectrum", "The radially averaged power spectrum of square images, averaged over the batch.", category: .display,
+        parameters: [.argument("images", .tensor, "[N, 1, n, n] or [n, n]")],
+        result: .tensor, example: "spectrum (phantom n=2 size=32 seed=1).image",
+        details: """
+            Bin r (r = 0 ... n/2) is the mean of |F(u, v)|^2 / n^2 over the frequencies at radius \
+            round(sqrt(u^2 + v^2)), F the 2-D discrete Fourier transform; bin 0 holds the mean. \
+            Plot it with log=true to compare generated and real images (Capitão et al., Figure 2).
+            """
+    ) { call in
+        let images = try call.tensor("images")
+        do {
+            return .tensor(Tensor(try Metrics.radiallyAveragedPowerSpectrum(images).map { Float($0) }))
+        } catch {
+            throw call.error("images", "\(error)", expected: "square images [N, 1, n, n] or [n, n]")
         }
     }
 

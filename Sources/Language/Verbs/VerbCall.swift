@@ -83,6 +83,11 @@ public struct VerbCall {
         return text
     }
 
+    /// A path argument resolved against the context's base directory (a notebook's folder).
+    public func path(_ name: String) throws -> String {
+        context.resolve(try string(name))
+    }
+
     public func optionalString(_ name: String) throws -> String? {
         has(name) ? try string(name) : nil
     }
