@@ -8,18 +8,13 @@ extension ConditionalUNet {
     /// Every key needed to rebuild this model: the condition groups (name, channels, drop
     /// probability), the condition encoder's sizes and the UNet's configuration.
     public var checkpointConfiguration: [String: String] {
-        let c = unet.configuration
-        return [
+        unet.configuration.checkpointEntries.merging([
             "model": Self.checkpointKind,
             "conditions": layout.groups.map { "\($0.name):\($0.channels):\($0.dropProbability)" }.joined(separator: ","),
             "encodedConditionChannels": "\(encoder.outputChannels)",
             "encoderWidth": "\(encoder.inputConv.weight.shape[0])",
             "downsamplingFactor": "\(encoder.downsamplingFactor)",
-            "inputChannels": "\(c.inputChannels)", "outputChannels": "\(c.outputChannels)",
-            "widths": c.widths.map(String.init).joined(separator: ","), "blocksPerLevel": "\(c.blocksPerLevel)",
-            "attentionHeads": "\(c.attentionHeads)", "groups": "\(c.groups)",
-            "timeEmbeddingWidth": "\(c.timeEmbeddingWidth)", "dropout": "\(c.dropout)",
-        ]
+        ]) { $1 }
     }
 
     /// The model a checkpoint describes, with its parameters. The error names the first key
@@ -40,19 +35,36 @@ extension ConditionalUNet {
             inputChannels: layout.channels, outputChannels: try entries.number("encodedConditionChannels", as: Int.self),
             downsamplingFactor: try entries.number("downsamplingFactor", as: Int.self),
             width: try entries.number("encoderWidth", as: Int.self), random: &unused)
+        let configuration = try UNet.Configuration(checkpointEntries: entries)
+        try self.init(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &unused))
+        try checkpoint.load(into: self)
+    }
+}
+
+extension UNet.Configuration {
+    /// The sizes as checkpoint configuration entries.
+    var checkpointEntries: [String: String] {
+        [
+            "inputChannels": "\(inputChannels)", "outputChannels": "\(outputChannels)",
+            "widths": widths.map(String.init).joined(separator: ","), "blocksPerLevel": "\(blocksPerLevel)",
+            "attentionHeads": "\(attentionHeads)", "groups": "\(groups)",
+            "timeEmbeddingWidth": "\(timeEmbeddingWidth)", "dropout": "\(dropout)",
+        ]
+    }
+
+    /// The sizes `checkpointEntries` wrote.
+    init(checkpointEntries entries: CheckpointEntries) throws {
         let widths = try entries.string("widths").split(separator: ",").map { part -> Int in
             guard let width = Int(part) else { throw CheckpointError(parameter: nil, "configuration \"widths\" is malformed") }
             return width
         }
-        let configuration = UNet.Configuration(
+        self.init(
             inputChannels: try entries.number("inputChannels", as: Int.self),
             outputChannels: try entries.number("outputChannels", as: Int.self), widths: widths,
             blocksPerLevel: try entries.number("blocksPerLevel", as: Int.self),
             attentionHeads: try entries.number("attentionHeads", as: Int.self), groups: try entries.number("groups", as: Int.self),
             timeEmbeddingWidth: try entries.number("timeEmbeddingWidth", as: Int.self),
             dropout: try entries.number("dropout", as: Float.self))
-        try self.init(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &unused))
-        try checkpoint.load(into: self)
     }
 }
 

@@ -154,11 +154,13 @@ public struct Table: Sendable, CustomStringConvertible {
     }
 }
 
-/// A model: an autoencoder, or a denoiser (a conditional UNet with its noise schedule).
+/// A model: an autoencoder, a denoiser (a conditional UNet with its noise schedule), or a
+/// segmenter (which judges the anatomy of generated images).
 public final class Model: @unchecked Sendable {
     public enum Kind {
         case autoencoder(Autoencoder)
         case denoiser(Denoiser)
+        case segmenter(Segmenter)
     }
 
     public let kind: Kind
@@ -177,6 +179,8 @@ public final class Model: @unchecked Sendable {
             }
         case .denoiser(let denoiser):
             return "conditional UNet on \(denoiser.model.layout.groups.map(\.name).joined(separator: " + "))"
+        case .segmenter(let segmenter):
+            return "segmenter of \(segmenter.classes) classes"
         }
     }
 
@@ -185,6 +189,7 @@ public final class Model: @unchecked Sendable {
         switch kind {
         case .autoencoder(let autoencoder): return autoencoder
         case .denoiser(let denoiser): return denoiser.model
+        case .segmenter(let segmenter): return segmenter
         }
     }
 

@@ -5,7 +5,7 @@ import Foundation
 
 /// Verbs that build, train and apply models: autoencoders and conditional UNets.
 enum ModelVerbs {
-    static var all: [Verb] { [autoencoder, unet, train, encode, decode] }
+    static var all: [Verb] { [autoencoder, unet, segmenter, train, encode, decode, segment] }
 
     static let autoencoder = Verb(
         "autoencoder", "A new autoencoder (4x downsampling), with freshly initialised weights.", category: .models,
@@ -88,6 +88,44 @@ enum ModelVerbs {
         return .model(Model(.denoiser(Denoiser(model: model, schedule: schedule, prediction: prediction))))
     }
 
+    static let segmenter = Verb(
+        "segmenter", "A new segmentation network (a small UNet at the image's resolution), to judge the anatomy of generated images.",
+        category: .models,
+        parameters: [
+            .option("classes", .integer(2...64), default: .number(4), "the classes it tells apart, 0 the background"),
+            .option("channels", .integer(1...16), default: .number(1), "image channels"),
+            .option("widths", .list, default: .list([.number(16), .number(32), .number(64)]), "the width of each level, finest first"),
+            .option("blocks", .integer(1...8), default: .number(1), "residual blocks per level, each side"),
+            .option("heads", .integer(1...32), default: .number(2), "attention heads at the lowest level"),
+            .option("groups", .integer(1...64), default: .number(8), "GroupNorm groups"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
+        ],
+        result: .model, example: "seg = segmenter classes=4",
+        details: "Train it with 'train seg data=images labels=labels' (cross-entropy); 'segment seg images' gives label maps."
+    ) { call in
+        var random = RandomStream(seed: try call.seed())
+        return .model(Model(.segmenter(try Segmenter(
+            classes: try call.int("classes"), imageChannels: try call.int("channels"), widths: try integers(call, "widths"),
+            blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"),
+            random: &random))))
+    }
+
+    static let segment = Verb(
+        "segment", "The label map a segmenter gives images: the most likely class of each pixel.", category: .models,
+        parameters: [.argument("model", .model, "a segmenter"), .argument("images", .tensor, "[N, C, H, W], as it was trained on")],
+        result: .tensor, example: "labels = segment (segmenter) (phantom n=2 seed=1).image",
+        details: "Returns [N, 1, H, W] holding 0 ... classes - 1, like a phantom's label; compare it with 'metric dice'."
+    ) { call in
+        guard case .segmenter(let segmenter) = try call.model("model").kind else {
+            throw call.error("model", "'segment' needs a segmenter", expected: "a segmenter", hint: "make one with 'segmenter' and train it")
+        }
+        let images = try call.tensor("images")
+        guard images.rank == 4, images.shape[1] == segmenter.imageChannels else {
+            throw call.error("images", "the segmenter takes images [N, \(segmenter.imageChannels), H, W]", found: "a tensor of shape \(images.shape)")
+        }
+        return .tensor(try inBatches(images) { try segmenter.segment($0) })
+    }
+
     static func integers(_ call: VerbCall, _ name: String) throws -> [Int] {
         try call.list(name).map { value in
             guard case .number(let number) = value, number == number.rounded(), number >= 1 else {
@@ -101,9 +139,10 @@ enum ModelVerbs {
         "train", "Trains a copy of a model and returns it: Adam, warm-up then cosine decay, clipping, EMA for UNets.",
         category: .models,
         parameters: [
-            .argument("model", .model, "an autoencoder or a UNet"),
-            .option("data", .tensor, default: nil, "autoencoder: images [N, C, H, W]; UNet: latents [N, C, h, w] (from encode)"),
+            .argument("model", .model, "an autoencoder, a UNet or a segmenter"),
+            .option("data", .tensor, default: nil, "autoencoder, segmenter: images [N, C, H, W]; UNet: latents [N, C, h, w] (from encode)"),
             .option("cond", .any, default: .nothing, "UNet: the conditions, a list of tensors [N, C_i, H, W] in the order of its groups"),
+            .option("labels", .tensor, default: .nothing, "segmenter: the label maps [N, 1, H, W] of the images"),
             .option("steps", .integer(1...10_000_000), default: .number(1000), "optimizer steps"),
             .option("lr", .number, default: .number(1e-3), "the peak learning rate"),
             .option("batch", .integer(1...4096), default: .number(16), "samples per step"),
@@ -156,6 +195,19 @@ enum ModelVerbs {
             let reconstruction: ReconstructionLoss = try call.string("loss") == "l2" ? .l2 : .l1
             trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
                 try autoencoder.loss(images: data.samples(at: batch.indices), reconstruction: reconstruction, random: &random).total
+            }
+        case .segmenter(let segmenter):
+            guard let labels = try call.optionalTensor("labels") else {
+                throw call.error("model", "a segmenter trains on images and their labels", hint: "give labels=, e.g. labels=p.label")
+            }
+            guard labels.rank == 4, labels.shape[0] == count, labels.shape[1] == 1, Array(labels.shape[2...]) == Array(data.shape[2...]) else {
+                throw call.error("labels", "labels are one map [N, 1, H, W] per image of data \(data.shape)", found: "a tensor of shape \(labels.shape)")
+            }
+            guard labels.scalars.allSatisfy({ $0 >= 0 && $0 < Float(segmenter.classes) && $0 == $0.rounded() }) else {
+                throw call.error("labels", "labels are whole numbers 0 ..< \(segmenter.classes)")
+            }
+            trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, _ in
+                try segmenter.loss(images: data.samples(at: batch.indices), labels: labels.samples(at: batch.indices))
             }
         case .denoiser(let denoiser):
             let conditions = try DiffusionVerbs.conditionTensor(call, "cond", for: denoiser.model, count: count)
@@ -233,6 +285,8 @@ public enum ModelFiles {
         switch model.kind {
         case .autoencoder(let autoencoder):
             return try autoencoder.checkpoint()
+        case .segmenter(let segmenter):
+            return try Checkpoint(module: segmenter, configuration: segmenter.checkpointConfiguration)
         case .denoiser(let denoiser):
             var configuration = denoiser.model.checkpointConfiguration
             configuration.merge(denoiser.schedule.checkpointConfiguration) { $1 }
@@ -252,6 +306,8 @@ public enum ModelFiles {
                 throw CheckpointError(parameter: nil, "configuration \"prediction\" is missing or not epsilon, sample or velocity")
             }
             return Model(.denoiser(Denoiser(model: model, schedule: schedule, prediction: prediction)))
+        case Segmenter.checkpointKind:
+            return Model(.segmenter(try Segmenter(checkpoint: checkpoint)))
         case let other:
             throw CheckpointError(parameter: nil, "the checkpoint holds \(other.map { "a \"\($0)\"" } ?? "no model kind"), not a model medsynth can load")
         }

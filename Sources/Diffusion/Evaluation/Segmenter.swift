@@ -1,0 +1,76 @@
+import Engine
+import Formats
+
+/// A segmentation network for judging generated images: a UNet at the image's own resolution,
+/// from an image [N, C, H, W] to one logit per class and pixel, [N, K, H, W]. Capitão et al.
+/// segment their generated images with a network trained on real ones and compare the result
+/// with the mask the image was generated from (Dice); this is that network for the phantom.
+///
+/// The UNet is DESIGN.md's, with its timestep embedding read at the fixed timestep 0: a
+/// constant, which the first block's bias could equally hold. It is trained with the
+/// cross-entropy of the softmax over the classes against the label map.
+public final class Segmenter: Module {
+    /// The checkpoint configuration's value of "model" for a segmenter.
+    public static let checkpointKind = "segmenter"
+
+    public let unet: UNet
+
+    public init(unet: UNet) {
+        self.unet = unet
+    }
+
+    /// A segmenter with fresh weights; the defaults make a small UNet (widths 16, 32, 64; one
+    /// residual block per level; 2 attention heads) that fits 64x64 images.
+    public convenience init(
+        classes: Int, imageChannels: Int = 1, widths: [Int] = [16, 32, 64], blocksPerLevel: Int = 1,
+        attentionHeads: Int = 2, groups: Int = 8, random: inout RandomStream
+    ) throws {
+        guard classes >= 2 else { throw ModuleError("Segmenter: needs at least 2 classes, got \(classes)") }
+        let configuration = UNet.Configuration(
+            inputChannels: imageChannels, outputChannels: classes, widths: widths, blocksPerLevel: blocksPerLevel,
+            attentionHeads: attentionHeads, groups: groups, timeEmbeddingWidth: 4 * widths[0])
+        self.init(unet: try UNet(configuration, random: &random))
+    }
+
+    /// K, the classes it tells apart (0 is the background).
+    public var classes: Int { unet.configuration.outputChannels }
+    public var imageChannels: Int { unet.configuration.inputChannels }
+
+    /// The logits [N, K, H, W] of images [N, C, H, W].
+    public func logits(_ images: Variable) throws -> Variable {
+        guard images.shape.count == 4, images.shape[1] == imageChannels else {
+            throw ModuleError("Segmenter: takes images [N, \(imageChannels), H, W], got \(images.shape)")
+        }
+        return try unet(images, timesteps: [Int](repeating: 0, count: images.shape[0]))
+    }
+
+    /// The mean cross-entropy of the logits against label maps [N, 1, H, W] holding 0 ..< K.
+    public func loss(images: Tensor, labels: Tensor) throws -> Variable {
+        guard labels.rank == 4, labels.shape[1] == 1, labels.shape[0] == images.shape[0],
+              Array(labels.shape[2...]) == Array(images.shape[2...]) else {
+            throw ModuleError("Segmenter: labels [N, 1, H, W] for images \(images.shape), got \(labels.shape)")
+        }
+        let classes = try labels.reshaped([labels.shape[0], labels.shape[2], labels.shape[3]])
+        return try Loss.crossEntropy(try logits(Variable(images)), classes: classes)
+    }
+
+    /// The label map [N, 1, H, W] of images [N, C, H, W]: the class of the largest logit.
+    public func segment(_ images: Tensor) throws -> Tensor {
+        try GradientMode.withoutGradients {
+            try logits(Variable(images)).value.argmax(axis: 1, keepDims: true)
+        }
+    }
+
+    public var checkpointConfiguration: [String: String] {
+        unet.configuration.checkpointEntries.merging(["model": Self.checkpointKind]) { $1 }
+    }
+
+    /// The segmenter a checkpoint describes, with its parameters.
+    public convenience init(checkpoint: Checkpoint) throws {
+        let entries = CheckpointEntries(checkpoint.configuration)
+        try entries.requireModel(Self.checkpointKind)
+        var unused = RandomStream(seed: 0)
+        self.init(unet: try UNet(try UNet.Configuration(checkpointEntries: entries), random: &unused))
+        try checkpoint.load(into: self)
+    }
+}
