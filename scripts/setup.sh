@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets medsynth up from a fresh clone: installs what is missing, builds in release mode, and
-# runs the main job (`medsynth doctor` and the engine demo).
+# runs the main job: the quickstart notebook on the built-in phantom, with its report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,10 @@ swift build -c release
 binary="$(swift build -c release --show-bin-path)/medsynth"
 
 "$binary" doctor
-"$binary" demo
 echo
-echo "medsynth is built: $binary (try '$binary --help')"
+# The quickstart: the phantom, its mask and edges, and images generated from them by the
+# course's pretrained latent diffusion model (notebooks/models). Its last line names the report.
+"$binary" run notebooks/00-quickstart.medsynth --report medsynth-out
+echo
+echo "medsynth is built: $binary (try '$binary --help', or '$binary' for the REPL)"
+echo "the quickstart's report: $(pwd)/medsynth-out/00-quickstart.html"

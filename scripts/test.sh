@@ -8,8 +8,13 @@ scripts/install-dependencies.sh
 swift build -c release -Xswiftc -enable-testing --build-tests
 swift test -c release -Xswiftc -enable-testing --skip-build
 
-# The notebooks, checked like doctests (a fresh cache, so that CI computes every cell).
+# The notebooks, checked like doctests (a fresh cache, so that CI computes every cell): the
+# course, on the committed models; then the notebooks that trained those models, shortened and
+# writing into a temporary folder, so that the training path stays tested.
 binary="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/medsynth"
 check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
-"$binary" check notebooks/ --cache "$check_dir/cache" --report "$check_dir/reports" --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
+"$binary" check notebooks/*.medsynth --cache "$check_dir/cache" --report "$check_dir/reports" \
+    --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
+"$binary" check notebooks/train --set subjects=16 --set steps=20 --set models="$check_dir/models" \
+    --cache "$check_dir/cache" --report "$check_dir/reports-train" --junit "$check_dir/junit-train.xml"

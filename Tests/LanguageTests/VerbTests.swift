@@ -195,6 +195,74 @@ final class VerbTests: XCTestCase {
         XCTAssertEqual(repeated.parameters.map(\.value), after.parameters.map(\.value))
     }
 
+    /// A segmenter learns the phantom's labels: its loss falls, `segment` is the argmax of its
+    /// logits, and it survives a checkpoint.
+    func testSegmenterTrainSegmentAndCheckpoint() throws {
+        try run("""
+            p = phantom n=8 size=32 seed=1 noise=0.01
+            x = p.image * 2 - 1
+            s = segmenter classes=4 widths=[8, 16] groups=4 heads=2 seed=3
+            t = train s data=x labels=p.label steps=40 batch=4 lr=0.003 seed=1 log=1000
+            found = segment t x
+            save t "\(directory)/seg.h5"
+            again = segment (load "\(directory)/seg.h5") x
+            """)
+        guard case .model(let before) = interpreter.globals["s"], case .segmenter(let fresh) = before.kind,
+              case .model(let after) = interpreter.globals["t"], case .segmenter(let trained) = after.kind else { return XCTFail() }
+        let x = try tensor("x"), labels = try tensor("label", in: "p")
+        let classes = try labels.reshaped([8, 32, 32])
+        let lossBefore = try Loss.crossEntropy(try fresh.logits(Variable(x)), classes: classes).value.item()
+        let lossAfter = try Loss.crossEntropy(try trained.logits(Variable(x)), classes: classes).value.item()
+        XCTAssertLessThan(lossAfter, lossBefore * 0.6, "training lowers the cross-entropy")
+        let found = try tensor("found")
+        XCTAssertEqual(found.shape, [8, 1, 32, 32])
+        XCTAssertEqual(found, try trained.logits(Variable(x)).value.argmax(axis: 1, keepDims: true))
+        XCTAssertEqual(try tensor("again"), found, "a saved segmenter loads with the same weights")
+        XCTAssertThrowsError(try run("train s data=x steps=1"))
+        XCTAssertThrowsError(try run("train s data=x labels=(p.label * 2) steps=1"))
+        XCTAssertThrowsError(try run("segment s (zeros [1, 2, 32, 32])"))
+    }
+
+    /// The task verbs are Diffusion's tasks; mean fill is checked by hand.
+    func testTaskVerbsAgainstTheTasks() throws {
+        try run("""
+            x = (phantom n=3 size=32 seed=1).image * 2 - 1
+            g = corrupt x kind=gaussian amount=0.3 seed=4
+            s = corrupt x kind=salt amount=0.2 seed=4
+            m = holes n=3 size=32 coverage=0.3 first=5 seed=9
+            b = blur x sigma=1.5
+            f = meanfill (x * (1 - m)) m
+            """)
+        let x = try tensor("x")
+        XCTAssertEqual(try tensor("g"), try DenoisingTask(noise: .gaussian(sigma: 0.3), seed: 4).degrade(x))
+        XCTAssertEqual(try tensor("s"), try DenoisingTask(noise: .saltAndPepper(amount: 0.2), seed: 4).degrade(x))
+        let masks = try tensor("m")
+        XCTAssertEqual(masks, try InpaintingTask(coverage: 0.3, seed: 9).masks(count: 3, size: 32, firstSample: 5))
+        XCTAssertEqual(Double(masks.scalars.reduce(0, +)) / Double(masks.count), 0.3, accuracy: 0.03)
+        XCTAssertEqual(try tensor("b"), try DenoisingTask.baseline(x, sigma: 1.5))
+        // Mean fill by hand: each image's hidden pixels take the mean of its visible ones.
+        let filled = try tensor("f")
+        for k in 0..<3 {
+            let pixels = k * 1024 ..< (k + 1) * 1024
+            let visible = pixels.filter { masks.scalars[$0] == 0 }
+            let mean = visible.reduce(0.0) { $0 + Double(x.scalars[$1]) } / Double(visible.count)
+            for i in pixels {
+                XCTAssertEqual(Double(filled.scalars[i]), masks.scalars[i] == 0 ? Double(x.scalars[i]) : mean, accuracy: 1e-5)
+            }
+        }
+        XCTAssertThrowsError(try run("corrupt x kind=salt amount=2"))
+        XCTAssertThrowsError(try run("holes coverage=1.5"))
+        XCTAssertThrowsError(try run("meanfill x (zeros [1, 1, 32, 32])"))
+    }
+
+    func tensor(_ field: String, in record: String) throws -> Tensor {
+        guard case .record(let fields) = interpreter.globals[record], case .tensor(let tensor) = fields[field] ?? .nothing else {
+            XCTFail("\(record).\(field) is not a tensor")
+            return Tensor(0)
+        }
+        return tensor
+    }
+
     func testUNetTrainDiffuseDenoise() throws {
         try run("""
             p = phantom n=4 size=32 seed=1

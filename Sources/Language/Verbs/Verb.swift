@@ -22,6 +22,7 @@ public struct Verb: Sendable {
     public enum Category: String, Sendable, CaseIterable {
         case data = "Data and files"
         case imaging = "Images, edges and masks"
+        case tasks = "Degradations and baselines (Med-cDiff's tasks)"
         case diffusion = "Diffusion"
         case models = "Models and training"
         case display = "Showing and measuring"
