@@ -81,6 +81,28 @@ final class NotebookCommandTests: XCTestCase {
         XCTAssertTrue(whyData.output.contains("the statement changed: was `p = phantom n=2 size=32 seed=1`, is `p = phantom n=2 size=32 seed=2`"), whyData.output)
     }
 
+    /// A training notebook of the course, shortened by --set as CI runs it, writes the same
+    /// checkpoint twice from its seeds, wherever it is started from; --set on a parameter the
+    /// notebook lacks is refused before anything runs.
+    func testATrainingNotebookIsReproducibleFromItsSeeds() throws {
+        let notebook = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("notebooks/train/3-segmenter.medsynth").path
+        guard FileManager.default.fileExists(atPath: notebook) else { throw XCTSkip("no notebooks/train beside the tests") }
+        var files: [Data] = []
+        for run in ["a", "b"] {
+            let models = work.appendingPathComponent("models-\(run)").path
+            let result = try medsynth(["run", notebook, "--no-cache", "--report", "report-\(run)",
+                                       "--set", "subjects=4", "--set", "steps=3", "--set", "models=\(models)"])
+            XCTAssertEqual(result.status, 0, result.output)
+            XCTAssertTrue(result.output.contains("4 of 4 expectations held"), result.output)
+            files.append(try Data(contentsOf: URL(fileURLWithPath: models + "/segmenter.h5")))
+        }
+        XCTAssertEqual(files[0], files[1], "the same seeds give the same checkpoint, byte for byte")
+        let wrong = try medsynth(["run", notebook, "--no-cache", "--set", "step=3"])
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssertTrue(wrong.output.contains("the notebook has no parameter 'step' (it has: subjects, steps, models); did you mean 'steps'?"), wrong.output)
+    }
+
     func testAKilledRunLeavesNoHalfWrittenEntry() throws {
         try write("""
             ```medsynth {#data}
