@@ -252,6 +252,7 @@ public final class NotebookRunner {
         return RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
     }
 
+    /// The SHA-256 of a file's contents, or "missing".
     static func fileHash(_ path: String) -> String {
         FileManager.default.contents(atPath: path).map { SHA256.hex(bytes: $0) } ?? "missing"
     }
