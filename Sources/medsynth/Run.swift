@@ -39,13 +39,13 @@ struct CacheOptions: ParsableArguments {
         noCache ? nil : cache ?? ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] ?? ".medsynth-cache"
     }
 
-    func runnerOptions(outputDirectory: String) -> NotebookRunner.Options {
+    func runnerOptions(outputDirectory: String) throws -> NotebookRunner.Options {
         var options = NotebookRunner.Options(
             cacheDirectory: directory, outputDirectory: outputDirectory, engineVersion: "medsynth \(MedSynth.version), cache 1")
         options.cacheCapacity = cacheSize << 20
         options.force = Set(force)
         options.libraries = SessionSetup.stdlibFiles()
-        options.parameterValues = (try? parameterValues()) ?? [:]
+        options.parameterValues = try parameterValues()
         return options
     }
 }
@@ -159,7 +159,7 @@ struct Why: ParsableCommand {
             printError("error: \(file) has no cell '\(label)'\(hint)")
             throw ExitCode(1)
         }
-        var options = cache.runnerOptions(outputDirectory: NSTemporaryDirectory())
+        var options = try cache.runnerOptions(outputDirectory: NSTemporaryDirectory())
         options.dryRun = true
         let runner = try NotebookRunner(options: options)
         let result = try runner.run(document)
@@ -188,7 +188,7 @@ enum NotebookCommands {
             printError("\(error)")
             throw ExitCode(1)
         }
-        var options = cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
+        var options = try cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
         if echo {
             options.progress = { line in
                 print(line)
@@ -196,7 +196,8 @@ enum NotebookCommands {
             }
         }
         options.cancellation = InterruptFlag.install()
-        options.parameterValues = try parameterValues ?? cache.parameterValues()
+        // check passes each notebook the --set values of the parameters it declares.
+        if let parameterValues { options.parameterValues = parameterValues }
         let runner = try NotebookRunner(options: options)
         let result: NotebookRunner.RunResult
         do {
