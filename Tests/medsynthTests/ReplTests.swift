@@ -14,11 +14,14 @@ final class ReplTests: XCTestCase {
 
         init(binary: URL, history: String, out: String) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            // -q quiet, -f flush at once, -e the child's exit status, -c the command.
-            let command = [binary.path, "repl", "--history", history, "--out", out].map { "'\($0)'" }.joined(separator: " ")
+            // -q quiet, -f flush at once, -e the child's exit status, -c the command. script runs
+            // the command with $SHELL -c; `exec` replaces that shell by medsynth, or a shell that
+            // stays (dash does) receives the Ctrl-C too and, after medsynth's :quit, exits 130.
+            let command = "exec " + [binary.path, "repl", "--history", history, "--out", out].map { "'\($0)'" }.joined(separator: " ")
             process.arguments = ["-qfec", command, "/dev/null"]
             var environment = ProcessInfo.processInfo.environment
             environment["TERM"] = "dumb"
+            environment["SHELL"] = "/bin/sh"  // the same shell here as on a CI machine without SHELL
             environment["MEDSYNTH_THREADS"] = "1"
             process.environment = environment
             process.standardInput = input
