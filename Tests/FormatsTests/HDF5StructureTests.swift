@@ -29,6 +29,26 @@ final class HDF5StructureTests: XCTestCase {
         assertFormatError(mentions: ["/nowhere", "does not exist"]) { try file.children(of: "nowhere") }
     }
 
+    func testTheSameContentsWrittenLaterGiveTheSameBytes() throws {
+        let directory = try TemporaryDirectory()
+        func writeFile(_ name: String) throws -> Data {
+            let path = directory.file(name)
+            try HDF5File.write(to: path) { file in
+                try file.setAttribute("kind", to: .string("unet"), on: "/")
+                try file.write(Tensor([1, 2, 3]), to: "model/bias")  // compact
+                try file.write(try Tensor(shape: [300, 1000], scalars: (0..<300_000).map { Float($0) }), to: "model/down/0/weight")  // chunked
+                try file.write(try Tensor(shape: [0], scalars: []), to: "model/empty")  // contiguous
+                try file.createGroup("model/up")
+            }
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        let first = try writeFile("first.h5")
+        Thread.sleep(forTimeInterval: 1.1)  // HDF5 stores times in whole seconds
+        let second = try writeFile("second.h5")
+        XCTAssertGreaterThan(first.count, 1_200_000)
+        XCTAssertEqual(first, second, "the files differ in \(zip(first, second).filter { $0 != $1 }.count) bytes")
+    }
+
     func testAttributesRoundTripOnFileGroupAndDataset() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("attributes.h5")

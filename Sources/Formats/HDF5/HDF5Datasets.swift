@@ -217,8 +217,11 @@ extension HDF5File {
     ///   (compact layout), which the 1.10 format checksums;
     /// - larger: in chunks of about 1 MiB, each with a Fletcher-32 checksum;
     /// - no values at all: the default (contiguous) layout, with nothing to protect.
+    /// No modification times either (see `HDF5File.write`).
     private func creationProperties(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> HDF5Handle {
-        guard let creation = HDF5Handle(H5Pcreate(H5P_CLS_DATASET_CREATE_ID_g), close: H5Pclose) else {
+        guard let creation = HDF5Handle(H5Pcreate(H5P_CLS_DATASET_CREATE_ID_g), close: H5Pclose),
+              H5Pset_obj_track_times(creation.id, false) >= 0
+        else {
             throw failure(absolute, "cannot set up dataset-creation properties")
         }
         let bytes = shape.reduce(type.byteCount, *)

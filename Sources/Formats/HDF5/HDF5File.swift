@@ -62,6 +62,10 @@ public final class HDF5File {
     /// replacing any file there. If `body` throws, or the file cannot be written (a full disk),
     /// nothing is left behind and an existing file at `path` is untouched.
     ///
+    /// No object records when it was written (HDF5 stores times by default), so writing the same
+    /// groups, datasets and attributes gives the same bytes: a retrained checkpoint that did not
+    /// change does not show up as a change in version control.
+    ///
     /// The file is built in memory (HDF5's "core" driver) and its finished image written with
     /// `AtomicWrite`. HDF5 thus never meets a failing disk: when its own close fails for want
     /// of space, HDF5 1.10 keeps a broken file in its tables and crashes when the process exits.
@@ -76,8 +80,12 @@ public final class HDF5File {
             guard H5Pset_fapl_core(access.id, 4 << 20, false) >= 0 else { throw failure(path, nil, "cannot set up an in-memory file") }
             // A unique name: HDF5 refuses two open in-memory files of the same name.
             let name = AtomicWrite.temporaryPath(for: path)
+            // No modification times on the root group: the same contents give the same bytes.
+            guard let creation = HDF5Handle(H5Pcreate(H5P_CLS_FILE_CREATE_ID_g), close: H5Pclose),
+                  H5Pset_obj_track_times(creation.id, false) >= 0
+            else { throw failure(path, nil, "cannot set up file-creation properties") }
             guard let file = HDF5Handle(
-                H5Fcreate(name, HDF5Library.createExclusive, HDF5Library.defaultProperties, access.id), close: H5Fclose)
+                H5Fcreate(name, HDF5Library.createExclusive, creation.id, access.id), close: H5Fclose)
             else { throw failure(path, nil, "cannot be created") }
             return file
         }

@@ -61,7 +61,10 @@ extension HDF5File {
                     continue
                 case nil:
                     let defaults = HDF5Library.defaultProperties
-                    guard HDF5Handle(H5Gcreate2(file, prefix, defaults, defaults, defaults), close: H5Gclose) != nil else {
+                    guard let creation = HDF5Handle(H5Pcreate(H5P_CLS_GROUP_CREATE_ID_g), close: H5Pclose),
+                          H5Pset_obj_track_times(creation.id, false) >= 0,
+                          HDF5Handle(H5Gcreate2(file, prefix, defaults, creation.id, defaults), close: H5Gclose) != nil
+                    else {
                         throw failure(prefix, "cannot create group")
                     }
                 case let other?:
