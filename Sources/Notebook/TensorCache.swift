@@ -7,6 +7,11 @@ import Language
 /// index lists it with the checksum its bytes still have, so a corrupted or half-written file
 /// is never read: it is deleted and its statement recomputed. Past `capacity` bytes the least
 /// recently used entries are evicted.
+///
+/// Several runs may share a cache at once (two notebooks in two terminals). The index is only
+/// read and replaced under an exclusive lock on `lock`, and a run does not overwrite it with
+/// its own view: it merges what it stored, used and removed into the index on disk. Files the
+/// index does not list are cleared away only when no live run can still be writing them.
 public final class TensorCache {
     /// What the index knows of an entry.
     public struct Entry: Codable, Sendable, Equatable {
@@ -21,36 +26,85 @@ public final class TensorCache {
     public let directory: String
     public let capacity: Int
     public private(set) var entries: [String: Entry] = [:]
+    /// What this run changed since the index was last merged: entries stored or used (to be
+    /// merged in) and entries removed (to be taken out).
+    private var changed: Set<String> = []
+    private var removed: Set<String> = []
 
     private var indexPath: String { (directory as NSString).appendingPathComponent("index.json") }
+    private var lockPath: String { (directory as NSString).appendingPathComponent("lock") }
     private var entriesDirectory: String { (directory as NSString).appendingPathComponent("entries") }
 
     /// The default capacity: 2 GiB.
     public static let defaultCapacity = 2 << 30
 
+    /// How old a finished entry file the index does not list must be before it is removed: a
+    /// run sharing the cache writes the file first and lists it a moment later.
+    static let strayAge: TimeInterval = 600
+
     public init(directory: String, capacity: Int = TensorCache.defaultCapacity) throws {
         self.directory = directory
         self.capacity = capacity
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: (directory as NSString).appendingPathComponent("entries"), withIntermediateDirectories: true)
-        if let data = manager.contents(atPath: indexPath) {
-            // An unreadable index loses the entries' records, not the run: they are recomputed.
-            entries = (try? JSONDecoder().decode([String: Entry].self, from: data)) ?? [:]
+        try FileManager.default.createDirectory(atPath: entriesDirectory, withIntermediateDirectories: true)
+        try withLock {
+            entries = readIndex()
+            removeStrays()
         }
-        removeStrays()
+    }
+
+    /// The index on disk; an unreadable one loses the entries' records, not the run: they are
+    /// recomputed.
+    private func readIndex() -> [String: Entry] {
+        guard let data = FileManager.default.contents(atPath: indexPath) else { return [:] }
+        return (try? JSONDecoder().decode([String: Entry].self, from: data)) ?? [:]
+    }
+
+    /// Runs `body` holding the cache's lock (flock, released when the descriptor closes, so a
+    /// killed run never leaves it held).
+    private func withLock<R>(_ body: () throws -> R) throws -> R {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw NotebookError(path: lockPath, line: nil, "cannot open the cache's lock: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw NotebookError(path: lockPath, line: nil, "cannot lock the cache: \(String(cString: strerror(errno)))")
+            }
+        }
+        return try body()
     }
 
     func path(of key: String) -> String {
         (entriesDirectory as NSString).appendingPathComponent("\(key).h5")
     }
 
-    /// Files the index does not list: temporary files of a killed write, or entries whose
-    /// index update never happened.
+    /// Files the index does not list: temporary files of a killed write (their name carries
+    /// the writer's process id), and entries whose index update never happened. A temporary
+    /// file of a live process and a recent entry file may belong to a run sharing the cache,
+    /// and stay.
     private func removeStrays() {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: entriesDirectory)) ?? []
+        let manager = FileManager.default
+        let files = (try? manager.contentsOfDirectory(atPath: entriesDirectory)) ?? []
+        let now = Date()
         for file in files where !(file.hasSuffix(".h5") && entries[String(file.dropLast(3))] != nil) {
-            try? FileManager.default.removeItem(atPath: (entriesDirectory as NSString).appendingPathComponent(file))
+            let path = (entriesDirectory as NSString).appendingPathComponent(file)
+            if file.hasSuffix(".tmp") {
+                if let writer = Self.writerProcess(ofTemporary: file), writer != getpid(), kill(writer, 0) == 0 || errno == EPERM { continue }
+            } else if let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                      now.timeIntervalSince(modified) < Self.strayAge {
+                continue
+            }
+            try? manager.removeItem(atPath: path)
         }
+    }
+
+    /// The process id in a temporary file's name (".<name>.<pid>-<tag>.tmp", as `AtomicWrite`
+    /// names them).
+    static func writerProcess(ofTemporary name: String) -> pid_t? {
+        let stem = name.dropLast(".tmp".count)
+        guard let dot = stem.lastIndex(of: "."), let dash = stem[dot...].firstIndex(of: "-") else { return nil }
+        return pid_t(stem[stem.index(after: dot)..<dash])
     }
 
     /// The values stored under `key`, or nil when there are none or the entry is damaged (then
@@ -65,6 +119,7 @@ public final class TensorCache {
         }
         entry.lastUsed = Date().timeIntervalSince1970
         entries[key] = entry
+        changed.insert(key)
         return values
     }
 
@@ -81,13 +136,16 @@ public final class TensorCache {
         entries[key] = Entry(
             bytes: data.count, checksum: SHA256.hex(bytes: data), lastUsed: Date().timeIntervalSince1970,
             origin: origin, parts: parts)
-        evict()
+        changed.insert(key)
+        removed.remove(key)
         try saveIndex()
         return true
     }
 
     public func remove(_ key: String) {
         entries[key] = nil
+        changed.remove(key)
+        removed.insert(key)
         try? FileManager.default.removeItem(atPath: path(of: key))
     }
 
@@ -102,16 +160,32 @@ public final class TensorCache {
         }
     }
 
-    /// Writes the index atomically: a temporary file, then a rename.
+    /// Merges this run's changes into the index on disk (which other runs may have changed
+    /// since), evicts past the capacity, and writes the index atomically: a temporary file,
+    /// then a rename.
     public func saveIndex() throws {
-        let data = try JSONEncoder().encode(entries)
-        let temporary = indexPath + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw NotebookError(path: indexPath, line: nil, "cannot write the cache index (is the disk full?)")
-        }
-        guard rename(temporary, indexPath) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw NotebookError(path: indexPath, line: nil, "cannot replace the cache index: \(String(cString: strerror(errno)))")
+        try withLock {
+            var merged = readIndex()
+            for key in removed { merged[key] = nil }
+            for key in changed {
+                guard let mine = entries[key] else { continue }
+                if let theirs = merged[key], theirs.checksum == mine.checksum, theirs.lastUsed > mine.lastUsed { continue }
+                merged[key] = mine
+            }
+            entries = merged
+            changed = []
+            removed = []
+            evict()
+            let data = try JSONEncoder().encode(entries)
+            let temporary = indexPath + ".tmp-\(getpid())"
+            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+                throw NotebookError(path: indexPath, line: nil, "cannot write the cache index (is the disk full?)")
+            }
+            guard rename(temporary, indexPath) == 0 else {
+                try? FileManager.default.removeItem(atPath: temporary)
+                throw NotebookError(path: indexPath, line: nil, "cannot replace the cache index: \(String(cString: strerror(errno)))")
+            }
+            removed = []
         }
     }
 

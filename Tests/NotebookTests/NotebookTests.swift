@@ -165,16 +165,45 @@ final class NotebookTests: XCTestCase {
     func testLeftoversOfAKilledWriteAreNeverRead() throws {
         _ = try run(Self.notebook)
         let entries = (cacheDirectory as NSString).appendingPathComponent("entries")
-        // What a write killed half-way leaves: a temporary file, and an entry the index never got.
-        let temporary = (entries as NSString).appendingPathComponent(".abc.h5.123-ff.tmp")
-        let orphan = (entries as NSString).appendingPathComponent(String(repeating: "0", count: 64) + ".h5")
-        FileManager.default.createFile(atPath: temporary, contents: Data([1, 2, 3]))
-        FileManager.default.createFile(atPath: orphan, contents: Data([1, 2, 3]))
+        func file(_ name: String, age: TimeInterval = 0) -> String {
+            let path = (entries as NSString).appendingPathComponent(name)
+            FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
+            try? FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
+            return path
+        }
+        // What a write killed half-way leaves: a temporary file (its writer, beyond Linux's
+        // largest process id, is gone) and an entry the index never got, an hour old.
+        let temporary = file(".abc.h5.4194999-ff.tmp")
+        let orphan = file(String(repeating: "0", count: 64) + ".h5", age: 3600)
+        // What a run sharing the cache may be writing at this moment: they stay.
+        let beingWritten = file(".def.h5.\(getppid())-ee.tmp")
+        let justWritten = file(String(repeating: "1", count: 64) + ".h5")
         let cache = try TensorCache(directory: cacheDirectory)
         XCTAssertFalse(FileManager.default.fileExists(atPath: temporary))
         XCTAssertFalse(FileManager.default.fileExists(atPath: orphan))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: beingWritten))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: justWritten))
         XCTAssertEqual(cache.entries.count, 4 + 2 - 0, "x, y, z, w, the expectation and the display")
         XCTAssertEqual(executed(try run(Self.notebook)), [])
+        XCTAssertEqual(TensorCache.writerProcess(ofTemporary: ".abc.h5.4194999-ff.tmp"), 4_194_999)
+        XCTAssertNil(TensorCache.writerProcess(ofTemporary: "index.json.tmp"))
+    }
+
+    func testRunsSharingACacheKeepEachOthersEntries() throws {
+        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
+        // Two runs open the cache before either stores anything, then store in turns.
+        let one = try TensorCache(directory: cacheDirectory)
+        let two = try TensorCache(directory: cacheDirectory)
+        try one.store([("a", .number(1))], for: "a", origin: "one", parts: parts)
+        try two.store([("b", .number(2))], for: "b", origin: "two", parts: parts)
+        XCTAssertEqual(Set(two.entries.keys), ["a", "b"], "the second run's index merged the first's entry")
+        try one.store([("c", .number(3))], for: "c", origin: "one", parts: parts)
+        one.remove("a")
+        try one.saveIndex()
+        let later = try TensorCache(directory: cacheDirectory)
+        XCTAssertEqual(Set(later.entries.keys), ["b", "c"])
+        guard case .number(2)? = later.values(for: "b")?.first?.value else { return XCTFail("b was lost") }
+        XCTAssertNil(later.values(for: "a"), "removed by one run, it stays removed")
     }
 
     func testTwoNotebooksShareAnIdenticalTrainingStatement() throws {
