@@ -97,8 +97,12 @@ public struct NotebookDocument: Sendable {
 
     /// A notebook, or a plain script (no ```medsynth fences) as a notebook of one cell.
     public static func load(path: String) throws(NotebookError) -> NotebookDocument {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw NotebookError(path: path, line: nil, "cannot read the file as UTF-8 text")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw NotebookError(path: path, line: nil, exists ? "cannot be read (a folder, or no permission?)" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw NotebookError(path: path, line: nil, "is not UTF-8 text")
         }
         guard text.contains("```medsynth") else {
             return NotebookDocument(

@@ -28,6 +28,8 @@ public final class NotebookRunner {
         /// Values for the notebook's parameters (`--set name=value`), as medsynth literals;
         /// each must name a parameter the front matter declares.
         public var parameterValues: [String: String] = [:]
+        /// Stop after the cell with this label (nil: run every cell).
+        public var lastCell: String?
 
         public init(cacheDirectory: String?, outputDirectory: String, engineVersion: String) {
             self.cacheDirectory = cacheDirectory
@@ -89,6 +91,9 @@ public final class NotebookRunner {
         public var parameters: [NotebookDocument.Parameter] = []
         public var cells: [CellResult]
         public var seconds: Double
+        /// What the notebook bound at the top level, in order (the library's names left out),
+        /// for a REPL session to take over.
+        public var bindings: [(name: String, value: Value)] = []
         /// The first error, which stopped the run.
         public var diagnostic: Diagnostic? { cells.compactMap(\.diagnostic).first }
         public var expectations: [Expectation] { cells.flatMap(\.expectations) }
@@ -246,10 +251,14 @@ public final class NotebookRunner {
             result.seconds = Self.seconds(clock.now - cellStart)
             options.progress("  \(result.diagnostic == nil ? result.cacheStatus : "error") in \(String(format: "%.2f", result.seconds)) s")
             results.append(result)
-            if result.diagnostic != nil { break }
+            if result.diagnostic != nil || cell.label == options.lastCell { break }
         }
         try cache?.saveIndex()
-        return RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
+        var run = RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
+        run.bindings = interpreter.globalOrder.filter { !session.libraryNames.contains($0) }.compactMap { name in
+            interpreter.globals[name].map { (name, $0) }
+        }
+        return run
     }
 
     /// The SHA-256 of a file's contents, or "missing".

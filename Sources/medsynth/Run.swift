@@ -36,12 +36,20 @@ struct CacheOptions: ParsableArguments {
     }
 
     var directory: String? {
-        noCache ? nil : cache ?? ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] ?? ".medsynth-cache"
+        noCache ? nil : cache ?? Self.defaultDirectory
+    }
+
+    /// The engine version in every cache key: entries of another version are never used.
+    static let engineVersion = "medsynth \(MedSynth.version), cache 1"
+
+    /// The cache folder when none is given: MEDSYNTH_CACHE, or .medsynth-cache here.
+    static var defaultDirectory: String {
+        ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] ?? ".medsynth-cache"
     }
 
     func runnerOptions(outputDirectory: String) throws -> NotebookRunner.Options {
         var options = NotebookRunner.Options(
-            cacheDirectory: directory, outputDirectory: outputDirectory, engineVersion: "medsynth \(MedSynth.version), cache 1")
+            cacheDirectory: directory, outputDirectory: outputDirectory, engineVersion: Self.engineVersion)
         options.cacheCapacity = cacheSize << 20
         options.force = Set(force)
         options.libraries = SessionSetup.stdlibFiles()

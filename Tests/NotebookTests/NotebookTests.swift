@@ -20,7 +20,8 @@ final class NotebookTests: XCTestCase {
     var cacheDirectory: String { (directory as NSString).appendingPathComponent("cache") }
 
     func run(
-        _ text: String, name: String = "notes.medsynth", force: Set<String> = [], parameters: [String: String] = [:]
+        _ text: String, name: String = "notes.medsynth", force: Set<String> = [], parameters: [String: String] = [:],
+        lastCell: String? = nil
     ) throws -> NotebookRunner.RunResult {
         let path = (directory as NSString).appendingPathComponent(name)
         try FileManager.default.createDirectory(
@@ -31,6 +32,7 @@ final class NotebookTests: XCTestCase {
             engineVersion: "test")
         options.force = force
         options.parameterValues = parameters
+        options.lastCell = lastCell
         let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
         XCTAssertNil(result.diagnostic, "\(result.diagnostic.map(String.init(describing:)) ?? "")")
         return result
@@ -75,6 +77,19 @@ final class NotebookTests: XCTestCase {
         w
         ```
         """
+
+    func testARunThroughACellStopsThereAndHandsOverItsBindings() throws {
+        let partial = try run(Self.notebook, lastCell: "b")
+        XCTAssertEqual(partial.cells.map(\.cell.label), ["a", "b"])
+        XCTAssertEqual(partial.bindings.map(\.name), ["x", "y"], "cells c and d did not run")
+        let whole = try run(Self.notebook)
+        XCTAssertEqual(executed(whole), ["c: z = randn [4]", "d: w = y + 1", "d: expect w ~ x * 2 + 1", "d: w"])
+        XCTAssertEqual(whole.bindings.map(\.name), ["x", "y", "z", "w"])
+        guard case .tensor(let y)? = whole.bindings.first(where: { $0.name == "y" })?.value,
+              case .tensor(let x)? = whole.bindings.first(where: { $0.name == "x" })?.value
+        else { return XCTFail("x and y are tensors") }
+        XCTAssertEqual(y.scalars, x.scalars.map { $0 * 2 })
+    }
 
     func testTheFormat() throws {
         let document = try NotebookDocument(text: Self.notebook, path: "n.medsynth")

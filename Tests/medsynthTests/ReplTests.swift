@@ -12,12 +12,12 @@ final class ReplTests: XCTestCase {
         private let lock = NSLock()
         private var buffer = Data()
 
-        init(binary: URL, history: String, out: String) throws {
+        init(binary: URL, history: String, out: String, cache: String) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
             // -q quiet, -f flush at once, -e the child's exit status, -c the command. script runs
             // the command with $SHELL -c; `exec` replaces that shell by medsynth, or a shell that
             // stays (dash does) receives the Ctrl-C too and, after medsynth's :quit, exits 130.
-            let command = "exec " + [binary.path, "repl", "--history", history, "--out", out].map { "'\($0)'" }.joined(separator: " ")
+            let command = "exec " + [binary.path, "repl", "--history", history, "--out", out, "--cache", cache].map { "'\($0)'" }.joined(separator: " ")
             process.arguments = ["-qfec", command, "/dev/null"]
             var environment = ProcessInfo.processInfo.environment
             environment["TERM"] = "dumb"
@@ -84,7 +84,8 @@ final class ReplTests: XCTestCase {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let history = work.appendingPathComponent("history").path
-        let terminal = try Terminal(binary: binary, history: history, out: work.appendingPathComponent("figures").path)
+        let cache = work.appendingPathComponent("cache").path
+        let terminal = try Terminal(binary: binary, history: history, out: work.appendingPathComponent("figures").path, cache: cache)
         defer { terminal.finish() }
         XCTAssertTrue(terminal.wait(for: "medsynth> "), "no prompt:\n\(terminal.text)")
 
@@ -135,6 +136,35 @@ final class ReplTests: XCTestCase {
         let vars = String(terminal.text.dropFirst(mark))
         XCTAssertTrue(vars.contains("[2, 1, 32, 32]"), vars)
         XCTAssertFalse(vars.contains(" ae "), vars)
+
+        // :run runs a notebook with the cache, through a cell or to its end, and binds its names
+        // here; :cache describes the cache.
+        let notebook = work.appendingPathComponent("two cells.medsynth").path
+        try "```medsynth {#one}\nq = phantom n=2 size=32 seed=3\n```\n\n```medsynth {#two}\nr = count q.image\n```\n"
+            .write(toFile: notebook, atomically: true, encoding: .utf8)
+        // A path with a space is quoted; a missing file is an error and the session goes on.
+        mark = terminal.text.count
+        terminal.send(":run \"\(work.path)/none.medsynth\" one\n")
+        XCTAssertTrue(terminal.wait(for: "none.medsynth: no such file", after: mark), terminal.text)
+        mark = terminal.text.count
+        terminal.send(":run \"\(notebook)\" one\n")
+        XCTAssertTrue(terminal.wait(for: "ran 1 of 2 cells", after: mark), terminal.text)
+        XCTAssertTrue(terminal.text.dropFirst(mark).contains("0 of 1 statements from the cache; bound: q"), terminal.text)
+        mark = terminal.text.count
+        terminal.send(":run \"\(notebook)\"\n")
+        XCTAssertTrue(terminal.wait(for: "ran 2 of 2 cells", after: mark), terminal.text)
+        XCTAssertTrue(terminal.text.dropFirst(mark).contains("1 of 2 statements from the cache; bound: q, r"), terminal.text)
+        mark = terminal.text.count
+        terminal.send("r + 1\n")
+        XCTAssertTrue(terminal.wait(for: "\n3\r\n", after: mark), terminal.text)  // r = count q.image = 2 subjects
+        mark = terminal.text.count
+        terminal.send(":cache\n")
+        XCTAssertTrue(terminal.wait(for: "2 entries", after: mark), terminal.text)
+        XCTAssertTrue(terminal.text.dropFirst(mark).contains("two cells.medsynth: 2 entries"), terminal.text)
+        mark = terminal.text.count
+        terminal.send(":cache clear\n:cache\n")
+        XCTAssertTrue(terminal.wait(for: "0 entries", after: mark), terminal.text)
+        XCTAssertTrue(terminal.text.dropFirst(mark).contains("removed 2 entries"), terminal.text)
 
         // :quit ends the session by itself; closing the input only afterwards keeps `script` from
         // sending the child an end-of-file while :quit is still being handled.

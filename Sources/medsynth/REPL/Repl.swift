@@ -26,11 +26,18 @@ struct Repl: ParsableCommand {
     @Option(help: "The history file (default: ~/.medsynth_history, or MEDSYNTH_HISTORY).")
     var history: String?
 
+    @Option(help: "The cache :run uses, shared with medsynth run (default: MEDSYNTH_CACHE, or .medsynth-cache here).")
+    var cache: String?
+
+    @Flag(help: "Let :run compute everything and store nothing.")
+    var noCache = false
+
     func run() throws {
         let historyFile = history ?? ProcessInfo.processInfo.environment["MEDSYNTH_HISTORY"]
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".medsynth_history")
         let previews = isatty(STDOUT_FILENO) != 0
-        let loop = try ReplLoop(outputDirectory: out, seed: seed, previews: previews, historyFile: historyFile)
+        let loop = try ReplLoop(outputDirectory: out, seed: seed, previews: previews, historyFile: historyFile,
+                                cacheDirectory: noCache ? nil : cache ?? CacheOptions.defaultDirectory)
         loop.run()
     }
 }
@@ -43,21 +50,25 @@ final class ReplLoop {
     let outputDirectory: String
     let seed: UInt64
     let previews: Bool
+    /// The notebook cache :run uses (nil: none).
+    let cacheDirectory: String?
     /// Lines entered so far, so that each entry's diagnostics name its own line numbers.
     var entryLine = 1
 
     static let commands: [(name: String, help: String)] = [
         (":help", ":help [verb]   the commands and verbs, or one verb's parameters and example"),
         (":vars", ":vars          the bound names: type, shape and memory"),
-        (":load", ":load FILE     run a script or notebook into this session"),
-        (":run", ":run FILE [LABEL]  run a notebook's cells, or only the cell {#LABEL}"),
+        (":load", ":load FILE     run a script or notebook's cells here, able to read this session's names"),
+        (":run", ":run FILE [LABEL]  run a notebook with the cache (to its end, or through {#LABEL}); bind its names here"),
+        (":cache", ":cache [clear]  the notebook cache :run uses: its folder, entries and size; or empty it"),
         (":time", ":time          show how long each statement takes (toggles)"),
         (":reset", ":reset         forget every name (the standard library is loaded again)"),
         (":quit", ":quit          leave (Ctrl-D also leaves)"),
     ]
 
-    init(outputDirectory: String, seed: UInt64, previews: Bool, historyFile: String) throws {
+    init(outputDirectory: String, seed: UInt64, previews: Bool, historyFile: String, cacheDirectory: String?) throws {
         self.outputDirectory = outputDirectory
+        self.cacheDirectory = cacheDirectory
         self.seed = seed
         self.previews = previews
         self.historyFile = historyFile
@@ -132,7 +143,7 @@ final class ReplLoop {
 
     /// Runs a colon command; false means leave.
     func command(_ text: String) -> Bool {
-        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let words = Self.words(of: text)
         let name = words[0]
         let arguments = Array(words.dropFirst())
         switch name {
@@ -162,7 +173,13 @@ final class ReplLoop {
                 print("error: \(name) needs a file: \(name) FILE\(name == ":run" ? " [LABEL]" : "")")
                 return true
             }
-            load(path, label: name == ":run" ? arguments.dropFirst().first : nil)
+            if name == ":run" {
+                runNotebook(path, through: arguments.dropFirst().first)
+            } else {
+                load(path)
+            }
+        case ":cache":
+            cacheCommand(arguments)
         default:
             let hint = Suggestions.didYouMean(name, among: Self.commands.map(\.name)).map { " (\($0))" } ?? ""
             print("error: unknown command \(name)\(hint); :help lists them")
@@ -171,28 +188,119 @@ final class ReplLoop {
         return true
     }
 
-    func load(_ path: String, label: String?) {
+    /// Runs a file's cells in this session, without the cache: its statements may read the
+    /// names bound here.
+    func load(_ path: String) {
         do {
             let document = try NotebookDocument.load(path: path)
-            let cells = label.map { label in document.cells.filter { $0.label == label } } ?? document.cells
-            if let label, cells.isEmpty {
-                let labels = document.cells.map(\.label)
-                print("error: \(path) has no cell {#\(label)}\(Suggestions.didYouMean(label, among: labels).map { "; \($0)" } ?? "")")
-                return
-            }
             ReplSignals.running = true
             defer { ReplSignals.running = false }
-            for cell in cells {
+            for cell in document.cells {
                 let report = session.run(cell.code, name: "\(path), cell \(cell.label)", firstLine: cell.firstLine) { print($0) }
                 if let diagnostic = report.diagnostic {
                     print(diagnostic)
                     return
                 }
             }
-            print("ran \(cells.count) \(cells.count == 1 ? "cell" : "cells") of \(path)")
+            print("ran \(document.cells.count) \(document.cells.count == 1 ? "cell" : "cells") of \(path)")
         } catch {
             print("\(error)")
         }
+    }
+
+    /// Runs a notebook as `medsynth run` does: in a session of its own (it reads none of the
+    /// names bound here) with the cache, so that what an earlier run computed is not computed
+    /// again; then binds here every name it bound.
+    func runNotebook(_ path: String, through label: String?) {
+        do {
+            let document = try NotebookDocument.load(path: path)
+            if let label, !document.cells.contains(where: { $0.label == label }) {
+                let labels = document.cells.map(\.label)
+                print("error: \(path) has no cell {#\(label)}\(Suggestions.didYouMean(label, among: labels).map { "; \($0)" } ?? "")")
+                return
+            }
+            var options = NotebookRunner.Options(
+                cacheDirectory: cacheDirectory, outputDirectory: outputDirectory, engineVersion: CacheOptions.engineVersion)
+            options.libraries = SessionSetup.stdlibFiles()
+            options.lastCell = label
+            options.cancellation = session.context.cancellation
+            options.progress = { line in
+                print(line)
+                medsynth_flush_stdout()
+            }
+            ReplSignals.running = true
+            defer { ReplSignals.running = false }
+            let result = try NotebookRunner(options: options).run(document)
+            for expectation in result.failedExpectations { print(Session.describeFailure(expectation)) }
+            if let diagnostic = result.diagnostic { print(diagnostic) }
+            for (name, value) in result.bindings { session.interpreter.define(name, value) }
+            let statements = result.cells.flatMap(\.statements)
+            let cached = statements.filter { $0.source == .cached }.count
+            let names = result.bindings.map(\.name)
+            print("ran \(result.cells.count) of \(document.cells.count) cells of \(path) in \(String(format: "%.2f", result.seconds)) s, "
+                + "\(cached) of \(statements.count) statements from the cache; bound: \(names.isEmpty ? "nothing" : names.joined(separator: ", "))")
+        } catch {
+            print("\(error)")
+        }
+    }
+
+    /// `:cache` describes the cache (folder, entries and size by notebook); `:cache clear`
+    /// removes every entry.
+    func cacheCommand(_ arguments: [String]) {
+        guard let directory = cacheDirectory else {
+            print("the cache is off (medsynth repl --no-cache)")
+            return
+        }
+        guard arguments.isEmpty || arguments == ["clear"] else {
+            print("error: :cache takes nothing or 'clear', not '\(arguments.joined(separator: " "))'")
+            return
+        }
+        guard FileManager.default.fileExists(atPath: directory) else {
+            print("no cache yet at \(directory)")
+            return
+        }
+        do {
+            let cache = try TensorCache(directory: directory)
+            let megabytes = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
+            if arguments == ["clear"] {
+                let (count, bytes) = (cache.entries.count, cache.totalBytes)
+                for key in cache.entries.keys { cache.remove(key) }
+                try cache.saveIndex()
+                print("removed \(count) \(count == 1 ? "entry" : "entries") (\(megabytes(bytes))) from \(directory)")
+                return
+            }
+            print("cache \(directory): \(cache.entries.count) entries, \(megabytes(cache.totalBytes)) of \(megabytes(cache.capacity))")
+            // By notebook: an entry's origin is "path#label/stream".
+            let byNotebook = Dictionary(grouping: cache.entries.values) { entry in
+                entry.origin.firstIndex(of: "#").map { String(entry.origin[..<$0]) } ?? entry.origin
+            }
+            for (notebook, entries) in byNotebook.sorted(by: { $0.key < $1.key }) {
+                print("  \(notebook): \(entries.count) \(entries.count == 1 ? "entry" : "entries"), \(megabytes(entries.reduce(0) { $0 + $1.bytes }))")
+            }
+        } catch {
+            print("\(error)")
+        }
+    }
+
+    /// A colon command's words, split at white space; a word in double quotes may hold spaces
+    /// (`:run "my notes.medsynth"`).
+    static func words(of text: String) -> [String] {
+        var words: [String] = []
+        var word: String?
+        var quoted = false
+        for character in text {
+            if character == "\"" {
+                quoted.toggle()
+                word = word ?? ""
+            } else if character.isWhitespace, !quoted {
+                if let finished = word { words.append(finished) }
+                word = nil
+            } else {
+                word = (word ?? "") + String(character)
+            }
+        }
+        if let finished = word { words.append(finished) }
+        return words
     }
 
     func help(_ topic: String?) -> String {
