@@ -18,6 +18,10 @@ public struct Analyser {
     private var functions: [String: FunctionDefinition] = [:]
     private var source = SourceFile(name: "<none>", text: "")
     private var reads: Set<String> = []
+    /// Names the current top-level statement has bound so far: a later read of one in the same
+    /// statement (a loop's body using what it just computed) reads the statement's own value,
+    /// not an input.
+    private var written: Set<String> = []
 
     public init(registry: VerbRegistry, globals: [String: ValueType] = [:]) {
         self.registry = registry
@@ -30,6 +34,7 @@ public struct Analyser {
         var effects: [Effects] = []
         for statement in statements {
             reads = []
+            written = []
             let writes: Set<String>
             do {
                 writes = try check(statement)
@@ -52,6 +57,7 @@ public struct Analyser {
             let type = try infer(value)
             scopes[scopes.count - 1][name] = type
             functions[name] = nil
+            written.insert(name)
             return [name]
         case .expression(let value, _), .expect(let value, _):
             _ = try infer(value)
@@ -105,7 +111,7 @@ public struct Analyser {
 
     private mutating func noteRead(_ name: String) {
         // Reads of names from the top level; locals of a function or loop are not dependencies.
-        if scopes.count == 1 || scopes.dropFirst().allSatisfy({ $0[name] == nil }), scopes[0][name] != nil {
+        if scopes.count == 1 || scopes.dropFirst().allSatisfy({ $0[name] == nil }), scopes[0][name] != nil, !written.contains(name) {
             reads.insert(name)
         }
     }
