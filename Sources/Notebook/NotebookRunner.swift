@@ -209,7 +209,13 @@ public final class NotebookRunner {
                         parts: parts, origin: origin,
                         dependsOn: Set(effect.reads.compactMap { writerPlaces[$0] }).sorted())
                     if options.dryRun {
-                        record.source = cache?.entries[key] != nil ? .cached : .computed
+                        if syntax.hasComputedPath, let files = cache?.entries[key]?.filesRead {
+                            // The files it read when it last ran, hashed now: the key a run
+                            // would give what depends on it.
+                            key = Self.folding(key, files)
+                            record.key = key
+                        }
+                        record.source = !cacheable ? .uncached : cache?.entries[key] != nil ? .cached : .computed
                     } else if cacheable, !options.force.contains(cell.label), let stored = cache?.values(for: key) {
                         replay(stored, statement: statement, source: source, into: interpreter, result: &result)
                         record.source = .cached
@@ -219,8 +225,9 @@ public final class NotebookRunner {
                         if syntax.hasComputedPath {
                             // Its files were known only once it ran: what reads its bindings is
                             // keyed by their contents too.
-                            let read = context.filesRead[readBefore...].map { "\($0):\(Self.fileHash($0))" }
-                            key = SHA256.hex(([key] + read).joined(separator: "\n"))
+                            let read = Array(context.filesRead[readBefore...])
+                            cache?.noteFilesRead(read, for: key, origin: origin, parts: parts)
+                            key = Self.folding(key, read)
                             record.key = key
                         }
                         let values = Self.values(of: outcome, writes: effect.writes, interpreter: interpreter)
@@ -259,6 +266,11 @@ public final class NotebookRunner {
             interpreter.globals[name].map { (name, $0) }
         }
         return run
+    }
+
+    /// A key with the contents of the files its statement read folded in.
+    static func folding(_ key: String, _ files: [String]) -> String {
+        SHA256.hex(([key] + files.map { "\($0):\(fileHash($0))" }).joined(separator: "\n"))
     }
 
     /// The SHA-256 of a file's contents, or "missing".

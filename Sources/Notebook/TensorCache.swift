@@ -21,6 +21,10 @@ public final class TensorCache {
         /// Where the statement was: "notebook.medsynth#label", and the names it binds.
         public var origin: String
         public var parts: KeyParts
+        /// For a statement whose file paths are known only when it runs (a record with no
+        /// values, `bytes` 0): the files it read, in order, so that `medsynth why` can key what
+        /// depends on it as a run would, without running it.
+        public var filesRead: [String]?
     }
 
     public let directory: String
@@ -140,6 +144,14 @@ public final class TensorCache {
         removed.remove(key)
         try saveIndex()
         return true
+    }
+
+    /// Records which files the statement keyed `key` read when it ran (its values are not
+    /// stored: such a statement always runs). Saved with the index.
+    public func noteFilesRead(_ paths: [String], for key: String, origin: String, parts: KeyParts) {
+        entries[key] = Entry(bytes: 0, checksum: "", lastUsed: Date().timeIntervalSince1970, origin: origin, parts: parts, filesRead: paths)
+        changed.insert(key)
+        removed.remove(key)
     }
 
     public func remove(_ key: String) {

@@ -176,6 +176,8 @@ struct Why: ParsableCommand {
             print("line \(record.line): \(record.canonicalForm)")
             if record.source == .cached {
                 print("  cached (key \(record.key.prefix(12)))")
+            } else if record.source == .uncached {
+                print("  always runs, never cached (a definition, a side effect, a computed file path, or a cache=false cell)")
             } else if let (_, previous) = runner.cache?.latestEntry(origin: record.origin) {
                 for change in record.parts.differences(from: previous.parts) { print("  \(change)") }
             } else {

@@ -21,7 +21,7 @@ final class NotebookTests: XCTestCase {
 
     func run(
         _ text: String, name: String = "notes.medsynth", force: Set<String> = [], parameters: [String: String] = [:],
-        lastCell: String? = nil
+        lastCell: String? = nil, dryRun: Bool = false
     ) throws -> NotebookRunner.RunResult {
         let path = (directory as NSString).appendingPathComponent(name)
         try FileManager.default.createDirectory(
@@ -33,6 +33,7 @@ final class NotebookTests: XCTestCase {
         options.force = force
         options.parameterValues = parameters
         options.lastCell = lastCell
+        options.dryRun = dryRun
         let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
         XCTAssertNil(result.diagnostic, "\(result.diagnostic.map(String.init(describing:)) ?? "")")
         return result
@@ -369,7 +370,14 @@ final class NotebookTests: XCTestCase {
         let first = try run(text, name: "course/n.medsynth")
         XCTAssertEqual(executed(first).count, 3)
         XCTAssertEqual(executed(try run(text, name: "course/n.medsynth")), ["computed: b = load (data + \"/a.nii\")"])
+        // `medsynth why` (a dry run) keys c as a run would, from the files b read when it ran.
+        let unchanged = try run(text, name: "course/n.medsynth", dryRun: true)
+        XCTAssertEqual(executed(unchanged), ["computed: b = load (data + \"/a.nii\")"])
+        XCTAssertEqual(unchanged.cells[1].statements.map(\.source), [.uncached, .cached])
         try NIfTIImage.write(Tensor([5, 6, 7, 8]).reshaped([1, 2, 2]), to: folder + "/data/a.nii")
+        XCTAssertEqual(executed(try run(text, name: "course/n.medsynth", dryRun: true)), [
+            "literal: a = load \"data/a.nii\"", "computed: b = load (data + \"/a.nii\")", "computed: c = b * 2",
+        ])
         XCTAssertEqual(executed(try run(text, name: "course/n.medsynth")), [
             "literal: a = load \"data/a.nii\"", "computed: b = load (data + \"/a.nii\")", "computed: c = b * 2",
         ])
