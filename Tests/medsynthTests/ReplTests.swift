@@ -143,28 +143,22 @@ final class ReplTests: XCTestCase {
         try "```medsynth {#one}\nq = phantom n=2 size=32 seed=3\n```\n\n```medsynth {#two}\nr = count q.image\n```\n"
             .write(toFile: notebook, atomically: true, encoding: .utf8)
         // A path with a space is quoted; a missing file is an error and the session goes on.
-        mark = terminal.text.count
-        terminal.send(":run \"\(work.path)/none.medsynth\" one\n")
-        XCTAssertTrue(terminal.wait(for: "none.medsynth: no such file", after: mark), terminal.text)
-        mark = terminal.text.count
-        terminal.send(":run \"\(notebook)\" one\n")
-        XCTAssertTrue(terminal.wait(for: "ran 1 of 2 cells", after: mark), terminal.text)
-        XCTAssertTrue(terminal.text.dropFirst(mark).contains("0 of 1 statements from the cache; bound: q"), terminal.text)
-        mark = terminal.text.count
-        terminal.send(":run \"\(notebook)\"\n")
-        XCTAssertTrue(terminal.wait(for: "ran 2 of 2 cells", after: mark), terminal.text)
-        XCTAssertTrue(terminal.text.dropFirst(mark).contains("1 of 2 statements from the cache; bound: q, r"), terminal.text)
-        mark = terminal.text.count
-        terminal.send("r + 1\n")
-        XCTAssertTrue(terminal.wait(for: "\n3\r\n", after: mark), terminal.text)  // r = count q.image = 2 subjects
-        mark = terminal.text.count
-        terminal.send(":cache\n")
-        XCTAssertTrue(terminal.wait(for: "2 entries", after: mark), terminal.text)
-        XCTAssertTrue(terminal.text.dropFirst(mark).contains("two cells.medsynth: 2 entries"), terminal.text)
-        mark = terminal.text.count
-        terminal.send(":cache clear\n:cache\n")
-        XCTAssertTrue(terminal.wait(for: "0 entries", after: mark), terminal.text)
-        XCTAssertTrue(terminal.text.dropFirst(mark).contains("removed 2 entries"), terminal.text)
+        let steps: [(keys: String, output: String)] = [
+            (":run \"\(work.path)/none.medsynth\" one\n", "none.medsynth: no such file"),
+            (":run \"\(notebook)\" one\n", "ran 1 of 2 cells of \(notebook)"),
+            ("", "0 of 1 statements from the cache; bound: q\r\n"),
+            (":run \"\(notebook)\"\n", "ran 2 of 2 cells of \(notebook)"),
+            ("", "1 of 2 statements from the cache; bound: q, r\r\n"),
+            ("r + 1\n", "\n3\r\n"),  // r = count q.image = 2 subjects
+            (":cache\n", "two cells.medsynth: 2 entries"),
+            (":cache clear\n", "removed 2 entries"),
+            (":cache\n", ": 0 entries"),
+        ]
+        for step in steps {
+            mark = step.keys.isEmpty ? mark : terminal.text.count
+            terminal.send(step.keys)
+            XCTAssertTrue(terminal.wait(for: step.output, after: mark), "no '\(step.output)' after '\(step.keys)':\n\(terminal.text)")
+        }
 
         // :quit ends the session by itself; closing the input only afterwards keeps `script` from
         // sending the child an end-of-file while :quit is still being handled.
