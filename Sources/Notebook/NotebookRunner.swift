@@ -208,6 +208,10 @@ public final class NotebookRunner {
                         canonicalForm: statement.canonicalForm, key: key, source: .computed, seconds: 0,
                         parts: parts, origin: origin,
                         dependsOn: Set(effect.reads.compactMap { writerPlaces[$0] }).sorted())
+                    // The names this statement really bound: a loop that never ran (or a nested
+                    // one) may leave some to their earlier binding, on which what reads them
+                    // must keep depending.
+                    var bound = effect.writes
                     if options.dryRun {
                         if syntax.hasComputedPath, let files = cache?.entries[key]?.filesRead {
                             // The files it read when it last ran, hashed now: the key a run
@@ -218,10 +222,12 @@ public final class NotebookRunner {
                         record.source = !cacheable ? .uncached : cache?.entries[key] != nil ? .cached : .computed
                     } else if cacheable, !options.force.contains(cell.label), let stored = cache?.values(for: key) {
                         replay(stored, statement: statement, source: source, into: interpreter, result: &result)
+                        bound = effect.writes.intersection(stored.map(\.name))
                         record.source = .cached
                     } else {
                         let readBefore = context.filesRead.count
                         let outcome = try interpreter.execute(statement, in: source, randomKey: random)
+                        if case .looped(let assigned) = outcome { bound = effect.writes.intersection(assigned) }
                         if syntax.hasComputedPath {
                             // Its files were known only once it ran: what reads its bindings is
                             // keyed by their contents too.
@@ -244,7 +250,7 @@ public final class NotebookRunner {
                             record.source = .uncached
                         }
                     }
-                    for name in effect.writes {
+                    for name in bound {
                         writers[name] = key
                         writerPlaces[name] = "\(cell.label):\(record.line)"
                     }
@@ -300,8 +306,8 @@ public final class NotebookRunner {
         case .displayed(let value): return [("#display", value)]
         case .expectation(let expectation):
             return [("#expect", .record(Record([("passed", .bool(expectation.passed)), ("detail", .string(expectation.detail))])))]
-        case .looped:
-            return writes.sorted().compactMap { name in interpreter.globals[name].map { (name, $0) } }
+        case .looped(let assigned):
+            return writes.intersection(assigned).sorted().compactMap { name in interpreter.globals[name].map { (name, $0) } }
         case .defined:
             return []
         }

@@ -92,6 +92,35 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(y.scalars, x.scalars.map { $0 * 2 })
     }
 
+    func testALoopThatNeverRanLeavesItsNamesToTheirEarlierBinding() throws {
+        func notebook(_ start: Int) -> String {
+            """
+            ```medsynth {#a}
+            image = \(start)
+            ```
+
+            ```medsynth {#b}
+            gs = []
+            for g in gs do
+              image = g * 2
+              s = image + 1
+            end
+            ```
+
+            ```medsynth {#c}
+            seen = image + 0
+            seen
+            ```
+            """
+        }
+        XCTAssertEqual(tensor(try run(notebook(1)), cell: "c"), [1])
+        // Only a's value changed: the loop (which reads nothing of it) comes from the cache, and
+        // c, which reads the image a bound, recomputes.
+        let edited = try run(notebook(5))
+        XCTAssertEqual(executed(edited), ["a: image = 5", "c: seen = image + 0", "c: seen"])
+        XCTAssertEqual(tensor(edited, cell: "c"), [5])
+    }
+
     func testTheFormat() throws {
         let document = try NotebookDocument(text: Self.notebook, path: "n.medsynth")
         XCTAssertEqual(document.frontMatter.title, "A test")
@@ -220,6 +249,26 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(Set(later.entries.keys), ["b", "c"])
         guard case .number(2)? = later.values(for: "b")?.first?.value else { return XCTFail("b was lost") }
         XCTAssertNil(later.values(for: "a"), "removed by one run, it stays removed")
+        // A run that only used an entry another run has since removed does not bring it back.
+        let third = try TensorCache(directory: cacheDirectory)
+        XCTAssertNotNil(third.values(for: "c"))
+        later.remove("c")
+        try later.saveIndex()
+        try third.saveIndex()
+        XCTAssertEqual(Set(try TensorCache(directory: cacheDirectory).entries.keys), ["b"])
+    }
+
+    func testOnlyTheNewestRecordOfFilesReadIsKept() throws {
+        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
+        let cache = try TensorCache(directory: cacheDirectory)
+        try cache.store([("a", .number(1))], for: "a", origin: "n#x/a#1", parts: parts)
+        cache.noteFilesRead(["/one.h5"], for: "k1", origin: "n#x/b#1", parts: parts)
+        cache.noteFilesRead(["/two.h5"], for: "k2", origin: "n#x/b#1", parts: parts)
+        try cache.saveIndex()
+        let reopened = try TensorCache(directory: cacheDirectory)
+        XCTAssertEqual(Set(reopened.entries.keys), ["a", "k2"])
+        XCTAssertEqual(reopened.entries["k2"]?.filesRead, ["/two.h5"])
+        XCTAssertEqual(Set(reopened.valueEntries.keys), ["a"], "a record holds no values")
     }
 
     func testTwoNotebooksShareAnIdenticalTrainingStatement() throws {

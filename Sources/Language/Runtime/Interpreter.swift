@@ -10,8 +10,9 @@ public enum Outcome: Sendable {
     case expectation(Expectation)
     /// `def name ...`.
     case defined(String)
-    /// A `for` loop ran to its end.
-    case looped
+    /// A `for` loop ran to its end, binding these global names (none if it never ran; a nested
+    /// loop that never ran binds none of its own).
+    case looped(bound: Set<String>)
 }
 
 /// The result of an `expect` statement.
@@ -63,6 +64,8 @@ public final class Interpreter {
     /// Verb applications so far in the current statement: each draws from its own stream.
     private var applicationCount = 0
     private var callDepth = 0
+    /// The global names the loop being run has bound so far.
+    private var globalsAssigned: Set<String> = []
 
     public init(registry: VerbRegistry = .standard, context: RuntimeContext = RuntimeContext()) {
         self.registry = registry
@@ -159,6 +162,9 @@ public final class Interpreter {
                     "'for' needs a list or a tensor to walk through", span: sequenceExpression.span,
                     expected: "a list, a range like 0..3, or a tensor", found: sequence.summary)
             }
+            let outer = globalsAssigned
+            globalsAssigned = []
+            defer { globalsAssigned.formUnion(outer) }
             for item in items {
                 if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
                 scopes.append([variable: item])
@@ -167,7 +173,7 @@ public final class Interpreter {
                     _ = try executeStatement(statement)
                 }
             }
-            return .looped
+            return .looped(bound: globalsAssigned)
         }
     }
 
@@ -180,6 +186,7 @@ public final class Interpreter {
             scopes[scopes.count - 1][name] = value
         } else {
             define(name, value)
+            globalsAssigned.insert(name)
         }
     }
 

@@ -18,10 +18,14 @@ public struct Analyser {
     private var functions: [String: FunctionDefinition] = [:]
     private var source = SourceFile(name: "<none>", text: "")
     private var reads: Set<String> = []
-    /// Names the current top-level statement has bound so far: a later read of one in the same
-    /// statement (a loop's body using what it just computed) reads the statement's own value,
-    /// not an input.
+    /// Names the current top-level statement has surely bound so far: a later read of one in
+    /// the same statement (a loop's body using what it just computed) reads the statement's own
+    /// value, not an input. Only bindings of the statement itself or of a top-level loop's own
+    /// body count: a nested loop may run zero times, and its variable and a function's locals
+    /// are not the global names.
     private var written: Set<String> = []
+    private var loopVariables: [String] = []
+    private var functionDepth = 0
 
     public init(registry: VerbRegistry, globals: [String: ValueType] = [:]) {
         self.registry = registry
@@ -57,7 +61,9 @@ public struct Analyser {
             let type = try infer(value)
             scopes[scopes.count - 1][name] = type
             functions[name] = nil
-            written.insert(name)
+            if functionDepth == 0, loopVariables.count <= 1, !loopVariables.contains(name) {
+                written.insert(name)
+            }
             return [name]
         case .expression(let value, _), .expect(let value, _):
             _ = try infer(value)
@@ -76,7 +82,11 @@ public struct Analyser {
                 local[parameter.name] = .any
             }
             scopes.append(local)
-            defer { scopes.removeLast() }
+            functionDepth += 1
+            defer {
+                scopes.removeLast()
+                functionDepth -= 1
+            }
             for inner in definition.body {
                 let bound = try check(inner)
                 for name in bound where scopes[scopes.count - 1][name] == nil {
@@ -87,6 +97,8 @@ public struct Analyser {
         case .loop(let variable, _, let sequence, let body, _):
             _ = try infer(sequence)
             scopes.append([variable: .any])
+            loopVariables.append(variable)
+            defer { loopVariables.removeLast() }
             var bound: Set<String> = []
             for inner in body {
                 let innerBound = try check(inner)
