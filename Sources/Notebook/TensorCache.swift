@@ -25,14 +25,18 @@ public final class TensorCache {
         /// values, `bytes` 0): the files it read, in order, so that `medsynth why` can key what
         /// depends on it as a run would, without running it.
         public var filesRead: [String]?
+
+        var isRecordOnly: Bool { filesRead != nil }
     }
 
     public let directory: String
     public let capacity: Int
     public private(set) var entries: [String: Entry] = [:]
-    /// What this run changed since the index was last merged: entries stored or used (to be
-    /// merged in) and entries removed (to be taken out).
-    private var changed: Set<String> = []
+    /// What this run did since the index was last merged: entries it stored (merged in),
+    /// entries it only used (their last use raised, if they are still there) and entries it
+    /// removed (taken out).
+    private var stored: Set<String> = []
+    private var used: Set<String> = []
     private var removed: Set<String> = []
 
     private var indexPath: String { (directory as NSString).appendingPathComponent("index.json") }
@@ -123,7 +127,7 @@ public final class TensorCache {
         }
         entry.lastUsed = Date().timeIntervalSince1970
         entries[key] = entry
-        changed.insert(key)
+        used.insert(key)
         return values
     }
 
@@ -140,7 +144,7 @@ public final class TensorCache {
         entries[key] = Entry(
             bytes: data.count, checksum: SHA256.hex(bytes: data), lastUsed: Date().timeIntervalSince1970,
             origin: origin, parts: parts)
-        changed.insert(key)
+        stored.insert(key)
         removed.remove(key)
         try saveIndex()
         return true
@@ -148,15 +152,21 @@ public final class TensorCache {
 
     /// Records which files the statement keyed `key` read when it ran (its values are not
     /// stored: such a statement always runs). Saved with the index.
+    /// Only the newest record of a statement is kept.
     public func noteFilesRead(_ paths: [String], for key: String, origin: String, parts: KeyParts) {
+        for (other, entry) in entries where entry.isRecordOnly && entry.origin == origin && other != key { remove(other) }
         entries[key] = Entry(bytes: 0, checksum: "", lastUsed: Date().timeIntervalSince1970, origin: origin, parts: parts, filesRead: paths)
-        changed.insert(key)
+        stored.insert(key)
         removed.remove(key)
     }
 
+    /// The entries that hold values (not records of files read).
+    public var valueEntries: [String: Entry] { entries.filter { !$0.value.isRecordOnly } }
+
     public func remove(_ key: String) {
         entries[key] = nil
-        changed.remove(key)
+        stored.remove(key)
+        used.remove(key)
         removed.insert(key)
         try? FileManager.default.removeItem(atPath: path(of: key))
     }
@@ -179,14 +189,20 @@ public final class TensorCache {
         try withLock {
             var merged = readIndex()
             for key in removed { merged[key] = nil }
-            for key in changed {
+            // What this run stored goes in, unless another run stored the same key later (its
+            // file is the one on disk now).
+            for key in stored {
                 guard let mine = entries[key] else { continue }
-                if let theirs = merged[key], theirs.checksum == mine.checksum, theirs.lastUsed > mine.lastUsed { continue }
+                if let theirs = merged[key], theirs.checksum != mine.checksum, theirs.lastUsed > mine.lastUsed { continue }
                 merged[key] = mine
             }
+            // What it only used stays gone if another run removed it meanwhile.
+            for key in used where !stored.contains(key) {
+                guard let mine = entries[key], var theirs = merged[key], theirs.checksum == mine.checksum else { continue }
+                theirs.lastUsed = max(theirs.lastUsed, mine.lastUsed)
+                merged[key] = theirs
+            }
             entries = merged
-            changed = []
-            removed = []
             evict()
             let data = try JSONEncoder().encode(entries)
             let temporary = indexPath + ".tmp-\(getpid())"
@@ -197,6 +213,9 @@ public final class TensorCache {
                 try? FileManager.default.removeItem(atPath: temporary)
                 throw NotebookError(path: indexPath, line: nil, "cannot replace the cache index: \(String(cString: strerror(errno)))")
             }
+            // Merged and written: nothing of this run's is left to merge.
+            stored = []
+            used = []
             removed = []
         }
     }

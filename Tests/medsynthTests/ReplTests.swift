@@ -145,6 +145,7 @@ final class ReplTests: XCTestCase {
         // A path with a space is quoted; a missing file is an error and the session goes on.
         let steps: [(keys: String, output: String)] = [
             (":run \"\(work.path)/none.medsynth\" one\n", "none.medsynth: no such file"),
+            (":run \"\(notebook)\n", "error: a quote is not closed"),
             (":run \"\(notebook)\" one\n", "ran 1 of 2 cells of \(notebook)"),
             ("", "0 of 1 statements from the cache; bound: q\r\n"),
             (":run \"\(notebook)\"\n", "ran 2 of 2 cells of \(notebook)"),

@@ -143,7 +143,10 @@ final class ReplLoop {
 
     /// Runs a colon command; false means leave.
     func command(_ text: String) -> Bool {
-        let words = Self.words(of: text)
+        guard let words = Self.words(of: text) else {
+            print("error: a quote is not closed: \(text)")
+            return true
+        }
         let name = words[0]
         let arguments = Array(words.dropFirst())
         switch name {
@@ -263,15 +266,16 @@ final class ReplLoop {
             let cache = try TensorCache(directory: directory)
             let megabytes = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
             if arguments == ["clear"] {
-                let (count, bytes) = (cache.entries.count, cache.totalBytes)
+                let (count, bytes) = (cache.valueEntries.count, cache.totalBytes)
                 for key in cache.entries.keys { cache.remove(key) }
                 try cache.saveIndex()
                 print("removed \(count) \(count == 1 ? "entry" : "entries") (\(megabytes(bytes))) from \(directory)")
                 return
             }
-            print("cache \(directory): \(cache.entries.count) entries, \(megabytes(cache.totalBytes)) of \(megabytes(cache.capacity))")
+            let entries = cache.valueEntries
+            print("cache \(directory): \(entries.count) entries, \(megabytes(cache.totalBytes)) of \(megabytes(cache.capacity))")
             // By notebook: an entry's origin is "path#label/stream".
-            let byNotebook = Dictionary(grouping: cache.entries.values) { entry in
+            let byNotebook = Dictionary(grouping: entries.values) { entry in
                 entry.origin.firstIndex(of: "#").map { String(entry.origin[..<$0]) } ?? entry.origin
             }
             for (notebook, entries) in byNotebook.sorted(by: { $0.key < $1.key }) {
@@ -283,8 +287,8 @@ final class ReplLoop {
     }
 
     /// A colon command's words, split at white space; a word in double quotes may hold spaces
-    /// (`:run "my notes.medsynth"`).
-    static func words(of text: String) -> [String] {
+    /// (`:run "my notes.medsynth"`); nil if a quote is not closed.
+    static func words(of text: String) -> [String]? {
         var words: [String] = []
         var word: String?
         var quoted = false
@@ -299,6 +303,7 @@ final class ReplLoop {
                 word = (word ?? "") + String(character)
             }
         }
+        if quoted { return nil }
         if let finished = word { words.append(finished) }
         return words
     }
