@@ -11,7 +11,7 @@ import Darwin
 /// directory entry in one step: a reader, or the machine after a crash, sees either the old file
 /// or the complete new one. If producing the contents fails (an error, a full disk), the
 /// temporary file is removed and the existing file is left untouched.
-enum AtomicWrite {
+public enum AtomicWrite {
     /// Calls `produce` with the path of a temporary file that does not exist yet, then renames
     /// that file over `path`. `produce` must create the file and close it before returning.
     static func replace<R>(_ path: String, _ produce: (_ temporaryPath: String) throws -> R) throws -> R {
@@ -51,6 +51,15 @@ enum AtomicWrite {
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         let tag = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         return "\(directory).\(name).\(getpid())-\(tag).tmp"
+    }
+
+    /// The process that is writing (or was, before it was killed) the temporary file named
+    /// `name` (a file name as `temporaryPath(for:)` makes them); nil for another name.
+    public static func writerProcess(ofTemporary name: String) -> pid_t? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let stem = name.dropLast(".tmp".count)
+        guard let dot = stem.lastIndex(of: "."), let dash = stem[dot...].firstIndex(of: "-") else { return nil }
+        return pid_t(stem[stem.index(after: dot)..<dash])
     }
 
     /// Flushes the directory entry of the rename, so that it too survives a crash. A file

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Language
 
@@ -98,21 +99,15 @@ public final class TensorCache {
         for file in files where !(file.hasSuffix(".h5") && entries[String(file.dropLast(3))] != nil) {
             let path = (entriesDirectory as NSString).appendingPathComponent(file)
             if file.hasSuffix(".tmp") {
-                if let writer = Self.writerProcess(ofTemporary: file), writer != getpid(), kill(writer, 0) == 0 || errno == EPERM { continue }
+                if let writer = AtomicWrite.writerProcess(ofTemporary: file), writer != getpid(), kill(writer, 0) == 0 || errno == EPERM {
+                    continue
+                }
             } else if let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
                       now.timeIntervalSince(modified) < Self.strayAge {
                 continue
             }
             try? manager.removeItem(atPath: path)
         }
-    }
-
-    /// The process id in a temporary file's name (".<name>.<pid>-<tag>.tmp", as `AtomicWrite`
-    /// names them).
-    static func writerProcess(ofTemporary name: String) -> pid_t? {
-        let stem = name.dropLast(".tmp".count)
-        guard let dot = stem.lastIndex(of: "."), let dash = stem[dot...].firstIndex(of: "-") else { return nil }
-        return pid_t(stem[stem.index(after: dot)..<dash])
     }
 
     /// The values stored under `key`, or nil when there are none or the entry is damaged (then

@@ -15,6 +15,14 @@ final class AtomicWriteTests: XCTestCase {
         XCTAssertTrue(AtomicWrite.temporaryPath(for: "model.h5").hasPrefix(".model.h5."))
     }
 
+    func testATemporaryFileNamesItsWriter() {
+        let name = (AtomicWrite.temporaryPath(for: "/data/run/model.v2.h5") as NSString).lastPathComponent
+        XCTAssertEqual(AtomicWrite.writerProcess(ofTemporary: name), getpid())
+        XCTAssertEqual(AtomicWrite.writerProcess(ofTemporary: ".abc.h5.4194999-ff.tmp"), 4_194_999)
+        XCTAssertNil(AtomicWrite.writerProcess(ofTemporary: "index.json.tmp"))
+        XCTAssertNil(AtomicWrite.writerProcess(ofTemporary: ".abc.h5.tmp"))
+    }
+
     func testAnInterruptedWriteLeavesTheOldFile() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("notes.bin")

@@ -51,6 +51,9 @@ final class NotebookTests: XCTestCase {
         return []
     }
 
+    /// Key parts for entries stored directly, not by a run.
+    static let noParts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
+
     static let notebook = """
         ---
         title: A test
@@ -230,19 +233,16 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: justWritten))
         XCTAssertEqual(cache.entries.count, 4 + 2 - 0, "x, y, z, w, the expectation and the display")
         XCTAssertEqual(executed(try run(Self.notebook)), [])
-        XCTAssertEqual(TensorCache.writerProcess(ofTemporary: ".abc.h5.4194999-ff.tmp"), 4_194_999)
-        XCTAssertNil(TensorCache.writerProcess(ofTemporary: "index.json.tmp"))
     }
 
     func testRunsSharingACacheKeepEachOthersEntries() throws {
-        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
         // Two runs open the cache before either stores anything, then store in turns.
         let one = try TensorCache(directory: cacheDirectory)
         let two = try TensorCache(directory: cacheDirectory)
-        try one.store([("a", .number(1))], for: "a", origin: "one", parts: parts)
-        try two.store([("b", .number(2))], for: "b", origin: "two", parts: parts)
+        try one.store([("a", .number(1))], for: "a", origin: "one", parts: Self.noParts)
+        try two.store([("b", .number(2))], for: "b", origin: "two", parts: Self.noParts)
         XCTAssertEqual(Set(two.entries.keys), ["a", "b"], "the second run's index merged the first's entry")
-        try one.store([("c", .number(3))], for: "c", origin: "one", parts: parts)
+        try one.store([("c", .number(3))], for: "c", origin: "one", parts: Self.noParts)
         one.remove("a")
         try one.saveIndex()
         let later = try TensorCache(directory: cacheDirectory)
@@ -259,11 +259,10 @@ final class NotebookTests: XCTestCase {
     }
 
     func testOnlyTheNewestRecordOfFilesReadIsKept() throws {
-        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
         let cache = try TensorCache(directory: cacheDirectory)
-        try cache.store([("a", .number(1))], for: "a", origin: "n#x/a#1", parts: parts)
-        cache.noteFilesRead(["/one.h5"], for: "k1", origin: "n#x/b#1", parts: parts)
-        cache.noteFilesRead(["/two.h5"], for: "k2", origin: "n#x/b#1", parts: parts)
+        try cache.store([("a", .number(1))], for: "a", origin: "n#x/a#1", parts: Self.noParts)
+        cache.noteFilesRead(["/one.h5"], for: "k1", origin: "n#x/b#1", parts: Self.noParts)
+        cache.noteFilesRead(["/two.h5"], for: "k2", origin: "n#x/b#1", parts: Self.noParts)
         try cache.saveIndex()
         let reopened = try TensorCache(directory: cacheDirectory)
         XCTAssertEqual(Set(reopened.entries.keys), ["a", "k2"])
@@ -284,9 +283,8 @@ final class NotebookTests: XCTestCase {
 
     func testCacheEvictsTheLeastRecentlyUsedEntries() throws {
         let cache = try TensorCache(directory: cacheDirectory, capacity: 60_000)
-        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
         for index in 0..<4 {
-            try cache.store([("x", .tensor(try Tensor.zeros([4096])))], for: "key\(index)", origin: "o", parts: parts)
+            try cache.store([("x", .tensor(try Tensor.zeros([4096])))], for: "key\(index)", origin: "o", parts: Self.noParts)
             Thread.sleep(forTimeInterval: 0.01)
             _ = cache.values(for: "key0")
         }
@@ -297,13 +295,12 @@ final class NotebookTests: XCTestCase {
 
     func testValuesRoundTripThroughTheCache() throws {
         let cache = try TensorCache(directory: cacheDirectory)
-        let parts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
         let values: [(name: String, value: Value)] = [
             ("n", .number(.nan)), ("s", .string("ü\"")), ("b", .bool(true)),
             ("r", .record(Record([("t", .tensor(try Tensor.randn([2, 3], seed: 1))), ("l", .list([.number(1), .nothing])), ]))),
             ("table", .table(Table(columns: ["a"], rows: [[.number(2)]]))),
         ]
-        try cache.store(values, for: "k", origin: "o", parts: parts)
+        try cache.store(values, for: "k", origin: "o", parts: Self.noParts)
         let back = try XCTUnwrap(cache.values(for: "k"))
         XCTAssertEqual(back.map(\.name), ["n", "s", "b", "r", "table"])
         XCTAssertEqual(back.map { $0.value.inlineText }.dropFirst().map { $0 }, values.map { $0.value.inlineText }.dropFirst().map { $0 })
