@@ -40,19 +40,25 @@ struct CacheOptions: ParsableArguments {
     }
 
     /// The engine version in every cache key: entries of another version are never used.
-    static let engineVersion = "medsynth \(MedSynth.version), cache 1"
+    private static let engineVersion = "medsynth \(MedSynth.version), cache 1"
 
     /// The cache folder when none is given: MEDSYNTH_CACHE, or .medsynth-cache here.
     static var defaultDirectory: String {
         ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] ?? ".medsynth-cache"
     }
 
+    /// What every notebook run of medsynth's shares (run, check, why and the REPL's :run):
+    /// the engine version and the standard library, so that they share cache entries.
+    static func runnerOptions(cacheDirectory: String?, outputDirectory: String) -> NotebookRunner.Options {
+        var options = NotebookRunner.Options(cacheDirectory: cacheDirectory, outputDirectory: outputDirectory, engineVersion: engineVersion)
+        options.libraries = SessionSetup.stdlibFiles()
+        return options
+    }
+
     func runnerOptions(outputDirectory: String) throws -> NotebookRunner.Options {
-        var options = NotebookRunner.Options(
-            cacheDirectory: directory, outputDirectory: outputDirectory, engineVersion: Self.engineVersion)
+        var options = Self.runnerOptions(cacheDirectory: directory, outputDirectory: outputDirectory)
         options.cacheCapacity = cacheSize << 20
         options.force = Set(force)
-        options.libraries = SessionSetup.stdlibFiles()
         options.parameterValues = try parameterValues()
         return options
     }

@@ -222,9 +222,7 @@ final class ReplLoop {
                 print("error: \(path) has no cell {#\(label)}\(Suggestions.didYouMean(label, among: labels).map { "; \($0)" } ?? "")")
                 return
             }
-            var options = NotebookRunner.Options(
-                cacheDirectory: cacheDirectory, outputDirectory: outputDirectory, engineVersion: CacheOptions.engineVersion)
-            options.libraries = SessionSetup.stdlibFiles()
+            var options = CacheOptions.runnerOptions(cacheDirectory: cacheDirectory, outputDirectory: outputDirectory)
             options.lastCell = label
             options.cancellation = session.context.cancellation
             options.progress = { line in
