@@ -16,5 +16,5 @@ check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
 "$binary" check notebooks/*.medsynth --cache "$check_dir/cache" --report "$check_dir/reports" \
     --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
-"$binary" check notebooks/train --set subjects=16 --set steps=20 --set models="$check_dir/models" \
+"$binary" check notebooks/train --set subjects=16 --set steps=20 --set models="$check_dir/models" --allow-path "$check_dir/models" \
     --cache "$check_dir/cache" --report "$check_dir/reports-train" --junit "$check_dir/junit-train.xml"

@@ -30,6 +30,12 @@ public final class NotebookRunner {
         public var parameterValues: [String: String] = [:]
         /// Stop after the cell with this label (nil: run every cell).
         public var lastCell: String?
+        /// Folders beyond the notebook's own tree, the cache and the output folder that the
+        /// notebook's `load` and `save` may use (`--allow-path`); see `FileAccess`.
+        public var allowedFolders: [String] = []
+        /// Whether `load` and `save` are confined at all (false runs a notebook as the REPL
+        /// runs what is typed: anywhere).
+        public var confinesFiles = true
 
         public init(cacheDirectory: String?, outputDirectory: String, engineVersion: String) {
             self.cacheDirectory = cacheDirectory
@@ -147,6 +153,7 @@ public final class NotebookRunner {
         }
         context.defaultTolerance = (matter.absoluteTolerance, matter.relativeTolerance)
         context.baseDirectory = (document.path as NSString).deletingLastPathComponent
+        context.fileAccess = fileAccess(for: document)
         let session = Session(context: context)
         try session.loadLibrary(options.libraries)
         let interpreter = session.interpreter
@@ -187,7 +194,8 @@ public final class NotebookRunner {
                     let random = cell.isLabelled ? "\(cell.label)/\(name)#\(occurrences[name]!)" : "\(name)#\(occurrences[name]!)"
                     var files: [String: String] = [:]
                     for path in syntax.paths {
-                        files[path] = Self.fileHash(context.resolve(path))
+                        let resolved = context.resolve(path)
+                        files[path] = context.fileAccess.refusal(of: resolved, for: .read) == nil ? Self.fileHash(resolved) : "outside"
                     }
                     let parts = KeyParts(
                         statement: statement.canonicalForm,
@@ -279,9 +287,31 @@ public final class NotebookRunner {
         SHA256.hex(([key] + files.map { "\($0):\(fileHash($0))" }).joined(separator: "\n"))
     }
 
-    /// The SHA-256 of a file's contents, or "missing".
+    /// The SHA-256 of a file's contents, read in blocks; "missing" when there is no regular
+    /// file (a folder or a pipe is never opened for reading: a pipe would block the run).
     static func fileHash(_ path: String) -> String {
-        FileManager.default.contents(atPath: path).map { SHA256.hex(bytes: $0) } ?? "missing"
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return "missing" }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return "missing" }
+        var hash = SHA256()
+        var block = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? hash.finalize() : "unreadable" }
+            hash.update(block[..<count])
+        }
+    }
+
+    /// What the notebook's `load` and `save` may use: its own folder tree, the cache, the
+    /// output folder and the allowed folders; anywhere when the options do not confine it.
+    func fileAccess(for document: NotebookDocument) -> FileAccess {
+        guard options.confinesFiles else { return .unrestricted }
+        let notebookFolder = (document.path as NSString).deletingLastPathComponent
+        let folders = [notebookFolder.isEmpty ? "." : notebookFolder] + [options.cacheDirectory].compactMap { $0 } + options.allowedFolders
+        return .confined(to: folders, outputFolders: [options.outputDirectory])
     }
 
     /// The binding a statement's random stream is named after: its bound name, or for other

@@ -18,6 +18,11 @@ struct CacheOptions: ParsableArguments {
     @Option(help: "The cache's size limit in MiB; least recently used entries go first.")
     var cacheSize = 2048
 
+    @Option(name: .customLong("allow-path"), help: ArgumentHelp(
+        "A folder the notebook's load and save may also use, beyond its own folder, the cache and the report (repeatable; see docs/security.md).",
+        valueName: "folder"))
+    var allowedFolders: [String] = []
+
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "A value for a parameter the notebook's front matter declares, as a medsynth literal (repeatable).",
         valueName: "name=value"))
@@ -60,6 +65,7 @@ struct CacheOptions: ParsableArguments {
         options.cacheCapacity = cacheSize << 20
         options.force = Set(force)
         options.parameterValues = try parameterValues()
+        options.allowedFolders = allowedFolders
         return options
     }
 }

@@ -24,6 +24,9 @@ public final class RuntimeContext: @unchecked Sendable {
     /// The folder relative file paths start from: a notebook's own folder, so that it runs the
     /// same from anywhere; nil is the working directory (the REPL).
     public var baseDirectory: String?
+    /// Which files `load` and `save` may use: confined to a notebook's folders in a run,
+    /// unrestricted in the REPL.
+    public var fileAccess = FileAccess.unrestricted
     /// Every file `load` has read, resolved, in order (the notebook runner hashes the ones a
     /// statement with a computed path read).
     public private(set) var filesRead: [String] = []

@@ -50,7 +50,7 @@ enum DataVerbs {
             notebook's folder (in the REPL, from the working directory).
             """
     ) { call in
-        let path = try call.path("path")
+        let path = try call.path("path", for: .read)
         guard FileManager.default.fileExists(atPath: path) else {
             let base = call.context.baseDirectory ?? FileManager.default.currentDirectoryPath
             throw call.error("path", "no file at \(path)", hint: "relative paths start from \(base)")
@@ -103,17 +103,23 @@ enum DataVerbs {
             .argument("value", .any, "a tensor, a figure, a model or a record of tensors"),
             .argument("path", .path, "the file"),
             .option("dataset", .string, default: .string("/data"), "HDF5: the dataset's path for a tensor"),
+            .option("overwrite", .bool, default: .bool(false), "in a notebook run, replace a file that exists outside the output folder"),
         ],
         result: .string, example: "save (zeros [1, 8, 8]) \"black.png\"",
         details: """
             A tensor goes to .png (values 0...1 as 0...255; [H, W], [1, H, W], [3, H, W] or a batch of one), \
             .nii or .nii.gz, .h5 (at dataset=) or .safetensors; a figure to .png; a model to its \
             checkpoint (.h5 or .safetensors). Returns the path. A relative path starts from the \
-            notebook's folder (in the REPL, from the working directory).
+            notebook's folder (in the REPL, from the working directory). A notebook run writes only \
+            inside the folders it may use (docs/security.md) and replaces an existing file there \
+            only with overwrite=true, unless it is in the run's output folder.
             """,
         hasSideEffects: true
     ) { call in
-        let path = try call.path("path")
+        let path = try call.path("path", for: .write)
+        if FileManager.default.fileExists(atPath: path), call.context.fileAccess.replacingNeedsConsent(path), !(try call.bool("overwrite")) {
+            throw call.error("path", "\(path) exists; a notebook replaces a file only when asked", hint: "add overwrite=true to replace it")
+        }
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 import Diffusion
 import Engine
+import Foundation
 
 /// A verb's checked arguments, by parameter name, with the means to report a bad one at its
 /// place in the source.
@@ -83,9 +84,16 @@ public struct VerbCall {
         return text
     }
 
-    /// A path argument resolved against the context's base directory (a notebook's folder).
-    public func path(_ name: String) throws -> String {
-        context.resolve(try string(name))
+    /// A path argument resolved against the context's base directory (a notebook's folder),
+    /// refused when the context's file access does not allow `use` of it.
+    public func path(_ name: String, for use: FileAccess.Use) throws -> String {
+        let path = context.resolve(try string(name))
+        if let refusal = context.fileAccess.refusal(of: path, for: use) {
+            throw error(
+                name, refusal, expected: "a path inside \(context.fileAccess.allowedDescription)",
+                hint: "to allow it, run with --allow-path \((FileAccess.canonical(path) as NSString).deletingLastPathComponent) (see docs/security.md)")
+        }
+        return path
     }
 
     public func optionalString(_ name: String) throws -> String? {
