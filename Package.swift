@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // medsynth: a literate notebook environment for latent diffusion on medical images.
-// Modules depend downwards only (see DESIGN.md, "Architecture"):
+// Modules depend downwards only (see docs/architecture.md):
 //   C libraries  <-  Engine  <-  (Formats, Imaging, Diffusion, Language, Notebook)  <-  medsynth
 import PackageDescription
 

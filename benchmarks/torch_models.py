@@ -1,4 +1,4 @@
-"""PyTorch twins of medsynth's benchmark models (DESIGN.md, "Performance reference").
+"""PyTorch twins of medsynth's benchmark models (docs/architecture.md, "The benchmark models").
 
 These definitions are the reference the Swift models are checked against: same layers, same
 order, same parameter count (UNet 1,404,804; autoencoder 135,365). They are used only to make

@@ -1,4 +1,4 @@
-"""The PyTorch side of medsynth's diffusion benchmarks (DESIGN.md, "Performance reference").
+"""The PyTorch side of medsynth's diffusion benchmarks (docs/architecture.md, "The benchmark models").
 
 Runs the three workloads with exactly medsynth's configurations (torch_models.py) and prints
 the median and min-max time of each, as a table or, with --json, as the JSON that

@@ -1,4 +1,4 @@
-/// Latent diffusion on Engine's tensors (DESIGN.md, "Diffusion"):
+/// Latent diffusion on Engine's tensors (docs/architecture.md):
 ///
 /// - Schedules/: noise schedules, forward noising, the posterior, prediction parameterisations.
 /// - Sampling/: DDPM and DDIM samplers and their trajectories.

@@ -45,29 +45,29 @@ final class DICOMTests: XCTestCase {
     }
 
     func testMRMatchesPydicom() throws {
-        try assertMatchesPydicom(sharedData("MR_small.dcm"), "MR_small.dcm")
+        try assertMatchesPydicom(realScan("MR_small.dcm"), "MR_small.dcm")
     }
 
     func testCTIsInHounsfieldUnitsAsPydicomGives() throws {
-        try assertMatchesPydicom(sharedData("CT_small.dcm"), "CT_small.dcm")
+        try assertMatchesPydicom(realScan("CT_small.dcm"), "CT_small.dcm")
     }
 
     func testImplicitVRMatchesPydicom() throws {
         try assertMatchesPydicom(fixture("pydicom-implicit-mr.dcm"), "pydicom-implicit-mr.dcm")
         XCTAssertEqual(try DICOMImage(reading: fixture("pydicom-implicit-mr.dcm")).pixels,
-                       try DICOMImage(reading: sharedData("MR_small.dcm")).pixels)
+                       try DICOMImage(reading: realScan("MR_small.dcm")).pixels)
     }
 
     func testMonochrome1IsInverted() throws {
         try assertMatchesPydicom(fixture("pydicom-monochrome1-mr.dcm"), "pydicom-monochrome1-mr.dcm")
-        let normal = try DICOMImage(reading: sharedData("MR_small.dcm")).pixels
+        let normal = try DICOMImage(reading: realScan("MR_small.dcm")).pixels
         let inverted = try DICOMImage(reading: fixture("pydicom-monochrome1-mr.dcm")).pixels
         // Signed 16-bit: stored' = -32768 + 32767 - stored = -1 - stored.
         XCTAssertEqual(inverted.scalars, normal.scalars.map { -1 - $0 })
     }
 
     func testCompressedTransferSyntaxIsNamed() throws {
-        var encoded = try bytes(of: sharedData("MR_small.dcm"))
+        var encoded = try bytes(of: realScan("MR_small.dcm"))
         let explicit = Array("1.2.840.10008.1.2.1\0".utf8), rle = Array("1.2.840.10008.1.2.5\0".utf8)
         let at = try XCTUnwrap((0...(encoded.count - explicit.count)).first { encoded[$0..<$0 + explicit.count].elementsEqual(explicit) })
         encoded.replaceSubrange(at..<at + rle.count, with: rle)
@@ -77,7 +77,7 @@ final class DICOMTests: XCTestCase {
     }
 
     func testLyingRowsAreRefusedBeforeAllocating() throws {
-        var encoded = try bytes(of: sharedData("MR_small.dcm"))
+        var encoded = try bytes(of: realScan("MR_small.dcm"))
         // Rows (0028,0010), US, length 2, value 64: claim 65535 rows.
         let rows: [UInt8] = [0x28, 0x00, 0x10, 0x00, 0x55, 0x53, 0x02, 0x00, 64, 0]
         let at = try XCTUnwrap((0...(encoded.count - rows.count)).first { encoded[$0..<$0 + rows.count].elementsEqual(rows) })
@@ -90,7 +90,7 @@ final class DICOMTests: XCTestCase {
     }
 
     func testTruncatedAndCorruptedFilesThrow() throws {
-        for (name, path) in [("MR_small.dcm", sharedData("MR_small.dcm")), ("CT_small.dcm", sharedData("CT_small.dcm")),
+        for (name, path) in [("MR_small.dcm", realScan("MR_small.dcm")), ("CT_small.dcm", realScan("CT_small.dcm")),
                              ("implicit.dcm", fixture("pydicom-implicit-mr.dcm"))] {
             let encoded = try bytes(of: path)
             let original = try DICOMImage(decoding: encoded, file: name).pixels

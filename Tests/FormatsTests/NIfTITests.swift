@@ -25,13 +25,13 @@ final class NIfTITests: XCTestCase {
     }
 
     func testExample4DMatchesNibabel() throws {
-        try assertMatchesNibabel(sharedData("example4d.nii.gz"), "example4d.nii.gz")
-        XCTAssertEqual(try NIfTIImage(reading: sharedData("example4d.nii.gz")).header.dataType, .int16)
+        try assertMatchesNibabel(realScan("example4d.nii.gz"), "example4d.nii.gz")
+        XCTAssertEqual(try NIfTIImage(reading: realScan("example4d.nii.gz")).header.dataType, .int16)
     }
 
     func testDiffusionB0MatchesNibabel() throws {
-        try assertMatchesNibabel(sharedData("S0_10slices.nii.gz"), "S0_10slices.nii.gz")
-        XCTAssertEqual(try NIfTIImage(reading: sharedData("S0_10slices.nii.gz")).header.dataType, .uint16)
+        try assertMatchesNibabel(realScan("S0_10slices.nii.gz"), "S0_10slices.nii.gz")
+        XCTAssertEqual(try NIfTIImage(reading: realScan("S0_10slices.nii.gz")).header.dataType, .uint16)
     }
 
     func testBigEndianScaledFileMatchesNibabel() throws {
@@ -58,7 +58,7 @@ final class NIfTITests: XCTestCase {
         XCTAssertEqual(back.voxels.shape, [2, 3])
         XCTAssertEqual(back.voxels.scalars, [-32768, -2, 0, 3, 123, 32767], "clamped and rounded half away from zero")
 
-        let scan = try NIfTIImage(reading: sharedData("example4d.nii.gz"))
+        let scan = try NIfTIImage(reading: realScan("example4d.nii.gz"))
         try NIfTIImage.write(scan.voxels, to: directory.file("scan.nii.gz"), dataType: .int16, voxelSizes: scan.header.voxelSizes)
         XCTAssertEqual(try NIfTIImage(reading: directory.file("scan.nii.gz")).voxels, scan.voxels)
         XCTAssertEqual(try directory.contents().filter { $0.hasSuffix(".tmp") }, [])
@@ -66,7 +66,7 @@ final class NIfTITests: XCTestCase {
 
     func testGzipIsRecognisedByContentNotName() throws {
         let directory = try TemporaryDirectory()
-        try writeBytes(try bytes(of: sharedData("S0_10slices.nii.gz")), to: directory.file("misnamed.nii"))
+        try writeBytes(try bytes(of: realScan("S0_10slices.nii.gz")), to: directory.file("misnamed.nii"))
         XCTAssertEqual(try NIfTIImage(reading: directory.file("misnamed.nii")).voxels.shape, [1, 10, 128, 128])
     }
 
@@ -123,7 +123,7 @@ final class NIfTITests: XCTestCase {
             }
             XCTAssertEqual(decoded, [], "\(name): no truncated file may read as an image")
         }
-        let scan = try bytes(of: sharedData("example4d.nii.gz"))
+        let scan = try bytes(of: realScan("example4d.nii.gz"))
         let victim = directory.file("example4d-cut.nii.gz")
         for length in stride(from: 0, to: scan.count, by: scan.count / 40) {
             try writeBytes(Array(scan.prefix(length)), to: victim)

@@ -31,9 +31,9 @@ enum ImageReference {
     }
 }
 
-/// The shared real scans, ../shared/data relative to the project root.
-func sharedData(_ name: String) -> String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/data/\(name)").standardized.path
+/// A real scan of Tests/Scans (see its README for where each comes from and its licence).
+func realScan(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Scans/\(name)").standardized.path
 }
 
 /// Decodes every prefix of `encoded` at `stride` and `flips` single-byte corruptions; each must
@@ -73,7 +73,7 @@ struct SplitMix {
 final class PNGTests: XCTestCase {
     func testFatMRISliceMatchesPillow() throws {
         let reference = try ImageReference.entry("FatMRISlice.png")
-        let image = try PNGImage.read(sharedData("FatMRISlice.png"))
+        let image = try PNGImage.read(realScan("FatMRISlice.png"))
         // A palette of greys reads as one grey channel.
         XCTAssertEqual(image.shape, [1] + reference.shape)
         XCTAssertEqual(image.scalars.reduce(0) { $0 + Double($1) }, reference.sum)
@@ -107,7 +107,7 @@ final class PNGTests: XCTestCase {
             try PNGImage.write(original, to: path, bitDepth: depth)
             XCTAssertEqual(try PNGImage.read(path), original, "\(channels) channels, \(depth.rawValue) bits")
         }
-        let scan = try PNGImage.read(sharedData("FatMRISlice.png"))
+        let scan = try PNGImage.read(realScan("FatMRISlice.png"))
         try PNGImage.write(scan, to: directory.file("scan.png"))
         XCTAssertEqual(try PNGImage.read(directory.file("scan.png")), scan)
         XCTAssertEqual(try directory.contents().filter { $0.hasSuffix(".tmp") }, [], "no temporary left behind")
@@ -137,7 +137,7 @@ final class PNGTests: XCTestCase {
     }
 
     func testTruncatedAndCorruptedFilesThrow() throws {
-        let encoded = try bytes(of: sharedData("FatMRISlice.png"))
+        let encoded = try bytes(of: realScan("FatMRISlice.png"))
         let original = try PNGImage.decode(encoded, file: "FatMRISlice.png")
         let decoded = assertSurvivesDamage(encoded, stride: 7, flips: 400) { damaged in
             let image = try PNGImage.decode(damaged, file: "damaged.png")

@@ -150,13 +150,11 @@ final class VerbTests: XCTestCase {
 
     /// `load` gives what the Formats readers give (which their own tests check against
     /// nibabel, pydicom and PNG fixtures), with PNG samples scaled to 0...1.
-    func testLoadsTheSharedScansAsFormatsReadsThem() throws {
-        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+    func testLoadsTheRealScansAsFormatsReadsThem() throws {
+        let scans = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Scans")
         func path(_ name: String) throws -> String {
-            let path = shared.appendingPathComponent(name).path
-            guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) is missing") }
-            return path
+            scans.appendingPathComponent(name).path
         }
         let nifti = try path("S0_10slices.nii.gz"), dicom = try path("MR_small.dcm"), png = try path("FatMRISlice.png")
         try run("v = load \"\(nifti)\"\nd = load \"\(dicom)\"\ng = load \"\(png)\"")

@@ -1,6 +1,6 @@
 import Engine
 
-/// The diffusion workloads of DESIGN.md's performance table, timed per run (unit
+/// The diffusion workloads of docs/architecture.md (the benchmark models), timed per run (unit
 /// `BenchmarkCase.milliseconds`). Each is configured exactly as its twin in
 /// benchmarks/torch_reference.py (models from benchmarks/torch_models.py), and bears the same
 /// name, so `medsynth bench --pytorch` can set the two side by side.

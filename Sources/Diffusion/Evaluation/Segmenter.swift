@@ -6,7 +6,7 @@ import Formats
 /// segment their generated images with a network trained on real ones and compare the result
 /// with the mask the image was generated from (Dice); this is that network for the phantom.
 ///
-/// The UNet is DESIGN.md's, with its timestep embedding read at the fixed timestep 0: a
+/// The UNet is the benchmark UNet (docs/architecture.md), with its timestep embedding read at the fixed timestep 0: a
 /// constant, which the first block's bias could equally hold. It is trained with the
 /// cross-entropy of the softmax over the classes against the label map.
 public final class Segmenter: Module {

@@ -42,7 +42,7 @@ public struct ConditioningExperiment: Sendable {
         /// (classifier-free guidance).
         public var conditionDropProbability: Float = 0.1
         /// The channels the condition encoder hands the UNet: 5, so that with 4 latent channels
-        /// the UNet is the benchmark UNet of DESIGN.md (9 input channels, 1,404,804 parameters).
+        /// the UNet is the benchmark UNet of docs/architecture.md (9 input channels, 1,404,804 parameters).
         public var encodedConditionChannels = 5
 
         public var samplingSteps = 50

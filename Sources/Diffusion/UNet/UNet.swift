@@ -20,7 +20,7 @@ import Engine
 ///
 /// Inputs must have a height and width divisible by 2^(L-1), so that every skip meets an
 /// upsampled map of its own size. With the default configuration (9 -> 4 channels, widths 32,
-/// 64, 128) it has 1,404,804 parameters, the benchmark model of DESIGN.md.
+/// 64, 128) it has 1,404,804 parameters, the benchmark model of docs/architecture.md.
 ///
 /// Parameter paths follow the structure: `down.0.1.conv1.weight` is the first convolution of
 /// the second block of the first level, `attention.selfAttention.query.weight` the query
@@ -45,7 +45,7 @@ public final class UNet: Module {
         /// The dropout probability inside every residual block.
         public var dropout: Float
 
-        /// Defaults are the benchmark UNet (DESIGN.md, "Performance reference").
+        /// Defaults are the benchmark UNet (docs/architecture.md, "The benchmark models").
         public init(
             inputChannels: Int = 9, outputChannels: Int = 4, widths: [Int] = [32, 64, 128], blocksPerLevel: Int = 2,
             attentionHeads: Int = 4, groups: Int = 8, timeEmbeddingWidth: Int = 128, dropout: Float = 0

@@ -1,7 +1,7 @@
 """Reference values for the DICOM reader, from pydicom 3.0.2.
 
 Run from this folder: python3 make_dicom_fixtures.py > dicom-reference.json
-Writes two small derived files from ../../../../shared/data/MR_small.dcm (MIT, pydicom):
+Writes two small derived files from ../../Scans/MR_small.dcm (MIT, pydicom):
   pydicom-implicit-mr.dcm     the same data set, re-encoded as Implicit VR Little Endian
   pydicom-monochrome1-mr.dcm  Photometric Interpretation set to MONOCHROME1 (pixels unchanged)
 Expected values are pydicom's apply_modality_lut; for MONOCHROME1, the stored values are first
@@ -13,7 +13,7 @@ import pydicom
 from pydicom.pixels import apply_modality_lut
 from pydicom.uid import ImplicitVRLittleEndian
 
-DATA = "../../../../shared/data/"
+DATA = "../../Scans/"
 
 mr = pydicom.dcmread(DATA + "MR_small.dcm")
 mr.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian

@@ -1,14 +1,14 @@
 """Reference values for the PNG and NIfTI readers, from independent readers (Pillow 13, nibabel 5.4).
 
 Run from this folder: python3 make_image_fixtures.py > image-formats-reference.json
-Reads ../../../../shared/data (the project's shared real scans). Sums are in float64.
+Reads the real scans in Tests/Scans. Sums are in float64.
 """
 import json
 import numpy as np
 import nibabel as nib
 from PIL import Image
 
-DATA = "../../../../shared/data/"
+DATA = "../../Scans/"
 out = {}
 
 # FatMRISlice.png is a palette PNG whose palette is all greys: the grey value is the RGB of the

@@ -18,7 +18,7 @@ from skimage.feature import canny
 images = {}
 
 # The real scan: 8-bit grey, stored as integers; both sides use Float32(v) / 255.
-fat = np.array(Image.open("../../../../shared/data/FatMRISlice.png"))
+fat = np.array(Image.open("../../Scans/FatMRISlice.png"))
 fat_values = fat.astype(np.float32) / np.float32(255)
 images["fat_mri"] = {"height": fat.shape[0], "width": fat.shape[1], "bytes": fat.ravel().tolist()}
 

@@ -53,7 +53,7 @@ noise_b = np.clip(0.6 * noise + 0.4 * rng.uniform(0, 1, (h, w)), 0, 1)
 ssim_cases.append(("noise", f32(noise), f32(noise_b), 1.0))
 
 # A real scan (256 x 256, 8-bit) against a blurred, noisier version, both integers in [0, 255].
-mri = np.array(Image.open("../../../../shared/data/FatMRISlice.png")).astype(np.float64)
+mri = np.array(Image.open("../../Scans/FatMRISlice.png")).astype(np.float64)
 blurred = skimage.filters.gaussian(mri, sigma=1.0, preserve_range=True)
 mri_b = np.clip(np.round(blurred + 6.0 * rng.standard_normal(mri.shape)), 0, 255)
 ssim_cases.append(("FatMRISlice", mri, mri_b, 255.0))
