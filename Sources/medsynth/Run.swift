@@ -151,12 +151,12 @@ struct Check: ParsableCommand {
         var checked: [CheckedNotebook] = []
         var failed = 0
         for file in files {
-            print("checking \(file)")
-            medsynth_flush_stdout()
             // Should medsynth itself crash on this notebook (nothing to catch), the JUnit file
             // already says so, and holds the results of the notebooks before it.
             try? NotebookReport.writeAtomically(
                 NotebookReport.junit(checked + [.failed(path: file, message: "medsynth stopped while running it")]), to: junit)
+            print("checking \(file)")
+            medsynth_flush_stdout()
             let own = values.filter { declared[file]?.contains($0.key) == true }
             do {
                 let result = try NotebookCommands.run(file, cache: cache, report: report, echo: false, parameterValues: own)

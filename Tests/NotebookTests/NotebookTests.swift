@@ -21,14 +21,14 @@ final class NotebookTests: XCTestCase {
 
     func run(
         _ text: String, name: String = "notes.medsynth", force: Set<String> = [], parameters: [String: String] = [:],
-        lastCell: String? = nil, dryRun: Bool = false
+        lastCell: String? = nil, dryRun: Bool = false, cache: String? = nil
     ) throws -> NotebookRunner.RunResult {
         let path = (directory as NSString).appendingPathComponent(name)
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         var options = NotebookRunner.Options(
-            cacheDirectory: cacheDirectory, outputDirectory: (directory as NSString).appendingPathComponent("figures"),
+            cacheDirectory: cache ?? cacheDirectory, outputDirectory: (directory as NSString).appendingPathComponent("figures"),
             engineVersion: "test")
         options.force = force
         options.parameterValues = parameters
