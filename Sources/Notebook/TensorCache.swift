@@ -112,25 +112,31 @@ public final class TensorCache {
         self.capacity = capacity
         let folder = try CacheFolder(path: directory)
         self.folder = folder
-        authenticator = try folder.withLock { try CacheAuthenticator(folder: folder) }
-        try folder.withLock {
-            (entries, forged) = try readIndex()
-            removeStrays()
+        let (authenticator, trusted, forged) = try folder.withLock {
+            let authenticator = try CacheAuthenticator(folder: folder)
+            let (trusted, forged) = try Self.readIndex(folder, authenticator)
+            Self.removeStrays(from: folder, listed: trusted)
+            return (authenticator, trusted, forged)
         }
+        self.authenticator = authenticator
+        entries = trusted
+        self.forged = forged
     }
 
     /// The index on disk: its well-formed entries that carry this cache's code, and the keys
     /// of those that do not. A malformed entry (a key that is not 64 hexadecimal digits, a size
     /// out of range, a record of an older cache without a code) is left out, and an unreadable
     /// index loses the entries' records, not the run: they are recomputed.
-    private func readIndex() throws -> (trusted: [String: Entry], forged: Set<String>) {
-        guard let bytes = try folder.readFile(Self.indexName, limit: Self.maximumIndexBytes),
+    private static func readIndex(
+        _ folder: CacheFolder, _ authenticator: CacheAuthenticator
+    ) throws -> (trusted: [String: Entry], forged: Set<String>) {
+        guard let bytes = try folder.readFile(indexName, limit: maximumIndexBytes),
               let decoded = try? JSONDecoder().decode([String: DecodedIfValid<Entry>].self, from: Data(bytes))
         else { return ([:], []) }
         var trusted: [String: Entry] = [:]
         var forged: Set<String> = []
         for (text, record) in decoded {
-            guard let key = CacheEntryKey(text), let entry = record.value, Self.isWellFormed(entry) else { continue }
+            guard let key = CacheEntryKey(text), let entry = record.value, isWellFormed(entry) else { continue }
             if authenticator.verifies(key, entry) { trusted[text] = entry } else { forged.insert(text) }
         }
         return (trusted, forged)
@@ -148,12 +154,12 @@ public final class TensorCache {
     /// name carries the writer's process id), and entries whose index update never happened.
     /// A temporary file of a live process and a recent entry file may belong to a run sharing
     /// the cache, and stay. Any other name is not the cache's and stays too.
-    private func removeStrays() {
+    private static func removeStrays(from folder: CacheFolder, listed: [String: Entry]) {
         let now = Date()
         for name in folder.entryFolderNames() {
             if let key = CacheEntryKey(entryFileName: name) {
-                guard entries[key.hex] == nil, let modified = folder.regularEntryFileModified(name),
-                      now.timeIntervalSince(modified) >= Self.strayAge else { continue }
+                guard listed[key.hex] == nil, let modified = folder.regularEntryFileModified(name),
+                      now.timeIntervalSince(modified) >= strayAge else { continue }
             } else if let (_, writer) = CacheEntryKey.temporaryEntryFile(name) {
                 guard writer == getpid() || (kill(writer, 0) != 0 && errno != EPERM) else { continue }
             } else {
@@ -278,7 +284,7 @@ public final class TensorCache {
     /// then a rename.
     public func saveIndex() throws {
         try folder.withLock {
-            var merged = try readIndex().trusted
+            var merged = try Self.readIndex(folder, authenticator).trusted
             for key in removed { merged[key] = nil }
             // What this run stored goes in, unless another run stored the same key later (its
             // file is the one on disk now).
