@@ -124,22 +124,32 @@ public final class TensorCache {
     }
 
     /// The index on disk: its well-formed entries that carry this cache's code, and the keys
-    /// of those that do not. A malformed entry (a key that is not 64 hexadecimal digits, a size
-    /// out of range, a record of an older cache without a code) is left out, and an unreadable
-    /// index loses the entries' records, not the run: they are recomputed.
+    /// of those that do not. An unreadable index loses the entries' records, not the run: they
+    /// are recomputed.
     private static func readIndex(
         _ folder: CacheFolder, _ authenticator: CacheAuthenticator
     ) throws -> (trusted: [String: Entry], forged: Set<String>) {
-        guard let bytes = try folder.readFile(indexName, limit: maximumIndexBytes),
-              let decoded = try? JSONDecoder().decode([String: DecodedIfValid<Entry>].self, from: Data(bytes))
-        else { return ([:], []) }
+        guard let bytes = try folder.readFile(indexName, limit: maximumIndexBytes) else { return ([:], []) }
         var trusted: [String: Entry] = [:]
         var forged: Set<String> = []
-        for (text, record) in decoded {
-            guard let key = CacheEntryKey(text), let entry = record.value, isWellFormed(entry) else { continue }
-            if authenticator.verifies(key, entry) { trusted[text] = entry } else { forged.insert(text) }
+        for (key, entry) in wellFormedRecords(ofIndex: bytes) {
+            if authenticator.verifies(key, entry) { trusted[key.hex] = entry } else { forged.insert(key.hex) }
         }
         return (trusted, forged)
+    }
+
+    /// The records of an `index.json` that are well formed, whether or not they are authentic.
+    /// A malformed record (a key that is not 64 hexadecimal digits, a size out of range, a
+    /// record of an older cache without a code) is left out; text that is not an index gives
+    /// none. Any bytes are safe to give it (it is the cache index's fuzz target).
+    public static func wellFormedRecords(ofIndex bytes: [UInt8]) -> [CacheEntryKey: Entry] {
+        guard let decoded = try? JSONDecoder().decode([String: DecodedIfValid<Entry>].self, from: Data(bytes)) else { return [:] }
+        var records: [CacheEntryKey: Entry] = [:]
+        for (text, record) in decoded {
+            guard let key = CacheEntryKey(text), let entry = record.value, isWellFormed(entry) else { continue }
+            records[key] = entry
+        }
+        return records
     }
 
     /// Whether an entry's fields are in range: a size within 0...maximumEntryBytes, a SHA-256

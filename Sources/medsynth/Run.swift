@@ -172,7 +172,7 @@ struct Check: ParsableCommand {
                 let message = describe(error)
                 checked.append(.failed(path: file, message: message))
                 failed += 1
-                print("  ERROR: \(message)")
+                print("  \(message)")
             }
         }
         do {

@@ -257,7 +257,8 @@ extension NotebookTests {
     }
 }
 
-final class HMACSHA256Tests: XCTestCase {
+/// The pieces the cache checks its input with: HMAC-SHA256, keys, and the index reader.
+final class CacheInputTests: XCTestCase {
     /// RFC 4231's test cases 1 to 4, 6 and 7 (5 truncates the output).
     func testRFC4231Vectors() {
         let cases: [(key: [UInt8], data: [UInt8], code: String)] = [
@@ -281,6 +282,15 @@ final class HMACSHA256Tests: XCTestCase {
         XCTAssertTrue(HMACSHA256.codesMatch([1, 2, 3], [1, 2, 3]))
         XCTAssertFalse(HMACSHA256.codesMatch([1, 2, 3], [1, 2, 4]))
         XCTAssertFalse(HMACSHA256.codesMatch([1, 2], [1, 2, 3]))
+    }
+
+    /// Whatever bytes index.json holds, reading it gives the well-formed records or none.
+    func testAnyIndexTextIsSafeToRead() {
+        let digest = SHA256.hex("x")
+        for text in ["", "[]", "null", "{\"\(digest)\": 1}", String(repeating: "[", count: 100_000),
+                     "{\"a\":" + String(repeating: "{\"a\":", count: 100_000), "\u{FF}\u{0}", "{\"\(digest)\": {\"bytes\": 1e400}}"] {
+            XCTAssertEqual(TensorCache.wellFormedRecords(ofIndex: Array(text.utf8)).count, 0, String(text.prefix(40)))
+        }
     }
 
     func testCacheKeysAreExactlySixtyFourLowercaseHexDigits() {

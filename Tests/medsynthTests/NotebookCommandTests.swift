@@ -115,7 +115,7 @@ final class NotebookCommandTests: XCTestCase {
         try write("```medsynth {#ok}\nexpect 2 + 2 == 4\n```\n", "c.medsynth")
         let check = try medsynth(["check", "a.medsynth", "b.medsynth", "c.medsynth", "--junit", "junit.xml"])
         XCTAssertEqual(check.status, 1, check.output)
-        XCTAssertTrue(check.output.contains("ERROR: error: b.medsynth:1: unknown cell option 'cahce'"), check.output)
+        XCTAssertTrue(check.output.contains("  error: b.medsynth:1: unknown cell option 'cahce'"), check.output)
         XCTAssertTrue(check.output.contains("2 of 3 notebooks passed"), check.output)
         let junit = try String(contentsOf: work.appendingPathComponent("junit.xml"), encoding: .utf8)
         XCTAssertTrue(junit.contains("name=\"line 2: expect 1 + 1 == 2\""), junit)
