@@ -351,9 +351,25 @@ public final class NotebookRunner {
         SHA256.hex(([key] + files.map { "\($0):\(fileHash($0))" }).joined(separator: "\n"))
     }
 
-    /// The SHA-256 of a file's contents, or "missing".
+    /// The SHA-256 of a file's contents, read a piece at a time (a large file is not held in
+    /// memory); "missing" when it cannot be opened, "not a regular file" for a folder, a FIFO or
+    /// a device, which are not read at all: reading one could block or never end (the verb
+    /// that opens it says what is wrong).
     static func fileHash(_ path: String) -> String {
-        FileManager.default.contents(atPath: path).map { SHA256.hex(bytes: $0) } ?? "missing"
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return "missing" }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
+        var hash = SHA256()
+        var piece = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = piece.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return "unreadable" }
+            if count == 0 { return hash.finalize() }
+            hash.update(piece[..<count])
+        }
     }
 
     /// The binding a statement's random stream is named after: its bound name, or for other

@@ -293,6 +293,23 @@ final class CacheInputTests: XCTestCase {
         }
     }
 
+    /// A statement's key hashes the files it reads; a FIFO (or a folder) named like a file is
+    /// not read, so keying its statement cannot block, and a file is hashed as it is.
+    func testKeyingAFileNeverBlocksOnAFIFO() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-fifo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let fifo = folder + "/x.png"
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        XCTAssertEqual(NotebookRunner.fileHash(fifo), "not a regular file")
+        XCTAssertEqual(NotebookRunner.fileHash(folder), "not a regular file")
+        XCTAssertEqual(NotebookRunner.fileHash(folder + "/none"), "missing")
+        let file = folder + "/a.txt"
+        let text = String(repeating: "medsynth ", count: 300_000)
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(NotebookRunner.fileHash(file), SHA256.hex(text))
+    }
+
     func testCacheKeysAreExactlySixtyFourLowercaseHexDigits() {
         let digest = SHA256.hex("x")
         XCTAssertEqual(CacheEntryKey(digest)?.hex, digest)
