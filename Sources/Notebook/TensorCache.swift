@@ -43,6 +43,13 @@ public final class TensorCache {
         public var mac: String
 
         var isRecordOnly: Bool { filesRead != nil }
+
+        /// The record with its last use cleared: what its code covers.
+        var withoutLastUse: Entry {
+            var entry = self
+            entry.lastUsed = 0
+            return entry
+        }
     }
 
     /// What looking up a key found.
@@ -87,6 +94,9 @@ public final class TensorCache {
 
     private let folder: CacheFolder
     private let authenticator: CacheAuthenticator
+    /// The records whose code was verified, by key, with their last use cleared: the index is
+    /// read again at every store (to merge), and a record seen before need not be verified again.
+    private var verified: [String: Entry] = [:]
 
     /// The default capacity: 2 GiB.
     public static let defaultCapacity = 2 << 30
@@ -112,13 +122,15 @@ public final class TensorCache {
         self.capacity = capacity
         let folder = try CacheFolder(path: directory)
         self.folder = folder
+        var verified: [String: Entry] = [:]
         let (authenticator, trusted, forged) = try folder.withLock {
             let authenticator = try CacheAuthenticator(folder: folder)
-            let (trusted, forged) = try Self.readIndex(folder, authenticator)
+            let (trusted, forged) = try Self.readIndex(folder, authenticator, verified: &verified)
             Self.removeStrays(from: folder, listed: trusted)
             return (authenticator, trusted, forged)
         }
         self.authenticator = authenticator
+        self.verified = verified
         entries = trusted
         self.forged = forged
     }
@@ -127,13 +139,19 @@ public final class TensorCache {
     /// of those that do not. An unreadable index loses the entries' records, not the run: they
     /// are recomputed.
     private static func readIndex(
-        _ folder: CacheFolder, _ authenticator: CacheAuthenticator
+        _ folder: CacheFolder, _ authenticator: CacheAuthenticator, verified: inout [String: Entry]
     ) throws -> (trusted: [String: Entry], forged: Set<String>) {
         guard let bytes = try folder.readFile(indexName, limit: maximumIndexBytes) else { return ([:], []) }
         var trusted: [String: Entry] = [:]
         var forged: Set<String> = []
         for (key, entry) in wellFormedRecords(ofIndex: bytes) {
-            if authenticator.verifies(key, entry) { trusted[key.hex] = entry } else { forged.insert(key.hex) }
+            let seen = entry.withoutLastUse
+            if verified[key.hex] == seen || authenticator.verifies(key, entry) {
+                trusted[key.hex] = entry
+                verified[key.hex] = seen
+            } else {
+                forged.insert(key.hex)
+            }
         }
         return (trusted, forged)
     }
@@ -227,6 +245,7 @@ public final class TensorCache {
             origin: origin, parts: parts, names: values.map(\.name), mac: "")
         entry.mac = authenticator.code(for: validKey, entry)
         entries[key] = entry
+        verified[key] = entry.withoutLastUse
         forged.remove(key)
         stored.insert(key)
         removed.remove(key)
@@ -245,6 +264,7 @@ public final class TensorCache {
             names: [], mac: "")
         entry.mac = authenticator.code(for: validKey, entry)
         entries[key] = entry
+        verified[key] = entry.withoutLastUse
         forged.remove(key)
         stored.insert(key)
         removed.remove(key)
@@ -294,7 +314,7 @@ public final class TensorCache {
     /// then a rename.
     public func saveIndex() throws {
         try folder.withLock {
-            var merged = try Self.readIndex(folder, authenticator).trusted
+            var merged = try Self.readIndex(folder, authenticator, verified: &verified).trusted
             for key in removed { merged[key] = nil }
             // What this run stored goes in, unless another run stored the same key later (its
             // file is the one on disk now).
