@@ -28,12 +28,12 @@ struct CacheAuthenticator {
     /// Reads the cache's secret, creating it first when the cache has none. The caller holds
     /// the cache's lock. A secret that others may read, or that is not this user's, is refused.
     init(folder: CacheFolder) throws(NotebookError) {
-        if try folder.privateFile(Self.secretName, limit: Self.secretLength) == nil {
+        if try folder.readFile(Self.secretName, limit: Self.secretLength) == nil {
             var generator = SystemRandomNumberGenerator()
             let secret = (0..<Self.secretLength).map { _ in UInt8.random(in: 0...255, using: &generator) }
             try folder.replaceFile(Self.secretName, with: secret, mode: 0o600)
         }
-        guard let (status, secret) = try folder.privateFile(Self.secretName, limit: Self.secretLength) else {
+        guard let (status, secret) = try folder.readFile(Self.secretName, limit: Self.secretLength) else {
             throw NotebookError(path: folder.path + "/" + Self.secretName, line: nil, "the cache's secret vanished while it was being read")
         }
         let path = folder.path + "/" + Self.secretName

@@ -64,13 +64,16 @@ final class CacheFolder {
 
     private var lockPath: String { (path as NSString).appendingPathComponent("lock") }
 
-    /// The contents of the regular file `name` in the cache folder; nil when there is none.
-    /// Refused when it is a link or not a regular file, or larger than `limit` bytes.
-    func readFile(_ name: String, limit: Int) throws(NotebookError) -> [UInt8]? {
+    /// The regular file `name` in the cache folder: what `fstat` says of it (its owner and
+    /// mode), and its contents. Nil when there is none; refused when it is a link or not a
+    /// regular file, or larger than `limit` bytes.
+    func readFile(_ name: String, limit: Int) throws(NotebookError) -> (status: stat, bytes: [UInt8])? {
         let filePath = (path as NSString).appendingPathComponent(name)
         guard let descriptor = try Self.openInside(folder, name, O_RDONLY, path: filePath) else { return nil }
         defer { close(descriptor) }
-        return try Self.readAll(descriptor, limit: limit, path: filePath)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw Self.failure(filePath, "cannot read", errno) }
+        return (status, try Self.readAll(descriptor, limit: limit, path: filePath))
     }
 
     /// The bytes of an entry's file if it is a regular file of at most `limit` bytes, else nil.
@@ -98,17 +101,6 @@ final class CacheFolder {
             unlinkat(folder, temporary, 0)
             throw Self.failure(filePath, "cannot write", failure)
         }
-    }
-
-    /// What `fstat` says of the regular file `name` in the cache folder (opened without
-    /// following a link), with its contents up to `limit` bytes; nil when there is none.
-    func privateFile(_ name: String, limit: Int) throws(NotebookError) -> (status: stat, bytes: [UInt8])? {
-        let filePath = (path as NSString).appendingPathComponent(name)
-        guard let descriptor = try Self.openInside(folder, name, O_RDONLY, path: filePath) else { return nil }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw Self.failure(filePath, "cannot read", errno) }
-        return (status, try Self.readAll(descriptor, limit: limit, path: filePath))
     }
 
     /// The names in `entries/`.

@@ -141,7 +141,7 @@ public final class TensorCache {
     private static func readIndex(
         _ folder: CacheFolder, _ authenticator: CacheAuthenticator, verified: inout [String: Entry]
     ) throws -> (trusted: [String: Entry], forged: Set<String>) {
-        guard let bytes = try folder.readFile(indexName, limit: maximumIndexBytes) else { return ([:], []) }
+        guard let (_, bytes) = try folder.readFile(indexName, limit: maximumIndexBytes) else { return ([:], []) }
         var trusted: [String: Entry] = [:]
         var forged: Set<String> = []
         for (key, entry) in wellFormedRecords(ofIndex: bytes) {

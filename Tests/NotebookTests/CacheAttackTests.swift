@@ -201,6 +201,19 @@ extension NotebookTests {
         XCTAssertEqual(Set(result.cells.flatMap(\.statements).map(\.source)), [.uncached])
         XCTAssertTrue(result.succeeded)
 
+        // A read-only cache folder (root may write anyway: there the first run simply stores).
+        let readOnly = (directory as NSString).appendingPathComponent("read-only")
+        try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: readOnly)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: readOnly) }
+        let unwritable = try run(Self.notebook, cache: readOnly)
+        XCTAssertTrue(unwritable.succeeded)
+        if geteuid() != 0 {
+            XCTAssertEqual(unwritable.warnings, [
+                "warning: running without the cache: \(readOnly)/entries: cannot create the cache's entries folder: Permission denied",
+            ])
+        }
+
         try FileManager.default.createDirectory(atPath: indexPath, withIntermediateDirectories: true)
         let folderIndex = try run(Self.notebook)
         XCTAssertEqual(folderIndex.warnings, [
