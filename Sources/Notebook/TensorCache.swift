@@ -216,7 +216,7 @@ public final class TensorCache {
               let values = try? ValueCodec.read(from: folder.entryPath(validKey)), values.map(\.name) == entry.names
         else {
             remove(key)
-            return .rejected("is damaged (its file no longer matches its checksum)")
+            return .rejected("is missing or damaged (its file does not match its checksum)")
         }
         entry.lastUsed = Date().timeIntervalSince1970
         entries[key] = entry

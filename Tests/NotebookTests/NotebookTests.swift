@@ -215,6 +215,7 @@ final class NotebookTests: XCTestCase {
         try bytes.write(to: URL(fileURLWithPath: entry))
         let second = try run(Self.notebook)
         XCTAssertEqual(executed(second), ["c: z = randn [4]"])
+        XCTAssertEqual(second.warnings, ["warning: the cache entry for cell 'c' is missing or damaged (its file does not match its checksum); recomputing"])
         // Recomputed to the same values, and stored again.
         XCTAssertEqual(executed(try run(Self.notebook)), [])
     }
