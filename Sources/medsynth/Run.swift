@@ -175,14 +175,15 @@ struct Check: ParsableCommand {
                 print("  \(message)")
             }
         }
+        var junitWritten = true
         do {
             try NotebookReport.writeAtomically(NotebookReport.junit(checked), to: junit)
         } catch {
             printError(describe(error))
-            throw ExitCode(1)
+            junitWritten = false
         }
-        print("\(files.count - failed) of \(files.count) notebooks passed; JUnit: \(junit)")
-        if failed > 0 { throw ExitCode(1) }
+        print("\(files.count - failed) of \(files.count) notebooks passed" + (junitWritten ? "; JUnit: \(junit)" : ""))
+        if failed > 0 || !junitWritten { throw ExitCode(1) }
     }
 }
 
