@@ -3,7 +3,9 @@ import Foundation
 /// A notebook as `medsynth check` saw it: run (to its end, or to the error that stopped it), or
 /// failed before there was a result to report (it could not be read, or running it threw).
 public enum CheckedNotebook: Sendable {
+    /// Its result: expectations, and the error that stopped it if one did.
     case ran(NotebookRunner.RunResult)
+    /// The notebook at `path` gave no result; `message` says why.
     case failed(path: String, message: String)
 }
 

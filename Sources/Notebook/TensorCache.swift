@@ -66,7 +66,9 @@ public final class TensorCache {
     /// The names a statement's entry may bind: exactly those of a binding, a display or an
     /// expectation; some of those a loop assigns (a loop that never ran binds none).
     public enum ExpectedNames: Sendable {
+        /// These names, in this order.
         case exactly([String])
+        /// Any of these names, each at most once.
         case someOf(Set<String>)
 
         func admits(_ names: [String]) -> Bool {

@@ -157,11 +157,10 @@ extension NotebookTests {
         // genuine there. Copied here, it must not be used.
         let otherCache = try TensorCache(directory: other)
         try otherCache.store([("z", .tensor(try Tensor(shape: [4], scalars: [7, 7, 7, 7])))], for: key, origin: "forged", parts: Self.noParts)
-        for file in ["entries/\(key).h5"] {
-            let target = (cacheDirectory as NSString).appendingPathComponent(file)
-            try FileManager.default.removeItem(atPath: target)
-            try FileManager.default.copyItem(atPath: (other as NSString).appendingPathComponent(file), toPath: target)
-        }
+        let file = "entries/\(key).h5"
+        let target = (cacheDirectory as NSString).appendingPathComponent(file)
+        try FileManager.default.removeItem(atPath: target)
+        try FileManager.default.copyItem(atPath: (other as NSString).appendingPathComponent(file), toPath: target)
         var index = try readIndex()
         index[key] = try readIndex((other as NSString).appendingPathComponent("index.json"))[key]
         try writeIndex(index)
