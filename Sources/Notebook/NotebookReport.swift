@@ -140,32 +140,4 @@ public enum NotebookReport {
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self) + "\n"
     }
-
-    /// A JUnit XML file for CI: one test suite per notebook, one test case per expectation, and
-    /// one for a cell that failed with an error.
-    public static func junit(_ results: [NotebookRunner.RunResult]) -> String {
-        var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<testsuites>"]
-        for result in results {
-            let failures = result.failedExpectations.count + (result.diagnostic == nil ? 0 : 1)
-            let tests = result.expectations.count + (result.diagnostic == nil ? 0 : 1)
-            lines.append("  <testsuite name=\"\(escape(result.document.path))\" tests=\"\(tests)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", result.seconds))\">")
-            for cell in result.cells {
-                for expectation in cell.expectations {
-                    lines.append("    <testcase classname=\"\(escape(cell.cell.label))\" name=\"line \(expectation.line): expect \(escape(expectation.condition))\">")
-                    if !expectation.passed {
-                        lines.append("      <failure message=\"\(escape(expectation.detail))\"/>")
-                    }
-                    lines.append("    </testcase>")
-                }
-                if let diagnostic = cell.diagnostic {
-                    lines.append("    <testcase classname=\"\(escape(cell.cell.label))\" name=\"cell \(escape(cell.cell.label)) runs\">")
-                    lines.append("      <error message=\"\(escape(diagnostic.message))\">\(escape(diagnostic.description))</error>")
-                    lines.append("    </testcase>")
-                }
-            }
-            lines.append("  </testsuite>")
-        }
-        lines.append("</testsuites>")
-        return lines.joined(separator: "\n") + "\n"
-    }
 }

@@ -21,6 +21,9 @@ public final class NotebookRunner {
         public var engineVersion: String
         /// Called as each cell starts and ends (console progress).
         public var progress: (String) -> Void = { _ in }
+        /// Called with each warning as it happens ("warning: ..."): a cache that cannot be used
+        /// or written, an entry the cache does not trust. The run's result lists them too.
+        public var warning: (String) -> Void = { _ in }
         /// Compute every statement's key and look it up, but run nothing (`medsynth why`).
         public var dryRun = false
         /// Set by Ctrl-C: the running statement stops at its next step and the run ends.
@@ -100,6 +103,8 @@ public final class NotebookRunner {
         /// What the notebook bound at the top level, in order (the library's names left out),
         /// for a REPL session to take over.
         public var bindings: [(name: String, value: Value)] = []
+        /// Warnings in the order they were given (see `Options.warning`).
+        public var warnings: [String] = []
         /// The first error, which stopped the run.
         public var diagnostic: Diagnostic? { cells.compactMap(\.diagnostic).first }
         public var expectations: [Expectation] { cells.flatMap(\.expectations) }
@@ -110,11 +115,29 @@ public final class NotebookRunner {
     }
 
     public let options: Options
+    /// The cache, or nil when the run has none: none was asked for, or it could not be opened.
     public let cache: TensorCache?
+    /// Why the cache asked for could not be opened: the run goes on without it.
+    private let cacheUnavailable: String?
 
-    public init(options: Options) throws {
+    /// Opens the cache the options name. A cache that cannot be created, opened or locked (a
+    /// read-only or full disk, a link or a file where the cache keeps its own files) costs
+    /// speed, not the run: it runs without the cache, and says why with one warning.
+    public init(options: Options) {
         self.options = options
-        cache = try options.cacheDirectory.map { try TensorCache(directory: $0, capacity: options.cacheCapacity) }
+        do {
+            cache = try options.cacheDirectory.map { try TensorCache(directory: $0, capacity: options.cacheCapacity) }
+            cacheUnavailable = nil
+        } catch {
+            cache = nil
+            cacheUnavailable = "warning: running without the cache: \(Self.reason(error))"
+        }
+    }
+
+    /// An error's text for a warning: a NotebookError without its "error: " prefix.
+    static func reason(_ error: Error) -> String {
+        guard let error = error as? NotebookError else { return "\(error)" }
+        return "\(error.path)\(error.line.map { ":\($0)" } ?? ""): \(error.message)"
     }
 
     /// The front matter's parameters with `options.parameterValues` in place.
@@ -145,6 +168,21 @@ public final class NotebookRunner {
     public func run(_ document: NotebookDocument) throws -> RunResult {
         let clock = ContinuousClock()
         let start = clock.now
+        var warnings: [String] = []
+        func warn(_ text: String) {
+            warnings.append(text)
+            options.warning(text)
+        }
+        if let cacheUnavailable { warn(cacheUnavailable) }
+        // Set when the cache cannot be written (a full disk): the run goes on without storing.
+        var storing = cache != nil
+        func stopStoring(_ error: Error) {
+            guard storing else { return }
+            storing = false
+            warn("warning: the cache cannot be written, so this run stores nothing: \(Self.reason(error))")
+        }
+        // Cells already warned of an entry the cache rejected: one warning each.
+        var cellsWarned: Set<String> = []
         let matter = document.frontMatter
         let parameters = try self.parameters(of: document)
         // What verbs print as they go (training progress) reaches the console's progress lines.
@@ -228,7 +266,9 @@ public final class NotebookRunner {
                             record.key = key
                         }
                         record.source = !cacheable ? .uncached : cache?.entries[key] != nil ? .cached : .computed
-                    } else if cacheable, !options.force.contains(cell.label), let stored = cache?.values(for: key) {
+                    } else if cacheable, !options.force.contains(cell.label), let stored = lookUp(
+                        key, for: statement, writes: effect.writes, cell: cell.label,
+                        warn: { if cellsWarned.insert(cell.label).inserted { warn($0) } }) {
                         replay(stored, statement: statement, source: source, into: interpreter, result: &result)
                         bound = effect.writes.intersection(stored.map(\.name))
                         record.source = .cached
@@ -246,12 +286,11 @@ public final class NotebookRunner {
                         }
                         let values = Self.values(of: outcome, writes: effect.writes, interpreter: interpreter)
                         show(outcome, result: &result)
-                        if cacheable, let cache {
+                        if cacheable, storing, let cache {
                             do {
                                 record.source = try cache.store(values, for: key, origin: origin, parts: parts) ? .computed : .uncached
                             } catch {
-                                // A cache that cannot be written (a full disk) costs speed, not the run.
-                                options.progress("  warning: not cached: \(error)")
+                                stopStoring(error)
                                 record.source = .uncached
                             }
                         } else {
@@ -274,34 +313,70 @@ public final class NotebookRunner {
             results.append(result)
             if result.diagnostic != nil || cell.label == options.lastCell { break }
         }
-        try cache?.saveIndex()
+        if storing {
+            // What this run used and stored goes into the index; if it cannot be written, the
+            // entries are recomputed next time, and this run's results stand.
+            do { try cache?.saveIndex() } catch { stopStoring(error) }
+        }
         var run = RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
+        run.warnings = warnings
         run.bindings = interpreter.globalOrder.filter { !session.libraryNames.contains($0) }.compactMap { name in
             interpreter.globals[name].map { (name, $0) }
         }
         return run
     }
 
+    /// The values cached under `key` for `statement`, which binds `writes` (for a loop, some of
+    /// them); nil when there are none, or when the entry is not trusted (then `warn` is told
+    /// why, naming the cell, and the statement is recomputed).
+    private func lookUp(
+        _ key: String, for statement: Statement, writes: Set<String>, cell: String, warn: (String) -> Void
+    ) -> [(name: String, value: Value)]? {
+        let names: TensorCache.ExpectedNames
+        switch statement {
+        case .binding(let name, _, _, _): names = .exactly([name])
+        case .expression: names = .exactly([Self.displayName])
+        case .expect: names = .exactly([Self.expectationName])
+        case .loop: names = .someOf(writes)
+        case .function: return nil
+        }
+        switch cache?.values(for: key, binding: names) {
+        case .found(let values): return values
+        case .rejected(let reason):
+            warn("warning: the cache entry for cell '\(cell)' \(reason); recomputing")
+            return nil
+        case .absent, nil: return nil
+        }
+    }
+
+    /// The names under which a statement's entry keeps what it displayed and what its
+    /// expectation found.
+    static let displayName = "#display"
+    static let expectationName = "#expect"
+
     /// A key with the contents of the files its statement read folded in.
     static func folding(_ key: String, _ files: [String]) -> String {
         SHA256.hex(([key] + files.map { "\($0):\(fileHash($0))" }).joined(separator: "\n"))
     }
 
-    /// The SHA-256 of a file's contents, read in blocks; "missing" when there is no regular
-    /// file (a folder or a pipe is never opened for reading: a pipe would block the run).
+    /// The SHA-256 of a file's contents, read a piece at a time (a large file is not held in
+    /// memory); "missing" when it cannot be opened, "not a regular file" for a folder, a FIFO or
+    /// a device, which are not read at all: reading one could block or never end (the verb
+    /// that opens it says what is wrong).
     static func fileHash(_ path: String) -> String {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return "missing" }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return "missing" }
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
         var hash = SHA256()
-        var block = [UInt8](repeating: 0, count: 1 << 20)
+        var piece = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return count == 0 ? hash.finalize() : "unreadable" }
-            hash.update(block[..<count])
+            let count = piece.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return "unreadable" }
+            if count == 0 { return hash.finalize() }
+            hash.update(piece[..<count])
         }
     }
 
@@ -333,9 +408,9 @@ public final class NotebookRunner {
     static func values(of outcome: Outcome, writes: Set<String>, interpreter: Interpreter) -> [(name: String, value: Value)] {
         switch outcome {
         case .bound(let name, let value): return [(name, value)]
-        case .displayed(let value): return [("#display", value)]
+        case .displayed(let value): return [(displayName, value)]
         case .expectation(let expectation):
-            return [("#expect", .record(Record([("passed", .bool(expectation.passed)), ("detail", .string(expectation.detail))])))]
+            return [(expectationName, .record(Record([("passed", .bool(expectation.passed)), ("detail", .string(expectation.detail))])))]
         case .looped(let assigned):
             return writes.intersection(assigned).sorted().compactMap { name in interpreter.globals[name].map { (name, $0) } }
         case .defined:
@@ -351,9 +426,9 @@ public final class NotebookRunner {
     ) {
         for (name, value) in stored {
             switch name {
-            case "#display":
+            case Self.displayName:
                 show(.displayed(value), result: &result)
-            case "#expect":
+            case Self.expectationName:
                 guard case .record(let record) = value, case .bool(let passed) = record["passed"] ?? .nothing,
                       case .string(let detail) = record["detail"] ?? .nothing, case .expect(let condition, let span) = statement else { continue }
                 result.expectations.append(Expectation(

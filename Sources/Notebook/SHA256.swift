@@ -44,18 +44,26 @@ public struct SHA256 {
         update(text.utf8)
     }
 
-    /// The digest as 64 lowercase hexadecimal digits.
-    public mutating func finalize() -> String {
+    /// The digest as 32 bytes (the state words, big-endian).
+    public mutating func finalizeDigest() -> [UInt8] {
         let bits = length &* 8
         pending.append(0x80)
         while pending.count % 64 != 56 { pending.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
         for start in stride(from: 0, to: pending.count, by: 64) { compress(pending[start..<(start + 64)]) }
         pending = []
-        return state.map { word in
-            let hex = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - hex.count) + hex
-        }.joined()
+        return state.flatMap { word in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: word >> $0) } }
+    }
+
+    /// The digest as 64 lowercase hexadecimal digits.
+    public mutating func finalize() -> String {
+        Self.hex(digest: finalizeDigest())
+    }
+
+    /// Bytes as lowercase hexadecimal digits, two per byte.
+    public static func hex(digest: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] }, as: UTF8.self)
     }
 
     public static func hex(_ text: String) -> String {

@@ -4,15 +4,25 @@ import Language
 
 /// Values on disk, content-addressed by a statement's cache key. Each entry is one HDF5 file
 /// (`entries/<key>.h5`, written atomically); `index.json` (also written atomically) records each
-/// entry's size, checksum, last use and the parts of its key. An entry is trusted only if the
-/// index lists it with the checksum its bytes still have, so a corrupted or half-written file
-/// is never read: it is deleted and its statement recomputed. Past `capacity` bytes the least
-/// recently used entries are evicted.
+/// entry's size, checksum, last use, the names it binds and the parts of its key. An entry is
+/// trusted only if the index lists it with the checksum its bytes still have, so a corrupted or
+/// half-written file is never read: it is deleted and its statement recomputed. Past `capacity`
+/// bytes the least recently used entries are evicted.
+///
+/// The folder is untrusted input: anyone may have written it (a cache shipped with a downloaded
+/// notebook, a hand edit). So a key is used only if it is a SHA-256 in hex (`CacheEntryKey`),
+/// and every path is built from such a key; nothing inside the folder is reached through a
+/// symbolic link (`CacheFolder`); sizes are bounded; and each entry carries an authentication
+/// code under the cache's own secret (`CacheAuthenticator`), so an entry this cache did not
+/// write (edited, or copied from another cache) is never used: looking it up removes it and
+/// says why (`Lookup.rejected`).
 ///
 /// Several runs may share a cache at once (two notebooks in two terminals). The index is only
 /// read and replaced under an exclusive lock on `lock`, and a run does not overwrite it with
 /// its own view: it merges what it stored, used and removed into the index on disk. Files the
-/// index does not list are cleared away only when no live run can still be writing them.
+/// index does not list are cleared away only when no live run can still be writing them, and
+/// only if their names are an entry's or an entry's temporary file: nothing else in the folder
+/// is ever deleted.
 public final class TensorCache {
     /// What the index knows of an entry.
     public struct Entry: Codable, Sendable, Equatable {
@@ -26,13 +36,57 @@ public final class TensorCache {
         /// values, `bytes` 0): the files it read, in order, so that `medsynth why` can key what
         /// depends on it as a run would, without running it.
         public var filesRead: [String]?
+        /// The names the entry binds, in the order they are stored ("#display" and "#expect"
+        /// for what a statement shows and what its expectation found).
+        public var names: [String]
+        /// The entry's HMAC-SHA256 under the cache's secret, in hex (see `CacheAuthenticator`).
+        public var mac: String
 
         var isRecordOnly: Bool { filesRead != nil }
+
+        /// The record with its last use cleared: what its code covers.
+        var withoutLastUse: Entry {
+            var entry = self
+            entry.lastUsed = 0
+            return entry
+        }
+    }
+
+    /// What looking up a key found.
+    public enum Lookup {
+        /// The entry's values, by name.
+        case found([(name: String, value: Value)])
+        /// No entry under the key.
+        case absent
+        /// An entry the cache does not trust, now removed: why (for a warning that completes
+        /// "the cache entry for cell 'x' ...").
+        case rejected(String)
+    }
+
+    /// The names a statement's entry may bind: exactly those of a binding, a display or an
+    /// expectation; some of those a loop assigns (a loop that never ran binds none).
+    public enum ExpectedNames: Sendable {
+        /// These names, in this order.
+        case exactly([String])
+        /// Any of these names, each at most once.
+        case someOf(Set<String>)
+
+        func admits(_ names: [String]) -> Bool {
+            switch self {
+            case .exactly(let expected): return names == expected
+            case .someOf(let allowed): return Set(names).count == names.count && Set(names).isSubset(of: allowed)
+            }
+        }
     }
 
     public let directory: String
     public let capacity: Int
+    /// The entries the index lists that are well formed and carry this cache's authentication
+    /// code, by key.
     public private(set) var entries: [String: Entry] = [:]
+    /// Keys the index lists with an authentication code that does not verify: edited, or
+    /// copied from another cache. Never used; removed when looked up.
+    private var forged: Set<String> = []
     /// What this run did since the index was last merged: entries it stored (merged in),
     /// entries it only used (their last use raised, if they are still there) and entries it
     /// removed (taken out).
@@ -40,105 +94,161 @@ public final class TensorCache {
     private var used: Set<String> = []
     private var removed: Set<String> = []
 
-    private var indexPath: String { (directory as NSString).appendingPathComponent("index.json") }
-    private var lockPath: String { (directory as NSString).appendingPathComponent("lock") }
-    private var entriesDirectory: String { (directory as NSString).appendingPathComponent("entries") }
+    private let folder: CacheFolder
+    private let authenticator: CacheAuthenticator
+    /// The records whose code was verified, by key, with their last use cleared: the index is
+    /// read again at every store (to merge), and a record seen before need not be verified again.
+    private var verified: [String: Entry] = [:]
 
     /// The default capacity: 2 GiB.
     public static let defaultCapacity = 2 << 30
+
+    /// The largest entry the index may list: 1 TiB. A larger size is not a real entry's, and
+    /// bounding each keeps the sum of all sizes far from overflowing.
+    public static let maximumEntryBytes = 1 << 40
+
+    /// The largest index read: 64 MiB (tens of thousands of entries).
+    static let maximumIndexBytes = 64 << 20
+
+    static let indexName = "index.json"
 
     /// How old a finished entry file the index does not list must be before it is removed: a
     /// run sharing the cache writes the file first and lists it a moment later.
     static let strayAge: TimeInterval = 600
 
+    /// Opens the cache at `directory`, creating it (with its secret) when missing. Throws when
+    /// the folder cannot be created, opened or locked, or holds a link or a file of the wrong
+    /// kind where the cache keeps its own files.
     public init(directory: String, capacity: Int = TensorCache.defaultCapacity) throws {
         self.directory = directory
         self.capacity = capacity
-        try FileManager.default.createDirectory(atPath: entriesDirectory, withIntermediateDirectories: true)
-        try withLock {
-            entries = readIndex()
-            removeStrays()
+        let folder = try CacheFolder(path: directory)
+        self.folder = folder
+        var verified: [String: Entry] = [:]
+        let (authenticator, trusted, forged) = try folder.withLock {
+            let authenticator = try CacheAuthenticator(folder: folder)
+            let (trusted, forged) = try Self.readIndex(folder, authenticator, verified: &verified)
+            Self.removeStrays(from: folder, listed: trusted)
+            return (authenticator, trusted, forged)
         }
+        self.authenticator = authenticator
+        self.verified = verified
+        entries = trusted
+        self.forged = forged
     }
 
-    /// The index on disk; an unreadable one loses the entries' records, not the run: they are
-    /// recomputed.
-    private func readIndex() -> [String: Entry] {
-        guard let data = FileManager.default.contents(atPath: indexPath) else { return [:] }
-        return (try? JSONDecoder().decode([String: Entry].self, from: data)) ?? [:]
-    }
-
-    /// Runs `body` holding the cache's lock (flock, released when the descriptor closes, so a
-    /// killed run never leaves it held).
-    private func withLock<R>(_ body: () throws -> R) throws -> R {
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw NotebookError(path: lockPath, line: nil, "cannot open the cache's lock: \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                throw NotebookError(path: lockPath, line: nil, "cannot lock the cache: \(String(cString: strerror(errno)))")
+    /// The index on disk: its well-formed entries that carry this cache's code, and the keys
+    /// of those that do not. An unreadable index loses the entries' records, not the run: they
+    /// are recomputed.
+    private static func readIndex(
+        _ folder: CacheFolder, _ authenticator: CacheAuthenticator, verified: inout [String: Entry]
+    ) throws -> (trusted: [String: Entry], forged: Set<String>) {
+        guard let (_, bytes) = try folder.readFile(indexName, limit: maximumIndexBytes) else { return ([:], []) }
+        var trusted: [String: Entry] = [:]
+        var forged: Set<String> = []
+        for (key, entry) in wellFormedRecords(ofIndex: bytes) {
+            let seen = entry.withoutLastUse
+            if verified[key.hex] == seen || authenticator.verifies(key, entry) {
+                trusted[key.hex] = entry
+                verified[key.hex] = seen
+            } else {
+                forged.insert(key.hex)
             }
         }
-        return try body()
+        return (trusted, forged)
     }
 
-    func path(of key: String) -> String {
-        (entriesDirectory as NSString).appendingPathComponent("\(key).h5")
+    /// The records of an `index.json` that are well formed, whether or not they are authentic.
+    /// A malformed record (a key that is not 64 hexadecimal digits, a size out of range, a
+    /// record of an older cache without a code) is left out; text that is not an index gives
+    /// none. Any bytes are safe to give it (it is the cache index's fuzz target).
+    public static func wellFormedRecords(ofIndex bytes: [UInt8]) -> [CacheEntryKey: Entry] {
+        guard let decoded = try? JSONDecoder().decode([String: DecodedIfValid<Entry>].self, from: Data(bytes)) else { return [:] }
+        var records: [CacheEntryKey: Entry] = [:]
+        for (text, record) in decoded {
+            guard let key = CacheEntryKey(text), let entry = record.value, isWellFormed(entry) else { continue }
+            records[key] = entry
+        }
+        return records
     }
 
-    /// Files the index does not list: temporary files of a killed write (their name carries
-    /// the writer's process id), and entries whose index update never happened. A temporary
-    /// file of a live process and a recent entry file may belong to a run sharing the cache,
-    /// and stay.
-    private func removeStrays() {
-        let manager = FileManager.default
-        let files = (try? manager.contentsOfDirectory(atPath: entriesDirectory)) ?? []
+    /// Whether an entry's fields are in range: a size within 0...maximumEntryBytes, a SHA-256
+    /// for its checksum (a record of files read has neither), distinct names.
+    private static func isWellFormed(_ entry: Entry) -> Bool {
+        guard entry.lastUsed.isFinite, Set(entry.names).count == entry.names.count else { return false }
+        if entry.isRecordOnly { return entry.bytes == 0 && entry.checksum.isEmpty && entry.names.isEmpty }
+        return (0...maximumEntryBytes).contains(entry.bytes) && CacheEntryKey.isDigest(entry.checksum)
+    }
+
+    /// Files in `entries/` the index does not list: temporary files of a killed write (their
+    /// name carries the writer's process id), and entries whose index update never happened.
+    /// A temporary file of a live process and a recent entry file may belong to a run sharing
+    /// the cache, and stay. Any other name is not the cache's and stays too.
+    private static func removeStrays(from folder: CacheFolder, listed: [String: Entry]) {
         let now = Date()
-        for file in files where !(file.hasSuffix(".h5") && entries[String(file.dropLast(3))] != nil) {
-            let path = (entriesDirectory as NSString).appendingPathComponent(file)
-            if file.hasSuffix(".tmp") {
-                if let writer = AtomicWrite.writerProcess(ofTemporary: file), writer != getpid(), kill(writer, 0) == 0 || errno == EPERM {
-                    continue
-                }
-            } else if let modified = (try? manager.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
-                      now.timeIntervalSince(modified) < Self.strayAge {
+        for name in folder.entryFolderNames() {
+            if let key = CacheEntryKey(entryFileName: name) {
+                guard listed[key.hex] == nil, let modified = folder.regularEntryFileModified(name),
+                      now.timeIntervalSince(modified) >= strayAge else { continue }
+            } else if let (_, writer) = CacheEntryKey.temporaryEntryFile(name) {
+                guard writer == getpid() || (kill(writer, 0) != 0 && errno != EPERM) else { continue }
+            } else {
                 continue
             }
-            try? manager.removeItem(atPath: path)
+            folder.removeEntryFile(name)
         }
     }
 
-    /// The values stored under `key`, or nil when there are none or the entry is damaged (then
-    /// it is removed).
-    public func values(for key: String) -> [(name: String, value: Value)]? {
-        guard var entry = entries[key] else { return nil }
-        let path = path(of: key)
-        guard let data = FileManager.default.contents(atPath: path), SHA256.hex(bytes: data) == entry.checksum,
-              let values = try? ValueCodec.read(from: path) else {
+    /// The values stored under `key` for a statement that binds `names`. An entry the cache
+    /// does not trust (its code does not verify, its file no longer matches its checksum, it
+    /// binds other names than the statement) is removed, and the lookup says why.
+    public func values(for key: String, binding names: ExpectedNames) -> Lookup {
+        guard let validKey = CacheEntryKey(key) else { return .absent }
+        if forged.contains(key) {
             remove(key)
-            return nil
+            return .rejected("failed its authenticity check (it was edited, or copied from another cache)")
+        }
+        guard var entry = entries[key], !entry.isRecordOnly else { return .absent }
+        guard names.admits(entry.names) else {
+            remove(key)
+            return .rejected("binds \(Self.list(entry.names)), not what the statement binds")
+        }
+        guard let bytes = folder.readEntry(validKey, limit: entry.bytes), bytes.count == entry.bytes,
+              SHA256.hex(bytes: bytes) == entry.checksum,
+              let values = try? ValueCodec.read(from: folder.entryPath(validKey)), values.map(\.name) == entry.names
+        else {
+            remove(key)
+            return .rejected("is missing or damaged (its file does not match its checksum)")
         }
         entry.lastUsed = Date().timeIntervalSince1970
         entries[key] = entry
         used.insert(key)
-        return values
+        return .found(values)
+    }
+
+    private static func list(_ names: [String]) -> String {
+        names.isEmpty ? "nothing" : names.map { "'\($0)'" }.joined(separator: ", ")
     }
 
     /// Stores values under `key`; false (and nothing stored) when a value cannot be stored.
     @discardableResult
     public func store(_ values: [(name: String, value: Value)], for key: String, origin: String, parts: KeyParts) throws -> Bool {
-        let path = path(of: key)
+        guard let validKey = CacheEntryKey(key) else {
+            throw NotebookError(path: directory, line: nil, "'\(key)' is not a cache key (64 hexadecimal digits)")
+        }
         do {
-            try ValueCodec.write(values, to: path)
+            try ValueCodec.write(values, to: folder.entryPath(validKey))
         } catch is ValueCodec.Unstorable {
             return false
         }
-        guard let data = FileManager.default.contents(atPath: path) else { return false }
-        entries[key] = Entry(
+        guard let data = folder.readEntry(validKey, limit: Self.maximumEntryBytes) else { return false }
+        var entry = Entry(
             bytes: data.count, checksum: SHA256.hex(bytes: data), lastUsed: Date().timeIntervalSince1970,
-            origin: origin, parts: parts)
+            origin: origin, parts: parts, names: values.map(\.name), mac: "")
+        entry.mac = authenticator.code(for: validKey, entry)
+        entries[key] = entry
+        verified[key] = entry.withoutLastUse
+        forged.remove(key)
         stored.insert(key)
         removed.remove(key)
         try saveIndex()
@@ -149,8 +259,15 @@ public final class TensorCache {
     /// stored: such a statement always runs). Saved with the index.
     /// Only the newest record of a statement is kept.
     public func noteFilesRead(_ paths: [String], for key: String, origin: String, parts: KeyParts) {
+        guard let validKey = CacheEntryKey(key) else { return }
         for (other, entry) in entries where entry.isRecordOnly && entry.origin == origin && other != key { remove(other) }
-        entries[key] = Entry(bytes: 0, checksum: "", lastUsed: Date().timeIntervalSince1970, origin: origin, parts: parts, filesRead: paths)
+        var entry = Entry(
+            bytes: 0, checksum: "", lastUsed: Date().timeIntervalSince1970, origin: origin, parts: parts, filesRead: paths,
+            names: [], mac: "")
+        entry.mac = authenticator.code(for: validKey, entry)
+        entries[key] = entry
+        verified[key] = entry.withoutLastUse
+        forged.remove(key)
         stored.insert(key)
         removed.remove(key)
     }
@@ -158,15 +275,32 @@ public final class TensorCache {
     /// The entries that hold values (not records of files read).
     public var valueEntries: [String: Entry] { entries.filter { !$0.value.isRecordOnly } }
 
+    /// Removes the entry under `key` and its file (only ever `entries/<key>.h5`, and only if it
+    /// is a regular file).
     public func remove(_ key: String) {
         entries[key] = nil
+        forged.remove(key)
         stored.remove(key)
         used.remove(key)
         removed.insert(key)
-        try? FileManager.default.removeItem(atPath: path(of: key))
+        if let validKey = CacheEntryKey(key) { folder.removeEntryFile(validKey.fileName) }
     }
 
-    public var totalBytes: Int { entries.values.reduce(0) { $0 + $1.bytes } }
+    /// Removes every entry the index lists (trusted or not) and saves the index: `:cache clear`.
+    /// Files in the folder that are not entries stay.
+    public func clear() throws {
+        for key in Array(entries.keys) + Array(forged) { remove(key) }
+        try saveIndex()
+    }
+
+    /// The entries' sizes added up; each is at most `maximumEntryBytes`, and the sum saturates
+    /// rather than overflow.
+    public var totalBytes: Int {
+        entries.values.reduce(0) { total, entry in
+            let (sum, overflow) = total.addingReportingOverflow(entry.bytes)
+            return overflow ? Int.max : sum
+        }
+    }
 
     /// Drops least recently used entries until the total fits the capacity.
     private func evict() {
@@ -181,8 +315,8 @@ public final class TensorCache {
     /// since), evicts past the capacity, and writes the index atomically: a temporary file,
     /// then a rename.
     public func saveIndex() throws {
-        try withLock {
-            var merged = readIndex()
+        try folder.withLock {
+            var merged = try Self.readIndex(folder, authenticator, verified: &verified).trusted
             for key in removed { merged[key] = nil }
             // What this run stored goes in, unless another run stored the same key later (its
             // file is the one on disk now).
@@ -199,15 +333,7 @@ public final class TensorCache {
             }
             entries = merged
             evict()
-            let data = try JSONEncoder().encode(entries)
-            let temporary = indexPath + ".tmp-\(getpid())"
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw NotebookError(path: indexPath, line: nil, "cannot write the cache index (is the disk full?)")
-            }
-            guard rename(temporary, indexPath) == 0 else {
-                try? FileManager.default.removeItem(atPath: temporary)
-                throw NotebookError(path: indexPath, line: nil, "cannot replace the cache index: \(String(cString: strerror(errno)))")
-            }
+            try folder.replaceFile(Self.indexName, with: Array(try JSONEncoder().encode(entries)))
             // Merged and written: nothing of this run's is left to merge.
             stored = []
             used = []
@@ -218,5 +344,15 @@ public final class TensorCache {
     /// The most recent entry made for a statement at `origin`, for `medsynth why`.
     public func latestEntry(origin: String) -> (key: String, entry: Entry)? {
         entries.filter { $0.value.origin == origin }.max { $0.value.lastUsed < $1.value.lastUsed }.map { ($0.key, $0.value) }
+    }
+}
+
+/// A value decoded if it can be, else nil: one malformed entry of the index does not lose the
+/// others.
+private struct DecodedIfValid<Wrapped: Decodable>: Decodable {
+    let value: Wrapped?
+
+    init(from decoder: Decoder) throws {
+        value = try? Wrapped(from: decoder)
     }
 }

@@ -15,7 +15,7 @@ struct CacheOptions: ParsableArguments {
     @Option(help: "Recompute this cell even if it is cached (repeatable).")
     var force: [String] = []
 
-    @Option(help: "The cache's size limit in MiB; least recently used entries go first.")
+    @Option(help: "The cache's size limit in MiB (at most 1048576, 1 TiB); least recently used entries go first.")
     var cacheSize = 2048
 
     @Option(name: .customLong("allow-path"), help: ArgumentHelp(
@@ -60,6 +60,15 @@ struct CacheOptions: ParsableArguments {
         return options
     }
 
+    /// The largest --cache-size in MiB: 1 TiB, the largest entry the cache accepts.
+    private static let maximumCacheSize = TensorCache.maximumEntryBytes >> 20
+
+    func validate() throws {
+        guard (0...Self.maximumCacheSize).contains(cacheSize) else {
+            throw ValidationError("--cache-size takes a size in MiB from 0 to \(Self.maximumCacheSize), not \(cacheSize)")
+        }
+    }
+
     func runnerOptions(outputDirectory: String) throws -> NotebookRunner.Options {
         var options = Self.runnerOptions(cacheDirectory: directory, outputDirectory: outputDirectory)
         options.cacheCapacity = cacheSize << 20
@@ -91,7 +100,13 @@ struct Run: ParsableCommand {
     @OptionGroup var cache: CacheOptions
 
     func run() throws {
-        let result = try NotebookCommands.run(file, cache: cache, report: report, echo: true)
+        let result: NotebookRunner.RunResult
+        do {
+            result = try NotebookCommands.run(file, cache: cache, report: report, echo: true)
+        } catch {
+            printError(describe(error))
+            throw ExitCode(1)
+        }
         if !result.succeeded { throw ExitCode(1) }
     }
 }
@@ -139,23 +154,42 @@ struct Check: ParsableCommand {
             printError("error: --set \(name): no notebook checked here declares the parameter '\(name)'")
             throw ExitCode(1)
         }
-        var results: [NotebookRunner.RunResult] = []
+        var checked: [CheckedNotebook] = []
         var failed = 0
         for file in files {
+            // Should medsynth itself crash on this notebook (nothing to catch), the JUnit file
+            // already says so, and holds the results of the notebooks before it.
+            try? NotebookReport.writeAtomically(
+                NotebookReport.junit(checked + [.failed(path: file, message: "medsynth stopped while running it")]), to: junit)
             print("checking \(file)")
+            medsynth_flush_stdout()
             let own = values.filter { declared[file]?.contains($0.key) == true }
-            let result = try NotebookCommands.run(file, cache: cache, report: report, echo: false, parameterValues: own)
-            results.append(result)
-            for expectation in result.failedExpectations {
-                print("  FAIL \(expectation.source.name), line \(expectation.line): expect \(expectation.condition)\n       values: \(expectation.detail)")
+            do {
+                let result = try NotebookCommands.run(file, cache: cache, report: report, echo: false, parameterValues: own)
+                checked.append(.ran(result))
+                for expectation in result.failedExpectations {
+                    print("  FAIL \(expectation.source.name), line \(expectation.line): expect \(expectation.condition)\n       values: \(expectation.detail)")
+                }
+                if !result.succeeded { failed += 1 }
+                let held = result.expectations.filter(\.passed).count
+                print("  \(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(String(format: "%.2f", result.seconds)) s")
+            } catch {
+                // Whatever went wrong with one notebook, the others are checked and reported.
+                let message = describe(error)
+                checked.append(.failed(path: file, message: message))
+                failed += 1
+                print("  \(message)")
             }
-            if !result.succeeded { failed += 1 }
-            let held = result.expectations.filter(\.passed).count
-            print("  \(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(String(format: "%.2f", result.seconds)) s")
         }
-        try NotebookReport.writeAtomically(NotebookReport.junit(results), to: junit)
-        print("\(files.count - failed) of \(files.count) notebooks passed; JUnit: \(junit)")
-        if failed > 0 { throw ExitCode(1) }
+        var junitWritten = true
+        do {
+            try NotebookReport.writeAtomically(NotebookReport.junit(checked), to: junit)
+        } catch {
+            printError(describe(error))
+            junitWritten = false
+        }
+        print("\(files.count - failed) of \(files.count) notebooks passed" + (junitWritten ? "; JUnit: \(junit)" : ""))
+        if failed > 0 || !junitWritten { throw ExitCode(1) }
     }
 }
 
@@ -181,7 +215,8 @@ struct Why: ParsableCommand {
         }
         var options = try cache.runnerOptions(outputDirectory: NSTemporaryDirectory())
         options.dryRun = true
-        let runner = try NotebookRunner(options: options)
+        options.warning = printError
+        let runner = NotebookRunner(options: options)
         let result = try runner.run(document)
         if let diagnostic = result.diagnostic { print(diagnostic) }
         for record in result.cells.first(where: { $0.cell.label == label })?.statements ?? [] {
@@ -200,16 +235,12 @@ struct Why: ParsableCommand {
 }
 
 enum NotebookCommands {
+    /// Runs the notebook at `file`, prints what it shows (with `echo`) and its warnings, and
+    /// writes its report. Throws when the notebook cannot be read or run, or the report written.
     static func run(
         _ file: String, cache: CacheOptions, report: String, echo: Bool, parameterValues: [String: String]? = nil
     ) throws -> NotebookRunner.RunResult {
-        let document: NotebookDocument
-        do {
-            document = try NotebookDocument.load(path: file)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(1)
-        }
+        let document = try NotebookDocument.load(path: file)
         var options = try cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
         if echo {
             options.progress = { line in
@@ -217,17 +248,11 @@ enum NotebookCommands {
                 medsynth_flush_stdout()
             }
         }
+        options.warning = printError
         options.cancellation = InterruptFlag.install()
         // check passes each notebook the --set values of the parameters it declares.
         if let parameterValues { options.parameterValues = parameterValues }
-        let runner = try NotebookRunner(options: options)
-        let result: NotebookRunner.RunResult
-        do {
-            result = try runner.run(document)
-        } catch let error as NotebookError {
-            printError("\(error)")
-            throw ExitCode(1)
-        }
+        let result = try NotebookRunner(options: options).run(document)
         for cell in result.cells where echo {
             for output in cell.outputs {
                 if case .text(let text) = output { print(text) }
@@ -249,4 +274,12 @@ enum NotebookCommands {
 
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// An error as the console shows it: medsynth's own errors as they describe themselves; a file
+/// error of Foundation's as its file and the system's reason, never Foundation's domain and code.
+func describe(_ error: Error) -> String {
+    guard let fileError = error as? CocoaError else { return "\(error)" }
+    let reason = (fileError.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+    return "error: \(fileError.filePath ?? "a file"): \(reason ?? "the file system refused the operation")"
 }

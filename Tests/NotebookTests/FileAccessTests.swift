@@ -103,12 +103,4 @@ final class FileAccessTests: XCTestCase {
         XCTAssertNil(session.run("x = load \"\(victim)\" dataset=\"/data\"", name: "repl").diagnostic)
         XCTAssertNil(session.run("save x \"\(victim)\"", name: "repl").diagnostic)
     }
-
-    func testAPipeIsNeverOpenedToHashIt() throws {
-        let pipe = path("notebooks/pipe.png")
-        XCTAssertEqual(mkfifo(pipe, 0o600), 0)
-        XCTAssertEqual(NotebookRunner.fileHash(pipe), "missing")
-        XCTAssertEqual(NotebookRunner.fileHash(path("notebooks")), "missing")
-        XCTAssertEqual(NotebookRunner.fileHash(victim), SHA256.hex(bytes: try Data(contentsOf: URL(fileURLWithPath: victim))))
-    }
 }

@@ -21,14 +21,14 @@ final class NotebookTests: XCTestCase {
 
     func run(
         _ text: String, name: String = "notes.medsynth", force: Set<String> = [], parameters: [String: String] = [:],
-        lastCell: String? = nil, dryRun: Bool = false
+        lastCell: String? = nil, dryRun: Bool = false, cache: String? = nil
     ) throws -> NotebookRunner.RunResult {
         let path = (directory as NSString).appendingPathComponent(name)
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         var options = NotebookRunner.Options(
-            cacheDirectory: cacheDirectory, outputDirectory: (directory as NSString).appendingPathComponent("figures"),
+            cacheDirectory: cache ?? cacheDirectory, outputDirectory: (directory as NSString).appendingPathComponent("figures"),
             engineVersion: "test")
         options.force = force
         options.parameterValues = parameters
@@ -53,6 +53,15 @@ final class NotebookTests: XCTestCase {
 
     /// Key parts for entries stored directly, not by a run.
     static let noParts = KeyParts(statement: "", defaults: [], inputs: [:], files: [:], random: "", settings: "", engine: "")
+
+    /// A cache key (64 hexadecimal digits) for a short name, for entries stored directly.
+    static func key(_ name: String) -> String { SHA256.hex(name) }
+
+    /// The values `cache` holds under `key` for a statement binding `names`, or nil.
+    func values(_ cache: TensorCache, _ key: String, binding names: [String]) -> [(name: String, value: Value)]? {
+        guard case .found(let values) = cache.values(for: key, binding: .exactly(names)) else { return nil }
+        return values
+    }
 
     static let notebook = """
         ---
@@ -206,6 +215,7 @@ final class NotebookTests: XCTestCase {
         try bytes.write(to: URL(fileURLWithPath: entry))
         let second = try run(Self.notebook)
         XCTAssertEqual(executed(second), ["c: z = randn [4]"])
+        XCTAssertEqual(second.warnings, ["warning: the cache entry for cell 'c' is missing or damaged (its file does not match its checksum); recomputing"])
         // Recomputed to the same values, and stored again.
         XCTAssertEqual(executed(try run(Self.notebook)), [])
     }
@@ -221,10 +231,10 @@ final class NotebookTests: XCTestCase {
         }
         // What a write killed half-way leaves: a temporary file (its writer, beyond Linux's
         // largest process id, is gone) and an entry the index never got, an hour old.
-        let temporary = file(".abc.h5.4194999-ff.tmp")
+        let temporary = file(".\(Self.key("a")).h5.4194999-ff.tmp")
         let orphan = file(String(repeating: "0", count: 64) + ".h5", age: 3600)
         // What a run sharing the cache may be writing at this moment: they stay.
-        let beingWritten = file(".def.h5.\(getppid())-ee.tmp")
+        let beingWritten = file(".\(Self.key("b")).h5.\(getppid())-ee.tmp")
         let justWritten = file(String(repeating: "1", count: 64) + ".h5")
         let cache = try TensorCache(directory: cacheDirectory)
         XCTAssertFalse(FileManager.default.fileExists(atPath: temporary))
@@ -236,38 +246,39 @@ final class NotebookTests: XCTestCase {
     }
 
     func testRunsSharingACacheKeepEachOthersEntries() throws {
+        let (a, b, c) = (Self.key("a"), Self.key("b"), Self.key("c"))
         // Two runs open the cache before either stores anything, then store in turns.
         let one = try TensorCache(directory: cacheDirectory)
         let two = try TensorCache(directory: cacheDirectory)
-        try one.store([("a", .number(1))], for: "a", origin: "one", parts: Self.noParts)
-        try two.store([("b", .number(2))], for: "b", origin: "two", parts: Self.noParts)
-        XCTAssertEqual(Set(two.entries.keys), ["a", "b"], "the second run's index merged the first's entry")
-        try one.store([("c", .number(3))], for: "c", origin: "one", parts: Self.noParts)
-        one.remove("a")
+        try one.store([("a", .number(1))], for: a, origin: "one", parts: Self.noParts)
+        try two.store([("b", .number(2))], for: b, origin: "two", parts: Self.noParts)
+        XCTAssertEqual(Set(two.entries.keys), [a, b], "the second run's index merged the first's entry")
+        try one.store([("c", .number(3))], for: c, origin: "one", parts: Self.noParts)
+        one.remove(a)
         try one.saveIndex()
         let later = try TensorCache(directory: cacheDirectory)
-        XCTAssertEqual(Set(later.entries.keys), ["b", "c"])
-        guard case .number(2)? = later.values(for: "b")?.first?.value else { return XCTFail("b was lost") }
-        XCTAssertNil(later.values(for: "a"), "removed by one run, it stays removed")
+        XCTAssertEqual(Set(later.entries.keys), [b, c])
+        guard case .number(2)? = values(later, b, binding: ["b"])?.first?.value else { return XCTFail("b was lost") }
+        XCTAssertNil(values(later, a, binding: ["a"]), "removed by one run, it stays removed")
         // A run that only used an entry another run has since removed does not bring it back.
         let third = try TensorCache(directory: cacheDirectory)
-        XCTAssertNotNil(third.values(for: "c"))
-        later.remove("c")
+        XCTAssertNotNil(values(third, c, binding: ["c"]))
+        later.remove(c)
         try later.saveIndex()
         try third.saveIndex()
-        XCTAssertEqual(Set(try TensorCache(directory: cacheDirectory).entries.keys), ["b"])
+        XCTAssertEqual(Set(try TensorCache(directory: cacheDirectory).entries.keys), [b])
     }
 
     func testOnlyTheNewestRecordOfFilesReadIsKept() throws {
         let cache = try TensorCache(directory: cacheDirectory)
-        try cache.store([("a", .number(1))], for: "a", origin: "n#x/a#1", parts: Self.noParts)
-        cache.noteFilesRead(["/one.h5"], for: "k1", origin: "n#x/b#1", parts: Self.noParts)
-        cache.noteFilesRead(["/two.h5"], for: "k2", origin: "n#x/b#1", parts: Self.noParts)
+        try cache.store([("a", .number(1))], for: Self.key("a"), origin: "n#x/a#1", parts: Self.noParts)
+        cache.noteFilesRead(["/one.h5"], for: Self.key("k1"), origin: "n#x/b#1", parts: Self.noParts)
+        cache.noteFilesRead(["/two.h5"], for: Self.key("k2"), origin: "n#x/b#1", parts: Self.noParts)
         try cache.saveIndex()
         let reopened = try TensorCache(directory: cacheDirectory)
-        XCTAssertEqual(Set(reopened.entries.keys), ["a", "k2"])
-        XCTAssertEqual(reopened.entries["k2"]?.filesRead, ["/two.h5"])
-        XCTAssertEqual(Set(reopened.valueEntries.keys), ["a"], "a record holds no values")
+        XCTAssertEqual(Set(reopened.entries.keys), [Self.key("a"), Self.key("k2")])
+        XCTAssertEqual(reopened.entries[Self.key("k2")]?.filesRead, ["/two.h5"])
+        XCTAssertEqual(Set(reopened.valueEntries.keys), [Self.key("a")], "a record holds no values")
     }
 
     func testTwoNotebooksShareAnIdenticalTrainingStatement() throws {
@@ -284,12 +295,12 @@ final class NotebookTests: XCTestCase {
     func testCacheEvictsTheLeastRecentlyUsedEntries() throws {
         let cache = try TensorCache(directory: cacheDirectory, capacity: 60_000)
         for index in 0..<4 {
-            try cache.store([("x", .tensor(try Tensor.zeros([4096])))], for: "key\(index)", origin: "o", parts: Self.noParts)
+            try cache.store([("x", .tensor(try Tensor.zeros([4096])))], for: Self.key("\(index)"), origin: "o", parts: Self.noParts)
             Thread.sleep(forTimeInterval: 0.01)
-            _ = cache.values(for: "key0")
+            _ = values(cache, Self.key("0"), binding: ["x"])
         }
-        XCTAssertNotNil(cache.entries["key0"], "recently read")
-        XCTAssertNil(cache.entries["key1"], "least recently used")
+        XCTAssertNotNil(cache.entries[Self.key("0")], "recently read")
+        XCTAssertNil(cache.entries[Self.key("1")], "least recently used")
         XCTAssertLessThanOrEqual(cache.totalBytes, 60_000)
     }
 
@@ -300,8 +311,8 @@ final class NotebookTests: XCTestCase {
             ("r", .record(Record([("t", .tensor(try Tensor.randn([2, 3], seed: 1))), ("l", .list([.number(1), .nothing])), ]))),
             ("table", .table(Table(columns: ["a"], rows: [[.number(2)]]))),
         ]
-        try cache.store(values, for: "k", origin: "o", parts: Self.noParts)
-        let back = try XCTUnwrap(cache.values(for: "k"))
+        try cache.store(values, for: Self.key("k"), origin: "o", parts: Self.noParts)
+        let back = try XCTUnwrap(self.values(cache, Self.key("k"), binding: values.map(\.name)))
         XCTAssertEqual(back.map(\.name), ["n", "s", "b", "r", "table"])
         XCTAssertEqual(back.map { $0.value.inlineText }.dropFirst().map { $0 }, values.map { $0.value.inlineText }.dropFirst().map { $0 })
         guard case .number(let nan) = back[0].value else { return XCTFail() }
@@ -324,7 +335,7 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(expects.map { $0["passed"] as? Bool }, [true, false])
         XCTAssertEqual(expects.last?["expression"] as? String, "1 > 2")
         XCTAssertEqual(expects.last?["value"] as? String, "1 > 2")
-        let junit = NotebookReport.junit([result])
+        let junit = NotebookReport.junit([.ran(result)])
         XCTAssertTrue(junit.contains("tests=\"2\" failures=\"1\""), junit)
         XCTAssertTrue(junit.contains("<failure message=\"1 &gt; 2\"/>"), junit)
     }

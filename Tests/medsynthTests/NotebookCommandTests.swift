@@ -93,7 +93,8 @@ final class NotebookCommandTests: XCTestCase {
         for run in ["a", "b"] {
             let models = work.appendingPathComponent("models-\(run)").path
             let result = try medsynth(["run", notebook, "--no-cache", "--report", "report-\(run)",
-                                       "--set", "subjects=4", "--set", "steps=3", "--set", "models=\(models)"])
+                                       "--set", "subjects=4", "--set", "steps=3", "--set", "models=\(models)",
+                                       "--allow-path", models])
             XCTAssertEqual(result.status, 0, result.output)
             XCTAssertTrue(result.output.contains("4 of 4 expectations held"), result.output)
             checkpoints.append(try Checkpoint(contentsOf: models + "/segmenter.h5"))
@@ -105,6 +106,75 @@ final class NotebookCommandTests: XCTestCase {
         let wrong = try medsynth(["run", notebook, "--no-cache", "--set", "step=3"])
         XCTAssertEqual(wrong.status, 1)
         XCTAssertTrue(wrong.output.contains("the notebook has no parameter 'step' (it has: subjects, steps, models); did you mean 'steps'?"), wrong.output)
+    }
+
+    /// `check` reports every notebook whatever happens to one: a notebook that cannot be read
+    /// is that notebook's <error> in the JUnit file, and the others are checked and reported.
+    func testCheckReportsEveryNotebookWhateverHappensToOne() throws {
+        try write("```medsynth {#ok}\nexpect 1 + 1 == 2\n```\n", "a.medsynth")
+        try write("```medsynth {#b cahce=false}\nx = 1\n```\n", "b.medsynth")
+        try write("```medsynth {#ok}\nexpect 2 + 2 == 4\n```\n", "c.medsynth")
+        let check = try medsynth(["check", "a.medsynth", "b.medsynth", "c.medsynth", "--junit", "junit.xml"])
+        XCTAssertEqual(check.status, 1, check.output)
+        XCTAssertTrue(check.output.contains("  error: b.medsynth:1: unknown cell option 'cahce'"), check.output)
+        XCTAssertTrue(check.output.contains("2 of 3 notebooks passed"), check.output)
+        let junit = try String(contentsOf: work.appendingPathComponent("junit.xml"), encoding: .utf8)
+        XCTAssertTrue(junit.contains("name=\"line 2: expect 1 + 1 == 2\""), junit)
+        XCTAssertTrue(junit.contains("name=\"line 2: expect 2 + 2 == 4\""), junit)
+        XCTAssertTrue(junit.contains("<testsuite name=\"b.medsynth\" tests=\"1\" failures=\"0\" errors=\"1\""), junit)
+        XCTAssertTrue(junit.contains("<error message=\"error: b.medsynth:1: unknown cell option "), junit)
+    }
+
+    /// A `check` killed outright (as a crash would end it) leaves a JUnit file that tells the
+    /// truth: the notebooks checked before, and the one it stopped on as an error.
+    func testAKilledCheckLeavesATruthfulJUnitFile() throws {
+        try write("```medsynth {#ok}\nexpect 1 + 1 == 2\n```\n", "a.medsynth")
+        try write("""
+            ```medsynth {#data}
+            p = phantom n=4 size=32 seed=1
+            ae = train (autoencoder latent=4 widths=[8, 16] groups=4 seed=1) data=p.image steps=1000000 batch=2 log=10 seed=1
+            ```
+            """, "b.medsynth")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no medsynth binary") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["check", "a.medsynth", "b.medsynth", "--junit", "junit.xml"]
+        process.currentDirectoryURL = work
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let received = LockedText()
+        pipe.fileHandleForReading.readabilityHandler = { handle in received.append(handle.availableData) }
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !received.text.contains("checking b.medsynth") {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        pipe.fileHandleForReading.readabilityHandler = nil
+        XCTAssertTrue(received.text.contains("checking b.medsynth"), received.text)
+        let junit = try String(contentsOf: work.appendingPathComponent("junit.xml"), encoding: .utf8)
+        XCTAssertTrue(junit.contains("name=\"line 2: expect 1 + 1 == 2\""), junit)
+        XCTAssertTrue(junit.contains("<error message=\"medsynth stopped while running it\">"), junit)
+        XCTAssertTrue(junit.hasSuffix("</testsuites>\n"), junit)
+    }
+
+    /// A cache that cannot be created does not stop `run`: one warning, the report, exit 0.
+    func testRunWithAnUnusableCacheWarnsOnceAndWritesTheReport() throws {
+        try write("```medsynth {#ok}\nx = 2\nexpect x + 1 == 3\n```\n", "n.medsynth")
+        try write("a file, not a folder", "file")
+        let result = try medsynth(["run", "n.medsynth", "--cache", "file/cache"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertEqual(result.output.components(separatedBy: "warning:").count - 1, 1, result.output)
+        XCTAssertTrue(result.output.contains("warning: running without the cache: file/cache: cannot create the cache folder: Not a directory"),
+                      result.output)
+        XCTAssertFalse(result.output.contains("NSCocoaErrorDomain"), result.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("medsynth-out/n.html").path))
+        let tooLarge = try medsynth(["run", "n.medsynth", "--cache-size", "\(Int.max)"])
+        XCTAssertEqual(tooLarge.status, 64, tooLarge.output)
+        XCTAssertTrue(tooLarge.output.contains("--cache-size takes a size in MiB from 0 to 1048576"), tooLarge.output)
     }
 
     func testAKilledRunLeavesNoHalfWrittenEntry() throws {

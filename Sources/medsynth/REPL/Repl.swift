@@ -229,6 +229,7 @@ final class ReplLoop {
                 print(line)
                 medsynth_flush_stdout()
             }
+            options.warning = { print($0) }
             ReplSignals.running = true
             defer { ReplSignals.running = false }
             let result = try NotebookRunner(options: options).run(document)
@@ -265,8 +266,7 @@ final class ReplLoop {
             let megabytes = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
             if arguments == ["clear"] {
                 let (count, bytes) = (cache.valueEntries.count, cache.totalBytes)
-                for key in cache.entries.keys { cache.remove(key) }
-                try cache.saveIndex()
+                try cache.clear()
                 print("removed \(count) \(count == 1 ? "entry" : "entries") (\(megabytes(bytes))) from \(directory)")
                 return
             }

@@ -1,0 +1,49 @@
+import Formats
+import Foundation
+
+/// A cache key as the cache accepts it: exactly 64 lowercase hexadecimal digits (a SHA-256).
+///
+/// Keys come from `index.json`, which anyone who can write the cache folder can edit, and each
+/// names a file (`entries/<key>.h5`). Only a key of this form is ever turned into a file name,
+/// so no key can reach outside `entries/` (`../`, `/`, NUL) or name anything but an entry.
+public struct CacheEntryKey: Hashable, Sendable, CustomStringConvertible {
+    /// The 64 hexadecimal digits.
+    public let hex: String
+
+    /// Nil unless `text` is exactly 64 characters from 0-9 and a-f.
+    public init?(_ text: String) {
+        guard Self.isDigest(text) else { return nil }
+        hex = text
+    }
+
+    /// Whether `text` is a SHA-256 digest as medsynth writes them: 64 digits from 0-9 and a-f.
+    static func isDigest(_ text: String) -> Bool {
+        let digits = text.utf8
+        return digits.count == 64 && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// The key of the entry file named `name` (`<key>.h5`), or nil for any other name.
+    init?(entryFileName name: String) {
+        guard name.hasSuffix(Self.fileExtension) else { return nil }
+        self.init(String(name.dropLast(Self.fileExtension.count)))
+    }
+
+    /// The key of the entry whose temporary file is named `name`, as `AtomicWrite` names the
+    /// file it is writing (`.<key>.h5.<pid>-<hex>.tmp`), with the writing process; nil for any
+    /// other name.
+    static func temporaryEntryFile(_ name: String) -> (key: CacheEntryKey, writer: pid_t)? {
+        guard let writer = AtomicWrite.writerProcess(ofTemporary: name) else { return nil }
+        let inner = name.dropFirst().dropLast(".tmp".count)
+        guard let dot = inner.lastIndex(of: "."), let key = CacheEntryKey(entryFileName: String(inner[..<dot])) else { return nil }
+        let tag = inner[inner.index(after: dot)...].drop { $0 != "-" }.dropFirst()
+        guard !tag.isEmpty, tag.allSatisfy(\.isHexDigit) else { return nil }
+        return (key, writer)
+    }
+
+    private static let fileExtension = ".h5"
+
+    /// The entry's file name in `entries/`.
+    var fileName: String { hex + Self.fileExtension }
+
+    public var description: String { hex }
+}
