@@ -107,6 +107,9 @@ public final class Interpreter {
 
     /// Runs one checked statement. `randomKey` names its random stream (the notebook runner
     /// passes the cell label and binding); by default the bound name, or the statement's order.
+    ///
+    /// A statement binds on success only: one that fails (an error, Ctrl-C), even half-way
+    /// through a loop that has assigned some names already, leaves every name as it was.
     public func execute(_ statement: Statement, in source: SourceFile, randomKey: String? = nil) throws(Diagnostic) -> Outcome {
         self.source = source
         statementCounter += 1
@@ -116,22 +119,26 @@ public final class Interpreter {
         }()
         context.resetCancellation()
         applicationCount = 0
+        // Dictionaries and arrays are copied on write: keeping the bindings costs nothing until
+        // the statement changes them.
+        let (globalsBefore, globalOrderBefore) = (globals, globalOrder)
         do {
             return try executeStatement(statement)
-        } catch let error as RuntimeError {
-            scopes = []
-            callDepth = 0
-            throw Diagnostic(
-                error.message, at: error.span ?? statement.span, in: self.source, expected: error.expected,
-                found: error.found, hint: error.hint)
-        } catch let diagnostic as Diagnostic {
-            scopes = []
-            callDepth = 0
-            throw diagnostic
         } catch {
             scopes = []
             callDepth = 0
-            throw Diagnostic("\(error)", at: statement.span, in: self.source)
+            globals = globalsBefore
+            globalOrder = globalOrderBefore
+            switch error {
+            case let error as RuntimeError:
+                throw Diagnostic(
+                    error.message, at: error.span ?? statement.span, in: self.source, expected: error.expected,
+                    found: error.found, hint: error.hint)
+            case let diagnostic as Diagnostic:
+                throw diagnostic
+            default:
+                throw Diagnostic("\(error)", at: statement.span, in: self.source)
+            }
         }
     }
 
@@ -644,6 +651,8 @@ public final class Interpreter {
             randomKey: "\(statementKey)/\(verb.name)/\(applicationCount)")
         do {
             return try verb.run(&call)
+        } catch is CancellationError {
+            throw RuntimeError("\(verb.name) stopped (Ctrl-C)", span: span)
         } catch let error as RuntimeError {
             throw error.span == nil ? RuntimeError(error.message, span: span, expected: error.expected, found: error.found, hint: error.hint) : error
         } catch is Diagnostic {

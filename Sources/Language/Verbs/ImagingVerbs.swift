@@ -33,9 +33,10 @@ enum ImagingVerbs {
         if quantiles, high > 1 { throw call.error("high", "quantiles lie in 0...1") }
         let thresholds: CannyThresholds = quantiles ? .quantiles(low: low, high: high) : .absolute(low: low, high: high)
         guard try call.bool("stages") else {
-            return .tensor(try canny(try call.tensor("image"), sigma: sigma, thresholds: thresholds))
+            return .tensor(try canny(try call.tensor("image"), sigma: sigma, thresholds: thresholds, cancellation: call.context.cancellation))
         }
-        let stages = try cannyStages(try call.tensor("image"), sigma: sigma, thresholds: thresholds)
+        let stages = try cannyStages(
+            try call.tensor("image"), sigma: sigma, thresholds: thresholds, cancellation: call.context.cancellation)
         return .record(Record([
             ("smoothed", .tensor(stages.smoothed)), ("magnitude", .tensor(stages.magnitude)),
             ("suppressed", .tensor(stages.suppressed)), ("edges", .tensor(stages.edges)),
@@ -76,7 +77,8 @@ enum ImagingVerbs {
         case "area": method = .area
         default: method = .bilinear
         }
-        return .tensor(try Imaging.resize(try call.tensor("image"), height: height, width: width, method: method))
+        return .tensor(try Imaging.resize(
+            try call.tensor("image"), height: height, width: width, method: method, cancellation: call.context.cancellation))
     }
 
     static let normalize = Verb(

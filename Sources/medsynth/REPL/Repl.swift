@@ -1,6 +1,7 @@
 import ArgumentParser
 import CReadline
 import Diffusion
+import Engine
 import Foundation
 import Language
 import Notebook
