@@ -1,0 +1,102 @@
+import Dispatch
+import Engine
+import Foundation
+import XCTest
+@testable import Language
+
+/// A statement binds on success only: whatever stops it (an error of any kind, Ctrl-C during a
+/// long verb, a failure half-way through a loop), every name keeps the value it had before.
+final class StatementFailureTests: XCTestCase {
+    func makeSession() -> Session {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-lang-\(UUID().uuidString)").path
+        return Session(context: RuntimeContext(outputDirectory: directory, seed: 0) { _ in })
+    }
+
+    func number(_ name: String, in session: Session) -> Double? {
+        guard case .number(let value) = session.interpreter.globals[name] else { return nil }
+        return value
+    }
+
+    func testAFailingStatementOfEachKindBindsNothingAndKeepsEarlierNames() {
+        let session = makeSession()
+        XCTAssertNil(session.run("a = 1\nxs = [10]", name: "setup").diagnostic)
+        let failures: [(statement: String, message: String)] = [
+            ("a = blurr 2", "unknown verb 'blurr'"),
+            ("a = (zeros [2]) + (zeros [3])", "[2]"),
+            ("a = xs[4]", "out of range"),
+            ("fresh = 1 + \"two\"", "cannot combine"),
+        ]
+        for failure in failures {
+            let report = session.run(failure.statement, name: "t")
+            XCTAssertTrue(report.diagnostic?.message.contains(failure.message) == true,
+                          "\(failure.statement): \(String(describing: report.diagnostic?.message))")
+            XCTAssertEqual(number("a", in: session), 1, failure.statement)
+            XCTAssertNil(session.interpreter.globals["fresh"], failure.statement)
+        }
+        XCTAssertEqual(session.interpreter.globalOrder, ["a", "xs"])
+    }
+
+    func testALoopThatFailsHalfWayUndoesItsEarlierIterations() {
+        let session = makeSession()
+        XCTAssertNil(session.run("a = 0\nxs = [10]", name: "setup").diagnostic)
+        // The first pass binds a = 1 and b = 10; the second binds a = 2, then xs[1] fails.
+        let report = session.run("for i in [1, 2] do\n  a = i\n  b = xs[i - 1]\nend", name: "loop")
+        XCTAssertTrue(report.diagnostic?.message.contains("out of range") == true, String(describing: report.diagnostic))
+        XCTAssertEqual(number("a", in: session), 0)
+        XCTAssertNil(session.interpreter.globals["b"])
+        XCTAssertEqual(session.interpreter.globalOrder, ["a", "xs"])
+    }
+
+    func testStatementsBeforeAFailingOneInTheSameEntryKeepTheirBindings() {
+        let session = makeSession()
+        let report = session.run("c = 1\nd = [1][3]\ne = 2", name: "entry")
+        XCTAssertNotNil(report.diagnostic)
+        XCTAssertEqual(number("c", in: session), 1)
+        XCTAssertNil(session.interpreter.globals["d"])
+        XCTAssertNil(session.interpreter.globals["e"], "statements after the failing one do not run")
+    }
+
+    /// Runs `statement` in a session where `kept = 7` is bound, with Ctrl-C (the context's flag)
+    /// 0.2 s after it starts; returns the session, the diagnostic and the seconds it ran.
+    func runInterrupted(_ statement: String) -> (session: Session, diagnostic: Diagnostic?, seconds: Double) {
+        let session = makeSession()
+        XCTAssertNil(session.run("kept = 7", name: "setup").diagnostic)
+        let flag = session.context.cancellation
+        let start = Date()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { flag.cancel() }
+        let report = session.run(statement, name: "long")
+        return (session, report.diagnostic, Date().timeIntervalSince(start))
+    }
+
+    func testCtrlCStopsLongVerbsAndTheStatementBindsNothing() {
+        // Each takes tens of seconds (minutes in a debug build) when left to finish.
+        let statements: [(verb: String, statement: String)] = [
+            ("blur", "x = blur (zeros [64, 1, 256, 256]) sigma=500"),
+            ("edges", "x = edges (zeros [4, 1, 128, 128]) sigma=20000"),
+            ("holes", "x = holes n=400 size=256 coverage=1 seed=1"),
+            ("phantom", "x = phantom n=1000 size=128 seed=1"),
+        ]
+        for (verb, statement) in statements {
+            let (session, diagnostic, seconds) = runInterrupted(statement)
+            XCTAssertEqual(diagnostic?.message, "\(verb) stopped (Ctrl-C)", statement)
+            XCTAssertLessThan(seconds, 10, "\(statement) ran \(seconds) s")
+            XCTAssertNil(session.interpreter.globals["x"], statement)
+            XCTAssertEqual(number("kept", in: session), 7, statement)
+        }
+    }
+
+    func testCtrlCStopsALoopOfShortStatementsBetweenPasses() {
+        let (session, diagnostic, seconds) = runInterrupted("for i in 1..100000 do\n  kept = i\n  y = blur (zeros [1, 1, 64, 64]) sigma=3\nend")
+        XCTAssertTrue(diagnostic?.message.contains("stopped (Ctrl-C)") == true, String(describing: diagnostic))
+        XCTAssertLessThan(seconds, 10)
+        XCTAssertEqual(number("kept", in: session), 7)
+        XCTAssertNil(session.interpreter.globals["y"])
+    }
+
+    func testTheNextStatementRunsAfterAStoppedOne() {
+        let (session, _, _) = runInterrupted("x = phantom n=1000 size=128 seed=1")
+        let report = session.run("x = kept + 1", name: "next")
+        XCTAssertNil(report.diagnostic, "the flag is cleared for the next statement")
+        XCTAssertEqual(number("x", in: session), 8)
+    }
+}
