@@ -22,7 +22,7 @@ final class StatementFailureTests: XCTestCase {
         XCTAssertNil(session.run("a = 1\nxs = [10]", name: "setup").diagnostic)
         let failures: [(statement: String, message: String)] = [
             ("a = blurr 2", "unknown verb 'blurr'"),
-            ("a = (zeros [2]) + (zeros [3])", "[2]"),
+            ("a = (zeros [2]) + (zeros [3])", "do not broadcast"),
             ("a = xs[4]", "out of range"),
             ("fresh = 1 + \"two\"", "cannot combine"),
         ]

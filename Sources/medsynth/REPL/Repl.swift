@@ -128,11 +128,14 @@ final class ReplLoop {
     func evaluate(_ text: String) {
         let clock = ContinuousClock()
         let start = clock.now
+        let interruptions = ReplSignals.interruptions
         ReplSignals.running = true
         let report = session.run(text, name: "<repl>", firstLine: entryLine) { print($0) }
         ReplSignals.running = false
         entryLine += text.split(separator: "\n", omittingEmptySubsequences: false).count
         if let diagnostic = report.diagnostic {
+            // The terminal has echoed ^C where the cursor was: the message starts a line of its own.
+            if ReplSignals.interruptions != interruptions { print("") }
             print(diagnostic)
         }
         if timing {
