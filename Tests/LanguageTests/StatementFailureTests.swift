@@ -75,6 +75,8 @@ final class StatementFailureTests: XCTestCase {
             ("edges", "x = edges (zeros [4, 1, 128, 128]) sigma=20000"),
             ("holes", "x = holes n=400 size=256 coverage=1 seed=1"),
             ("phantom", "x = phantom n=1000 size=128 seed=1"),
+            ("spectrum", "x = spectrum (zeros [4, 1, 1024, 1024])"),
+            ("metric", "x = metric ssim (zeros [128, 1, 256, 256]) (zeros [128, 1, 256, 256])"),
         ]
         for (verb, statement) in statements {
             let (session, diagnostic, seconds) = runInterrupted(statement)
