@@ -60,9 +60,22 @@ final class ImagingCancellationTests: XCTestCase {
         let flag = CancellationFlag()
         flag.cancel()
         let image = try Tensor.zeros([2, 1, 32, 32])
-        XCTAssertThrowsError(try resize(image, height: 64, width: 64, method: .bilinear, cancellation: flag)) { XCTAssertTrue($0 is CancellationError) }
-        XCTAssertThrowsError(try canny(image, thresholds: .absolute(low: 0.1, high: 0.2), cancellation: flag)) { XCTAssertTrue($0 is CancellationError) }
-        XCTAssertThrowsError(try Phantom(seed: 1, size: 32).batch(count: 2, cancellation: flag)) { XCTAssertTrue($0 is CancellationError) }
+        let loops: [(name: String, run: () throws -> Void)] = [
+            ("resize", { _ = try resize(image, height: 64, width: 64, method: .bilinear, cancellation: flag) }),
+            ("canny", { _ = try canny(image, thresholds: .absolute(low: 0.1, high: 0.2), cancellation: flag) }),
+            ("phantom", { _ = try Phantom(seed: 1, size: 32).batch(count: 2, cancellation: flag) }),
+            ("min-max", { _ = try normaliseMinMax(image, cancellation: flag) }),
+            ("z-score", { _ = try normaliseZScore(image, cancellation: flag) }),
+            ("percentiles", { _ = try clipToPercentiles(image, cancellation: flag) }),
+            ("ssim", { _ = try Metrics.structuralSimilarity(image, image, dataRange: 1, cancellation: flag) }),
+            ("ms-ssim", { _ = try Metrics.multiScaleStructuralSimilarity(
+                try Tensor.zeros([1, 1, 176, 176]), try Tensor.zeros([1, 1, 176, 176]), dataRange: 1, cancellation: flag) }),
+            ("spectrum", { _ = try Metrics.radiallyAveragedPowerSpectrum(image, cancellation: flag) }),
+            ("edge F1", { _ = try Metrics.edgeF1(predicted: image, reference: image, tolerance: 1, cancellation: flag) }),
+        ]
+        for loop in loops {
+            XCTAssertThrowsError(try loop.run(), loop.name) { XCTAssertTrue($0 is CancellationError, "\(loop.name): \($0)") }
+        }
     }
 
     func testAFlagNeverSetChangesNothing() throws {

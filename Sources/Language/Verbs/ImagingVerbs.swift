@@ -96,19 +96,19 @@ enum ImagingVerbs {
     ) { call in
         let image = try call.tensor("image")
         switch try call.string("method") {
-        case "zscore": return .tensor(try normaliseZScore(image))
+        case "zscore": return .tensor(try normaliseZScore(image, cancellation: call.context.cancellation))
         case "percentiles":
             let lower = try call.double("lower")
             let upper = try call.double("upper")
             guard 0 <= lower, lower < upper, upper <= 100 else {
                 throw call.error("upper", "percentiles need 0 <= lower < upper <= 100")
             }
-            return .tensor(try clipToPercentiles(image, lower: lower, upper: upper))
+            return .tensor(try clipToPercentiles(image, lower: lower, upper: upper, cancellation: call.context.cancellation))
         case "window":
             let width = try call.double("width")
             guard width > 0 else { throw call.error("width", "a window's width must be positive") }
             return .tensor(try ctWindow(image, level: try call.double("level"), width: width))
-        default: return .tensor(try normaliseMinMax(image))
+        default: return .tensor(try normaliseMinMax(image, cancellation: call.context.cancellation))
         }
     }
 }
