@@ -95,6 +95,21 @@ final class StatementFailureTests: XCTestCase {
         XCTAssertNil(session.interpreter.globals["y"])
     }
 
+    func testCtrlCDuringAVerbWithoutChecksStillBindsNothing() {
+        // A verb that returns normally while Ctrl-C arrives, as reading a large file would.
+        let interrupted = Verb("interrupted", "Returns 1; Ctrl-C arrives while it runs.", category: .values,
+                               result: .number, example: "interrupted") { call in
+            call.context.cancellation.cancel()
+            return .number(1)
+        }
+        let context = RuntimeContext(outputDirectory: FileManager.default.temporaryDirectory.path) { _ in }
+        let session = Session(context: context, registry: VerbRegistry(VerbRegistry.standard.verbs + [interrupted]))
+        XCTAssertNil(session.run("kept = 7", name: "setup").diagnostic)
+        let report = session.run("kept = interrupted", name: "t")
+        XCTAssertEqual(report.diagnostic?.message, "stopped (Ctrl-C)")
+        XCTAssertEqual(number("kept", in: session), 7)
+    }
+
     func testTheNextStatementRunsAfterAStoppedOne() {
         let (session, _, _) = runInterrupted("x = phantom n=1000 size=128 seed=1")
         let report = session.run("x = kept + 1", name: "next")

@@ -123,7 +123,11 @@ public final class Interpreter {
         // the statement changes them.
         let (globalsBefore, globalOrderBefore) = (globals, globalOrder)
         do {
-            return try executeStatement(statement)
+            let outcome = try executeStatement(statement)
+            // Ctrl-C during a verb with no checks of its own (reading a file) stops the statement
+            // too, once the verb returns: an interrupted statement binds nothing.
+            if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
+            return outcome
         } catch {
             scopes = []
             callDepth = 0
