@@ -29,6 +29,10 @@ enum HTMLAllowlist {
     /// Elements without content or closing tag.
     private static let voidTags: Set<String> = ["hr", "br", "img"]
 
+    /// The longest tag read as one: a quote left open by a hostile link would otherwise make
+    /// every later tag scan to the end of the page. A longer tag is shown as text.
+    private static let maximumTagLength = 16_384
+
     /// `html` with every tag rebuilt from the list, and everything else shown as text.
     static func sanitise(_ html: String) -> String {
         var output = ""
@@ -36,7 +40,7 @@ enum HTMLAllowlist {
         while let open = rest.firstIndex(of: "<") {
             output += rest[..<open]
             rest = rest[open...]
-            if let (tag, after) = Tag.parse(rest) {
+            if let (tag, after) = Tag.parse(rest.prefix(maximumTagLength)) {
                 output += rebuild(tag) ?? NotebookReport.escape(String(rest[..<after]))
                 rest = rest[after...]
             } else {

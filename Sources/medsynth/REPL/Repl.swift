@@ -14,8 +14,9 @@ struct Repl: ParsableCommand {
         discussion: """
             Statements run as you enter them; a statement continues over several lines while a \
             bracket or a do-block is open. Tab completes verbs, options, names and paths; :help \
-            lists the commands. Ctrl-C stops the running statement (training and sampling stop \
-            at their next step) or clears the line; Ctrl-D or :quit leaves.
+            lists the commands. Ctrl-C stops the running statement (every verb that loops over \
+            images, pixels or steps stops at its next check), which then binds nothing, or \
+            clears the line; Ctrl-D or :quit leaves.
             """)
 
     @Option(help: "The folder for figures.")
