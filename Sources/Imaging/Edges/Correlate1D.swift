@@ -77,6 +77,7 @@ func correlate1D(
     let (length, lines) = axis == 1 ? (width, height) : (height, width)
     let (step, lineStep) = axis == 1 ? (1, width) : (width, 1)
     let r = kernel.radius
+    // Output pixels between two checks: about 64K products.
     let pixelsPerCheck = Swift.max(1, (1 << 16) / (2 * r + 1))
     var output = [Double](repeating: 0, count: input.count)
     // The line with r made-up values on each side: extended[r + i] = x[i]. With zeros beyond the
@@ -88,15 +89,17 @@ func correlate1D(
         for i in madeUp {
             extended[r + i] = value(input, start: start, step: step, length: length, at: i, mode: mode)
         }
-        for i in 0..<length {
-            if i % pixelsPerCheck == 0, cancellation?.isCancelled == true { return output }
-            let c = r + i
-            var sum = extended[c] * kernel.center
-            for j in stride(from: r, through: 1, by: -1) {
-                let pair = kernel.antisymmetric ? extended[c + j] - extended[c - j] : extended[c - j] + extended[c + j]
-                sum += pair * kernel.sides[j - 1]
+        for block in stride(from: 0, to: length, by: pixelsPerCheck) {
+            if cancellation?.isCancelled == true { return output }
+            for i in block ..< Swift.min(block + pixelsPerCheck, length) {
+                let c = r + i
+                var sum = extended[c] * kernel.center
+                for j in stride(from: r, through: 1, by: -1) {
+                    let pair = kernel.antisymmetric ? extended[c + j] - extended[c - j] : extended[c - j] + extended[c + j]
+                    sum += pair * kernel.sides[j - 1]
+                }
+                output[start + i * step] = sum
             }
-            output[start + i * step] = sum
         }
     }
     return output
