@@ -96,6 +96,14 @@ final class StatementFailureTests: XCTestCase {
         XCTAssertNil(session.interpreter.globals["y"])
     }
 
+    func testCtrlCStopsALoopOverTheRowsOfALongTensorBeforeItHasSlicedThemAll() {
+        // Four million rows: slicing them all before the first pass would take long and much memory.
+        let (session, diagnostic, seconds) = runInterrupted("for row in zeros [4000000, 1] do\n  kept = row[0]\nend")
+        XCTAssertEqual(diagnostic?.message, "stopped (Ctrl-C)")
+        XCTAssertLessThan(seconds, 5)
+        XCTAssertEqual(number("kept", in: session), 7)
+    }
+
     func testCtrlCDuringAVerbWithoutChecksStillBindsNothing() {
         // A verb that returns normally while Ctrl-C arrives, as reading a large file would.
         let interrupted = Verb("interrupted", "Returns 1; Ctrl-C arrives while it runs.", category: .values,
