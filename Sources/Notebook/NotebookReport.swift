@@ -1,7 +1,6 @@
 import Engine
 import Formats
 import Foundation
-import Ink
 import Language
 
 /// The report of a run: HTML (the prose rendered from Markdown, each cell's code and outputs,
@@ -39,14 +38,13 @@ public enum NotebookReport {
     static func html(_ result: NotebookRunner.RunResult, figuresFolder: String, figuresLink: String) throws -> String {
         let document = result.document
         let title = document.frontMatter.title ?? (document.path as NSString).lastPathComponent
-        let parser = MarkdownParser()
         var body: [String] = []
         var results = result.cells.makeIterator()
         var figureCount = 0
         for block in document.blocks {
             switch block {
             case .prose(let markdown):
-                body.append("<section class=\"prose\">\(parser.html(from: markdown))</section>")
+                body.append("<section class=\"prose\">\(ProseHTML.render(markdown))</section>")
             case .cell(let cell):
                 var parts = ["<section class=\"cell\" id=\"\(escape(cell.label))\">",
                              "<pre class=\"code\"><code>\(escape(cell.code))</code></pre>"]
@@ -69,9 +67,13 @@ public enum NotebookReport {
                         case .raster(let image):
                             let file = "figure-\(figureCount).png"
                             try PNGImage.write(image, to: (figuresFolder as NSString).appendingPathComponent(file))
-                            parts.append("<figure><img src=\"\(figuresLink)/\(file)\" alt=\"\(escape(figure.title))\"><figcaption>\(escape(figure.title))</figcaption></figure>")
+                            parts.append("<figure><img src=\"\(escape(figuresLink))/\(file)\" alt=\"\(escape(figure.title))\"><figcaption>\(escape(figure.title))</figcaption></figure>")
                         case .vector(let svg):
-                            parts.append("<figure>\(svg)<figcaption>\(escape(figure.title))</figcaption></figure>")
+                            // A file shown by <img>, not inline: a browser runs no script of an
+                            // SVG it shows as an image (the SVG may come from a shared cache).
+                            let file = "figure-\(figureCount).svg"
+                            try writeAtomically(svg, to: (figuresFolder as NSString).appendingPathComponent(file))
+                            parts.append("<figure><img src=\"\(escape(figuresLink))/\(file)\" alt=\"\(escape(figure.title))\"><figcaption>\(escape(figure.title))</figcaption></figure>")
                         }
                     }
                 }

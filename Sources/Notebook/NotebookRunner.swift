@@ -1,4 +1,5 @@
 import Diffusion
+import Engine
 import Foundation
 import Language
 

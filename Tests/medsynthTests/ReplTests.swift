@@ -2,8 +2,33 @@ import Foundation
 import XCTest
 
 /// A scripted session with the REPL over a pseudo-terminal (util-linux `script` provides it):
-/// completion, history, an error and recovery, Ctrl-C during training, :vars.
+/// completion, history, an error and recovery, Ctrl-C during training, a failing or stopped
+/// statement of every kind leaving the earlier names intact, Ctrl-C at the prompt, :vars.
 final class ReplTests: XCTestCase {
+    /// A statement that fails or is stopped, what the REPL prints for it, and whether Ctrl-C is
+    /// sent (after `interruptAfter` seconds) while it runs. Each tries to rebind `kept`.
+    struct Failure {
+        var name: String
+        var statement: String
+        var output: String
+        var interruptAfter: TimeInterval? = nil
+    }
+
+    /// One row per kind of failure; the session must survive each with `kept` unchanged.
+    static let failures: [Failure] = [
+        Failure(name: "unknown verb", statement: "kept = blurr p.image", output: "did you mean 'blur'?"),
+        Failure(name: "shape mismatch", statement: "kept = (zeros [2]) + (zeros [3])", output: "do not broadcast"),
+        Failure(name: "runtime error", statement: "kept = xs[7]", output: "out of range"),
+        Failure(name: "a loop failing half-way", statement: "for i in [1, 2] do\nkept = i\nz = xs[i + 1]\nend", output: "out of range"),
+        // Each of these runs for seconds (minutes in a debug build) unless stopped.
+        Failure(name: "Ctrl-C during blur", statement: "kept = blur (zeros [64, 1, 256, 256]) sigma=60",
+                output: "blur stopped (Ctrl-C)", interruptAfter: 0.5),
+        Failure(name: "Ctrl-C during holes", statement: "kept = holes n=400 size=256 coverage=1 seed=1",
+                output: "holes stopped (Ctrl-C)", interruptAfter: 0.5),
+        Failure(name: "Ctrl-C during phantom", statement: "kept = phantom n=1000 size=128 seed=1",
+                output: "phantom stopped (Ctrl-C)", interruptAfter: 0.5),
+    ]
+
     /// A running `medsynth repl` under a pseudo-terminal.
     final class Terminal: @unchecked Sendable {
         let process = Process()
@@ -129,13 +154,41 @@ final class ReplTests: XCTestCase {
         terminal.send("1 + 1\n")
         XCTAssertTrue(terminal.wait(for: "2\r\n", after: mark), terminal.text)
 
-        // :vars lists names, types and shapes; the stopped statement bound nothing.
+        // Whatever stops a statement, it binds nothing and the names bound before stay as they were.
+        mark = terminal.text.count
+        terminal.send("kept = 41 + 1\n")
+        XCTAssertTrue(terminal.wait(for: "medsynth> ", after: mark), terminal.text)
+        for failure in Self.failures {
+            mark = terminal.text.count
+            terminal.send(failure.statement + "\n")
+            if let delay = failure.interruptAfter {
+                Thread.sleep(forTimeInterval: delay)
+                terminal.send("\u{03}")
+            }
+            XCTAssertTrue(terminal.wait(for: failure.output, after: mark), "\(failure.name): no '\(failure.output)':\n\(terminal.text)")
+            XCTAssertTrue(terminal.wait(for: "medsynth> ", after: mark), "\(failure.name): no prompt after it:\n\(terminal.text)")
+            mark = terminal.text.count
+            terminal.send("kept\n")
+            XCTAssertTrue(terminal.wait(for: "42\r\n", after: mark), "\(failure.name) changed kept:\n\(terminal.text)")
+        }
+
+        // Ctrl-C at the prompt abandons the line being typed; the session goes on.
+        mark = terminal.text.count
+        terminal.send("kept = 0 +")
+        Thread.sleep(forTimeInterval: 0.3)
+        terminal.send("\u{03}")
+        Thread.sleep(forTimeInterval: 0.3)
+        terminal.send("kept + 1\n")
+        XCTAssertTrue(terminal.wait(for: "43\r\n", after: mark), "Ctrl-C at the prompt:\n\(terminal.text)")
+
+        // :vars lists names, types and shapes; the stopped statements bound nothing.
         mark = terminal.text.count
         terminal.send(":vars\n")
         XCTAssertTrue(terminal.wait(for: "xs", after: mark), terminal.text)
         let vars = String(terminal.text.dropFirst(mark))
         XCTAssertTrue(vars.contains("[2, 1, 32, 32]"), vars)
         XCTAssertFalse(vars.contains(" ae "), vars)
+        XCTAssertFalse(vars.contains(" z "), vars)
 
         // :run runs a notebook with the cache, through a cell or to its end, and binds its names
         // here; :cache describes the cache.

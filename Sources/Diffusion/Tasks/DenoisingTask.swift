@@ -34,12 +34,14 @@ public struct DenoisingTask: Sendable {
     }
 
     /// The noisy images: the condition. `firstSample` is the data set index of the first image,
-    /// so that a sample's noise does not depend on how the data set is batched.
-    public func degrade(_ images: Tensor, firstSample: Int = 0) throws -> Tensor {
+    /// so that a sample's noise does not depend on how the data set is batched. `cancellation`
+    /// is checked before each image; once it is set the function throws `CancellationError`.
+    public func degrade(_ images: Tensor, firstSample: Int = 0, cancellation: CancellationFlag? = nil) throws -> Tensor {
         let (count, height, width) = try singleChannelPlanes(images, op: "DenoisingTask")
         let plane = height * width
         var output = images
         for k in 0..<count {
+            try cancellation?.checkCancellation()
             var random = SampleRandomness(seed: seed, base: Self.streamBase, sample: firstSample + k)
             switch noise {
             case .gaussian(let sigma):
@@ -64,8 +66,8 @@ public struct DenoisingTask: Sendable {
 
     /// The classical baseline: a Gaussian filter of `sigma` pixels (truncated at 4σ; near the
     /// border it averages only the pixels inside, as the smoothing stage of Imaging's Canny,
-    /// which this reuses).
-    public static func baseline(_ noisy: Tensor, sigma: Double = 1) throws -> Tensor {
-        try cannyStages(noisy, sigma: sigma, thresholds: .quantiles(low: 0, high: 1)).smoothed
+    /// which this reuses). Throws `CancellationError` once `cancellation` is set.
+    public static func baseline(_ noisy: Tensor, sigma: Double = 1, cancellation: CancellationFlag? = nil) throws -> Tensor {
+        try cannyStages(noisy, sigma: sigma, thresholds: .quantiles(low: 0, high: 1), cancellation: cancellation).smoothed
     }
 }

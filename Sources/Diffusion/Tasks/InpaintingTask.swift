@@ -47,7 +47,9 @@ public struct InpaintingTask: Sendable {
     }
 
     /// Masks [count, 1, size, size] for samples firstSample ..< firstSample + count.
-    public func masks(count: Int, size: Int, firstSample: Int = 0) throws -> Tensor {
+    /// `cancellation` is checked before each shape is painted; once it is set the function
+    /// throws `CancellationError`.
+    public func masks(count: Int, size: Int, firstSample: Int = 0, cancellation: CancellationFlag? = nil) throws -> Tensor {
         guard count > 0, size >= 8 else {
             throw TensorError("InpaintingTask", "needs at least one mask of side at least 8, got \(count) of side \(size)")
         }
@@ -56,6 +58,7 @@ public struct InpaintingTask: Sendable {
             var random = SampleRandomness(seed: seed, base: Self.streamBase, sample: firstSample + k)
             var canvas = MaskCanvas(size: size, target: Int((coverage * Double(size * size)).rounded()))
             while !canvas.isFull {
+                try cancellation?.checkCancellation()
                 let rectangle = switch shapes {
                 case .rectangles: true
                 case .strokes: false

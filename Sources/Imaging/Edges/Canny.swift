@@ -27,8 +27,10 @@ public struct CannyStages: Sendable {
 ///
 /// Agrees with scikit-image's `feature.canny(image, sigma, low, high, use_quantiles=...)` on the
 /// same values given as float64 (see `cannyStages` for the stages and their conventions).
-public func canny(_ image: Tensor, sigma: Double = 1, thresholds: CannyThresholds) throws -> Tensor {
-    try cannyStages(image, sigma: sigma, thresholds: thresholds).edges
+public func canny(
+    _ image: Tensor, sigma: Double = 1, thresholds: CannyThresholds, cancellation: CancellationFlag? = nil
+) throws -> Tensor {
+    try cannyStages(image, sigma: sigma, thresholds: thresholds, cancellation: cancellation).edges
 }
 
 /// Canny's edge detector, stage by stage, as scikit-image's `feature.canny` (mode 'constant'):
@@ -45,7 +47,11 @@ public func canny(_ image: Tensor, sigma: Double = 1, thresholds: CannyThreshold
 ///    kept whole if any of its pixels is at least the high threshold.
 ///
 /// Each image of a batch is processed alone (quantiles too). All arithmetic is in Double.
-public func cannyStages(_ image: Tensor, sigma: Double = 1, thresholds: CannyThresholds) throws -> CannyStages {
+/// `cancellation` is checked between images and inside the smoothing (a wide Gaussian is slow);
+/// once it is set the function throws `CancellationError`.
+public func cannyStages(
+    _ image: Tensor, sigma: Double = 1, thresholds: CannyThresholds, cancellation: CancellationFlag? = nil
+) throws -> CannyStages {
     let layout = try ImageLayout(image.shape, op: "canny", singleChannel: true)
     guard sigma > 0, sigma.isFinite else {
         throw TensorError("canny", "sigma must be positive and finite, got \(sigma)")
@@ -68,7 +74,9 @@ public func cannyStages(_ image: Tensor, sigma: Double = 1, thresholds: CannyThr
     var magnitude = smoothed, suppressed = smoothed, edges = smoothed
     let kernel = FoldedKernel.gaussian(sigma: sigma)
     // The filter applied to ones: how much of each pixel's Gaussian falls inside the image.
-    let coverage = gaussianFilter([Double](repeating: 1, count: size), height: height, width: width, kernel: kernel)
+    let coverage = gaussianFilter(
+        [Double](repeating: 1, count: size), height: height, width: width, kernel: kernel, cancellation: cancellation)
+    try cancellation?.checkCancellation()
 
     smoothed.withUnsafeMutableBufferPointer { smoothedOut in
     magnitude.withUnsafeMutableBufferPointer { magnitudeOut in
@@ -77,11 +85,13 @@ public func cannyStages(_ image: Tensor, sigma: Double = 1, thresholds: CannyThr
     image.withUnsafeBufferPointer { input in
         Parallel.forEachChunk(count: layout.planes, grain: 1) { _, planes in
             for p in planes {
+                if cancellation?.isCancelled == true { return }
                 let offset = p * size
                 let x = (0..<size).map { Double(input[offset + $0]) }
 
                 // 1. Smoothing, renormalised by the coverage.
-                var s = gaussianFilter(x, height: height, width: width, kernel: kernel)
+                var s = gaussianFilter(x, height: height, width: width, kernel: kernel, cancellation: cancellation)
+                if cancellation?.isCancelled == true { return }
                 for i in 0..<size { s[i] /= coverage[i] + Double.ulpOfOne }
 
                 // 2. Sobel gradients: the difference along one axis, [1, 2, 1] along the other.
@@ -116,6 +126,8 @@ public func cannyStages(_ image: Tensor, sigma: Double = 1, thresholds: CannyThr
             }
         }
     }}}}}
+    // A plane left when the flag was set is incomplete: nothing of it may be returned.
+    try cancellation?.checkCancellation()
     return CannyStages(
         smoothed: try Tensor(shape: image.shape, scalars: smoothed),
         magnitude: try Tensor(shape: image.shape, scalars: magnitude),
@@ -124,7 +136,10 @@ public func cannyStages(_ image: Tensor, sigma: Double = 1, thresholds: CannyThr
 }
 
 /// scipy.ndimage.gaussian_filter with zeros beyond the edge: down the columns, then along the rows.
-func gaussianFilter(_ x: [Double], height: Int, width: Int, kernel: FoldedKernel) -> [Double] {
-    let columns = correlate1D(x, height: height, width: width, axis: 0, kernel: kernel, mode: .zeros)
-    return correlate1D(columns, height: height, width: width, axis: 1, kernel: kernel, mode: .zeros)
+/// Incomplete once `cancellation` is set (see `correlate1D`).
+func gaussianFilter(
+    _ x: [Double], height: Int, width: Int, kernel: FoldedKernel, cancellation: CancellationFlag? = nil
+) -> [Double] {
+    let columns = correlate1D(x, height: height, width: width, axis: 0, kernel: kernel, mode: .zeros, cancellation: cancellation)
+    return correlate1D(columns, height: height, width: width, axis: 1, kernel: kernel, mode: .zeros, cancellation: cancellation)
 }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// One-dimensional correlation along the rows or columns of a plane, as scipy.ndimage.correlate1d,
@@ -64,28 +65,41 @@ func pairwiseSum(_ values: [Double]) -> Double {
 
 /// Correlates every line of a height × width plane with `kernel`: along each row (`axis` 1) or
 /// down each column (`axis` 0).
+///
+/// A wide kernel makes a line slow (length × radius products), so `cancellation` is checked
+/// about every 64K products, within a line as well as between lines; once it is set the
+/// function returns at once with an incomplete result, which the caller must discard (it checks
+/// the flag itself and throws).
 func correlate1D(
-    _ input: [Double], height: Int, width: Int, axis: Int, kernel: FoldedKernel, mode: BoundaryMode
+    _ input: [Double], height: Int, width: Int, axis: Int, kernel: FoldedKernel, mode: BoundaryMode,
+    cancellation: CancellationFlag? = nil
 ) -> [Double] {
     let (length, lines) = axis == 1 ? (width, height) : (height, width)
     let (step, lineStep) = axis == 1 ? (1, width) : (width, 1)
     let r = kernel.radius
+    // Output pixels between two checks: about 64K products.
+    let pixelsPerCheck = Swift.max(1, (1 << 16) / (2 * r + 1))
     var output = [Double](repeating: 0, count: input.count)
-    // The line with r made-up values on each side: extended[r + i] = x[i].
+    // The line with r made-up values on each side: extended[r + i] = x[i]. With zeros beyond the
+    // edge the sides stay as they are made here, and only the line itself is copied in.
     var extended = [Double](repeating: 0, count: length + 2 * r)
+    let madeUp = mode == .zeros ? 0 ..< length : -r ..< length + r
     for line in 0..<lines {
         let start = line * lineStep
-        for i in -r ..< length + r {
+        for i in madeUp {
             extended[r + i] = value(input, start: start, step: step, length: length, at: i, mode: mode)
         }
-        for i in 0..<length {
-            let c = r + i
-            var sum = extended[c] * kernel.center
-            for j in stride(from: r, through: 1, by: -1) {
-                let pair = kernel.antisymmetric ? extended[c + j] - extended[c - j] : extended[c - j] + extended[c + j]
-                sum += pair * kernel.sides[j - 1]
+        for block in stride(from: 0, to: length, by: pixelsPerCheck) {
+            if cancellation?.isCancelled == true { return output }
+            for i in block ..< Swift.min(block + pixelsPerCheck, length) {
+                let c = r + i
+                var sum = extended[c] * kernel.center
+                for j in stride(from: r, through: 1, by: -1) {
+                    let pair = kernel.antisymmetric ? extended[c + j] - extended[c - j] : extended[c - j] + extended[c + j]
+                    sum += pair * kernel.sides[j - 1]
+                }
+                output[start + i * step] = sum
             }
-            output[start + i * step] = sum
         }
     }
     return output

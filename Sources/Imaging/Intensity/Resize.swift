@@ -14,8 +14,11 @@ public enum ResizeMethod: Sendable {
     case area
 }
 
-/// Resizes every plane of `[H, W]` or `[N, C, H, W]` to height × width.
-public func resize(_ image: Tensor, height: Int, width: Int, method: ResizeMethod) throws -> Tensor {
+/// Resizes every plane of `[H, W]` or `[N, C, H, W]` to height × width. `cancellation` is
+/// checked before each output row; once it is set the function throws `CancellationError`.
+public func resize(
+    _ image: Tensor, height: Int, width: Int, method: ResizeMethod, cancellation: CancellationFlag? = nil
+) throws -> Tensor {
     let layout = try ImageLayout(image.shape, op: "resize")
     guard height > 0, width > 0, layout.height > 0, layout.width > 0 else {
         throw TensorError("resize", "cannot resize \(describeShape(image.shape)) to \(height) x \(width)")
@@ -26,6 +29,7 @@ public func resize(_ image: Tensor, height: Int, width: Int, method: ResizeMetho
     for p in 0..<layout.planes {
         let plane = p * layout.planeSize
         for (i, row) in rows.enumerated() {
+            try cancellation?.checkCancellation()
             for (j, column) in columns.enumerated() {
                 var sum = 0.0
                 for (y, wy) in row {

@@ -10,7 +10,8 @@ extension Metrics {
     /// way round. precision = correct / predicted, recall = found / reference, both pooled over
     /// the batch, F1 = 2 precision recall / (precision + recall). No edges in either map gives NaN
     /// (nothing to score); edges in only one of them give 0. The matching is not one-to-one.
-    public static func edgeF1(predicted: Tensor, reference: Tensor, tolerance: Int) throws -> Double {
+    /// `cancellation` is checked before each image (see `CancellationFlag`).
+    public static func edgeF1(predicted: Tensor, reference: Tensor, tolerance: Int, cancellation: CancellationFlag? = nil) throws -> Double {
         let op = "edgeF1"
         try requireSameShape(op, predicted, reference)
         let (count, height, width) = try imageLayout(op, predicted.shape)
@@ -26,9 +27,10 @@ extension Metrics {
         let plane = height * width
         let p = predicted.scalars.map { $0 != 0 }, r = reference.scalars.map { $0 != 0 }
         /// (edge pixels of `from`, how many of them have an edge pixel of `to` within tolerance).
-        func matched(_ from: [Bool], _ to: [Bool]) -> (total: Int, matched: Int) {
+        func matched(_ from: [Bool], _ to: [Bool]) throws -> (total: Int, matched: Int) {
             var total = 0, hits = 0
             for n in 0..<count {
+                try cancellation?.checkCancellation()
                 for y in 0..<height {
                     for x in 0..<width where from[n * plane + y * width + x] {
                         total += 1
@@ -41,7 +43,7 @@ extension Metrics {
             }
             return (total, hits)
         }
-        let precisionCounts = matched(p, r), recallCounts = matched(r, p)
+        let precisionCounts = try matched(p, r), recallCounts = try matched(r, p)
         if precisionCounts.total == 0 && recallCounts.total == 0 { return .nan }
         if precisionCounts.total == 0 || recallCounts.total == 0 { return 0 }
         let precision = Double(precisionCounts.matched) / Double(precisionCounts.total)

@@ -20,7 +20,10 @@ extension Metrics {
 
     /// MS-SSIM of each image of a pair, [H, W] or [N, 1, H, W] (see the extension's comment).
     /// The coarsest scale, H and W halved four times, must still be 11 wide: H, W >= 176.
-    public static func multiScaleStructuralSimilarityPerImage(_ x: Tensor, _ y: Tensor, dataRange: Double) throws -> [Double] {
+    /// `cancellation` is checked before each image and scale (see `CancellationFlag`).
+    public static func multiScaleStructuralSimilarityPerImage(
+        _ x: Tensor, _ y: Tensor, dataRange: Double, cancellation: CancellationFlag? = nil
+    ) throws -> [Double] {
         let op = "multiScaleStructuralSimilarity"
         try requireSameShape(op, x, y)
         let (count, height, width) = try imageLayout(op, x.shape)
@@ -34,12 +37,13 @@ extension Metrics {
         try requireDataRange(op, dataRange, covers: x, y)
         let kernel = gaussianKernel(sigma: ssimSigma, radius: ssimRadius)
         let plane = height * width
-        return (0..<count).map { n in
+        return try (0..<count).map { n in
             var xs = x.scalars[n * plane..<(n + 1) * plane].map(Double.init)
             var ys = y.scalars[n * plane..<(n + 1) * plane].map(Double.init)
             var h = height, w = width
             var score = 1.0
             for (scale, weight) in multiScaleWeights.enumerated() {
+                try cancellation?.checkCancellation()
                 let (similarity, contrastStructure) = ssimComponents(
                     xs, ys, height: h, width: w, kernel: kernel, dataRange: dataRange)
                 if scale == scales - 1 {
@@ -57,8 +61,10 @@ extension Metrics {
     }
 
     /// MS-SSIM of a pair of images or batches: the mean of `multiScaleStructuralSimilarityPerImage`.
-    public static func multiScaleStructuralSimilarity(_ x: Tensor, _ y: Tensor, dataRange: Double) throws -> Double {
-        let scores = try multiScaleStructuralSimilarityPerImage(x, y, dataRange: dataRange)
+    public static func multiScaleStructuralSimilarity(
+        _ x: Tensor, _ y: Tensor, dataRange: Double, cancellation: CancellationFlag? = nil
+    ) throws -> Double {
+        let scores = try multiScaleStructuralSimilarityPerImage(x, y, dataRange: dataRange, cancellation: cancellation)
         return scores.reduce(0, +) / Double(scores.count)
     }
 

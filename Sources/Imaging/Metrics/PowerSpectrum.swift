@@ -16,8 +16,9 @@ extension Metrics {
     ///
     /// Non-square images are refused: their frequencies lie on a rectangular grid, and radii in
     /// cycles per pixel would tie between bins. The transform is a direct separable DFT (rows,
-    /// then columns) in Double, O(n^3): exact for any n and quick enough up to a few hundred.
-    public static func radiallyAveragedPowerSpectrum(_ images: Tensor) throws -> [Double] {
+    /// then columns) in Double, O(n^3): exact for any n and quick enough up to a few hundred;
+    /// larger images take long, so `cancellation` is checked before each row of the transform.
+    public static func radiallyAveragedPowerSpectrum(_ images: Tensor, cancellation: CancellationFlag? = nil) throws -> [Double] {
         let op = "radiallyAveragedPowerSpectrum"
         let (count, height, width) = try imageLayout(op, images.shape)
         guard height == width && height >= 2 else {
@@ -41,18 +42,20 @@ extension Metrics {
         var spectrum = [Double](repeating: 0, count: binCount)
         let plane = side * side
         for n in 0..<count {
-            let power = powerOfDFT(images.scalars[n * plane..<(n + 1) * plane].map(Double.init), height: side, width: side)
+            let power = try powerOfDFT(
+                images.scalars[n * plane..<(n + 1) * plane].map(Double.init), height: side, width: side, cancellation: cancellation)
             for i in 0..<plane where bin[i] >= 0 { spectrum[bin[i]] += power[i] }
         }
         return (0..<binCount).map { spectrum[$0] / Double(members[$0] * count) }
     }
 
     /// |DFT|^2 / (H W) of an H x W real image, row-major.
-    static func powerOfDFT(_ image: [Double], height: Int, width: Int) -> [Double] {
+    static func powerOfDFT(_ image: [Double], height: Int, width: Int, cancellation: CancellationFlag? = nil) throws -> [Double] {
         // Along each row: R(y, v) = Σ_x image(y, x) e^{-2πi v x / W}.
         var real = [Double](repeating: 0, count: height * width), imaginary = real
         let (cosW, sinW) = twiddles(width)
         for y in 0..<height {
+            try cancellation?.checkCancellation()
             for v in 0..<width {
                 var re = 0.0, im = 0.0
                 for x in 0..<width {
@@ -68,6 +71,7 @@ extension Metrics {
         let (cosH, sinH) = twiddles(height)
         var power = [Double](repeating: 0, count: height * width)
         for u in 0..<height {
+            try cancellation?.checkCancellation()
             for v in 0..<width {
                 var re = 0.0, im = 0.0
                 for y in 0..<height {

@@ -27,7 +27,10 @@ extension Metrics {
     /// (N scores, image n of `x` against image n of `y`). H and W must be at least 11, the
     /// window's width. `dataRange` is the width of the images' value range (1 for [0, 1],
     /// 2 for [-1, 1], 255 for 8-bit); it must cover the values present. SSIM is symmetric in x, y.
-    public static func structuralSimilarityPerImage(_ x: Tensor, _ y: Tensor, dataRange: Double) throws -> [Double] {
+    /// `cancellation` is checked before each image (see `CancellationFlag`).
+    public static func structuralSimilarityPerImage(
+        _ x: Tensor, _ y: Tensor, dataRange: Double, cancellation: CancellationFlag? = nil
+    ) throws -> [Double] {
         let op = "structuralSimilarity"
         try requireSameShape(op, x, y)
         let (count, height, width) = try imageLayout(op, x.shape)
@@ -38,10 +41,11 @@ extension Metrics {
         try requireDataRange(op, dataRange, covers: x, y)
         let kernel = gaussianKernel(sigma: ssimSigma, radius: ssimRadius)
         let plane = height * width
-        return x.withUnsafeBufferPointer { x in
-            y.withUnsafeBufferPointer { y in
-                (0..<count).map { n in
-                    ssimOfPlane(UnsafeBufferPointer(rebasing: x[n * plane..<(n + 1) * plane]),
+        return try x.withUnsafeBufferPointer { x in
+            try y.withUnsafeBufferPointer { y in
+                try (0..<count).map { n in
+                    try cancellation?.checkCancellation()
+                    return ssimOfPlane(UnsafeBufferPointer(rebasing: x[n * plane..<(n + 1) * plane]),
                                 UnsafeBufferPointer(rebasing: y[n * plane..<(n + 1) * plane]),
                                 height: height, width: width, kernel: kernel, dataRange: dataRange)
                 }
@@ -51,8 +55,10 @@ extension Metrics {
 
     /// SSIM of a pair of images or of batches of images: the mean of
     /// `structuralSimilarityPerImage` (see there, and this extension, for the convention).
-    public static func structuralSimilarity(_ x: Tensor, _ y: Tensor, dataRange: Double) throws -> Double {
-        let scores = try structuralSimilarityPerImage(x, y, dataRange: dataRange)
+    public static func structuralSimilarity(
+        _ x: Tensor, _ y: Tensor, dataRange: Double, cancellation: CancellationFlag? = nil
+    ) throws -> Double {
+        let scores = try structuralSimilarityPerImage(x, y, dataRange: dataRange, cancellation: cancellation)
         return scores.reduce(0, +) / Double(scores.count)
     }
 

@@ -76,7 +76,11 @@ public struct Phantom: Sendable, Equatable {
     /// Subjects `first ..< first + count`: images [count, 1, size, size] in [0, 1] and their
     /// labels [count, 1, size, size] with values 0 to 3. `phase` fixes every subject's cardiac
     /// phase (0 end-diastole, 1 end-systole); by default each subject draws its own.
-    public func batch(count: Int, first: Int = 0, phase: Float? = nil) throws -> (images: Tensor, labels: Tensor) {
+    /// `cancellation` is checked before each subject; once it is set the function throws
+    /// `CancellationError`.
+    public func batch(
+        count: Int, first: Int = 0, phase: Float? = nil, cancellation: CancellationFlag? = nil
+    ) throws -> (images: Tensor, labels: Tensor) {
         guard count > 0, first >= 0 else {
             throw TensorError("Phantom", "needs count > 0 and first >= 0, got count \(count), first \(first)")
         }
@@ -87,6 +91,7 @@ public struct Phantom: Sendable, Equatable {
         var images = [Float](repeating: 0, count: count * planeSize)
         var labels = [Float](repeating: 0, count: count * planeSize)
         for k in 0..<count {
+            try cancellation?.checkCancellation()
             let subject = self.subject(first + k, phase: phase)
             images.replaceSubrange(k * planeSize ..< (k + 1) * planeSize, with: subject.image)
             labels.replaceSubrange(k * planeSize ..< (k + 1) * planeSize, with: subject.labels)

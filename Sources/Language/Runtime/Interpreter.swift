@@ -107,6 +107,9 @@ public final class Interpreter {
 
     /// Runs one checked statement. `randomKey` names its random stream (the notebook runner
     /// passes the cell label and binding); by default the bound name, or the statement's order.
+    ///
+    /// A statement binds on success only: one that fails (an error, Ctrl-C), even half-way
+    /// through a loop that has assigned some names already, leaves every name as it was.
     public func execute(_ statement: Statement, in source: SourceFile, randomKey: String? = nil) throws(Diagnostic) -> Outcome {
         self.source = source
         statementCounter += 1
@@ -116,22 +119,30 @@ public final class Interpreter {
         }()
         context.resetCancellation()
         applicationCount = 0
+        // Dictionaries and arrays are copied on write: keeping the bindings costs nothing until
+        // the statement changes them.
+        let (globalsBefore, globalOrderBefore) = (globals, globalOrder)
         do {
-            return try executeStatement(statement)
-        } catch let error as RuntimeError {
-            scopes = []
-            callDepth = 0
-            throw Diagnostic(
-                error.message, at: error.span ?? statement.span, in: self.source, expected: error.expected,
-                found: error.found, hint: error.hint)
-        } catch let diagnostic as Diagnostic {
-            scopes = []
-            callDepth = 0
-            throw diagnostic
+            let outcome = try executeStatement(statement)
+            // Ctrl-C during a verb with no checks of its own (reading a file) stops the statement
+            // too, once the verb returns: an interrupted statement binds nothing.
+            if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
+            return outcome
         } catch {
             scopes = []
             callDepth = 0
-            throw Diagnostic("\(error)", at: statement.span, in: self.source)
+            globals = globalsBefore
+            globalOrder = globalOrderBefore
+            switch error {
+            case let error as RuntimeError:
+                throw Diagnostic(
+                    error.message, at: error.span ?? statement.span, in: self.source, expected: error.expected,
+                    found: error.found, hint: error.hint)
+            case let diagnostic as Diagnostic:
+                throw diagnostic
+            default:
+                throw Diagnostic("\(error)", at: statement.span, in: self.source)
+            }
         }
     }
 
@@ -152,11 +163,15 @@ public final class Interpreter {
             return .defined(definition.name)
         case .loop(let variable, _, let sequenceExpression, let body, _):
             let sequence = try evaluate(sequenceExpression)
-            let items: [Value]
+            let count: Int
+            let item: (Int) throws -> Value
             switch sequence {
-            case .list(let values): items = values
+            case .list(let values):
+                (count, item) = (values.count, { values[$0] })
             case .tensor(let tensor) where tensor.rank >= 1:
-                items = try (0..<tensor.shape[0]).map { .tensor(try tensor.slice([.at($0)])) }
+                // Each row is sliced as the loop reaches it: a long first axis costs nothing
+                // before the first pass, and Ctrl-C stops the loop between rows.
+                (count, item) = (tensor.shape[0], { .tensor(try tensor.slice([.at($0)])) })
             default:
                 throw RuntimeError(
                     "'for' needs a list or a tensor to walk through", span: sequenceExpression.span,
@@ -165,9 +180,9 @@ public final class Interpreter {
             let outer = globalsAssigned
             globalsAssigned = []
             defer { globalsAssigned.formUnion(outer) }
-            for item in items {
+            for index in 0..<count {
                 if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
-                scopes.append([variable: item])
+                scopes.append([variable: try item(index)])
                 defer { scopes.removeLast() }
                 for statement in body {
                     _ = try executeStatement(statement)
@@ -644,6 +659,8 @@ public final class Interpreter {
             randomKey: "\(statementKey)/\(verb.name)/\(applicationCount)")
         do {
             return try verb.run(&call)
+        } catch is CancellationError {
+            throw RuntimeError("\(verb.name) stopped (Ctrl-C)", span: span)
         } catch let error as RuntimeError {
             throw error.span == nil ? RuntimeError(error.message, span: span, expected: error.expected, found: error.found, hint: error.hint) : error
         } catch is Diagnostic {

@@ -1,4 +1,4 @@
-import Diffusion
+import Engine
 import Foundation
 
 /// What verbs may use of the world around the interpreter: where figures go, how to print,
@@ -16,7 +16,8 @@ public final class RuntimeContext: @unchecked Sendable {
     private var progressPending = false
     /// Whether `show` also previews images in the terminal.
     public var previewsInTerminal: Bool
-    /// Set by Ctrl-C; training and sampling stop at their next step and the statement fails.
+    /// Set by Ctrl-C; every verb that loops (training, sampling, filters, generators) stops at its
+    /// next check and the statement fails, binding nothing.
     /// One flag for the context's life, so a signal handler can hold it; each statement clears it.
     public let cancellation: CancellationFlag
     /// Tolerances of `~` without `+-`: |a - b| <= absolute + relative * |b| (NumPy's isclose).

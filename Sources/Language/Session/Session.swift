@@ -21,7 +21,8 @@ public final class Session {
         /// Text to show for each statement that displays something, in order.
         public var displays: [String] = []
         public var failedExpectations: [Expectation] = []
-        /// The error that stopped the source, if one did; statements before it have run.
+        /// The error that stopped the source, if one did; statements before it have run and keep
+        /// their bindings, the failing one bound nothing (see `Interpreter.execute`).
         public var diagnostic: Diagnostic?
     }
 

@@ -28,7 +28,8 @@ enum DataVerbs {
         }
         let phantom = try Phantom(seed: try call.seed(), size: try call.int("size"), noiseSigma: Float(noise))
         let (images, labels) = try phantom.batch(
-            count: try call.int("n"), first: try call.int("first"), phase: try call.optionalDouble("phase").map(Float.init))
+            count: try call.int("n"), first: try call.int("first"), phase: try call.optionalDouble("phase").map(Float.init),
+            cancellation: call.context.cancellation)
         return .record(Record([("image", .tensor(images)), ("label", .tensor(labels))]))
     }
 

@@ -207,9 +207,10 @@ enum DisplayVerbs {
         let x = try call.tensor("x")
         let y = try call.tensor("y")
         let range = try call.double("range")
+        let cancellation = call.context.cancellation
         switch try call.string("kind") {
-        case "ssim": return .number(try Metrics.structuralSimilarity(x, y, dataRange: range))
-        case "msssim": return .number(try Metrics.multiScaleStructuralSimilarity(x, y, dataRange: range))
+        case "ssim": return .number(try Metrics.structuralSimilarity(x, y, dataRange: range, cancellation: cancellation))
+        case "msssim": return .number(try Metrics.multiScaleStructuralSimilarity(x, y, dataRange: range, cancellation: cancellation))
         case "psnr": return .number(try Metrics.peakSignalToNoiseRatio(x, y, dataRange: range))
         case "nmse": return .number(try Metrics.normalizedMeanSquaredError(x, reference: y))
         case "mse": return .number(try Metrics.meanSquaredError(x, y))
@@ -226,7 +227,8 @@ enum DisplayVerbs {
             }
             let scores = try Metrics.dicePerClass(prediction: x, target: y, classes: classes).filter { !$0.isNaN }
             return .number(scores.isEmpty ? .nan : scores.reduce(0, +) / Double(scores.count))
-        case "edgef1": return .number(try Metrics.edgeF1(predicted: x, reference: y, tolerance: try call.int("tolerance")))
+        case "edgef1":
+            return .number(try Metrics.edgeF1(predicted: x, reference: y, tolerance: try call.int("tolerance"), cancellation: cancellation))
         case "frechet": return .number(try Metrics.frechetDistance(try rows(x), try rows(y)))
         default: return .number(try Metrics.kernelInceptionDistance(try rows(x), try rows(y)))
         }
@@ -244,8 +246,8 @@ enum DisplayVerbs {
     ) { call in
         let images = try call.tensor("images")
         do {
-            return .tensor(Tensor(try Metrics.radiallyAveragedPowerSpectrum(images).map { Float($0) }))
-        } catch {
+            return .tensor(Tensor(try Metrics.radiallyAveragedPowerSpectrum(images, cancellation: call.context.cancellation).map { Float($0) }))
+        } catch let error as TensorError {
             throw call.error("images", "\(error)", expected: "square images [N, 1, n, n] or [n, n]")
         }
     }

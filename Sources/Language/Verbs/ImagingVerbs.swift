@@ -33,9 +33,10 @@ enum ImagingVerbs {
         if quantiles, high > 1 { throw call.error("high", "quantiles lie in 0...1") }
         let thresholds: CannyThresholds = quantiles ? .quantiles(low: low, high: high) : .absolute(low: low, high: high)
         guard try call.bool("stages") else {
-            return .tensor(try canny(try call.tensor("image"), sigma: sigma, thresholds: thresholds))
+            return .tensor(try canny(try call.tensor("image"), sigma: sigma, thresholds: thresholds, cancellation: call.context.cancellation))
         }
-        let stages = try cannyStages(try call.tensor("image"), sigma: sigma, thresholds: thresholds)
+        let stages = try cannyStages(
+            try call.tensor("image"), sigma: sigma, thresholds: thresholds, cancellation: call.context.cancellation)
         return .record(Record([
             ("smoothed", .tensor(stages.smoothed)), ("magnitude", .tensor(stages.magnitude)),
             ("suppressed", .tensor(stages.suppressed)), ("edges", .tensor(stages.edges)),
@@ -76,7 +77,8 @@ enum ImagingVerbs {
         case "area": method = .area
         default: method = .bilinear
         }
-        return .tensor(try Imaging.resize(try call.tensor("image"), height: height, width: width, method: method))
+        return .tensor(try Imaging.resize(
+            try call.tensor("image"), height: height, width: width, method: method, cancellation: call.context.cancellation))
     }
 
     static let normalize = Verb(
@@ -94,19 +96,19 @@ enum ImagingVerbs {
     ) { call in
         let image = try call.tensor("image")
         switch try call.string("method") {
-        case "zscore": return .tensor(try normaliseZScore(image))
+        case "zscore": return .tensor(try normaliseZScore(image, cancellation: call.context.cancellation))
         case "percentiles":
             let lower = try call.double("lower")
             let upper = try call.double("upper")
             guard 0 <= lower, lower < upper, upper <= 100 else {
                 throw call.error("upper", "percentiles need 0 <= lower < upper <= 100")
             }
-            return .tensor(try clipToPercentiles(image, lower: lower, upper: upper))
+            return .tensor(try clipToPercentiles(image, lower: lower, upper: upper, cancellation: call.context.cancellation))
         case "window":
             let width = try call.double("width")
             guard width > 0 else { throw call.error("width", "a window's width must be positive") }
             return .tensor(try ctWindow(image, level: try call.double("level"), width: width))
-        default: return .tensor(try normaliseMinMax(image))
+        default: return .tensor(try normaliseMinMax(image, cancellation: call.context.cancellation))
         }
     }
 }

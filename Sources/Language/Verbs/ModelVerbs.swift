@@ -123,7 +123,7 @@ enum ModelVerbs {
         guard images.rank == 4, images.shape[1] == segmenter.imageChannels else {
             throw call.error("images", "the segmenter takes images [N, \(segmenter.imageChannels), H, W]", found: "a tensor of shape \(images.shape)")
         }
-        return .tensor(try inBatches(images) { try segmenter.segment($0) })
+        return .tensor(try inBatches(images, cancellation: call.context.cancellation) { try segmenter.segment($0) })
     }
 
     static func integers(_ call: VerbCall, _ name: String) throws -> [Int] {
@@ -254,7 +254,7 @@ enum ModelVerbs {
         let autoencoder = try autoencoderArgument(call)
         let images = try call.tensor("images")
         guard images.rank == 4 else { throw call.error("images", "'encode' takes a batch [N, C, H, W]", found: "a tensor of shape \(images.shape)") }
-        return .tensor(try inBatches(images) { try autoencoder.diffusionLatents(of: $0) })
+        return .tensor(try inBatches(images, cancellation: call.context.cancellation) { try autoencoder.diffusionLatents(of: $0) })
     }
 
     static let decode = Verb(
@@ -265,15 +265,19 @@ enum ModelVerbs {
         let autoencoder = try autoencoderArgument(call)
         let latents = try call.tensor("latents")
         guard latents.rank == 4 else { throw call.error("latents", "'decode' takes a batch [N, C, h, w]", found: "a tensor of shape \(latents.shape)") }
-        return .tensor(try inBatches(latents) { try autoencoder.images(fromDiffusionLatents: $0) })
+        return .tensor(try inBatches(latents, cancellation: call.context.cancellation) {
+            try autoencoder.images(fromDiffusionLatents: $0)
+        })
     }
 
-    /// `body` on batches of at most 64 along the first axis, joined.
-    static func inBatches(_ tensor: Tensor, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
+    /// `body` on batches of at most 64 along the first axis, joined; `cancellation` is checked
+    /// before each batch.
+    static func inBatches(_ tensor: Tensor, cancellation: CancellationFlag, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
         let count = tensor.shape[0]
         guard count > 64 else { return try body(tensor) }
         let parts = try stride(from: 0, to: count, by: 64).map { start in
-            try body(tensor.samples(at: Array(start..<min(start + 64, count))))
+            try cancellation.checkCancellation()
+            return try body(tensor.samples(at: Array(start..<min(start + 64, count))))
         }
         return try Tensor.concat(parts)
     }

@@ -30,7 +30,7 @@ enum TaskVerbs {
         } catch {
             throw call.error("amount", "\(error)")
         }
-        return .tensor(try task.degrade(try imagesArgument(call)))
+        return .tensor(try task.degrade(try imagesArgument(call), cancellation: call.context.cancellation))
     }
 
     static let holes = Verb(
@@ -58,7 +58,9 @@ enum TaskVerbs {
         let coverage = try call.double("coverage")
         guard (0...1).contains(coverage) else { throw call.error("coverage", "the coverage is a fraction in 0...1") }
         let task = try InpaintingTask(coverage: coverage, shapes: shapes, seed: try call.seed())
-        return .tensor(try task.masks(count: try call.int("n"), size: try call.int("size"), firstSample: try call.int("first")))
+        return .tensor(try task.masks(
+            count: try call.int("n"), size: try call.int("size"), firstSample: try call.int("first"),
+            cancellation: call.context.cancellation))
     }
 
     static let blur = Verb(
@@ -72,7 +74,7 @@ enum TaskVerbs {
     ) { call in
         let sigma = try call.double("sigma")
         guard sigma >= 0, sigma.isFinite else { throw call.error("sigma", "sigma is a number >= 0") }
-        return .tensor(try DenoisingTask.baseline(try call.tensor("images"), sigma: sigma))
+        return .tensor(try DenoisingTask.baseline(try call.tensor("images"), sigma: sigma, cancellation: call.context.cancellation))
     }
 
     static let meanfill = Verb(

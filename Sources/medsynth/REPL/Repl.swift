@@ -1,6 +1,7 @@
 import ArgumentParser
 import CReadline
 import Diffusion
+import Engine
 import Foundation
 import Language
 import Notebook
@@ -13,8 +14,9 @@ struct Repl: ParsableCommand {
         discussion: """
             Statements run as you enter them; a statement continues over several lines while a \
             bracket or a do-block is open. Tab completes verbs, options, names and paths; :help \
-            lists the commands. Ctrl-C stops the running statement (training and sampling stop \
-            at their next step) or clears the line; Ctrl-D or :quit leaves.
+            lists the commands. Ctrl-C stops the running statement (every verb that loops over \
+            images, pixels or steps stops at its next check), which then binds nothing, or \
+            clears the line; Ctrl-D or :quit leaves.
             """)
 
     @Option(help: "The folder for figures.")
@@ -127,11 +129,14 @@ final class ReplLoop {
     func evaluate(_ text: String) {
         let clock = ContinuousClock()
         let start = clock.now
+        let interruptions = ReplSignals.interruptions
         ReplSignals.running = true
         let report = session.run(text, name: "<repl>", firstLine: entryLine) { print($0) }
         ReplSignals.running = false
         entryLine += text.split(separator: "\n", omittingEmptySubsequences: false).count
         if let diagnostic = report.diagnostic {
+            // The terminal has echoed ^C where the cursor was: the message starts a line of its own.
+            if ReplSignals.interruptions != interruptions { print("") }
             print(diagnostic)
         }
         if timing {
