@@ -15,7 +15,12 @@ extension Tensor {
             }
         }
         var shape = first.shape
-        shape[resolved] = tensors.reduce(0) { $0 + $1.shape[resolved] }
+        shape[resolved] = try tensors.reduce(0) { total, tensor in
+            let (sum, overflow) = total.addingReportingOverflow(tensor.shape[resolved])
+            guard !overflow else { throw TensorError("concat", "the joined extent along axis \(axis) overflows a 64-bit integer") }
+            return sum
+        }
+        try Shape.checkAllocation(shape, op: "concat")
         let outputStrides = Shape.strides(shape)
         return build(shape: shape) { output in
             var position = 0
@@ -120,8 +125,8 @@ extension Tensor {
         var newShape = shape
         newShape[axis] = indices.count
         let (outer, inner) = (shape[..<axis].reduce(1, *), shape[(axis + 1)...].reduce(1, *))
-        return withUnsafeBufferPointer { source in
-            Tensor.build(shape: newShape) { output in
+        return try withUnsafeBufferPointer { source in
+            try Tensor.build(shape: newShape, op: "gather") { output in
                 for o in 0..<outer {
                     for (i, position) in indices.enumerated() {
                         let from = source.baseAddress! + (o * extent + position) * inner

@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+
+/// The largest single allocation medsynth agrees to make, in bytes: a process-wide ceiling.
+///
+/// A notebook can ask for any shape (`zeros [100000, 1, 256, 256]`, `phantom n=100000`), a file
+/// can declare any size, and a request past the machine's memory ends in an abort or the kernel's
+/// OOM killer, with the REPL's state lost. So every place that allocates storage of a computed
+/// size (tensor creation, op outputs, model construction, decoded images, decompressed streams)
+/// first estimates the bytes and calls `check(bytes:for:)`, which throws a `MemoryBudgetError`
+/// naming the request and the budget. The check is one comparison; it does not track memory
+/// already in use, so it refuses any one request that could not fit, not a slow accumulation.
+///
+/// The limit starts as `MEDSYNTH_MAX_MEMORY` ("8G", "512M", a number of bytes) when that is set
+/// and valid, otherwise as three quarters of physical memory; `limit` changes it for the process
+/// (the command line's `--max-memory` and the REPL's `:memory` do that).
+public enum MemoryBudget {
+    /// The environment variable that sets the starting limit.
+    public static let environmentVariable = "MEDSYNTH_MAX_MEMORY"
+
+    private static let configuredLimit = Mutex<Int>(initialLimit())
+
+    /// The budget in bytes; a request of more bytes than this is refused.
+    public static var limit: Int {
+        get { configuredLimit.withLock { $0 } }
+        set { configuredLimit.withLock { $0 = Swift.max(0, newValue) } }
+    }
+
+    /// Three quarters of physical memory: room for the request next to what the process and
+    /// the system already hold. 8 GiB when the physical size cannot be read.
+    public static var defaultLimit: Int {
+        guard let physical = physicalMemory() else { return 8 << 30 }
+        return physical / 4 * 3
+    }
+
+    /// Where the starting limit came from, for `medsynth doctor`: the environment variable's
+    /// text, or nil for the default. An invalid value is reported here and otherwise ignored.
+    public static var environmentSetting: (text: String, bytes: Int?)? {
+        guard let text = ProcessInfo.processInfo.environment[environmentVariable] else { return nil }
+        return (text, parseSize(text))
+    }
+
+    /// Throws a `MemoryBudgetError` when `bytes` is over the budget. `what` names the request
+    /// for the message: "zeros: [100000, 1, 256, 256]", "PNG image scan.png (20000 x 20000)".
+    public static func check(bytes: Int, for what: @autoclosure () -> String) throws {
+        let budget = limit
+        if bytes > budget {
+            throw MemoryBudgetError(request: what(), bytes: bytes, limit: budget)
+        }
+    }
+
+    /// Throws a `MemoryBudgetError` when `count` values of `bytesPerValue` bytes each are over
+    /// the budget; a product that overflows is over any budget.
+    public static func check(count: Int, bytesPerValue: Int, for what: @autoclosure () -> String) throws {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: bytesPerValue)
+        try check(bytes: overflow ? Int.max : bytes, for: what())
+    }
+
+    /// A size written as bytes ("1048576") or with a binary suffix K, M, G or T, optionally
+    /// followed by "B" or "iB", and optionally fractional ("1.5G"); nil when it is not one.
+    public static func parseSize(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let suffixes: [(String, Double)] = [("T", 0x1p40), ("G", 0x1p30), ("M", 0x1p20), ("K", 0x1p10), ("", 1)]
+        var number = Substring(trimmed)
+        for ending in ["IB", "B"] where number.hasSuffix(ending) {
+            number = number.dropLast(ending.count)
+            break
+        }
+        for (suffix, scale) in suffixes where number.hasSuffix(suffix) {
+            guard let value = Double(number.dropLast(suffix.count)), value.isFinite, value >= 0 else { return nil }
+            let bytes = (value * scale).rounded(.down)
+            return bytes < 0x1p63 ? Int(bytes) : nil
+        }
+        return nil
+    }
+
+    /// A byte count for people: "512 B", "64.0 MiB", "24.4 GiB".
+    public static func formatSize(_ bytes: Int) -> String {
+        let units: [(String, Double)] = [("TiB", 0x1p40), ("GiB", 0x1p30), ("MiB", 0x1p20), ("KiB", 0x1p10)]
+        for (unit, scale) in units where Double(bytes) >= scale {
+            return String(format: "%.1f %@", Double(bytes) / scale, unit)
+        }
+        return "\(bytes) B"
+    }
+
+    private static func initialLimit() -> Int {
+        environmentSetting?.bytes ?? defaultLimit
+    }
+
+    /// The machine's physical memory in bytes (pages times page size, as sysconf reports them).
+    private static func physicalMemory() -> Int? {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, pageSize > 0 else { return nil }
+        let (bytes, overflow) = pages.multipliedReportingOverflow(by: pageSize)
+        return overflow ? nil : bytes
+    }
+}
+
+/// A request for more memory than `MemoryBudget.limit` allows.
+///
+/// Its text says what was asked, how much it needs and how to change the budget:
+/// `zeros: [100000, 1, 256, 256] needs 24.4 GiB, over the memory budget of 17.7 GiB (set
+/// --max-memory or MEDSYNTH_MAX_MEMORY to change it)`.
+public struct MemoryBudgetError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What asked for the memory: an operation and its shape, a file, a model.
+    public var request: String
+    /// The bytes the request needs (Int.max when the count overflowed).
+    public var bytes: Int
+    /// The budget at the time.
+    public var limit: Int
+
+    public var description: String {
+        let needs = bytes == Int.max ? "needs more bytes than a 64-bit count can hold" : "needs \(MemoryBudget.formatSize(bytes))"
+        return "\(request) \(needs), over the memory budget of \(MemoryBudget.formatSize(limit))"
+            + " (set --max-memory or \(MemoryBudget.environmentVariable) to change it)"
+    }
+}
