@@ -177,6 +177,8 @@ extension Variable {
         let window = try Pooling2D.window(op: "maxPool2d", shape: shape, kernel: kernel, stride: stride, padding: padding)
         let planes = shape[0] * shape[1], outputShape = [shape[0], shape[1], window.outputHeight, window.outputWidth]
         let x = value
+        // The positions are as many as the output's values, and allocated first.
+        try Shape.checkAllocation(outputShape, op: "maxPool2d")
         var positions = [Int32](repeating: 0, count: Shape.count(outputShape))
         let y = try Tensor.build(shape: outputShape, op: "maxPool2d") { y in
             x.withUnsafeBufferPointer { x in

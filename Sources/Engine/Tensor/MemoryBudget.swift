@@ -115,3 +115,13 @@ public struct MemoryBudgetError: Error, CustomStringConvertible, Equatable, Send
             + " (set --max-memory or \(MemoryBudget.environmentVariable) to change it)"
     }
 }
+
+extension Tensor {
+    /// Checks, before anything is allocated, that a Float tensor of `shape` can be made: its
+    /// extents are non-negative, its size is countable (no overflow) and within the memory
+    /// budget. For code outside Engine that fills its own [Float] of a computed size; `op`
+    /// names the caller in the error.
+    public static func checkAllocation(_ shape: [Int], op: String) throws {
+        try Shape.checkAllocation(shape, op: op)
+    }
+}
