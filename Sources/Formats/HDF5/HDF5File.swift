@@ -182,8 +182,17 @@ public final class HDF5File {
             throw FormatError(file: path, object: objectPath,
                 "is not a valid object path (use names separated by single slashes, such as model/down/0)")
         }
+        guard trimmed.count <= HDF5File.maximumDepth else {
+            throw FormatError(file: path, object: String(objectPath.prefix(200)) + (objectPath.count > 200 ? "..." : ""),
+                "is nested \(trimmed.count) groups deep; medsynth reads at most \(HDF5File.maximumDepth) levels")
+        }
         return Array(trimmed)
     }
+
+    /// The deepest object path medsynth looks up. Each lookup walks its path level by level
+    /// (see `kind(of:)`), and a walk of a tree visits every level, so depth costs quadratic
+    /// time: a file of 1,000 nested groups took minutes. Checkpoints nest about 8 deep.
+    static let maximumDepth = 64
 
     /// The absolute form of an object path, as HDF5 and messages show it: "/model/down/0".
     func absolutePath(_ objectPath: String) throws -> String {
