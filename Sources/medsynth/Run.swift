@@ -84,7 +84,10 @@ struct Run: ParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let result = try NotebookCommands.run(file, cache: cache, report: report, echo: true)
         if !result.succeeded { throw ExitCode(1) }
     }
@@ -106,7 +109,10 @@ struct Check: ParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false

@@ -76,9 +76,9 @@ final class HostileShapeTests: XCTestCase {
                                     "--max-memory", "MEDSYNTH_MAX_MEMORY"]) {
             try Tensor.zeros([100_000, 1, 256, 256])
         }
-        // Just under and just over 64 MiB: 16 Mi floats fit, one more does not.
-        XCTAssertEqual(try Tensor.ones([16 << 20]).count, 16 << 20)
-        assertOverBudget(mentions: ["ones: [16777217]"]) { try Tensor.ones([(16 << 20) + 1]) }
+        // A request that fits is made; one that does not, alone, is refused.
+        XCTAssertEqual(try Tensor.ones([2 << 20]).count, 2 << 20)
+        assertOverBudget(mentions: ["ones: [16777217]", "needs 64.0 MiB"]) { try Tensor.ones([(16 << 20) + 1]) }
     }
 
     func testEveryCreationFunctionChecksTheBudget() {
@@ -103,8 +103,8 @@ final class HostileShapeTests: XCTestCase {
     }
 
     func testConvolutionScratchIsChecked() throws {
-        // A 1x1 convolution of one 4096 x 4096 image to 256 channels: the output alone is 16 GiB.
-        let image = try Tensor.zeros([1, 1, 4096, 4096]), weight = try Tensor.zeros([256, 1, 1, 1])
+        // A 1x1 convolution of one 2048 x 2048 image to 256 channels: the output alone is 4 GiB.
+        let image = try Tensor.zeros([1, 1, 2048, 2048]), weight = try Tensor.zeros([256, 1, 1, 1])
         assertOverBudget(mentions: ["conv2d"]) { try Variable.conv2d(input: Variable(image), weight: Variable(weight)) }
         // A large kernel: the im2col columns are kh * kw times the input.
         let kernel = try Tensor.zeros([1, 1, 64, 64])
@@ -121,6 +121,16 @@ final class HostileShapeTests: XCTestCase {
         XCTAssertEqual((x .> 0.5).count, 1 << 20)
         XCTAssertEqual(x.exp().count, 1 << 20)
         XCTAssertEqual(try x.reshaped([1024, 1024]).shape, [1024, 1024])
+    }
+
+    func testALargeRequestCountsTheMemoryAlreadyInUse() throws {
+        let resident = try XCTUnwrap(MemoryBudget.residentBytes())
+        XCTAssertGreaterThan(resident, 1 << 20)
+        // A budget with room for 100 MiB more than the process holds now: 64 MiB fit, 128 MiB
+        // (alone under the budget) do not.
+        MemoryBudget.limit = resident + (100 << 20)
+        XCTAssertEqual(try Tensor.zeros([16 << 20]).count, 16 << 20)
+        assertOverBudget(mentions: ["zeros: [33554432] needs 128.0 MiB", "already in use"]) { try Tensor.zeros([32 << 20]) }
     }
 
     func testSizesParseAndFormat() {

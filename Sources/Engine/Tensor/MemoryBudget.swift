@@ -1,15 +1,18 @@
 import Foundation
 import Synchronization
 
-/// The largest single allocation medsynth agrees to make, in bytes: a process-wide ceiling.
+/// The memory medsynth's process agrees to use, in bytes: a process-wide ceiling.
 ///
 /// A notebook can ask for any shape (`zeros [100000, 1, 256, 256]`, `phantom n=100000`), a file
 /// can declare any size, and a request past the machine's memory ends in an abort or the kernel's
 /// OOM killer, with the REPL's state lost. So every place that allocates storage of a computed
 /// size (tensor creation, op outputs, model construction, decoded images, decompressed streams)
 /// first estimates the bytes and calls `check(bytes:for:)`, which throws a `MemoryBudgetError`
-/// naming the request and the budget. The check is one comparison; it does not track memory
-/// already in use, so it refuses any one request that could not fit, not a slow accumulation.
+/// naming the request and the budget. A request larger than the budget is refused outright (one
+/// comparison); a large one (`residentCheckThreshold` bytes or more) is refused also when it
+/// would take the process's resident memory, read from /proc/self/statm, over the budget: that
+/// counts the tensors alive (an op's input and output, a REPL session's names) without
+/// tracking each one, at the cost of one read for an allocation that takes milliseconds anyway.
 ///
 /// The limit starts as `MEDSYNTH_MAX_MEMORY` ("8G", "512M", a number of bytes) when that is set
 /// and valid, otherwise as three quarters of physical memory; `limit` changes it for the process
@@ -33,19 +36,32 @@ public enum MemoryBudget {
         return physical / 4 * 3
     }
 
-    /// Where the starting limit came from, for `medsynth doctor`: the environment variable's
-    /// text, or nil for the default. An invalid value is reported here and otherwise ignored.
-    public static var environmentSetting: (text: String, bytes: Int?)? {
-        guard let text = ProcessInfo.processInfo.environment[environmentVariable] else { return nil }
-        return (text, parseSize(text))
+    /// Where the starting limit came from, for `medsynth doctor`: MEDSYNTH_MAX_MEMORY, or the
+    /// default's three quarters of physical memory.
+    public static var startingLimitSource: String {
+        environmentLimit() != nil ? "from \(environmentVariable)" : "3/4 of physical memory"
     }
 
-    /// Throws a `MemoryBudgetError` when `bytes` is over the budget. `what` names the request
-    /// for the message: "zeros: [100000, 1, 256, 256]", "PNG image scan.png (20000 x 20000)".
+    /// Why MEDSYNTH_MAX_MEMORY was ignored, if it was set to something that is not a size.
+    public static var environmentWarning: String? {
+        guard let text = ProcessInfo.processInfo.environment[environmentVariable], parseSize(text) == nil else { return nil }
+        return "\(environmentVariable)=\(text) is not a size such as 8G, 512M or a number of bytes; using 3/4 of physical memory"
+    }
+
+    /// The smallest request that is also checked against the memory already in use.
+    public static let residentCheckThreshold = 64 << 20
+
+    /// Throws a `MemoryBudgetError` when `bytes` is over the budget, or, for a request of
+    /// `residentCheckThreshold` bytes or more, when it and the process's resident memory
+    /// together are. `what` names the request for the message: "zeros: [100000, 1, 256, 256]",
+    /// "PNG image scan.png (20000 x 20000, 1 channel)".
     public static func check(bytes: Int, for what: @autoclosure () -> String) throws {
         let budget = limit
         if bytes > budget {
             throw MemoryBudgetError(request: what(), bytes: bytes, limit: budget)
+        }
+        if bytes >= residentCheckThreshold, let inUse = residentBytes(), inUse > budget - bytes {
+            throw MemoryBudgetError(request: what(), bytes: bytes, limit: budget, inUse: inUse)
         }
     }
 
@@ -84,7 +100,25 @@ public enum MemoryBudget {
     }
 
     private static func initialLimit() -> Int {
-        environmentSetting?.bytes ?? defaultLimit
+        environmentLimit() ?? defaultLimit
+    }
+
+    private static func environmentLimit() -> Int? {
+        ProcessInfo.processInfo.environment[environmentVariable].flatMap(parseSize)
+    }
+
+    /// The process's resident memory in bytes: the second field of /proc/self/statm, in pages.
+    /// Nil where there is no /proc (the check then compares with the budget alone).
+    static func residentBytes() -> Int? {
+        let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let fields = buffer[..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return pages * sysconf(Int32(_SC_PAGESIZE))
     }
 
     /// The machine's physical memory in bytes (pages times page size, as sysconf reports them).
@@ -108,10 +142,21 @@ public struct MemoryBudgetError: Error, CustomStringConvertible, Equatable, Send
     public var bytes: Int
     /// The budget at the time.
     public var limit: Int
+    /// The process's resident memory at the time, when the request alone fitted the budget
+    /// but not together with what was in use.
+    public var inUse: Int?
+
+    public init(request: String, bytes: Int, limit: Int, inUse: Int? = nil) {
+        self.request = request
+        self.bytes = bytes
+        self.limit = limit
+        self.inUse = inUse
+    }
 
     public var description: String {
         let needs = bytes == Int.max ? "needs more bytes than a 64-bit count can hold" : "needs \(MemoryBudget.formatSize(bytes))"
-        return "\(request) \(needs), over the memory budget of \(MemoryBudget.formatSize(limit))"
+        let held = inUse.map { " with \(MemoryBudget.formatSize($0)) already in use" } ?? ""
+        return "\(request) \(needs), over the memory budget of \(MemoryBudget.formatSize(limit))\(held)"
             + " (set --max-memory or \(MemoryBudget.environmentVariable) to change it)"
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CReadline
 import Diffusion
+import Engine
 import Foundation
 import Language
 import Notebook
@@ -32,7 +33,10 @@ struct Repl: ParsableCommand {
     @Flag(help: "Let :run compute everything and store nothing.")
     var noCache = false
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let historyFile = history ?? ProcessInfo.processInfo.environment["MEDSYNTH_HISTORY"]
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".medsynth_history")
         let previews = isatty(STDOUT_FILENO) != 0
@@ -62,6 +66,7 @@ final class ReplLoop {
         (":run", ":run FILE [LABEL]  run a notebook with the cache (to its end, or through {#LABEL}); bind its names here"),
         (":cache", ":cache [clear]  the notebook cache :run uses: its folder, entries and size; or empty it"),
         (":time", ":time          show how long each statement takes (toggles)"),
+        (":memory", ":memory [SIZE]  the memory budget (the largest single allocation), or set it: 8G, 512M"),
         (":reset", ":reset         forget every name (the standard library is loaded again)"),
         (":quit", ":quit          leave (Ctrl-D also leaves)"),
     ]
@@ -183,12 +188,26 @@ final class ReplLoop {
             }
         case ":cache":
             cacheCommand(arguments)
+        case ":memory":
+            memoryCommand(arguments.first)
         default:
             let hint = Suggestions.didYouMean(name, among: Self.commands.map(\.name)).map { " (\($0))" } ?? ""
             print("error: unknown command \(name)\(hint); :help lists them")
         }
         medsynth_flush_stdout()
         return true
+    }
+
+    /// Shows the memory budget, or sets it to `size` ("8G", "512M", bytes).
+    func memoryCommand(_ size: String?) {
+        if let size {
+            guard let bytes = MemoryBudget.parseSize(size) else {
+                print("error: :memory takes a size such as 8G, 512M or a number of bytes, not '\(size)'")
+                return
+            }
+            MemoryBudget.limit = bytes
+        }
+        print("the memory budget is \(MemoryBudget.formatSize(MemoryBudget.limit)): no single allocation may be larger")
     }
 
     /// Runs a file's cells in this session, without the cache: its statements may read the
