@@ -102,6 +102,15 @@ final class HostileShapeTests: XCTestCase {
         assertOverBudget(mentions: ["concat:"]) { try Tensor.concat(Array(repeating: try Tensor.zeros([1 << 20]), count: 17)) }
     }
 
+    func testPaddingWidthsThatOverflowOrExceedTheBudget() throws {
+        let x = try Tensor.arange(4)
+        assertTensorError("pad", mentions: ["overflow"]) { try x.padded([(before: Int.max, after: 1)]) }
+        for mode: Tensor.PaddingMode in [.constant(0), .replicate] {
+            assertOverBudget(mentions: ["pad: [2147483652]"]) { try x.padded([(before: 1 << 30, after: 1 << 30)], mode: mode) }
+        }
+        XCTAssertEqual(try x.padded([(before: 2, after: 1)], mode: .replicate).scalars, [0, 0, 0, 1, 2, 3, 3])
+    }
+
     func testConvolutionScratchIsChecked() throws {
         // A 1x1 convolution of one 2048 x 2048 image to 256 channels: the output alone is 4 GiB.
         let image = try Tensor.zeros([1, 1, 2048, 2048]), weight = try Tensor.zeros([256, 1, 1, 1])
