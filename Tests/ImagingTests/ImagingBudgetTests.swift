@@ -31,6 +31,10 @@ final class ImagingBudgetTests: XCTestCase {
         assertOverBudget("resize: [2, 8192, 8192]") { try resize(images, height: 8192, width: 8192, method: .bilinear) }
         assertOverBudget("cropOrPad: [2, 8192, 8192]") { try cropOrPad(images, height: 8192, width: 8192) }
         assertOverBudget("oneHot: [2, 1000, 256, 256]") { try oneHot(try phantom.batch(count: 2).labels, classes: 1000) }
+        // An empty batch still plans the output's rows and columns: one plane must fit.
+        assertOverBudget("resize: [1, 1099511627776, 1]") {
+            try resize(try Tensor.zeros([0, 1, 8, 8]), height: 1 << 40, width: 1, method: .nearest)
+        }
         // The same calls within the budget.
         XCTAssertEqual(try resize(images, height: 512, width: 512, method: .bilinear).shape, [2, 1, 512, 512])
     }

@@ -194,10 +194,13 @@ extension Variable {
         guard outputHeight > 0, outputWidth > 0 else {
             throw TensorError("resizeBilinear", "output size must be positive, got \(outputHeight)x\(outputWidth)")
         }
+        // Checked before the taps, which are as many as the output's rows and columns (planes
+        // refuses an empty input).
+        try Shape.checkAllocation([shape[0], shape[1], outputHeight, outputWidth], op: "resizeBilinear")
         let rows = Upsampling2D.linearTaps(input: height, output: outputHeight)
         let columns = Upsampling2D.linearTaps(input: width, output: outputWidth)
         let x = value
-        let y = try Tensor.build(shape: [shape[0], shape[1], outputHeight, outputWidth], op: "resizeBilinear") { y in
+        let y = Tensor.build(shape: [shape[0], shape[1], outputHeight, outputWidth]) { y in
             x.withUnsafeBufferPointer { x in
                 Upsampling2D.bilinearForward(output: y.baseAddress!, input: x.baseAddress!, planes: planes,
                                              height: height, width: width, rows: rows, columns: columns)

@@ -20,7 +20,9 @@ public func resize(_ image: Tensor, height: Int, width: Int, method: ResizeMetho
     guard height > 0, width > 0, layout.height > 0, layout.width > 0 else {
         throw TensorError("resize", "cannot resize \(describeShape(image.shape)) to \(height) x \(width)")
     }
-    try Tensor.checkAllocation([layout.planes, height, width], op: "resize")
+    // At least one output plane must fit, even for an empty batch: the samples are as many as
+    // its rows and columns.
+    try Tensor.checkAllocation([Swift.max(layout.planes, 1), height, width], op: "resize")
     let rows = samples(from: layout.height, to: height, method: method)
     let columns = samples(from: layout.width, to: width, method: method)
     var output = [Float](repeating: 0, count: layout.planes * height * width)
