@@ -42,7 +42,7 @@ struct Doctor: ParsableCommand {
         ]
         if let warning = Parallel.environmentWarning { lines.append(("warning", warning)) }
         lines.append(("memory budget", "\(MemoryBudget.formatSize(MemoryBudget.limit)) (\(MemoryBudget.startingLimitSource); "
-            + "the largest single allocation: set --max-memory or \(MemoryBudget.environmentVariable) to change it)"))
+            + "the most memory medsynth may use: set --max-memory or \(MemoryBudget.environmentVariable) to change it)"))
         if let warning = MemoryBudget.environmentWarning { lines.append(("warning", warning)) }
         for (key, value) in lines { print(key.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
         if sgemmSeconds > 0 {

@@ -5,7 +5,7 @@ import Engine
 /// (see `MemoryBudget`), overriding MEDSYNTH_MAX_MEMORY and the default of 3/4 of physical memory.
 struct MemoryOptions: ParsableArguments {
     @Option(name: .customLong("max-memory"), help: ArgumentHelp(
-        "The largest single allocation, e.g. 8G or 512M (default: MEDSYNTH_MAX_MEMORY, or 3/4 of physical memory).",
+        "The most memory medsynth may use, e.g. 8G or 512M (default: MEDSYNTH_MAX_MEMORY, or 3/4 of physical memory).",
         valueName: "size"))
     var maxMemory: String?
 

@@ -109,7 +109,7 @@ public enum MemoryBudget {
 
     /// The process's resident memory in bytes: the second field of /proc/self/statm, in pages.
     /// Nil where there is no /proc (the check then compares with the budget alone).
-    static func residentBytes() -> Int? {
+    public static func residentBytes() -> Int? {
         let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }

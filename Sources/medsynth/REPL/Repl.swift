@@ -66,7 +66,7 @@ final class ReplLoop {
         (":run", ":run FILE [LABEL]  run a notebook with the cache (to its end, or through {#LABEL}); bind its names here"),
         (":cache", ":cache [clear]  the notebook cache :run uses: its folder, entries and size; or empty it"),
         (":time", ":time          show how long each statement takes (toggles)"),
-        (":memory", ":memory [SIZE]  the memory budget (the largest single allocation), or set it: 8G, 512M"),
+        (":memory", ":memory [SIZE]  the memory budget (the most memory medsynth may use), or set it: 8G, 512M"),
         (":reset", ":reset         forget every name (the standard library is loaded again)"),
         (":quit", ":quit          leave (Ctrl-D also leaves)"),
     ]
@@ -207,7 +207,9 @@ final class ReplLoop {
             }
             MemoryBudget.limit = bytes
         }
-        print("the memory budget is \(MemoryBudget.formatSize(MemoryBudget.limit)): no single allocation may be larger")
+        let inUse = MemoryBudget.residentBytes().map { ", \(MemoryBudget.formatSize($0)) in use now" } ?? ""
+        print("the memory budget is \(MemoryBudget.formatSize(MemoryBudget.limit))\(inUse): "
+              + "an allocation that would go over it is refused")
     }
 
     /// Runs a file's cells in this session, without the cache: its statements may read the
