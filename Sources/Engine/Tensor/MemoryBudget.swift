@@ -21,12 +21,13 @@ public enum MemoryBudget {
     /// The environment variable that sets the starting limit.
     public static let environmentVariable = "MEDSYNTH_MAX_MEMORY"
 
-    private static let configuredLimit = Mutex<Int>(initialLimit())
+    /// An atomic, so that the check on every allocation reads it without taking a lock.
+    private static let configuredLimit = Atomic<Int>(initialLimit())
 
-    /// The budget in bytes; a request of more bytes than this is refused.
+    /// The budget in bytes: a request that would take the process over it is refused.
     public static var limit: Int {
-        get { configuredLimit.withLock { $0 } }
-        set { configuredLimit.withLock { $0 = Swift.max(0, newValue) } }
+        get { configuredLimit.load(ordering: .relaxed) }
+        set { configuredLimit.store(Swift.max(0, newValue), ordering: .relaxed) }
     }
 
     /// Three quarters of physical memory: room for the request next to what the process and
