@@ -101,12 +101,20 @@ extension HDF5File {
         return dims.map { Int($0) }
     }
 
-    /// The number of values of `shape`, checked before anything is allocated: the product of
-    /// the non-zero extents, in bytes of the wider of the stored type and Float32, must fit in an
-    /// Int (a shape such as [0, 2^62, 2^62] holds no values but is no tensor shape either), and
-    /// the values must fit in the memory budget (an allocation that cannot succeed ends the
-    /// process, and one that barely can invites the kernel to end it).
+    /// The number of values of `shape`, to be read into memory: `countableCount`, and within the
+    /// memory budget (an allocation that cannot succeed ends the process, and one that barely
+    /// can invites the kernel to end it).
     func checkedCount(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> Int {
+        let count = try countableCount(shape, type, absolute)
+        try MemoryBudget.check(count: count, bytesPerValue: max(MemoryLayout<Float>.stride, type.byteCount),
+                               for: "HDF5 dataset \(path): \(absolute) of shape \(describeShape(shape)) (\(type))")
+        return count
+    }
+
+    /// The number of values of `shape`, checked to be countable: the product of the non-zero
+    /// extents, in bytes of the wider of the stored type and Float32, must fit in an Int (a
+    /// shape such as [0, 2^62, 2^62] holds no values but is no tensor shape either).
+    private func countableCount(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> Int {
         let valueBytes = max(MemoryLayout<Float>.stride, type.byteCount)
         var bytes = valueBytes
         for extent in shape where extent > 0 {
@@ -116,21 +124,19 @@ extension HDF5File {
             }
             bytes = product
         }
-        let count = shape.contains(0) ? 0 : bytes / valueBytes
-        try MemoryBudget.check(count: count, bytesPerValue: valueBytes,
-                               for: "HDF5 dataset \(path): \(absolute) of shape \(describeShape(shape)) (\(type))")
-        return count
+        return shape.contains(0) ? 0 : bytes / valueBytes
     }
 
     /// Checks the shape a dataset claims against the bytes the file holds for it, before any
-    /// memory is allocated for its values: a damaged file can claim any shape. Without
+    /// memory is allocated for its values (a hyperslab may read part of a dataset larger than
+    /// memory, so the whole is not held to the memory budget): a damaged file can claim any shape. Without
     /// compression every value must be stored (so a dataset that was never completely written
     /// is refused too). With compression, the values may take at most `maximumExpansion` times
     /// the stored bytes: a 1 KB file declaring a gzip dataset of 2^30 never-written values would
     /// otherwise be inflated (from its fill value) in full.
     func checkStoredSize(_ dataset: HDF5Handle, _ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws {
-        // checkedCount keeps count * max(4, byteCount) within an Int.
-        let needed = try checkedCount(shape, type, absolute) * type.byteCount
+        // countableCount keeps count * max(4, byteCount) within an Int.
+        let needed = try countableCount(shape, type, absolute) * type.byteCount
         guard needed > 0 else { return }
         let stored = H5Dget_storage_size(dataset.id)
         if try isCompressed(dataset, absolute) {
