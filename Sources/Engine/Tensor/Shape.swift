@@ -26,13 +26,8 @@ enum Shape {
         if let bad = shape.first(where: { $0 < 0 }) {
             throw TensorError(op, "negative extent \(bad) in shape \(describeShape(shape))")
         }
-        var product = MemoryLayout<Float>.stride
-        for extent in shape where extent > 0 {
-            let (next, overflow) = product.multipliedReportingOverflow(by: extent)
-            guard !overflow else {
-                throw TensorError(op, "shape \(describeShape(shape)) is too large to count: its size overflows a 64-bit integer")
-            }
-            product = next
+        guard checkedProduct([MemoryLayout<Float>.stride] + shape.filter { $0 > 0 }) != nil else {
+            throw TensorError(op, "shape \(describeShape(shape)) is too large to count: its size overflows a 64-bit integer")
         }
     }
 
@@ -52,6 +47,11 @@ enum Shape {
     /// budget: the check before any storage of a computed size is made.
     static func checkAllocation(_ shape: [Int], op: String) throws {
         try validate(shape, op: op)
+        try checkBudget(shape, op: op)
+    }
+
+    /// Checks that a Float tensor of a validated `shape` fits in the memory budget.
+    static func checkBudget(_ shape: [Int], op: String) throws {
         try MemoryBudget.check(count: count(shape), bytesPerValue: MemoryLayout<Float>.stride,
                                for: "\(op): \(describeShape(shape))")
     }

@@ -57,7 +57,7 @@ public struct Tensor: Sendable, Equatable {
     ) throws -> Tensor {
         try Shape.validate(shape, op: op)
         if Shape.count(shape) > largestInput {
-            try Shape.checkAllocation(shape, op: op)
+            try Shape.checkBudget(shape, op: op)
         }
         return build(shape: shape, initialize)
     }
