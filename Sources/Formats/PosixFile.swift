@@ -40,12 +40,6 @@ final class PosixFile {
         return file
     }
 
-    /// Throws unless `path` names a regular file (following symbolic links): for readers whose
-    /// library opens the file by name (libhdf5, libpng through fopen), to call first.
-    static func requireRegularFile(_ path: String) throws {
-        _ = try openForReading(path)
-    }
-
     private static func requireRegularFile(descriptor: Int32, path: String) throws {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw systemError(path, "cannot inspect") }

@@ -41,6 +41,8 @@ public final class HDF5File {
     /// Opens an existing HDF5 file for reading. A missing file, a file that is not HDF5 and a
     /// file HDF5 cannot make sense of (truncated, damaged) are errors naming the file.
     public convenience init(reading path: String) throws {
+        // libhdf5 opens the file by name; opening it here first refuses anything but a regular
+        // file (a FIFO would block HDF5's open forever).
         let size = try PosixFile.openForReading(path).size()
         guard size > 0 else { throw FormatError(file: path, "is empty, not an HDF5 file") }
         let handle: HDF5Handle = try HDF5Library.run {
