@@ -11,7 +11,7 @@ import Formats
 /// initialisers, and a test compares them with built models) and checks their bytes against the
 /// budget. The counts are in Double: a configuration of absurd widths overflows no Int here.
 /// A checkpoint's loader compares the same count with the parameters the file holds before it
-/// builds anything (`Checkpoint.requireParameterCount`).
+/// builds anything (`requireCheckpoint(_:holds:model:)`).
 enum ModelSize {
     /// Conv2d: an [outputs, inputs, k, k] weight and an [outputs] bias.
     static func conv(_ inputs: Int, _ outputs: Int, kernel: Int) -> Double {
