@@ -56,10 +56,13 @@ enum ModelSize {
 
 extension UNet.Configuration {
     /// The number of parameters a UNet of this configuration has, as `UNet.init` creates them
-    /// (0 for a configuration without widths, which `UNet.init` refuses).
+    /// (0 for a configuration without widths or blocks, which `UNet.init` refuses).
     public var parameterCount: Double {
-        guard !widths.isEmpty else { return 0 }
-        let (t, blocksPerLevel) = (timeEmbeddingWidth, Swift.max(0, self.blocksPerLevel))
+        guard !widths.isEmpty, blocksPerLevel > 0 else { return 0 }
+        let t = timeEmbeddingWidth
+        // A level's first block changes the width, the others keep it: counted in closed form,
+        // so that blocksPerLevel = 10^12 is counted (and refused) at once.
+        let repeats = Double(blocksPerLevel - 1)
         func residualBlock(_ inputs: Int, _ outputs: Int) -> Double {
             ModelSize.groupNorm(inputs) + ModelSize.conv(inputs, outputs, kernel: 3) + ModelSize.linear(t, outputs)
                 + ModelSize.groupNorm(outputs) + ModelSize.conv(outputs, outputs, kernel: 3)
@@ -68,20 +71,14 @@ extension UNet.Configuration {
         var count = 2 * ModelSize.linear(t, t) + ModelSize.conv(inputChannels, widths[0], kernel: 3)
         var width = widths[0]
         for (level, levelWidth) in widths.enumerated() {
-            for _ in 0..<blocksPerLevel {
-                count += residualBlock(width, levelWidth)
-                width = levelWidth
-            }
+            count += residualBlock(width, levelWidth) + repeats * residualBlock(levelWidth, levelWidth)
+            width = levelWidth
             if level < widths.count - 1 { count += ModelSize.conv(width, width, kernel: 3) }
         }
         count += ModelSize.groupNorm(width) + 4 * ModelSize.linear(width, width)
         for levelWidth in widths.dropLast().reversed() {
             count += ModelSize.conv(width, width, kernel: 3)
-            var inputs = width + levelWidth
-            for _ in 0..<blocksPerLevel {
-                count += residualBlock(inputs, levelWidth)
-                inputs = levelWidth
-            }
+            count += residualBlock(width + levelWidth, levelWidth) + repeats * residualBlock(levelWidth, levelWidth)
             width = levelWidth
         }
         return count + ModelSize.groupNorm(width) + ModelSize.conv(width, outputChannels, kernel: 3)

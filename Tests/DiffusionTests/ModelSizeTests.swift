@@ -35,6 +35,12 @@ final class ModelSizeTests: XCTestCase {
         XCTAssertThrowsError(try UNet(UNet.Configuration(widths: [1 << 40, 1 << 40]), random: &random)) {
             XCTAssertTrue($0 is MemoryBudgetError, "\($0)")
         }
+        // Counted in closed form: a trillion blocks per level is refused at once.
+        let start = Date()
+        XCTAssertThrowsError(try UNet(UNet.Configuration(blocksPerLevel: 1_000_000_000_000), random: &random)) {
+            XCTAssertTrue("\($0)".contains("UNet with widths [32, 64, 128]"), "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1)
         XCTAssertThrowsError(try ConditionEncoder(inputChannels: 1, outputChannels: 1, width: 1 << 31, random: &random)) {
             XCTAssertTrue("\($0)".contains("condition encoder of width 2147483648"), "\($0)")
         }
