@@ -60,4 +60,24 @@ final class ModelSizeTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 1, "the model was built before the check")
         XCTAssertEqual(parameterCount(try Autoencoder(checkpoint: try small.checkpoint())), parameterCount(small))
     }
+
+    func testAConditionalUNetCheckpointIsComparedWithItsConfigurationBeforeBuilding() throws {
+        var random = RandomStream(seed: 1)
+        let layout = try ConditionLayout([ConditionGroup(name: "mask", channels: 2)])
+        let encoder = try ConditionEncoder(inputChannels: 2, outputChannels: 2, downsamplingFactor: 2, width: 4, random: &random)
+        let unet = try UNet(.init(inputChannels: 4, outputChannels: 2, widths: [4, 8], blocksPerLevel: 1,
+                                  attentionHeads: 2, groups: 2, timeEmbeddingWidth: 8), random: &random)
+        let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: unet)
+        XCTAssertEqual(parameterCount(try ConditionalUNet(checkpoint: try Checkpoint(module: model, configuration: model.checkpointConfiguration))), parameterCount(model))
+        var checkpoint = try Checkpoint(module: model, configuration: model.checkpointConfiguration)
+        checkpoint.configuration["encoderWidth"] = "100000"
+        XCTAssertThrowsError(try ConditionalUNet(checkpoint: checkpoint)) {
+            XCTAssertTrue("\($0)".contains("describes a conditional UNet of"), "\($0)")
+        }
+        checkpoint = try Checkpoint(module: model, configuration: model.checkpointConfiguration)
+        checkpoint.configuration["conditions"] = "a:9223372036854775807:0.1,b:1:0.1"
+        XCTAssertThrowsError(try ConditionalUNet(checkpoint: checkpoint)) {
+            XCTAssertTrue("\($0)".contains("overflow a 64-bit sum"), "\($0)")
+        }
+    }
 }
