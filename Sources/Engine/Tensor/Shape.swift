@@ -26,7 +26,7 @@ enum Shape {
         if let bad = shape.first(where: { $0 < 0 }) {
             throw TensorError(op, "negative extent \(bad) in shape \(describeShape(shape))")
         }
-        guard checkedProduct([MemoryLayout<Float>.stride] + shape.filter { $0 > 0 }) != nil else {
+        guard Tensor.countIfCountable(shape) != nil else {
             throw TensorError(op, "shape \(describeShape(shape)) is too large to count: its size overflows a 64-bit integer")
         }
     }
@@ -101,6 +101,17 @@ enum Shape {
 }
 
 extension Tensor {
+    /// The number of values of `shape` when the shape is countable, nil when not: the product of
+    /// its non-zero extents times `bytesPerValue` (at least a Float's 4 bytes, for what the values
+    /// become) must fit in an Int. A zero extent does not excuse the others, since the strides of
+    /// [0, 2^62, 2^62] overflow. For readers that meet a shape a file declares; extents must be
+    /// non-negative.
+    public static func countIfCountable(_ shape: [Int], bytesPerValue: Int = MemoryLayout<Float>.stride) -> Int? {
+        let valueBytes = Swift.max(bytesPerValue, MemoryLayout<Float>.stride)
+        guard let bytes = Shape.checkedProduct([valueBytes] + shape.filter { $0 > 0 }) else { return nil }
+        return shape.contains(0) ? 0 : bytes / valueBytes
+    }
+
     /// The shape `shapes` broadcast to (NumPy's rule, as every element-wise op applies it), or a
     /// `TensorError` naming `op` when they do not broadcast.
     public static func broadcastShape(_ shapes: [[Int]], op: String = "broadcast") throws -> [Int] {

@@ -115,16 +115,10 @@ extension HDF5File {
     /// extents, in bytes of the wider of the stored type and Float32, must fit in an Int (a
     /// shape such as [0, 2^62, 2^62] holds no values but is no tensor shape either).
     private func countableCount(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> Int {
-        let valueBytes = max(MemoryLayout<Float>.stride, type.byteCount)
-        var bytes = valueBytes
-        for extent in shape where extent > 0 {
-            let (product, overflow) = bytes.multipliedReportingOverflow(by: extent)
-            guard !overflow else {
-                throw FormatError(file: path, object: absolute, "claims shape \(describeShape(shape)), too large to be real (the file may be damaged)")
-            }
-            bytes = product
+        guard let count = Tensor.countIfCountable(shape, bytesPerValue: type.byteCount) else {
+            throw FormatError(file: path, object: absolute, "claims shape \(describeShape(shape)), too large to be real (the file may be damaged)")
         }
-        return shape.contains(0) ? 0 : bytes / valueBytes
+        return count
     }
 
     /// Checks the shape a dataset claims against the bytes the file holds for it, before any
