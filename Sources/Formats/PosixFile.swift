@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Engine
 
 /// An open file descriptor, with reads and writes that either do all they were asked or throw a
 /// `FormatError` naming the file (a short read is a truncated file; a short write is a full disk).
@@ -21,17 +22,33 @@ final class PosixFile {
         if descriptor >= 0 { _ = closeDescriptor(descriptor) }
     }
 
-    /// Opens an existing file for reading.
+    /// Opens an existing regular file for reading.
+    ///
+    /// Anything else is refused: a directory, and also a FIFO, socket or device, which a
+    /// hostile notebook could name `scan.png` to make `load` wait forever for a writer. The file
+    /// is opened with O_NONBLOCK (so opening a FIFO returns at once), checked with fstat, and
+    /// then switched back to blocking reads.
     static func openForReading(_ path: String) throws -> PosixFile {
-        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC) }
+        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         guard descriptor >= 0 else { throw systemError(path, "cannot open for reading") }
         let file = PosixFile(path: path, descriptor: descriptor)
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw systemError(path, "cannot inspect") }
-        if (status.st_mode & S_IFMT) == S_IFDIR {
-            throw FormatError(file: path, "is a directory, not a file")
+        try requireRegularFile(descriptor: descriptor, path: path)
+        let flags = fcntl(descriptor, F_GETFL)
+        guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+            throw systemError(path, "cannot set up for reading")
         }
         return file
+    }
+
+    private static func requireRegularFile(descriptor: Int32, path: String) throws {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw systemError(path, "cannot inspect") }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw FormatError(file: path, "is a directory, not a file")
+        case S_IFIFO: throw FormatError(file: path, "is a named pipe (FIFO), not a regular file; medsynth reads only regular files")
+        default: throw FormatError(file: path, "is a device or socket, not a regular file; medsynth reads only regular files")
+        }
     }
 
     /// Creates a new file for writing; fails if something already has this name.
@@ -48,9 +65,11 @@ final class PosixFile {
         return Int(status.st_size)
     }
 
-    /// Exactly `count` bytes starting at `offset`; fewer bytes in the file is an error.
+    /// Exactly `count` bytes starting at `offset`; fewer bytes in the file is an error, and so
+    /// is a count over the memory budget.
     func read(at offset: Int, count: Int) throws -> [UInt8] {
-        try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        try MemoryBudget.check(bytes: count, for: "reading \(path)")
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
             initialized = count
         }

@@ -9,7 +9,7 @@ struct Doctor: ParsableCommand {
         discussion: """
             Prints the versions of Swift, OpenBLAS, HDF5, libpng, readline and zlib; which OpenBLAS \
             kernels run and why (OPENBLAS_CORETYPE set by you always wins; otherwise medsynth asks \
-            for SkylakeX on CPUs with AVX-512); the thread counts; and a one-second SGEMM figure.
+            for SkylakeX on CPUs with AVX-512); the thread counts; the memory budget; and a one-second SGEMM figure.
             """
     )
 
@@ -41,6 +41,9 @@ struct Doctor: ParsableCommand {
             ("threads", "engine \(Parallel.threadCount) (MEDSYNTH_THREADS), OpenBLAS \(blas.threadCount)"),
         ]
         if let warning = Parallel.environmentWarning { lines.append(("warning", warning)) }
+        lines.append(("memory budget", "\(MemoryBudget.formatSize(MemoryBudget.limit)) (\(MemoryBudget.startingLimitSource); "
+            + "the most memory medsynth may use: set --max-memory or \(MemoryBudget.environmentVariable) to change it)"))
+        if let warning = MemoryBudget.environmentWarning { lines.append(("warning", warning)) }
         for (key, value) in lines { print(key.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
         if sgemmSeconds > 0 {
             let runner = BenchmarkRunner(repeats: 5, minimumRepeatSeconds: sgemmSeconds / 5)

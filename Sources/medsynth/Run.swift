@@ -99,7 +99,10 @@ struct Run: ParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let result: NotebookRunner.RunResult
         do {
             result = try NotebookCommands.run(file, cache: cache, report: report, echo: true)
@@ -127,7 +130,10 @@ struct Check: ParsableCommand {
 
     @OptionGroup var cache: CacheOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false

@@ -33,8 +33,9 @@ final class ImagingCancellationTests: XCTestCase {
     }
 
     func testBlurringABatchStopsBetweenImages() throws {
-        // 64 images of 256 x 256 with sigma 500 (a kernel of 4,001 taps): 1.6e10 products.
-        let images = try Tensor.zeros([64, 1, 256, 256])
+        // 256 images of 256 x 256 with sigma 500 (the kernel stops at the line's length, 513
+        // taps): 1.7e10 products.
+        let images = try Tensor.zeros([256, 1, 256, 256])
         let outcome = runCancelled { flag in
             _ = try cannyStages(images, sigma: 500, thresholds: .quantiles(low: 0.1, high: 0.2), cancellation: flag)
         }
@@ -42,8 +43,9 @@ final class ImagingCancellationTests: XCTestCase {
     }
 
     func testAVeryWideGaussianStopsWithinALine() throws {
-        // sigma 20,000 on 128-pixel lines: each line is 10 million products, 1.3e10 in all.
-        let images = try Tensor.zeros([4, 1, 128, 128])
+        // sigma 20,000 on 2048-pixel lines (the kernel stops at the line's length, 4,097
+        // taps): each line is 8 million products, 3.4e10 in all.
+        let images = try Tensor.zeros([1, 1, 2048, 2048])
         let outcome = runCancelled { flag in
             _ = try canny(images, sigma: 20_000, thresholds: .absolute(low: 0.1, high: 0.2), cancellation: flag)
         }

@@ -54,6 +54,7 @@ extension Autoencoder {
             latentChannels: try entries.number("latentChannels", as: Int.self),
             outerWidth: try entries.number("outerWidth", as: Int.self), innerWidth: try entries.number("innerWidth", as: Int.self),
             groups: try entries.number("groups", as: Int.self), regularizer: regularizer)
+        try ModelSize.requireCheckpoint(checkpoint, holds: configuration.parameterCount, model: "an autoencoder")
         var unused = RandomStream(seed: 0)
         try self.init(configuration, random: &unused)
         try checkpoint.load(into: self)

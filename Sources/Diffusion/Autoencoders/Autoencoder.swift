@@ -94,6 +94,8 @@ public final class Autoencoder: Module {
                 throw ModuleError("Autoencoder: VQ needs at least one code and a commitment weight of at least 0, got \(codes) codes, beta \(beta)")
             }
         }
+        try ModelSize.checkBudget(parameters: c.parameterCount,
+                                  model: "autoencoder with widths \(c.outerWidth) and \(c.innerWidth)")
         self.configuration = c
         encoder = try AutoencoderEncoder(c, random: &random)
         decoder = try AutoencoderDecoder(c, random: &random)

@@ -69,8 +69,11 @@ public final class Segmenter: Module {
     public convenience init(checkpoint: Checkpoint) throws {
         let entries = CheckpointEntries(checkpoint.configuration)
         try entries.requireModel(Self.checkpointKind)
+        let configuration = try UNet.Configuration(checkpointEntries: entries)
+        try configuration.validate()
+        try ModelSize.requireCheckpoint(checkpoint, holds: configuration.parameterCount, model: "a segmenter")
         var unused = RandomStream(seed: 0)
-        self.init(unet: try UNet(try UNet.Configuration(checkpointEntries: entries), random: &unused))
+        self.init(unet: try UNet(configuration, random: &unused))
         try checkpoint.load(into: self)
     }
 }

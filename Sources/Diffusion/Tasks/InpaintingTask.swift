@@ -53,6 +53,7 @@ public struct InpaintingTask: Sendable {
         guard count > 0, size >= 8 else {
             throw TensorError("InpaintingTask", "needs at least one mask of side at least 8, got \(count) of side \(size)")
         }
+        try Tensor.checkAllocation([count, 1, size, size], op: "holes")
         var values = [Float](repeating: 0, count: count * size * size)
         for k in 0..<count {
             var random = SampleRandomness(seed: seed, base: Self.streamBase, sample: firstSample + k)

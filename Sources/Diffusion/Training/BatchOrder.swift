@@ -67,6 +67,7 @@ extension Tensor {
     /// `[indices.count, ...]` of a data set `[N, ...]`.
     public func samples(at indices: [Int]) throws -> Tensor {
         guard rank >= 1 else { throw TensorError("samples(at:)", "needs a tensor with a sample axis, got a scalar") }
+        try Tensor.checkAllocation([indices.count] + shape.dropFirst(), op: "samples(at:)")
         let sampleSize = count / Swift.max(shape[0], 1)
         var values = [Float]()
         values.reserveCapacity(indices.count * sampleSize)

@@ -44,6 +44,10 @@ public final class ConditionEncoder: Module {
         guard downsamplingFactor > 0, downsamplingFactor & (downsamplingFactor - 1) == 0 else {
             throw ModuleError("ConditionEncoder: the downsampling factor must be a power of two, got \(downsamplingFactor)")
         }
+        try ModelSize.checkBudget(
+            parameters: Self.parameterCount(inputChannels: inputChannels, outputChannels: outputChannels,
+                                            downsamplingFactor: downsamplingFactor, width: width),
+            model: "condition encoder of width \(width)")
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.downsamplingFactor = downsamplingFactor

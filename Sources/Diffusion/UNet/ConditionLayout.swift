@@ -27,14 +27,20 @@ public struct ConditionLayout: Sendable, Equatable {
     /// The groups, in channel order.
     public let groups: [ConditionGroup]
 
-    /// Refuses an empty list, repeated names, non-positive channel counts and probabilities
-    /// outside [0, 1].
+    /// Refuses an empty list, repeated names, non-positive channel counts, a total that
+    /// overflows (a checkpoint's configuration can say anything) and probabilities outside [0, 1].
     public init(_ groups: [ConditionGroup]) throws {
         guard !groups.isEmpty else { throw ModuleError("ConditionLayout: needs at least one condition group") }
+        var total = 0
         for group in groups {
             guard group.channels > 0 else {
                 throw ModuleError("ConditionLayout: group \"\(group.name)\" needs a positive channel count, got \(group.channels)")
             }
+            let (sum, overflow) = total.addingReportingOverflow(group.channels)
+            guard !overflow else {
+                throw ModuleError("ConditionLayout: the groups' channel counts \(groups.map(\.channels)) overflow a 64-bit sum")
+            }
+            total = sum
             guard group.dropProbability >= 0, group.dropProbability <= 1 else {
                 throw ModuleError("ConditionLayout: group \"\(group.name)\" has drop probability \(group.dropProbability), not in [0, 1]")
             }

@@ -30,12 +30,19 @@ extension ConditionalUNet {
             return ConditionGroup(name: String(fields[0]), channels: channels, dropProbability: drop)
         }
         let layout = try ConditionLayout(groups)
+        let (encodedChannels, downsamplingFactor, encoderWidth) = (
+            try entries.number("encodedConditionChannels", as: Int.self),
+            try entries.number("downsamplingFactor", as: Int.self), try entries.number("encoderWidth", as: Int.self))
+        let configuration = try UNet.Configuration(checkpointEntries: entries)
+        try configuration.validate()
+        let encoderParameters = ConditionEncoder.parameterCount(
+            inputChannels: layout.channels, outputChannels: encodedChannels, downsamplingFactor: downsamplingFactor, width: encoderWidth)
+        try ModelSize.requireCheckpoint(checkpoint, holds: encoderParameters + configuration.parameterCount,
+                                        model: "a conditional UNet")
         var unused = RandomStream(seed: 0)
         let encoder = try ConditionEncoder(
-            inputChannels: layout.channels, outputChannels: try entries.number("encodedConditionChannels", as: Int.self),
-            downsamplingFactor: try entries.number("downsamplingFactor", as: Int.self),
-            width: try entries.number("encoderWidth", as: Int.self), random: &unused)
-        let configuration = try UNet.Configuration(checkpointEntries: entries)
+            inputChannels: layout.channels, outputChannels: encodedChannels,
+            downsamplingFactor: downsamplingFactor, width: encoderWidth, random: &unused)
         try self.init(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &unused))
         try checkpoint.load(into: self)
     }

@@ -100,6 +100,7 @@ public final class UNet: Module {
     /// layers are listed above.
     public init(_ configuration: Configuration = Configuration(), random: inout RandomStream) throws {
         try configuration.validate()
+        try ModelSize.checkBudget(parameters: configuration.parameterCount, model: "UNet with widths \(configuration.widths)")
         self.configuration = configuration
         let c = configuration
         timeEmbedding = try TimeEmbedding(width: c.timeEmbeddingWidth, random: &random)

@@ -68,6 +68,18 @@ struct Convolution2D {
         inputChannels = input[1]
         outputChannels = weight[0]
         blas = try OpenBLAS.shared()
+        try checkScratch(shapes: shapes())
+    }
+
+    /// Checks the im2col scratch every core allocates, the columns and the product of a group
+    /// (`forEachGroup`), against the memory budget: for a large image plane these are many
+    /// times the input's size.
+    private func checkScratch(shapes: @autoclosure () -> String) throws {
+        // patch and O are each at most the weight's count, so their sum cannot overflow.
+        let cores = Swift.min(groupCount, Parallel.threadCount)
+        let total = Shape.checkedProduct([patch + outputChannels, groupSize, positions, cores])
+        try MemoryBudget.check(count: total ?? Int.max, bytesPerValue: MemoryLayout<Float>.stride,
+                               for: "conv2d: the im2col columns for \(shapes())")
     }
 
     /// Calls `body(group, images, scratch)` for every group of images, on every core: each core
@@ -222,7 +234,7 @@ extension Variable {
         // An empty batch has an empty output, and every gradient is an empty sum: zeros.
         let y = convolution.batch == 0
             ? try Tensor.zeros(convolution.outputShape)
-            : Tensor.build(shape: convolution.outputShape) { y in
+            : try Tensor.build(shape: convolution.outputShape, op: "conv2d") { y in
                 x.withUnsafeBufferPointer { x in
                     w.withUnsafeBufferPointer { w in
                         withOptionalPointer(b) { b in

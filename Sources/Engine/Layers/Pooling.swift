@@ -155,7 +155,7 @@ extension Variable {
         let window = try Pooling2D.window(op: "avgPool2d", shape: shape, kernel: kernel, stride: stride, padding: padding)
         let planes = shape[0] * shape[1], outputShape = [shape[0], shape[1], window.outputHeight, window.outputWidth]
         let x = value
-        let y = Tensor.build(shape: outputShape) { y in
+        let y = try Tensor.build(shape: outputShape, op: "avgPool2d") { y in
             x.withUnsafeBufferPointer { x in
                 Pooling2D.averageForward(output: y.baseAddress!, input: x.baseAddress!, planes: planes, window: window)
             }
@@ -177,8 +177,10 @@ extension Variable {
         let window = try Pooling2D.window(op: "maxPool2d", shape: shape, kernel: kernel, stride: stride, padding: padding)
         let planes = shape[0] * shape[1], outputShape = [shape[0], shape[1], window.outputHeight, window.outputWidth]
         let x = value
+        // The positions are as many as the output's values, and allocated first.
+        try Shape.checkAllocation(outputShape, op: "maxPool2d")
         var positions = [Int32](repeating: 0, count: Shape.count(outputShape))
-        let y = Tensor.build(shape: outputShape) { y in
+        let y = try Tensor.build(shape: outputShape, op: "maxPool2d") { y in
             x.withUnsafeBufferPointer { x in
                 positions.withUnsafeMutableBufferPointer { positions in
                     Pooling2D.maxForward(output: y.baseAddress!, positions: positions.baseAddress!, input: x.baseAddress!,

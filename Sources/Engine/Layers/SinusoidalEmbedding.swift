@@ -39,6 +39,7 @@ extension Tensor {
             throw TensorError("sinusoidalEmbedding", "dimension \(dimension) with frequency shift \(downscaleFrequencyShift) "
                 + "and max period \(maxPeriod) gives no frequencies (half the dimension must exceed the shift)")
         }
+        try Shape.checkAllocation([timesteps.count, dimension], op: "sinusoidalEmbedding")
         let frequencies = Sinusoid.frequencies(half, maxPeriod: maxPeriod, shift: downscaleFrequencyShift)
         var output = [Float](repeating: 0, count: timesteps.count * dimension)
         for (n, t) in timesteps.scalars.enumerated() {

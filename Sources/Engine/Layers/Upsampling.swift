@@ -162,7 +162,7 @@ extension Variable {
         let (planes, height, width) = try Upsampling2D.planes(op: "upsampleNearest", shape)
         try Upsampling2D.checkOutput(op: "upsampleNearest", shape, scale: scale)
         let x = value
-        let y = Tensor.build(shape: [shape[0], shape[1], height * scale.height, width * scale.width]) { y in
+        let y = try Tensor.build(shape: [shape[0], shape[1], height * scale.height, width * scale.width], op: "upsampleNearest") { y in
             x.withUnsafeBufferPointer { x in
                 Upsampling2D.nearestForward(output: y.baseAddress!, input: x.baseAddress!,
                                             planes: planes, height: height, width: width, scale: scale)
@@ -194,6 +194,9 @@ extension Variable {
         guard outputHeight > 0, outputWidth > 0 else {
             throw TensorError("resizeBilinear", "output size must be positive, got \(outputHeight)x\(outputWidth)")
         }
+        // Checked before the taps, which are as many as the output's rows and columns (planes
+        // refuses an empty input).
+        try Shape.checkAllocation([shape[0], shape[1], outputHeight, outputWidth], op: "resizeBilinear")
         let rows = Upsampling2D.linearTaps(input: height, output: outputHeight)
         let columns = Upsampling2D.linearTaps(input: width, output: outputWidth)
         let x = value

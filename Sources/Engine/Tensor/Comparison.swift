@@ -24,10 +24,11 @@ extension Tensor {
         let plan = try BroadcastPlan(op: "where", shapes: [condition.shape, a.shape, b.shape])
         let walk = plan.walk, length = walk.rowLength
         let (sc, sa, sb) = (walk.rowStride(1), walk.rowStride(2), walk.rowStride(3))
-        return condition.withUnsafeBufferPointer { c in
-            a.withUnsafeBufferPointer { x in
-                b.withUnsafeBufferPointer { y in
-                    build(shape: plan.outputShape) { out in
+        return try condition.withUnsafeBufferPointer { c in
+            try a.withUnsafeBufferPointer { x in
+                try b.withUnsafeBufferPointer { y in
+                    try build(shape: plan.outputShape, op: "where",
+                          largestInput: Swift.max(condition.count, a.count, b.count)) { out in
                         walk.forEachRow { _, offsets in
                             let o = out.baseAddress! + offsets[0]
                             let pc = c.baseAddress! + offsets[1]

@@ -15,7 +15,7 @@ extension Tensor {
     }
 
     private static func filled(_ shape: [Int], value: Float, op: String) throws -> Tensor {
-        try Shape.validate(shape, op: op)
+        try Shape.checkAllocation(shape, op: op)
         return Tensor(uncheckedShape: shape, scalars: [Float](repeating: value, count: Shape.count(shape)))
     }
 
@@ -35,12 +35,14 @@ extension Tensor {
             throw TensorError("arange", "from \(start) to \(end) by \(step) would hold \(steps) values")
         }
         let count = Swift.max(0, Int(steps))
+        try Shape.checkAllocation([count], op: "arange")
         return Tensor((0..<count).map { Float(start + Double($0) * step) })
     }
 
     /// `count` evenly spaced values from `start` to `end`, both included, as NumPy's linspace.
     public static func linspace(_ start: Double, _ end: Double, count: Int) throws -> Tensor {
         guard count >= 0 else { throw TensorError("linspace", "count must be non-negative, got \(count)") }
+        try Shape.checkAllocation([count], op: "linspace")
         guard count > 1 else { return Tensor(count == 1 ? [Float(start)] : []) }
         let step = (end - start) / Double(count - 1)
         // The last value is exactly `end`, not start + (count - 1) * step rounded.

@@ -26,9 +26,9 @@ extension Tensor {
         let plan = try BroadcastPlan(op: op, shapes: [a.shape, b.shape])
         let walk = plan.walk, length = walk.rowLength
         let strideA = walk.rowStride(1), strideB = walk.rowStride(2)
-        return a.withUnsafeBufferPointer { x in
-            b.withUnsafeBufferPointer { y in
-                build(shape: plan.outputShape) { out in
+        return try a.withUnsafeBufferPointer { x in
+            try b.withUnsafeBufferPointer { y in
+                try build(shape: plan.outputShape, op: op, largestInput: Swift.max(a.count, b.count)) { out in
                     walk.forEachRow { _, offsets in
                         let o = out.baseAddress! + offsets[0]
                         let p = x.baseAddress! + offsets[1], q = y.baseAddress! + offsets[2]

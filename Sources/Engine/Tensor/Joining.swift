@@ -15,7 +15,12 @@ extension Tensor {
             }
         }
         var shape = first.shape
-        shape[resolved] = tensors.reduce(0) { $0 + $1.shape[resolved] }
+        shape[resolved] = try tensors.reduce(0) { total, tensor in
+            let (sum, overflow) = total.addingReportingOverflow(tensor.shape[resolved])
+            guard !overflow else { throw TensorError("concat", "the joined extent along axis \(axis) overflows a 64-bit integer") }
+            return sum
+        }
+        try Shape.checkAllocation(shape, op: "concat")
         let outputStrides = Shape.strides(shape)
         return build(shape: shape) { output in
             var position = 0
@@ -54,8 +59,16 @@ extension Tensor {
     /// axes beyond `widths.count` get none (as NumPy's pad). Widths must be non-negative.
     public func padded(_ widths: [(before: Int, after: Int)], mode: PaddingMode = .constant(0)) throws -> Tensor {
         let all = try Tensor.checkPadding(widths, mode: mode, shape: shape)
+        let newShape = try zip(shape, all).map { extent, width in
+            let (partial, first) = extent.addingReportingOverflow(width.before)
+            let (total, second) = partial.addingReportingOverflow(width.after)
+            guard !first, !second else {
+                throw TensorError("pad", "widths \(width) on an axis of \(extent) overflow a 64-bit integer")
+            }
+            return total
+        }
+        try Shape.checkAllocation(newShape, op: "pad")
         if case .constant(let value) = mode {
-            let newShape = zip(shape, all).map { $0 + $1.before + $1.after }
             let outputStrides = Shape.strides(newShape)
             let base = zip(all, outputStrides).reduce(0) { $0 + $1.0.before * $1.1 }
             var result = try Tensor.full(newShape, value: value)
@@ -67,7 +80,7 @@ extension Tensor {
         }
         // Reflect and replicate: one axis at a time, each border a gathered slice.
         var result = self
-        for axis in 0..<rank where all[axis].before + all[axis].after > 0 {
+        for axis in 0..<rank where all[axis] != (0, 0) {
             let positions = Tensor.paddingSources(extent: result.shape[axis], all[axis], mode: mode)
             result = try result.gathered(positions, axis: axis)
         }
@@ -85,7 +98,7 @@ extension Tensor {
         if let axis = all.indices.first(where: { all[$0].before < 0 || all[$0].after < 0 }) {
             throw TensorError("pad", "negative width \(all[axis]) on axis \(axis) of shape \(describeShape(shape))")
         }
-        for axis in 0..<rank where all[axis].before + all[axis].after > 0 {
+        for axis in 0..<rank where all[axis] != (0, 0) {
             switch mode {
             case .constant: break
             case .reflect:
@@ -120,8 +133,8 @@ extension Tensor {
         var newShape = shape
         newShape[axis] = indices.count
         let (outer, inner) = (shape[..<axis].reduce(1, *), shape[(axis + 1)...].reduce(1, *))
-        return withUnsafeBufferPointer { source in
-            Tensor.build(shape: newShape) { output in
+        return try withUnsafeBufferPointer { source in
+            try Tensor.build(shape: newShape, op: "gather") { output in
                 for o in 0..<outer {
                     for (i, position) in indices.enumerated() {
                         let from = source.baseAddress! + (o * extent + position) * inner

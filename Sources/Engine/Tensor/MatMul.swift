@@ -27,6 +27,7 @@ extension Tensor {
         var resultShape = batch.outputShape + [m, n]
         let blas = try OpenBLAS.shared()
 
+        try Shape.checkAllocation(resultShape, op: "matmul")
         var result = try Tensor.zeros(resultShape)
         if m > 0 && n > 0 && k > 0 {
             left.withUnsafeBufferPointer { x in

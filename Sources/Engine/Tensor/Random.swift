@@ -15,7 +15,7 @@ extension Tensor {
     public static func rand(
         _ shape: [Int], low: Float, high: Float, using stream: inout RandomStream
     ) throws -> Tensor {
-        try Shape.validate(shape, op: "rand")
+        try Shape.checkAllocation(shape, op: "rand")
         let width = high - low
         guard low.isFinite, high.isFinite, low < high, width.isFinite else {
             throw TensorError("rand", "needs finite bounds with low < high (got low \(low), high \(high))")
@@ -34,7 +34,7 @@ extension Tensor {
     public static func randn(
         _ shape: [Int], mean: Float = 0, std: Float = 1, using stream: inout RandomStream
     ) throws -> Tensor {
-        try Shape.validate(shape, op: "randn")
+        try Shape.checkAllocation(shape, op: "randn")
         guard mean.isFinite, std.isFinite, std >= 0 else {
             throw TensorError("randn", "needs a finite mean and a finite, non-negative std (got mean \(mean), std \(std))")
         }
@@ -74,6 +74,7 @@ extension Tensor {
         _ shape: [Int], from stream: inout RandomStream,
         _ values: (RandomStream, UInt64) -> SIMD4<Float>
     ) -> Tensor {
+        // The callers have checked the shape against the memory budget.
         let count = Shape.count(shape)
         let first = stream.reserveBlocks(forValues: count)
         let source = stream

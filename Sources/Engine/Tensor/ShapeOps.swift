@@ -6,6 +6,7 @@ extension Tensor {
         guard inferred.count <= 1, newShape.allSatisfy({ $0 >= -1 }) else {
             throw TensorError("reshape", "target \(describeShape(newShape)) may hold at most one -1 and no other negative extent")
         }
+        try Shape.validate(newShape.filter { $0 != -1 }, op: "reshape")
         var resolved = newShape
         if let axis = inferred.first {
             let known = newShape.filter { $0 != -1 }.reduce(1, *)
@@ -94,8 +95,8 @@ extension Tensor {
         guard plan.outputShape == target else {
             throw TensorError("broadcast", "\(describeShape(shape)) cannot be broadcast to \(describeShape(target))")
         }
-        return withUnsafeBufferPointer { source in
-            Tensor.build(shape: target) { plan.walk.copy(from: source, to: $0) }
+        return try withUnsafeBufferPointer { source in
+            try Tensor.build(shape: target, op: "broadcast", largestInput: count) { plan.walk.copy(from: source, to: $0) }
         }
     }
 }

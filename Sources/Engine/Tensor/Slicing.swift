@@ -49,21 +49,26 @@ extension Tensor {
     }
 
     /// The first position and the number of positions a Python slice selects on an axis of
-    /// `extent` (CPython's PySlice_AdjustIndices).
+    /// `extent` (CPython's PySlice_AdjustIndices). Any Int is a valid bound or step (except a
+    /// step of 0): bounds are clipped before they are used, and the count is taken as
+    /// 1 + (span - 1) / |step|, which cannot overflow where CPython's (span + step - 1) / step can.
     static func sliceBounds(start: Int?, end: Int?, step: Int, extent: Int) -> (first: Int, count: Int) {
         func clip(_ bound: Int?, default value: Int, lower: Int, upper: Int) -> Int {
             guard var bound else { return value }
-            if bound < 0 { bound += extent }
+            if bound < 0 { bound = bound < -extent ? lower : bound + extent }
             return Swift.min(Swift.max(bound, lower), upper)
+        }
+        func positions(span: Int) -> Int {
+            span > 0 ? 1 + Int(UInt(span - 1) / step.magnitude) : 0
         }
         if step > 0 {
             let first = clip(start, default: 0, lower: 0, upper: extent)
             let last = clip(end, default: extent, lower: 0, upper: extent)
-            return (first, last > first ? (last - first + step - 1) / step : 0)
+            return (first, positions(span: last - first))
         } else {
             let first = clip(start, default: extent - 1, lower: -1, upper: extent - 1)
             let last = clip(end, default: -1, lower: -1, upper: extent - 1)
-            return (first, first > last ? (first - last - step - 1) / -step : 0)
+            return (first, positions(span: first - last))
         }
     }
 }
@@ -98,7 +103,9 @@ struct SliceLayout {
                 let (first, length) = Tensor.sliceBounds(start: start, end: end, step: step, extent: extent)
                 base += length > 0 ? first * strides[axis] : 0
                 walkShape.append(length)
-                walkStrides.append(strides[axis] * step)
+                // With two or more positions, step * stride lies inside the storage; with fewer
+                // the stride is never used (and a huge step times the stride could overflow).
+                walkStrides.append(length > 1 ? strides[axis] * step : 0)
             }
         }
     }

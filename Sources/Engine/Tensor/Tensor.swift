@@ -47,7 +47,24 @@ public struct Tensor: Sendable, Equatable {
         self.init(uncheckedShape: [rows.count, columns], scalars: rows.flatMap { $0 })
     }
 
-    /// A tensor whose values `initialize` writes; every value must be written.
+    /// A tensor of a newly computed shape whose values `initialize` writes; every value must be
+    /// written. The shape is validated first and, when it holds more values than
+    /// `largestInput` (the biggest tensor the op was given), checked against the memory budget
+    /// in the name of `op`. An output no bigger than an existing input needs no admission, so
+    /// lowering the budget never makes an element-wise op on existing tensors fail.
+    static func build(
+        shape: [Int], op: String, largestInput: Int = 0, _ initialize: (UnsafeMutableBufferPointer<Float>) -> Void
+    ) throws -> Tensor {
+        try Shape.validate(shape, op: op)
+        if Shape.count(shape) > largestInput {
+            try Shape.checkBudget(shape, op: op)
+        }
+        return build(shape: shape, initialize)
+    }
+
+    /// A tensor whose values `initialize` writes; every value must be written. Only for a shape
+    /// that holds no more values than a tensor that exists already (an op's input, a gradient of
+    /// an input's shape), which the shape checks and the memory budget have admitted.
     static func build(shape: [Int], _ initialize: (UnsafeMutableBufferPointer<Float>) -> Void) -> Tensor {
         let count = Shape.count(shape)
         let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -122,7 +122,8 @@ public enum ACDCFolder {
 
     /// Info.cfg's "key: value" lines.
     static func readInfo(_ path: String) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        let file = try PosixFile.openForReading(path)
+        guard let text = String(validating: try file.read(at: 0, count: try file.size()), as: UTF8.self) else {
             throw FormatError(file: path, "cannot be read as text")
         }
         var entries: [String: String] = [:]

@@ -84,6 +84,8 @@ public struct DICOMImage: Sendable {
         let mask: UInt64 = (1 << UInt64(bitsStored)) - 1
         let invert = photometric == "MONOCHROME1"
 
+        try MemoryBudget.check(count: count, bytesPerValue: MemoryLayout<Float>.stride,
+                               for: "DICOM image \(file) (\(frames) frames of \(rows) x \(columns))")
         var values = [Float](repeating: 0, count: count)
         pixelData.withUnsafeBytes { raw in
             for i in 0..<count {

@@ -1,6 +1,5 @@
 @preconcurrency import CHDF5
 import Engine
-import Foundation
 
 /// What a dataset holds, learnt without reading its values.
 public struct HDF5DatasetInfo: Sendable, Equatable {
@@ -102,36 +101,48 @@ extension HDF5File {
         return dims.map { Int($0) }
     }
 
-    /// The number of values of `shape`, checked to fit in half this machine's memory: an
-    /// allocation that cannot succeed ends the process, and one that barely can invites the
-    /// kernel to end it.
+    /// The number of values of `shape`, to be read into memory: `countableCount`, and within the
+    /// memory budget (an allocation that cannot succeed ends the process, and one that barely
+    /// can invites the kernel to end it).
     func checkedCount(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> Int {
-        var count = 1
-        for extent in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else {
-                throw FormatError(file: path, object: absolute, "claims shape \(describeShape(shape)), too large to be real (the file may be damaged)")
-            }
-            count = product
-        }
-        let bytes = Double(count) * Double(max(4, type.byteCount))
-        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
-        guard bytes <= limit else {
-            throw FormatError(file: path, object: absolute,
-                "has shape \(describeShape(shape)), which needs \(Int(bytes)) bytes, more than half this machine's memory")
+        let count = try countableCount(shape, type, absolute)
+        try MemoryBudget.check(count: count, bytesPerValue: max(MemoryLayout<Float>.stride, type.byteCount),
+                               for: "HDF5 dataset \(path): \(absolute) of shape \(describeShape(shape)) (\(type))")
+        return count
+    }
+
+    /// The number of values of `shape`, checked to be countable: the product of the non-zero
+    /// extents, in bytes of the wider of the stored type and Float32, must fit in an Int (a
+    /// shape such as [0, 2^62, 2^62] holds no values but is no tensor shape either).
+    private func countableCount(_ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws -> Int {
+        guard let count = Tensor.countIfCountable(shape, bytesPerValue: type.byteCount) else {
+            throw FormatError(file: path, object: absolute, "claims shape \(describeShape(shape)), too large to be real (the file may be damaged)")
         }
         return count
     }
 
     /// Checks the shape a dataset claims against the bytes the file holds for it, before any
-    /// memory is allocated for its values: a damaged file can claim any shape. Without
+    /// memory is allocated for its values (a hyperslab may read part of a dataset larger than
+    /// memory, so the whole is not held to the memory budget): a damaged file can claim any shape. Without
     /// compression every value must be stored (so a dataset that was never completely written
-    /// is refused too); with compression the file's bytes say little, and only the memory
-    /// limit of `checkedCount` applies.
+    /// is refused too). With compression, the values may take at most `maximumExpansion` times
+    /// the stored bytes: a 1 KB file declaring a gzip dataset of 2^30 never-written values would
+    /// otherwise be inflated (from its fill value) in full.
     func checkStoredSize(_ dataset: HDF5Handle, _ shape: [Int], _ type: HDF5ElementType, _ absolute: String) throws {
-        let needed = try checkedCount(shape, type, absolute) * type.byteCount
-        guard needed > 0, try !isCompressed(dataset, absolute) else { return }
+        // countableCount keeps count * max(4, byteCount) within an Int.
+        let needed = try countableCount(shape, type, absolute) * type.byteCount
+        guard needed > 0 else { return }
         let stored = H5Dget_storage_size(dataset.id)
+        if try isCompressed(dataset, absolute) {
+            let (most, overflow) = (Int(clamping: stored) + 1024).multipliedReportingOverflow(by: HDF5File.maximumExpansion)
+            guard overflow || needed <= most else {
+                throw FormatError(file: path, object: absolute,
+                    "claims shape \(describeShape(shape)) of \(type) (\(needed) bytes) from only \(stored) compressed bytes, "
+                    + "more than compression can expand to (\(HDF5File.maximumExpansion):1); the file is damaged or a decompression bomb, "
+                    + "or the dataset was never completely written")
+            }
+            return
+        }
         guard hsize_t(needed) <= stored else {
             throw FormatError(file: path, object: absolute,
                 "claims shape \(describeShape(shape)) of \(type) (\(needed) bytes) but the file stores only \(stored) bytes for it; "
@@ -236,6 +247,9 @@ extension HDF5File {
         }
         return creation
     }
+
+    /// Deflate, the compression HDF5 files use, expands at most 1032:1.
+    static let maximumExpansion = 1032
 
     /// The largest dataset, in bytes, stored inside its object header (HDF5 allows up to 64 KiB).
     static let compactLimit = 16 << 10

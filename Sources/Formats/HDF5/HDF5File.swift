@@ -41,6 +41,8 @@ public final class HDF5File {
     /// Opens an existing HDF5 file for reading. A missing file, a file that is not HDF5 and a
     /// file HDF5 cannot make sense of (truncated, damaged) are errors naming the file.
     public convenience init(reading path: String) throws {
+        // libhdf5 opens the file by name; opening it here first refuses anything but a regular
+        // file (a FIFO would block HDF5's open forever).
         let size = try PosixFile.openForReading(path).size()
         guard size > 0 else { throw FormatError(file: path, "is empty, not an HDF5 file") }
         let handle: HDF5Handle = try HDF5Library.run {
@@ -182,8 +184,17 @@ public final class HDF5File {
             throw FormatError(file: path, object: objectPath,
                 "is not a valid object path (use names separated by single slashes, such as model/down/0)")
         }
+        guard trimmed.count <= HDF5File.maximumDepth else {
+            throw FormatError(file: path, object: String(objectPath.prefix(200)) + (objectPath.count > 200 ? "..." : ""),
+                "is nested \(trimmed.count) groups deep; medsynth reads at most \(HDF5File.maximumDepth) levels")
+        }
         return Array(trimmed)
     }
+
+    /// The deepest object path medsynth looks up. Each lookup walks its path level by level
+    /// (see `kind(of:)`), and a walk of a tree visits every level, so depth costs quadratic
+    /// time: a file of 1,000 nested groups took minutes. Checkpoints nest about 8 deep.
+    static let maximumDepth = 64
 
     /// The absolute form of an object path, as HDF5 and messages show it: "/model/down/0".
     func absolutePath(_ objectPath: String) throws -> String {

@@ -2,11 +2,18 @@ import CZlib
 
 /// gzip compression for `.nii.gz`, over zlib's streaming inflate and deflate.
 enum Gzip {
+    /// How far a verified stream may run past the bytes its header declares: a stream that goes
+    /// further undersells itself, and verifying a compression bomb to its end would take
+    /// minutes of CPU for nothing.
+    static let trailingLimit = 1 << 20
+
     /// The first `count` bytes of the decompressed `compressed` stream, or all of it if it is
     /// shorter, never more: a header that promises little cannot make the reader allocate much,
     /// and a stream that never ends cannot hang it (inflate stops when its input runs out).
     /// When `verifyToEnd` is set, the rest of the stream is decompressed into a scratch buffer so
-    /// that gzip's CRC-32 and length check run: corruption anywhere is then an error.
+    /// that gzip's CRC-32 and length check run: corruption anywhere is then an error. A stream
+    /// that goes on for more than `trailingLimit` bytes past `count` is an error too, raised as
+    /// soon as it does.
     static func decompress(_ compressed: [UInt8], upTo count: Int, verifyToEnd: Bool, file: String) throws -> [UInt8] {
         var stream = z_stream()
         // 15 + 32: a 32 KiB window, and accept a gzip or zlib header (detected automatically).
@@ -35,6 +42,10 @@ enum Gzip {
                         return inflate(&stream, Z_NO_FLUSH)
                     }
                 if filling { produced = count - Int(stream.avail_out) }
+                if Int(stream.total_out) - count > trailingLimit {
+                    throw FormatError(file: file, "decompresses to more than the \(count) bytes its header declares "
+                        + "(over \(trailingLimit) bytes more); the file is corrupt or a decompression bomb")
+                }
                 switch result {
                 case Z_STREAM_END: ended = true
                 case Z_OK: break

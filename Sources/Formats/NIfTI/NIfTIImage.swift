@@ -34,6 +34,11 @@ public struct NIfTIImage: Sendable {
         if isGzip && needed > (contents.count + 1024) * NIfTIImage.maximumExpansion {
             throw FormatError(file: path, "header promises \(needed) bytes, more than \(contents.count) gzip-compressed bytes can hold; the file is corrupt")
         }
+        // The decompressed image and the Float voxels, checked before either is allocated; the
+        // gzip stream is inflated only up to the bytes the header declares.
+        let (voxelBytes, overflow) = header.voxelCount.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        try MemoryBudget.check(bytes: overflow ? Int.max : (isGzip ? needed : 0) + voxelBytes,
+                               for: "NIfTI image \(path) (dim \(header.dimensions), \(header.dataType))")
         let image = isGzip ? try Gzip.decompress(contents, upTo: needed, verifyToEnd: true, file: path) : contents
         guard image.count >= needed else {
             throw FormatError(file: path, "is truncated: dim \(header.dimensions) of \(header.dataType) needs \(needed) bytes, but the image has \(image.count)")

@@ -66,6 +66,9 @@ public enum PNGImage {
         guard !overflow, samples * sampleBytes <= (encoded.count + 1024) * maximumExpansion else {
             throw FormatError(file: file, "header promises \(width)x\(height) pixels with \(channels) channels, more than its \(encoded.count) bytes can hold; the file is corrupt")
         }
+        // At the peak, the decoded samples, their Float copy and the tensor in planar order.
+        try MemoryBudget.check(count: samples, bytesPerValue: sampleBytes + 2 * MemoryLayout<Float>.stride,
+                               for: "PNG image \(file) (\(width) x \(height), \(channels) channel\(channels == 1 ? "" : "s"))")
 
         let rowStride = Int32(width * channels)
         let interleaved: [Float]

@@ -66,7 +66,10 @@ public final class SafetensorsFile {
     }
 
     private func tensor(_ entry: SafetensorsEntry) throws -> Tensor {
-        let count = entry.shape.reduce(1, *)  // validated with the header: count * byteCount fits
+        let count = entry.shape.reduce(1, *)  // validated with the header: count * 4 and count * byteCount fit
+        let converting = entry.dtype == .F32 ? 0 : entry.dtype.byteCount
+        try MemoryBudget.check(count: count, bytesPerValue: MemoryLayout<Float>.stride + converting,
+                               for: "safetensors tensor \(path): \"\(entry.name)\" of shape \(describeShape(entry.shape)) (\(entry.dtype))")
         let scalars: [Float]
         if entry.dtype == .F32 && UInt32(littleEndian: 1) == 1 {
             // Stored exactly as this machine holds Float32: read straight into the tensor's storage.

@@ -91,13 +91,13 @@ struct SafetensorsHeader {
             throw fail("needs \"data_offsets\" of two integers [begin, end]")
         }
         guard begin >= 0, begin <= end else { throw fail("has data_offsets [\(begin), \(end)], not a range of bytes") }
-        // The size dtype and shape need, without overflow (a lying header can claim any shape).
-        var needed = dtype.byteCount
-        for extent in shape {
-            let (product, overflow) = needed.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw fail("has shape \(describeShape(shape)), too large to be real") }
-            needed = product
+        // The size dtype and shape need, without overflow (a lying header can claim any shape):
+        // [0, 2^62, 2^62] needs no bytes, but no tensor can have that shape, and it would trap
+        // at the first operation.
+        guard let count = Tensor.countIfCountable(shape, bytesPerValue: dtype.byteCount) else {
+            throw fail("has shape \(describeShape(shape)), too large to be real")
         }
+        let needed = count * dtype.byteCount
         guard needed == end - begin else {
             throw fail("dtype \(dtype) and shape \(describeShape(shape)) need \(needed) bytes, but data_offsets [\(begin), \(end)] give \(end - begin)")
         }

@@ -72,7 +72,7 @@ public func cannyStages(
     let (height, width, size) = (layout.height, layout.width, layout.planeSize)
     var smoothed = [Float](repeating: 0, count: image.count)
     var magnitude = smoothed, suppressed = smoothed, edges = smoothed
-    let kernel = FoldedKernel.gaussian(sigma: sigma)
+    let kernel = FoldedKernel.gaussian(sigma: sigma, radiusLimit: Swift.max(height, width))
     // The filter applied to ones: how much of each pixel's Gaussian falls inside the image.
     let coverage = gaussianFilter(
         [Double](repeating: 1, count: size), height: height, width: width, kernel: kernel, cancellation: cancellation)

@@ -28,8 +28,15 @@ struct FoldedKernel: Sendable {
 
     /// scipy.ndimage's Gaussian kernel: radius = Int(truncate * sigma + 0.5) and weights
     /// exp(-x^2 / (2 sigma^2)) divided by their sum (summed as NumPy's pairwise sum does).
-    static func gaussian(sigma: Double, truncate: Double = 4) -> FoldedKernel {
-        let radius = Int(truncate * sigma + 0.5)
+    ///
+    /// `radiusLimit` caps the radius for a filter with zeros beyond the edge: a tap farther from
+    /// its centre than the longest line only ever meets those zeros, so stopping there changes
+    /// nothing but the normalising sum (which a renormalised filter divides out), and a sigma of
+    /// 1e12 costs no more than one of the image's size instead of terabytes. `sigma` must be
+    /// finite and, without a limit, small enough for its radius to fit in an Int.
+    static func gaussian(sigma: Double, truncate: Double = 4, radiusLimit: Int? = nil) -> FoldedKernel {
+        let unlimited = truncate * sigma + 0.5
+        let radius = radiusLimit.map { unlimited < Double($0) ? Int(unlimited) : $0 } ?? Int(unlimited)
         let factor = -0.5 / (sigma * sigma)
         let phi = (-radius...radius).map { x in exp(factor * Double(x * x)) }
         let total = pairwiseSum(phi)

@@ -70,6 +70,7 @@ public struct ImageGrid: Sendable {
         let (p, t, r) = (padding, titleBand, rowTitleWidth)
         let width = p + r + columns * (w + p)
         let height = p + rows.count * (t + h + p)
+        try Tensor.checkAllocation([3, height, width], op: "imageGrid")
         let plane = height * width
         var pixels = [Float](repeating: 0, count: 3 * plane)
         for c in 0..<3 {

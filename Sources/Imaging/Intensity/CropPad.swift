@@ -10,6 +10,7 @@ public func cropOrPad(_ image: Tensor, height: Int, width: Int, value: Float = 0
     guard height > 0, width > 0 else {
         throw TensorError("cropOrPad", "the target size must be positive, got \(height) x \(width)")
     }
+    try Tensor.checkAllocation([layout.planes, height, width], op: "cropOrPad")
     // Input row of output row i is i + top (top < 0 when padding); likewise for columns.
     let top = (layout.height - height) >= 0 ? (layout.height - height) / 2 : -((height - layout.height) / 2)
     let left = (layout.width - width) >= 0 ? (layout.width - width) / 2 : -((width - layout.width) / 2)

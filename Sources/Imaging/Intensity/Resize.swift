@@ -23,6 +23,9 @@ public func resize(
     guard height > 0, width > 0, layout.height > 0, layout.width > 0 else {
         throw TensorError("resize", "cannot resize \(describeShape(image.shape)) to \(height) x \(width)")
     }
+    // At least one output plane must fit, even for an empty batch: the samples are as many as
+    // its rows and columns.
+    try Tensor.checkAllocation([Swift.max(layout.planes, 1), height, width], op: "resize")
     let rows = samples(from: layout.height, to: height, method: method)
     let columns = samples(from: layout.width, to: width, method: method)
     var output = [Float](repeating: 0, count: layout.planes * height * width)

@@ -9,6 +9,7 @@ public func oneHot(_ labels: Tensor, classes: Int) throws -> Tensor {
     let layout = try ImageLayout(labels.shape, op: "oneHot", singleChannel: true)
     guard classes > 0 else { throw TensorError("oneHot", "needs at least one class, got \(classes)") }
     let size = layout.planeSize
+    try Tensor.checkAllocation([layout.images, classes, layout.height, layout.width], op: "oneHot")
     var output = [Float](repeating: 0, count: layout.images * classes * size)
     for n in 0..<layout.images {
         for i in 0..<size {

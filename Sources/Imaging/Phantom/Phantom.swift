@@ -64,8 +64,8 @@ public struct Phantom: Sendable, Equatable {
         guard noiseSigma >= 0, noiseSigma.isFinite else {
             throw TensorError("Phantom", "noiseSigma must be a non-negative number, got \(noiseSigma)")
         }
-        guard blurSigma.lowerBound >= 0 else {
-            throw TensorError("Phantom", "blurSigma must be non-negative, got \(blurSigma)")
+        guard blurSigma.lowerBound >= 0, blurSigma.upperBound <= Double(size) else {
+            throw TensorError("Phantom", "blurSigma must lie in 0...size (\(size)), got \(blurSigma)")
         }
         self.seed = seed
         self.size = size
@@ -88,6 +88,7 @@ public struct Phantom: Sendable, Equatable {
             throw TensorError("Phantom", "phase must be in 0...1, got \(phase)")
         }
         let planeSize = size * size
+        try Tensor.checkAllocation([count, 1, size, size], op: "phantom")
         var images = [Float](repeating: 0, count: count * planeSize)
         var labels = [Float](repeating: 0, count: count * planeSize)
         for k in 0..<count {

@@ -195,13 +195,14 @@ enum ValueVerbs {
             return Int(size)
         }
         if let free = shape.firstIndex(of: -1) {
-            let known = shape.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
+            // Counted without overflow: [4294967296, 4294967296, -1] is an error, not a trap.
+            let known = Tensor.countIfCountable(shape.enumerated().filter { $0.offset != free }.map(\.element)) ?? 0
             guard shape.filter({ $0 == -1 }).count == 1, known > 0, x.count % known == 0 else {
                 throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")
             }
             shape[free] = x.count / known
         }
-        guard shape.reduce(1, *) == x.count else {
+        guard Tensor.countIfCountable(shape) == x.count else {
             throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")
         }
         return .tensor(try x.reshaped(shape))

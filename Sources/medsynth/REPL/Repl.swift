@@ -34,7 +34,10 @@ struct Repl: ParsableCommand {
     @Flag(help: "Let :run compute everything and store nothing.")
     var noCache = false
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
+        memory.apply()
         let historyFile = history ?? ProcessInfo.processInfo.environment["MEDSYNTH_HISTORY"]
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".medsynth_history")
         let previews = isatty(STDOUT_FILENO) != 0
@@ -64,6 +67,7 @@ final class ReplLoop {
         (":run", ":run FILE [LABEL]  run a notebook with the cache (to its end, or through {#LABEL}); bind its names here"),
         (":cache", ":cache [clear]  the notebook cache :run uses: its folder, entries and size; or empty it"),
         (":time", ":time          show how long each statement takes (toggles)"),
+        (":memory", ":memory [SIZE]  the memory budget (the most memory medsynth may use), or set it: 8G, 512M"),
         (":reset", ":reset         forget every name (the standard library is loaded again)"),
         (":quit", ":quit          leave (Ctrl-D also leaves)"),
     ]
@@ -188,12 +192,28 @@ final class ReplLoop {
             }
         case ":cache":
             cacheCommand(arguments)
+        case ":memory":
+            memoryCommand(arguments.first)
         default:
             let hint = Suggestions.didYouMean(name, among: Self.commands.map(\.name)).map { " (\($0))" } ?? ""
             print("error: unknown command \(name)\(hint); :help lists them")
         }
         medsynth_flush_stdout()
         return true
+    }
+
+    /// Shows the memory budget, or sets it to `size` ("8G", "512M", bytes).
+    func memoryCommand(_ size: String?) {
+        if let size {
+            guard let bytes = MemoryBudget.parseSize(size) else {
+                print("error: :memory takes a size such as 8G, 512M or a number of bytes, not '\(size)'")
+                return
+            }
+            MemoryBudget.limit = bytes
+        }
+        let inUse = MemoryBudget.residentBytes().map { ", \(MemoryBudget.formatSize($0)) in use now" } ?? ""
+        print("the memory budget is \(MemoryBudget.formatSize(MemoryBudget.limit))\(inUse): "
+              + "an allocation that would go over it is refused")
     }
 
     /// Runs a file's cells in this session, without the cache: its statements may read the
