@@ -96,12 +96,30 @@ public struct NotebookDocument: Sendable {
     }
 
     /// A notebook, or a plain script (no ```medsynth fences) as a notebook of one cell.
+    /// The largest notebook read: far beyond any real one, small enough to hold.
+    public static let maximumBytes = 64 << 20
+
     public static func load(path: String) throws(NotebookError) -> NotebookDocument {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let descriptor: Int32
+        switch RegularFile.open(path) {
+        case .success(let open): descriptor = open
+        case .failure(.notRegular): throw NotebookError(path: path, line: nil, "is not a regular file (a folder, a pipe or a device)")
+        case .failure(.missing):
             let exists = FileManager.default.fileExists(atPath: path)
-            throw NotebookError(path: path, line: nil, exists ? "cannot be read (a folder, or no permission?)" : "no such file")
+            throw NotebookError(path: path, line: nil, exists ? "cannot be read (no permission?)" : "no such file")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        defer { close(descriptor) }
+        var data: [UInt8] = []
+        let end = RegularFile.readPieces(descriptor) { piece in
+            data += piece
+            return data.count <= maximumBytes
+        }
+        switch end {
+        case .end: break
+        case .stopped: throw NotebookError(path: path, line: nil, "is larger than a notebook may be (\(maximumBytes >> 20) MiB)")
+        case .failed: throw NotebookError(path: path, line: nil, "cannot be read (an input/output error)")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw NotebookError(path: path, line: nil, "is not UTF-8 text")
         }
         guard text.contains("```medsynth") else {

@@ -365,20 +365,19 @@ public final class NotebookRunner {
     /// a device, which are not read at all: reading one could block or never end (the verb
     /// that opens it says what is wrong).
     static func fileHash(_ path: String) -> String {
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { return "missing" }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return "not a regular file" }
-        var hash = SHA256()
-        var piece = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = piece.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { return "unreadable" }
-            if count == 0 { return hash.finalize() }
-            hash.update(piece[..<count])
+        let descriptor: Int32
+        switch RegularFile.open(path) {
+        case .success(let open): descriptor = open
+        case .failure(.missing): return "missing"
+        case .failure(.notRegular): return "not a regular file"
         }
+        defer { close(descriptor) }
+        var hash = SHA256()
+        let end = RegularFile.readPieces(descriptor) { piece in
+            hash.update(piece)
+            return true
+        }
+        return end == .end ? hash.finalize() : "unreadable"
     }
 
     /// What the notebook's `load` and `save` may use: its own folder tree, the cache, the

@@ -142,6 +142,30 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(document.blocks.count, 6)
     }
 
+    func testOnlyARegularFileOfSaneSizeIsReadAsANotebook() throws {
+        func message(_ path: String) -> String {
+            do {
+                _ = try NotebookDocument.load(path: path)
+                return "read"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let pipe = (directory as NSString).appendingPathComponent("pipe.medsynth")
+        XCTAssertEqual(mkfifo(pipe, 0o600), 0)
+        XCTAssertEqual(message(pipe), "error: \(pipe): is not a regular file (a folder, a pipe or a device)")
+        XCTAssertEqual(message(directory), "error: \(directory): is not a regular file (a folder, a pipe or a device)")
+        XCTAssertEqual(message(directory + "/none.medsynth"), "error: \(directory)/none.medsynth: no such file")
+        // A sparse file just over the limit: refused after reading the limit, not held whole.
+        let huge = (directory as NSString).appendingPathComponent("huge.medsynth")
+        XCTAssertTrue(FileManager.default.createFile(atPath: huge, contents: nil))
+        XCTAssertEqual(truncate(huge, off_t(NotebookDocument.maximumBytes + 1)), 0)
+        XCTAssertEqual(message(huge), "error: \(huge): is larger than a notebook may be (64 MiB)")
+        let latin1 = (directory as NSString).appendingPathComponent("latin1.medsynth")
+        try Data([0x78, 0x20, 0x3d, 0x20, 0xe9]).write(to: URL(fileURLWithPath: latin1))
+        XCTAssertEqual(message(latin1), "error: \(latin1): is not UTF-8 text")
+    }
+
     func testMalformedNotebooksNameTheirLine() {
         let cases: [(String, String)] = [
             ("---\nseed: x\n---\n", "error: n.medsynth:2: seed must be a whole number >= 0, not 'x'"),
