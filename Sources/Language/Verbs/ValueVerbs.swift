@@ -48,13 +48,7 @@ enum ValueVerbs {
             ) { call in
                 let x = try call.tensor("x")
                 guard call.has("axes") else { return .number(Double(try reduce(x, nil).item())) }
-                let axes = try call.list("axes").map { value -> Int in
-                    guard case .number(let axis) = value, axis == axis.rounded() else {
-                        throw call.error("axes", "axes must be whole numbers", expected: "a list of integers")
-                    }
-                    return Int(axis)
-                }
-                return .tensor(try reduce(x, axes))
+                return .tensor(try reduce(x, try call.integers("axes", in: axisRange)))
             }
         }
     }
@@ -95,16 +89,28 @@ enum ValueVerbs {
         return verbs
     }
 
-    static func shapeArgument(_ call: VerbCall, _ name: String) throws -> [Int] {
-        let items = try call.list(name)
-        let shape = try items.map { item -> Int in
-            guard case .number(let size) = item, size == size.rounded(), size >= 1, size <= Double(1 << 30) else {
-                throw call.error(name, "a shape is a list of whole numbers >= 1", expected: "e.g. [4, 1, 64, 64]")
-            }
-            return Int(size)
+    /// Axes a verb accepts, negative ones counting from the end: more than any tensor has.
+    static let axisRange = -64...64
+    /// The sizes a shape's axis may have.
+    static let axisSizes = 1...(1 << 30)
+    /// The most values a tensor made from a shape may hold.
+    static let maximumCount = 1 << 31
+
+    /// The number of values of a tensor of `shape`, or nil when the product overflows an Int.
+    static func valueCount(of shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            count = product
         }
-        guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= 1 << 31 else {
-            throw call.error(name, "a tensor of shape \(shape) is too large")
+        return count
+    }
+
+    static func shapeArgument(_ call: VerbCall, _ name: String) throws -> [Int] {
+        let shape = try call.integers(name, in: axisSizes)
+        guard let count = valueCount(of: shape), count <= maximumCount else {
+            throw call.error(name, "a tensor of shape \(shape) is too large", expected: "at most \(maximumCount) values")
         }
         return shape
     }
@@ -188,20 +194,19 @@ enum ValueVerbs {
         result: .tensor, example: "reshape (zeros [2, 3]) [3, 2]"
     ) { call in
         let x = try call.tensor("x")
-        var shape = try call.list("shape").map { item -> Int in
-            guard case .number(let size) = item, size == size.rounded(), size >= -1, size != 0 else {
-                throw call.error("shape", "a shape is a list of whole numbers >= 1, or one -1")
-            }
-            return Int(size)
+        var shape = try call.integers("shape", in: -1...axisSizes.upperBound)
+        guard !shape.contains(0), shape.filter({ $0 == -1 }).count <= 1 else {
+            throw call.error("shape", "a shape is a list of whole numbers >= 1, or one -1")
         }
         if let free = shape.firstIndex(of: -1) {
-            let known = shape.enumerated().filter { $0.offset != free }.reduce(1) { $0 * $1.element }
-            guard shape.filter({ $0 == -1 }).count == 1, known > 0, x.count % known == 0 else {
+            var known = shape
+            known.remove(at: free)
+            guard let knownCount = valueCount(of: known), x.count % knownCount == 0 else {
                 throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")
             }
-            shape[free] = x.count / known
+            shape[free] = x.count / knownCount
         }
-        guard shape.reduce(1, *) == x.count else {
+        guard valueCount(of: shape) == x.count else {
             throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")
         }
         return .tensor(try x.reshaped(shape))
