@@ -39,8 +39,11 @@ enum DiffusionVerbs {
     /// One timestep per item: a single number for all, or a list of N.
     static func timesteps(_ call: VerbCall, _ name: String, count: Int, schedule: NoiseSchedule) throws -> [Int] {
         let values: [Double]
+        var isList = true
         switch call.value(name) {
-        case .number(let t): values = Array(repeating: t, count: count)
+        case .number(let t):
+            values = Array(repeating: t, count: count)
+            isList = false
         case .list(let items):
             values = try items.map { item in
                 guard case .number(let t) = item else { throw call.error(name, "timesteps are whole numbers") }
@@ -54,7 +57,7 @@ enum DiffusionVerbs {
             throw call.error(name, "a timestep is a whole number, or a list of one per item")
         }
         return try values.map { t in
-            try call.wholeNumber(t, for: name, in: 0...(schedule.trainingSteps - 1), isEntry: values.count > 1)
+            try call.wholeNumber(t, for: name, in: 0...(schedule.trainingSteps - 1), isEntry: isList)
         }
     }
 

@@ -162,7 +162,7 @@ enum ModelVerbs {
             .option("log", .integer(1...1_000_000), default: .number(100), "print progress every this many steps"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of batch order and noise"),
         ],
-        result: .model, example: "ae2 = train (autoencoder) data=(phantom n=8 seed=1).image steps=2 batch=4",
+        result: .model, example: "ae2 = train (autoencoder widths=[8, 16] groups=4) data=(phantom n=4 size=32 seed=1).image steps=2 batch=2",
         details: """
             The model given is not changed. An autoencoder's latent scale factor is set to 1/std of \
             its training latents afterwards. Ctrl-C stops training after the current step; a NaN \

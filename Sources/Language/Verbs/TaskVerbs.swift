@@ -65,13 +65,12 @@ enum TaskVerbs {
         "blur", "Gaussian filtering: the classical denoiser a generated image must beat.", category: .tasks,
         parameters: [
             .argument("images", .tensor, "[H, W] or [N, 1, H, W]"),
-            .option("sigma", .number, default: .number(1), "the filter's sigma, in pixels"),
+            .option("sigma", .number, default: .number(1), "the filter's sigma, in pixels, 0...1024"),
         ],
         result: .tensor, example: "smooth = blur (phantom n=2 seed=1).image sigma=1",
         details: "Truncated at 4 sigma; near the border it averages the pixels inside only (Canny's smoothing stage)."
     ) { call in
-        let sigma = try call.double("sigma")
-        guard sigma >= 0, sigma.isFinite else { throw call.error("sigma", "sigma is a number >= 0") }
+        let sigma = try call.double("sigma", in: ImagingVerbs.sigmas)
         return .tensor(try DenoisingTask.baseline(try call.tensor("images"), sigma: sigma))
     }
 
