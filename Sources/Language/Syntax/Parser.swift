@@ -16,7 +16,9 @@ public struct Parser {
     /// link of a chain like `a + b + c` count a level. Every walker of the syntax tree (the
     /// analyser, the interpreter, canonical forms, the notebook's cache key) recurses once per
     /// level, so this bound keeps them all within their stack; people write a dozen levels.
-    public static let maximumNesting = 200
+    /// (A debug build's parser needs about 40 KiB of stack per level, so 100 levels stay well
+    /// inside a main thread's 8 MiB.)
+    public static let maximumNesting = 100
 
     private init(source: SourceFile, tokens: [Token]) {
         self.source = source
@@ -175,6 +177,8 @@ public struct Parser {
     }
 
     private mutating func functionDefinition() throws(Diagnostic) -> FunctionDefinition {
+        try enterNested()
+        defer { leaveNested() }
         let start = advance().span
         let (name, nameSpan) = try expectName("after 'def'")
         var parameters: [FunctionDefinition.Parameter] = []
@@ -207,6 +211,8 @@ public struct Parser {
     }
 
     private mutating func loop() throws(Diagnostic) -> Statement {
+        try enterNested()
+        defer { leaveNested() }
         let start = advance().span
         let (variable, variableSpan) = try expectName("after 'for'")
         guard match(.in) else {
@@ -222,8 +228,6 @@ public struct Parser {
 
     /// Statements up to and including `end`.
     private mutating func block(opening: SourceSpan, what: String) throws(Diagnostic) -> [Statement] {
-        try enterNested()
-        defer { leaveNested() }
         var statements: [Statement] = []
         skipSeparators()
         while !check(.end) {
@@ -265,8 +269,8 @@ public struct Parser {
 
     private mutating func not() throws(Diagnostic) -> Parsed {
         if check(.not) {
-            let start = advance().span
             try enterNested()
+            let start = advance().span
             let operand = try not()
             leaveNested()
             return try node(.unary(.not, operand.expression, start.through(operand.span)), over: operand)
@@ -344,8 +348,8 @@ public struct Parser {
 
     private mutating func unary() throws(Diagnostic) -> Parsed {
         if check(.minus) {
-            let start = advance().span
             try enterNested()
+            let start = advance().span
             let operand = try unary()
             leaveNested()
             return try node(.unary(.negate, operand.expression, start.through(operand.span)), over: operand)
@@ -355,8 +359,9 @@ public struct Parser {
 
     private mutating func power() throws(Diagnostic) -> Parsed {
         let base = try application()
-        if match(.power) {
+        if check(.power) {
             try enterNested()
+            advance()
             let exponent = try unary()
             leaveNested()
             return try node(.binary(.power, base.expression, exponent.expression, base.span.through(exponent.span)), over: base, exponent)
@@ -564,7 +569,12 @@ public struct Parser {
     /// at the current token; one too many is an error there, before the parser recurses.
     private mutating func enterNested() throws(Diagnostic) {
         nesting += 1
-        guard nesting <= Self.maximumNesting, stack.hasRoom else { throw tooDeep(at: current.span) }
+        guard nesting <= Self.maximumNesting else { throw tooDeep(at: current.span) }
+        guard stack.hasRoom else {
+            throw Diagnostic(
+                "nesting is too deep for this thread's stack (\(nesting) levels)", at: current.span, in: source,
+                hint: "bind inner parts to names first, e.g. a = ..., then use a")
+        }
     }
 
     private mutating func leaveNested() {
