@@ -155,11 +155,17 @@ public final class Interpreter {
             return .defined(definition.name)
         case .loop(let variable, _, let sequenceExpression, let body, _):
             let sequence = try evaluate(sequenceExpression)
-            let items: [Value]
+            // Items are made as the loop reaches them: a tensor's slices all at once would take
+            // a copy of it per item.
+            let count: Int
+            let item: (Int) throws -> Value
             switch sequence {
-            case .list(let values): items = values
+            case .list(let values):
+                count = values.count
+                item = { values[$0] }
             case .tensor(let tensor) where tensor.rank >= 1:
-                items = try (0..<tensor.shape[0]).map { .tensor(try tensor.slice([.at($0)])) }
+                count = tensor.shape[0]
+                item = { .tensor(try tensor.slice([.at($0)])) }
             default:
                 throw RuntimeError(
                     "'for' needs a list or a tensor to walk through", span: sequenceExpression.span,
@@ -168,9 +174,9 @@ public final class Interpreter {
             let outer = globalsAssigned
             globalsAssigned = []
             defer { globalsAssigned.formUnion(outer) }
-            for item in items {
+            for index in 0..<count {
                 if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
-                scopes.append([variable: item])
+                scopes.append([variable: try item(index)])
                 defer { scopes.removeLast() }
                 for statement in body {
                     _ = try executeStatement(statement)
