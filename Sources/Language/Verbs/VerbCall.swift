@@ -50,12 +50,7 @@ public struct VerbCall {
     /// are refused: no option means them, and what a verb computes from its numbers (a kernel's
     /// radius, a count of pixels) would be nonsense or trap.
     public func double(_ name: String) throws -> Double {
-        let number: Double
-        switch value(name) {
-        case .number(let given): number = given
-        case .tensor(let tensor) where tensor.count == 1: number = Double(try tensor.item())
-        default: throw error(name, "'\(verb.name)' needs a number for \(name)", expected: "a number")
-        }
+        let number = try givenNumber(name, wanted: "a number")
         guard number.isFinite else {
             throw error(name, "'\(verb.name)' needs a finite number for \(name)", expected: "a number", found: "the number \(Value.format(number))")
         }
@@ -86,13 +81,16 @@ public struct VerbCall {
         if let parameter = verb.parameters.first(where: { $0.name == name }), case .integer(let declared) = parameter.kind {
             range = declared.clamped(to: Int.exactInDouble)
         }
-        let number: Double
+        return try wholeNumber(try givenNumber(name, wanted: "a whole number"), for: name, in: range)
+    }
+
+    /// The number given for `name`, a number or a tensor of one value, not yet checked.
+    private func givenNumber(_ name: String, wanted: String) throws -> Double {
         switch value(name) {
-        case .number(let given): number = given
-        case .tensor(let tensor) where tensor.count == 1: number = Double(try tensor.item())
-        default: throw error(name, "'\(verb.name)' needs a whole number for \(name)", expected: "an integer")
+        case .number(let given): return given
+        case .tensor(let tensor) where tensor.count == 1: return Double(try tensor.item())
+        default: throw error(name, "'\(verb.name)' needs \(wanted) for \(name)", expected: wanted)
         }
-        return try wholeNumber(number, for: name, in: range)
     }
 
     /// `number`, given for `name` (or as one of its entries), as a whole number in `range`:
