@@ -102,6 +102,18 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(messages[1].contains("too deep"), messages[1])
     }
 
+    /// A name a million characters long is unknown at once: "did you mean" measures it against
+    /// no verb (the edit distance table would have a million rows each).
+    func testAHugeUnknownNameIsReportedQuickly() {
+        let interpreter = Interpreter(context: RuntimeContext(outputDirectory: NSTemporaryDirectory()) { _ in })
+        let start = Date()
+        XCTAssertThrowsError(try interpreter.run(SourceFile(name: "long.medsynth", text: "y = " + String(repeating: "a", count: 1_000_000)))) {
+            XCTAssertEqual(($0 as? Diagnostic)?.message, "unknown name '\(String(repeating: "a", count: 1_000_000))'")
+            XCTAssertNil(($0 as? Diagnostic)?.hint)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
     func testAStringDoubledInALoopStopsAtItsLimit() {
         let interpreter = Interpreter(context: RuntimeContext(outputDirectory: NSTemporaryDirectory()) { _ in })
         do {

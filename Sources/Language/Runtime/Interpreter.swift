@@ -277,7 +277,7 @@ public final class Interpreter {
         case .range(let low, let high, let span):
             let a = try integer(low)
             let b = try integer(high)
-            guard b >= a, b - a < 10_000_000 else {
+            guard b >= a, b - a < ValueLimits.maximumListCount else {
                 throw RuntimeError("the range \(a)..\(b) is empty or too long", span: span)
             }
             return .list((a...b).map { .number(Double($0)) })
