@@ -32,6 +32,23 @@ final class NotebookNestingTests: XCTestCase {
         }
     }
 
+    /// A statement nested as deep as the parser allows goes through every walker of the runner:
+    /// the analyser, the cache key's syntax and canonical form, the interpreter, the cache.
+    func testAStatementNestedToTheLimitRunsThroughTheRunner() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-nesting-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let depth = Parser.maximumNesting - 2
+        let deep = String(repeating: "[", count: depth) + "phantom n=1 size=32 seed=1" + String(repeating: "]", count: depth)
+        let document = try NotebookDocument(text: "```medsynth\ny = \(deep)\nexpect (count y) == 1\n```\n", path: "deep.medsynth")
+        let options = NotebookRunner.Options(
+            cacheDirectory: (directory as NSString).appendingPathComponent("cache"), outputDirectory: directory, engineVersion: "test")
+        for _ in 0..<2 {
+            let result = try NotebookRunner(options: options).run(document)
+            XCTAssertNil(result.diagnostic)
+            XCTAssertTrue(result.succeeded)
+        }
+    }
+
     /// A value that parses but is no literal is quoted in the message, shortened.
     func testALongNonLiteralIsQuotedShortened() {
         let value = Array(repeating: "a", count: 100).joined(separator: " + ")
