@@ -93,6 +93,10 @@ final class HostileVerbTests: XCTestCase {
             ("(zeros [4])[::1e30]", "expected a whole number"),
             ("blur x sigma=(1/0)", "'blur' needs a finite number for sigma"),
             ("phantom n=1e30", "'phantom' needs a whole number in 1...100000 for n"),
+            // Options each in range that together ask for more than 2^31 values.
+            ("phantom n=100000 size=256", "a tensor of shape [100000, 1, 256, 256] is too large"),
+            ("holes n=100000 size=4096", "a tensor of shape [100000, 1, 4096, 4096] is too large"),
+            ("resize (zeros [64, 1, 8, 8]) size=8192", "a tensor of shape [64, 1, 8192, 8192] is too large"),
         ]
         for (statement, message) in reproducers {
             let found = try diagnostic(statement)

@@ -79,7 +79,9 @@ enum ImagingVerbs {
         case "area": method = .area
         default: method = .bilinear
         }
-        return .tensor(try Imaging.resize(try call.tensor("image"), height: height, width: width, method: method))
+        let image = try call.tensor("image")
+        try ValueVerbs.requireSize(call, call.has("size") ? "size" : "height", image.shape.dropLast(2) + [height, width])
+        return .tensor(try Imaging.resize(image, height: height, width: width, method: method))
     }
 
     static let normalize = Verb(

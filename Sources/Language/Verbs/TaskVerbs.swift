@@ -57,6 +57,7 @@ enum TaskVerbs {
         }
         let coverage = try call.double("coverage")
         guard (0...1).contains(coverage) else { throw call.error("coverage", "the coverage is a fraction in 0...1") }
+        try ValueVerbs.requireSize(call, "n", [try call.int("n"), 1, try call.int("size"), try call.int("size")])
         let task = try InpaintingTask(coverage: coverage, shapes: shapes, seed: try call.seed())
         return .tensor(try task.masks(count: try call.int("n"), size: try call.int("size"), firstSample: try call.int("first")))
     }

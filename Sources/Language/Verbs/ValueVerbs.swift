@@ -109,10 +109,17 @@ enum ValueVerbs {
 
     static func shapeArgument(_ call: VerbCall, _ name: String) throws -> [Int] {
         let shape = try call.integers(name, in: axisSizes)
+        try requireSize(call, name, shape)
+        return shape
+    }
+
+    /// Refuses, at the argument `name`, a result of `shape` with more than `maximumCount`
+    /// values: each option of a verb may lie in its range while together they ask for more
+    /// memory than any machine has (`phantom n=100000 size=256`).
+    static func requireSize(_ call: VerbCall, _ name: String, _ shape: [Int]) throws {
         guard let count = valueCount(of: shape), count <= maximumCount else {
             throw call.error(name, "a tensor of shape \(shape) is too large", expected: "at most \(maximumCount) values")
         }
-        return shape
     }
 
     static let zeros = Verb(
