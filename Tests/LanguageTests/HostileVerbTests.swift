@@ -97,6 +97,7 @@ final class HostileVerbTests: XCTestCase {
             ("phantom n=100000 size=256", "a tensor of shape [100000, 1, 256, 256] is too large"),
             ("holes n=100000 size=4096", "a tensor of shape [100000, 1, 4096, 4096] is too large"),
             ("resize (zeros [64, 1, 8, 8]) size=8192", "a tensor of shape [64, 1, 8192, 8192] is too large"),
+            ("(zeros [65536, 1]) + (zeros [1, 65536])", "the shapes [65536, 1] and [1, 65536] broadcast to [65536, 65536], too large a tensor"),
         ]
         for (statement, message) in reproducers {
             let found = try diagnostic(statement)

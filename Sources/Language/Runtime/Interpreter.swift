@@ -438,13 +438,20 @@ public final class Interpreter {
 
     /// The broadcast of two shapes by the engine's rule, reported at `span` when they do not.
     private func broadcastShape(_ a: [Int], _ b: [Int], span: SourceSpan) throws -> [Int] {
+        let shape: [Int]
         do {
-            return try Tensor.broadcastShape([a, b])
+            shape = try Tensor.broadcastShape([a, b])
         } catch {
             throw RuntimeError(
                 "the shapes \(a) and \(b) do not broadcast", span: span,
                 hint: "axes must be equal, or one of them 1, counting from the right")
         }
+        guard ValueLimits.fits(shape) else {
+            throw RuntimeError(
+                "the shapes \(a) and \(b) broadcast to \(shape), too large a tensor", span: span,
+                expected: "at most \(ValueLimits.maximumTensorCount) values")
+        }
+        return shape
     }
 
     private func binary(_ op: BinaryOperator, _ a: Value, _ b: Value, span: SourceSpan) throws -> Value {

@@ -1,7 +1,7 @@
 /// Bounds on the values a program builds for itself. A loop can double a string or a list
 /// (`s = s + s`) or wrap a list in another (`l = [l]`) without end: the first runs out of memory,
 /// the second builds a value so deep that printing, comparing or freeing it overflows the stack.
-/// The interpreter checks each list, record and string it makes against these.
+/// The interpreter checks each list, record, string and broadcast it makes against these.
 public enum ValueLimits {
     /// The most items a list may hold: 2^24, about 256 MiB of values.
     public static let maximumListCount = 1 << 24
@@ -9,6 +9,25 @@ public enum ValueLimits {
     public static let maximumStringBytes = 1 << 28
     /// How deeply lists and records may nest inside each other, as source may nest.
     public static let maximumDepth = Parser.maximumNesting
+    /// The most values a tensor the language makes may hold (8 GiB of floats): verbs check the
+    /// shapes they are asked for, and operators the shapes they broadcast to.
+    public static let maximumTensorCount = 1 << 31
+
+    /// The number of values of a tensor of `shape`, or nil when the product overflows an Int.
+    static func valueCount(of shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// Whether a tensor of `shape` holds at most `maximumTensorCount` values.
+    static func fits(_ shape: [Int]) -> Bool {
+        valueCount(of: shape).map { $0 <= maximumTensorCount } ?? false
+    }
 
     /// The nesting depth of lists and records in `value` (1 for any other value), counted no
     /// further than `limit + 1`, so a check costs no more than the levels it allows.

@@ -93,32 +93,18 @@ enum ValueVerbs {
     static let axisRange = -64...64
     /// The sizes a shape's axis may have.
     static let axisSizes = 1...(1 << 30)
-    /// The most values a tensor made from a shape may hold.
-    static let maximumCount = 1 << 31
-
-    /// The number of values of a tensor of `shape`, or nil when the product overflows an Int.
-    static func valueCount(of shape: [Int]) -> Int? {
-        var count = 1
-        for size in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            if overflow { return nil }
-            count = product
-        }
-        return count
-    }
-
     static func shapeArgument(_ call: VerbCall, _ name: String) throws -> [Int] {
         let shape = try call.integers(name, in: axisSizes)
         try requireSize(call, name, shape)
         return shape
     }
 
-    /// Refuses, at the argument `name`, a result of `shape` with more than `maximumCount`
-    /// values: each option of a verb may lie in its range while together they ask for more
-    /// memory than any machine has (`phantom n=100000 size=256`).
+    /// Refuses, at the argument `name`, a result of `shape` with more values than a tensor may
+    /// hold: each option of a verb may lie in its range while together they ask for more memory
+    /// than any machine has (`phantom n=100000 size=256`).
     static func requireSize(_ call: VerbCall, _ name: String, _ shape: [Int]) throws {
-        guard let count = valueCount(of: shape), count <= maximumCount else {
-            throw call.error(name, "a tensor of shape \(shape) is too large", expected: "at most \(maximumCount) values")
+        guard ValueLimits.fits(shape) else {
+            throw call.error(name, "a tensor of shape \(shape) is too large", expected: "at most \(ValueLimits.maximumTensorCount) values")
         }
     }
 
@@ -208,12 +194,12 @@ enum ValueVerbs {
         if let free = shape.firstIndex(of: -1) {
             var known = shape
             known.remove(at: free)
-            guard let knownCount = valueCount(of: known), x.count % knownCount == 0 else {
+            guard let knownCount = ValueLimits.valueCount(of: known), x.count % knownCount == 0 else {
                 throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")
             }
             shape[free] = x.count / knownCount
         }
-        guard valueCount(of: shape) == x.count else {
+        guard ValueLimits.valueCount(of: shape) == x.count else {
             throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")
         }
         return .tensor(try x.reshaped(shape))
