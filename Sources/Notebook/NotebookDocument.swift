@@ -21,9 +21,17 @@ public struct NotebookDocument: Sendable {
                 return "'\(name)' is not a name a parameter can have"
             }
             let source = SourceFile(name: "parameter \(name)", text: "\(name) = \(value)")
-            guard let statements = try? Parser.parse(source), statements.count == 1,
-                  case .binding(_, _, let expression, _) = statements[0], isLiteral(expression) else {
-                return "the parameter '\(name)' needs a literal value (a number, a \"string\", true/false, or a list of them), not '\(value)'"
+            // A value that does not parse says why (too deeply nested lists, say); one that
+            // parses to something else is not a literal.
+            let statements: [Statement]
+            do {
+                statements = try Parser.parse(source)
+            } catch {
+                return "the parameter '\(name)' has no valid value: \(error.message)"
+            }
+            guard statements.count == 1, case .binding(_, _, let expression, _) = statements[0], isLiteral(expression) else {
+                let shown = value.count > 60 ? value.prefix(60) + "…" : value[...]
+                return "the parameter '\(name)' needs a literal value (a number, a \"string\", true/false, or a list of them), not '\(shown)'"
             }
             return nil
         }

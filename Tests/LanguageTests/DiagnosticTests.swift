@@ -352,7 +352,7 @@ extension DiagnosticTests {
         check(#"""
             x = randn [2] seed=-1
             """#, #"""
-            error: seed is out of range
+            error: 'randn' needs a whole number >= 0 for seed
              --> notes.medsynth:1:20
               |
             1 | x = randn [2] seed=-1

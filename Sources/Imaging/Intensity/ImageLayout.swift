@@ -29,5 +29,9 @@ struct ImageLayout: Sendable {
         default:
             throw TensorError(op, "expects an image [H, W] or a batch [N, C, H, W], but got \(describeShape(shape))")
         }
+        // Filters index a pixel's neighbours modulo the side: an image without pixels has none.
+        guard height > 0, width > 0 else {
+            throw TensorError(op, "expects images of at least one pixel, but got \(describeShape(shape))")
+        }
     }
 }

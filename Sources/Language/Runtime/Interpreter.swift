@@ -64,6 +64,8 @@ public final class Interpreter {
     /// Verb applications so far in the current statement: each draws from its own stream.
     private var applicationCount = 0
     private var callDepth = 0
+    /// The stack of the thread running the current statement.
+    private var stack = StackLimit()
     /// The global names the loop being run has bound so far.
     private var globalsAssigned: Set<String> = []
 
@@ -122,6 +124,7 @@ public final class Interpreter {
         // Dictionaries and arrays are copied on write: keeping the bindings costs nothing until
         // the statement changes them.
         let (globalsBefore, globalOrderBefore) = (globals, globalOrder)
+        stack = StackLimit()
         do {
             let outcome = try executeStatement(statement)
             // Ctrl-C during a verb with no checks of its own (reading a file) stops the statement
@@ -258,6 +261,11 @@ public final class Interpreter {
     // MARK: Expressions
 
     func evaluate(_ expression: Expression) throws -> Value {
+        guard stack.hasRoom else {
+            throw RuntimeError(
+                "the program recurses too deeply for the stack", span: expression.span,
+                hint: "a function that calls itself needs a case that stops")
+        }
         switch expression {
         case .number(let value, _, _):
             return .number(value)
@@ -271,14 +279,14 @@ public final class Interpreter {
             return .bool(value)
         case .name(let name, let span):
             return try evaluateName(name, span: span)
-        case .list(let elements, _):
-            return .list(try elements.map(evaluate))
-        case .record(let fields, _):
-            return .record(Record(try fields.map { ($0.name, try evaluate($0.value)) }))
+        case .list(let elements, let span):
+            return try nestingChecked(.list(try elements.map(evaluate)), span: span)
+        case .record(let fields, let span):
+            return try nestingChecked(.record(Record(try fields.map { ($0.name, try evaluate($0.value)) })), span: span)
         case .range(let low, let high, let span):
             let a = try integer(low)
             let b = try integer(high)
-            guard b >= a, b - a < 10_000_000 else {
+            guard b >= a, b - a < ValueLimits.maximumListCount else {
                 throw RuntimeError("the range \(a)..\(b) is empty or too long", span: span)
             }
             return .list((a...b).map { .number(Double($0)) })
@@ -317,6 +325,17 @@ public final class Interpreter {
         }
     }
 
+    /// A list or record just made, refused when it nests deeper than values may
+    /// (`l = [l]` in a loop).
+    private func nestingChecked(_ value: Value, span: SourceSpan) throws -> Value {
+        guard ValueLimits.depth(of: value) <= ValueLimits.maximumDepth else {
+            throw RuntimeError(
+                "lists and records nest too deeply (more than \(ValueLimits.maximumDepth) levels)", span: span,
+                hint: "a loop that wraps a value in a list each time builds one level per pass")
+        }
+        return value
+    }
+
     private func evaluateName(_ name: String, span: SourceSpan) throws -> Value {
         if let value = lookup(name) {
             if case .function(let callable) = value, case .function(let definition, _) = callable.body,
@@ -337,12 +356,15 @@ public final class Interpreter {
             hint: Suggestions.didYouMean(name, among: Array(globals.keys) + scopes.flatMap(\.keys) + registry.names))
     }
 
+    /// The whole number an expression gives (an index, a slice bound, a range's end).
     private func integer(_ expression: Expression) throws -> Int {
         let value = try number(try evaluate(expression), span: expression.span)
-        guard value == value.rounded(), value.magnitude < 1e15 else {
-            throw RuntimeError("expected a whole number", span: expression.span, expected: "an integer", found: "the number \(Value.format(value))")
+        guard let integer = Int(wholeNumber: value) else {
+            throw RuntimeError(
+                "expected a whole number", span: expression.span, expected: "an integer of at most 2^53",
+                found: "the number \(Value.format(value))")
         }
-        return Int(value)
+        return integer
     }
 
     private func number(_ value: Value, span: SourceSpan) throws -> Double {
@@ -425,13 +447,20 @@ public final class Interpreter {
 
     /// The broadcast of two shapes by the engine's rule, reported at `span` when they do not.
     private func broadcastShape(_ a: [Int], _ b: [Int], span: SourceSpan) throws -> [Int] {
+        let shape: [Int]
         do {
-            return try Tensor.broadcastShape([a, b])
+            shape = try Tensor.broadcastShape([a, b])
         } catch {
             throw RuntimeError(
                 "the shapes \(a) and \(b) do not broadcast", span: span,
                 hint: "axes must be equal, or one of them 1, counting from the right")
         }
+        do {
+            try Tensor.checkAllocation(shape, op: "broadcast")
+        } catch {
+            throw RuntimeError("the shapes \(a) and \(b) broadcast to \(shape): \(error)", span: span)
+        }
+        return shape
     }
 
     private func binary(_ op: BinaryOperator, _ a: Value, _ b: Value, span: SourceSpan) throws -> Value {
@@ -453,7 +482,13 @@ public final class Interpreter {
             }
         case (.string(let x), .string(let y)):
             switch op {
-            case .add: return .string(x + y)
+            case .add:
+                guard x.utf8.count + y.utf8.count <= ValueLimits.maximumStringBytes else {
+                    throw RuntimeError(
+                        "the string would be too long (more than \(ValueLimits.maximumStringBytes) bytes)", span: span,
+                        found: "strings of \(x.utf8.count) and \(y.utf8.count) bytes")
+                }
+                return .string(x + y)
             case .equal: return .bool(x == y)
             case .notEqual: return .bool(x != y)
             default: break
@@ -461,6 +496,11 @@ public final class Interpreter {
         case (.bool(let x), .bool(let y)) where op == .equal || op == .notEqual:
             return .bool((x == y) == (op == .equal))
         case (.list(let x), .list(let y)) where op == .add:
+            guard x.count + y.count <= ValueLimits.maximumListCount else {
+                throw RuntimeError(
+                    "the list would be too long (more than \(ValueLimits.maximumListCount) items)", span: span,
+                    found: "lists of \(x.count) and \(y.count) items")
+            }
             return .list(x + y)
         case (.list(let x), .list(let y)) where op == .equal || op == .notEqual:
             let same = try x.count == y.count && zip(x, y).allSatisfy { try truth(try binary(.equal, $0, $1, span: span), span: span) }
@@ -561,7 +601,15 @@ public final class Interpreter {
                 case .slice(let start, let end, let step):
                     let stride = try bound(step) ?? 1
                     guard stride != 0 else { throw RuntimeError("a slice's step cannot be 0", span: span) }
-                    indices.append(.range(start: try bound(start), end: try bound(end), step: stride))
+                    // Bounds beyond the axis select what a bound at its edge would, and a step
+                    // longer than the axis takes its first element only: clamped, they mean the
+                    // same and keep the engine's index arithmetic far from overflow.
+                    let size = tensor.shape[axis]
+                    let limit = size + 1
+                    indices.append(.range(
+                        start: try bound(start).map { min(max($0, -limit), limit) },
+                        end: try bound(end).map { min(max($0, -limit), limit) },
+                        step: min(max(stride, -limit), limit)))
                 }
             }
             return .tensor(try tensor.slice(indices))

@@ -299,12 +299,23 @@ public struct Analyser {
                 "'\(verb.name)' needs \(parameter.kind.type.article) for \(parameter.name)", span: expression.span,
                 expected: "\(parameter.kind.type.article) (\(parameter.help))", found: type.article)
         }
-        if case .integer(let range) = parameter.kind, case .number(let value, _, _) = expression {
-            guard value == value.rounded(), range.contains(Int(value)) else {
-                throw RuntimeError(
-                    "\(parameter.name) must be a whole number in range", span: expression.span,
-                    expected: parameter.kind.description, found: "the number \(Value.format(value))")
-            }
+        // A number written out is checked now, as the verb would check it when it runs.
+        if case .integer(let range) = parameter.kind, let value = Self.literalNumber(expression),
+            Int(wholeNumber: value, in: range.clamped(to: Int.exactInDouble)) == nil
+        {
+            let bounds = Int.describe(range.clamped(to: Int.exactInDouble))
+            throw RuntimeError(
+                "'\(verb.name)' needs a whole number\(bounds.isEmpty ? "" : " " + bounds) for \(parameter.name)", span: expression.span,
+                expected: parameter.kind.description, found: "the number \(Value.format(value))")
+        }
+    }
+
+    /// The value of a number written out, `3` or `-1`.
+    private static func literalNumber(_ expression: Expression) -> Double? {
+        switch expression {
+        case .number(let value, _, _): return value
+        case .unary(.negate, .number(let value, _, _), _): return -value
+        default: return nil
         }
     }
 

@@ -63,8 +63,11 @@ public enum Suggestions {
     /// at most one edit for short words, two for longer ones, or a case-insensitive match.
     public static func nearest(to word: String, among candidates: some Sequence<String>) -> String? {
         let limit = word.count <= 4 ? 1 : 2
+        let length = word.count
         var best: (candidate: String, distance: Int)?
-        for candidate in candidates where candidate != word {
+        // The distance is at least the difference in length: a word far longer than every
+        // candidate (a pasted line, say) is measured against none.
+        for candidate in candidates where candidate != word && abs(candidate.count - length) <= limit {
             let distance = candidate.lowercased() == word.lowercased()
                 ? 0 : editDistance(Array(word), Array(candidate))
             if distance <= limit, distance < (best?.distance ?? .max) {

@@ -7,6 +7,18 @@ public struct Parser {
     /// Brackets open around the current expression: commas separate a verb's arguments only
     /// outside brackets (`show a, b` has two arguments; `[f a, b]` is a list of two).
     private var bracketDepth = 0
+    /// Constructs open around the current token: brackets, operators' operands, blocks.
+    private var nesting = 0
+    /// The stack the parser recurses on: on a thread with a small one, nesting ends sooner.
+    private let stack = StackLimit()
+
+    /// How deeply constructs may nest below a statement: brackets, operators, blocks and each
+    /// link of a chain like `a + b + c` count a level. Every walker of the syntax tree (the
+    /// analyser, the interpreter, canonical forms, the notebook's cache key) recurses once per
+    /// level, so this bound keeps them all within their stack; people write a dozen levels.
+    /// (The parser needs about 8 KiB of stack per level in a release build and 40 KiB in a
+    /// debug build, so 100 levels stay well inside a main thread's 8 MiB.)
+    public static let maximumNesting = 100
 
     private init(source: SourceFile, tokens: [Token]) {
         self.source = source
@@ -148,7 +160,7 @@ public struct Parser {
             return try loop()
         case .keyword(.expect):
             advance()
-            let condition = try expression()
+            let condition = try expression().expression
             return .expect(condition, span: start.through(condition.span))
         case .name(let name) where peek(1).kind == .symbol(.assign):
             advance()
@@ -156,15 +168,17 @@ public struct Parser {
             if current.kind == .newline || current.kind == .end {
                 throw error("expected a value after '='", expected: "an expression")
             }
-            let value = try expression()
+            let value = try expression().expression
             return .binding(name: name, nameSpan: start, value: value, span: start.through(value.span))
         default:
-            let value = try expression()
+            let value = try expression().expression
             return .expression(value, span: value.span)
         }
     }
 
     private mutating func functionDefinition() throws(Diagnostic) -> FunctionDefinition {
+        try enterNested()
+        defer { leaveNested() }
         let start = advance().span
         let (name, nameSpan) = try expectName("after 'def'")
         var parameters: [FunctionDefinition.Parameter] = []
@@ -175,7 +189,7 @@ public struct Parser {
             // a space starts the body.
             if check(.assign), !current.followsSpace {
                 advance()
-                defaultValue = try optionValue()
+                defaultValue = try optionValue().expression
             }
             if parameters.contains(where: { $0.name == parameter }) {
                 throw Diagnostic("the parameter '\(parameter)' appears twice", at: span, in: source)
@@ -183,7 +197,7 @@ public struct Parser {
             parameters.append(.init(name: parameter, span: span, defaultValue: defaultValue))
         }
         if match(.assign) {
-            let body = try expression()
+            let body = try expression().expression
             return FunctionDefinition(
                 name: name, nameSpan: nameSpan, parameters: parameters,
                 body: [.expression(body, span: body.span)], span: start.through(body.span))
@@ -197,12 +211,14 @@ public struct Parser {
     }
 
     private mutating func loop() throws(Diagnostic) -> Statement {
+        try enterNested()
+        defer { leaveNested() }
         let start = advance().span
         let (variable, variableSpan) = try expectName("after 'for'")
         guard match(.in) else {
             throw error("expected 'in' after 'for \(variable)'", expected: "'in'")
         }
-        let sequence = try expression()
+        let sequence = try expression().expression
         guard match(.do) else {
             throw error("expected 'do' to start the loop's body", expected: "'do'")
         }
@@ -229,33 +245,35 @@ public struct Parser {
 
     // MARK: Expressions, loosest binding first
 
-    private mutating func expression() throws(Diagnostic) -> Expression {
+    private mutating func expression() throws(Diagnostic) -> Parsed {
         try or()
     }
 
-    private mutating func or() throws(Diagnostic) -> Expression {
+    private mutating func or() throws(Diagnostic) -> Parsed {
         var left = try and()
         while match(.or) {
             let right = try and()
-            left = .binary(.or, left, right, left.span.through(right.span))
+            left = try node(.binary(.or, left.expression, right.expression, left.span.through(right.span)), over: left, right)
         }
         return left
     }
 
-    private mutating func and() throws(Diagnostic) -> Expression {
+    private mutating func and() throws(Diagnostic) -> Parsed {
         var left = try not()
         while match(.and) {
             let right = try not()
-            left = .binary(.and, left, right, left.span.through(right.span))
+            left = try node(.binary(.and, left.expression, right.expression, left.span.through(right.span)), over: left, right)
         }
         return left
     }
 
-    private mutating func not() throws(Diagnostic) -> Expression {
+    private mutating func not() throws(Diagnostic) -> Parsed {
         if check(.not) {
+            try enterNested()
             let start = advance().span
             let operand = try not()
-            return .unary(.not, operand, start.through(operand.span))
+            leaveNested()
+            return try node(.unary(.not, operand.expression, start.through(operand.span)), over: operand)
         }
         return try comparison()
     }
@@ -265,27 +283,29 @@ public struct Parser {
         .greater: .greater, .greaterEqual: .greaterEqual,
     ]
 
-    private mutating func comparison() throws(Diagnostic) -> Expression {
+    private mutating func comparison() throws(Diagnostic) -> Parsed {
         let left = try range()
         if case .symbol(let symbol) = current.kind, let op = Self.comparisons[symbol] {
             advance()
             let right = try range()
-            return .binary(op, left, right, left.span.through(right.span))
+            return try node(.binary(op, left.expression, right.expression, left.span.through(right.span)), over: left, right)
         }
         if match(.in) {
             let right = try range()
-            return .binary(.in, left, right, left.span.through(right.span))
+            return try node(.binary(.in, left.expression, right.expression, left.span.through(right.span)), over: left, right)
         }
         if match(.approximately) {
             let right = try range()
-            var tolerance: Expression?
+            var tolerance: Parsed?
             if match(.plusMinus) {
                 tolerance = try range()
             }
-            return .approximately(left, right, tolerance: tolerance, left.span.through(tolerance?.span ?? right.span))
+            return try node(
+                .approximately(left.expression, right.expression, tolerance: tolerance?.expression, left.span.through(tolerance?.span ?? right.span)),
+                over: [left, right] + (tolerance.map { [$0] } ?? []))
         }
         if check(.assign) {
-            switch left {
+            switch left.expression {
             case .index, .field:
                 throw error(
                     "only a name can be bound with '='",
@@ -297,62 +317,67 @@ public struct Parser {
         return left
     }
 
-    private mutating func range() throws(Diagnostic) -> Expression {
+    private mutating func range() throws(Diagnostic) -> Parsed {
         let left = try additive()
         if match(.range) {
             let right = try additive()
-            return .range(left, right, left.span.through(right.span))
+            return try node(.range(left.expression, right.expression, left.span.through(right.span)), over: left, right)
         }
         return left
     }
 
-    private mutating func additive() throws(Diagnostic) -> Expression {
+    private mutating func additive() throws(Diagnostic) -> Parsed {
         var left = try multiplicative()
         while check(.plus) || check(.minus) {
             let op: BinaryOperator = advance().kind == .symbol(.plus) ? .add : .subtract
             let right = try multiplicative()
-            left = .binary(op, left, right, left.span.through(right.span))
+            left = try node(.binary(op, left.expression, right.expression, left.span.through(right.span)), over: left, right)
         }
         return left
     }
 
-    private mutating func multiplicative() throws(Diagnostic) -> Expression {
+    private mutating func multiplicative() throws(Diagnostic) -> Parsed {
         var left = try unary()
         while check(.times) || check(.divide) {
             let op: BinaryOperator = advance().kind == .symbol(.times) ? .multiply : .divide
             let right = try unary()
-            left = .binary(op, left, right, left.span.through(right.span))
+            left = try node(.binary(op, left.expression, right.expression, left.span.through(right.span)), over: left, right)
         }
         return left
     }
 
-    private mutating func unary() throws(Diagnostic) -> Expression {
+    private mutating func unary() throws(Diagnostic) -> Parsed {
         if check(.minus) {
+            try enterNested()
             let start = advance().span
             let operand = try unary()
-            return .unary(.negate, operand, start.through(operand.span))
+            leaveNested()
+            return try node(.unary(.negate, operand.expression, start.through(operand.span)), over: operand)
         }
         return try power()
     }
 
-    private mutating func power() throws(Diagnostic) -> Expression {
+    private mutating func power() throws(Diagnostic) -> Parsed {
         let base = try application()
-        if match(.power) {
+        if check(.power) {
+            try enterNested()
+            advance()
             let exponent = try unary()
-            return .binary(.power, base, exponent, base.span.through(exponent.span))
+            leaveNested()
+            return try node(.binary(.power, base.expression, exponent.expression, base.span.through(exponent.span)), over: base, exponent)
         }
         return base
     }
 
     /// A name followed on the same line by something that can start an argument applies the
     /// name as a verb or function; otherwise this is a postfix expression.
-    private mutating func application() throws(Diagnostic) -> Expression {
+    private mutating func application() throws(Diagnostic) -> Parsed {
         guard case .name(let callee) = current.kind, startsArgument(peek(1)) else {
             return try postfix()
         }
         let calleeSpan = advance().span
-        var arguments: [Expression] = []
-        var options: [NamedArgument] = []
+        var arguments: [Parsed] = []
+        var options: [(name: String, nameSpan: SourceSpan, value: Parsed)] = []
         var end = calleeSpan
         while true {
             if bracketDepth == 0, check(.comma), startsArgument(peek(1)) {
@@ -366,7 +391,7 @@ public struct Parser {
                 if options.contains(where: { $0.name == name }) {
                     throw Diagnostic("the option '\(name)' is given twice", at: nameSpan, in: source)
                 }
-                options.append(NamedArgument(name: name, nameSpan: nameSpan, value: value))
+                options.append((name, nameSpan, value))
                 end = value.span
             } else {
                 let argument = try postfix()
@@ -379,9 +404,11 @@ public struct Parser {
                 end = argument.span
             }
         }
-        return .application(Application(
-            callee: callee, calleeSpan: calleeSpan, arguments: arguments, options: options,
-            span: calleeSpan.through(end)))
+        let application = Application(
+            callee: callee, calleeSpan: calleeSpan, arguments: arguments.map(\.expression),
+            options: options.map { NamedArgument(name: $0.name, nameSpan: $0.nameSpan, value: $0.value.expression) },
+            span: calleeSpan.through(end))
+        return try node(.application(application), over: arguments + options.map(\.value))
     }
 
     /// Whether a token can begin an argument of an application.
@@ -395,92 +422,103 @@ public struct Parser {
     }
 
     /// An option's value: a postfix expression, or a negated one (`low=-1`).
-    private mutating func optionValue() throws(Diagnostic) -> Expression {
+    private mutating func optionValue() throws(Diagnostic) -> Parsed {
         if check(.minus) {
             let start = advance().span
             let operand = try postfix()
-            return .unary(.negate, operand, start.through(operand.span))
+            return try node(.unary(.negate, operand.expression, start.through(operand.span)), over: operand)
         }
         return try postfix()
     }
 
-    private mutating func postfix() throws(Diagnostic) -> Expression {
+    private mutating func postfix() throws(Diagnostic) -> Parsed {
         var value = try primary()
         while true {
             if check(.dot) {
                 advance()
                 let (name, span) = try expectName("after '.'")
-                value = .field(value, name, value.span.through(span))
+                value = try node(.field(value.expression, name, value.span.through(span)), over: value)
             } else if check(.leftBracket), !current.followsSpace {
+                try enterNested()
                 advance()
                 bracketDepth += 1
                 var components: [IndexComponent] = []
+                var parts: [Parsed] = [value]
                 repeat {
-                    components.append(try indexComponent())
+                    let (component, bounds) = try indexComponent()
+                    components.append(component)
+                    parts += bounds
                 } while match(.comma)
                 bracketDepth -= 1
                 let close = try expect(.rightBracket, "to close the index")
-                value = .index(value, components, value.span.through(close.span))
+                leaveNested()
+                value = try node(.index(value.expression, components, value.span.through(close.span)), over: parts)
             } else {
                 return value
             }
         }
     }
 
-    private mutating func indexComponent() throws(Diagnostic) -> IndexComponent {
+    /// One component of an index, with the expressions it holds.
+    private mutating func indexComponent() throws(Diagnostic) -> (IndexComponent, [Parsed]) {
         let start = check(.colon) ? nil : try expression()
         guard match(.colon) else {
             guard let start else { throw error("expected an index", expected: "a number or a slice a:b") }
-            return .at(start)
+            return (.at(start.expression), [start])
         }
         let end = check(.colon) || check(.comma) || check(.rightBracket) ? nil : try expression()
-        var step: Expression?
+        var step: Parsed?
         if match(.colon) {
             step = check(.comma) || check(.rightBracket) ? nil : try expression()
         }
-        return .slice(start: start, end: end, step: step)
+        return (.slice(start: start?.expression, end: end?.expression, step: step?.expression), [start, end, step].compactMap { $0 })
     }
 
-    private mutating func primary() throws(Diagnostic) -> Expression {
+    private mutating func primary() throws(Diagnostic) -> Parsed {
         let token = current
         switch token.kind {
         case .number(let value, let isInteger):
             advance()
-            return .number(value, isInteger: isInteger, token.span)
+            return try node(.number(value, isInteger: isInteger, token.span))
         case .percent(let value):
             advance()
-            return .percent(value, token.span)
+            return try node(.percent(value, token.span))
         case .string(let value):
             advance()
-            return .string(value, token.span)
+            return try node(.string(value, token.span))
         case .keyword(.true), .keyword(.false):
             advance()
-            return .bool(token.kind == .keyword(.true), token.span)
+            return try node(.bool(token.kind == .keyword(.true), token.span))
         case .name(let name):
             advance()
-            return .name(name, token.span)
+            return try node(.name(name, token.span))
         case .symbol(.leftParen):
+            try enterNested()
             advance()
             bracketDepth += 1
             let inner = try expression()
             bracketDepth -= 1
             _ = try expect(.rightParen, "to close the '(' opened here")
+            leaveNested()
             return inner
         case .symbol(.leftBracket):
+            try enterNested()
             advance()
             bracketDepth += 1
-            var elements: [Expression] = []
+            var elements: [Parsed] = []
             while !check(.rightBracket) {
                 elements.append(try expression())
                 if !match(.comma) { break }
             }
             bracketDepth -= 1
             let close = try expect(.rightBracket, "to close the list")
-            return .list(elements, token.span.through(close.span))
+            leaveNested()
+            return try node(.list(elements.map(\.expression), token.span.through(close.span)), over: elements)
         case .symbol(.leftBrace):
+            try enterNested()
             advance()
             bracketDepth += 1
-            var fields: [(name: String, value: Expression)] = []
+            var fields: [(name: String, value: Parsed)] = []
             while !check(.rightBrace) {
                 let (name, span) = try expectName("for a record field")
                 if fields.contains(where: { $0.name == name }) {
@@ -492,7 +530,9 @@ public struct Parser {
             }
             bracketDepth -= 1
             let close = try expect(.rightBrace, "to close the record")
-            return .record(fields, token.span.through(close.span))
+            leaveNested()
+            return try node(
+                .record(fields.map { ($0.name, $0.value.expression) }, token.span.through(close.span)), over: fields.map(\.value))
         case .end, .newline:
             throw error("the statement ends too early", expected: "a value")
         case .keyword(let keyword):
@@ -500,5 +540,50 @@ public struct Parser {
         default:
             throw error("expected a value", expected: "a value")
         }
+    }
+
+    // MARK: Nesting
+
+    /// An expression with its height: the levels from it down to its deepest leaf, a leaf being
+    /// 1. Operators chain in loops (`a + b + c + ...`) and build trees deeper than the parser's
+    /// own recursion, so the height is counted as each node is made.
+    private struct Parsed {
+        var expression: Expression
+        var height: Int
+        var span: SourceSpan { expression.span }
+    }
+
+    /// A node over its children, one level above the tallest; a node deeper than
+    /// `maximumNesting` below the statement is an error at its span.
+    private func node(_ expression: Expression, over children: Parsed...) throws(Diagnostic) -> Parsed {
+        try node(expression, over: children)
+    }
+
+    private func node(_ expression: Expression, over children: [Parsed]) throws(Diagnostic) -> Parsed {
+        let height = 1 + (children.map(\.height).max() ?? 0)
+        guard nesting + height <= Self.maximumNesting else { throw tooDeep(at: expression.span) }
+        return Parsed(expression: expression, height: height)
+    }
+
+    /// Opens a construct nested in the current one (a bracket, an operator's operand, a block)
+    /// at the current token; one too many is an error there, before the parser recurses.
+    private mutating func enterNested() throws(Diagnostic) {
+        nesting += 1
+        guard nesting <= Self.maximumNesting else { throw tooDeep(at: current.span) }
+        guard stack.hasRoom else {
+            throw Diagnostic(
+                "nesting is too deep for this thread's stack (\(nesting) levels)", at: current.span, in: source,
+                hint: "bind inner parts to names first, e.g. a = ..., then use a")
+        }
+    }
+
+    private mutating func leaveNested() {
+        nesting -= 1
+    }
+
+    private func tooDeep(at span: SourceSpan) -> Diagnostic {
+        Diagnostic(
+            "nesting is too deep (more than \(Self.maximumNesting) levels)", at: span, in: source,
+            hint: "bind inner parts to names first, e.g. a = ..., then use a")
     }
 }

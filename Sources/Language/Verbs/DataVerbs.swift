@@ -26,7 +26,9 @@ enum DataVerbs {
         if let phase = try call.optionalDouble("phase"), !(0...1).contains(phase) {
             throw call.error("phase", "phase must be in 0...1")
         }
-        let phantom = try Phantom(seed: try call.seed(), size: try call.int("size"), noiseSigma: Float(noise))
+        let size = try call.int("size")
+        try ValueVerbs.requireSize(call, "n", [try call.int("n"), 1, size, size])
+        let phantom = try Phantom(seed: try call.seed(), size: size, noiseSigma: Float(noise))
         let (images, labels) = try phantom.batch(
             count: try call.int("n"), first: try call.int("first"), phase: try call.optionalDouble("phase").map(Float.init),
             cancellation: call.context.cancellation)

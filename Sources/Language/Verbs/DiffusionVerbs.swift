@@ -39,8 +39,11 @@ enum DiffusionVerbs {
     /// One timestep per item: a single number for all, or a list of N.
     static func timesteps(_ call: VerbCall, _ name: String, count: Int, schedule: NoiseSchedule) throws -> [Int] {
         let values: [Double]
+        var isList = true
         switch call.value(name) {
-        case .number(let t): values = Array(repeating: t, count: count)
+        case .number(let t):
+            values = Array(repeating: t, count: count)
+            isList = false
         case .list(let items):
             values = try items.map { item in
                 guard case .number(let t) = item else { throw call.error(name, "timesteps are whole numbers") }
@@ -54,10 +57,7 @@ enum DiffusionVerbs {
             throw call.error(name, "a timestep is a whole number, or a list of one per item")
         }
         return try values.map { t in
-            guard t == t.rounded(), t >= 0, Int(t) < schedule.trainingSteps else {
-                throw call.error(name, "timesteps lie in 0...\(schedule.trainingSteps - 1)", found: "\(Value.format(t))")
-            }
-            return Int(t)
+            try call.wholeNumber(t, for: name, in: 0...(schedule.trainingSteps - 1), isEntry: isList)
         }
     }
 
@@ -164,12 +164,7 @@ enum DiffusionVerbs {
             sampler = try DDIMSampler(schedule: denoiser.schedule, inferenceSteps: steps, spacing: spacing,
                                       prediction: denoiser.prediction, eta: try call.double("eta"))
         }
-        let keep = Set(try call.list("keep").map { item -> Int in
-            guard case .number(let index) = item, index == index.rounded(), index >= 0, Int(index) < steps else {
-                throw call.error("keep", "keep holds step indices 0...\(steps - 1)", found: item.summary)
-            }
-            return Int(index)
-        })
+        let keep = Set(try call.integers("keep", in: 0...(steps - 1)))
         let model = denoiser.model
         var random = RandomStream(seed: try call.seed())
         let cancellation = call.context.cancellation

@@ -23,7 +23,9 @@ enum DisplayVerbs {
         var window: ClosedRange<Float>?
         if call.has("window") {
             let bounds = try call.list("window")
-            guard bounds.count == 2, case .number(let low) = bounds[0], case .number(let high) = bounds[1], low < high else {
+            guard bounds.count == 2, case .number(let low) = bounds[0], case .number(let high) = bounds[1], low < high,
+                Float(low).isFinite, Float(high).isFinite
+            else {
                 throw call.error("window", "a window is [low, high] with low < high")
             }
             window = Float(low)...Float(high)
@@ -216,14 +218,11 @@ enum DisplayVerbs {
         case "mse": return .number(try Metrics.meanSquaredError(x, y))
         case "mae": return .number(try Metrics.meanAbsoluteError(x, y))
         case "dice":
-            var classes = try call.list("classes").map { value -> Int in
-                guard case .number(let number) = value, number == number.rounded() else {
-                    throw call.error("classes", "classes are whole numbers")
-                }
-                return Int(number)
-            }
+            var classes = try call.integers("classes", in: classNumbers)
+            _ = try labelMap(call, "x", x)
+            let present = try labelMap(call, "y", y)
             if classes.isEmpty {
-                classes = Array(Set(y.scalars.map { Int($0) }).filter { $0 > 0 }).sorted()
+                classes = present.filter { $0 > 0 }.sorted()
             }
             let scores = try Metrics.dicePerClass(prediction: x, target: y, classes: classes).filter { !$0.isNaN }
             return .number(scores.isEmpty ? .nan : scores.reduce(0, +) / Double(scores.count))
@@ -232,6 +231,24 @@ enum DisplayVerbs {
         case "frechet": return .number(try Metrics.frechetDistance(try rows(x), try rows(y)))
         default: return .number(try Metrics.kernelInceptionDistance(try rows(x), try rows(y)))
         }
+    }
+
+    /// The class numbers a label map may hold.
+    static let classNumbers = 0...65535
+
+    /// The classes present in a label map, which must hold whole numbers in `classNumbers` only
+    /// (NaN, or a label beyond an Int, would trap where the classes are counted).
+    static func labelMap(_ call: VerbCall, _ name: String, _ map: Tensor) throws -> Set<Int> {
+        var classes: Set<Int> = []
+        for value in map.scalars {
+            guard let label = Int(wholeNumber: Double(value), in: classNumbers) else {
+                throw call.error(
+                    name, "'metric dice' needs label maps of whole numbers in 0...\(classNumbers.upperBound) for \(name)",
+                    found: "the label \(Value.format(Double(value)))")
+            }
+            classes.insert(label)
+        }
+        return classes
     }
 
     static let spectrum = Verb(

@@ -5,12 +5,16 @@ import Imaging
 enum ImagingVerbs {
     static var all: [Verb] { [edges, onehot, resize, normalize] }
 
+    /// The Gaussian sigmas `edges` and `blur` take: the kernel reaches 4 sigma each side, so
+    /// 1024 already spans the largest image; beyond, its radius in pixels overflows an Int.
+    static let sigmas = 0.0...1024.0
+
     static let edges = Verb(
         "edges", "Canny edges (as scikit-image's feature.canny): 1 on edge pixels, 0 elsewhere.",
         category: .imaging,
         parameters: [
             .argument("image", .tensor, "[H, W] or a batch [N, 1, H, W]"),
-            .option("sigma", .number, default: .number(1), "the Gaussian smoothing, in pixels"),
+            .option("sigma", .number, default: .number(1), "the Gaussian smoothing, in pixels, 0...1024"),
             .option("low", .number, default: .number(0.1), "the low hysteresis threshold"),
             .option("high", .number, default: .number(0.2), "the high hysteresis threshold"),
             .option("quantiles", .bool, default: .bool(false), "read low and high as quantiles of the gradient magnitude"),
@@ -22,8 +26,7 @@ enum ImagingVerbs {
             suppression along the gradient direction, and hysteresis between the two thresholds.
             """
     ) { call in
-        let sigma = try call.double("sigma")
-        guard sigma >= 0 else { throw call.error("sigma", "sigma cannot be negative") }
+        let sigma = try call.double("sigma", in: sigmas)
         let low = try call.double("low")
         let high = try call.double("high")
         guard low >= 0, low <= high else {
@@ -77,8 +80,9 @@ enum ImagingVerbs {
         case "area": method = .area
         default: method = .bilinear
         }
-        return .tensor(try Imaging.resize(
-            try call.tensor("image"), height: height, width: width, method: method, cancellation: call.context.cancellation))
+        let image = try call.tensor("image")
+        try ValueVerbs.requireSize(call, call.has("size") ? "size" : "height", image.shape.dropLast(2) + [height, width])
+        return .tensor(try Imaging.resize(image, height: height, width: width, method: method, cancellation: call.context.cancellation))
     }
 
     static let normalize = Verb(

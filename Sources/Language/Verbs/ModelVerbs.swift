@@ -22,8 +22,7 @@ enum ModelVerbs {
         ],
         result: .model, example: "ae = autoencoder kind=kl latent=4"
     ) { call in
-        let widths = try integers(call, "widths")
-        guard widths.count == 2 else { throw call.error("widths", "an autoencoder has two widths", expected: "[outer, inner], e.g. [32, 64]") }
+        let widths = try layerWidths(call, "widths", levels: 2...2)
         let regularizer: Autoencoder.Regularizer
         switch try call.string("kind") {
         case "vq": regularizer = .vq(codes: try call.int("codes"), commitmentWeight: Float(try call.double("beta")))
@@ -36,6 +35,9 @@ enum ModelVerbs {
         var random = RandomStream(seed: try call.seed())
         return .model(Model(.autoencoder(try Autoencoder(configuration, random: &random))))
     }
+
+    /// The channels a condition group may have.
+    static let conditionChannels = 1...64
 
     static let unet = Verb(
         "unet", "A new conditional UNet that denoises latents, with a condition encoder and a noise schedule.",
@@ -61,14 +63,15 @@ enum ModelVerbs {
         let groups: [ConditionGroup]
         switch call.value("cond") {
         case .number(let channels):
-            guard channels >= 1, channels == channels.rounded() else { throw call.error("cond", "channels are whole numbers >= 1") }
-            groups = [ConditionGroup(name: "condition", channels: Int(channels), dropProbability: drop)]
+            let count = try call.wholeNumber(channels, for: "cond", in: conditionChannels)
+            groups = [ConditionGroup(name: "condition", channels: count, dropProbability: drop)]
         case .record(let record):
             groups = try record.fields.map { field in
-                guard case .number(let channels) = field.value, channels >= 1, channels == channels.rounded() else {
+                guard case .number(let channels) = field.value else {
                     throw call.error("cond", "the group '\(field.name)' needs a whole number of channels")
                 }
-                return ConditionGroup(name: field.name, channels: Int(channels), dropProbability: drop)
+                let count = try call.wholeNumber(channels, for: "cond", in: conditionChannels, isEntry: true)
+                return ConditionGroup(name: field.name, channels: count, dropProbability: drop)
             }
         default:
             throw call.error("cond", "cond is a channel count or a record of groups", expected: "5, or {mask: 4, edges: 1}")
@@ -80,7 +83,7 @@ enum ModelVerbs {
         let encoder = try ConditionEncoder(
             inputChannels: layout.channels, outputChannels: encoded, downsamplingFactor: try call.int("factor"), random: &random)
         let configuration = UNet.Configuration(
-            inputChannels: latent + encoded, outputChannels: latent, widths: try integers(call, "widths"),
+            inputChannels: latent + encoded, outputChannels: latent, widths: try layerWidths(call, "widths"),
             blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"))
         let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &random))
         let schedule = call.has("schedule") ? try call.schedule("schedule") : try DiffusionVerbs.defaultSchedule()
@@ -105,7 +108,7 @@ enum ModelVerbs {
     ) { call in
         var random = RandomStream(seed: try call.seed())
         return .model(Model(.segmenter(try Segmenter(
-            classes: try call.int("classes"), imageChannels: try call.int("channels"), widths: try integers(call, "widths"),
+            classes: try call.int("classes"), imageChannels: try call.int("channels"), widths: try layerWidths(call, "widths"),
             blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"),
             random: &random))))
     }
@@ -126,13 +129,19 @@ enum ModelVerbs {
         return .tensor(try inBatches(images, cancellation: call.context.cancellation) { try segmenter.segment($0) })
     }
 
-    static func integers(_ call: VerbCall, _ name: String) throws -> [Int] {
-        try call.list(name).map { value in
-            guard case .number(let number) = value, number == number.rounded(), number >= 1 else {
-                throw call.error(name, "\(name) holds whole numbers >= 1")
-            }
-            return Int(number)
+    /// The widths a layer may have: a model beyond them would not fit in memory anyway.
+    static let widthRange = 1...4096
+    /// The levels a UNet or segmenter may have (each halves the resolution).
+    static let levelRange = 1...8
+
+    /// The widths given for `name`, each in `widthRange`, as many as `levels` allows.
+    static func layerWidths(_ call: VerbCall, _ name: String, levels: ClosedRange<Int> = levelRange) throws -> [Int] {
+        let widths = try call.integers(name, in: widthRange)
+        guard levels.contains(widths.count) else {
+            let count = levels.count == 1 ? "\(levels.lowerBound)" : "\(levels.lowerBound)...\(levels.upperBound)"
+            throw call.error(name, "'\(call.verb.name)' needs \(count) widths for \(name)", expected: "e.g. [32, 64]", found: "\(widths.count) widths")
         }
+        return widths
     }
 
     static let train = Verb(
@@ -153,7 +162,7 @@ enum ModelVerbs {
             .option("log", .integer(1...1_000_000), default: .number(100), "print progress every this many steps"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of batch order and noise"),
         ],
-        result: .model, example: "ae2 = train (autoencoder) data=(phantom n=8 seed=1).image steps=2 batch=4",
+        result: .model, example: "ae2 = train (autoencoder widths=[8, 16] groups=4) data=(phantom n=4 size=32 seed=1).image steps=2 batch=2",
         details: """
             The model given is not changed. An autoencoder's latent scale factor is set to 1/std of \
             its training latents afterwards. Ctrl-C stops training after the current step; a NaN \

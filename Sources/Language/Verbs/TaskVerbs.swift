@@ -57,6 +57,7 @@ enum TaskVerbs {
         }
         let coverage = try call.double("coverage")
         guard (0...1).contains(coverage) else { throw call.error("coverage", "the coverage is a fraction in 0...1") }
+        try ValueVerbs.requireSize(call, "n", [try call.int("n"), 1, try call.int("size"), try call.int("size")])
         let task = try InpaintingTask(coverage: coverage, shapes: shapes, seed: try call.seed())
         return .tensor(try task.masks(
             count: try call.int("n"), size: try call.int("size"), firstSample: try call.int("first"),
@@ -67,13 +68,12 @@ enum TaskVerbs {
         "blur", "Gaussian filtering: the classical denoiser a generated image must beat.", category: .tasks,
         parameters: [
             .argument("images", .tensor, "[H, W] or [N, 1, H, W]"),
-            .option("sigma", .number, default: .number(1), "the filter's sigma, in pixels"),
+            .option("sigma", .number, default: .number(1), "the filter's sigma, in pixels, 0...1024"),
         ],
         result: .tensor, example: "smooth = blur (phantom n=2 seed=1).image sigma=1",
         details: "Truncated at 4 sigma; near the border it averages the pixels inside only (Canny's smoothing stage)."
     ) { call in
-        let sigma = try call.double("sigma")
-        guard sigma >= 0, sigma.isFinite else { throw call.error("sigma", "sigma is a number >= 0") }
+        let sigma = try call.double("sigma", in: ImagingVerbs.sigmas)
         return .tensor(try DenoisingTask.baseline(try call.tensor("images"), sigma: sigma, cancellation: call.context.cancellation))
     }
 

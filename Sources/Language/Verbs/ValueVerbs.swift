@@ -48,13 +48,7 @@ enum ValueVerbs {
             ) { call in
                 let x = try call.tensor("x")
                 guard call.has("axes") else { return .number(Double(try reduce(x, nil).item())) }
-                let axes = try call.list("axes").map { value -> Int in
-                    guard case .number(let axis) = value, axis == axis.rounded() else {
-                        throw call.error("axes", "axes must be whole numbers", expected: "a list of integers")
-                    }
-                    return Int(axis)
-                }
-                return .tensor(try reduce(x, axes))
+                return .tensor(try reduce(x, try call.integers("axes", in: axisRange)))
             }
         }
     }
@@ -95,18 +89,25 @@ enum ValueVerbs {
         return verbs
     }
 
+    /// Axes a verb accepts, negative ones counting from the end: more than any tensor has.
+    static let axisRange = -64...64
+    /// The sizes a shape's axis may have.
+    static let axisSizes = 1...(1 << 30)
     static func shapeArgument(_ call: VerbCall, _ name: String) throws -> [Int] {
-        let items = try call.list(name)
-        let shape = try items.map { item -> Int in
-            guard case .number(let size) = item, size == size.rounded(), size >= 1, size <= Double(1 << 30) else {
-                throw call.error(name, "a shape is a list of whole numbers >= 1", expected: "e.g. [4, 1, 64, 64]")
-            }
-            return Int(size)
-        }
-        guard shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) <= 1 << 31 else {
-            throw call.error(name, "a tensor of shape \(shape) is too large")
-        }
+        let shape = try call.integers(name, in: axisSizes)
+        try requireSize(call, name, shape)
         return shape
+    }
+
+    /// Refuses, at the argument `name`, a result of `shape` over the memory budget: each option
+    /// of a verb may lie in its range while together they ask for more memory than the machine
+    /// has (`phantom n=100000 size=256`).
+    static func requireSize(_ call: VerbCall, _ name: String, _ shape: [Int]) throws {
+        do {
+            try Tensor.checkAllocation(shape, op: call.verb.name)
+        } catch {
+            throw call.error(name, "\(error)", hint: "a smaller shape, or a larger --max-memory if the machine has the memory")
+        }
     }
 
     static let zeros = Verb(
@@ -188,19 +189,17 @@ enum ValueVerbs {
         result: .tensor, example: "reshape (zeros [2, 3]) [3, 2]"
     ) { call in
         let x = try call.tensor("x")
-        var shape = try call.list("shape").map { item -> Int in
-            guard case .number(let size) = item, size == size.rounded(), size >= -1, size != 0 else {
-                throw call.error("shape", "a shape is a list of whole numbers >= 1, or one -1")
-            }
-            return Int(size)
+        var shape = try call.integers("shape", in: -1...axisSizes.upperBound)
+        guard !shape.contains(0), shape.filter({ $0 == -1 }).count <= 1 else {
+            throw call.error("shape", "a shape is a list of whole numbers >= 1, or one -1")
         }
         if let free = shape.firstIndex(of: -1) {
-            // Counted without overflow: [4294967296, 4294967296, -1] is an error, not a trap.
-            let known = Tensor.countIfCountable(shape.enumerated().filter { $0.offset != free }.map(\.element)) ?? 0
-            guard shape.filter({ $0 == -1 }).count == 1, known > 0, x.count % known == 0 else {
+            var known = shape
+            known.remove(at: free)
+            guard let knownCount = Tensor.countIfCountable(known), x.count % knownCount == 0 else {
                 throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")
             }
-            shape[free] = x.count / known
+            shape[free] = x.count / knownCount
         }
         guard Tensor.countIfCountable(shape) == x.count else {
             throw call.error("shape", "\(x.count) values do not fit the shape \(shape)", found: "a tensor of shape \(x.shape)")

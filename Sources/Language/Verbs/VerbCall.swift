@@ -47,30 +47,75 @@ public struct VerbCall {
         has(name) ? try tensor(name) : nil
     }
 
+    /// The number given for `name`: a number, or a tensor of one value. NaN and the infinities
+    /// are refused: no option means them, and what a verb computes from its numbers (a kernel's
+    /// radius, a count of pixels) would be nonsense or trap.
     public func double(_ name: String) throws -> Double {
-        switch value(name) {
-        case .number(let number): return number
-        case .tensor(let tensor) where tensor.count == 1: return Double(try tensor.item())
-        default: throw error(name, "'\(verb.name)' needs a number for \(name)", expected: "a number")
+        let number = try givenNumber(name, wanted: "a number")
+        guard number.isFinite else {
+            throw error(name, "'\(verb.name)' needs a finite number for \(name)", expected: "a number", found: "the number \(Value.format(number))")
         }
+        return number
+    }
+
+    /// The number given for `name`, which must lie in `range` (the verb's own limit, e.g. a
+    /// sigma no wider than the largest image).
+    public func double(_ name: String, in range: ClosedRange<Double>) throws -> Double {
+        let number = try double(name)
+        guard range.contains(number) else {
+            throw error(
+                name, "'\(verb.name)' needs a number in \(Value.format(range.lowerBound))...\(Value.format(range.upperBound)) for \(name)",
+                expected: "a number in \(Value.format(range.lowerBound))...\(Value.format(range.upperBound))",
+                found: "the number \(Value.format(number))")
+        }
+        return number
     }
 
     public func optionalDouble(_ name: String) throws -> Double? {
         has(name) ? try double(name) : nil
     }
 
+    /// The whole number given for `name`, in the range its parameter declares (any Int a Double
+    /// holds exactly when it declares none).
     public func int(_ name: String) throws -> Int {
-        let number = try double(name)
-        guard number == number.rounded(), number.magnitude < 1e15 else {
-            throw error(name, "\(name) must be a whole number", expected: "an integer")
+        var range = Int.exactInDouble
+        if let parameter = verb.parameters.first(where: { $0.name == name }), case .integer(let declared) = parameter.kind {
+            range = declared.clamped(to: Int.exactInDouble)
         }
-        let integer = Int(number)
-        if let parameter = verb.parameters.first(where: { $0.name == name }),
-            case .integer(let range) = parameter.kind, !range.contains(integer)
-        {
-            throw error(name, "\(name) is out of range", expected: parameter.kind.description)
+        return try wholeNumber(try givenNumber(name, wanted: "a whole number"), for: name, in: range)
+    }
+
+    /// The number given for `name`, a number or a tensor of one value, not yet checked.
+    private func givenNumber(_ name: String, wanted: String) throws -> Double {
+        switch value(name) {
+        case .number(let given): return given
+        case .tensor(let tensor) where tensor.count == 1: return Double(try tensor.item())
+        default: throw error(name, "'\(verb.name)' needs \(wanted) for \(name)", expected: wanted)
+        }
+    }
+
+    /// `number`, given for `name` (or as one of its entries), as a whole number in `range`:
+    /// the checked conversion every verb uses, with a message that names the verb and option.
+    public func wholeNumber(_ number: Double, for name: String, in range: ClosedRange<Int>, isEntry: Bool = false) throws -> Int {
+        guard let integer = Int(wholeNumber: number, in: range) else {
+            let bounds = Int.describe(range)
+            let wanted = (isEntry ? "whole numbers" : "a whole number") + (bounds.isEmpty ? "" : " " + bounds)
+            throw error(
+                name, "'\(verb.name)' needs \(wanted) for \(name)", expected: "integer\(isEntry ? "s" : "")\(bounds.isEmpty ? "" : " " + bounds)",
+                found: "\(isEntry ? "an entry " : "the number ")\(Value.format(number))")
         }
         return integer
+    }
+
+    /// The whole numbers of the list given for `name` (a shape, axes, widths, step indices),
+    /// each checked to lie in `range`.
+    public func integers(_ name: String, in range: ClosedRange<Int>) throws -> [Int] {
+        try list(name).map { item in
+            guard case .number(let number) = item else {
+                throw error(name, "'\(verb.name)' needs a list of whole numbers for \(name)", expected: "integers", found: item.summary)
+            }
+            return try wholeNumber(number, for: name, in: range, isEntry: true)
+        }
     }
 
     public func optionalInt(_ name: String) throws -> Int? {
