@@ -20,8 +20,15 @@ final class ReplTests: XCTestCase {
         Failure(name: "shape mismatch", statement: "kept = (zeros [2]) + (zeros [3])", output: "do not broadcast"),
         Failure(name: "runtime error", statement: "kept = xs[7]", output: "out of range"),
         Failure(name: "a loop failing half-way", statement: "for i in [1, 2] do\nkept = i\nz = xs[i + 1]\nend", output: "out of range"),
+        // The crash classes of issue 13: each was a trap, a stack overflow or an abort.
+        Failure(name: "a huge number", statement: "kept = reshape (zeros [2, 3]) [1e30]", output: "needs whole numbers"),
+        Failure(name: "NaN as an index", statement: "kept = xs[0/0]", output: "expected a whole number"),
+        Failure(name: "an overflowing shape", statement: "kept = zeros [1073741824, 1073741824, 1073741824]", output: "too large to count"),
+        Failure(name: "deep nesting", statement: "kept = " + String(repeating: "(", count: 300) + "1" + String(repeating: ")", count: 300),
+                output: "nesting is too deep"),
+        Failure(name: "over the memory budget", statement: "kept = phantom n=100000 size=256", output: "over the memory budget"),
         // Each of these runs for seconds (minutes in a debug build) unless stopped.
-        Failure(name: "Ctrl-C during blur", statement: "kept = blur (zeros [64, 1, 256, 256]) sigma=60",
+        Failure(name: "Ctrl-C during blur", statement: "kept = blur (zeros [256, 1, 256, 256]) sigma=60",
                 output: "blur stopped (Ctrl-C)", interruptAfter: 0.5),
         Failure(name: "Ctrl-C during holes", statement: "kept = holes n=400 size=256 coverage=1 seed=1",
                 output: "holes stopped (Ctrl-C)", interruptAfter: 0.5),
@@ -42,7 +49,7 @@ final class ReplTests: XCTestCase {
             // -q quiet, -f flush at once, -e the child's exit status, -c the command. script runs
             // the command with $SHELL -c; `exec` replaces that shell by medsynth, or a shell that
             // stays (dash does) receives the Ctrl-C too and, after medsynth's :quit, exits 130.
-            let command = "exec " + [binary.path, "repl", "--history", history, "--out", out, "--cache", cache].map { "'\($0)'" }.joined(separator: " ")
+            let command = "exec " + [binary.path, "repl", "--history", history, "--out", out, "--cache", cache, "--max-memory", "2G"].map { "'\($0)'" }.joined(separator: " ")
             process.arguments = ["-qfec", command, "/dev/null"]
             var environment = ProcessInfo.processInfo.environment
             environment["TERM"] = "dumb"
