@@ -39,7 +39,7 @@ enum ValueCodec {
             guard let name = entry["name"] as? String, let value = entry["value"] else {
                 throw Unstorable(description: "the entry \(path) is malformed")
             }
-            return (name, try decode(value, file: file))
+            return (name, try decode(value, file: file, depth: 0))
         }
     }
 
@@ -81,7 +81,13 @@ enum ValueCodec {
         }
     }
 
-    private static func decode(_ any: Any, file: HDF5File) throws -> Value {
+    /// `depth` counts the lists, records and tables around the value: the language never nests
+    /// deeper than `ValueLimits.maximumDepth`, so a deeper entry is malformed, and refusing it
+    /// keeps the recursion bounded.
+    private static func decode(_ any: Any, file: HDF5File, depth: Int) throws -> Value {
+        guard depth <= ValueLimits.maximumDepth else {
+            throw Unstorable(description: "values nested too deeply in \(file.path)")
+        }
         guard let entry = any as? [String: Any], let type = entry["type"] as? String else {
             throw Unstorable(description: "a malformed value in \(file.path)")
         }
@@ -96,10 +102,10 @@ enum ValueCodec {
             return .number(x)
         case "string": return .string(entry["value"] as? String ?? "")
         case "bool": return .bool(entry["value"] as? Bool ?? false)
-        case "list": return .list(try (entry["items"] as? [Any] ?? []).map { try decode($0, file: file) })
+        case "list": return .list(try (entry["items"] as? [Any] ?? []).map { try decode($0, file: file, depth: depth + 1) })
         case "record":
             let fields = try (entry["fields"] as? [[String: Any]] ?? []).map { field -> (name: String, value: Value) in
-                (field["name"] as? String ?? "", try decode(field["value"] as Any, file: file))
+                (field["name"] as? String ?? "", try decode(field["value"] as Any, file: file, depth: depth + 1))
             }
             return .record(Record(fields))
         case "tensor": return .tensor(try tensor("data"))
@@ -120,7 +126,7 @@ enum ValueCodec {
             if let svg = entry["svg"] as? String { return .figure(Figure(.vector(svg), title: title, path: path)) }
             return .figure(Figure(.raster(try tensor("raster")), title: title, path: path))
         case "table":
-            let rows = try (entry["rows"] as? [[Any]] ?? []).map { try $0.map { try decode($0, file: file) } }
+            let rows = try (entry["rows"] as? [[Any]] ?? []).map { try $0.map { try decode($0, file: file, depth: depth + 1) } }
             return .table(Table(columns: entry["columns"] as? [String] ?? [], rows: rows))
         default:
             throw Unstorable(description: "an unknown value type '\(type)' in \(file.path)")

@@ -328,6 +328,17 @@ final class NotebookTests: XCTestCase {
         XCTAssertLessThanOrEqual(cache.totalBytes, 60_000)
     }
 
+    func testAnEntryNestedDeeperThanTheLanguageNestsIsRefused() throws {
+        func nested(_ depth: Int) -> Value { (0..<depth).reduce(Value.number(1)) { inner, _ in .list([inner]) } }
+        let path = (directory as NSString).appendingPathComponent("deep.h5")
+        try ValueCodec.write([("ok", nested(ValueLimits.maximumDepth))], to: path)
+        XCTAssertEqual(try ValueCodec.read(from: path).first?.value.inlineText, nested(ValueLimits.maximumDepth).inlineText)
+        try ValueCodec.write([("deep", nested(ValueLimits.maximumDepth + 2))], to: path)
+        XCTAssertThrowsError(try ValueCodec.read(from: path)) { error in
+            XCTAssertTrue("\(error)".contains("nested too deeply"), "\(error)")
+        }
+    }
+
     func testValuesRoundTripThroughTheCache() throws {
         let cache = try TensorCache(directory: cacheDirectory)
         let values: [(name: String, value: Value)] = [
