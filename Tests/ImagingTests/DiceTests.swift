@@ -23,5 +23,11 @@ final class DiceTests: XCTestCase {
         XCTAssertThrowsError(try Metrics.dicePerClass(prediction: Tensor([0, 0.5]), target: Tensor([0, 1]), classes: [1])) { error in
             XCTAssertTrue("\(error)".contains("0.5"), "\(error)")
         }
+        // Whole numbers beyond an Int, and non-numbers, are not class numbers either (they trapped).
+        for label: Float in [1e30, -1e30, .infinity, .nan] {
+            XCTAssertThrowsError(try Metrics.dicePerClass(prediction: Tensor([0, label]), target: Tensor([0, 1]), classes: [1])) { error in
+                XCTAssertTrue("\(error)".contains("not a class number"), "\(error)")
+            }
+        }
     }
 }

@@ -34,10 +34,11 @@ extension Metrics {
     /// The values of a label map as integers; a value that is not a whole number is an error.
     private static func labels(_ op: String, _ map: Tensor, _ role: String) throws -> [Int] {
         try map.scalars.map { v in
-            guard v.isFinite && v == v.rounded() else {
+            // Int(exactly:) is nil for fractions, infinities, NaN and numbers beyond an Int.
+            guard let label = Int(exactly: v) else {
                 throw TensorError(op, "the \(role) holds \(v), which is not a class number")
             }
-            return Int(v)
+            return label
         }
     }
 }
