@@ -1,5 +1,6 @@
 import Diffusion
 import Engine
+import Formats
 import Foundation
 import Language
 
@@ -191,7 +192,7 @@ public final class NotebookRunner {
             [progress = options.progress] line in progress("    " + line)
         }
         context.defaultTolerance = (matter.absoluteTolerance, matter.relativeTolerance)
-        context.baseDirectory = (document.path as NSString).deletingLastPathComponent
+        context.baseDirectory = PathName.folder(of: document.path)
         context.fileAccess = fileAccess(for: document)
         let session = Session(context: context)
         try session.loadLibrary(options.libraries)
@@ -384,7 +385,7 @@ public final class NotebookRunner {
     /// output folder and the allowed folders; anywhere when the options do not confine it.
     func fileAccess(for document: NotebookDocument) -> FileAccess {
         guard options.confinesFiles else { return .unrestricted }
-        let notebookFolder = (document.path as NSString).deletingLastPathComponent
+        let notebookFolder = PathName.folder(of: document.path)
         let folders = [notebookFolder.isEmpty ? "." : notebookFolder] + [options.cacheDirectory].compactMap { $0 } + options.allowedFolders
         return .confined(to: folders, outputFolders: [options.outputDirectory])
     }

@@ -98,6 +98,24 @@ final class FileAccessTests: XCTestCase {
         }
     }
 
+    func testOneCharacterPathsAndFoldersAreFileNamesOrClearErrors() throws {
+        // Foundation's deletingLastPathComponent traps on "a", "a/", "." and "./".
+        for (path, folder) in [("a", ""), ("a/", ""), (".", ""), ("./", ""), ("/", "/"), ("/a", "/"), ("x/a", "x"), ("ab/c/", "ab"), ("/a//b", "/a")] {
+            XCTAssertEqual(PathName.folder(of: path), folder, path)
+        }
+        let session = Session(context: RuntimeContext(outputDirectory: path("out")))
+        let here = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(path("notebooks")))
+        defer { FileManager.default.changeCurrentDirectoryPath(here) }
+        for target in [".", "./", "..", "/"] {
+            let report = session.run("save (zeros [1, 2, 2]) \"\(target)\"", name: "repl")
+            XCTAssertTrue(report.diagnostic.map { "\($0)".contains("is a folder") } ?? false, "\(target): \(String(describing: report.diagnostic))")
+        }
+        XCTAssertTrue(session.run("save (zeros [1, 2, 2]) \"a\"", name: "repl").diagnostic.map { "\($0)".contains("cannot write a tensor") } ?? false)
+        XCTAssertNil(session.run("save (zeros [1, 2, 2]) \"b.h5\"", name: "repl").diagnostic)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("notebooks/b.h5")))
+    }
+
     func testTheReplIsUnrestricted() throws {
         let session = Session(context: RuntimeContext(outputDirectory: path("out")))
         XCTAssertNil(session.run("x = load \"\(victim)\" dataset=\"/data\"", name: "repl").diagnostic)

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// Which files the statements of a run may read and write: the trust boundary of a notebook.
@@ -87,7 +88,7 @@ public struct FileAccess: Sendable, Equatable {
         while let component = components.popFirst() {
             switch component {
             case ".": continue
-            case "..": resolved = (resolved as NSString).deletingLastPathComponent
+            case "..": resolved = PathName.folder(of: resolved)
             default:
                 let candidate = (resolved as NSString).appendingPathComponent(component)
                 if let real = realpath(candidate, nil) {
@@ -105,7 +106,7 @@ public struct FileAccess: Sendable, Equatable {
                 resolved = candidate
                 for part in components {
                     if part == ".." {
-                        resolved = (resolved as NSString).deletingLastPathComponent
+                        resolved = PathName.folder(of: resolved)
                     } else if part != "." {
                         resolved = (resolved as NSString).appendingPathComponent(part)
                     }

@@ -120,10 +120,14 @@ enum DataVerbs {
         hasSideEffects: true
     ) { call in
         let path = try call.path("path", for: .write)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw call.error("path", "\(path) is a folder; save writes a file", expected: "a file name, e.g. \"out/x.png\"")
+        }
         if FileManager.default.fileExists(atPath: path), call.context.fileAccess.replacingNeedsConsent(path), !(try call.bool("overwrite")) {
             throw call.error("path", "\(path) exists; a notebook replaces a file only when asked", hint: "add overwrite=true to replace it")
         }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathName.folder(of: path)
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }

@@ -43,7 +43,7 @@ enum DisplayVerbs {
         let title = try call.optionalString("title") ?? ""
         let path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
         try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            atPath: PathName.folder(of: path), withIntermediateDirectories: true)
         try PNGImage.write(image, to: path)
         if call.context.previewsInTerminal {
             call.context.print(try terminalPreview(image, width: min(96, image.shape[2])))
@@ -135,7 +135,7 @@ enum DisplayVerbs {
         ).svg()
         var path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
         path = (path as NSString).deletingPathExtension + ".svg"
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: PathName.folder(of: path), withIntermediateDirectories: true)
         try writeText(svg, to: path)
         return .figure(Figure(.vector(svg), title: title, path: path))
     }

@@ -1,5 +1,6 @@
 import Diffusion
 import Engine
+import Formats
 import Foundation
 
 /// A verb's checked arguments, by parameter name, with the means to report a bad one at its
@@ -136,7 +137,7 @@ public struct VerbCall {
         if let refusal = context.fileAccess.refusal(of: path, for: use) {
             throw error(
                 name, refusal, expected: "a path inside \(context.fileAccess.allowedDescription)",
-                hint: "to allow it, run with --allow-path \((FileAccess.canonical(path) as NSString).deletingLastPathComponent) (see docs/security.md)")
+                hint: "to allow it, run with --allow-path \(PathName.folder(of: FileAccess.canonical(path))) (see docs/security.md)")
         }
         return path
     }
