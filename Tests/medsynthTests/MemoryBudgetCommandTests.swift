@@ -8,8 +8,27 @@ extension CommandLineTests {
         let set = try medsynth(["doctor", "--sgemm-seconds", "0"], environment: ["MEDSYNTH_MAX_MEMORY": "512M"])
         XCTAssertTrue(set.output.contains("memory budget 512.0 MiB (from MEDSYNTH_MAX_MEMORY"), set.output)
         let invalid = try medsynth(["doctor", "--sgemm-seconds", "0"], environment: ["MEDSYNTH_MAX_MEMORY": "lots"])
-        XCTAssertTrue(invalid.output.contains("(3/4 of physical memory"), invalid.output)
+        XCTAssertTrue(invalid.output.contains("(3/4 of "), invalid.output)
         XCTAssertTrue(invalid.output.contains("MEDSYNTH_MAX_MEMORY=lots is not a size"), invalid.output)
+    }
+
+    /// Under `ulimit -v` an allocation past the limit would end the process, so the default
+    /// budget stays below it: 3/4 of 4,000,000 KiB is 2.9 GiB.
+    func testTheDefaultBudgetStaysBelowTheAddressSpaceLimit() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("medsynth")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no medsynth binary beside the tests") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v 4000000 && exec '\(binary.path)' doctor --sgemm-seconds 0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MEDSYNTH_MAX_MEMORY"] = nil
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertTrue(text.contains("memory budget 2.9 GiB (3/4 of the address-space limit (ulimit -v)"), text)
     }
 
     func testMaxMemoryLimitsARunAndMustBeASize() throws {

@@ -33,14 +33,14 @@ public enum MemoryBudget {
     /// Three quarters of physical memory: room for the request next to what the process and
     /// the system already hold. 8 GiB when the physical size cannot be read.
     public static var defaultLimit: Int {
-        guard let physical = physicalMemory() else { return 8 << 30 }
-        return physical / 4 * 3
+        guard let memory = usableMemory() else { return 8 << 30 }
+        return memory.bytes / 4 * 3
     }
 
     /// Where the starting limit came from, for `medsynth doctor`: MEDSYNTH_MAX_MEMORY, or the
-    /// default's three quarters of physical memory.
+    /// default's three quarters of the memory the process may use.
     public static var startingLimitSource: String {
-        environmentLimit() != nil ? "from \(environmentVariable)" : "3/4 of physical memory"
+        environmentLimit() != nil ? "from \(environmentVariable)" : "3/4 of \(usableMemory()?.source ?? "physical memory")"
     }
 
     /// Why MEDSYNTH_MAX_MEMORY was ignored, if it was set to something that is not a size.
@@ -123,11 +123,30 @@ public enum MemoryBudget {
     }
 
     /// The machine's physical memory in bytes (pages times page size, as sysconf reports them).
-    private static func physicalMemory() -> Int? {
+    /// The memory this process may use: physical memory, or less where the process's
+    /// address-space limit (ulimit -v) or its control group (a container's memory limit) says
+    /// so. Beyond those an allocation fails, and a failed allocation ends a Swift process, so
+    /// the budget must stay below the smallest of them.
+    private static func usableMemory() -> (bytes: Int, source: String)? {
+        var limits: [(bytes: Int, source: String)] = []
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageSize > 0 else { return nil }
-        let (bytes, overflow) = pages.multipliedReportingOverflow(by: pageSize)
-        return overflow ? nil : bytes
+        if pages > 0, pageSize > 0, case (let bytes, false) = pages.multipliedReportingOverflow(by: pageSize) {
+            limits.append((bytes, "physical memory"))
+        }
+        var addressSpace = rlimit()
+        if getrlimit(Int32(RLIMIT_AS.rawValue), &addressSpace) == 0, addressSpace.rlim_cur != rlim_t.max,
+           addressSpace.rlim_cur < UInt64(Int.max) {
+            limits.append((Int(addressSpace.rlim_cur), "the address-space limit (ulimit -v)"))
+        }
+        // cgroup v2, then v1; "max" or an absurd v1 value means no limit.
+        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes > 0, bytes < 1 << 60 {
+                limits.append((bytes, "the control group's memory limit"))
+                break
+            }
+        }
+        return limits.min { $0.bytes < $1.bytes }
     }
 }
 
