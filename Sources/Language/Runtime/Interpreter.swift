@@ -280,13 +280,13 @@ public final class Interpreter {
         case .name(let name, let span):
             return try evaluateName(name, span: span)
         case .list(let elements, let span):
-            return try nestingChecked(.list(try elements.map(evaluate)), span: span)
+            return try sizeChecked(.list(try elements.map(evaluate)), span: span)
         case .record(let fields, let span):
-            return try nestingChecked(.record(Record(try fields.map { ($0.name, try evaluate($0.value)) })), span: span)
+            return try sizeChecked(.record(Record(try fields.map { ($0.name, try evaluate($0.value)) })), span: span)
         case .range(let low, let high, let span):
             let a = try integer(low)
             let b = try integer(high)
-            guard b >= a, b - a < ValueLimits.maximumListCount else {
+            guard b >= a, b - a < ValueLimits.maximumValueCount else {
                 throw RuntimeError("the range \(a)..\(b) is empty or too long", span: span)
             }
             return .list((a...b).map { .number(Double($0)) })
@@ -325,15 +325,21 @@ public final class Interpreter {
         }
     }
 
-    /// A list or record just made, refused when it nests deeper than values may
-    /// (`l = [l]` in a loop).
-    private func nestingChecked(_ value: Value, span: SourceSpan) throws -> Value {
-        guard ValueLimits.depth(of: value) <= ValueLimits.maximumDepth else {
+    /// A list or record just made, refused when it nests deeper than values may (`l = [l]` in
+    /// a loop) or holds too many values counting nested ones (`s = [s, s]` in a loop).
+    private func sizeChecked(_ value: Value, span: SourceSpan) throws -> Value {
+        switch ValueLimits.excess(of: value) {
+        case nil:
+            return value
+        case .tooDeep:
             throw RuntimeError(
                 "lists and records nest too deeply (more than \(ValueLimits.maximumDepth) levels)", span: span,
                 hint: "a loop that wraps a value in a list each time builds one level per pass")
+        case .tooMany:
+            throw RuntimeError(
+                "the list would hold too many values (more than \(ValueLimits.maximumValueCount), counting those in nested lists and records)",
+                span: span, hint: "a tensor holds numbers by the million")
         }
-        return value
     }
 
     private func evaluateName(_ name: String, span: SourceSpan) throws -> Value {
@@ -496,12 +502,12 @@ public final class Interpreter {
         case (.bool(let x), .bool(let y)) where op == .equal || op == .notEqual:
             return .bool((x == y) == (op == .equal))
         case (.list(let x), .list(let y)) where op == .add:
-            guard x.count + y.count <= ValueLimits.maximumListCount else {
+            guard x.count + y.count <= ValueLimits.maximumValueCount else {
                 throw RuntimeError(
-                    "the list would be too long (more than \(ValueLimits.maximumListCount) items)", span: span,
-                    found: "lists of \(x.count) and \(y.count) items")
+                    "the list would hold too many values (more than \(ValueLimits.maximumValueCount))", span: span,
+                    found: "lists of \(x.count) and \(y.count) items", hint: "a tensor holds numbers by the million")
             }
-            return .list(x + y)
+            return try sizeChecked(.list(x + y), span: span)
         case (.list(let x), .list(let y)) where op == .equal || op == .notEqual:
             let same = try x.count == y.count && zip(x, y).allSatisfy { try truth(try binary(.equal, $0, $1, span: span), span: span) }
             return .bool(same == (op == .equal))

@@ -4,27 +4,39 @@
 /// The interpreter checks each list, record and string it makes against these (tensors are
 /// bounded by Engine's memory budget).
 public enum ValueLimits {
-    /// The most items a list may hold: 2^24, about 256 MiB of values.
-    public static let maximumListCount = 1 << 24
+    /// The most values a list may hold, counting those inside the lists and records it holds:
+    /// 2^20. A list that holds another twice (`s = [s, s]`) shares its storage, so doubling it
+    /// costs nothing, but everything that walks it (printing, comparing, storing it in the
+    /// cache) takes as long as this count says. Tensors hold numbers by the million.
+    public static let maximumValueCount = 1 << 20
     /// The longest string, in UTF-8 bytes: 256 MiB.
     public static let maximumStringBytes = 1 << 28
     /// How deeply lists and records may nest inside each other, as source may nest.
     public static let maximumDepth = Parser.maximumNesting
-    /// The nesting depth of lists and records in `value` (1 for any other value), counted no
-    /// further than `limit + 1`, so a check costs no more than the levels it allows.
-    static func depth(of value: Value, limit: Int = maximumDepth) -> Int {
-        guard limit >= 0 else { return 1 }
-        switch value {
-        case .list(let items):
-            return 1 + items.reduce(0) { deepest, item in
-                deepest > limit ? deepest : max(deepest, depth(of: item, limit: limit - 1))
+
+    /// What is wrong with a value a program has just built, if anything.
+    enum Excess: Equatable {
+        case tooDeep, tooMany
+    }
+
+    /// Walks `value` no further than the limits allow: at most `maximumValueCount` values, no
+    /// deeper than `maximumDepth`, so a check never costs more than the limits themselves.
+    static func excess(of value: Value) -> Excess? {
+        var visited = 0
+        func walk(_ value: Value, level: Int) -> Excess? {
+            visited += 1
+            if level > maximumDepth { return .tooDeep }
+            if visited > maximumValueCount { return .tooMany }
+            switch value {
+            case .list(let items):
+                for item in items { if let excess = walk(item, level: level + 1) { return excess } }
+            case .record(let record):
+                for field in record.fields { if let excess = walk(field.value, level: level + 1) { return excess } }
+            default:
+                break
             }
-        case .record(let record):
-            return 1 + record.fields.reduce(0) { deepest, field in
-                deepest > limit ? deepest : max(deepest, depth(of: field.value, limit: limit - 1))
-            }
-        default:
-            return 1
+            return nil
         }
+        return walk(value, level: 1)
     }
 }

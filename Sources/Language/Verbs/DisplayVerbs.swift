@@ -174,6 +174,17 @@ enum DisplayVerbs {
         guard case .record(let record) = call.value("columns") else {
             throw call.error("columns", "'table' needs a record of columns or a schedule", expected: "{name: [values], ...}")
         }
+        // A table is for reading: its cells are values, so a tensor column is bounded as a list
+        // is (a list column was bounded when it was made).
+        let tensorCells = record.fields.reduce(0) { total, field in
+            if case .tensor(let tensor) = field.value { return total + tensor.count }
+            return total
+        }
+        guard tensorCells <= ValueLimits.maximumValueCount else {
+            throw call.error(
+                "columns", "a table holds at most \(ValueLimits.maximumValueCount) cells", found: "tensors of \(tensorCells) values",
+                hint: "show a slice of the tensor, or plot it")
+        }
         let columns = try record.fields.map { field -> [Value] in
             switch field.value {
             case .list(let items): return items
