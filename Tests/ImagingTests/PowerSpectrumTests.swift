@@ -40,4 +40,11 @@ final class PowerSpectrumTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("square"), "\(error)")
         }
     }
+
+    func testRefusesImagesLargerThanTheDirectTransformTakes() throws {
+        let side = Metrics.maximumSpectrumSide + 2
+        XCTAssertThrowsError(try Metrics.radiallyAveragedPowerSpectrum(try Tensor.zeros([1, 1, side, side]))) { error in
+            XCTAssertTrue("\(error)".contains("at most 2048 a side"), "\(error)")
+        }
+    }
 }

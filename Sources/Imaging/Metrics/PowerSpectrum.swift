@@ -2,6 +2,9 @@ import Engine
 import Foundation
 
 extension Metrics {
+    /// The largest side the O(n^3) transform takes: 2048 is about 10^10 products an image.
+    public static let maximumSpectrumSide = 2048
+
     /// The radially averaged power spectrum of square grey images, [n, n] or [N, 1, n, n]
     /// (averaged over the batch), as used to compare the frequency content of generated and
     /// real images:
@@ -17,7 +20,8 @@ extension Metrics {
     /// Non-square images are refused: their frequencies lie on a rectangular grid, and radii in
     /// cycles per pixel would tie between bins. The transform is a direct separable DFT (rows,
     /// then columns) in Double, O(n^3): exact for any n and quick enough up to a few hundred;
-    /// larger images take long, so `cancellation` is checked before each row of the transform.
+    /// larger images take long, so `cancellation` is checked before each row of the transform,
+    /// and sides past `maximumSpectrumSide` are refused.
     public static func radiallyAveragedPowerSpectrum(_ images: Tensor, cancellation: CancellationFlag? = nil) throws -> [Double] {
         let op = "radiallyAveragedPowerSpectrum"
         let (count, height, width) = try imageLayout(op, images.shape)
@@ -25,6 +29,11 @@ extension Metrics {
             throw TensorError(op, "expected square images of at least 2 x 2, got \(height) x \(width)")
         }
         let side = height
+        guard side <= maximumSpectrumSide else {
+            throw TensorError(op, "images of \(side) x \(side) are larger than the direct transform takes (at most \(maximumSpectrumSide) a side)")
+        }
+        // The bin of each frequency, and the transform's rows and power in Double (complex).
+        try MemoryBudget.check(bytes: side * side * 48, for: "\(op): \(side) x \(side) images")
         let binCount = side / 2 + 1
         var bin = [Int](repeating: -1, count: side * side)
         var members = [Int](repeating: 0, count: binCount)
