@@ -128,6 +128,17 @@ final class HostileVerbTests: XCTestCase {
         XCTAssertEqual(try diagnostic("y = (linspace 0 3 count=4)[1::-999999999999999]\nexpect y == [1]"), "no error")
     }
 
+    /// An engine error is told in the verb's name, once: not "onehot: oneHot: ..." nor
+    /// "corrupt: DenoisingTask: ...".
+    func testEngineErrorsNameTheVerbOnce() throws {
+        for (statement, message) in [
+            ("onehot ((zeros [1, 1, 2, 2]) / 0) classes=4", "onehot: label -nan at [0, 0, 0, 0] is outside 0..<4"),
+            ("corrupt x kind=\"salt\" amount=2", "corrupt: the amount must be in [0, 1], got 2.0"),
+        ] {
+            XCTAssertEqual(try diagnostic(statement), message, statement)
+        }
+    }
+
     // MARK: Generating cases
 
     static func hostileValues(for kind: Parameter.Kind) -> [String] {

@@ -719,8 +719,12 @@ public final class Interpreter {
             throw error.span == nil ? RuntimeError(error.message, span: span, expected: error.expected, found: error.found, hint: error.hint) : error
         } catch is Diagnostic {
             throw RuntimeError("internal error in '\(verb.name)'", span: span)
+        } catch let error as TensorError {
+            // The operation it names is the engine's (oneHot, DenoisingTask); the user wrote the verb.
+            throw RuntimeError("\(verb.name): \(error.message)", span: span)
         } catch {
-            throw RuntimeError("\(verb.name): \(error)", span: span)
+            let text = "\(error)"
+            throw RuntimeError(text.hasPrefix("\(verb.name): ") ? text : "\(verb.name): \(text)", span: span)
         }
     }
 

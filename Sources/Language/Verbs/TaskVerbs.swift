@@ -27,8 +27,8 @@ enum TaskVerbs {
         let task: DenoisingTask
         do {
             task = try DenoisingTask(noise: noise, seed: try call.seed())
-        } catch {
-            throw call.error("amount", "\(error)")
+        } catch let error as TensorError {
+            throw call.error("amount", "corrupt: \(error.message)")
         }
         return .tensor(try task.degrade(try imagesArgument(call), cancellation: call.context.cancellation))
     }
