@@ -14,7 +14,13 @@ if arguments.dropFirst().first == "--list" {
     for target in FuzzTarget.allCases { print(target.rawValue, target.maximumLength) }
     exit(0)
 }
-guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
+// libFuzzer's fork mode (-fork=N) runs this binary again with libFuzzer's arguments only: the
+// target is passed on to those runs in the environment.
+let targetVariable = "MEDSYNTH_FUZZ_TARGET"
+if arguments.count >= 2, FuzzTarget(rawValue: arguments[1]) != nil {
+    setenv(targetVariable, arguments.remove(at: 1), 1)
+}
+guard let target = getenv(targetVariable).flatMap({ FuzzTarget(rawValue: String(cString: $0)) }) else {
     let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
     FileHandle.standardError.write(Data("""
         usage: medsynth-fuzz TARGET [FILE...]  (built by scripts/fuzz.sh: TARGET [libFuzzer arguments])
@@ -23,7 +29,6 @@ guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else
         """.utf8))
     exit(2)
 }
-arguments.remove(at: 1)
 
 #if FUZZING
 exit(LibFuzzer.run(target, arguments: arguments))
