@@ -76,6 +76,6 @@ let package = Package(
         .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "medsynth-fuzz"]),
     ]
 )
