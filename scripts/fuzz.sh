@@ -5,7 +5,7 @@
 #
 # Builds medsynth-fuzz with coverage instrumentation and address sanitizer (in .build-fuzz, apart
 # from the normal build), then runs each target for SECONDS, one after the other, starting from
-# the committed seeds (Tests/Fuzz/corpus/TARGET) and the inputs earlier runs found
+# the committed seeds (Tests/Fuzz/corpus/TARGET, never written to) and the inputs earlier runs found
 # (.build-fuzz/corpus/TARGET). Crashes, timeouts and out-of-memory inputs are saved in
 # ${MEDSYNTH_FUZZ_FINDINGS:-.build-fuzz/findings}/TARGET/; the script exits 1 if there are any.
 # A saved input replays without sanitizers: swift run medsynth-fuzz TARGET FILE.
@@ -75,7 +75,10 @@ while read -r target max_len; do
             failed+=("$target:$(basename "$input")")
         fi
     done
-    nice -n 10 "$binary" "$target" ".build-fuzz/corpus/$target" "Tests/Fuzz/corpus/$target" \
+    # The committed seeds go in as -seed_inputs, which libFuzzer only reads: given as a corpus
+    # folder, it may write its finds there (fork mode did).
+    seeds="$(find "Tests/Fuzz/corpus/$target" -type f ! -name '*.md' | sort | paste -sd, -)"
+    nice -n 10 "$binary" "$target" ".build-fuzz/corpus/$target" -seed_inputs="$seeds" \
         -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
         -malloc_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 \
         -artifact_prefix="$findings/$target/" "$@" > ".build-fuzz/$target.log" 2>&1 || status=$?
