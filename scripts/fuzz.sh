@@ -54,6 +54,12 @@ findings="${MEDSYNTH_FUZZ_FINDINGS:-.build-fuzz/findings}"
 # Leak reports are off: Swift's runtime keeps caches that LeakSanitizer cannot tell from
 # leaks (set here too, for the child processes of libFuzzer's fork mode).
 export SWIFT_BACKTRACE=enable=no
+# The folder the targets write each input to (as a file, for the readers that take paths);
+# crashed runs leave theirs behind, so it is this script's own, removed at the end.
+scratch_base=/dev/shm
+[[ -d "$scratch_base" ]] || scratch_base="${TMPDIR:-/tmp}"
+export MEDSYNTH_FUZZ_SCRATCH="$(mktemp -d "$scratch_base/medsynth-fuzz-run-XXXXXX")"
+trap 'rm -rf "$MEDSYNTH_FUZZ_SCRATCH"' EXIT
 export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 failed=()
 while read -r target max_len; do
