@@ -82,6 +82,11 @@ final class FuzzInputTests: XCTestCase {
         let process = Process()
         process.executableURL = replayer
         process.arguments = [target.rawValue, path]
+        // Its scratch folder inside ours: a crashing replay cannot remove its own.
+        let scratch = NSTemporaryDirectory() + "/medsynth-fuzz-replay-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        process.environment = ProcessInfo.processInfo.environment.merging(["MEDSYNTH_FUZZ_SCRATCH": scratch]) { $1 }
         // A file rather than a pipe: a crash's backtrace could fill a pipe nobody reads yet.
         let outputPath = NSTemporaryDirectory() + "/medsynth-fuzz-replay-\(UUID().uuidString).txt"
         guard FileManager.default.createFile(atPath: outputPath, contents: nil) else {
