@@ -63,6 +63,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzzing (scripts/fuzz.sh): each reader of untrusted bytes wrapped as a target, and
+        // medsynth-fuzz, which runs one under libFuzzer or, built normally, replays input files.
+        .target(name: "FuzzTargets", dependencies: ["Formats", "Language", "Notebook", "CZlib"]),
+        .executableTarget(name: "medsynth-fuzz", dependencies: ["FuzzTargets"]),
 
         // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
@@ -72,5 +76,6 @@ let package = Package(
         .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "medsynth-fuzz"]),
     ]
 )

@@ -18,3 +18,8 @@ trap 'rm -rf "$check_dir"' EXIT
     --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
 "$binary" check notebooks/train --set subjects=16 --set steps=20 --set models="$check_dir/models" --allow-path "$check_dir/models" \
     --cache "$check_dir/cache" --report "$check_dir/reports-train" --junit "$check_dir/junit-train.xml"
+
+# Every reader fuzzed briefly from the committed seeds (Tests/Fuzz): 15 s a target, about three
+# minutes in all, after a separate sanitizer build in .build-fuzz. A crash fails the run; its
+# input is saved in .build-fuzz/findings/TARGET/ and belongs in Tests/Fuzz/crashes/TARGET/.
+scripts/fuzz.sh all "${MEDSYNTH_FUZZ_SECONDS:-15}"

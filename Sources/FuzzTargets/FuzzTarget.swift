@@ -1,0 +1,67 @@
+import Foundation
+
+/// One entry point of medsynth that reads untrusted bytes, wrapped so that a fuzzer (or a
+/// regression test) can hand it any input. Each target reads the bytes as medsynth would read a
+/// file a downloaded notebook points at; an input may make the reader throw (that is the point:
+/// hostile input gets an error), but never crash, hang or allocate without bound.
+///
+/// `medsynth-fuzz` runs one under libFuzzer (`scripts/fuzz.sh`); FuzzRegressionTests runs every
+/// committed corpus and crash input through all of them in-process.
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// `PNGImage.decode` (libpng through its simplified API).
+    case png
+    /// `NIfTIImage(reading:)` on the bytes as they are: plain `.nii`, or gzip with damaged streams.
+    case nifti
+    /// `NIfTIImage(reading:)` on the bytes gzip-compressed first, so that the fuzzer mutates the
+    /// header and voxels behind a valid gzip stream (the `.nii.gz` path).
+    case niftiGzip = "nifti-gz"
+    /// `DICOMImage(decoding:)`.
+    case dicom
+    /// `HDF5File(reading:)`, then every object below the root: kinds, children, attributes,
+    /// dataset shapes, and each dataset's values.
+    case hdf5
+    /// `SafetensorsFile(reading:)`, then every tensor.
+    case safetensors
+    /// The header of a safetensors file (the bytes after the 8-byte length): Formats' JSON
+    /// parser and the header's validation, with no tensor data to read.
+    case json
+    /// `ModelFiles.load` on an HDF5 checkpoint: `Checkpoint(contentsOf:)`, then the model.
+    case checkpointHDF5 = "checkpoint-h5"
+    /// `ModelFiles.load` on a safetensors checkpoint.
+    case checkpointSafetensors = "checkpoint-safetensors"
+    /// A notebook (front matter, fences, prose) or a plain script: `NotebookDocument`, then each
+    /// cell through the lexer, parser, analyser and canonical form (the cache key's text).
+    case notebook
+    /// A cache directory whose `index.json` holds the bytes: `TensorCache(directory:)`, which
+    /// reads the index and clears stray files.
+    case cacheIndex = "cache-index"
+
+    /// Inputs longer than this are not worth the fuzzer's time (libFuzzer's `-max_len`): a
+    /// little more than the seeds, enough for nesting and a few objects.
+    public var maximumLength: Int {
+        switch self {
+        case .png, .dicom, .nifti, .niftiGzip: return 16384
+        case .hdf5, .checkpointHDF5: return 32768
+        case .safetensors, .checkpointSafetensors: return 8192
+        case .json, .notebook, .cacheIndex: return 8192
+        }
+    }
+
+    /// Reads `input` the way this target's reader reads a file. Errors are the readers' own
+    /// (the fuzzer ignores them; the regression tests check them).
+    public func run(_ input: [UInt8]) throws {
+        switch self {
+        case .png: try ReaderTargets.png(input)
+        case .nifti: try ReaderTargets.nifti(input)
+        case .niftiGzip: try ReaderTargets.nifti(GzipStream.compress(input))
+        case .dicom: try ReaderTargets.dicom(input)
+        case .hdf5: try ReaderTargets.hdf5(input)
+        case .safetensors: try ReaderTargets.safetensors(input)
+        case .json: try ReaderTargets.safetensors(ReaderTargets.safetensorsFile(header: input))
+        case .checkpointHDF5: try ReaderTargets.checkpoint(input, extension: "h5")
+        case .checkpointSafetensors: try ReaderTargets.checkpoint(input, extension: "safetensors")
+        case .notebook: try NotebookTargets.notebook(input)
+        case .cacheIndex: try NotebookTargets.cacheIndex(input)
+        }
+    }
+}
