@@ -16,29 +16,16 @@ enum ReaderTargets {
         _ = try DICOMImage(decoding: input, file: "input.dcm")
     }
 
-    /// Walks the object tree past objects that fail: a reader that opens the file but trips on
-    /// one object deep inside must be found too. Only a file that cannot be opened throws.
+    /// The file checked in a child process first, as `load` does (HDF5Rehearsal), then walked
+    /// past objects that fail: a reader that opens the file but trips on one object deep
+    /// inside must be found too. The walk is bounded, so that a file of many objects (or links
+    /// back up the tree) costs the fuzzer time in proportion to its size, not more.
     static func hdf5(_ input: [UInt8]) throws {
-        let file = try HDF5File(reading: ScratchDirectory.file("input.h5", containing: input))
+        let path = try ScratchDirectory.file("input.h5", containing: input)
+        try HDF5Rehearsal.check(path)
+        let file = try HDF5File(reading: path)
         defer { try? file.close() }
-        var pending = ["/"]
-        var visited = 0
-        // A bound on the walk, so that a file of many objects (or links back up the tree)
-        // costs the fuzzer time in proportion to its size, not more.
-        while let object = pending.popLast(), visited < 64 {
-            visited += 1
-            _ = try? file.attributeNames(of: object).map { try? file.attribute($0, of: object) }
-            switch try? file.kind(of: object) {
-            case .group?:
-                let prefix = object == "/" ? "/" : object + "/"
-                pending += ((try? file.children(of: object)) ?? []).map { prefix + $0 }
-            case .dataset?:
-                _ = try? file.datasetInfo(object)
-                _ = try? file.readTensor(object)
-            default:
-                break
-            }
-        }
+        file.walk(maximumObjects: 64)
     }
 
     static func safetensors(_ input: [UInt8]) throws {
@@ -52,6 +39,8 @@ enum ReaderTargets {
     }
 
     static func checkpoint(_ input: [UInt8], extension fileExtension: String) throws {
-        _ = try ModelFiles.load(ScratchDirectory.file("input.\(fileExtension)", containing: input))
+        let path = try ScratchDirectory.file("input.\(fileExtension)", containing: input)
+        if fileExtension == "h5" { try HDF5Rehearsal.check(path) }
+        _ = try ModelFiles.load(path)
     }
 }

@@ -68,6 +68,8 @@ enum DataVerbs {
         case .dicom:
             return .tensor(try DICOMImage(reading: path).pixels)
         case .hdf5:
+            // libhdf5 may crash on a damaged file: read it in a child process first.
+            try HDF5Rehearsal.check(path)
             guard let dataset = try call.optionalString("dataset") else {
                 return .model(try ModelFiles.load(path))
             }
