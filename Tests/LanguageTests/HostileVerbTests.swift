@@ -60,15 +60,7 @@ final class HostileVerbTests: XCTestCase {
         context.baseDirectory = directory
         interpreter = Interpreter(context: context)
         // The names the verbs' examples use, small.
-        try interpreter.run(SourceFile(name: "setup", text: """
-            p = phantom n=2 size=32 seed=1
-            m = onehot p.label classes=4
-            e = edges p.image
-            x = p.image
-            net = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 seed=1
-            xt = randn [2, 4, 8, 8] seed=1
-            save x[0] "scan.nii.gz"
-            """))
+        try interpreter.run(SourceFile(name: "setup", text: VerbExamples.setup))
     }
 
     override func tearDown() {

@@ -33,15 +33,7 @@ final class VerbCancellationTests: XCTestCase {
         }
         let session = Session(context: RuntimeContext(outputDirectory: directory) { _ in }, registry: VerbRegistry(verbs))
         // The names the examples use (as VerbTests.testEveryVerbsExampleRuns binds them).
-        let setup = session.run("""
-            p = phantom n=2 size=32 seed=1
-            m = onehot p.label classes=4
-            e = edges p.image
-            x = p.image
-            net = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 seed=1
-            xt = randn [2, 4, 8, 8] seed=1
-            save x[0] "scan.nii.gz"
-            """, name: "setup")
+        let setup = session.run(VerbExamples.setup, name: "setup")
         XCTAssertNil(setup.diagnostic)
         let namesBefore = session.interpreter.globalOrder
         let valuesBefore = namesBefore.map { session.interpreter.globals[$0]?.summary }

@@ -319,15 +319,7 @@ final class VerbTests: XCTestCase {
         let previous = FileManager.default.currentDirectoryPath
         FileManager.default.changeCurrentDirectoryPath(directory)
         defer { FileManager.default.changeCurrentDirectoryPath(previous) }
-        try run("""
-            p = phantom n=2 size=32 seed=1
-            m = onehot p.label classes=4
-            e = edges p.image
-            x = p.image
-            net = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 seed=1
-            xt = randn [2, 4, 8, 8] seed=1
-            save x[0] "scan.nii.gz"
-            """)
+        try run(VerbExamples.setup)
         for verb in VerbRegistry.standard.verbs {
             XCTAssertNoThrow(try run(verb.example), "the example of '\(verb.name)': \(verb.example)")
         }

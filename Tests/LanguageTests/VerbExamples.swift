@@ -1,0 +1,15 @@
+/// What the verbs' examples (`Verb.example`) need bound before they run: small values of the
+/// names they use. Shared by the tests that run every example (as it is, stopped by Ctrl-C, or
+/// with one argument made hostile).
+enum VerbExamples {
+    /// Run in a folder of the test's own: it writes scan.nii.gz there for `load`'s example.
+    static let setup = """
+        p = phantom n=2 size=32 seed=1
+        m = onehot p.label classes=4
+        e = edges p.image
+        x = p.image
+        net = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 seed=1
+        xt = randn [2, 4, 8, 8] seed=1
+        save x[0] "scan.nii.gz"
+        """
+}
