@@ -80,4 +80,35 @@ final class ModelSizeTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("overflow a 64-bit sum"), "\($0)")
         }
     }
+
+    /// Floating-point entries are read as Swift reads numbers ("nan" and "inf" included), so
+    /// each is checked: a NaN scale factor would turn every decoded image into NaN.
+    func testNonFiniteOrOutOfRangeNumbersInAConfigurationAreRefused() throws {
+        var random = RandomStream(seed: 1)
+        let autoencoder = try Autoencoder(
+            Autoencoder.Configuration(latentChannels: 2, outerWidth: 4, innerWidth: 8, groups: 2, regularizer: .kl(weight: 1e-5)), random: &random)
+        for (key, value, expected) in [
+            ("latentScaleFactor", "nan", "above 0"), ("latentScaleFactor", "0", "above 0"), ("latentScaleFactor", "-2", "above 0"),
+            ("latentScaleFactor", "inf", "above 0"), ("klWeight", "-inf", "at least 0"), ("klWeight", "nan", "at least 0"),
+        ] {
+            var checkpoint = try autoencoder.checkpoint()
+            checkpoint.configuration[key] = value
+            XCTAssertThrowsError(try Autoencoder(checkpoint: checkpoint), "\(key)=\(value)") {
+                XCTAssertEqual("\($0)", "checkpoint: configuration \"\(key)\" is \"\(value)\", expected a finite number \(expected)")
+            }
+        }
+        var checkpoint = try autoencoder.checkpoint()
+        checkpoint.configuration["latentScaleFactor"] = "0.25"
+        XCTAssertEqual(try Autoencoder(checkpoint: checkpoint).latentScaleFactor, 0.25)
+
+        let unet = try UNet(.init(inputChannels: 2, outputChannels: 2, widths: [4], blocksPerLevel: 1,
+                                  attentionHeads: 2, groups: 2, timeEmbeddingWidth: 8), random: &random)
+        for dropout in ["nan", "1", "-0.5", "inf"] {
+            var entries = unet.configuration.checkpointEntries
+            entries["dropout"] = dropout
+            XCTAssertThrowsError(try UNet.Configuration(checkpointEntries: CheckpointEntries(entries)), dropout) {
+                XCTAssertEqual("\($0)", "checkpoint: configuration \"dropout\" is \"\(dropout)\", expected a finite number in [0, 1)")
+            }
+        }
+    }
 }

@@ -19,8 +19,6 @@ final class HostileInputTests: XCTestCase {
         ("x = f " + String(repeating: "(f ", count: 10_000) + "1" + String(repeating: ")", count: 10_000), 7 + 3 * Parser.maximumNesting),
         ("x = {a: 1}" + String(repeating: ".a", count: 10_000), 5),
         ("x = [1]" + String(repeating: "[0]", count: 10_000), 5),
-        ("x = 1" + String(repeating: " + 1", count: 10_000), 5),
-        ("x = true" + String(repeating: " and true", count: 10_000), 5),
         // The 1 in the list of the 100th loop.
         (String(repeating: "for i in [1] do\n", count: 10_000) + String(repeating: "end\n", count: 10_000), 11),
     ]
@@ -34,6 +32,24 @@ final class HostileInputTests: XCTestCase {
                 XCTAssertEqual(error.message, "nesting is too deep (more than 100 levels)", "\(text.prefix(20))...")
                 XCTAssertEqual(error.column, column, "\(text.prefix(20))...")
                 XCTAssertEqual(error.hint, "bind inner parts to names first, e.g. a = ..., then use a")
+            }
+        }
+    }
+
+    /// A long flat chain (`1 + 1 + ...`) nests one level per operator; the diagnostic says so,
+    /// at the operand one level too deep.
+    func testALongOperatorChainSaysThatItIsAChain() {
+        for (op, operand) in [("+", "1"), ("and", "true"), ("or", "false"), ("*", "2")] {
+            let link = " \(op) \(operand)"
+            let text = "x = " + operand + String(repeating: link, count: 10_000)
+            do {
+                _ = try Parser.parse(SourceFile(name: "chain.medsynth", text: text))
+                XCTFail("a chain of '\(op)' parsed")
+            } catch {
+                XCTAssertEqual(error.message, "this chain of '\(op)' is too deep (more than 100 levels): each '\(op)' holds the chain before it")
+                // The chain's 99 operators make 100 levels; the operand of the 100th is too deep.
+                XCTAssertEqual(error.column, 5 + operand.count + 99 * link.count + op.count + 2, op)
+                XCTAssertEqual(error.hint, "split the chain with names, e.g. a = x1 \(op) x2 \(op) ..., then a \(op) ...")
             }
         }
     }

@@ -101,6 +101,22 @@ final class VerbTests: XCTestCase {
         return try tensor(name)
     }
 
+    /// `end` is a keyword (it closes blocks), yet `end=` names schedule's option, also inside a
+    /// loop's body and in the REPL's test for an unfinished entry.
+    func testScheduleEndOptionIsWritableThoughEndIsAKeyword() throws {
+        try run("s = schedule kind=linear steps=100 start=0.0002 end=0.03")
+        guard case .schedule(let schedule) = interpreter.globals["s"] else { return XCTFail("s is not a schedule") }
+        XCTAssertEqual(schedule.betas, try NoiseSchedule(.linear(betaStart: 2e-4, betaEnd: 0.03), trainingSteps: 100).betas)
+        try run("for e in [0.01, 0.04] do\n  last = schedule steps=10 end=e\nend")
+        guard case .schedule(let last) = interpreter.globals["last"] else { return XCTFail("last is not a schedule") }
+        XCTAssertEqual(last.betas.last ?? 0, 0.04, accuracy: 1e-12)
+        XCTAssertFalse(Parser.needsMoreInput("s = schedule end=0.03"))
+        XCTAssertTrue(Parser.needsMoreInput("for e in [0.01] do\n  s = schedule end=e"))
+        XCTAssertFalse(Parser.needsMoreInput("for e in [0.01] do\n  s = schedule end=e\nend"))
+        // `end` on its own is still the keyword.
+        XCTAssertThrowsError(try run("end = 3"))
+    }
+
     func testScheduleNoiseAndItsTable() throws {
         try run("s = schedule kind=linear steps=1000\nx = (phantom n=2 seed=1).image\nxt = noise x s t=[10, 900] seed=4")
         let schedule = try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)

@@ -43,9 +43,10 @@ extension Autoencoder {
         let regularizer: Regularizer
         switch try entries.string("regularizer") {
         case "none": regularizer = .none
-        case "kl": regularizer = .kl(weight: try entries.number("klWeight", as: Float.self))
-        case "vq": regularizer = .vq(codes: try entries.number("codes", as: Int.self),
-                                     commitmentWeight: try entries.number("commitmentWeight", as: Float.self))
+        case "kl": regularizer = .kl(weight: try entries.number("klWeight", as: Float.self, "at least 0") { $0 >= 0 })
+        case "vq": regularizer = .vq(
+            codes: try entries.number("codes", as: Int.self),
+            commitmentWeight: try entries.number("commitmentWeight", as: Float.self, "at least 0") { $0 >= 0 })
         case let other:
             throw CheckpointError(parameter: nil, "configuration \"regularizer\" is \"\(other)\", expected none, kl or vq")
         }
@@ -58,7 +59,7 @@ extension Autoencoder {
         var unused = RandomStream(seed: 0)
         try self.init(configuration, random: &unused)
         try checkpoint.load(into: self)
-        latentScaleFactor = try entries.number("latentScaleFactor", as: Float.self)
+        latentScaleFactor = try entries.number("latentScaleFactor", as: Float.self, "above 0") { $0 > 0 }
     }
 
     /// Saves the parameters, configuration and latent scale factor to `path` (.h5, .hdf5 or

@@ -71,7 +71,7 @@ extension UNet.Configuration {
             blocksPerLevel: try entries.number("blocksPerLevel", as: Int.self),
             attentionHeads: try entries.number("attentionHeads", as: Int.self), groups: try entries.number("groups", as: Int.self),
             timeEmbeddingWidth: try entries.number("timeEmbeddingWidth", as: Int.self),
-            dropout: try entries.number("dropout", as: Float.self))
+            dropout: try entries.number("dropout", as: Float.self, "in [0, 1)") { 0 <= $0 && $0 < 1 })
     }
 }
 
@@ -139,6 +139,19 @@ struct CheckpointEntries {
         guard let text = entries[key], let value = Value(text) else {
             let expected = Value.self == Bool.self ? "true or false" : "a number"
             throw CheckpointError(parameter: nil, "configuration \"\(key)\" is \(entries[key].map { "\"\($0)\"" } ?? "missing"), expected \(expected)")
+        }
+        return value
+    }
+
+    /// A floating-point entry that must be finite and satisfy `isValid`, described by
+    /// `expected` ("in [0, 1)"): a file that says "nan" or "inf" is refused here, not met
+    /// later as NaN images.
+    func number<Value: BinaryFloatingPoint & LosslessStringConvertible>(
+        _ key: String, as type: Value.Type, _ expected: String, _ isValid: (Value) -> Bool
+    ) throws -> Value {
+        let value = try number(key, as: type)
+        guard value.isFinite, isValid(value) else {
+            throw CheckpointError(parameter: nil, "configuration \"\(key)\" is \"\(entries[key] ?? "")\", expected a finite number \(expected)")
         }
         return value
     }

@@ -40,12 +40,15 @@ public struct Parser {
         var brackets = 0
         var blocks = 0
         var last: Token.Kind?
-        for token in tokens {
+        for (index, token) in tokens.enumerated() {
             switch token.kind {
             case .symbol(.leftParen), .symbol(.leftBracket), .symbol(.leftBrace): brackets += 1
             case .symbol(.rightParen), .symbol(.rightBracket), .symbol(.rightBrace): brackets -= 1
             case .keyword(.do): blocks += 1
-            case .keyword(.end): blocks -= 1
+            case .keyword(.end):
+                // `end=` names an option (schedule's), it closes no block.
+                let next = tokens[min(index + 1, tokens.count - 1)]
+                if next.kind != .symbol(.assign) || next.followsSpace { blocks -= 1 }
             default: break
             }
             if token.kind != .newline, token.kind != .end { last = token.kind }
@@ -253,7 +256,7 @@ public struct Parser {
         var left = try and()
         while match(.or) {
             let right = try and()
-            left = try node(.binary(.or, left.expression, right.expression, left.span.through(right.span)), over: left, right)
+            left = try link(.or, left, right)
         }
         return left
     }
@@ -262,7 +265,7 @@ public struct Parser {
         var left = try not()
         while match(.and) {
             let right = try not()
-            left = try node(.binary(.and, left.expression, right.expression, left.span.through(right.span)), over: left, right)
+            left = try link(.and, left, right)
         }
         return left
     }
@@ -331,7 +334,7 @@ public struct Parser {
         while check(.plus) || check(.minus) {
             let op: BinaryOperator = advance().kind == .symbol(.plus) ? .add : .subtract
             let right = try multiplicative()
-            left = try node(.binary(op, left.expression, right.expression, left.span.through(right.span)), over: left, right)
+            left = try link(op, left, right)
         }
         return left
     }
@@ -341,7 +344,7 @@ public struct Parser {
         while check(.times) || check(.divide) {
             let op: BinaryOperator = advance().kind == .symbol(.times) ? .multiply : .divide
             let right = try unary()
-            left = try node(.binary(op, left.expression, right.expression, left.span.through(right.span)), over: left, right)
+            left = try link(op, left, right)
         }
         return left
     }
@@ -372,7 +375,7 @@ public struct Parser {
     /// A name followed on the same line by something that can start an argument applies the
     /// name as a verb or function; otherwise this is a postfix expression.
     private mutating func application() throws(Diagnostic) -> Parsed {
-        guard case .name(let callee) = current.kind, startsArgument(peek(1)) else {
+        guard case .name(let callee) = current.kind, startsArgument(at: 1) else {
             return try postfix()
         }
         let calleeSpan = advance().span
@@ -380,11 +383,11 @@ public struct Parser {
         var options: [(name: String, nameSpan: SourceSpan, value: Parsed)] = []
         var end = calleeSpan
         while true {
-            if bracketDepth == 0, check(.comma), startsArgument(peek(1)) {
+            if bracketDepth == 0, check(.comma), startsArgument(at: 1) {
                 advance()
             }
-            guard startsArgument(current) else { break }
-            if case .name(let name) = current.kind, peek(1).kind == .symbol(.assign), !peek(1).followsSpace {
+            guard startsArgument(at: 0) else { break }
+            if let name = optionName(at: 0) {
                 let nameSpan = advance().span
                 advance()
                 let value = try optionValue()
@@ -411,13 +414,28 @@ public struct Parser {
         return try node(.application(application), over: arguments + options.map(\.value))
     }
 
-    /// Whether a token can begin an argument of an application.
-    private func startsArgument(_ token: Token) -> Bool {
+    /// Whether the token `ahead` of the current one can begin an argument of an application.
+    private func startsArgument(at ahead: Int) -> Bool {
+        if optionName(at: ahead) != nil { return true }
+        let token = peek(ahead)
         switch token.kind {
         case .name, .number, .percent, .string, .keyword(.true), .keyword(.false): return true
         case .symbol(.leftParen), .symbol(.leftBrace): return true
         case .symbol(.leftBracket): return token.followsSpace
         default: return false
+        }
+    }
+
+    /// The option named by the token `ahead` of the current one, when it is written `name=`
+    /// (no space before the `=`). A keyword counts too: `end=0.02` can mean nothing else, and
+    /// `schedule` has an option of that name.
+    private func optionName(at ahead: Int) -> String? {
+        let next = peek(ahead + 1)
+        guard next.kind == .symbol(.assign), !next.followsSpace else { return nil }
+        switch peek(ahead).kind {
+        case .name(let name): return name
+        case .keyword(let keyword): return keyword.rawValue
+        default: return nil
         }
     }
 
@@ -563,6 +581,20 @@ public struct Parser {
         let height = 1 + (children.map(\.height).max() ?? 0)
         guard nesting + height <= Self.maximumNesting else { throw tooDeep(at: expression.span) }
         return Parsed(expression: expression, height: height)
+    }
+
+    /// One more link of a left-associative chain (`a + b + c`, `p and q and r`): the new
+    /// node holds the chain so far, so a chain of more than `maximumNesting` operators is too
+    /// deep like any other nesting, and the message says why a flat-looking line is.
+    private func link(_ op: BinaryOperator, _ left: Parsed, _ right: Parsed) throws(Diagnostic) -> Parsed {
+        let expression = Expression.binary(op, left.expression, right.expression, left.span.through(right.span))
+        if nesting + 1 + left.height > Self.maximumNesting, left.height >= right.height {
+            throw Diagnostic(
+                "this chain of '\(op.rawValue)' is too deep (more than \(Self.maximumNesting) levels): each '\(op.rawValue)' holds the chain before it",
+                at: right.span, in: source,
+                hint: "split the chain with names, e.g. a = x1 \(op.rawValue) x2 \(op.rawValue) ..., then a \(op.rawValue) ...")
+        }
+        return try node(expression, over: left, right)
     }
 
     /// Opens a construct nested in the current one (a bracket, an operator's operand, a block)
