@@ -51,6 +51,13 @@ final class PosixFile {
         }
     }
 
+    /// The identity of the open file (see `FileIdentity`).
+    func identity() throws -> FileIdentity {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw Self.systemError(path, "cannot inspect") }
+        return FileIdentity(status)
+    }
+
     /// Creates a new file for writing; fails if something already has this name.
     static func createExclusive(_ path: String) throws -> PosixFile {
         let descriptor = retryingInterrupts { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }

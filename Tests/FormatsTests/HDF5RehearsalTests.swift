@@ -13,8 +13,35 @@ final class HDF5RehearsalTests: XCTestCase {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rehearsal-\(UUID().uuidString).h5").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try HDF5File.write(to: path) { file in try file.write(Tensor([1, 2, 3]), to: "/data") }
-        try HDF5Rehearsal.check(path)
-        XCTAssertEqual(try HDF5File(reading: path).readTensor("/data").scalars, [1, 2, 3])
+        // A copy is a file this process did not write: the child reads it.
+        let copy = path + ".copy.h5"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        XCTAssertFalse(HDF5Rehearsal.wroteItself(copy))
+        try HDF5Rehearsal.check(copy)
+        XCTAssertEqual(try HDF5File(reading: copy).readTensor("/data").scalars, [1, 2, 3])
+    }
+
+    /// A file this process wrote is not checked again (no fork), until it changes.
+    func testAFileThisProcessWroteIsTrustedUntilItChanges() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rehearsal-\(UUID().uuidString).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try HDF5File.write(to: path) { file in try file.write(Tensor([1, 2, 3]), to: "/data") }
+        XCTAssertTrue(HDF5Rehearsal.wroteItself(path))
+        // Replaced by another file (written by someone else) under the same name.
+        let other = path + ".other"
+        try FileManager.default.copyItem(atPath: path, toPath: other)
+        XCTAssertEqual(rename(other, path), 0)
+        XCTAssertFalse(HDF5Rehearsal.wroteItself(path))
+        // Rewritten by this process, then changed in place.
+        try HDF5File.write(to: path) { file in try file.write(Tensor([4, 5]), to: "/data") }
+        XCTAssertTrue(HDF5Rehearsal.wroteItself(path))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data([0]))
+        try handle.close()
+        XCTAssertFalse(HDF5Rehearsal.wroteItself(path))
+        XCTAssertFalse(HDF5Rehearsal.wroteItself(path + ".missing"))
     }
 
     func testAFileThatCrashesTheLibraryIsRefused() {

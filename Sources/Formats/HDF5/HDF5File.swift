@@ -96,7 +96,12 @@ public final class HDF5File {
         let result = try body(file)
         let image = try file.image()
         try file.close()
-        try AtomicWrite.write(path) { try $0.write(image) }
+        var written: FileIdentity?
+        try AtomicWrite.write(path) { output in
+            try output.write(image)
+            written = try output.identity()
+        }
+        written.map(HDF5Rehearsal.trust)
         return result
     }
 

@@ -4,8 +4,9 @@ import Foundation
 /// libhdf5 trusts the structures inside a file: on a damaged or crafted file it can read or
 /// write out of bounds and take the process down (Tests/Fuzz/crashes/hdf5 holds such files,
 /// found by fuzzing libhdf5 1.10). medsynth's own checks cannot see inside the library, so a
-/// file that did not come from medsynth's cache is read once in a child process first: if the
-/// library crashes there, the file is refused with a message and never read here.
+/// file that `load` meets is read once in a child process first (unless this process wrote it
+/// and it has not changed since): if the library crashes there, the file is refused with a
+/// message and never read here. Cache entries are authenticated instead.
 ///
 /// The child is a fork of this process that walks the whole file as a reader would (every
 /// object's attributes, kinds, children, each dataset's shape and values within the memory
@@ -14,8 +15,9 @@ import Foundation
 public enum HDF5Rehearsal {
     /// How long the child may take before the file is refused as one that does not finish:
     /// a checkpoint reads in milliseconds, and datasets past `largestRehearsedDataset` are
-    /// not read by the child.
-    public static let timeLimit: Double = 10
+    /// not read by the child. The fuzz targets lower it, so that a file on which the library
+    /// loops is refused well within the fuzzer's own timeout.
+    nonisolated(unsafe) public static var timeLimit: Double = 10
 
     /// The most objects the walk visits; a checkpoint has a few hundred.
     public static let maximumObjects = 100_000
@@ -24,9 +26,28 @@ public enum HDF5Rehearsal {
     /// its size): larger ones would make the check as slow as the read.
     public static let largestRehearsedDataset = 256 << 20
 
-    /// Reads the file at `path` in a child process; throws a `FormatError` when the child is
-    /// killed by a signal (the library crashed) or runs past `timeLimit`.
+    /// The files this process wrote itself (`HDF5File.write`), as they were when written:
+    /// loading one of them again needs no check. A file changed or replaced since has another
+    /// identity and is checked like any other.
+    nonisolated(unsafe) private static var written = Set<FileIdentity>()
+    private static let writtenLock = NSLock()
+
+    /// Records that this process wrote the file `identity` names.
+    static func trust(_ identity: FileIdentity) {
+        writtenLock.withLock { _ = written.insert(identity) }
+    }
+
+    /// Whether the file at `path` is one this process wrote and nothing has changed since.
+    public static func wroteItself(_ path: String) -> Bool {
+        guard let identity = FileIdentity(path: path) else { return false }
+        return writtenLock.withLock { written.contains(identity) }
+    }
+
+    /// Reads the file at `path` in a child process, unless this process wrote it; throws a
+    /// `FormatError` when the child is killed by a signal (the library crashed) or runs past
+    /// `timeLimit`.
     public static func check(_ path: String) throws {
+        if wroteItself(path) { return }
         let child = fork()
         guard child >= 0 else {
             throw FormatError(file: path, "cannot start the process that checks an HDF5 file first: \(String(cString: strerror(errno)))")
@@ -37,6 +58,7 @@ public enum HDF5Rehearsal {
             // (buffered output, exit handlers) runs twice.
             signal(SIGINT, SIG_IGN)
             Parallel.threadCount = 1
+            dieQuietlyOnCrash()
             confineChild()
             if let file = try? HDF5File(reading: path) {
                 file.walk(maximumObjects: maximumObjects, largestDataset: largestRehearsedDataset)
@@ -83,6 +105,19 @@ public enum HDF5Rehearsal {
             "reading it did not finish in \(Int(timeLimit)) s (in a separate process that checks HDF5 files first): the file is damaged, or far larger than it looks")
     }
 
+    /// A crash in the child ends it at once with its signal: no crash handler of the parent's
+    /// (Swift's backtracer, which takes seconds; a fuzzer's, which would save the input as a
+    /// crash of its own) runs for what is the expected outcome of a damaged file.
+    private static func dieQuietlyOnCrash() {
+        for crash in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] {
+            signal(crash, SIG_DFL)
+        }
+        #if FUZZING
+        // Address sanitizer keeps its own SIGSEGV handler and then calls libFuzzer back.
+        sanitizerSetDeathCallback(nil)
+        #endif
+    }
+
     /// Limits the child to what a read may cost, and silences it, so that a file that makes the library loop or
     /// allocate without end kills the child, not the machine: its CPU time is capped at the
     /// time limit (so it ends even if its parent was killed first), and its address space at
@@ -109,6 +144,11 @@ public enum HDF5Rehearsal {
         }
     }
 }
+
+#if FUZZING
+@_silgen_name("__sanitizer_set_death_callback")
+private func sanitizerSetDeathCallback(_ callback: (@convention(c) () -> Void)?)
+#endif
 
 extension HDF5File {
     /// Visits up to `maximumObjects` objects below the root, reading each object's attributes
