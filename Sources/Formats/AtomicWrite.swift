@@ -14,15 +14,20 @@ import Darwin
 public enum AtomicWrite {
     /// Calls `produce` with the path of a temporary file that does not exist yet, then renames
     /// that file over `path`. `produce` must create the file and close it before returning.
-    static func replace<R>(_ path: String, _ produce: (_ temporaryPath: String) throws -> R) throws -> R {
+    ///
+    /// `durable: false` skips flushing the file and the rename to disk (two waits for the
+    /// device, milliseconds each): the name still never points at a half-written file while the
+    /// machine runs, but after a power cut the file may be empty or torn. Only for files whose
+    /// contents are checked before use, such as cache entries (checked against their checksum).
+    static func replace<R>(_ path: String, durable: Bool = true, _ produce: (_ temporaryPath: String) throws -> R) throws -> R {
         let temporary = temporaryPath(for: path)
         do {
             let result = try produce(temporary)
-            try PosixFile.openForReading(temporary).synchronize()
+            if durable { try PosixFile.openForReading(temporary).synchronize() }
             guard rename(temporary, path) == 0 else {
                 throw PosixFile.systemError(path, "cannot replace with the newly written file")
             }
-            synchronizeDirectory(of: path)
+            if durable { synchronizeDirectory(of: path) }
             return result
         } catch let error as FormatError where error.file == temporary {
             unlink(temporary)
@@ -34,9 +39,10 @@ public enum AtomicWrite {
         }
     }
 
-    /// Writes the bytes `produce` hands to its writer to `path`, atomically.
-    static func write(_ path: String, _ produce: (PosixFile) throws -> Void) throws {
-        try replace(path) { temporary in
+    /// Writes the bytes `produce` hands to its writer to `path`, atomically (see `replace` for
+    /// `durable`).
+    static func write(_ path: String, durable: Bool = true, _ produce: (PosixFile) throws -> Void) throws {
+        try replace(path, durable: durable) { temporary in
             let file = try PosixFile.createExclusive(temporary)
             try produce(file)
             try file.close()

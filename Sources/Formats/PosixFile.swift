@@ -30,7 +30,9 @@ final class PosixFile {
     /// then switched back to blocking reads.
     static func openForReading(_ path: String) throws -> PosixFile {
         let descriptor = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
-        guard descriptor >= 0 else { throw systemError(path, "cannot open for reading") }
+        guard descriptor >= 0 else {
+            throw errno == ENOENT ? FormatError(file: path, "no such file") : systemError(path, "cannot open for reading")
+        }
         let file = PosixFile(path: path, descriptor: descriptor)
         try requireRegularFile(descriptor: descriptor, path: path)
         let flags = fcntl(descriptor, F_GETFL)
@@ -98,6 +100,20 @@ final class PosixFile {
         }
     }
 
+    /// Reads from the current position to the end a piece at a time, handing each piece to
+    /// `body`, until the end or until `body` returns false; whether the end was reached.
+    func readPieces(size: Int = 1 << 20, _ body: (ArraySlice<UInt8>) throws -> Bool) throws -> Bool {
+        var piece = [UInt8](repeating: 0, count: size)
+        while true {
+            let count = piece.withUnsafeMutableBytes { buffer in
+                retryingInterrupts { readDescriptor(descriptor, buffer.baseAddress, buffer.count) }
+            }
+            guard count >= 0 else { throw PosixFile.systemError(path, "cannot read") }
+            if count == 0 { return true }
+            guard try body(piece[..<count]) else { return false }
+        }
+    }
+
     /// Appends all of `bytes` at the current position.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         var done = 0
@@ -143,6 +159,9 @@ func retryingInterrupts<T: BinaryInteger>(_ call: () -> T) -> T {
 
 // The libc calls whose names PosixFile's own methods hide.
 private func closeDescriptor(_ descriptor: Int32) -> Int32 { close(descriptor) }
+private func readDescriptor(_ descriptor: Int32, _ bytes: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(descriptor, bytes, count)
+}
 private func writeDescriptor(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
     write(descriptor, bytes, count)
 }

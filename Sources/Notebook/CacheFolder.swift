@@ -45,7 +45,7 @@ final class CacheFolder {
         close(folder)
     }
 
-    /// The path of an entry's file, for the HDF5 reader and writer (which take paths). Its
+    /// The path of an entry's file, for the entry writer (which take paths). Its
     /// folder was checked to be a real folder when the cache was opened.
     func entryPath(_ key: CacheEntryKey) -> String {
         (path as NSString).appendingPathComponent("entries/\(key.fileName)")
@@ -81,6 +81,26 @@ final class CacheFolder {
         guard let descriptor = try? Self.openInside(entries, key.fileName, O_RDONLY, path: entryPath(key)) else { return nil }
         defer { close(descriptor) }
         return try? Self.readAll(descriptor, limit: limit, path: entryPath(key))
+    }
+
+    /// The size and SHA-256 of an entry's file, read a piece at a time (an entry as large as
+    /// the result it holds is never held twice in memory), if it is a regular file of at most
+    /// `limit` bytes; else nil.
+    func digestEntry(_ key: CacheEntryKey, limit: Int) -> (bytes: Int, sha256: String)? {
+        guard let descriptor = try? Self.openInside(entries, key.fileName, O_RDONLY, path: entryPath(key)) else { return nil }
+        defer { close(descriptor) }
+        var hash = SHA256()
+        var total = 0
+        var piece = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = piece.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { return (total, hash.finalize()) }
+            total += count
+            guard total <= limit else { return nil }
+            hash.update(piece[..<count])
+        }
     }
 
     /// Replaces the file `name` in the cache folder with `bytes`: written and flushed to

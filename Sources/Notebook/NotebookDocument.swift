@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import Language
 
 /// A `.medsynth` notebook: Markdown prose and code cells fenced ```` ```medsynth {#label key=value} ````,
@@ -108,24 +109,20 @@ public struct NotebookDocument: Sendable {
     public static let maximumBytes = 64 << 20
 
     public static func load(path: String) throws(NotebookError) -> NotebookDocument {
-        let descriptor: Int32
-        switch RegularFile.open(path) {
-        case .success(let open): descriptor = open
-        case .failure(.notRegular): throw NotebookError(path: path, line: nil, "is not a regular file (a folder, a pipe or a device)")
-        case .failure(.missing):
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw NotebookError(path: path, line: nil, exists ? "cannot be read (no permission?)" : "no such file")
-        }
-        defer { close(descriptor) }
         var data: [UInt8] = []
-        let end = RegularFile.readPieces(descriptor) { piece in
-            data += piece
-            return data.count <= maximumBytes
+        let complete: Bool
+        do {
+            complete = try RegularFile.readPieces(path) { piece in
+                data += piece
+                return data.count <= maximumBytes
+            }
+        } catch let error as FormatError {
+            throw NotebookError(path: path, line: nil, error.message)
+        } catch {
+            throw NotebookError(path: path, line: nil, "cannot be read: \(error)")
         }
-        switch end {
-        case .end: break
-        case .stopped: throw NotebookError(path: path, line: nil, "is larger than a notebook may be (\(maximumBytes >> 20) MiB)")
-        case .failed: throw NotebookError(path: path, line: nil, "cannot be read (an input/output error)")
+        guard complete else {
+            throw NotebookError(path: path, line: nil, "is larger than a notebook may be (\(maximumBytes >> 20) MiB)")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw NotebookError(path: path, line: nil, "is not UTF-8 text")

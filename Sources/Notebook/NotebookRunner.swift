@@ -362,23 +362,22 @@ public final class NotebookRunner {
     }
 
     /// The SHA-256 of a file's contents, read a piece at a time (a large file is not held in
-    /// memory); "missing" when it cannot be opened, "not a regular file" for a folder, a FIFO or
-    /// a device, which are not read at all: reading one could block or never end (the verb
-    /// that opens it says what is wrong).
+    /// memory); for a file that cannot be read (missing, or a folder, a FIFO or a device, which
+    /// are not read at all: reading one could block or never end), why, so that the key changes
+    /// when that does (the verb that opens it says what is wrong).
     static func fileHash(_ path: String) -> String {
-        let descriptor: Int32
-        switch RegularFile.open(path) {
-        case .success(let open): descriptor = open
-        case .failure(.missing): return "missing"
-        case .failure(.notRegular): return "not a regular file"
-        }
-        defer { close(descriptor) }
         var hash = SHA256()
-        let end = RegularFile.readPieces(descriptor) { piece in
-            hash.update(piece)
-            return true
+        do {
+            try RegularFile.readPieces(path) { piece in
+                hash.update(piece)
+                return true
+            }
+            return hash.finalize()
+        } catch let error as FormatError {
+            return "unreadable: \(error.message)"
+        } catch {
+            return "unreadable"
         }
-        return end == .end ? hash.finalize() : "unreadable"
     }
 
     /// What the notebook's `load` and `save` may use: its own folder tree, the cache, the

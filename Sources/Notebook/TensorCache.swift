@@ -2,8 +2,8 @@ import Formats
 import Foundation
 import Language
 
-/// Values on disk, content-addressed by a statement's cache key. Each entry is one HDF5 file
-/// (`entries/<key>.h5`, written atomically); `index.json` (also written atomically) records each
+/// Values on disk, content-addressed by a statement's cache key. Each entry is one safetensors file
+/// (`entries/<key>.safetensors`, written atomically); `index.json` (also written atomically) records each
 /// entry's size, checksum, last use, the names it binds and the parts of its key. An entry is
 /// trusted only if the index lists it with the checksum its bytes still have, so a corrupted or
 /// half-written file is never read: it is deleted and its statement recomputed. Past `capacity`
@@ -99,6 +99,15 @@ public final class TensorCache {
     /// The records whose code was verified, by key, with their last use cleared: the index is
     /// read again at every store (to merge), and a record seen before need not be verified again.
     private var verified: [String: Entry] = [:]
+
+    /// How long after the last write of the index a stored entry may wait to be listed on
+    /// disk (in memory it is listed at once, and the run's end writes the index): a run killed
+    /// in between recomputes at most about this much work next time. Writing the index at
+    /// every store made a cell of many quick statements quadratic, since each write merges and
+    /// rewrites the whole index (a cell of 1,000 statements took 20 s). Settable for tests.
+    var indexSaveInterval: Duration = .seconds(1)
+    /// When this run last wrote the index.
+    private var lastIndexSave: ContinuousClock.Instant?
 
     /// The default capacity: 2 GiB.
     public static let defaultCapacity = 2 << 30
@@ -215,7 +224,7 @@ public final class TensorCache {
         }
         guard let bytes = folder.readEntry(validKey, limit: entry.bytes), bytes.count == entry.bytes,
               SHA256.hex(bytes: bytes) == entry.checksum,
-              let values = try? ValueCodec.read(from: folder.entryPath(validKey)), values.map(\.name) == entry.names
+              let values = try? ValueCodec.read(bytes: bytes, path: folder.entryPath(validKey)), values.map(\.name) == entry.names
         else {
             remove(key)
             return .rejected("is missing or damaged (its file does not match its checksum)")
@@ -241,9 +250,9 @@ public final class TensorCache {
         } catch is ValueCodec.Unstorable {
             return false
         }
-        guard let data = folder.readEntry(validKey, limit: Self.maximumEntryBytes) else { return false }
+        guard let (size, checksum) = folder.digestEntry(validKey, limit: Self.maximumEntryBytes) else { return false }
         var entry = Entry(
-            bytes: data.count, checksum: SHA256.hex(bytes: data), lastUsed: Date().timeIntervalSince1970,
+            bytes: size, checksum: checksum, lastUsed: Date().timeIntervalSince1970,
             origin: origin, parts: parts, names: values.map(\.name), mac: "")
         entry.mac = authenticator.code(for: validKey, entry)
         entries[key] = entry
@@ -251,7 +260,11 @@ public final class TensorCache {
         forged.remove(key)
         stored.insert(key)
         removed.remove(key)
-        try saveIndex()
+        if let last = lastIndexSave, ContinuousClock.now - last < indexSaveInterval {
+            evict()
+        } else {
+            try saveIndex()
+        }
         return true
     }
 
@@ -275,7 +288,7 @@ public final class TensorCache {
     /// The entries that hold values (not records of files read).
     public var valueEntries: [String: Entry] { entries.filter { !$0.value.isRecordOnly } }
 
-    /// Removes the entry under `key` and its file (only ever `entries/<key>.h5`, and only if it
+    /// Removes the entry under `key` and its file (only ever `entries/<key>.safetensors`, and only if it
     /// is a regular file).
     public func remove(_ key: String) {
         entries[key] = nil
@@ -305,6 +318,7 @@ public final class TensorCache {
     /// Drops least recently used entries until the total fits the capacity.
     private func evict() {
         var total = totalBytes
+        guard total > capacity else { return }
         for (key, entry) in entries.sorted(by: { $0.value.lastUsed < $1.value.lastUsed }) where total > capacity {
             remove(key)
             total -= entry.bytes
@@ -338,6 +352,7 @@ public final class TensorCache {
             stored = []
             used = []
             removed = []
+            lastIndexSave = ContinuousClock.now
         }
     }
 

@@ -4,40 +4,59 @@ import Formats
 import Foundation
 import Language
 
-/// Values in cache entries: one HDF5 file per entry, holding each tensor of the values as a
-/// dataset ("/t0", "/t1", ...) and the structure around them as JSON in the root attribute
-/// "values". Models keep their checkpoint (configuration and parameters), schedules their
+/// Values in cache entries: one safetensors file per entry, holding each tensor of the values
+/// ("t0", "t1", ...) and the structure around them as JSON in the metadata entry
+/// "medsynth.values". (Safetensors rather than HDF5: it is written straight from the tensors,
+/// where HDF5 built the file in memory first, at three times a result's size; and reading it
+/// needs no libhdf5.) Models keep their checkpoint (configuration and parameters), schedules their
 /// configuration, figures their pixels or SVG.
 enum ValueCodec {
     struct Unstorable: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Writes named values to `path` atomically.
+    /// The metadata key under which an entry keeps its values' structure (JSON); tensors are
+    /// stored as "t0", "t1", ... in the order the structure refers to them.
+    static let structureKey = "medsynth.values"
+
+    /// Writes named values to `path` atomically, as a safetensors file: the tensors go to the
+    /// file straight from their storage, so storing a result costs no copy of it. Not flushed
+    /// to disk before the rename (that cost milliseconds per entry, most of the time of a cell
+    /// of many small statements): an entry is checked against its checksum in the index before
+    /// use, so one lost or torn by a power cut is recomputed, never read.
     static func write(_ values: [(name: String, value: Value)], to path: String) throws {
         var tensors: [Tensor] = []
         let structure = try values.map { entry -> [String: Any] in
             ["name": entry.name, "value": try encode(entry.value, tensors: &tensors)]
         }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: structure, options: [.sortedKeys]), as: UTF8.self)
-        try HDF5File.write(to: path) { file in
-            for (index, tensor) in tensors.enumerated() {
-                try file.write(tensor, to: "/t\(index)")
-            }
-            try file.setAttribute("values", to: .string(json))
+        let named = tensors.enumerated().map { (name: "t\($0.offset)", tensor: $0.element) }
+        let metadata = [structureKey: json]
+        guard try SafetensorsFile.headerLength(named, metadata: metadata) <= SafetensorsFile.maximumHeaderLength else {
+            throw Unstorable(description: "the values' description is too long to cache (over \(SafetensorsFile.maximumHeaderLength / 1_000_000) MB)")
         }
+        try SafetensorsFile.write(named, metadata: metadata, to: path, durable: false)
     }
 
+    /// The values of the entry file at `path`.
     static func read(from path: String) throws -> [(name: String, value: Value)] {
-        let file = try HDF5File(reading: path)
-        defer { try? file.close() }
-        guard case .string(let json) = try file.attribute("values"),
+        try read(try SafetensorsFile(reading: path))
+    }
+
+    /// The values of an entry whose bytes (checked against the index's checksum) are `bytes`:
+    /// what was checked is what is decoded, with no second read of the file.
+    static func read(bytes: [UInt8], path: String) throws -> [(name: String, value: Value)] {
+        try read(try SafetensorsFile(bytes: bytes, path: path))
+    }
+
+    private static func read(_ file: SafetensorsFile) throws -> [(name: String, value: Value)] {
+        guard let json = file.metadata[structureKey],
               let structure = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
-            throw Unstorable(description: "the entry \(path) has no values")
+            throw Unstorable(description: "the entry \(file.path) has no values")
         }
         return try structure.map { entry in
             guard let name = entry["name"] as? String, let value = entry["value"] else {
-                throw Unstorable(description: "the entry \(path) is malformed")
+                throw Unstorable(description: "the entry \(file.path) is malformed")
             }
             return (name, try decode(value, file: file, depth: 0))
         }
@@ -84,7 +103,7 @@ enum ValueCodec {
     /// `depth` counts the lists, records and tables around the value: the language never nests
     /// deeper than `ValueLimits.maximumDepth`, so a deeper entry is malformed, and refusing it
     /// keeps the recursion bounded.
-    private static func decode(_ any: Any, file: HDF5File, depth: Int) throws -> Value {
+    private static func decode(_ any: Any, file: SafetensorsFile, depth: Int) throws -> Value {
         guard depth <= ValueLimits.maximumDepth else {
             throw Unstorable(description: "values nested too deeply in \(file.path)")
         }
@@ -93,7 +112,7 @@ enum ValueCodec {
         }
         func tensor(_ key: String) throws -> Tensor {
             guard let name = entry[key] as? String else { throw Unstorable(description: "a tensor reference is missing in \(file.path)") }
-            return try file.readTensor("/\(name)")
+            return try file.tensor(named: name)
         }
         switch type {
         case "nothing": return .nothing
@@ -116,7 +135,7 @@ enum ValueCodec {
                 guard let path = parameter["path"] as? String, let name = parameter["data"] as? String else {
                     throw Unstorable(description: "a malformed model parameter")
                 }
-                return (path, try file.readTensor("/\(name)"))
+                return (path, try file.tensor(named: name))
             }
             let checkpoint = try Checkpoint(parameters: parameters, configuration: entry["configuration"] as? [String: String] ?? [:])
             return .model(try ModelFiles.model(from: checkpoint))

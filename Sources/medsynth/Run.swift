@@ -44,8 +44,9 @@ struct CacheOptions: ParsableArguments {
         noCache ? nil : cache ?? Self.defaultDirectory
     }
 
-    /// The engine version in every cache key: entries of another version are never used.
-    private static let engineVersion = "medsynth \(MedSynth.version), cache 1"
+    /// The engine version in every cache key: entries of another version are never used
+    /// (cache 2: entries are safetensors files, where cache 1 wrote HDF5).
+    private static let engineVersion = "medsynth \(MedSynth.version), cache 2"
 
     /// The cache folder when none is given: MEDSYNTH_CACHE, or .medsynth-cache here.
     static var defaultDirectory: String {

@@ -1,34 +1,18 @@
+import TestSupport
 import XCTest
 @testable import Engine
 
 /// Shapes and sizes an attacker (or a typo) can write in one line: each must give a clear error,
 /// never a trap, a wrapped-around size or an allocation of gigabytes.
 final class HostileShapeTests: XCTestCase {
-    private var savedLimit = 0
+    private var budget: MemoryBudgetOverride!
 
     override func setUp() {
-        savedLimit = MemoryBudget.limit
-        MemoryBudget.limit = 64 << 20
+        budget = MemoryBudgetOverride(64 << 20)
     }
 
     override func tearDown() {
-        MemoryBudget.limit = savedLimit
-    }
-
-    /// Asserts that `body` throws a MemoryBudgetError whose text contains every fragment.
-    private func assertOverBudget(
-        mentions fragments: [String], file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Any
-    ) {
-        do {
-            _ = try body()
-            XCTFail("expected a MemoryBudgetError, but nothing was thrown", file: file, line: line)
-        } catch let error as MemoryBudgetError {
-            for fragment in fragments {
-                XCTAssertTrue("\(error)".contains(fragment), "'\(error)' does not mention '\(fragment)'", file: file, line: line)
-            }
-        } catch {
-            XCTFail("expected a MemoryBudgetError, got \(error)", file: file, line: line)
-        }
+        budget.restore()
     }
 
     func testZerosWhoseSizeWrapsToZeroIsRefused() {

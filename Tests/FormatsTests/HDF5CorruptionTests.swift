@@ -40,7 +40,7 @@ final class HDF5CorruptionTests: XCTestCase {
 
     func testMissingFile() throws {
         let directory = try TemporaryDirectory()
-        assertFormatError(mentions: [directory.file("absent.h5"), "No such file"]) { try HDF5File(reading: directory.file("absent.h5")) }
+        assertFormatError(mentions: [directory.file("absent.h5"), "no such file"]) { try HDF5File(reading: directory.file("absent.h5")) }
         assertFormatError(mentions: ["is a directory"]) { try HDF5File(reading: directory.path) }
     }
 

@@ -1,5 +1,6 @@
 @preconcurrency import CHDF5
 import Foundation
+import TestSupport
 import XCTest
 @testable import Engine
 @testable import Formats
@@ -7,33 +8,17 @@ import XCTest
 /// Tiny files, crafted by hand, that declare huge contents, lie about their sizes or are not
 /// files at all. Each must give a clear error quickly, without allocating what it declares.
 final class HostileFileTests: XCTestCase {
-    private var savedLimit = 0
+    private var budget: MemoryBudgetOverride!
     private var directory: TemporaryDirectory!
 
     override func setUpWithError() throws {
-        savedLimit = MemoryBudget.limit
-        MemoryBudget.limit = 64 << 20
+        budget = MemoryBudgetOverride(64 << 20)
         directory = try TemporaryDirectory()
     }
 
     override func tearDown() {
-        MemoryBudget.limit = savedLimit
+        budget.restore()
         directory = nil
-    }
-
-    private func assertOverBudget(
-        mentions fragments: [String], file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Any
-    ) {
-        do {
-            _ = try body()
-            XCTFail("expected a MemoryBudgetError, but nothing was thrown", file: file, line: line)
-        } catch let error as MemoryBudgetError {
-            for fragment in fragments {
-                XCTAssertTrue("\(error)".contains(fragment), "'\(error)' does not mention '\(fragment)'", file: file, line: line)
-            }
-        } catch {
-            XCTFail("expected a MemoryBudgetError, got \(error)", file: file, line: line)
-        }
     }
 
     // MARK: - Not regular files
@@ -171,7 +156,7 @@ final class HostileFileTests: XCTestCase {
 
     func testALazilyAllocatedCompressedHDF5DatasetIsNotInflated() throws {
         // 2^30 floats (4 GiB) behind gzip, in a file of a few kilobytes.
-        MemoryBudget.limit = savedLimit
+        MemoryBudget.limit = budget.saved
         let path = directory.file("lazy.h5")
         try writeUnwrittenDataset(path, shape: [1 << 30], chunk: [1 << 20], deflate: true)
         XCTAssertLessThan(try bytes(of: path).count, 16 << 10)

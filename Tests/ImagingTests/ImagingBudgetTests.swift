@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import Engine
 @testable import Imaging
@@ -6,22 +7,18 @@ import Engine
 /// not fit the memory budget before allocating, and a huge blur sigma costs no more than one of
 /// the image's size.
 final class ImagingBudgetTests: XCTestCase {
-    private var savedLimit = 0
+    private var budget: MemoryBudgetOverride!
 
     override func setUp() {
-        savedLimit = MemoryBudget.limit
-        MemoryBudget.limit = 64 << 20
+        budget = MemoryBudgetOverride(64 << 20)
     }
 
     override func tearDown() {
-        MemoryBudget.limit = savedLimit
+        budget.restore()
     }
 
     private func assertOverBudget(_ fragment: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Any) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            XCTAssertTrue(error is MemoryBudgetError, "\(error)", file: file, line: line)
-            XCTAssertTrue("\(error)".contains(fragment), "'\(error)' does not mention '\(fragment)'", file: file, line: line)
-        }
+        TestSupport.assertOverBudget(mentions: [fragment], file: file, line: line, body)
     }
 
     func testPhantomResizeAndOneHotRefuseOutputsOverTheBudget() throws {

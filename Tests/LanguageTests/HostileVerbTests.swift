@@ -1,6 +1,7 @@
 import Dispatch
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 @testable import Language
 
@@ -47,13 +48,12 @@ final class HostileVerbTests: XCTestCase {
 
     var directory = ""
     var interpreter: Interpreter!
-    var memoryLimit = 0
+    var budget: MemoryBudgetOverride!
 
     override func setUpWithError() throws {
         // A budget of 1 GiB, whatever the machine: the allocation cases ask for more, and no
         // case may take more.
-        memoryLimit = MemoryBudget.limit
-        MemoryBudget.limit = 1 << 30
+        budget = MemoryBudgetOverride(1 << 30)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-hostile-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let context = RuntimeContext(outputDirectory: directory, seed: 1) { _ in }
@@ -64,7 +64,7 @@ final class HostileVerbTests: XCTestCase {
     }
 
     override func tearDown() {
-        MemoryBudget.limit = memoryLimit
+        budget.restore()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

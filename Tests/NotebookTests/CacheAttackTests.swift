@@ -23,7 +23,11 @@ extension NotebookTests {
     func makeVictim(_ name: String) throws -> (path: String, contents: [String: Data]) {
         let victim = (directory as NSString).appendingPathComponent(name)
         try FileManager.default.createDirectory(atPath: victim, withIntermediateDirectories: true)
-        let contents = [String(repeating: "a", count: 64) + ".h5": Data("old entry-like file".utf8), "thesis.tex": Data("years of work".utf8)]
+        let contents = [
+            String(repeating: "a", count: 64) + ".safetensors": Data("old entry-like file".utf8),
+            String(repeating: "b", count: 64) + ".h5": Data("old entry-like file of cache format 1".utf8),
+            "thesis.tex": Data("years of work".utf8),
+        ]
         for (file, data) in contents {
             let path = (victim as NSString).appendingPathComponent(file)
             try data.write(to: URL(fileURLWithPath: path))
@@ -126,7 +130,7 @@ extension NotebookTests {
     func testAForgedEntryIsDetectedAndAFreshValueShown() throws {
         let first = try run(Self.notebook)
         let shown = try XCTUnwrap(first.cells[3].statements.last?.key)
-        let entryPath = (cacheDirectory as NSString).appendingPathComponent("entries/\(shown).h5")
+        let entryPath = (cacheDirectory as NSString).appendingPathComponent("entries/\(shown).safetensors")
         let forgedValue = Value.tensor(try Tensor(shape: [4], scalars: [100, 100, 100, 100]))
         try ValueCodec.write([("#display", forgedValue)], to: entryPath)
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: entryPath))
@@ -157,7 +161,7 @@ extension NotebookTests {
         // genuine there. Copied here, it must not be used.
         let otherCache = try TensorCache(directory: other)
         try otherCache.store([("z", .tensor(try Tensor(shape: [4], scalars: [7, 7, 7, 7])))], for: key, origin: "forged", parts: Self.noParts)
-        let file = "entries/\(key).h5"
+        let file = "entries/\(key).safetensors"
         let target = (cacheDirectory as NSString).appendingPathComponent(file)
         try FileManager.default.removeItem(atPath: target)
         try FileManager.default.copyItem(atPath: (other as NSString).appendingPathComponent(file), toPath: target)
@@ -313,9 +317,9 @@ final class CacheInputTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let fifo = folder + "/x.png"
         XCTAssertEqual(mkfifo(fifo, 0o644), 0)
-        XCTAssertEqual(NotebookRunner.fileHash(fifo), "not a regular file")
-        XCTAssertEqual(NotebookRunner.fileHash(folder), "not a regular file")
-        XCTAssertEqual(NotebookRunner.fileHash(folder + "/none"), "missing")
+        XCTAssertEqual(NotebookRunner.fileHash(fifo), "unreadable: is a named pipe (FIFO), not a regular file; medsynth reads only regular files")
+        XCTAssertEqual(NotebookRunner.fileHash(folder), "unreadable: is a directory, not a file")
+        XCTAssertEqual(NotebookRunner.fileHash(folder + "/none"), "unreadable: no such file")
         let file = folder + "/a.txt"
         let text = String(repeating: "medsynth ", count: 300_000)
         try text.write(toFile: file, atomically: true, encoding: .utf8)
@@ -329,9 +333,12 @@ final class CacheInputTests: XCTestCase {
                     String(digest.dropLast()) + "\u{0}", "../../" + digest.dropFirst(6), String(digest.dropLast()) + "é"] {
             XCTAssertNil(CacheEntryKey(bad), bad)
         }
-        XCTAssertEqual(CacheEntryKey(entryFileName: digest + ".h5")?.hex, digest)
-        XCTAssertNil(CacheEntryKey(entryFileName: digest + ".h5.tmp"))
-        XCTAssertEqual(CacheEntryKey.temporaryEntryFile(".\(digest).h5.123-ab.tmp")?.writer, 123)
+        XCTAssertEqual(CacheEntryKey(digest)?.fileName, digest + ".safetensors")
+        XCTAssertEqual(CacheEntryKey(entryFileName: digest + ".safetensors")?.hex, digest)
+        XCTAssertEqual(CacheEntryKey(entryFileName: digest + ".h5")?.hex, digest, "cache format 1's entries are cleaned up too")
+        XCTAssertNil(CacheEntryKey(entryFileName: digest + ".safetensors.tmp"))
+        XCTAssertNil(CacheEntryKey(entryFileName: digest + ".png"))
+        XCTAssertEqual(CacheEntryKey.temporaryEntryFile(".\(digest).safetensors.123-ab.tmp")?.writer, 123)
         XCTAssertNil(CacheEntryKey.temporaryEntryFile(".thesis.tex.123-ab.tmp"))
     }
 }

@@ -153,8 +153,8 @@ final class NotebookTests: XCTestCase {
         }
         let pipe = (directory as NSString).appendingPathComponent("pipe.medsynth")
         XCTAssertEqual(mkfifo(pipe, 0o600), 0)
-        XCTAssertEqual(message(pipe), "error: \(pipe): is not a regular file (a folder, a pipe or a device)")
-        XCTAssertEqual(message(directory), "error: \(directory): is not a regular file (a folder, a pipe or a device)")
+        XCTAssertEqual(message(pipe), "error: \(pipe): is a named pipe (FIFO), not a regular file; medsynth reads only regular files")
+        XCTAssertEqual(message(directory), "error: \(directory): is a directory, not a file")
         XCTAssertEqual(message(directory + "/none.medsynth"), "error: \(directory)/none.medsynth: no such file")
         // A sparse file just over the limit: refused after reading the limit, not held whole.
         let huge = (directory as NSString).appendingPathComponent("huge.medsynth")
@@ -233,7 +233,7 @@ final class NotebookTests: XCTestCase {
     func testACorruptedEntryIsRecomputed() throws {
         let first = try run(Self.notebook)
         let key = first.cells[2].statements[0].key
-        let entry = (cacheDirectory as NSString).appendingPathComponent("entries/\(key).h5")
+        let entry = (cacheDirectory as NSString).appendingPathComponent("entries/\(key).safetensors")
         var bytes = try XCTUnwrap(FileManager.default.contents(atPath: entry))
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: entry))
@@ -255,14 +255,17 @@ final class NotebookTests: XCTestCase {
         }
         // What a write killed half-way leaves: a temporary file (its writer, beyond Linux's
         // largest process id, is gone) and an entry the index never got, an hour old.
-        let temporary = file(".\(Self.key("a")).h5.4194999-ff.tmp")
-        let orphan = file(String(repeating: "0", count: 64) + ".h5", age: 3600)
+        let temporary = file(".\(Self.key("a")).safetensors.4194999-ff.tmp")
+        let orphan = file(String(repeating: "0", count: 64) + ".safetensors", age: 3600)
+        // An entry of cache format 1 (HDF5) the index no longer lists goes too.
+        let formerOrphan = file(String(repeating: "2", count: 64) + ".h5", age: 3600)
         // What a run sharing the cache may be writing at this moment: they stay.
-        let beingWritten = file(".\(Self.key("b")).h5.\(getppid())-ee.tmp")
-        let justWritten = file(String(repeating: "1", count: 64) + ".h5")
+        let beingWritten = file(".\(Self.key("b")).safetensors.\(getppid())-ee.tmp")
+        let justWritten = file(String(repeating: "1", count: 64) + ".safetensors")
         let cache = try TensorCache(directory: cacheDirectory)
         XCTAssertFalse(FileManager.default.fileExists(atPath: temporary))
         XCTAssertFalse(FileManager.default.fileExists(atPath: orphan))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: formerOrphan))
         XCTAssertTrue(FileManager.default.fileExists(atPath: beingWritten))
         XCTAssertTrue(FileManager.default.fileExists(atPath: justWritten))
         XCTAssertEqual(cache.entries.count, 4 + 2 - 0, "x, y, z, w, the expectation and the display")
@@ -291,6 +294,27 @@ final class NotebookTests: XCTestCase {
         try later.saveIndex()
         try third.saveIndex()
         XCTAssertEqual(Set(try TensorCache(directory: cacheDirectory).entries.keys), [b])
+    }
+
+    /// The index on disk is rewritten at most once per `indexSaveInterval` while storing (a
+    /// rewrite merges the whole index), and at once by a store after a longer pause, so that a
+    /// killed run loses at most that much work.
+    func testQuickStoresShareOneWriteOfTheIndex() throws {
+        let cache = try TensorCache(directory: cacheDirectory)
+        cache.indexSaveInterval = .milliseconds(300)
+        let keys = (0..<4).map { Self.key("quick\($0)") }
+        func listedOnDisk() throws -> Set<String> { Set(try TensorCache(directory: cacheDirectory).entries.keys) }
+        try cache.store([("a", .number(0))], for: keys[0], origin: "o", parts: Self.noParts)
+        try cache.store([("a", .number(1))], for: keys[1], origin: "o", parts: Self.noParts)
+        try cache.store([("a", .number(2))], for: keys[2], origin: "o", parts: Self.noParts)
+        XCTAssertEqual(try listedOnDisk(), [keys[0]], "the first store writes the index, the next two wait")
+        XCTAssertEqual(Set(cache.entries.keys), Set(keys[0...2]), "in memory all three are listed")
+        Thread.sleep(forTimeInterval: 0.4)
+        try cache.store([("a", .number(3))], for: keys[3], origin: "o", parts: Self.noParts)
+        XCTAssertEqual(try listedOnDisk(), Set(keys), "a store after the interval writes everything waiting")
+        guard case .number(2)? = values(try TensorCache(directory: cacheDirectory), keys[2], binding: ["a"])?.first?.value else {
+            return XCTFail("the waiting entry was not kept")
+        }
     }
 
     func testOnlyTheNewestRecordOfFilesReadIsKept() throws {
@@ -330,7 +354,7 @@ final class NotebookTests: XCTestCase {
 
     func testAnEntryNestedDeeperThanTheLanguageNestsIsRefused() throws {
         func nested(_ depth: Int) -> Value { (0..<depth).reduce(Value.number(1)) { inner, _ in .list([inner]) } }
-        let path = (directory as NSString).appendingPathComponent("deep.h5")
+        let path = (directory as NSString).appendingPathComponent("deep.safetensors")
         try ValueCodec.write([("ok", nested(ValueLimits.maximumDepth))], to: path)
         XCTAssertEqual(try ValueCodec.read(from: path).first?.value.inlineText, nested(ValueLimits.maximumDepth).inlineText)
         try ValueCodec.write([("deep", nested(ValueLimits.maximumDepth + 2))], to: path)

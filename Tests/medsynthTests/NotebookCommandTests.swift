@@ -228,7 +228,7 @@ final class NotebookCommandTests: XCTestCase {
         XCTAssertEqual(rerun.status, 0, rerun.output)
         XCTAssertTrue(rerun.output.contains("1 statements ran, 1 from the cache"), rerun.output)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("entries").path)
-        XCTAssertEqual(files.filter { !$0.hasSuffix(".h5") }, [], "no temporary files are left")
+        XCTAssertEqual(files.filter { !$0.hasSuffix(".safetensors") }, [], "no temporary files are left")
     }
 }
 

@@ -74,9 +74,11 @@ public final class HDF5File {
     /// The cost is memory: at the end, twice the file's size (HDF5's copy and the image), the
     /// file being about the size of the tensors written into it.
     ///
-    /// The file passed to `body` must not be used after `body` returns.
+    /// The file passed to `body` must not be used after `body` returns. `durable: false` does
+    /// not wait for the file to reach the disk: only for files whose contents are checked
+    /// before use (see `AtomicWrite.replace`).
     @discardableResult
-    public static func write<R>(to path: String, _ body: (HDF5File) throws -> R) throws -> R {
+    public static func write<R>(to path: String, durable: Bool = true, _ body: (HDF5File) throws -> R) throws -> R {
         let handle: HDF5Handle = try HDF5Library.run {
             let access = try fileAccessProperties(path, forWriting: true)
             guard H5Pset_fapl_core(access.id, 4 << 20, false) >= 0 else { throw failure(path, nil, "cannot set up an in-memory file") }
@@ -97,7 +99,7 @@ public final class HDF5File {
         let image = try file.image()
         try file.close()
         var written: FileIdentity?
-        try AtomicWrite.write(path) { output in
+        try AtomicWrite.write(path, durable: durable) { output in
             try output.write(image)
             written = try output.identity()
         }

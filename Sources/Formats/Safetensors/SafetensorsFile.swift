@@ -21,17 +21,59 @@ public final class SafetensorsFile {
     /// The header's `__metadata__` map (empty if the file has none).
     public let metadata: [String: String]
 
-    private let file: PosixFile
+    private let file: Source
     private let dataStart: Int
 
+    /// Where the bytes are: an open file, or bytes already in memory.
+    private enum Source {
+        case file(PosixFile)
+        case bytes([UInt8])
+
+        func size() throws -> Int {
+            switch self {
+            case .file(let file): return try file.size()
+            case .bytes(let bytes): return bytes.count
+            }
+        }
+
+        /// Fills `buffer` from `offset`; the caller has checked that the range lies in the file.
+        func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer, path: String) throws {
+            switch self {
+            case .file(let file): try file.read(at: offset, into: buffer)
+            case .bytes(let bytes):
+                guard offset >= 0, offset <= bytes.count, buffer.count <= bytes.count - offset else {
+                    throw FormatError(file: path, "is truncated: expected \(buffer.count) bytes at offset \(offset)")
+                }
+                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + buffer.count])) }
+            }
+        }
+
+        func read(at offset: Int, count: Int, path: String) throws -> [UInt8] {
+            try MemoryBudget.check(bytes: count, for: "reading \(path)")
+            return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer), path: path)
+                initialized = count
+            }
+        }
+    }
+
     /// Opens `path` and reads and validates its header.
-    public init(reading path: String) throws {
-        let file = try PosixFile.openForReading(path)
+    public convenience init(reading path: String) throws {
+        try self.init(.file(try PosixFile.openForReading(path)), path: path)
+    }
+
+    /// The safetensors file whose bytes are `bytes` (read and checked by the caller, as the
+    /// cache checks an entry against its checksum), named `path` in messages.
+    public convenience init(bytes: [UInt8], path: String) throws {
+        try self.init(.bytes(bytes), path: path)
+    }
+
+    private init(_ file: Source, path: String) throws {
         let size = try file.size()
         guard size >= 8 else {
             throw FormatError(file: path, "is \(size) bytes long, too short for a safetensors file (which starts with an 8-byte header length)")
         }
-        let lengthBytes = try file.read(at: 0, count: 8)
+        let lengthBytes = try file.read(at: 0, count: 8, path: path)
         let length = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard length <= UInt64(size - 8) else {
             throw FormatError(file: path, "header length \(length) runs past the end of the file (\(size) bytes); the file is truncated or not safetensors")
@@ -40,7 +82,7 @@ public final class SafetensorsFile {
             throw FormatError(file: path, "header length \(length) exceeds safetensors' limit of \(SafetensorsHeader.maximumLength) bytes")
         }
         let headerLength = Int(length)
-        let header = try SafetensorsHeader.parse(try file.read(at: 8, count: headerLength),
+        let header = try SafetensorsHeader.parse(try file.read(at: 8, count: headerLength, path: path),
                                                  dataSize: size - 8 - headerLength, file: path)
         self.path = path
         self.file = file
@@ -74,11 +116,11 @@ public final class SafetensorsFile {
         if entry.dtype == .F32 && UInt32(littleEndian: 1) == 1 {
             // Stored exactly as this machine holds Float32: read straight into the tensor's storage.
             scalars = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                try file.read(at: dataStart + entry.dataOffsets.lowerBound, into: UnsafeMutableRawBufferPointer(buffer))
+                try file.read(at: dataStart + entry.dataOffsets.lowerBound, into: UnsafeMutableRawBufferPointer(buffer), path: path)
                 initialized = count
             }
         } else {
-            let bytes = try file.read(at: dataStart + entry.dataOffsets.lowerBound, count: entry.dataOffsets.count)
+            let bytes = try file.read(at: dataStart + entry.dataOffsets.lowerBound, count: entry.dataOffsets.count, path: path)
             scalars = bytes.withUnsafeBytes { entry.dtype.decode($0, count: count) }
         }
         do {
@@ -88,9 +130,15 @@ public final class SafetensorsFile {
         }
     }
 
-    /// Writes `tensors` as F32, in this order, with `metadata`, to `path` (atomically: see
-    /// `AtomicWrite`). Names must be unique and must not be `__metadata__`.
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String) throws {
+    /// The longest header safetensors reads (100 MB); `write` refuses to write a longer one.
+    public static let maximumHeaderLength = SafetensorsHeader.maximumLength
+
+    /// The length of the header `write` would write for `tensors` and `metadata`.
+    public static func headerLength(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> Int {
+        try header(tensors, metadata: metadata, path: "").count
+    }
+
+    private static func header(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String], path: String) throws -> [UInt8] {
         var names = Set<String>()
         var entries: [SafetensorsEntry] = []
         var offset = 0
@@ -100,8 +148,20 @@ public final class SafetensorsFile {
             entries.append(SafetensorsEntry(name: name, dtype: .F32, shape: tensor.shape, dataOffsets: offset..<offset + tensor.count * 4))
             offset += tensor.count * 4
         }
-        let header = SafetensorsHeader.encode(entries, metadata: metadata)
-        try AtomicWrite.write(path) { file in
+        return SafetensorsHeader.encode(entries, metadata: metadata)
+    }
+
+    /// Writes `tensors` as F32, in this order, with `metadata`, to `path` (atomically: see
+    /// `AtomicWrite`, also for `durable`). Names must be unique and must not be `__metadata__`.
+    /// The values go to the file straight from the tensors' storage: no copy of them is made.
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String, durable: Bool = true
+    ) throws {
+        let header = try header(tensors, metadata: metadata, path: path)
+        guard header.count <= maximumHeaderLength else {
+            throw FormatError(file: path, "would have a header of \(header.count) bytes, more than safetensors allows (\(maximumHeaderLength))")
+        }
+        try AtomicWrite.write(path, durable: durable) { file in
             try file.write(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init))
             try file.write(header)
             for (_, tensor) in tensors {
