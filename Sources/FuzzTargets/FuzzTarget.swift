@@ -1,4 +1,5 @@
 import Foundation
+import Notebook
 
 /// One entry point of medsynth that reads untrusted bytes, wrapped so that a fuzzer (or a
 /// regression test) can hand it any input. Each target reads the bytes as medsynth would read a
@@ -35,13 +36,17 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A cache directory whose `index.json` holds the bytes: `TensorCache(directory:)`, which
     /// reads the index and clears stray files.
     case cacheIndex = "cache-index"
+    /// The bytes of a cache entry, as a lookup decodes them once their checksum and code
+    /// verify: `TensorCache.decodeEntry` (a safetensors file whose metadata describes the
+    /// values as JSON: numbers, lists, records, tables, figures, schedules, models).
+    case cacheEntry = "cache-entry"
 
     /// Inputs longer than this are not worth the fuzzer's time (libFuzzer's `-max_len`): a
     /// little more than the seeds, enough for nesting and a few objects.
     public var maximumLength: Int {
         switch self {
         case .png, .dicom, .nifti, .niftiGzip: return 16384
-        case .hdf5, .checkpointHDF5: return 32768
+        case .hdf5, .checkpointHDF5, .cacheEntry: return 32768
         case .safetensors, .checkpointSafetensors: return 8192
         case .json, .notebook, .cacheIndex: return 8192
         }
@@ -62,6 +67,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .checkpointSafetensors: try ReaderTargets.checkpoint(input, extension: "safetensors")
         case .notebook: try NotebookTargets.notebook(input)
         case .cacheIndex: try NotebookTargets.cacheIndex(input)
+        case .cacheEntry: _ = try TensorCache.decodeEntry(input)
         }
     }
 }

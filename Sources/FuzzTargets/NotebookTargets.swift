@@ -29,9 +29,7 @@ enum NotebookTargets {
     /// Opens a fresh cache directory whose index.json holds the input, as every run opens its
     /// cache (reading the index, clearing strays from the empty entries folder).
     ///
-    /// It does not look the index's keys up: until keys are validated (issue 13, item 1) a
-    /// lookup of a key such as `../../x` deletes files outside the cache, and the fuzzer
-    /// would find one on the machine it runs on.
+    /// It does not look the index's keys up: decoding an entry is the cache-entry target.
     static func cacheIndex(_ input: [UInt8]) throws {
         let directory = ScratchDirectory.emptyDirectory("cache")
         _ = ScratchDirectory.file("cache/index.json", containing: input)

@@ -235,6 +235,12 @@ public final class TensorCache {
         return .found(values)
     }
 
+    /// The values in the bytes of an entry file, as a lookup decodes them once they verify.
+    /// Any bytes are safe to give it (it is the cache entry's fuzz target).
+    public static func decodeEntry(_ bytes: [UInt8]) throws -> [(name: String, value: Value)] {
+        try ValueCodec.read(bytes: bytes, path: "entry")
+    }
+
     private static func list(_ names: [String]) -> String {
         names.isEmpty ? "nothing" : names.map { "'\($0)'" }.joined(separator: ", ")
     }
