@@ -26,8 +26,7 @@ enum ReaderTargets {
     /// back up the tree) costs the fuzzer time in proportion to its size, not more.
     static func hdf5(_ input: [UInt8]) throws {
         let path = try ScratchDirectory.file("input.h5", containing: input)
-        HDF5Rehearsal.timeLimit = rehearsalTimeLimit
-        try HDF5Rehearsal.check(path)
+        try HDF5Rehearsal.check(path, timeLimit: rehearsalTimeLimit)
         let file = try HDF5File(reading: path)
         defer { try? file.close() }
         file.walk(maximumObjects: 64)
@@ -46,8 +45,7 @@ enum ReaderTargets {
     static func checkpoint(_ input: [UInt8], extension fileExtension: String) throws {
         let path = try ScratchDirectory.file("input.\(fileExtension)", containing: input)
         if fileExtension == "h5" {
-            HDF5Rehearsal.timeLimit = rehearsalTimeLimit
-            try HDF5Rehearsal.check(path)
+            try HDF5Rehearsal.check(path, timeLimit: rehearsalTimeLimit)
         }
         _ = try ModelFiles.load(path)
     }

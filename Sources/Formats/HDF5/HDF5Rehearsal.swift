@@ -15,9 +15,9 @@ import Foundation
 public enum HDF5Rehearsal {
     /// How long the child may take before the file is refused as one that does not finish:
     /// a checkpoint reads in milliseconds, and datasets past `largestRehearsedDataset` are
-    /// not read by the child. The fuzz targets lower it, so that a file on which the library
-    /// loops is refused well within the fuzzer's own timeout.
-    nonisolated(unsafe) public static var timeLimit: Double = 10
+    /// not read by the child. The fuzz targets give `check` less, so that a file on which the
+    /// library loops is refused well within the fuzzer's own timeout.
+    public static let timeLimit: Double = 10
 
     /// The most objects the walk visits; a checkpoint has a few hundred.
     public static let maximumObjects = 100_000
@@ -45,8 +45,8 @@ public enum HDF5Rehearsal {
 
     /// Reads the file at `path` in a child process, unless this process wrote it; throws a
     /// `FormatError` when the child is killed by a signal (the library crashed) or runs past
-    /// `timeLimit`.
-    public static func check(_ path: String) throws {
+    /// `timeLimit` seconds.
+    public static func check(_ path: String, timeLimit: Double = timeLimit) throws {
         if wroteItself(path) { return }
         let child = fork()
         guard child >= 0 else {
@@ -59,7 +59,7 @@ public enum HDF5Rehearsal {
             signal(SIGINT, SIG_IGN)
             Parallel.threadCount = 1
             dieQuietlyOnCrash()
-            confineChild()
+            confineChild(timeLimit: timeLimit)
             if let file = try? HDF5File(reading: path) {
                 file.walk(maximumObjects: maximumObjects, largestDataset: largestRehearsedDataset)
                 try? file.close()
@@ -77,13 +77,13 @@ public enum HDF5Rehearsal {
             if Date() > deadline {
                 kill(child, SIGKILL)
                 _ = waitpid(child, &status, 0)
-                throw unfinished(path)
+                throw unfinished(path, timeLimit: timeLimit)
             }
             usleep(2_000)
         }
         // WIFSIGNALED: the low 7 bits hold the signal, and are neither 0 (an exit) nor 0x7f (stopped).
         let signalNumber = status & 0x7f
-        if signalNumber == SIGXCPU { throw unfinished(path) }
+        if signalNumber == SIGXCPU { throw unfinished(path, timeLimit: timeLimit) }
         if signalNumber != 0 && signalNumber != 0x7f {
             throw FormatError(
                 file: path,
@@ -99,7 +99,7 @@ public enum HDF5Rehearsal {
         }
     }
 
-    private static func unfinished(_ path: String) -> FormatError {
+    private static func unfinished(_ path: String, timeLimit: Double) -> FormatError {
         FormatError(
             file: path,
             "reading it did not finish in \(Int(timeLimit)) s (in a separate process that checks HDF5 files first): the file is damaged, or far larger than it looks")
@@ -123,14 +123,14 @@ public enum HDF5Rehearsal {
     /// time limit (so it ends even if its parent was killed first), and its address space at
     /// what it has now plus the memory budget (the library's own allocations are not checked
     /// against the budget).
-    private static func confineChild() {
+    private static func confineChild(timeLimit: Double) {
         // A crash report of the child's is not the user's business: the parent says what happened.
         let null = open("/dev/null", O_WRONLY)
         if null >= 0 {
             dup2(null, STDOUT_FILENO)
             dup2(null, STDERR_FILENO)
         }
-        let seconds = rlim_t(timeLimit)
+        let seconds = rlim_t(max(1, timeLimit.rounded(.up)))
         var cpu = rlimit(rlim_cur: seconds, rlim_max: seconds)
         setrlimit(Int32(RLIMIT_CPU.rawValue), &cpu)
         let pageSize = sysconf(Int32(_SC_PAGESIZE))
