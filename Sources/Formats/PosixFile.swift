@@ -53,6 +53,14 @@ final class PosixFile {
         }
     }
 
+    /// Another descriptor for the same open file: it keeps the file (its inode) alive after
+    /// this one is closed, or its name removed.
+    func duplicate() throws -> PosixFile {
+        let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw Self.systemError(path, "cannot duplicate the descriptor of") }
+        return PosixFile(path: path, descriptor: copy)
+    }
+
     /// The identity of the open file (see `FileIdentity`).
     func identity() throws -> FileIdentity {
         var status = stat()

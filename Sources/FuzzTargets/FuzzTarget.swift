@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Notebook
 
@@ -40,6 +41,19 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// verify: `TensorCache.decodeEntry` (a safetensors file whose metadata describes the
     /// values as JSON: numbers, lists, records, tables, figures, schedules, models).
     case cacheEntry = "cache-entry"
+
+    /// The memory budget of a fuzzing process: 1 GiB, under libFuzzer's limits of 2 GB (RSS and
+    /// single allocation), so that a reader that checks its sizes against the budget refuses
+    /// an input before libFuzzer would call it out of memory. It also caps the address space
+    /// of the child process that checks an HDF5 file, so the library's own allocations there
+    /// fail (the child exits, the file is refused) rather than reach libFuzzer's malloc limit,
+    /// which would save the input as a finding from the child.
+    public static let memoryBudget = 1 << 30
+
+    /// Sets up the fuzzing process: the memory budget.
+    public static func prepareProcess() {
+        MemoryBudget.limit = memoryBudget
+    }
 
     /// Inputs longer than this are not worth the fuzzer's time (libFuzzer's `-max_len`): a
     /// little more than the seeds, enough for nesting and a few objects.

@@ -48,5 +48,8 @@ public struct CacheEntryKey: Hashable, Sendable, CustomStringConvertible {
     /// The entry's file name in `entries/`.
     var fileName: String { hex + Self.fileExtension }
 
+    /// The name cache format 1 gave the entry's file (removed with the entry).
+    var formerFileName: String { hex + Self.formerFileExtension }
+
     public var description: String { hex }
 }

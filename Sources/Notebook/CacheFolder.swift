@@ -20,6 +20,10 @@ final class CacheFolder {
     /// The cache folder and its `entries/` folder, open for the lifetime of the cache.
     private let folder: Int32
     private let entries: Int32
+    /// The file `runs`, on which every open cache holds a shared `flock` for its lifetime
+    /// (released by the kernel when the process ends, however it ends); -1 until
+    /// `joinRuns` opens it.
+    private var runs: Int32 = -1
 
     /// Opens the cache folder at `path`, creating it and its `entries/` when missing.
     init(path: String) throws(NotebookError) {
@@ -41,9 +45,27 @@ final class CacheFolder {
     }
 
     deinit {
+        if runs >= 0 { close(runs) }
         close(entries)
         close(folder)
     }
+
+    /// Joins the runs that have this cache open (a shared `flock` on `runs`, held until the
+    /// cache is released) and says whether there was none before: only then may files that
+    /// the index does not list be cleared away, since a live run may have written an entry it
+    /// has not listed yet (it lists entries at most once a second, and a long statement can
+    /// come in between). Call with the cache's lock held, so that two runs do not ask at once.
+    func joinRuns() throws(NotebookError) -> Bool {
+        let descriptor = try Self.openExisting(folder, "runs", O_RDWR | O_CREAT, mode: 0o644, path: runsPath)
+        runs = descriptor
+        let alone = flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        while flock(descriptor, LOCK_SH) != 0 {
+            guard errno == EINTR else { throw Self.failure(runsPath, "cannot join the runs using the cache", errno) }
+        }
+        return alone
+    }
+
+    private var runsPath: String { (path as NSString).appendingPathComponent("runs") }
 
     /// The path of an entry's file, for the entry writer (which take paths). Its
     /// folder was checked to be a real folder when the cache was opened.
@@ -81,26 +103,6 @@ final class CacheFolder {
         guard let descriptor = try? Self.openInside(entries, key.fileName, O_RDONLY, path: entryPath(key)) else { return nil }
         defer { close(descriptor) }
         return try? Self.readAll(descriptor, limit: limit, path: entryPath(key))
-    }
-
-    /// The size and SHA-256 of an entry's file, read a piece at a time (an entry as large as
-    /// the result it holds is never held twice in memory), if it is a regular file of at most
-    /// `limit` bytes; else nil.
-    func digestEntry(_ key: CacheEntryKey, limit: Int) -> (bytes: Int, sha256: String)? {
-        guard let descriptor = try? Self.openInside(entries, key.fileName, O_RDONLY, path: entryPath(key)) else { return nil }
-        defer { close(descriptor) }
-        var hash = SHA256()
-        var total = 0
-        var piece = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = piece.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { return (total, hash.finalize()) }
-            total += count
-            guard total <= limit else { return nil }
-            hash.update(piece[..<count])
-        }
     }
 
     /// Replaces the file `name` in the cache folder with `bytes`: written and flushed to

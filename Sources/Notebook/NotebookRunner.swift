@@ -315,11 +315,10 @@ public final class NotebookRunner {
             results.append(result)
             if result.diagnostic != nil || cell.label == options.lastCell { break }
         }
-        if storing {
-            // What this run used and stored goes into the index; if it cannot be written, the
-            // entries are recomputed next time, and this run's results stand.
-            do { try cache?.saveIndex() } catch { stopStoring(error) }
-        }
+        // What this run used and stored goes into the index (also after storing stopped: what
+        // was stored before is kept); if it cannot be written, the entries are recomputed next
+        // time, and this run's results stand.
+        do { try cache?.saveIndex() } catch { stopStoring(error) }
         var run = RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
         run.warnings = warnings
         run.bindings = interpreter.globalOrder.filter { !session.libraryNames.contains($0) }.compactMap { name in

@@ -121,8 +121,8 @@ public final class TensorCache {
 
     static let indexName = "index.json"
 
-    /// How old a finished entry file the index does not list must be before it is removed: a
-    /// run sharing the cache writes the file first and lists it a moment later.
+    /// How old a finished entry file the index does not list must be before it is removed
+    /// (and that only when no other run has the cache open: see `CacheFolder.joinRuns`).
     static let strayAge: TimeInterval = 600
 
     /// Opens the cache at `directory`, creating it (with its secret) when missing. Throws when
@@ -137,13 +137,19 @@ public final class TensorCache {
         let (authenticator, trusted, forged) = try folder.withLock {
             let authenticator = try CacheAuthenticator(folder: folder)
             let (trusted, forged) = try Self.readIndex(folder, authenticator, verified: &verified)
-            Self.removeStrays(from: folder, listed: trusted)
+            if try folder.joinRuns() { Self.removeStrays(from: folder, listed: trusted) }
             return (authenticator, trusted, forged)
         }
         self.authenticator = authenticator
         self.verified = verified
         entries = trusted
         self.forged = forged
+        // Records whose file is gone (deleted by hand, or an entry of cache format 1, whose
+        // files were HDF5) are dropped, so that they neither count towards the capacity nor
+        // keep a former entry's file.
+        for (key, entry) in trusted where !entry.isRecordOnly {
+            if let validKey = CacheEntryKey(key), folder.regularEntryFileModified(validKey.fileName) == nil { remove(key) }
+        }
     }
 
     /// The index on disk: its well-formed entries that carry this cache's code, and the keys
@@ -223,11 +229,23 @@ public final class TensorCache {
             return .rejected("binds \(Self.list(entry.names)), not what the statement binds")
         }
         guard let bytes = folder.readEntry(validKey, limit: entry.bytes), bytes.count == entry.bytes,
-              SHA256.hex(bytes: bytes) == entry.checksum,
-              let values = try? ValueCodec.read(bytes: bytes, path: folder.entryPath(validKey)), values.map(\.name) == entry.names
+              SHA256.hex(bytes: bytes) == entry.checksum
         else {
             remove(key)
             return .rejected("is missing or damaged (its file does not match its checksum)")
+        }
+        let values: [(name: String, value: Value)]
+        do {
+            values = try ValueCodec.read(bytes: bytes, path: folder.entryPath(validKey))
+        } catch {
+            // Genuine and intact, yet not readable: a value this version of medsynth no longer
+            // accepts (a model's configuration checked more strictly, say).
+            remove(key)
+            return .rejected("cannot be read back (\(error))")
+        }
+        guard values.map(\.name) == entry.names else {
+            remove(key)
+            return .rejected("holds other names than its record")
         }
         entry.lastUsed = Date().timeIntervalSince1970
         entries[key] = entry
@@ -251,12 +269,24 @@ public final class TensorCache {
         guard let validKey = CacheEntryKey(key) else {
             throw NotebookError(path: directory, line: nil, "'\(key)' is not a cache key (64 hexadecimal digits)")
         }
+        // Size and checksum are those of the bytes written (hashed as they went out): a file
+        // swapped in after the rename does not match them, and is never read.
+        let size: Int
+        let checksum: String
         do {
-            try ValueCodec.write(values, to: folder.entryPath(validKey))
+            (size, checksum) = try ValueCodec.write(values, to: folder.entryPath(validKey))
         } catch is ValueCodec.Unstorable {
             return false
+        } catch {
+            // The run stops storing (a full disk, say): what it stored since the index was
+            // last written is listed now, or it would be lost with the run.
+            try? saveIndex()
+            throw error
         }
-        guard let (size, checksum) = folder.digestEntry(validKey, limit: Self.maximumEntryBytes) else { return false }
+        guard size <= Self.maximumEntryBytes else {
+            folder.removeEntryFile(validKey.fileName)
+            return false
+        }
         var entry = Entry(
             bytes: size, checksum: checksum, lastUsed: Date().timeIntervalSince1970,
             origin: origin, parts: parts, names: values.map(\.name), mac: "")
@@ -302,7 +332,10 @@ public final class TensorCache {
         stored.remove(key)
         used.remove(key)
         removed.insert(key)
-        if let validKey = CacheEntryKey(key) { folder.removeEntryFile(validKey.fileName) }
+        if let validKey = CacheEntryKey(key) {
+            folder.removeEntryFile(validKey.fileName)
+            folder.removeEntryFile(validKey.formerFileName)
+        }
     }
 
     /// Removes every entry the index lists (trusted or not) and saves the index: `:cache clear`.

@@ -24,7 +24,9 @@ enum ValueCodec {
     /// to disk before the rename (that cost milliseconds per entry, most of the time of a cell
     /// of many small statements): an entry is checked against its checksum in the index before
     /// use, so one lost or torn by a power cut is recomputed, never read.
-    static func write(_ values: [(name: String, value: Value)], to path: String) throws {
+    /// Returns the file's size and SHA-256, computed from the bytes as they were written.
+    @discardableResult
+    static func write(_ values: [(name: String, value: Value)], to path: String) throws -> (bytes: Int, sha256: String) {
         var tensors: [Tensor] = []
         let structure = try values.map { entry -> [String: Any] in
             ["name": entry.name, "value": try encode(entry.value, tensors: &tensors)]
@@ -35,7 +37,19 @@ enum ValueCodec {
         guard try SafetensorsFile.headerLength(named, metadata: metadata) <= SafetensorsFile.maximumHeaderLength else {
             throw Unstorable(description: "the values' description is too long to cache (over \(SafetensorsFile.maximumHeaderLength / 1_000_000) MB)")
         }
-        try SafetensorsFile.write(named, metadata: metadata, to: path, durable: false)
+        var hash = SHA256()
+        var size = 0
+        try SafetensorsFile.write(named, metadata: metadata, to: path, durable: false) { bytes in
+            size += bytes.count
+            // A piece at a time: `update` copies what it is given.
+            var start = 0
+            while start < bytes.count {
+                let end = min(start + (1 << 20), bytes.count)
+                hash.update(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                start = end
+            }
+        }
+        return (size, hash.finalize())
     }
 
     /// The values of the entry file at `path`.

@@ -30,6 +30,7 @@ guard let target = getenv(targetVariable).flatMap({ FuzzTarget(rawValue: String(
     exit(2)
 }
 
+FuzzTarget.prepareProcess()
 #if FUZZING
 exit(LibFuzzer.run(target, arguments: arguments))
 #else

@@ -103,11 +103,11 @@ final class ModelSizeTests: XCTestCase {
 
         let unet = try UNet(.init(inputChannels: 2, outputChannels: 2, widths: [4], blocksPerLevel: 1,
                                   attentionHeads: 2, groups: 2, timeEmbeddingWidth: 8), random: &random)
-        for dropout in ["nan", "1", "-0.5", "inf"] {
+        for dropout in ["nan", "1.5", "-0.5", "inf"] {
             var entries = unet.configuration.checkpointEntries
             entries["dropout"] = dropout
             XCTAssertThrowsError(try UNet.Configuration(checkpointEntries: CheckpointEntries(entries)), dropout) {
-                XCTAssertEqual("\($0)", "checkpoint: configuration \"dropout\" is \"\(dropout)\", expected a finite number in [0, 1)")
+                XCTAssertEqual("\($0)", "checkpoint: configuration \"dropout\" is \"\(dropout)\", expected a finite number in [0, 1]")
             }
         }
     }

@@ -33,7 +33,13 @@ final class HDF5RehearsalTests: XCTestCase {
         try FileManager.default.copyItem(atPath: path, toPath: other)
         XCTAssertEqual(rename(other, path), 0)
         XCTAssertFalse(HDF5Rehearsal.wroteItself(path))
-        // Rewritten by this process, then changed in place.
+        // Rewritten by this process; then its inode changed with contents, size and times kept
+        // (what re-creating it on a reused inode number with the old times set would look like).
+        try HDF5File.write(to: path) { file in try file.write(Tensor([4, 5]), to: "/data") }
+        XCTAssertTrue(HDF5Rehearsal.wroteItself(path))
+        XCTAssertEqual(chmod(path, 0o600), 0)
+        XCTAssertFalse(HDF5Rehearsal.wroteItself(path), "the change time is part of the identity")
+        // Rewritten again, then changed in place.
         try HDF5File.write(to: path) { file in try file.write(Tensor([4, 5]), to: "/data") }
         XCTAssertTrue(HDF5Rehearsal.wroteItself(path))
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))

@@ -113,6 +113,7 @@ final class VerbTests: XCTestCase {
         XCTAssertFalse(Parser.needsMoreInput("s = schedule end=0.03"))
         XCTAssertTrue(Parser.needsMoreInput("for e in [0.01] do\n  s = schedule end=e"))
         XCTAssertFalse(Parser.needsMoreInput("for e in [0.01] do\n  s = schedule end=e\nend"))
+        XCTAssertFalse(Parser.needsMoreInput("f do=1"), "an option named like a keyword opens no block")
         // `end` on its own is still the keyword.
         XCTAssertThrowsError(try run("end = 3"))
     }

@@ -301,7 +301,7 @@ final class NotebookTests: XCTestCase {
     /// killed run loses at most that much work.
     func testQuickStoresShareOneWriteOfTheIndex() throws {
         let cache = try TensorCache(directory: cacheDirectory)
-        cache.indexSaveInterval = .milliseconds(300)
+        cache.indexSaveInterval = .seconds(3600)
         let keys = (0..<4).map { Self.key("quick\($0)") }
         func listedOnDisk() throws -> Set<String> { Set(try TensorCache(directory: cacheDirectory).entries.keys) }
         try cache.store([("a", .number(0))], for: keys[0], origin: "o", parts: Self.noParts)
@@ -309,12 +309,53 @@ final class NotebookTests: XCTestCase {
         try cache.store([("a", .number(2))], for: keys[2], origin: "o", parts: Self.noParts)
         XCTAssertEqual(try listedOnDisk(), [keys[0]], "the first store writes the index, the next two wait")
         XCTAssertEqual(Set(cache.entries.keys), Set(keys[0...2]), "in memory all three are listed")
-        Thread.sleep(forTimeInterval: 0.4)
+        // The interval has passed (here: it is zero).
+        cache.indexSaveInterval = .zero
         try cache.store([("a", .number(3))], for: keys[3], origin: "o", parts: Self.noParts)
         XCTAssertEqual(try listedOnDisk(), Set(keys), "a store after the interval writes everything waiting")
         guard case .number(2)? = values(try TensorCache(directory: cacheDirectory), keys[2], binding: ["a"])?.first?.value else {
             return XCTFail("the waiting entry was not kept")
         }
+    }
+
+    /// An entry a live run has stored but not listed yet is not cleared away by another run
+    /// opening the cache, however old it is; once no run has the cache open, it is.
+    func testAnEntryNotListedYetSurvivesOtherRunsWhileItsRunLives() throws {
+        var first: TensorCache? = try TensorCache(directory: cacheDirectory)
+        first?.indexSaveInterval = .seconds(3600)
+        try first?.store([("a", .number(0))], for: Self.key("listed"), origin: "o", parts: Self.noParts)
+        try first?.store([("a", .number(1))], for: Self.key("waiting"), origin: "o", parts: Self.noParts)
+        let waiting = (cacheDirectory as NSString).appendingPathComponent("entries/\(Self.key("waiting")).safetensors")
+        // As if a long statement had run since: the file is an hour old.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: waiting)
+        _ = try TensorCache(directory: cacheDirectory)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: waiting), "removed while its run was alive")
+        try first?.saveIndex()
+        XCTAssertNotNil(values(try TensorCache(directory: cacheDirectory), Self.key("waiting"), binding: ["a"]))
+        // A stray with no live run behind it goes.
+        first = nil
+        let stray = (cacheDirectory as NSString).appendingPathComponent("entries/\(Self.key("stray")).safetensors")
+        FileManager.default.createFile(atPath: stray, contents: Data([1]))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: stray)
+        _ = try TensorCache(directory: cacheDirectory)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stray))
+    }
+
+    /// A record whose file is gone (an entry of cache format 1, an HDF5 file) is dropped when
+    /// the cache opens, with its former file.
+    func testRecordsWithoutTheirFileAreDropped() throws {
+        let cache = try TensorCache(directory: cacheDirectory)
+        let key = Self.key("former")
+        try cache.store([("a", .number(0))], for: key, origin: "o", parts: Self.noParts)
+        try cache.saveIndex()
+        let entries = (cacheDirectory as NSString).appendingPathComponent("entries")
+        let former = "\(entries)/\(key).h5"
+        XCTAssertEqual(rename("\(entries)/\(key).safetensors", former), 0)
+        let reopened = try TensorCache(directory: cacheDirectory)
+        XCTAssertNil(reopened.entries[key])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: former))
+        try reopened.saveIndex()
+        XCTAssertNil(try TensorCache(directory: cacheDirectory).entries[key])
     }
 
     func testOnlyTheNewestRecordOfFilesReadIsKept() throws {

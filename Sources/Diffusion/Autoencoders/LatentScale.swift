@@ -27,7 +27,11 @@ extension Autoencoder {
         let mean = sum / Double(count)
         let variance = (sumOfSquares - Double(count) * mean * mean) / Double(count - 1)
         guard variance > 0 else { throw ModuleError("Autoencoder.estimateScaleFactor: the latents are constant, their std is 0") }
-        latentScaleFactor = Float(1 / variance.squareRoot())
+        let factor = Float(1 / variance.squareRoot())
+        guard factor.isFinite, factor > 0 else {
+            throw ModuleError("Autoencoder.estimateScaleFactor: the latents' std \(variance.squareRoot()) gives no usable factor in Float (1/std = \(factor))")
+        }
+        latentScaleFactor = factor
         return latentScaleFactor
     }
 

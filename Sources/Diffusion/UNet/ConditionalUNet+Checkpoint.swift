@@ -71,7 +71,7 @@ extension UNet.Configuration {
             blocksPerLevel: try entries.number("blocksPerLevel", as: Int.self),
             attentionHeads: try entries.number("attentionHeads", as: Int.self), groups: try entries.number("groups", as: Int.self),
             timeEmbeddingWidth: try entries.number("timeEmbeddingWidth", as: Int.self),
-            dropout: try entries.number("dropout", as: Float.self, "in [0, 1)") { 0 <= $0 && $0 < 1 })
+            dropout: try entries.number("dropout", as: Float.self, "in [0, 1]") { 0 <= $0 && $0 <= 1 })
     }
 }
 

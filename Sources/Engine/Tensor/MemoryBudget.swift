@@ -110,6 +110,10 @@ public enum MemoryBudget {
 
     /// The process's resident memory in bytes: the second field of /proc/self/statm, in pages.
     /// Nil where there is no /proc (the check then compares with the budget alone).
+    /// The memory this process can use at most: the least of physical memory, `ulimit -v` and
+    /// the control group's limit (nil if none can be read).
+    public static var usableBytes: Int? { usableMemory()?.bytes }
+
     public static func residentBytes() -> Int? {
         let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }

@@ -98,12 +98,14 @@ public final class HDF5File {
         let result = try body(file)
         let image = try file.image()
         try file.close()
-        var written: FileIdentity?
+        // The file is held open through the rename, so its identity (taken after the rename,
+        // which changes its inode's change time) is that of the file this process wrote.
+        var written: PosixFile?
         try AtomicWrite.write(path, durable: durable) { output in
             try output.write(image)
-            written = try output.identity()
+            written = try output.duplicate()
         }
-        written.map(HDF5Rehearsal.trust)
+        if let written { HDF5Rehearsal.trust(try written.identity()) }
         return result
     }
 

@@ -37,6 +37,13 @@ enum HDF5Library {
 
     // MARK: - Errors
 
+    /// Set in the child process of `HDF5Rehearsal` only: an error stack that says the library
+    /// could not allocate memory (major error H5E_RESOURCE) ends the process at once with
+    /// `allocationFailureStatus`, so that the file is refused rather than read here, where the
+    /// same allocation may succeed and what follows it crash.
+    nonisolated(unsafe) static var exitOnAllocationFailure = false
+    static let allocationFailureStatus: Int32 = 3
+
     /// The innermost message of the HDF5 error stack of this thread (the most specific reason,
     /// such as "file signature not found"), and clears the stack. Nil if the stack is empty.
     static func takeErrorMessage() -> String? {
@@ -52,6 +59,12 @@ enum HDF5Library {
                 }
                 return 0
             }, list)
+        }
+        if exitOnAllocationFailure {
+            _ = H5Ewalk2(hid_t(H5E_DEFAULT), H5E_WALK_DOWNWARD, { _, error, _ in
+                if let error, error.pointee.maj_num == H5E_RESOURCE_g { _exit(HDF5Library.allocationFailureStatus) }
+                return 0
+            }, nil)
         }
         H5Eclear2(hid_t(H5E_DEFAULT))
         return messages.last

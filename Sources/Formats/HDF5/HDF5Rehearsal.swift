@@ -60,6 +60,7 @@ public enum HDF5Rehearsal {
             Parallel.threadCount = 1
             dieQuietlyOnCrash()
             confineChild(timeLimit: timeLimit)
+            HDF5Library.exitOnAllocationFailure = true
             if let file = try? HDF5File(reading: path) {
                 file.walk(maximumObjects: maximumObjects, largestDataset: largestRehearsedDataset)
                 try? file.close()
@@ -92,6 +93,11 @@ public enum HDF5Rehearsal {
         // The child exits 0 by itself; any other status is a runtime that stopped it (address
         // sanitizer or a fuzzer's crash handler exit with a status, not a signal).
         let exitStatus = (status >> 8) & 0xff
+        if signalNumber == 0 && exitStatus == HDF5Library.allocationFailureStatus {
+            throw FormatError(
+                file: path,
+                "is damaged or far larger than it looks: the HDF5 library could not allocate the memory reading it asks for (in a separate process that checks HDF5 files first), so medsynth does not read it")
+        }
         if signalNumber == 0 && exitStatus != 0 {
             throw FormatError(
                 file: path,
@@ -121,8 +127,12 @@ public enum HDF5Rehearsal {
     /// Limits the child to what a read may cost, and silences it, so that a file that makes the library loop or
     /// allocate without end kills the child, not the machine: its CPU time is capped at the
     /// time limit (so it ends even if its parent was killed first), and its address space at
-    /// what it has now plus the memory budget (the library's own allocations are not checked
-    /// against the budget).
+    /// what it has now plus the memory the machine lets this process use. Not less: the
+    /// library's own allocations are not checked against the budget, so in the parent they
+    /// succeed as far as the machine allows, and the child must meet them as the parent would
+    /// (a file whose crash follows an allocation the child could not make would pass). A
+    /// fuzzing build caps it at the fuzzer's budget instead, under libFuzzer's malloc limit,
+    /// which the child inherits and would otherwise report as a finding of its own.
     private static func confineChild(timeLimit: Double) {
         // A crash report of the child's is not the user's business: the parent says what happened.
         let null = open("/dev/null", O_WRONLY)
@@ -137,7 +147,12 @@ public enum HDF5Rehearsal {
         if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
            let pages = statm.split(separator: " ").first.flatMap({ Int($0) }), pageSize > 0 {
             let (now, overflow) = pages.multipliedReportingOverflow(by: pageSize)
-            if !overflow, case (let cap, false) = now.addingReportingOverflow(MemoryBudget.limit) {
+            #if FUZZING
+            let allowance = MemoryBudget.limit
+            #else
+            let allowance = max(MemoryBudget.limit, MemoryBudget.usableBytes ?? MemoryBudget.limit)
+            #endif
+            if !overflow, case (let cap, false) = now.addingReportingOverflow(allowance) {
                 var space = rlimit(rlim_cur: rlim_t(cap), rlim_max: rlim_t(cap))
                 setrlimit(Int32(RLIMIT_AS.rawValue), &space)
             }

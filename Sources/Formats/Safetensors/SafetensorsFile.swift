@@ -154,22 +154,30 @@ public final class SafetensorsFile {
     /// Writes `tensors` as F32, in this order, with `metadata`, to `path` (atomically: see
     /// `AtomicWrite`, also for `durable`). Names must be unique and must not be `__metadata__`.
     /// The values go to the file straight from the tensors' storage: no copy of them is made.
+    ///
+    /// `observe`, if given, sees every byte written, in order (to hash the file as it is
+    /// written, rather than read it back).
     public static func write(
-        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String, durable: Bool = true
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to path: String, durable: Bool = true,
+        observe: ((UnsafeRawBufferPointer) -> Void)? = nil
     ) throws {
         let header = try header(tensors, metadata: metadata, path: path)
         guard header.count <= maximumHeaderLength else {
             throw FormatError(file: path, "would have a header of \(header.count) bytes, more than safetensors allows (\(maximumHeaderLength))")
         }
         try AtomicWrite.write(path, durable: durable) { file in
-            try file.write(withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init))
-            try file.write(header)
+            func write(_ bytes: UnsafeRawBufferPointer) throws {
+                try file.write(bytes)
+                observe?(bytes)
+            }
+            try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try write($0) }
+            try header.withUnsafeBytes { try write($0) }
             for (_, tensor) in tensors {
                 try tensor.withUnsafeBufferPointer { values in
                     if UInt32(littleEndian: 1) == 1 {
-                        try file.write(UnsafeRawBufferPointer(values))
+                        try write(UnsafeRawBufferPointer(values))
                     } else {
-                        try file.write(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+                        try values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }.withUnsafeBytes { try write($0) }
                     }
                 }
             }

@@ -41,14 +41,15 @@ public struct Parser {
         var blocks = 0
         var last: Token.Kind?
         for (index, token) in tokens.enumerated() {
+            // A keyword directly followed by `=` names an option (`end=0.02`), as the parser
+            // reads it: it opens or closes no block.
+            let next = tokens[min(index + 1, tokens.count - 1)]
+            if case .keyword = token.kind, next.kind == .symbol(.assign), !next.followsSpace { continue }
             switch token.kind {
             case .symbol(.leftParen), .symbol(.leftBracket), .symbol(.leftBrace): brackets += 1
             case .symbol(.rightParen), .symbol(.rightBracket), .symbol(.rightBrace): brackets -= 1
             case .keyword(.do): blocks += 1
-            case .keyword(.end):
-                // `end=` names an option (schedule's), it closes no block.
-                let next = tokens[min(index + 1, tokens.count - 1)]
-                if next.kind != .symbol(.assign) || next.followsSpace { blocks -= 1 }
+            case .keyword(.end): blocks -= 1
             default: break
             }
             if token.kind != .newline, token.kind != .end { last = token.kind }
@@ -588,7 +589,7 @@ public struct Parser {
     /// deep like any other nesting, and the message says why a flat-looking line is.
     private func link(_ op: BinaryOperator, _ left: Parsed, _ right: Parsed) throws(Diagnostic) -> Parsed {
         let expression = Expression.binary(op, left.expression, right.expression, left.span.through(right.span))
-        if nesting + 1 + left.height > Self.maximumNesting, left.height >= right.height {
+        if nesting + 1 + left.height > Self.maximumNesting, left.height >= right.height, case .binary = left.expression {
             throw Diagnostic(
                 "this chain of '\(op.rawValue)' is too deep (more than \(Self.maximumNesting) levels): each '\(op.rawValue)' holds the chain before it",
                 at: right.span, in: source,
