@@ -40,6 +40,17 @@ public struct SHA256 {
         pending += all[offset...]
     }
 
+    /// Bytes in memory, a megabyte at a time: the generic `update` copies what it is given,
+    /// and a tensor's storage may be gigabytes.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + (1 << 20), bytes.count)
+            update(bytes[start..<end])
+            start = end
+        }
+    }
+
     public mutating func update(_ text: String) {
         update(text.utf8)
     }

@@ -41,13 +41,7 @@ enum ValueCodec {
         var size = 0
         try SafetensorsFile.write(named, metadata: metadata, to: path, durable: false) { bytes in
             size += bytes.count
-            // A piece at a time: `update` copies what it is given.
-            var start = 0
-            while start < bytes.count {
-                let end = min(start + (1 << 20), bytes.count)
-                hash.update(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-                start = end
-            }
+            hash.update(bytes)
         }
         return (size, hash.finalize())
     }

@@ -559,6 +559,15 @@ final class SHA256Tests: XCTestCase {
             if offset == million.count { break }
         }
         XCTAssertEqual(pieces.finalize(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // Bytes in memory go in a megabyte at a time: across those pieces too, the same digest
+        // (FIPS 180-2's million "a", repeated to cross three piece boundaries, against the array path).
+        let long = [UInt8](repeating: UInt8(ascii: "a"), count: 3 << 20 | 5)
+        var raw = SHA256()
+        long.withUnsafeBytes { raw.update($0) }
+        XCTAssertEqual(raw.finalize(), SHA256.hex(bytes: long))
+        var million2 = SHA256()
+        million.withUnsafeBytes { million2.update($0) }
+        XCTAssertEqual(million2.finalize(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 }
 

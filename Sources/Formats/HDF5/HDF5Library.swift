@@ -52,6 +52,9 @@ enum HDF5Library {
             // Walking downward goes from the API call to the place the error arose.
             _ = H5Ewalk2(hid_t(H5E_DEFAULT), H5E_WALK_DOWNWARD, { _, error, context in
                 guard let error, let context else { return 0 }
+                if HDF5Library.exitOnAllocationFailure, error.pointee.maj_num == H5E_RESOURCE_g {
+                    _exit(HDF5Library.allocationFailureStatus)
+                }
                 let list = context.assumingMemoryBound(to: [String].self)
                 if let description = error.pointee.desc {
                     let text = String(cString: description)
@@ -59,12 +62,6 @@ enum HDF5Library {
                 }
                 return 0
             }, list)
-        }
-        if exitOnAllocationFailure {
-            _ = H5Ewalk2(hid_t(H5E_DEFAULT), H5E_WALK_DOWNWARD, { _, error, _ in
-                if let error, error.pointee.maj_num == H5E_RESOURCE_g { _exit(HDF5Library.allocationFailureStatus) }
-                return 0
-            }, nil)
         }
         H5Eclear2(hid_t(H5E_DEFAULT))
         return messages.last
