@@ -69,12 +69,12 @@ let package = Package(
         .executableTarget(name: "medsynth-fuzz", dependencies: ["FuzzTargets"]),
 
         // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.
-        // What several test targets share (a memory budget for one test, its assertion).
+        // What several test targets share: fixture loading and comparison, a memory budget for one test.
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),

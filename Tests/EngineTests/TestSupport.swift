@@ -29,8 +29,3 @@ func assertClose(
         return
     }
 }
-
-/// 0, 1, 2, ... in `shape`.
-func ramp(_ shape: [Int]) -> Tensor {
-    try! Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map(Float.init))
-}

@@ -79,8 +79,3 @@ let awkwardFloats: [Float] = [
     Float(bitPattern: 0x0001_16C2), Float.greatestFiniteMagnitude, -Float.greatestFiniteMagnitude, .infinity, -.infinity,
     Float(bitPattern: 0x7FC0_0000), Float(bitPattern: 0xFFC0_0001), Float(bitPattern: 0x7F80_0001), 0.1, 16_777_216,
 ]
-
-/// 0, 1, 2, ... in `shape`.
-func ramp(_ shape: [Int]) -> Tensor {
-    try! Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map(Float.init))
-}
