@@ -49,6 +49,45 @@ public enum AtomicWrite {
         }
     }
 
+    /// Writes `bytes` to `path` atomically (see `replace` for `durable`).
+    public static func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
+        try write(path, durable: durable) { file in try file.write(bytes) }
+    }
+
+    /// Writes `text`, as UTF-8, to `path` atomically.
+    public static func write(_ text: String, to path: String) throws {
+        try write(Array(text.utf8), to: path)
+    }
+
+    /// Replaces the file `name` in the open directory `directory` with `bytes`, reaching both
+    /// names relative to the directory and never through a link (for folders whose contents
+    /// may be hostile, such as a cache). The temporary file `temporaryName` is created afresh
+    /// (O_EXCL | O_NOFOLLOW; a stale one of the same name, from a killed writer, is removed
+    /// first), so the caller must be the only writer of that name: a cache holds its lock.
+    /// `path` is the file's path for messages.
+    public static func replace(
+        inDirectory directory: Int32, name: String, temporaryName: String, with bytes: [UInt8],
+        mode: mode_t = 0o644, path: String
+    ) throws {
+        unlinkat(directory, temporaryName, 0)
+        let descriptor = retryingInterrupts {
+            openat(directory, temporaryName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        }
+        guard descriptor >= 0 else { throw PosixFile.systemError(path, "cannot open") }
+        do {
+            let file = PosixFile(path: path, descriptor: descriptor)
+            try file.write(bytes)
+            try file.synchronize()
+            try file.close()
+            guard renameat(directory, temporaryName, directory, name) == 0 else {
+                throw PosixFile.systemError(path, "cannot replace with the newly written file")
+            }
+        } catch {
+            unlinkat(directory, temporaryName, 0)
+            throw error
+        }
+    }
+
     /// `.name.<pid>-<random>.tmp` next to `path`: hidden, and unique enough that two writers
     /// of the same file (or a stale temporary left by a killed process) never collide.
     static func temporaryPath(for path: String) -> String {

@@ -13,7 +13,7 @@ final class PosixFile {
     let path: String
     private var descriptor: Int32
 
-    private init(path: String, descriptor: Int32) {
+    init(path: String, descriptor: Int32) {
         self.path = path
         self.descriptor = descriptor
     }

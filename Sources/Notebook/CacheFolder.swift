@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 #if canImport(Glibc)
@@ -105,23 +106,19 @@ final class CacheFolder {
         return try? Self.readAll(descriptor, limit: limit, path: entryPath(key))
     }
 
-    /// Replaces the file `name` in the cache folder with `bytes`: written and flushed to
-    /// `name.tmp-<pid>` (created afresh with O_EXCL, never through a link), then renamed over
-    /// `name`, so the name never holds a partial file. The caller holds the lock, so no other
-    /// medsynth process writes that temporary name; a stale one of a killed process with the
-    /// same id is removed first.
+    /// Replaces the file `name` in the cache folder with `bytes` (see `AtomicWrite.replace(inDirectory:…)`):
+    /// written and flushed to `name.tmp-<pid>`, created afresh and never through a link, then
+    /// renamed over `name`, so the name never holds a partial file. The caller holds the lock,
+    /// so no other medsynth process writes that temporary name.
     func replaceFile(_ name: String, with bytes: [UInt8], mode: mode_t = 0o644) throws(NotebookError) {
         let filePath = (path as NSString).appendingPathComponent(name)
-        let temporary = "\(name).tmp-\(getpid())"
-        unlinkat(folder, temporary, 0)
-        let descriptor = try Self.openExisting(folder, temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode, path: filePath)
-        var failure = Self.writeAll(descriptor, bytes)
-        if failure == 0, fsync(descriptor) != 0 { failure = errno }
-        close(descriptor)
-        if failure == 0, renameat(folder, temporary, folder, name) != 0 { failure = errno }
-        guard failure == 0 else {
-            unlinkat(folder, temporary, 0)
-            throw Self.failure(filePath, "cannot write", failure)
+        do {
+            try AtomicWrite.replace(inDirectory: folder, name: name, temporaryName: "\(name).tmp-\(getpid())", with: bytes,
+                                    mode: mode, path: filePath)
+        } catch let error as FormatError {
+            throw NotebookError(path: filePath, line: nil, error.message)
+        } catch {
+            throw NotebookError(path: filePath, line: nil, "cannot write: \(error)")
         }
     }
 
@@ -224,18 +221,6 @@ final class CacheFolder {
             offset += count
         }
         return Array(bytes[..<offset])
-    }
-
-    /// Writes all of `bytes`; 0, or the errno of the failure.
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Int32 {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return count == 0 ? ENOSPC : errno }
-            offset += count
-        }
-        return 0
     }
 
     /// Creates the folder at `path` and its missing parents (mkdir -p), with the system's

@@ -21,12 +21,12 @@ public enum NotebookReport {
         return htmlPath
     }
 
-    /// Writes text to `path` atomically (a temporary file, then a rename).
+    /// Writes text to `path` atomically (a temporary file, flushed, then a rename).
     public static func writeAtomically(_ text: String, to path: String) throws {
         do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw NotebookError(path: path, line: nil, "cannot write the report: \(error.localizedDescription)")
+            try AtomicWrite.write(text, to: path)
+        } catch let error as FormatError {
+            throw NotebookError(path: path, line: nil, "cannot write the report: \(error.message)")
         }
     }
 

@@ -1,4 +1,3 @@
-import Diffusion
 import Engine
 import Formats
 import Foundation

@@ -84,7 +84,7 @@ struct ExperimentCommand: ParsableCommand {
     func run() throws {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let experiment = ConditioningExperiment(settings: settings)
-        let interrupt = InterruptFlag.install()
+        let interrupt = Interrupts.installForCommand()
         switch stage {
         case .autoencoder:
             try trainAutoencoder(experiment, interrupt)
@@ -162,7 +162,7 @@ struct ExperimentCommand: ParsableCommand {
         }
         let json = try JSONSerialization.data(withJSONObject: rows.map { ["model": $0.0, "ssim": $0.1.ssim, "nmse": $0.1.nmse] },
                                               options: [.prettyPrinted, .sortedKeys])
-        try json.write(to: URL(fileURLWithPath: "\(out)/results.json"), options: .atomic)
+        try AtomicWrite.write([UInt8](json), to: "\(out)/results.json")
         // One row per model (the real images first), eight subjects each.
         let titles = ["real"] + rows.dropFirst().map(\.0)
         let grid = try zip(titles, figures).map { title, images in
@@ -184,23 +184,5 @@ struct ExperimentCommand: ParsableCommand {
 
     func elapsed(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> String {
         String(format: "%.0f s", (clock.now - start) / .seconds(1))
-    }
-}
-
-/// Ctrl-C as a cancellation request: the first one sets the flag (training stops after its
-/// step and keeps a checkpoint), a second one ends the process as usual.
-enum InterruptFlag {
-    static let shared = CancellationFlag()
-    /// A second flag the first Ctrl-C also sets: the running statement's, in `medsynth run`.
-    nonisolated(unsafe) static var forwarded: CancellationFlag?
-
-    static func install(forwardingTo other: CancellationFlag? = nil) -> CancellationFlag {
-        forwarded = other
-        signal(SIGINT) { _ in
-            InterruptFlag.shared.cancel()
-            InterruptFlag.forwarded?.cancel()
-            signal(SIGINT, SIG_DFL)
-        }
-        return shared
     }
 }

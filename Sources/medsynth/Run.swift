@@ -256,7 +256,7 @@ enum NotebookCommands {
             }
         }
         options.warning = printError
-        options.cancellation = InterruptFlag.install()
+        options.cancellation = Interrupts.installForCommand()
         // check passes each notebook the --set values of the parameters it declares.
         if let parameterValues { options.parameterValues = parameterValues }
         let result = try NotebookRunner(options: options).run(document)

@@ -106,6 +106,49 @@ final class AtomicWriteTests: XCTestCase {
         XCTAssertEqual(try bytes(of: hdf5), before.1)
         XCTAssertEqual(try directory.contents(), ["big.h5", "big.safetensors"])
     }
+
+    func testTextAndBytesReplaceTheFileAndLeaveNoTemporary() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("report.html")
+        try AtomicWrite.write("first", to: path)
+        try AtomicWrite.write("zweite Fassung ✓", to: path)
+        XCTAssertEqual(String(decoding: try bytes(of: path), as: UTF8.self), "zweite Fassung ✓")
+        try AtomicWrite.write([7, 8], to: path, durable: false)
+        XCTAssertEqual(try bytes(of: path), [7, 8])
+        XCTAssertEqual(try directory.contents(), ["report.html"])
+    }
+
+    /// Relative to an open directory, a link planted at the temporary name is removed, never
+    /// written through, and a stale temporary is replaced.
+    func testAWriteInsideADirectoryNeverFollowsALink() throws {
+        let directory = try TemporaryDirectory()
+        let outside = try TemporaryDirectory()
+        try writeBytes([1], to: outside.file("victim"))
+        try FileManager.default.createSymbolicLink(atPath: directory.file("index.json.tmp-1"), withDestinationPath: outside.file("victim"))
+        let folder = open(directory.path, O_RDONLY | O_DIRECTORY)
+        defer { close(folder) }
+        try AtomicWrite.replace(inDirectory: folder, name: "index.json", temporaryName: "index.json.tmp-1", with: [5, 6],
+                                mode: 0o600, path: directory.file("index.json"))
+        XCTAssertEqual(try bytes(of: directory.file("index.json")), [5, 6])
+        XCTAssertEqual(try bytes(of: outside.file("victim")), [1])
+        XCTAssertEqual(try directory.contents(), ["index.json"])
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.file("index.json"))[.posixPermissions] as? NSNumber
+        XCTAssertEqual(mode?.intValue, 0o600)
+    }
+
+    /// A failed write inside a directory leaves the old file and says which file and why.
+    func testAFailedWriteInsideADirectoryLeavesTheOldFile() throws {
+        let directory = try TemporaryDirectory()
+        try writeBytes([1, 2], to: directory.file("index.json"))
+        try FileManager.default.createDirectory(atPath: directory.file("index.json.tmp-1/blocked"), withIntermediateDirectories: true)
+        let folder = open(directory.path, O_RDONLY | O_DIRECTORY)
+        defer { close(folder) }
+        assertFormatError(mentions: [directory.file("index.json"), "cannot open"]) {
+            try AtomicWrite.replace(inDirectory: folder, name: "index.json", temporaryName: "index.json.tmp-1", with: [3],
+                                    path: directory.file("index.json"))
+        }
+        XCTAssertEqual(try bytes(of: directory.file("index.json")), [1, 2])
+    }
 }
 
 #if canImport(Glibc)

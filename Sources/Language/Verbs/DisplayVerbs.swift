@@ -93,9 +93,9 @@ enum DisplayVerbs {
 
     static func writeText(_ text: String, to path: String) throws {
         do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw RuntimeError("cannot write \(path): \(error.localizedDescription)")
+            try AtomicWrite.write(text, to: path)
+        } catch let error as FormatError {
+            throw RuntimeError("cannot write \(path): \(error.message)")
         }
     }
 

@@ -94,7 +94,7 @@ final class ReplLoop {
         print("medsynth \(MedSynth.version): the latent diffusion notebook language. :help for help, :quit to leave.")
         LineEditor.completer = Completer(registry: session.interpreter.registry, names: [], commands: Self.commands.map(\.name))
         LineEditor.start(historyFile: historyFile)
-        ReplSignals.install(session.context.cancellation)
+        Interrupts.installForPrompt(session.context.cancellation)
         while let entry = readEntry() {
             LineEditor.remember(entry, historyFile: historyFile)
             let trimmed = entry.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -112,14 +112,14 @@ final class ReplLoop {
     /// One statement, read over as many lines as it needs; nil at end of input.
     func readEntry() -> String? {
         var lines: [String] = []
-        let generation = ReplSignals.interruptions
+        let generation = Interrupts.count
         while true {
             let prompt = lines.isEmpty ? "medsynth> " : "      ... "
             guard let line = LineEditor.readLine(prompt: prompt) else {
                 return lines.isEmpty ? nil : lines.joined(separator: "\n")
             }
             // A Ctrl-C while typing abandons the lines entered before it.
-            if ReplSignals.interruptions != generation, !lines.isEmpty {
+            if Interrupts.count != generation, !lines.isEmpty {
                 lines = []
             }
             lines.append(line)
@@ -133,14 +133,14 @@ final class ReplLoop {
     func evaluate(_ text: String) {
         let clock = ContinuousClock()
         let start = clock.now
-        let interruptions = ReplSignals.interruptions
-        ReplSignals.running = true
+        let interruptions = Interrupts.count
+        Interrupts.running = true
         let report = session.run(text, name: "<repl>", firstLine: entryLine) { print($0) }
-        ReplSignals.running = false
+        Interrupts.running = false
         entryLine += text.split(separator: "\n", omittingEmptySubsequences: false).count
         if let diagnostic = report.diagnostic {
             // The terminal has echoed ^C where the cursor was: the message starts a line of its own.
-            if ReplSignals.interruptions != interruptions { print("") }
+            if Interrupts.count != interruptions { print("") }
             print(diagnostic)
         }
         if timing {
@@ -221,8 +221,8 @@ final class ReplLoop {
     func load(_ path: String) {
         do {
             let document = try NotebookDocument.load(path: path)
-            ReplSignals.running = true
-            defer { ReplSignals.running = false }
+            Interrupts.running = true
+            defer { Interrupts.running = false }
             for cell in document.cells {
                 let report = session.run(cell.code, name: "\(path), cell \(cell.label)", firstLine: cell.firstLine) { print($0) }
                 if let diagnostic = report.diagnostic {
@@ -255,8 +255,8 @@ final class ReplLoop {
                 medsynth_flush_stdout()
             }
             options.warning = { print($0) }
-            ReplSignals.running = true
-            defer { ReplSignals.running = false }
+            Interrupts.running = true
+            defer { Interrupts.running = false }
             let result = try NotebookRunner(options: options).run(document)
             for expectation in result.failedExpectations { print(Session.describeFailure(expectation)) }
             if let diagnostic = result.diagnostic { print(diagnostic) }
@@ -349,24 +349,5 @@ final class ReplLoop {
         }
         lines += ["", ":help VERB shows a verb's parameters and an example."]
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Ctrl-C: while a statement runs it asks the statement to stop; at the prompt it clears the line.
-enum ReplSignals {
-    nonisolated(unsafe) static var running = false
-    nonisolated(unsafe) static var interruptions = 0
-    nonisolated(unsafe) static var flag: CancellationFlag?
-
-    static func install(_ cancellation: CancellationFlag) {
-        flag = cancellation
-        signal(SIGINT) { _ in
-            ReplSignals.interruptions += 1
-            if ReplSignals.running {
-                ReplSignals.flag?.cancel()
-            } else {
-                LineEditor.abandonLine()
-            }
-        }
     }
 }
