@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats", "TestSupport"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "medsynth-fuzz"]),
     ]

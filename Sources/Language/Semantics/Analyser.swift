@@ -1,7 +1,8 @@
 /// Checks statements before any runs (in the manner of jlox's resolver): every name is bound
 /// before use, every verb exists and gets the arguments, options and types it declares. It also
-/// finds what each top-level statement reads and writes, from which the notebook runner builds
-/// its dependency graph.
+/// plans each top-level statement (see `StatementPlan`): what it reads and writes, the verbs,
+/// functions and files it uses, whether it draws random numbers, from which the notebook
+/// runner builds its dependency graph and cache keys.
 public struct Analyser {
     /// What one top-level statement reads and writes.
     public struct Effects: Sendable, Equatable {
@@ -17,7 +18,8 @@ public struct Analyser {
     /// Parameters of functions defined so far, for checking their calls.
     private var functions: [String: FunctionDefinition] = [:]
     private var source = SourceFile(name: "<none>", text: "")
-    private var reads: Set<String> = []
+    /// The plan of the top-level statement being checked.
+    private var current = StatementPlan(statement: .expression(.bool(false, SourceSpan(0, 0)), span: SourceSpan(0, 0)))
     /// Names the current top-level statement has surely bound so far: a later read of one in
     /// the same statement (a loop's body using what it just computed) reads the statement's own
     /// value, not an input. Only bindings of the statement itself or of a top-level loop's own
@@ -34,14 +36,18 @@ public struct Analyser {
 
     /// Checks the statements in order, binding as it goes, and returns each one's effects.
     public mutating func check(_ statements: [Statement], in source: SourceFile) throws(Diagnostic) -> [Effects] {
+        try plan(statements, in: source).map(\.effects)
+    }
+
+    /// Checks the statements in order, binding as it goes, and returns each one's plan.
+    public mutating func plan(_ statements: [Statement], in source: SourceFile) throws(Diagnostic) -> [StatementPlan] {
         self.source = source
-        var effects: [Effects] = []
+        var plans: [StatementPlan] = []
         for statement in statements {
-            reads = []
+            current = StatementPlan(statement: statement)
             written = []
-            let writes: Set<String>
             do {
-                writes = try check(statement)
+                current.writes = try check(statement)
             } catch let error as RuntimeError {
                 throw Diagnostic(
                     error.message, at: error.span ?? statement.span, in: source, expected: error.expected,
@@ -49,9 +55,9 @@ public struct Analyser {
             } catch {
                 throw error as! Diagnostic
             }
-            effects.append(Effects(reads: reads, writes: writes))
+            plans.append(current)
         }
-        return effects
+        return plans
     }
 
     /// The names a statement binds in the scope it runs in.
@@ -124,7 +130,16 @@ public struct Analyser {
     private mutating func noteRead(_ name: String) {
         // Reads of names from the top level; locals of a function or loop are not dependencies.
         if scopes.count == 1 || scopes.dropFirst().allSatisfy({ $0[name] == nil }), scopes[0][name] != nil, !written.contains(name) {
-            reads.insert(name)
+            current.reads.insert(name)
+        }
+    }
+
+    /// Notes a verb the statement applies: what it draws and what it does to the world.
+    private mutating func noteVerb(_ verb: Verb, givenOptions: [NamedArgument]) {
+        current.verbs.insert(verb.name)
+        if verb.hasSideEffects { current.sideEffects.insert(verb.name) }
+        if case .seeded(let option) = verb.randomness, !givenOptions.contains(where: { $0.name == option }) {
+            current.drawsRandomNumbers = true
         }
     }
 
@@ -144,6 +159,7 @@ public struct Analyser {
                 return type
             }
             if let verb = registry[name] {
+                noteVerb(verb, givenOptions: [])
                 return verb.parameters.contains { $0.isPositional && $0.isRequired } ? .function : verb.result
             }
             throw RuntimeError(
@@ -251,6 +267,8 @@ public struct Analyser {
                     "'\(application.callee)' is \(type.article), not a verb or a function", span: application.calleeSpan,
                     hint: "to multiply, write '*'; to index, write \(application.callee)[...]")
             }
+            current.calls.insert(application.callee)
+            current.drawsRandomNumbers = true
             if let definition = functions[application.callee], scopes.count == 1 || lookup(application.callee) == .function {
                 try checkCall(of: definition, application)
             }
@@ -265,8 +283,12 @@ public struct Analyser {
         }
         let binding = try ArgumentBinding.bind(
             verb: verb, arguments: application.arguments, options: application.options, span: application.span)
+        noteVerb(verb, givenOptions: application.options)
         for parameter in verb.parameters {
             for expression in binding.given[parameter.name] ?? [] {
+                if case .path = parameter.kind {
+                    if case .string(let path, _) = expression { current.files.literal.append(path) } else { current.files.computed = true }
+                }
                 try checkArgument(expression, for: parameter, of: verb)
             }
         }

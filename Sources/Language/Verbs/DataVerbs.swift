@@ -19,7 +19,8 @@ enum DataVerbs {
             .option("seed", .integer(0...Int.max), default: .nothing, "the phantom's seed; derived from the statement when left out"),
         ],
         result: .record, example: "train = phantom n=4 size=64 seed=1",
-        details: "image is [n, 1, size, size] in 0...1; label is [n, 1, size, size] with 0 background, 1 RV, 2 myocardium, 3 LV."
+        details: "image is [n, 1, size, size] in 0...1; label is [n, 1, size, size] with 0 background, 1 RV, 2 myocardium, 3 LV.",
+        randomness: .seeded(by: "seed")
     ) { call in
         let noise = try call.double("noise")
         guard noise >= 0, noise < 1 else { throw call.error("noise", "noise must be in 0..<1") }

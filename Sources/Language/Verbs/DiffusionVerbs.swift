@@ -69,7 +69,8 @@ enum DiffusionVerbs {
             .option("t", .any, default: nil, "the timestep, or one per item"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the noise's seed"),
         ],
-        result: .tensor, example: "xt = noise (phantom n=2 seed=1).image (schedule) t=500 seed=3"
+        result: .tensor, example: "xt = noise (phantom n=2 seed=1).image (schedule) t=500 seed=3",
+        randomness: .seeded(by: "seed")
     ) { call in
         let x = try call.tensor("x")
         guard x.rank >= 1, let count = x.shape.first else { throw call.error("x", "x needs a batch axis") }
@@ -146,7 +147,8 @@ enum DiffusionVerbs {
             .option("seed", .integer(0...Int.max), default: .nothing, "the noise's seed"),
         ],
         result: .any, example: "z = diffuse net cond=[m, e] steps=50 seed=7",
-        details: "Returns the latents [N, C, h, w]; with keep= a record {sample, t, x, x0} whose x and x0 stack the kept steps."
+        details: "Returns the latents [N, C, h, w]; with keep= a record {sample, t, x, x0} whose x and x0 stack the kept steps.",
+        randomness: .seeded(by: "seed")
     ) { call in
         let denoiser = try denoiserArgument(call)
         let conditions = try conditionTensor(call, "cond", for: denoiser.model, count: nil)
@@ -198,7 +200,8 @@ enum DiffusionVerbs {
             .option("seed", .integer(0...Int.max), default: .nothing, "the step noise's seed"),
         ],
         result: .record, example: "step = denoise net xt t=500 cond=[m, e]",
-        details: "Returns {sample: x_(t-1), x0: the predicted x_0, output: the model's raw output}."
+        details: "Returns {sample: x_(t-1), x0: the predicted x_0, output: the model's raw output}.",
+        randomness: .seeded(by: "seed")
     ) { call in
         let denoiser = try denoiserArgument(call)
         let x = try call.tensor("x")

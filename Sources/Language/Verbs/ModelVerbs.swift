@@ -20,7 +20,8 @@ enum ModelVerbs {
             .option("beta", .number, default: .number(0.25), "vq: the commitment weight"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
         ],
-        result: .model, example: "ae = autoencoder kind=kl latent=4"
+        result: .model, example: "ae = autoencoder kind=kl latent=4",
+        randomness: .seeded(by: "seed")
     ) { call in
         let widths = try layerWidths(call, "widths", levels: 2...2)
         let regularizer: Autoencoder.Regularizer
@@ -56,7 +57,8 @@ enum ModelVerbs {
             .option("prediction", .choice(["epsilon", "sample", "velocity"]), default: .string("epsilon"), "what the model predicts"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
         ],
-        result: .model, example: "net = unet latent=4 cond={mask: 4, edges: 1}"
+        result: .model, example: "net = unet latent=4 cond={mask: 4, edges: 1}",
+        randomness: .seeded(by: "seed")
     ) { call in
         let drop = Float(try call.double("drop"))
         guard (0...1).contains(drop) else { throw call.error("drop", "a probability lies in 0...1") }
@@ -104,7 +106,8 @@ enum ModelVerbs {
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
         ],
         result: .model, example: "seg = segmenter classes=4",
-        details: "Train it with 'train seg data=images labels=labels' (cross-entropy); 'segment seg images' gives label maps."
+        details: "Train it with 'train seg data=images labels=labels' (cross-entropy); 'segment seg images' gives label maps.",
+        randomness: .seeded(by: "seed")
     ) { call in
         var random = RandomStream(seed: try call.seed())
         return .model(Model(.segmenter(try Segmenter(
@@ -167,7 +170,8 @@ enum ModelVerbs {
             The model given is not changed. An autoencoder's latent scale factor is set to 1/std of \
             its training latents afterwards. Ctrl-C stops training after the current step; a NaN \
             loss stops it with a message.
-            """
+            """,
+        randomness: .seeded(by: "seed")
     ) { call in
         let given = try call.model("model")
         let copy = try ModelFiles.copy(given)

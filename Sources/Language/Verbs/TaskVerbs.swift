@@ -20,7 +20,8 @@ enum TaskVerbs {
         details: """
             gaussian adds sigma z, z ~ N(0, 1), unclipped; salt sets each pixel, with probability \
             amount, to -1 or 1 with equal chances. Image i's noise depends on the seed and i only.
-            """
+            """,
+        randomness: .seeded(by: "seed")
     ) { call in
         let amount = Float(try call.double("amount"))
         let noise: DenoisingTask.Noise = try call.string("kind") == "salt" ? .saltAndPepper(amount: amount) : .gaussian(sigma: amount)
@@ -48,7 +49,8 @@ enum TaskVerbs {
             [n, 1, size, size]. Shapes are added until the hidden fraction reaches the coverage: \
             rectangles with sides S/8 ... S/2, strokes of 2 to 6 segments with a round brush \
             (Yu et al. 2019's free-form masks). Hide pixels with 'x * (1 - m)'.
-            """
+            """,
+        randomness: .seeded(by: "seed")
     ) { call in
         let shapes: InpaintingTask.MaskShapes = switch try call.string("shapes") {
         case "rectangles": .rectangles

@@ -130,7 +130,8 @@ enum ValueVerbs {
             .argument("shape", .list, "the shape, e.g. [4, 4, 16, 16]"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed; derived from the statement when left out"),
         ],
-        result: .tensor, example: "randn [2, 3] seed=1"
+        result: .tensor, example: "randn [2, 3] seed=1",
+        randomness: .seeded(by: "seed")
     ) { call in
         .tensor(try Tensor.randn(try shapeArgument(call, "shape"), seed: try call.seed()))
     }

@@ -16,8 +16,21 @@ public struct Verb: Sendable {
     /// Whether the verb acts on the world (writes a file, prints): a statement that applies it
     /// runs every time, never from a cache.
     public var hasSideEffects: Bool
+    /// Whether the verb draws random numbers, and which option gives its seed.
+    public var randomness: Randomness
     /// Evaluates a checked call.
     public var run: @Sendable (inout VerbCall) throws -> Value
+
+    /// How a verb draws random numbers. A verb that draws declares it, so that the analyser
+    /// knows which statements draw (their cache keys name their random stream) without running
+    /// them; `VerbCall.seed()` refuses a verb that did not.
+    public enum Randomness: Sendable, Equatable {
+        /// It draws none.
+        case none
+        /// It draws from the stream its statement derives, unless the option of this name
+        /// gives a seed.
+        case seeded(by: String)
+    }
 
     public enum Category: String, Sendable, CaseIterable {
         case data = "Data and files"
@@ -32,7 +45,7 @@ public struct Verb: Sendable {
     public init(
         _ name: String, _ summary: String, category: Category, parameters: [Parameter] = [],
         result: ValueType, example: String, details: String = "", hasSideEffects: Bool = false,
-        run: @escaping @Sendable (inout VerbCall) throws -> Value
+        randomness: Randomness = .none, run: @escaping @Sendable (inout VerbCall) throws -> Value
     ) {
         self.name = name
         self.summary = summary
@@ -42,6 +55,7 @@ public struct Verb: Sendable {
         self.parameters = parameters
         self.result = result
         self.hasSideEffects = hasSideEffects
+        self.randomness = randomness
         self.run = run
     }
 

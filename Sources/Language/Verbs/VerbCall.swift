@@ -178,8 +178,11 @@ public struct VerbCall {
     /// The seed of this call: its `seed` option when given, otherwise one derived from the
     /// session's seed and the statement (so the same script gives the same numbers).
     public func seed() throws -> UInt64 {
-        if let seed = try optionalInt("seed") {
-            guard seed >= 0 else { throw error("seed", "a seed cannot be negative", expected: "an integer >= 0") }
+        guard case .seeded(let option) = verb.randomness else {
+            throw RuntimeError("internal error: '\(verb.name)' draws random numbers but does not declare it (Verb.randomness)")
+        }
+        if let seed = try optionalInt(option) {
+            guard seed >= 0 else { throw error(option, "a seed cannot be negative", expected: "an integer >= 0") }
             return UInt64(seed)
         }
         return context.derivedSeed(for: randomKey)

@@ -1,0 +1,88 @@
+import XCTest
+@testable import Language
+
+/// What the analyser's plan says of a statement, before it runs.
+final class StatementPlanTests: XCTestCase {
+    func plans(_ text: String, globals: [String: ValueType] = [:]) throws -> [StatementPlan] {
+        var analyser = Analyser(registry: .standard, globals: globals)
+        let source = SourceFile(name: "plan", text: text)
+        return try analyser.plan(try Parser.parse(source), in: source)
+    }
+
+    func testVerbsFunctionsAndNamesRead() throws {
+        let plans = try plans("""
+            k = 2
+            def f x = blur x sigma=k
+            y = f (zeros [1, 1, 4, 4]) + k
+            """)
+        XCTAssertEqual(plans.map(\.writes), [["k"], ["f"], ["y"]])
+        XCTAssertEqual(plans[1].verbs, ["blur"])
+        XCTAssertTrue(plans[1].isDefinition)
+        XCTAssertFalse(plans[1].isCacheable)
+        XCTAssertEqual(plans[2].reads, ["f", "k"])
+        XCTAssertEqual(plans[2].calls, ["f"])
+        XCTAssertEqual(plans[2].verbs, ["zeros"])
+        XCTAssertTrue(plans[2].isCacheable)
+    }
+
+    /// A value bound under a verb's name is read as that value, not applied as the verb.
+    func testAValueNamedLikeAVerbIsAValue() throws {
+        let plans = try plans("train = phantom n=2 size=32 seed=1\nx = train.image")
+        XCTAssertEqual(plans[1].reads, ["train"])
+        XCTAssertEqual(plans[1].verbs, [])
+        XCTAssertFalse(plans[1].drawsRandomNumbers)
+    }
+
+    /// A statement draws from its own stream when a verb that draws is not given its seed, or
+    /// when it calls a function; a verb named alone is applied with no options.
+    func testWhichStatementsDraw() throws {
+        let plans = try plans("""
+            a = randn [2]
+            b = randn [2] seed=3
+            def g x = x + 1
+            c = g 1
+            d = zeros [2]
+            e = (autoencoder)
+            """)
+        XCTAssertEqual(plans.map(\.drawsRandomNumbers), [true, false, false, true, false, true])
+        XCTAssertEqual(plans[5].verbs, ["autoencoder"])
+    }
+
+    func testFilesAndSideEffects() throws {
+        let plans = try plans("""
+            a = load "scan.png"
+            dir = "data"
+            b = load (dir + "/scan.png")
+            save a "out.png" overwrite=true
+            """)
+        XCTAssertEqual(plans[0].files, StatementPlan.FileUse(literal: ["scan.png"], computed: false))
+        XCTAssertTrue(plans[0].isCacheable)
+        XCTAssertTrue(plans[2].files.computed)
+        XCTAssertFalse(plans[2].isCacheable)
+        XCTAssertEqual(plans[3].files.literal, ["out.png"])
+        XCTAssertEqual(plans[3].sideEffects, ["save"])
+        XCTAssertFalse(plans[3].isCacheable)
+    }
+
+    /// Every verb with a seed option declares that it draws, and only those: the plan learns of
+    /// randomness from the declaration, never by running.
+    func testEveryVerbThatDrawsDeclaresIt() {
+        for verb in VerbRegistry.standard.verbs {
+            let hasSeed = verb.options.contains { $0.name == "seed" }
+            XCTAssertEqual(verb.randomness, hasSeed ? .seeded(by: "seed") : .none, verb.name)
+        }
+        XCTAssertEqual(VerbRegistry.standard.verbs.filter { $0.randomness != .none }.count, 11)
+    }
+
+    /// A verb that draws without declaring it is refused when it asks for its seed.
+    func testAnUndeclaredDrawIsRefused() throws {
+        let verb = Verb("sneaky", "draws", category: .values, result: .number, example: "sneaky") { call in
+            .number(Double(try call.seed() % 10))
+        }
+        let interpreter = Interpreter(registry: VerbRegistry([verb]))
+        let source = SourceFile(name: "t", text: "sneaky")
+        XCTAssertThrowsError(try interpreter.execute(try Parser.parse(source)[0], in: source)) { error in
+            XCTAssertTrue("\(error)".contains("does not declare it"), "\(error)")
+        }
+    }
+}
