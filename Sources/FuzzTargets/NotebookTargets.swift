@@ -18,11 +18,10 @@ enum NotebookTargets {
         let cells = document.cells.map { cell in
             SourceFile(name: "\(path), cell \(cell.label)", text: cell.code, firstLine: cell.firstLine)
         }
-        var analyser = Analyser(registry: .standard)
+        // Planned as a dry run plans them: one executor across the cells, nothing run.
+        let executor = Executor(interpreter: Interpreter())
         for source in parameters + cells {
-            let statements = try Parser.parse(source)
-            _ = try analyser.check(statements, in: source)
-            _ = statements.map(\.canonicalForm)
+            _ = try executor.plan(source).map(\.canonicalForm)
         }
     }
 

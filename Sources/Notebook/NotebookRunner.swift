@@ -175,140 +175,26 @@ public final class NotebookRunner {
             options.warning(text)
         }
         if let cacheUnavailable { warn(cacheUnavailable) }
-        // Set when the cache cannot be written (a full disk): the run goes on without storing.
-        var storing = cache != nil
-        func stopStoring(_ error: Error) {
-            guard storing else { return }
-            storing = false
-            warn("warning: the cache cannot be written, so this run stores nothing: \(Self.reason(error))")
-        }
-        // Cells already warned of an entry the cache rejected: one warning each.
-        var cellsWarned: Set<String> = []
-        let matter = document.frontMatter
         let parameters = try self.parameters(of: document)
-        // What verbs print as they go (training progress) reaches the console's progress lines.
-        let context = RuntimeContext(outputDirectory: options.outputDirectory, seed: matter.seed, cancellation: options.cancellation) {
-            [progress = options.progress] line in progress("    " + line)
-        }
-        context.defaultTolerance = (matter.absoluteTolerance, matter.relativeTolerance)
-        context.baseDirectory = PathName.folder(of: document.path)
-        context.fileAccess = fileAccess(for: document)
-        let session = Session(context: context)
+        let session = Session(context: context(for: document))
         try session.loadLibrary(options.libraries)
-        let interpreter = session.interpreter
-        let libraryKey = "library:" + SHA256.hex(options.libraries.map { path in
-            (FileManager.default.contents(atPath: path)).map { SHA256.hex(bytes: $0) } ?? path
-        }.joined(separator: ","))
-        // The key of the statement that last bound each name, and where that statement is.
-        var writers = Dictionary(uniqueKeysWithValues: interpreter.globalOrder.map { ($0, libraryKey) })
-        var writerPlaces = Dictionary(uniqueKeysWithValues: interpreter.globalOrder.map { ($0, "library") })
-        // Parameters are bound first; a statement that reads one is keyed by its value.
-        for parameter in parameters {
-            let source = SourceFile(name: "\(document.path), parameter \(parameter.name)", text: "\(parameter.name) = \(parameter.value)",
-                                    firstLine: parameter.line)
-            _ = try interpreter.execute(Parser.parse(source)[0], in: source)
-            writers[parameter.name] = "parameter:" + SHA256.hex("\(parameter.name) = \(interpreter.globals[parameter.name]?.inlineText ?? parameter.value)")
-            writerPlaces[parameter.name] = "parameters"
-        }
-        var functions = Set(session.libraryNames)
-        var occurrences: [String: Int] = [:]
-        var analyser = Analyser(registry: interpreter.registry, globals: interpreter.globalTypes)
-        let settings = "seed \(matter.seed), tolerance \(matter.absoluteTolerance), relative \(matter.relativeTolerance)"
+        let policy = CachePolicy(
+            options: options, cache: cache, executor: session.executor, documentPath: document.path,
+            settings: "seed \(document.frontMatter.seed), tolerance \(document.frontMatter.absoluteTolerance), "
+                + "relative \(document.frontMatter.relativeTolerance)",
+            graph: try graph(binding: parameters, of: document, in: session), warn: warn)
         var results: [CellResult] = []
         for cell in document.cells {
             options.progress("cell \(cell.label) (line \(cell.fenceLine))")
-            var result = CellResult(cell: cell)
             let cellStart = clock.now
-            let source = SourceFile(name: "\(document.path), cell \(cell.label)", text: cell.code, firstLine: cell.firstLine)
+            policy.begin(cell)
             do {
-                let statements = try Parser.parse(source)
-                let effects = try analyser.check(statements, in: source)
-                for (statement, effect) in zip(statements, effects) {
-                    if options.cancellation.isCancelled {
-                        throw Diagnostic("the run was stopped (Ctrl-C) before this statement", at: statement.span, in: source)
-                    }
-                    let syntax = StatementSyntax(statement, registry: interpreter.registry, functions: functions)
-                    let name = Self.streamName(of: statement)
-                    occurrences[name, default: 0] += 1
-                    let random = cell.isLabelled ? "\(cell.label)/\(name)#\(occurrences[name]!)" : "\(name)#\(occurrences[name]!)"
-                    var files: [String: String] = [:]
-                    for path in syntax.paths {
-                        let resolved = context.resolve(path)
-                        files[path] = context.fileAccess.refusal(of: resolved, for: .read) == nil ? Self.fileHash(resolved) : "outside"
-                    }
-                    let parts = KeyParts(
-                        statement: statement.canonicalForm,
-                        defaults: syntax.verbs.sorted().map { Self.defaults(of: interpreter.registry[$0]!) },
-                        inputs: Dictionary(uniqueKeysWithValues: effect.reads.map { ($0, writers[$0] ?? "unbound") }),
-                        files: files, random: syntax.drawsFromItsStream ? random : "", settings: settings,
-                        engine: options.engineVersion)
-                    var key = parts.key
-                    let cacheable: Bool = {
-                        if case .function = statement { return false }
-                        return cell.isCached && !syntax.hasComputedPath
-                            && !syntax.verbs.contains { interpreter.registry[$0]!.hasSideEffects }
-                    }()
-                    let statementStart = clock.now
-                    let origin = "\(document.path)#\(cell.label)/\(random)"
-                    var record = StatementRecord(
-                        cell: cell.label, line: source.location(of: statement.span.start).line,
-                        canonicalForm: statement.canonicalForm, key: key, source: .computed, seconds: 0,
-                        parts: parts, origin: origin,
-                        dependsOn: Set(effect.reads.compactMap { writerPlaces[$0] }).sorted())
-                    // The names this statement really bound: a loop that never ran (or a nested
-                    // one) may leave some to their earlier binding, on which what reads them
-                    // must keep depending.
-                    var bound = effect.writes
-                    if options.dryRun {
-                        if syntax.hasComputedPath, let files = cache?.entries[key]?.filesRead {
-                            // The files it read when it last ran, hashed now: the key a run
-                            // would give what depends on it.
-                            key = Self.folding(key, files)
-                            record.key = key
-                        }
-                        record.source = !cacheable ? .uncached : cache?.entries[key] != nil ? .cached : .computed
-                    } else if cacheable, !options.force.contains(cell.label), let stored = lookUp(
-                        key, for: statement, writes: effect.writes, cell: cell.label,
-                        warn: { if cellsWarned.insert(cell.label).inserted { warn($0) } }) {
-                        replay(stored, statement: statement, source: source, into: interpreter, result: &result)
-                        bound = effect.writes.intersection(stored.map(\.name))
-                        record.source = .cached
-                    } else {
-                        let readBefore = context.filesRead.count
-                        let outcome = try interpreter.execute(statement, in: source, randomKey: random)
-                        if case .looped(let assigned) = outcome { bound = effect.writes.intersection(assigned) }
-                        if syntax.hasComputedPath {
-                            // Its files were known only once it ran: what reads its bindings is
-                            // keyed by their contents too.
-                            let read = Array(context.filesRead[readBefore...])
-                            cache?.noteFilesRead(read, for: key, origin: origin, parts: parts)
-                            key = Self.folding(key, read)
-                            record.key = key
-                        }
-                        let values = Self.values(of: outcome, writes: effect.writes, interpreter: interpreter)
-                        show(outcome, result: &result)
-                        if cacheable, storing, let cache {
-                            do {
-                                record.source = try cache.store(values, for: key, origin: origin, parts: parts) ? .computed : .uncached
-                            } catch {
-                                stopStoring(error)
-                                record.source = .uncached
-                            }
-                        } else {
-                            record.source = .uncached
-                        }
-                    }
-                    for name in bound {
-                        writers[name] = key
-                        writerPlaces[name] = "\(cell.label):\(record.line)"
-                    }
-                    if case .function(let definition) = statement { functions.insert(definition.name) }
-                    record.seconds = Self.seconds(clock.now - statementStart)
-                    result.statements.append(record)
-                }
-            } catch let diagnostic as Diagnostic {
-                result.diagnostic = diagnostic
+                try session.executor.run(
+                    SourceFile(name: "\(document.path), cell \(cell.label)", text: cell.code, firstLine: cell.firstLine), policy: policy)
+            } catch {
+                policy.fail(error)
             }
+            var result = policy.finishCell()
             result.seconds = Self.seconds(clock.now - cellStart)
             options.progress("  \(result.diagnostic == nil ? result.cacheStatus : "error") in \(String(format: "%.2f", result.seconds)) s")
             results.append(result)
@@ -317,65 +203,44 @@ public final class NotebookRunner {
         // What this run used and stored goes into the index (also after storing stopped: what
         // was stored before is kept); if it cannot be written, the entries are recomputed next
         // time, and this run's results stand.
-        do { try cache?.saveIndex() } catch { stopStoring(error) }
+        do { try cache?.saveIndex() } catch { policy.stopStoring(error) }
         var run = RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
         run.warnings = warnings
-        run.bindings = interpreter.globalOrder.filter { !session.libraryNames.contains($0) }.compactMap { name in
-            interpreter.globals[name].map { (name, $0) }
+        run.bindings = session.interpreter.globalOrder.filter { !session.libraryNames.contains($0) }.compactMap { name in
+            session.interpreter.globals[name].map { (name, $0) }
         }
         return run
     }
 
-    /// The values cached under `key` for `statement`, which binds `writes` (for a loop, some of
-    /// them); nil when there are none, or when the entry is not trusted (then `warn` is told
-    /// why, naming the cell, and the statement is recomputed).
-    private func lookUp(
-        _ key: String, for statement: Statement, writes: Set<String>, cell: String, warn: (String) -> Void
-    ) -> [(name: String, value: Value)]? {
-        let names: TensorCache.ExpectedNames
-        switch statement {
-        case .binding(let name, _, _, _): names = .exactly([name])
-        case .expression: names = .exactly([Self.displayName])
-        case .expect: names = .exactly([Self.expectationName])
-        case .loop: names = .someOf(writes)
-        case .function: return nil
-        }
-        switch cache?.values(for: key, binding: names) {
-        case .found(let values): return values
-        case .rejected(let reason):
-            warn("warning: the cache entry for cell '\(cell)' \(reason); recomputing")
-            return nil
-        case .absent, nil: return nil
-        }
+    /// The context a notebook runs in: its seed and tolerances, its folder, what its files may
+    /// reach; what verbs print as they go (training progress) reaches the console's progress
+    /// lines.
+    private func context(for document: NotebookDocument) -> RuntimeContext {
+        let context = RuntimeContext(outputDirectory: options.outputDirectory, seed: document.frontMatter.seed,
+                                     cancellation: options.cancellation) { [progress = options.progress] line in progress("    " + line) }
+        context.defaultTolerance = (document.frontMatter.absoluteTolerance, document.frontMatter.relativeTolerance)
+        context.baseDirectory = PathName.folder(of: document.path)
+        context.fileAccess = fileAccess(for: document)
+        return context
     }
 
-    /// The names under which a statement's entry keeps what it displayed and what its
-    /// expectation found.
-    static let displayName = "#display"
-    static let expectationName = "#expect"
-
-    /// A key with the contents of the files its statement read folded in.
-    static func folding(_ key: String, _ files: [String]) -> String {
-        SHA256.hex(([key] + files.map { "\($0):\(fileHash($0))" }).joined(separator: "\n"))
-    }
-
-    /// The SHA-256 of a file's contents, read a piece at a time (a large file is not held in
-    /// memory); for a file that cannot be read (missing, or a folder, a FIFO or a device, which
-    /// are not read at all: reading one could block or never end), why, so that the key changes
-    /// when that does (the verb that opens it says what is wrong).
-    static func fileHash(_ path: String) -> String {
-        var hash = SHA256()
-        do {
-            try RegularFile.readPieces(path) { piece in
-                hash.update(piece)
-                return true
-            }
-            return hash.finalize()
-        } catch let error as FormatError {
-            return "unreadable: \(error.message)"
-        } catch {
-            return "unreadable"
+    /// Binds the parameters in the session, and returns the dependency graph as the
+    /// notebook's first statement finds it: the libraries' names under the key of their
+    /// contents, each parameter under the key of its value.
+    private func graph(
+        binding parameters: [NotebookDocument.Parameter], of document: NotebookDocument, in session: Session
+    ) throws -> DependencyGraph {
+        let libraryKey = "library:" + SHA256.hex(options.libraries.map { path in
+            (FileManager.default.contents(atPath: path)).map { SHA256.hex(bytes: $0) } ?? path
+        }.joined(separator: ","))
+        var graph = DependencyGraph(libraryNames: session.interpreter.globalOrder, libraryKey: libraryKey)
+        for parameter in parameters {
+            try session.executor.run(SourceFile(
+                name: "\(document.path), parameter \(parameter.name)", text: "\(parameter.name) = \(parameter.value)", firstLine: parameter.line))
+            let value = session.interpreter.globals[parameter.name]?.inlineText ?? parameter.value
+            graph.bindParameter(parameter.name, key: "parameter:" + SHA256.hex("\(parameter.name) = \(value)"))
         }
+        return graph
     }
 
     /// What the notebook's `load` and `save` may use: its own folder tree, the cache, the
@@ -385,68 +250,6 @@ public final class NotebookRunner {
         let notebookFolder = PathName.folder(of: document.path)
         let folders = [notebookFolder.isEmpty ? "." : notebookFolder] + [options.cacheDirectory].compactMap { $0 } + options.allowedFolders
         return .confined(to: folders, outputFolders: [options.outputDirectory])
-    }
-
-    /// The binding a statement's random stream is named after: its bound name, or for other
-    /// statements their canonical form.
-    static func streamName(of statement: Statement) -> String {
-        switch statement {
-        case .binding(let name, _, _, _): return name
-        case .function(let definition): return "def \(definition.name)"
-        default: return statement.canonicalForm
-        }
-    }
-
-    static func defaults(of verb: Verb) -> String {
-        verb.name + "(" + verb.options.map { "\($0.name)=\($0.defaultValue.map(\.inlineText) ?? "required")" }.joined(separator: ",") + ")"
-    }
-
-    /// What a statement leaves behind, to store: its bindings, or what it displayed, or its
-    /// expectation's result.
-    static func values(of outcome: Outcome, writes: Set<String>, interpreter: Interpreter) -> [(name: String, value: Value)] {
-        switch outcome {
-        case .bound(let name, let value): return [(name, value)]
-        case .displayed(let value): return [(displayName, value)]
-        case .expectation(let expectation):
-            return [(expectationName, .record(Record([("passed", .bool(expectation.passed)), ("detail", .string(expectation.detail))])))]
-        case .looped(let assigned):
-            return writes.intersection(assigned).sorted().compactMap { name in interpreter.globals[name].map { (name, $0) } }
-        case .defined:
-            return []
-        }
-    }
-
-    /// Puts a cached statement's values back: bindings into the session, displays and
-    /// expectations into the cell's result.
-    private func replay(
-        _ stored: [(name: String, value: Value)], statement: Statement, source: SourceFile, into interpreter: Interpreter,
-        result: inout CellResult
-    ) {
-        for (name, value) in stored {
-            switch name {
-            case Self.displayName:
-                show(.displayed(value), result: &result)
-            case Self.expectationName:
-                guard case .record(let record) = value, case .bool(let passed) = record["passed"] ?? .nothing,
-                      case .string(let detail) = record["detail"] ?? .nothing, case .expect(let condition, let span) = statement else { continue }
-                result.expectations.append(Expectation(
-                    condition: condition.canonicalForm, passed: passed, detail: detail, span: span, source: source))
-            default:
-                interpreter.define(name, value)
-            }
-        }
-    }
-
-    private func show(_ outcome: Outcome, result: inout CellResult) {
-        switch outcome {
-        case .displayed(.figure(let figure)): result.outputs.append(.figure(figure))
-        case .displayed(.table(let table)): result.outputs.append(.table(table))
-        case .displayed(.nothing): break
-        case .displayed(let value): result.outputs.append(.text(value.displayText))
-        case .bound(_, .figure(let figure)): result.outputs.append(.figure(figure))
-        case .expectation(let expectation): result.expectations.append(expectation)
-        default: break
-        }
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -317,13 +317,13 @@ final class CacheInputTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let fifo = folder + "/x.png"
         XCTAssertEqual(mkfifo(fifo, 0o644), 0)
-        XCTAssertEqual(NotebookRunner.fileHash(fifo), "unreadable: is a named pipe (FIFO), not a regular file; medsynth reads only regular files")
-        XCTAssertEqual(NotebookRunner.fileHash(folder), "unreadable: is a directory, not a file")
-        XCTAssertEqual(NotebookRunner.fileHash(folder + "/none"), "unreadable: no such file")
+        XCTAssertEqual(CachePolicy.fileHash(fifo), "unreadable: is a named pipe (FIFO), not a regular file; medsynth reads only regular files")
+        XCTAssertEqual(CachePolicy.fileHash(folder), "unreadable: is a directory, not a file")
+        XCTAssertEqual(CachePolicy.fileHash(folder + "/none"), "unreadable: no such file")
         let file = folder + "/a.txt"
         let text = String(repeating: "medsynth ", count: 300_000)
         try text.write(toFile: file, atomically: true, encoding: .utf8)
-        XCTAssertEqual(NotebookRunner.fileHash(file), SHA256.hex(text))
+        XCTAssertEqual(CachePolicy.fileHash(file), SHA256.hex(text))
     }
 
     func testCacheKeysAreExactlySixtyFourLowercaseHexDigits() {

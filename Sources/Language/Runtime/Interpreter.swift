@@ -92,19 +92,12 @@ public final class Interpreter {
         globals.mapValues(\.type)
     }
 
-    /// Parses, checks and runs a whole source, reporting each outcome as it comes.
-    @discardableResult
-    public func run(_ source: SourceFile, onOutcome: (Statement, Outcome) -> Void = { _, _ in }) throws(Diagnostic) -> [Outcome] {
-        let statements = try Parser.parse(source)
-        var analyser = Analyser(registry: registry, globals: globalTypes)
-        _ = try analyser.check(statements, in: source)
-        var outcomes: [Outcome] = []
-        for statement in statements {
-            let outcome = try execute(statement, in: source)
-            onOutcome(statement, outcome)
-            outcomes.append(outcome)
+    /// The functions written in medsynth among the bound names, for the analyser.
+    public var functionDefinitions: [String: FunctionDefinition] {
+        globals.compactMapValues { value in
+            guard case .function(let callable) = value, case .function(let definition, _) = callable.body else { return nil }
+            return definition
         }
-        return outcomes
     }
 
     /// Runs one checked statement. `randomKey` names its random stream (the notebook runner

@@ -29,9 +29,23 @@ public struct Analyser {
     private var loopVariables: [String] = []
     private var functionDepth = 0
 
-    public init(registry: VerbRegistry, globals: [String: ValueType] = [:]) {
+    /// An analyser that knows the names already bound and the functions among them (whose
+    /// calls it checks against their parameters).
+    public init(registry: VerbRegistry, globals: [String: ValueType] = [:], functions: [String: FunctionDefinition] = [:]) {
         self.registry = registry
         self.scopes = [globals]
+        self.functions = functions
+    }
+
+    /// Notes a name bound at the top level outside the statements checked (a value put back
+    /// from a cache).
+    public mutating func bind(_ name: String, _ value: Value) {
+        scopes[0][name] = value.type
+        if case .function(let callable) = value, case .function(let definition, _) = callable.body {
+            functions[name] = definition
+        } else {
+            functions[name] = nil
+        }
     }
 
     /// Checks the statements in order, binding as it goes, and returns each one's effects.

@@ -5,7 +5,9 @@ import Foundation
 /// statement by statement, reports each outcome and turns errors into diagnostics, and keeps
 /// going after an error.
 public final class Session {
-    public let interpreter: Interpreter
+    /// Runs what the session is given; the interpreter holds what it bound.
+    public let executor: Executor
+    public var interpreter: Interpreter { executor.interpreter }
     public var context: RuntimeContext { interpreter.context }
     /// Names the libraries bound; `variables()` leaves them out.
     public private(set) var libraryNames: Set<String> = []
@@ -13,7 +15,12 @@ public final class Session {
     public private(set) var expectations: [Expectation] = []
 
     public init(context: RuntimeContext, registry: VerbRegistry = .standard) {
-        interpreter = Interpreter(registry: registry, context: context)
+        executor = Executor(interpreter: Interpreter(registry: registry, context: context))
+    }
+
+    /// Binds a name at the top level (a binding taken over from another session).
+    public func define(_ name: String, _ value: Value) {
+        executor.define(name, value)
     }
 
     /// What running a piece of source did.
@@ -31,8 +38,10 @@ public final class Session {
     public func run(_ text: String, name: String, firstLine: Int = 1, show: (String) -> Void = { _ in }) -> Report {
         var report = Report()
         let source = SourceFile(name: name, text: text, firstLine: firstLine)
+        // A Ctrl-C stops the entry it was pressed during, not the next one.
+        context.resetCancellation()
         do {
-            try interpreter.run(source) { _, outcome in
+            try executor.run(source) { _, outcome in
                 switch outcome {
                 case .displayed(let value):
                     let text = value.displayText
@@ -117,6 +126,7 @@ public final class Session {
     /// Forgets every binding and expectation.
     public func reset() {
         interpreter.reset()
+        executor.resynchronise()
         expectations = []
         libraryNames = []
     }

@@ -174,7 +174,7 @@ final class ReplLoop {
             do {
                 let fresh = try SessionSetup.makeSession(outputDirectory: outputDirectory, seed: seed, previews: previews) { _ in }
                 for name in fresh.interpreter.globalOrder {
-                    if let value = fresh.interpreter.globals[name] { session.interpreter.define(name, value) }
+                    if let value = fresh.interpreter.globals[name] { session.define(name, value) }
                 }
             } catch {
                 print("error: \(error)")
@@ -260,7 +260,7 @@ final class ReplLoop {
             let result = try NotebookRunner(options: options).run(document)
             for expectation in result.failedExpectations { print(Session.describeFailure(expectation)) }
             if let diagnostic = result.diagnostic { print(diagnostic) }
-            for (name, value) in result.bindings { session.interpreter.define(name, value) }
+            for (name, value) in result.bindings { session.define(name, value) }
             let statements = result.cells.flatMap(\.statements)
             let cached = statements.filter { $0.source == .cached }.count
             let names = result.bindings.map(\.name)

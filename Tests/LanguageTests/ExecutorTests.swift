@@ -1,0 +1,70 @@
+import Engine
+import XCTest
+@testable import Language
+
+/// The one driver of source: plans before it runs, keeps the analyser across entries, and
+/// follows what the interpreter really bound after an error.
+final class ExecutorTests: XCTestCase {
+    func source(_ text: String) -> SourceFile { SourceFile(name: "entry", text: text) }
+
+    /// A function defined in one entry is checked against its parameters in the next (the
+    /// REPL used to forget the definition and fail only when the call ran).
+    func testACallInALaterEntryIsCheckedBeforeAnythingRuns() throws {
+        let executor = Executor(interpreter: Interpreter())
+        try executor.run(source("def twice x = x * 2"))
+        XCTAssertThrowsError(try executor.run(source("a = 1\nb = twice 1 2"))) { error in
+            XCTAssertTrue("\(error)".contains("'twice' takes 1 argument, given 2"), "\(error)")
+        }
+        XCTAssertNil(executor.interpreter.globals["a"], "nothing runs when the analyser refuses a statement")
+    }
+
+    /// After a runtime error, names the failed entry would have bound are unknown again: the
+    /// analyser follows the interpreter, not what it planned.
+    func testAfterAFailureTheAnalyserKnowsOnlyWhatWasBound() throws {
+        let executor = Executor(interpreter: Interpreter())
+        XCTAssertThrowsError(try executor.run(source("a = 1\nb = [1, 2][5]\nc = 3")))
+        XCTAssertEqual(executor.interpreter.globals["a"]?.inlineText, "1")
+        XCTAssertThrowsError(try executor.run(source("d = c + 1"))) { error in
+            XCTAssertTrue("\(error)".contains("unknown name 'c'"), "\(error)")
+        }
+        let outcomes = try executor.run(source("d = a + 1"))
+        guard case .bound("d", .number(2)) = outcomes.first else { return XCTFail("\(outcomes)") }
+    }
+
+    /// A name defined from outside (a cached value put back) is known to the analyser.
+    func testADefinedNameIsKnown() throws {
+        let executor = Executor(interpreter: Interpreter())
+        executor.define("k", .number(4))
+        let outcomes = try executor.run(source("y = k * 2"))
+        guard case .bound("y", .number(8)) = outcomes.first else { return XCTFail("\(outcomes)") }
+    }
+
+    /// A policy decides what runs; between statements a Ctrl-C stops the source.
+    func testAPolicyDecidesAndCtrlCStopsBetweenStatements() throws {
+        final class Skipping: ExecutionPolicy {
+            var ran: [String] = []
+            let cancelAfterFirst: CancellationFlag?
+            init(cancelAfterFirst: CancellationFlag? = nil) { self.cancelAfterFirst = cancelAfterFirst }
+            func decide(_ plan: StatementPlan, in source: SourceFile) -> Executor.Decision {
+                plan.writes.contains("skipped") ? .skip : .run(randomKey: "fixed")
+            }
+            func ran(_ plan: StatementPlan, _ outcome: Outcome, in source: SourceFile) {
+                ran.append(plan.canonicalForm)
+                cancelAfterFirst?.cancel()
+            }
+        }
+        let executor = Executor(interpreter: Interpreter())
+        let policy = Skipping()
+        try executor.run(source("a = 1\nskipped = 2\nc = randn [2]"), policy: policy)
+        XCTAssertEqual(policy.ran, ["a = 1", "c = randn [2]"])
+        XCTAssertNil(executor.interpreter.globals["skipped"])
+
+        let flag = CancellationFlag()
+        let stopping = Executor(interpreter: Interpreter(context: RuntimeContext(cancellation: flag)))
+        let cancelling = Skipping(cancelAfterFirst: flag)
+        XCTAssertThrowsError(try stopping.run(source("a = 1\nb = 2"), policy: cancelling)) { error in
+            XCTAssertTrue("\(error)".contains("stopped (Ctrl-C) before this statement"), "\(error)")
+        }
+        XCTAssertEqual(cancelling.ran, ["a = 1"])
+    }
+}
