@@ -12,10 +12,11 @@ public struct KeyParts: Codable, Sendable, Equatable {
     public var inputs: [String: String]
     /// For each file it reads, the SHA-256 of its contents.
     public var files: [String: String]
-    /// The name of its random stream (cell label and binding, not position), or empty when it
-    /// draws no numbers from it (every verb that could is given its seed).
+    /// The notebook's seed and the name of its random stream (cell label and binding, not
+    /// position), or empty when it draws no numbers from it (every verb that could is given its
+    /// seed): so a new seed recomputes only what draws.
     public var random: String
-    /// The notebook's seed and default tolerances.
+    /// The notebook's default tolerances when it compares with `~` and no `+-`, else empty.
     public var settings: String
     /// The engine and cache format.
     public var engine: String

@@ -20,8 +20,11 @@ final class CachePolicy: ExecutionPolicy {
     private let executor: Executor
     private var context: RuntimeContext { executor.interpreter.context }
     private let documentPath: String
-    /// The notebook's seed and default tolerances, part of every key.
-    private let settings: String
+    /// The notebook's seed, part of the key of every statement that draws random numbers.
+    private let seed: UInt64
+    /// The notebook's default tolerances, part of the key of every statement that compares
+    /// with `~` and no `+-`.
+    private let tolerances: String
     private let warn: (String) -> Void
     private(set) var graph: DependencyGraph
     /// Whether the run still stores what it computes: false once the cache could not be
@@ -29,9 +32,12 @@ final class CachePolicy: ExecutionPolicy {
     private var storing: Bool
     /// Cells already warned of an entry the cache rejected: one warning each.
     private var cellsWarned: Set<String> = []
-    /// How many statements so far were named after each binding: the random stream of the
-    /// n-th is "name#n".
-    private var occurrences: [String: Int] = [:]
+    /// How many statements so far were named after each binding, in the current labelled cell
+    /// and in all the unlabelled cells: the random stream of the n-th is "label/name#n" in a
+    /// labelled cell, "name#n" in an unlabelled one. So a cell inserted, deleted or moved
+    /// never changes the streams of a labelled cell.
+    private var occurrencesInCell: [String: Int] = [:]
+    private var occurrencesUnlabelled: [String: Int] = [:]
     private var cell: NotebookDocument.Cell?
     private var result: CellResult?
     /// The statement that `decide` let run, until `ran` records it.
@@ -39,14 +45,15 @@ final class CachePolicy: ExecutionPolicy {
     private let clock = ContinuousClock()
 
     init(
-        options: NotebookRunner.Options, cache: TensorCache?, executor: Executor, documentPath: String, settings: String,
+        options: NotebookRunner.Options, cache: TensorCache?, executor: Executor, document: NotebookDocument,
         graph: DependencyGraph, warn: @escaping (String) -> Void
     ) {
         self.options = options
         self.cache = cache
         self.executor = executor
-        self.documentPath = documentPath
-        self.settings = settings
+        self.documentPath = document.path
+        seed = document.frontMatter.seed
+        tolerances = "tolerance \(document.frontMatter.absoluteTolerance), relative \(document.frontMatter.relativeTolerance)"
         self.graph = graph
         self.warn = warn
         storing = cache != nil
@@ -61,6 +68,7 @@ final class CachePolicy: ExecutionPolicy {
 
     func begin(_ cell: NotebookDocument.Cell) {
         self.cell = cell
+        occurrencesInCell = [:]
         result = CellResult(cell: cell)
     }
 
@@ -79,9 +87,7 @@ final class CachePolicy: ExecutionPolicy {
     func decide(_ plan: StatementPlan, in source: SourceFile) throws(Diagnostic) -> Executor.Decision {
         let start = clock.now
         let cell = cell!
-        let name = Self.streamName(of: plan.statement)
-        occurrences[name, default: 0] += 1
-        let random = cell.isLabelled ? "\(cell.label)/\(name)#\(occurrences[name]!)" : "\(name)#\(occurrences[name]!)"
+        let random = streamName(of: plan.statement, in: cell)
         var files: [String: String] = [:]
         for path in plan.files.literal {
             let resolved = context.resolve(path)
@@ -90,8 +96,8 @@ final class CachePolicy: ExecutionPolicy {
         let parts = KeyParts(
             statement: plan.canonicalForm,
             defaults: plan.verbs.sorted().map { Self.defaults(of: executor.interpreter.registry[$0]!) },
-            inputs: graph.inputKeys(plan.reads), files: files, random: plan.drawsRandomNumbers ? random : "",
-            settings: settings, engine: options.engineVersion)
+            inputs: graph.inputKeys(plan.reads), files: files, random: plan.drawsRandomNumbers ? "seed \(seed): \(random)" : "",
+            settings: plan.usesDefaultTolerance ? tolerances : "", engine: options.engineVersion)
         let key = parts.key
         let cacheable = cell.isCached && plan.isCacheable
         var record = StatementRecord(
@@ -254,14 +260,22 @@ final class CachePolicy: ExecutionPolicy {
         }
     }
 
-    /// The binding a statement's random stream is named after: its bound name, or for other
-    /// statements their canonical form.
-    static func streamName(of statement: Statement) -> String {
+    /// The name of a statement's random stream: its cell's label (if it has one), the binding
+    /// it is named after (its bound name, or for other statements their canonical form), and
+    /// which statement of that name it is (see `occurrencesInCell`).
+    private func streamName(of statement: Statement, in cell: NotebookDocument.Cell) -> String {
+        let name: String
         switch statement {
-        case .binding(let name, _, _, _): return name
-        case .function(let definition): return "def \(definition.name)"
-        default: return statement.canonicalForm
+        case .binding(let bound, _, _, _): name = bound
+        case .function(let definition): name = "def \(definition.name)"
+        default: name = statement.canonicalForm
         }
+        if cell.isLabelled {
+            occurrencesInCell[name, default: 0] += 1
+            return "\(cell.label)/\(name)#\(occurrencesInCell[name]!)"
+        }
+        occurrencesUnlabelled[name, default: 0] += 1
+        return "\(name)#\(occurrencesUnlabelled[name]!)"
     }
 
     static func defaults(of verb: Verb) -> String {

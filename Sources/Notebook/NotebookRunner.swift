@@ -179,9 +179,7 @@ public final class NotebookRunner {
         let session = Session(context: context(for: document))
         try session.loadLibrary(options.libraries)
         let policy = CachePolicy(
-            options: options, cache: cache, executor: session.executor, documentPath: document.path,
-            settings: "seed \(document.frontMatter.seed), tolerance \(document.frontMatter.absoluteTolerance), "
-                + "relative \(document.frontMatter.relativeTolerance)",
+            options: options, cache: cache, executor: session.executor, document: document,
             graph: try graph(binding: parameters, of: document, in: session), warn: warn)
         var results: [CellResult] = []
         for cell in document.cells {

@@ -85,4 +85,36 @@ final class StatementPlanTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("does not declare it"), "\(error)")
         }
     }
+
+    /// A call reads the globals its function reads when it runs, through the functions it
+    /// calls, as they are bound at the call; and the default tolerance if one of them uses it.
+    func testACallReadsWhatItsFunctionsRead() throws {
+        let plans = try plans("""
+            k = 2
+            t = 1
+            def inner x = x * k
+            def close x = x ~ t
+            def f x = inner x
+            g = f
+            y = f 1
+            z = g 1
+            w = close 1
+            """)
+        XCTAssertEqual(plans[4].reads, ["inner", "k"], "a definition reads what its body reads")
+        XCTAssertEqual(plans[6].reads, ["f", "inner", "k"])
+        XCTAssertEqual(plans[7].reads, ["g", "f", "inner", "k"])
+        XCTAssertFalse(plans[6].usesDefaultTolerance)
+        XCTAssertEqual(plans[8].reads, ["close", "t"])
+        XCTAssertTrue(plans[8].usesDefaultTolerance)
+        XCTAssertTrue(plans[3].usesDefaultTolerance)
+    }
+
+    /// An analyser made from what an interpreter bound (after an error, or for a new session
+    /// over it) knows what its functions read.
+    func testAFreshAnalyserKnowsWhatBoundFunctionsRead() throws {
+        let interpreter = Interpreter()
+        try interpreter.run(SourceFile(name: "a", text: "k = 2\ndef f x = x * k"))
+        let plans = try Executor(interpreter: interpreter).plan(SourceFile(name: "b", text: "y = f 1"))
+        XCTAssertEqual(plans[0].reads, ["f", "k"])
+    }
 }

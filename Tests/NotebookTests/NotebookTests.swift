@@ -230,6 +230,78 @@ final class NotebookTests: XCTestCase {
         XCTAssertNotEqual(tensor(after, cell: "new"), tensor(after, cell: "d"))
     }
 
+    /// A call reads what its function reads when it runs: rebinding a global the function
+    /// uses, in a later cell, recomputes the call (it used to serve the old value).
+    func testACallRecomputesWhenAGlobalItsFunctionReadsChanges() throws {
+        func notebook(_ k: Int) -> String {
+            """
+            ```medsynth {#a}
+            k = 2
+            def inner x = x * k
+            def f x = inner x
+            ```
+
+            ```medsynth {#b}
+            k = \(k)
+            ```
+
+            ```medsynth {#c}
+            y = f 1
+            y
+            ```
+            """
+        }
+        XCTAssertEqual(tensor(try run(notebook(3)), cell: "c"), [3])
+        let edited = try run(notebook(4))
+        // (Definitions always run: they compute nothing to keep.)
+        XCTAssertEqual(executed(edited), ["a: def inner x = x * k", "a: def f x = inner x", "b: k = 4", "c: y = f 1", "c: y"])
+        XCTAssertEqual(tensor(edited, cell: "c"), [4])
+    }
+
+    /// A new seed recomputes the statements that draw random numbers and what reads them, and
+    /// nothing else; new default tolerances recompute only comparisons that use them.
+    func testANewSeedOrToleranceRecomputesOnlyWhatUsesIt() throws {
+        func notebook(seed: Int, tolerance: String = "1e-6") -> String {
+            """
+            ---
+            seed: \(seed)
+            tolerance: \(tolerance)
+            ---
+            ```medsynth {#a}
+            a = zeros [2] + 1
+            b = randn [2]
+            c = b * 2
+            d = a * 3
+            expect d ~ [3, 3]
+            expect d ~ [3, 3] +- 0.1
+            ```
+            """
+        }
+        _ = try run(notebook(seed: 1))
+        XCTAssertEqual(executed(try run(notebook(seed: 2))), ["a: b = randn [2]", "a: c = b * 2"])
+        XCTAssertEqual(executed(try run(notebook(seed: 2, tolerance: "1e-3"))), ["a: expect d ~ [3, 3]"])
+    }
+
+    /// A cell inserted without a label, or a labelled one binding the same name, does not move
+    /// the random streams of a labelled cell.
+    func testInsertingACellThatBindsTheSameNameKeepsLabelledCellsNumbers() throws {
+        let before = try run(Self.notebook)
+        let inserted = Self.notebook.replacingOccurrences(of: "Prose between cells.", with: """
+            Prose between cells.
+
+            ```medsynth
+            z = randn [4]
+            ```
+
+            ```medsynth {#other}
+            z = randn [4]
+            ```
+            """)
+        let after = try run(inserted)
+        XCTAssertEqual(executed(after), ["cell-2: z = randn [4]", "other: z = randn [4]"], "nothing else recomputes")
+        XCTAssertEqual(tensor(after, cell: "c"), tensor(before, cell: "c"))
+    }
+
     func testACorruptedEntryIsRecomputed() throws {
         let first = try run(Self.notebook)
         let key = first.cells[2].statements[0].key

@@ -28,6 +28,13 @@ public struct Analyser {
     private var written: Set<String> = []
     private var loopVariables: [String] = []
     private var functionDepth = 0
+    /// For each function defined so far, the global names its body reads (its own name, the
+    /// functions it calls, `defaultTolerance` when it compares with `~` and no `+-`): a call
+    /// reads them too, since the function looks them up when it runs.
+    private var freeGlobals: [String: Set<String>] = [:]
+    /// Stands in the reads of a statement that compares with `~` and no tolerance, which
+    /// depends on the notebook's default tolerance (see `StatementPlan.usesDefaultTolerance`).
+    static let defaultTolerance = "#tolerance"
 
     /// An analyser that knows the names already bound and the functions among them (whose
     /// calls it checks against their parameters).
@@ -35,6 +42,13 @@ public struct Analyser {
         self.registry = registry
         self.scopes = [globals]
         self.functions = functions
+        // What each function reads, learnt as its definition was checked: the names are all
+        // bound, so this check only collects.
+        for (name, definition) in functions.sorted(by: { $0.key < $1.key }) {
+            _ = try? check(.function(definition))
+            freeGlobals[name] = current.reads
+            current = StatementPlan(statement: current.statement)
+        }
     }
 
     /// Notes a name bound at the top level outside the statements checked (a value put back
@@ -43,8 +57,12 @@ public struct Analyser {
         scopes[0][name] = value.type
         if case .function(let callable) = value, case .function(let definition, _) = callable.body {
             functions[name] = definition
+            _ = try? check(.function(definition))
+            freeGlobals[name] = current.reads
+            current = StatementPlan(statement: current.statement)
         } else {
             functions[name] = nil
+            freeGlobals[name] = nil
         }
     }
 
@@ -69,6 +87,7 @@ public struct Analyser {
             } catch {
                 throw error as! Diagnostic
             }
+            current.usesDefaultTolerance = current.reads.remove(Self.defaultTolerance) != nil
             plans.append(current)
         }
         return plans
@@ -81,6 +100,10 @@ public struct Analyser {
             let type = try infer(value)
             scopes[scopes.count - 1][name] = type
             functions[name] = nil
+            if scopes.count == 1 {
+                // `g = f`: calling g runs f, which reads what f reads.
+                if case .name(let other, _) = value, freeGlobals[other] != nil { freeGlobals[name] = [other] } else { freeGlobals[name] = nil }
+            }
             if functionDepth == 0, loopVariables.count <= 1, !loopVariables.contains(name) {
                 written.insert(name)
             }
@@ -96,6 +119,14 @@ public struct Analyser {
             // so far (names bound later are looked up when it runs).
             scopes[scopes.count - 1][definition.name] = .function
             functions[definition.name] = definition
+            // The reads of the body are the function's own (its free globals), and the
+            // definition's as well.
+            let readsBefore = current.reads
+            current.reads = []
+            defer {
+                if scopes.count == 1 { freeGlobals[definition.name] = current.reads }
+                current.reads.formUnion(readsBefore)
+            }
             var local: [String: ValueType] = [:]
             for parameter in definition.parameters {
                 if let value = parameter.defaultValue { _ = try infer(value) }
@@ -145,6 +176,23 @@ public struct Analyser {
         // Reads of names from the top level; locals of a function or loop are not dependencies.
         if scopes.count == 1 || scopes.dropFirst().allSatisfy({ $0[name] == nil }), scopes[0][name] != nil, !written.contains(name) {
             current.reads.insert(name)
+        }
+    }
+
+    /// Notes a call of a function written in medsynth: it may draw random numbers, and it reads
+    /// the globals its body reads, and those of the functions it calls, as they are bound now.
+    private mutating func noteCall(_ name: String) {
+        current.calls.insert(name)
+        current.drawsRandomNumbers = true
+        var pending = [name]
+        var seen: Set<String> = [name]
+        while let function = pending.popLast() {
+            for read in freeGlobals[function] ?? [] where seen.insert(read).inserted {
+                if read == Self.defaultTolerance || (scopes[0][read] != nil && !written.contains(read)) {
+                    current.reads.insert(read)
+                }
+                pending.append(read)
+            }
         }
     }
 
@@ -207,6 +255,7 @@ public struct Analyser {
         case .approximately(let left, let right, let tolerance, _):
             _ = try infer(left)
             _ = try infer(right)
+            if tolerance == nil { current.reads.insert(Self.defaultTolerance) }
             if let tolerance, case .percent = tolerance {} else if let tolerance {
                 try require(.number, try infer(tolerance), tolerance.span, "a tolerance")
             }
@@ -281,8 +330,7 @@ public struct Analyser {
                     "'\(application.callee)' is \(type.article), not a verb or a function", span: application.calleeSpan,
                     hint: "to multiply, write '*'; to index, write \(application.callee)[...]")
             }
-            current.calls.insert(application.callee)
-            current.drawsRandomNumbers = true
+            noteCall(application.callee)
             if let definition = functions[application.callee], scopes.count == 1 || lookup(application.callee) == .function {
                 try checkCall(of: definition, application)
             }

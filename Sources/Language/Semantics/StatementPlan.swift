@@ -4,8 +4,9 @@
 public struct StatementPlan: Sendable {
     /// The statement, as parsed.
     public let statement: Statement
-    /// Names bound before the statement that it uses (verbs are not names). A loop's use of a
-    /// name its own body bound first is not a read.
+    /// Names bound before the statement that it uses (verbs are not names), including those
+    /// that the functions it calls look up when they run. A loop's use of a name its own body
+    /// bound first is not a read.
     public var reads: Set<String> = []
     /// Names it may bind at the top level (a loop may bind fewer: see `Outcome.looped`).
     public var writes: Set<String> = []
@@ -19,6 +20,9 @@ public struct StatementPlan: Sendable {
     /// (see `Verb.Randomness`) without giving that verb's seed, or it calls a function (whose
     /// body may).
     public var drawsRandomNumbers = false
+    /// Whether it compares with `~` and no `+-` (itself or in a function it calls), so that
+    /// the notebook's default tolerance decides.
+    public var usesDefaultTolerance = false
     /// The verbs it applies that act on the world (write a file, print): such a statement runs
     /// every time.
     public var sideEffects: Set<String> = []
