@@ -100,7 +100,7 @@ protocol SamplerFixtureCase {
 
 extension SamplerFixtureCase {
     /// The medsynth sampler with these settings.
-    func makeSampler() throws -> any Sampler {
+    func makeSampler() throws -> any SingleStepSampler {
         let schedule = try SchedulerFixtures.schedule(kind, zeroTerminalSNR: zeroTerminalSNR)
         let prediction = SchedulerFixtures.prediction(prediction)
         let spacing = SchedulerFixtures.spacing(spacing)

@@ -332,6 +332,28 @@ final class VerbTests: XCTestCase {
         XCTAssertEqual(printed, ["loss 0.25 [1, 2]"])
     }
 
+    /// `diffuse` offers every sampler of the registry, with each one's own options; an option of
+    /// another sampler is refused with a message that says whose it is.
+    func testDiffuseTakesEverySamplerOfTheRegistry() throws {
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(directory)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        try run(VerbExamples.setup)
+        for sampler in ["ddim eta=0.5", "ddpm", "dpm2m", "dpm2m karras=true spacing=trailing"] {
+            try run("z = diffuse net cond=[m, e] steps=4 seed=3 sampler=\(sampler)")
+            XCTAssertEqual(try tensor("z").shape, [2, 4, 8, 8], sampler)
+            XCTAssertTrue(try tensor("z").scalars.allSatisfy(\.isFinite), sampler)
+        }
+        // One step from t = 999 (trailing): both return the model's x_0, from the same noise.
+        let one = try run("diffuse net cond=[m, e] steps=1 seed=3 sampler=dpm2m spacing=trailing")
+        let ddim = try run("diffuse net cond=[m, e] steps=1 seed=3 sampler=ddim spacing=trailing")
+        guard case .tensor(let a) = one, case .tensor(let b) = ddim else { return XCTFail("tensors") }
+        for (p, q) in zip(a.scalars, b.scalars) { XCTAssertEqual(p, q, accuracy: 1e-4) }
+        XCTAssertThrowsError(try run("diffuse net cond=[m, e] steps=4 sampler=dpm2m eta=0.5")) { error in
+            XCTAssertTrue("\(error)".contains("dpm2m: eta is an option of ddim, not of dpm2m"), "\(error)")
+        }
+    }
+
     func testEveryVerbsExampleRuns() throws {
         let previous = FileManager.default.currentDirectoryPath
         FileManager.default.changeCurrentDirectoryPath(directory)

@@ -13,13 +13,15 @@ import Engine
 /// `setAlphaToOne` (diffusers' final_alpha_cumprod).
 ///
 /// The previous timestep is always t - floor(T / n), whatever the spacing, as in diffusers.
-public struct DDIMSampler: Sampler {
+public struct DDIMSampler: SingleStepSampler {
     /// The schedule the model was trained with.
     public let schedule: NoiseSchedule
     /// What the model predicts: epsilon, x_0 or v.
     public let prediction: Prediction
     /// The inference timesteps, highest first.
     public let timesteps: [Int]
+    /// The step a run takes next (see `Sampler`).
+    public var stepIndex = 0
     /// eta in [0, 1]: the stochasticity of eq. 16.
     public let eta: Double
     /// r when the predicted x_0 is clipped to [-r, r]; nil for no clipping.
@@ -69,5 +71,16 @@ public struct DDIMSampler: Sampler {
         }
         return SamplerStep(previousSample: try combinePerItem("DDIMSampler.step", terms),
                            predictedOriginalSample: original)
+    }
+}
+
+/// How the sampler registry offers it (see `SamplerRegistry`).
+extension DDIMSampler {
+    static let description = SamplerDescription(
+        name: "ddim", summary: "DDIM (Song et al. 2021): deterministic at eta 0",
+        options: [SamplerOption("eta", .number(0...1), default: .number(0), "the noise of each step, 0 to 1")]
+    ) { request in
+        try DDIMSampler(schedule: request.schedule, inferenceSteps: request.steps, spacing: request.spacing ?? .leading(),
+                        prediction: request.prediction, eta: request.number("eta"))
     }
 }

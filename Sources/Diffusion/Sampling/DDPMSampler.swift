@@ -10,7 +10,7 @@ import Engine
 /// with mu-tilde the posterior mean of eq. 7 (`Posterior`) between alpha-bar_t and
 /// alpha-bar_prev (1 after the last step), and sigma_t^2 one of the two choices of section 3.2.
 /// With fewer inference steps than T, beta_t becomes 1 - alpha-bar_t / alpha-bar_prev.
-public struct DDPMSampler: Sampler {
+public struct DDPMSampler: SingleStepSampler {
     /// The variance sigma_t^2 of each ancestral step (Ho et al. 2020, section 3.2).
     public enum Variance: Sendable, Equatable {
         /// sigma_t^2 = beta-tilde_t, the posterior variance (eq. 7), floored at 1e-20; diffusers
@@ -26,6 +26,8 @@ public struct DDPMSampler: Sampler {
     public let prediction: Prediction
     /// The inference timesteps, highest first.
     public let timesteps: [Int]
+    /// The step a run takes next (see `Sampler`).
+    public var stepIndex = 0
     /// The choice of sigma_t^2.
     public let variance: Variance
     /// r when the predicted x_0 is clipped to [-r, r]; nil for no clipping (diffusers clips to
@@ -78,5 +80,13 @@ public struct DDPMSampler: Sampler {
         }
         return SamplerStep(previousSample: try combinePerItem("DDPMSampler.step", terms),
                            predictedOriginalSample: original)
+    }
+}
+
+/// How the sampler registry offers it (see `SamplerRegistry`).
+extension DDPMSampler {
+    static let description = SamplerDescription(name: "ddpm", summary: "DDPM (Ho et al. 2020): ancestral, fresh noise every step") { request in
+        try DDPMSampler(schedule: request.schedule, inferenceSteps: request.steps, spacing: request.spacing ?? .leading(),
+                        prediction: request.prediction)
     }
 }

@@ -12,6 +12,10 @@ public enum SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidParameter(name: String, value: Double, requirement: String)
     /// The denoiser returned a tensor whose shape is not x_t's.
     case denoiserShape(expected: [Int], found: [Int])
+    /// A sampler asked for a step after its last one (call `reset()` to run it again).
+    case finished(steps: Int)
+    /// A sampler option its sampler does not have, or a value it does not take.
+    case invalidOption(sampler: String, message: String)
     /// The caller's cancellation check returned true before step `completedSteps` of `totalSteps`.
     case cancelled(completedSteps: Int, totalSteps: Int)
 
@@ -30,6 +34,10 @@ public enum SamplingError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(name) is \(value), but it must be \(requirement)"
         case .denoiserShape(let expected, let found):
             return "the denoiser returned shape \(found) for an input of shape \(expected)"
+        case .finished(let steps):
+            return "the sampler has taken all its \(steps) steps; reset it to run again"
+        case .invalidOption(let sampler, let message):
+            return "\(sampler): \(message)"
         case .cancelled(let completedSteps, let totalSteps):
             return "sampling cancelled after \(completedSteps) of \(totalSteps) steps"
         }

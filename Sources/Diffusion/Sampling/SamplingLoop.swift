@@ -23,7 +23,8 @@ public struct SamplingResult: Sendable {
 extension Sampler {
     /// Runs the reverse process from `initialNoise` (x_T ~ N(0, I)) down all of `timesteps`:
     /// at each step i with timestep t, output = denoiser(x_t, [t] * B), then
-    /// x_t <- step(output, t, x_t, z) with z = stepNoise(i, shape) when the step needs noise.
+    /// x_t <- step(output, x_t, z) with z = stepNoise(i, shape) when the step needs noise. The
+    /// run takes a fresh copy of the sampler: this one is left as it was.
     ///
     /// - Parameters:
     ///   - initialNoise: x_T, [B, ...].
@@ -45,6 +46,8 @@ extension Sampler {
         guard let batch = initialNoise.shape.first, batch > 0 else {
             throw ScheduleError.missingBatchAxis(operation: "sample", shape: initialNoise.shape)
         }
+        var sampler = self
+        sampler.reset()
         var current = initialNoise
         var trajectory: [TrajectoryFrame] = []
         for (index, timestep) in timesteps.enumerated() {
@@ -53,8 +56,8 @@ extension Sampler {
             guard output.shape == current.shape else {
                 throw SamplingError.denoiserShape(expected: current.shape, found: output.shape)
             }
-            let noise = needsNoise(at: timestep) ? try stepNoise(index, current.shape) : nil
-            let step = try step(modelOutput: output, timestep: timestep, sample: current, noise: noise)
+            let noise = sampler.needsNoise(atStep: index) ? try stepNoise(index, current.shape) : nil
+            let step = try sampler.step(modelOutput: output, sample: current, noise: noise)
             if keepingSteps.contains(index) {
                 trajectory.append(TrajectoryFrame(stepIndex: index, timestep: timestep, sample: current,
                                                   predictedOriginalSample: step.predictedOriginalSample))

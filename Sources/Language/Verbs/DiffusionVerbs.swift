@@ -138,9 +138,11 @@ enum DiffusionVerbs {
             .argument("model", .model, "a trained UNet"),
             .option("cond", .any, default: nil, "the conditions, a list of tensors [N, C_i, H, W] in the order of the model's groups"),
             .option("steps", .integer(1...100_000), default: .number(50), "sampling steps"),
-            .option("sampler", .choice(["ddim", "ddpm"]), default: .string("ddim"), "DDIM (deterministic at eta 0) or DDPM (ancestral)"),
-            .option("eta", .number, default: .number(0), "ddim: the noise of each step, 0 to 1"),
-            .option("spacing", .choice(["leading", "trailing", "linspace"]), default: .string("leading"), "how the steps are spread over T"),
+            .option("sampler", .choice(SamplerRegistry.all.map(\.name)), default: .string("ddim"),
+                    SamplerRegistry.all.map { "\($0.name): \($0.summary)" }.joined(separator: "; ")),
+        ] + samplerOptions + [
+            .option("spacing", .choice(["leading", "trailing", "linspace"]), default: .nothing,
+                    "how the steps are spread over T; by default leading for ddim and ddpm, linspace for dpm2m, as diffusers"),
             .option("guidance", .number, default: .number(1), "the classifier-free guidance scale (1: the conditional model alone)"),
             .option("unconditional", .list, default: .nothing, "the groups dropped in guidance's unconditional pass; all when left out"),
             .option("keep", .list, default: .nothing, "step indices whose x_t and predicted x_0 to return as a trajectory"),
@@ -153,19 +155,7 @@ enum DiffusionVerbs {
         let denoiser = try denoiserArgument(call)
         let conditions = try conditionTensor(call, "cond", for: denoiser.model, count: nil)
         let steps = try call.int("steps")
-        let spacing: TimestepSpacing
-        switch try call.string("spacing") {
-        case "trailing": spacing = .trailing
-        case "linspace": spacing = .linspace
-        default: spacing = .leading()
-        }
-        let sampler: any Sampler
-        if try call.string("sampler") == "ddpm" {
-            sampler = try DDPMSampler(schedule: denoiser.schedule, inferenceSteps: steps, spacing: spacing, prediction: denoiser.prediction)
-        } else {
-            sampler = try DDIMSampler(schedule: denoiser.schedule, inferenceSteps: steps, spacing: spacing,
-                                      prediction: denoiser.prediction, eta: try call.double("eta"))
-        }
+        let sampler = try samplerArgument(call, denoiser: denoiser, steps: steps)
         let keep = Set(try call.integers("keep", in: 0...(steps - 1)))
         let model = denoiser.model
         var random = RandomStream(seed: try call.seed())
@@ -186,6 +176,46 @@ enum DiffusionVerbs {
             ("x", .tensor(try Tensor.stack(result.trajectory.map(\.sample)))),
             ("x0", .tensor(try Tensor.stack(result.trajectory.map(\.predictedOriginalSample)))),
         ]))
+    }
+
+    /// Every option of every sampler in the registry, as `diffuse` options that default to
+    /// nothing (the sampler's own default applies), their help naming the sampler.
+    static let samplerOptions: [Parameter] = SamplerRegistry.all.flatMap { description in
+        description.options.map { option in
+            let kind: Parameter.Kind
+            let shown: String
+            switch (option.kind, option.defaultValue) {
+            case (.number, .number(let value)): (kind, shown) = (.number, Value.format(value))
+            case (_, .flag(let value)): (kind, shown) = (.bool, "\(value)")
+            default: (kind, shown) = (.any, "")
+            }
+            return Parameter.option(option.name, kind, default: .nothing, "\(description.name): \(option.help) (default \(shown))")
+        }
+    }
+
+    /// The sampler `diffuse` was asked for, made through the registry with the options given.
+    static func samplerArgument(_ call: VerbCall, denoiser: Denoiser, steps: Int) throws -> any Sampler {
+        let description = SamplerRegistry.named(try call.string("sampler"))!
+        var options: [String: SamplerOption.Value] = [:]
+        for description in SamplerRegistry.all {
+            for option in description.options where call.has(option.name) {
+                options[option.name] = option.kind == .flag ? .flag(try call.bool(option.name)) : .number(try call.double(option.name))
+            }
+        }
+        var spacing: TimestepSpacing?
+        if call.has("spacing") {
+            switch try call.string("spacing") {
+            case "trailing": spacing = .trailing
+            case "linspace": spacing = .linspace
+            default: spacing = .leading()
+            }
+        }
+        do {
+            return try description.sampler(
+                schedule: denoiser.schedule, prediction: denoiser.prediction, steps: steps, spacing: spacing, options: options)
+        } catch SamplingError.invalidOption(_, let message) {
+            throw call.error("sampler", "\(description.name): \(message)")
+        }
     }
 
     static let denoise = Verb(

@@ -1,0 +1,110 @@
+/// The samplers medsynth offers, each described once: its name, what it does, its options. The
+/// `diffuse` verb's `sampler=` choices, its per-sampler options, their checks and their help all
+/// come from here, so a new sampler is its own file plus one line in `all`.
+public enum SamplerRegistry {
+    public static let all: [SamplerDescription] = [
+        DDIMSampler.description,
+        DDPMSampler.description,
+        DPMSolverMultistepSampler.description,
+    ]
+
+    /// The sampler called `name`, or nil.
+    public static func named(_ name: String) -> SamplerDescription? {
+        all.first { $0.name == name }
+    }
+}
+
+/// One sampler as the registry lists it.
+public struct SamplerDescription: Sendable {
+    /// The word that chooses it: `diffuse ... sampler=ddim`.
+    public let name: String
+    /// One line: what it is.
+    public let summary: String
+    /// The options it takes beyond the step count and spacing every sampler takes.
+    public let options: [SamplerOption]
+    /// Makes the sampler for a request whose options have been checked against `options`.
+    public let make: @Sendable (SamplerRequest) throws -> any Sampler
+
+    public init(name: String, summary: String, options: [SamplerOption] = [],
+                make: @escaping @Sendable (SamplerRequest) throws -> any Sampler) {
+        self.name = name
+        self.summary = summary
+        self.options = options
+        self.make = make
+    }
+
+    /// Checks the options given (refusing one the sampler does not have, or a value out of its
+    /// range) and makes the sampler.
+    public func sampler(
+        schedule: NoiseSchedule, prediction: Prediction, steps: Int, spacing: TimestepSpacing?,
+        options given: [String: SamplerOption.Value]
+    ) throws -> any Sampler {
+        for (option, value) in given.sorted(by: { $0.key < $1.key }) {
+            guard let declared = options.first(where: { $0.name == option }) else {
+                let owners = SamplerRegistry.all.filter { $0.options.contains { $0.name == option } }.map(\.name)
+                throw SamplingError.invalidOption(
+                    sampler: name, message: "\(option) is an option of \(owners.joined(separator: " and ")), not of \(name)")
+            }
+            try declared.check(value, sampler: name)
+        }
+        var values = Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0.defaultValue) })
+        values.merge(given) { $1 }
+        return try make(SamplerRequest(schedule: schedule, prediction: prediction, steps: steps, spacing: spacing, options: values))
+    }
+}
+
+/// An option of one sampler.
+public struct SamplerOption: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case number(ClosedRange<Double>)
+        case flag
+    }
+
+    public enum Value: Sendable, Equatable {
+        case number(Double)
+        case flag(Bool)
+    }
+
+    public let name: String
+    public let kind: Kind
+    public let defaultValue: Value
+    public let help: String
+
+    public init(_ name: String, _ kind: Kind, default defaultValue: Value, _ help: String) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.help = help
+    }
+
+    func check(_ value: Value, sampler: String) throws {
+        switch (kind, value) {
+        case (.number(let range), .number(let number)) where range.contains(number): return
+        case (.number(let range), .number(let number)):
+            throw SamplingError.invalidOption(sampler: sampler, message: "\(name) must be in \(range.lowerBound)...\(range.upperBound), not \(number)")
+        case (.flag, .flag): return
+        default:
+            throw SamplingError.invalidOption(sampler: sampler, message: "\(name) takes \(kind == .flag ? "true or false" : "a number")")
+        }
+    }
+}
+
+/// What a sampler is made from: the model's schedule and prediction, the step count, the
+/// spacing asked for (nil: the sampler's own default), and every option's value.
+public struct SamplerRequest: Sendable {
+    public let schedule: NoiseSchedule
+    public let prediction: Prediction
+    public let steps: Int
+    public let spacing: TimestepSpacing?
+    public let options: [String: SamplerOption.Value]
+
+    public func number(_ name: String) -> Double {
+        if case .number(let value)? = options[name] { return value }
+        preconditionFailure("the sampler option \(name) is not a declared number")
+    }
+
+    public func flag(_ name: String) -> Bool {
+        if case .flag(let value)? = options[name] { return value }
+        preconditionFailure("the sampler option \(name) is not a declared flag")
+    }
+}
