@@ -65,7 +65,7 @@ let package = Package(
         ),
         // Fuzzing (scripts/fuzz.sh): each reader of untrusted bytes wrapped as a target, and
         // medsynth-fuzz, which runs one under libFuzzer or, built normally, replays input files.
-        .target(name: "FuzzTargets", dependencies: ["Engine", "Formats", "Language", "Notebook", "CZlib"]),
+        .target(name: "FuzzTargets", dependencies: ["Engine", "Formats", "Diffusion", "Language", "Notebook", "CZlib"]),
         .executableTarget(name: "medsynth-fuzz", dependencies: ["FuzzTargets"]),
 
         // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.

@@ -27,9 +27,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The header of a safetensors file (the bytes after the 8-byte length): Formats' JSON
     /// parser and the header's validation, with no tensor data to read.
     case json
-    /// `ModelFiles.load` on an HDF5 checkpoint: `Checkpoint(contentsOf:)`, then the model.
+    /// `ModelRegistry.load` on an HDF5 checkpoint: `Checkpoint(contentsOf:)`, then the model.
     case checkpointHDF5 = "checkpoint-h5"
-    /// `ModelFiles.load` on a safetensors checkpoint.
+    /// `ModelRegistry.load` on a safetensors checkpoint.
     case checkpointSafetensors = "checkpoint-safetensors"
     /// A notebook (front matter, fences, prose) or a plain script: `NotebookDocument`, then each
     /// cell through the lexer, parser, analyser and canonical form (the cache key's text).

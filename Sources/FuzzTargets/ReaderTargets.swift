@@ -1,3 +1,4 @@
+import Diffusion
 import Formats
 import Language
 
@@ -47,6 +48,6 @@ enum ReaderTargets {
         if fileExtension == "h5" {
             try HDF5Rehearsal.check(path, timeLimit: rehearsalTimeLimit)
         }
-        _ = try ModelFiles.load(path)
+        _ = try ModelRegistry.load(path)
     }
 }

@@ -88,7 +88,7 @@ enum ValueCodec {
         case .tensor(let tensor): return ["type": "tensor", "data": tensorReference(tensor)]
         case .schedule(let schedule): return ["type": "schedule", "configuration": schedule.checkpointConfiguration]
         case .model(let model):
-            let checkpoint = try ModelFiles.checkpoint(of: model)
+            let checkpoint = try model.wrapped.checkpoint()
             return [
                 "type": "model", "configuration": checkpoint.configuration,
                 "parameters": checkpoint.parameters.map { ["path": $0.path, "data": tensorReference($0.tensor)] },
@@ -146,7 +146,7 @@ enum ValueCodec {
                 return (path, try file.tensor(named: name))
             }
             let checkpoint = try Checkpoint(parameters: parameters, configuration: entry["configuration"] as? [String: String] ?? [:])
-            return .model(try ModelFiles.model(from: checkpoint))
+            return .model(Model(try ModelRegistry.model(from: checkpoint)))
         case "figure":
             let title = entry["title"] as? String ?? ""
             let path = entry["path"] as? String

@@ -200,13 +200,13 @@ final class VerbTests: XCTestCase {
         XCTAssertEqual(try tensor("back").shape, [4, 1, 32, 32])
         XCTAssertEqual(try tensor("z2"), try tensor("z"), "a saved model loads with the same weights and scale factor")
         guard case .model(let given) = interpreter.globals["ae"], case .model(let trained) = interpreter.globals["trained"],
-              case .autoencoder(let before) = given.kind, case .autoencoder(let after) = trained.kind else { return XCTFail() }
+              let before = given.as(Autoencoder.self), let after = trained.as(Autoencoder.self) else { return XCTFail() }
         XCTAssertNotEqual(before.parameters[0].value, after.parameters[0].value, "training changed the copy")
         XCTAssertEqual(before.latentScaleFactor, 1, "the model given is left as it was")
         XCTAssertNotEqual(after.latentScaleFactor, 1)
         // Training is reproducible from its seed.
         try run("trained2 = train ae data=images steps=3 batch=2 lr=1e-3 seed=5 log=1000")
-        guard case .model(let twice) = interpreter.globals["trained2"], case .autoencoder(let repeated) = twice.kind else { return XCTFail() }
+        guard case .model(let twice) = interpreter.globals["trained2"], let repeated = twice.as(Autoencoder.self) else { return XCTFail() }
         XCTAssertEqual(repeated.parameters.map(\.value), after.parameters.map(\.value))
     }
 
@@ -222,8 +222,8 @@ final class VerbTests: XCTestCase {
             save t "\(directory)/seg.h5"
             again = segment (load "\(directory)/seg.h5") x
             """)
-        guard case .model(let before) = interpreter.globals["s"], case .segmenter(let fresh) = before.kind,
-              case .model(let after) = interpreter.globals["t"], case .segmenter(let trained) = after.kind else { return XCTFail() }
+        guard case .model(let before) = interpreter.globals["s"], let fresh = before.as(Segmenter.self),
+              case .model(let after) = interpreter.globals["t"], let trained = after.as(Segmenter.self) else { return XCTFail() }
         let x = try tensor("x"), labels = try tensor("label", in: "p")
         let classes = try labels.reshaped([8, 32, 32])
         let lossBefore = try Loss.crossEntropy(try fresh.logits(Variable(x)), classes: classes).value.item()

@@ -30,7 +30,7 @@ extension Autoencoder {
     }
 
     /// This autoencoder's parameters, configuration and latent scale factor, with `metadata`.
-    public func checkpoint(metadata: [String: CheckpointValue] = [:]) throws -> Checkpoint {
+    public func checkpoint(metadata: [String: CheckpointValue]) throws -> Checkpoint {
         try Checkpoint(module: self, configuration: checkpointConfiguration, metadata: metadata)
     }
 
@@ -71,5 +71,17 @@ extension Autoencoder {
     /// The autoencoder saved at `path`.
     public static func load(from path: String) throws -> Autoencoder {
         try Autoencoder(checkpoint: try Checkpoint(contentsOf: path))
+    }
+}
+
+extension Autoencoder: DiffusionModel {
+    public var module: Module { self }
+
+    public var kindName: String {
+        switch configuration.regularizer {
+        case .kl: return "KL autoencoder"
+        case .vq: return "VQ autoencoder"
+        case .none: return "autoencoder"
+        }
     }
 }

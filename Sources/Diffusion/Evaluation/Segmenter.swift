@@ -77,3 +77,8 @@ public final class Segmenter: Module {
         try checkpoint.load(into: self)
     }
 }
+
+extension Segmenter: DiffusionModel {
+    public var module: Module { self }
+    public var kindName: String { "segmenter of \(classes) classes" }
+}

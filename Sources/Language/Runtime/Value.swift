@@ -154,62 +154,24 @@ public struct Table: Sendable, CustomStringConvertible {
     }
 }
 
-/// A model: an autoencoder, a denoiser (a conditional UNet with its noise schedule), or a
-/// segmenter (which judges the anatomy of generated images).
+/// A model as a value of the language: any kind the model registry knows (an autoencoder, a
+/// denoiser, a segmenter; see `ModelRegistry`). Verbs that need one kind ask for it with `as`.
 public final class Model: @unchecked Sendable {
-    public enum Kind {
-        case autoencoder(Autoencoder)
-        case denoiser(Denoiser)
-        case segmenter(Segmenter)
+    public let wrapped: any DiffusionModel
+
+    public init(_ wrapped: any DiffusionModel) {
+        self.wrapped = wrapped
     }
 
-    public let kind: Kind
+    /// The model as `kind`, or nil when it is another kind.
+    public func `as`<Kind: DiffusionModel>(_ kind: Kind.Type) -> Kind? { wrapped as? Kind }
 
-    public init(_ kind: Kind) {
-        self.kind = kind
-    }
-
-    public var kindName: String {
-        switch kind {
-        case .autoencoder(let autoencoder):
-            switch autoencoder.configuration.regularizer {
-            case .kl: return "KL autoencoder"
-            case .vq: return "VQ autoencoder"
-            case .none: return "autoencoder"
-            }
-        case .denoiser(let denoiser):
-            return "conditional UNet on \(denoiser.model.layout.groups.map(\.name).joined(separator: " + "))"
-        case .segmenter(let segmenter):
-            return "segmenter of \(segmenter.classes) classes"
-        }
-    }
+    public var kindName: String { wrapped.kindName }
 
     /// The trainable module.
-    public var module: Module {
-        switch kind {
-        case .autoencoder(let autoencoder): return autoencoder
-        case .denoiser(let denoiser): return denoiser.model
-        case .segmenter(let segmenter): return segmenter
-        }
-    }
+    public var module: Module { wrapped.module }
 
-    public var parameterCount: Int {
-        module.parameters.reduce(0) { $0 + $1.value.count }
-    }
-}
-
-/// A conditional UNet that denoises latents, with the schedule it is trained for and what it
-/// predicts.
-public struct Denoiser: @unchecked Sendable {
-    public var model: ConditionalUNet
-    public var schedule: NoiseSchedule
-    public var prediction: Prediction
-
-    public init(model: ConditionalUNet, schedule: NoiseSchedule, prediction: Prediction) {
-        self.model = model
-        self.schedule = schedule
-        self.prediction = prediction
-    }
+    public var parameterCount: Int { wrapped.parameterCount }
 }
 
 extension Value {

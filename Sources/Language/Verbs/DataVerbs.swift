@@ -1,3 +1,4 @@
+import Diffusion
 import Engine
 import Formats
 import Foundation
@@ -72,7 +73,7 @@ enum DataVerbs {
             // libhdf5 may crash on a damaged file: read it in a child process first.
             try HDF5Rehearsal.check(path)
             guard let dataset = try call.optionalString("dataset") else {
-                return .model(try ModelFiles.load(path))
+                return .model(Model(try ModelRegistry.load(path)))
             }
             let file = try HDF5File(reading: path)
             defer { try? file.close() }
@@ -146,7 +147,7 @@ enum DataVerbs {
             }
             try DisplayVerbs.writeText(svg, to: path)
         case (.model(let model), .hdf5), (.model(let model), .safetensors):
-            try ModelFiles.save(model, to: path)
+            try ModelRegistry.save(model.wrapped, to: path)
         case (.record(let record), .safetensors):
             let tensors = try record.fields.map { field -> (name: String, tensor: Tensor) in
                 guard case .tensor(let tensor) = field.value else {

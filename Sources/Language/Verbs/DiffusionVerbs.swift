@@ -81,7 +81,7 @@ enum DiffusionVerbs {
     }
 
     static func denoiserArgument(_ call: VerbCall) throws -> Denoiser {
-        guard case .denoiser(let denoiser) = try call.model("model").kind else {
+        guard let denoiser = try call.model("model").as(Denoiser.self) else {
             throw call.error("model", "'\(call.verb.name)' needs a UNet", expected: "a model made by 'unet'")
         }
         return denoiser

@@ -34,7 +34,7 @@ enum ModelVerbs {
             imageChannels: try call.int("channels"), latentChannels: try call.int("latent"), outerWidth: widths[0],
             innerWidth: widths[1], groups: try call.int("groups"), regularizer: regularizer)
         var random = RandomStream(seed: try call.seed())
-        return .model(Model(.autoencoder(try Autoencoder(configuration, random: &random))))
+        return .model(Model(try Autoencoder(configuration, random: &random)))
     }
 
     /// The channels a condition group may have.
@@ -90,7 +90,7 @@ enum ModelVerbs {
         let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &random))
         let schedule = call.has("schedule") ? try call.schedule("schedule") : try DiffusionVerbs.defaultSchedule()
         let prediction = Prediction(rawValue: try call.string("prediction")) ?? .epsilon
-        return .model(Model(.denoiser(Denoiser(model: model, schedule: schedule, prediction: prediction))))
+        return .model(Model(Denoiser(model: model, schedule: schedule, prediction: prediction)))
     }
 
     static let segmenter = Verb(
@@ -110,10 +110,10 @@ enum ModelVerbs {
         randomness: .seeded(by: "seed")
     ) { call in
         var random = RandomStream(seed: try call.seed())
-        return .model(Model(.segmenter(try Segmenter(
+        return .model(Model(try Segmenter(
             classes: try call.int("classes"), imageChannels: try call.int("channels"), widths: try layerWidths(call, "widths"),
             blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"),
-            random: &random))))
+            random: &random)))
     }
 
     static let segment = Verb(
@@ -122,7 +122,7 @@ enum ModelVerbs {
         result: .tensor, example: "labels = segment (segmenter) (phantom n=2 seed=1).image",
         details: "Returns [N, 1, H, W] holding 0 ... classes - 1, like a phantom's label; compare it with 'metric dice'."
     ) { call in
-        guard case .segmenter(let segmenter) = try call.model("model").kind else {
+        guard let segmenter = try call.model("model").as(Segmenter.self) else {
             throw call.error("model", "'segment' needs a segmenter", expected: "a segmenter", hint: "make one with 'segmenter' and train it")
         }
         let images = try call.tensor("images")
@@ -174,7 +174,7 @@ enum ModelVerbs {
         randomness: .seeded(by: "seed")
     ) { call in
         let given = try call.model("model")
-        let copy = try ModelFiles.copy(given)
+        let copy = Model(try ModelRegistry.copy(given.wrapped))
         let data = try call.tensor("data")
         let steps = try call.int("steps")
         let rate = Float(try call.double("lr"))
@@ -188,8 +188,7 @@ enum ModelVerbs {
         }
         let batch = min(try call.int("batch"), count)
         let emaDecay = try call.double("ema")
-        let isDenoiser: Bool
-        if case .denoiser = copy.kind { isDenoiser = true } else { isDenoiser = false }
+        let isDenoiser = copy.as(Denoiser.self) != nil
         let configuration = try TrainingConfiguration(
             steps: steps, batchSize: batch, seed: seed,
             schedule: WarmupCosineDecay(peak: rate, minimum: rate / 10, warmupSteps: warmup, totalSteps: steps),
@@ -199,8 +198,7 @@ enum ModelVerbs {
         let module = copy.module
         let optimizer = try Adam(parameters: module.parameters, learningRate: rate)
         let trainer: Trainer
-        switch copy.kind {
-        case .autoencoder(let autoencoder):
+        if let autoencoder = copy.as(Autoencoder.self) {
             guard data.shape[1] == autoencoder.configuration.imageChannels else {
                 throw call.error("data", "the autoencoder takes \(autoencoder.configuration.imageChannels)-channel images",
                                  found: "a tensor of shape \(data.shape)")
@@ -209,7 +207,7 @@ enum ModelVerbs {
             trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
                 try autoencoder.loss(images: data.samples(at: batch.indices), reconstruction: reconstruction, random: &random).total
             }
-        case .segmenter(let segmenter):
+        } else if let segmenter = copy.as(Segmenter.self) {
             guard let labels = try call.optionalTensor("labels") else {
                 throw call.error("model", "a segmenter trains on images and their labels", hint: "give labels=, e.g. labels=p.label")
             }
@@ -222,7 +220,7 @@ enum ModelVerbs {
             trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, _ in
                 try segmenter.loss(images: data.samples(at: batch.indices), labels: labels.samples(at: batch.indices))
             }
-        case .denoiser(let denoiser):
+        } else if let denoiser = copy.as(Denoiser.self) {
             let conditions = try DiffusionVerbs.conditionTensor(call, "cond", for: denoiser.model, count: count)
             let latentShape = data.shape
             guard latentShape[1] == denoiser.model.latentChannels else {
@@ -234,6 +232,8 @@ enum ModelVerbs {
                     latents: data.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices),
                     schedule: denoiser.schedule, prediction: denoiser.prediction, random: &random)
             }
+        } else {
+            throw call.error("model", "'train' does not know how to train a \(copy.kindName)")
         }
         let context = call.context
         defer { context.endProgress() }
@@ -245,14 +245,14 @@ enum ModelVerbs {
         }
         try trainer.average?.copy(to: module)
         module.setTraining(false)
-        if case .autoencoder(let autoencoder) = copy.kind {
+        if let autoencoder = copy.as(Autoencoder.self) {
             try autoencoder.estimateScaleFactor(images: data)
         }
         return .model(copy)
     }
 
     static func autoencoderArgument(_ call: VerbCall) throws -> Autoencoder {
-        guard case .autoencoder(let autoencoder) = try call.model("model").kind else {
+        guard let autoencoder = try call.model("model").as(Autoencoder.self) else {
             throw call.error("model", "'\(call.verb.name)' needs an autoencoder", expected: "an autoencoder")
         }
         return autoencoder
@@ -293,55 +293,5 @@ enum ModelVerbs {
             return try body(tensor.samples(at: Array(start..<min(start + 64, count))))
         }
         return try Tensor.concat(parts)
-    }
-}
-
-/// Models in checkpoint files, and copies of models.
-public enum ModelFiles {
-    public static func checkpoint(of model: Model) throws -> Checkpoint {
-        switch model.kind {
-        case .autoencoder(let autoencoder):
-            return try autoencoder.checkpoint()
-        case .segmenter(let segmenter):
-            return try Checkpoint(module: segmenter, configuration: segmenter.checkpointConfiguration)
-        case .denoiser(let denoiser):
-            var configuration = denoiser.model.checkpointConfiguration
-            configuration.merge(denoiser.schedule.checkpointConfiguration) { $1 }
-            configuration["prediction"] = denoiser.prediction.rawValue
-            return try Checkpoint(module: denoiser.model, configuration: configuration)
-        }
-    }
-
-    public static func model(from checkpoint: Checkpoint) throws -> Model {
-        switch checkpoint.configuration["model"] {
-        case Autoencoder.checkpointKind:
-            return Model(.autoencoder(try Autoencoder(checkpoint: checkpoint)))
-        case ConditionalUNet.checkpointKind:
-            let model = try ConditionalUNet(checkpoint: checkpoint)
-            let schedule = try NoiseSchedule(checkpointConfiguration: checkpoint.configuration)
-            guard let prediction = checkpoint.configuration["prediction"].flatMap(Prediction.init(rawValue:)) else {
-                throw CheckpointError(parameter: nil, "configuration \"prediction\" is missing or not epsilon, sample or velocity")
-            }
-            return Model(.denoiser(Denoiser(model: model, schedule: schedule, prediction: prediction)))
-        case Segmenter.checkpointKind:
-            return Model(.segmenter(try Segmenter(checkpoint: checkpoint)))
-        case let other:
-            throw CheckpointError(parameter: nil, "the checkpoint holds \(other.map { "a \"\($0)\"" } ?? "no model kind"), not a model medsynth can load")
-        }
-    }
-
-    public static func save(_ model: Model, to path: String) throws {
-        try checkpoint(of: model).save(to: path)
-    }
-
-    public static func load(_ path: String) throws -> Model {
-        try model(from: Checkpoint(contentsOf: path))
-    }
-
-    /// An independent copy, through the model's checkpoint.
-    public static func copy(_ model: Model) throws -> Model {
-        let copy = try self.model(from: checkpoint(of: model))
-        copy.module.setTraining(model.module.isTraining)
-        return copy
     }
 }

@@ -1,0 +1,39 @@
+import Formats
+
+/// The kinds of model medsynth knows, one line each: a checkpoint is read back as the kind its
+/// `model` entry names. A new kind is its own file (a `DiffusionModel`) plus one line here.
+public enum ModelRegistry {
+    public static let all: [any DiffusionModel.Type] = [
+        Autoencoder.self,
+        Denoiser.self,
+        Segmenter.self,
+    ]
+
+    /// The model a checkpoint holds, as the kind its configuration names.
+    public static func model(from checkpoint: Checkpoint) throws -> any DiffusionModel {
+        let kind = checkpoint.configuration["model"]
+        guard let type = all.first(where: { $0.checkpointKind == kind }) else {
+            let known = all.map { "\"\($0.checkpointKind)\"" }.joined(separator: ", ")
+            throw CheckpointError(
+                parameter: nil, "the checkpoint holds \(kind.map { "a \"\($0)\"" } ?? "no model kind"), not a model medsynth can load (it knows \(known))")
+        }
+        return try type.init(checkpoint: checkpoint)
+    }
+
+    /// Reads the model in a checkpoint file (.h5, .hdf5 or .safetensors).
+    public static func load(_ path: String) throws -> any DiffusionModel {
+        try model(from: Checkpoint(contentsOf: path))
+    }
+
+    /// Writes a model's checkpoint, in the format the path's extension names, atomically.
+    public static func save(_ model: any DiffusionModel, to path: String) throws {
+        try model.checkpoint().save(to: path)
+    }
+
+    /// An independent copy, through the model's checkpoint, in the same training mode.
+    public static func copy(_ model: any DiffusionModel) throws -> any DiffusionModel {
+        let copy = try self.model(from: model.checkpoint())
+        copy.module.setTraining(model.module.isTraining)
+        return copy
+    }
+}
