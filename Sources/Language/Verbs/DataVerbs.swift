@@ -62,7 +62,7 @@ enum DataVerbs {
         call.context.recordRead(path)
         switch FileKind(path) {
         case .png:
-            let raw = try PNGImage.read(path)
+            let raw = try PNGImage(reading: path).pixels
             return .tensor(raw / Float(try pngMaximum(path)))
         case .nifti:
             return .tensor(try NIfTIImage(reading: path).voxels)

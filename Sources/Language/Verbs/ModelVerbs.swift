@@ -331,11 +331,11 @@ public enum ModelFiles {
     }
 
     public static func save(_ model: Model, to path: String) throws {
-        try checkpoint(of: model).save(to: path)
+        try Checkpoint.write(checkpoint(of: model), to: path)
     }
 
     public static func load(_ path: String) throws -> Model {
-        try model(from: Checkpoint(contentsOf: path))
+        try model(from: Checkpoint(reading: path))
     }
 
     /// An independent copy, through the model's checkpoint.
