@@ -113,6 +113,24 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try directory.contents().filter { $0.hasSuffix(".tmp") }, [], "no temporary left behind")
     }
 
+    /// The bit depth read is that of the samples delivered: files of 1, 2 or 4 bits are widened
+    /// to 8 (each level spread over 0...255, as Pillow reads them; values from
+    /// Fixtures/make_low_depth_fixtures.py), so that dividing by `bitDepth.maximum` gives 0...1.
+    func testLowBitDepthsAreWidenedToEightBits() throws {
+        let oneBit = try PNGImage(reading: fixture("pillow-grey1.png"))
+        XCTAssertEqual(oneBit.bitDepth, .eight)
+        XCTAssertEqual(oneBit.pixels, try Tensor(shape: [1, 3, 5], scalars: [0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0]))
+        let palette = try PNGImage(reading: fixture("pillow-palette2.png"))
+        XCTAssertEqual(palette.bitDepth, .eight)
+        XCTAssertEqual(palette.pixels, try Tensor(shape: [1, 3, 5], scalars: [0, 85, 170, 255, 0, 255, 170, 85, 0, 85, 170, 170, 255, 255, 0]),
+                       "a 2-bit palette of greys: one grey channel")
+        XCTAssertEqual(palette.intensities.scalars.max(), 1)
+        let sixteen = try PNGImage(reading: fixture("pillow-grey16.png"))
+        XCTAssertEqual(sixteen.bitDepth, .sixteen)
+        XCTAssertEqual(sixteen.intensities, sixteen.pixels / Float(65535))
+        XCTAssertEqual(try PNGImage(reading: fixture("pillow-rgb8.png")).bitDepth, .eight)
+    }
+
     func testWritingClampsAndRounds() throws {
         let directory = try TemporaryDirectory()
         let values: [Float] = [-3, 0.4, 0.5, 1.5, 254.6, 300]

@@ -36,6 +36,9 @@ public struct PNGImage: Sendable, Equatable {
     /// The pixels scaled to 0...1: each sample divided by `bitDepth.maximum`.
     public var intensities: Tensor { pixels / bitDepth.maximum }
 
+    /// The 8 bytes every PNG file starts with: \x89 P N G \r \n \x1A \n.
+    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
     /// Deflate expands at most 1032:1, so a file whose header promises more pixel bytes than
     /// that (plus slack for a tiny file) is lying, and is refused before any memory is allocated.
     static let maximumExpansion = 1032
@@ -48,7 +51,7 @@ public struct PNGImage: Sendable, Equatable {
 
     /// Decodes the bytes of a PNG file; `file` names it in errors.
     public init(decoding encoded: [UInt8], file: String) throws {
-        guard encoded.count >= 8, encoded.prefix(8).elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+        guard encoded.starts(with: PNGImage.signature) else {
             throw FormatError(file: file, "is not a PNG file (its first 8 bytes are not the PNG signature)")
         }
         var image = png_image()
