@@ -1,6 +1,7 @@
 /// DICOM in the registry: a greyscale image read as its modality values (see `DICOMImage`).
 /// medsynth writes no DICOM.
 public struct DICOMFormat: FileFormat {
+    /// The format; `FormatRegistry.all` holds the one medsynth uses.
     public init() {}
 
     public var name: String { "DICOM" }

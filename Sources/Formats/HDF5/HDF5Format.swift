@@ -4,6 +4,7 @@ import Engine
 /// options: with a dataset named, that dataset or a slab of its first axis; with none, the file
 /// as a model checkpoint (see `Checkpoint+HDF5.swift`). A tensor is written as one dataset.
 public struct HDF5Format: FileFormat {
+    /// The format; `FormatRegistry.all` holds the one medsynth uses.
     public init() {}
 
     public var name: String { "HDF5" }

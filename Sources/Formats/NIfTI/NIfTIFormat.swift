@@ -3,6 +3,7 @@ import Engine
 /// NIfTI-1 in the registry: a single-file image (`.nii`, or `.nii.gz` compressed with gzip)
 /// read as its scaled voxels and written as float32 (see `NIfTIImage` for the layout).
 public struct NIfTIFormat: FileFormat {
+    /// The format; `FormatRegistry.all` holds the one medsynth uses.
     public init() {}
 
     public var name: String { "NIfTI-1" }

@@ -3,6 +3,7 @@ import Engine
 /// PNG in the registry: an image read as intensities in 0...1, and a tensor of intensities
 /// written as an 8-bit image (see `PNGImage` for the layouts and what libpng converts).
 public struct PNGFormat: FileFormat {
+    /// The format; `FormatRegistry.all` holds the one medsynth uses.
     public init() {}
 
     public var name: String { "PNG" }

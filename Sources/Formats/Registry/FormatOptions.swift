@@ -12,6 +12,7 @@ public struct ReadOptions: Sendable, Equatable {
     /// checkpoint. Formats without datasets ignore it.
     public var dataset: DatasetSelection?
 
+    /// Options that read `dataset`, or the file as a whole when it is nil.
     public init(dataset: DatasetSelection? = nil) {
         self.dataset = dataset
     }
@@ -35,6 +36,7 @@ public struct DatasetSelection: Sendable, Equatable {
     /// How many entries along the first axis to read; nil reads to the end.
     public var count: Int?
 
+    /// The dataset at `path`, all of it or `count` entries of its first axis from `first`.
     public init(_ path: String, first: Int? = nil, count: Int? = nil) {
         self.path = path
         self.first = first
@@ -54,6 +56,7 @@ public struct WriteOptions: Sendable, Equatable {
     /// The dataset a tensor goes to when none is named.
     public static let standardDataset = "/data"
 
+    /// Options that put a tensor at `dataset`.
     public init(dataset: String = WriteOptions.standardDataset) {
         self.dataset = dataset
     }
@@ -81,6 +84,7 @@ public struct FormatOptionError: Error, CustomStringConvertible, Equatable, Send
     /// What was found instead, such as "a dataset of shape [4, 1, 8, 8]".
     public var found: String?
 
+    /// An error about `option`, given for `file`.
     public init(file: String, option: String, _ message: String, found: String? = nil) {
         self.file = file
         self.option = option

@@ -143,6 +143,7 @@ public struct FormatDetectionError: Error, CustomStringConvertible, Equatable, S
     /// What to do about it: "rename it to end in .png".
     public var hint: String?
 
+    /// An error about `file`: `message`, with what would do and what to do when known.
     public init(file: String, _ message: String, expected: String? = nil, hint: String? = nil) {
         self.file = file
         self.message = message

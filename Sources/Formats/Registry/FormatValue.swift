@@ -47,6 +47,7 @@ public struct FormatCapabilities: Sendable, Equatable {
     /// The kinds `write` takes.
     public var writes: Set<FormatValue.Kind>
 
+    /// A format that reads `reads` and writes `writes`.
     public init(reads: Set<FormatValue.Kind>, writes: Set<FormatValue.Kind>) {
         self.reads = reads
         self.writes = writes

@@ -1,6 +1,7 @@
 /// SVG in the registry: a vector drawing (a plot), written as its text. medsynth draws SVG but
 /// does not read it; the signature is here so that a drawing named `.png` is told apart.
 public struct SVGFormat: FileFormat {
+    /// The format; `FormatRegistry.all` holds the one medsynth uses.
     public init() {}
 
     public var name: String { "SVG" }

@@ -4,6 +4,7 @@ import Engine
 /// or a checkpoint written (see `SafetensorsFile`, and `Checkpoint+Safetensors.swift` for how
 /// a checkpoint lays itself out).
 public struct SafetensorsFormat: FileFormat {
+    /// The format; `FormatRegistry.all` holds the one medsynth uses.
     public init() {}
 
     public var name: String { "safetensors" }
