@@ -36,7 +36,8 @@ let package = Package(
             // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
         ),
-        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI, DICOM, ACDC folders.
+        // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI, DICOM, SVG, ACDC folders,
+        // with the registry (Formats/Registry) that finds which format a file is.
         // Engine knows no files.
         .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib"]),
         // Edges, masks, intensities and metrics; later the phantom and figures. Knows no files.

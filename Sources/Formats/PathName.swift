@@ -14,4 +14,21 @@ public enum PathName {
         while folder.hasSuffix("/") { folder = folder.dropLast() }
         return folder.isEmpty ? "/" : String(folder)
     }
+
+    /// The last component of `path`: "scan.nii.gz" for "data/scan.nii.gz"; trailing slashes
+    /// are not a component ("data/" gives "data").
+    public static func lastComponent(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/"), trimmed != "/" else { return String(trimmed) }
+        return String(trimmed[trimmed.index(after: slash)...])
+    }
+
+    /// The extension of `path` as messages show it: what follows the last dot of its last
+    /// component ("gz" for "scan.nii.gz"), or "" when that has no dot.
+    public static func fileExtension(of path: String) -> String {
+        let name = lastComponent(of: path)
+        guard let dot = name.lastIndex(of: ".") else { return "" }
+        return String(name[name.index(after: dot)...])
+    }
 }

@@ -10,7 +10,7 @@ import Notebook
 /// `medsynth-fuzz` runs one under libFuzzer (`scripts/fuzz.sh`); FuzzRegressionTests runs every
 /// committed corpus and crash input through all of them in-process.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    /// `PNGImage.decode` (libpng through its simplified API).
+    /// `PNGImage(decoding:)` (libpng through its simplified API).
     case png
     /// `NIfTIImage(reading:)` on the bytes as they are: plain `.nii`, or gzip with damaged streams.
     case nifti
@@ -27,7 +27,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The header of a safetensors file (the bytes after the 8-byte length): Formats' JSON
     /// parser and the header's validation, with no tensor data to read.
     case json
-    /// `ModelRegistry.load` on an HDF5 checkpoint: `Checkpoint(contentsOf:)`, then the model.
+    /// `ModelRegistry.load` on an HDF5 checkpoint: `Checkpoint(reading:)`, then the model.
     case checkpointHDF5 = "checkpoint-h5"
     /// `ModelRegistry.load` on a safetensors checkpoint.
     case checkpointSafetensors = "checkpoint-safetensors"

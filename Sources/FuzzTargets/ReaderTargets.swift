@@ -10,7 +10,7 @@ enum ReaderTargets {
     static let rehearsalTimeLimit = 3.0
 
     static func png(_ input: [UInt8]) throws {
-        _ = try PNGImage.decode(input, file: "input.png")
+        _ = try PNGImage(decoding: input, file: "input.png")
     }
 
     static func nifti(_ input: [UInt8]) throws {

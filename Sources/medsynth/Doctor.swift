@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Formats
 import Foundation
 
 /// `medsynth doctor`: what medsynth runs on, and how fast.
@@ -9,7 +10,8 @@ struct Doctor: ParsableCommand {
         discussion: """
             Prints the versions of Swift, OpenBLAS, HDF5, libpng, readline and zlib; which OpenBLAS \
             kernels run and why (OPENBLAS_CORETYPE set by you always wins; otherwise medsynth asks \
-            for SkylakeX on CPUs with AVX-512); the thread counts; the memory budget; and a one-second SGEMM figure.
+            for SkylakeX on CPUs with AVX-512); the thread counts; the memory budget; the file formats medsynth \
+            reads and writes (Formats' registry); and a one-second SGEMM figure.
             """
     )
 
@@ -44,6 +46,9 @@ struct Doctor: ParsableCommand {
         lines.append(("memory budget", "\(MemoryBudget.formatSize(MemoryBudget.limit)) (\(MemoryBudget.startingLimitSource); "
             + "the most memory medsynth may use: set --max-memory or \(MemoryBudget.environmentVariable) to change it)"))
         if let warning = MemoryBudget.environmentWarning { lines.append(("warning", warning)) }
+        for (index, format) in FormatRegistry.supported.split(separator: "\n").enumerated() {
+            lines.append((index == 0 ? "formats" : "", String(format)))
+        }
         for (key, value) in lines { print(key.padding(toLength: 14, withPad: " ", startingAt: 0) + value) }
         if sgemmSeconds > 0 {
             let runner = BenchmarkRunner(repeats: 5, minimumRepeatSeconds: sgemmSeconds / 5)

@@ -117,7 +117,7 @@ struct ExperimentCommand: ParsableCommand {
         guard case .completed = result.outcome else {
             throw ValidationError("autoencoder training stopped at step \(result.completedSteps); its checkpoint is \(out)/autoencoder-training.h5")
         }
-        try autoencoder.save(to: autoencoderPath)
+        try Autoencoder.write(autoencoder, to: autoencoderPath)
         let scores = try experiment.evaluate(autoencoder: autoencoder, on: heldOut).scores
         print(String(format: "autoencoder: held-out SSIM %.4f, NMSE %.4f, latent scale factor %.4f, %@; saved %@",
                      scores.ssim, scores.nmse, autoencoder.latentScaleFactor, elapsed(since: start, clock), autoencoderPath))
@@ -125,7 +125,7 @@ struct ExperimentCommand: ParsableCommand {
 
     func trainDiffusion(_ experiment: ConditioningExperiment, conditions: [PhantomCondition], _ interrupt: CancellationFlag) throws {
         let clock = ContinuousClock(), start = clock.now
-        let autoencoder = try Autoencoder.load(from: autoencoderPath)
+        let autoencoder = try Autoencoder(reading: autoencoderPath)
         let training = try experiment.trainingData()
         let path = diffusionPath(conditions)
         print("diffusion (\(conditions.map(\.rawValue).joined(separator: " + "))): \(training.count) images, \(experiment.settings.diffusionSteps) steps")
@@ -140,7 +140,7 @@ struct ExperimentCommand: ParsableCommand {
     }
 
     func evaluate(_ experiment: ConditioningExperiment) throws {
-        let autoencoder = try Autoencoder.load(from: autoencoderPath)
+        let autoencoder = try Autoencoder(reading: autoencoderPath)
         let heldOut = try experiment.heldOutData()
         var rows: [(String, ConditioningExperiment.Scores)] = [
             ("autoencoder reconstruction", try experiment.evaluate(autoencoder: autoencoder, on: heldOut).scores)
@@ -150,7 +150,7 @@ struct ExperimentCommand: ParsableCommand {
             let path = diffusionPath(conditions)
             guard FileManager.default.fileExists(atPath: path) else { continue }
             let diffusion = try experiment.makeModel(conditions: conditions, autoencoder: autoencoder)
-            try Checkpoint(contentsOf: path).loadTrainedWeights(into: diffusion.model, .averaged)
+            try Checkpoint(reading: path).loadTrainedWeights(into: diffusion.model, .averaged)
             let (generated, scores) = try experiment.evaluate(diffusion, conditions: conditions, on: heldOut)
             rows.append((conditions.map(\.rawValue).joined(separator: " + "), scores))
             figures.append(generated)

@@ -18,7 +18,7 @@ final class AutoencoderParityTests: XCTestCase {
 
     func testForwardAndGradientsMatchPyTorch() throws {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-        let weights = try Checkpoint(contentsOf: fixtures.appendingPathComponent("autoencoder_weights.safetensors").path)
+        let weights = try Checkpoint(reading: fixtures.appendingPathComponent("autoencoder_weights.safetensors").path)
         let parity = try loadFixture("autoencoder_parity.json", as: Parity.self)
         var random = RandomStream(seed: 0)
         let model = try Autoencoder(random: &random)

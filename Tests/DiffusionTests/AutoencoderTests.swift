@@ -166,8 +166,8 @@ final class AutoencoderTests: XCTestCase {
             let model = try tinyModel(regularizer)
             model.latentScaleFactor = 0.8731_2345
             let path = directory.appendingPathComponent(file).path
-            try model.save(to: path, metadata: ["step": .integer(42)])
-            let loaded = try Autoencoder.load(from: path)
+            try Autoencoder.write(model, to: path, metadata: ["step": .integer(42)])
+            let loaded = try Autoencoder(reading: path)
             XCTAssertEqual(loaded.configuration, model.configuration)
             XCTAssertEqual(loaded.latentScaleFactor, model.latentScaleFactor)
             for (a, b) in zip(loaded.namedParameters(), model.namedParameters()) {

@@ -120,7 +120,7 @@ final class TrainerTests: XCTestCase {
         let (_, _, first) = try makeAdversarialTrainer(configuration(checkpoint: path))
         let flag = CancellationFlag()
         _ = try first.train(cancellation: flag) { if $0.step == 5 { flag.cancel() } }
-        let checkpoint = try Checkpoint(contentsOf: path)
+        let checkpoint = try Checkpoint(reading: path)
         XCTAssertTrue(checkpoint.parameters.contains { $0.path == "adversary.model.weight" })
         XCTAssertTrue(checkpoint.parameters.contains { $0.path.hasPrefix("adversary.optimizer.") })
 
@@ -264,7 +264,7 @@ final class TrainerTests: XCTestCase {
         let path = temporaryPath("contents.h5")
         let (model, trainer) = try makeTrainer(configuration(steps: 6, checkpoint: path, interval: 2))
         _ = try trainer.train()
-        let checkpoint = try Checkpoint(contentsOf: path)
+        let checkpoint = try Checkpoint(reading: path)
         let paths = Set(checkpoint.parameters.map(\.path))
         for parameter in ["hidden.weight", "hidden.bias", "output.weight", "output.bias"] {
             XCTAssertTrue(paths.contains("model." + parameter))
@@ -306,7 +306,7 @@ final class TrainerTests: XCTestCase {
         }
         XCTAssertEqual(trainer.completedSteps, 4)
         XCTAssertEqual(bits(model), bits(reference), "the weights are those after step 4")
-        XCTAssertEqual(try Checkpoint(contentsOf: path).metadata["training.step"], .integer(4),
+        XCTAssertEqual(try Checkpoint(reading: path).metadata["training.step"], .integer(4),
                        "the checkpoint of step 4 is left as it was")
     }
 

@@ -21,7 +21,7 @@ final class ACDCFolderTests: XCTestCase {
         let info = try String(contentsOfFile: directory.file("patient002/Info.cfg"), encoding: .utf8)
         XCTAssertTrue(info.hasPrefix("ED: 1\nES: 12\n"), info)
 
-        let read = try ACDCFolder.read(from: directory.path)
+        let read = try ACDCFolder(reading: directory.path).patients
         XCTAssertEqual(read.map(\.number), [1, 2, 3])
         for (original, loaded) in zip(patients, read) {
             XCTAssertEqual(loaded.endDiastole.index, 1)
@@ -34,16 +34,16 @@ final class ACDCFolderTests: XCTestCase {
 
     func testMissingPiecesAreNamed() throws {
         let directory = try TemporaryDirectory()
-        XCTAssertThrowsError(try ACDCFolder.read(from: directory.path)) { error in
+        XCTAssertThrowsError(try ACDCFolder(reading: directory.path).patients) { error in
             XCTAssertTrue("\(error)".contains("holds no patientNNN folders"), "\(error)")
         }
         try ACDCFolder.write(try phantomPatients(count: 1), to: directory.path)
         try FileManager.default.removeItem(atPath: directory.file("patient001/patient001_frame12_gt.nii.gz"))
-        XCTAssertThrowsError(try ACDCFolder.read(from: directory.path)) { error in
+        XCTAssertThrowsError(try ACDCFolder(reading: directory.path).patients) { error in
             XCTAssertTrue("\(error)".contains("patient001_frame12_gt.nii.gz"), "\(error)")
         }
         try "ED: one\n".write(toFile: directory.file("patient001/Info.cfg"), atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try ACDCFolder.read(from: directory.path)) { error in
+        XCTAssertThrowsError(try ACDCFolder(reading: directory.path).patients) { error in
             XCTAssertTrue("\(error)".contains("has no whole-number ED entry"), "\(error)")
         }
     }

@@ -42,14 +42,14 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = try sampleCheckpoint()
         XCTAssertEqual(checkpoint.parameterCount, 18 + 72 + 3 + 1 + 0 + 5120 + 1)
         for name in ["model.h5", "model.hdf5", "MODEL.H5", "model.safetensors"] {
-            try checkpoint.save(to: directory.file(name))
-            assertSame(try Checkpoint(contentsOf: directory.file(name)), checkpoint, name)
+            try Checkpoint.write(checkpoint, to: directory.file(name))
+            assertSame(try Checkpoint(reading: directory.file(name)), checkpoint, name)
         }
         // Across formats too: HDF5 -> safetensors -> HDF5.
-        try Checkpoint(contentsOf: directory.file("model.h5")).save(to: directory.file("again.safetensors"))
-        try Checkpoint(contentsOf: directory.file("again.safetensors")).save(to: directory.file("again.h5"))
-        assertSame(try Checkpoint(contentsOf: directory.file("again.h5")), checkpoint, "HDF5 -> safetensors -> HDF5")
-        guard case .double(let nan)? = try Checkpoint(contentsOf: directory.file("again.h5")).metadata["nan"] else {
+        try Checkpoint.write(Checkpoint(reading: directory.file("model.h5")), to: directory.file("again.safetensors"))
+        try Checkpoint.write(Checkpoint(reading: directory.file("again.safetensors")), to: directory.file("again.h5"))
+        assertSame(try Checkpoint(reading: directory.file("again.h5")), checkpoint, "HDF5 -> safetensors -> HDF5")
+        guard case .double(let nan)? = try Checkpoint(reading: directory.file("again.h5")).metadata["nan"] else {
             return XCTFail("nan must stay a double")
         }
         XCTAssertTrue(nan.isNaN)
@@ -58,7 +58,7 @@ final class CheckpointTests: XCTestCase {
     func testHDF5Layout() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("layout.h5")
-        try sampleCheckpoint().save(to: path)
+        try Checkpoint.write(sampleCheckpoint(), to: path)
         let file = try HDF5File(reading: path)
         XCTAssertEqual(try file.attribute("format"), .string("medsynth checkpoint"))
         XCTAssertEqual(try file.attribute("version"), .integer(1))
@@ -77,7 +77,7 @@ final class CheckpointTests: XCTestCase {
     func testSafetensorsLayout() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("layout.safetensors")
-        try sampleCheckpoint().save(to: path)
+        try Checkpoint.write(sampleCheckpoint(), to: path)
         let file = try SafetensorsFile(reading: path)
         XCTAssertEqual(file.names, try sampleCheckpoint().parameters.map(\.path))
         XCTAssertEqual(file.metadata["config.kind"], "unet")
@@ -100,7 +100,7 @@ final class CheckpointTests: XCTestCase {
     }
 
     func testAFileWrittenByPythonLoadsAsACheckpoint() throws {
-        let checkpoint = try Checkpoint(contentsOf: fixture("numpy.safetensors"))
+        let checkpoint = try Checkpoint(reading: fixture("numpy.safetensors"))
         XCTAssertEqual(checkpoint.parameters.count, 10)
         XCTAssertEqual(checkpoint.tensor(at: "f16")?.scalars, [1, -2, 0.5, 65504, 0x1p-24])
         XCTAssertEqual(checkpoint.configuration, ["source": "numpy", "note": "fixture"])
@@ -110,9 +110,9 @@ final class CheckpointTests: XCTestCase {
     func testTheExtensionChoosesTheFormat() throws {
         let directory = try TemporaryDirectory()
         let checkpoint = try sampleCheckpoint()
-        assertFormatError(mentions: ["model.pt", "extension .pt", "use .h5, .hdf5 or .safetensors"]) { try checkpoint.save(to: directory.file("model.pt")) }
-        assertFormatError(mentions: ["has no extension"]) { try checkpoint.save(to: directory.file("model")) }
-        assertFormatError(mentions: ["has no extension"]) { try Checkpoint(contentsOf: directory.file("run.d/model")) }
+        assertFormatError(mentions: ["model.pt", "extension .pt", "use .h5, .hdf5 or .safetensors"]) { try Checkpoint.write(checkpoint, to: directory.file("model.pt")) }
+        assertFormatError(mentions: ["has no extension"]) { try Checkpoint.write(checkpoint, to: directory.file("model")) }
+        assertFormatError(mentions: ["has no extension"]) { try Checkpoint(reading: directory.file("run.d/model")) }
         XCTAssertEqual(try directory.contents(), [])
     }
 
@@ -138,11 +138,11 @@ final class CheckpointTests: XCTestCase {
         let directory = try TemporaryDirectory()
         let plain = directory.file("plain.h5")
         try HDF5File.write(to: plain) { try $0.write(Tensor([1]), to: "x") }
-        assertFormatError(mentions: ["plain.h5", "no /parameters group"]) { try Checkpoint(contentsOf: plain) }
+        assertFormatError(mentions: ["plain.h5", "no /parameters group"]) { try Checkpoint(reading: plain) }
 
         let unindexed = directory.file("unindexed.h5")
         try HDF5File.write(to: unindexed) { try $0.write(Tensor([1]), to: "parameters/w") }
-        assertFormatError(mentions: ["unindexed.h5", "/parameters/w attribute \"index\"", "does not exist"]) { try Checkpoint(contentsOf: unindexed) }
+        assertFormatError(mentions: ["unindexed.h5", "/parameters/w attribute \"index\"", "does not exist"]) { try Checkpoint(reading: unindexed) }
 
         let repeated = directory.file("repeated.h5")
         try HDF5File.write(to: repeated) { file in
@@ -151,29 +151,29 @@ final class CheckpointTests: XCTestCase {
                 try file.setAttribute("index", to: .integer(0), on: "parameters/" + name)
             }
         }
-        assertFormatError(mentions: ["repeated.h5", "/parameters/b", "has index 0", "numbered 0 to 1"]) { try Checkpoint(contentsOf: repeated) }
+        assertFormatError(mentions: ["repeated.h5", "/parameters/b", "has index 0", "numbered 0 to 1"]) { try Checkpoint(reading: repeated) }
 
         let future = directory.file("future.h5")
         try HDF5File.write(to: future) { file in
             try file.createGroup("parameters")
             try file.setAttribute("version", to: .integer(2))
         }
-        assertFormatError(mentions: ["future.h5", "format version 2", "reads version 1"]) { try Checkpoint(contentsOf: future) }
+        assertFormatError(mentions: ["future.h5", "format version 2", "reads version 1"]) { try Checkpoint(reading: future) }
 
         let foreign = directory.file("foreign.h5")
         try HDF5File.write(to: foreign) { file in
             try file.createGroup("parameters")
             try file.setAttribute("format", to: .string("someone else's weights"))
         }
-        assertFormatError(mentions: ["foreign.h5", "declares format", "someone else's weights"]) { try Checkpoint(contentsOf: foreign) }
+        assertFormatError(mentions: ["foreign.h5", "declares format", "someone else's weights"]) { try Checkpoint(reading: foreign) }
 
         let odd = directory.file("odd.safetensors")
         try SafetensorsFile.write([("w", Tensor([1]))], metadata: ["meta.step": "many", "x": "1", "config.x": "2"], to: odd)
-        assertFormatError(mentions: ["odd.safetensors", "meta.step", "not an integer, a double or a quoted string"]) { try Checkpoint(contentsOf: odd) }
+        assertFormatError(mentions: ["odd.safetensors", "meta.step", "not an integer, a double or a quoted string"]) { try Checkpoint(reading: odd) }
         try SafetensorsFile.write([("w", Tensor([1]))], metadata: ["x": "1", "config.x": "2"], to: odd)
-        assertFormatError(mentions: ["appears both as \"x\" and as \"config.x\""]) { try Checkpoint(contentsOf: odd) }
+        assertFormatError(mentions: ["appears both as \"x\" and as \"config.x\""]) { try Checkpoint(reading: odd) }
         try SafetensorsFile.write([("a.b", Tensor([1])), ("a.b.c", Tensor([1]))], to: odd)
-        assertFormatError(mentions: ["odd.safetensors", "parameter a.b.c", "lies under parameter a.b"]) { try Checkpoint(contentsOf: odd) }
+        assertFormatError(mentions: ["odd.safetensors", "parameter a.b.c", "lies under parameter a.b"]) { try Checkpoint(reading: odd) }
     }
 
     func testAGroupLinkedIntoItselfEndsTheWalk() throws {
@@ -181,7 +181,7 @@ final class CheckpointTests: XCTestCase {
         let file = try HDF5File(reading: fixture("cyclic-checkpoint.h5"))
         XCTAssertEqual(try file.children(of: "parameters/deeper/again/deeper/again"), ["deeper", "w"])
         assertFormatError(mentions: ["cyclic-checkpoint.h5", "/parameters/deeper/again", "is reached twice"]) {
-            try Checkpoint(contentsOf: fixture("cyclic-checkpoint.h5"))
+            try Checkpoint(reading: fixture("cyclic-checkpoint.h5"))
         }
     }
 
@@ -190,12 +190,12 @@ final class CheckpointTests: XCTestCase {
         let checkpoint = try sampleCheckpoint()
         for name in ["model.h5", "model.safetensors"] {
             let path = directory.file(name)
-            try checkpoint.save(to: path)
+            try Checkpoint.write(checkpoint, to: path)
             let whole = try bytes(of: path)
             let damaged = directory.file("damaged-" + name)
             for length in [0, 7, 8, 100, whole.count / 2, whole.count - 1] {
                 try writeBytes(Array(whole.prefix(length)), to: damaged)
-                assertFormatError(mentions: ["damaged-" + name]) { try Checkpoint(contentsOf: damaged) }
+                assertFormatError(mentions: ["damaged-" + name]) { try Checkpoint(reading: damaged) }
             }
         }
         // A failed save leaves the checkpoint that was there.
@@ -203,7 +203,7 @@ final class CheckpointTests: XCTestCase {
         let before = try bytes(of: path)
         try FileManager.default.createDirectory(atPath: directory.file("blocked.h5"), withIntermediateDirectories: false)
         try FileManager.default.createDirectory(atPath: directory.file("blocked.h5/inside"), withIntermediateDirectories: false)
-        assertFormatError(mentions: ["blocked.h5", "cannot replace"]) { try checkpoint.save(to: directory.file("blocked.h5")) }
+        assertFormatError(mentions: ["blocked.h5", "cannot replace"]) { try Checkpoint.write(checkpoint, to: directory.file("blocked.h5")) }
         XCTAssertEqual(try bytes(of: path), before)
     }
 }

@@ -25,10 +25,10 @@ final class HostileFileTests: XCTestCase {
 
     func testAFIFONamedLikeAnImageIsRefusedAtOnce() throws {
         let readers: [(name: String, read: (String) throws -> Any)] = [
-            ("x.png", { try PNGImage.read($0) }), ("x.nii.gz", { try NIfTIImage(reading: $0) }),
+            ("x.png", { try PNGImage(reading: $0).pixels }), ("x.nii.gz", { try NIfTIImage(reading: $0) }),
             ("x.dcm", { try DICOMImage(reading: $0) }), ("x.safetensors", { try SafetensorsFile(reading: $0) }),
-            ("x.h5", { try HDF5File(reading: $0) }), ("y.h5", { try Checkpoint(contentsOf: $0) }),
-            ("y.safetensors", { try Checkpoint(contentsOf: $0) }),
+            ("x.h5", { try HDF5File(reading: $0) }), ("y.h5", { try Checkpoint(reading: $0) }),
+            ("y.safetensors", { try Checkpoint(reading: $0) }),
         ]
         for (name, read) in readers {
             let path = directory.file(name)
@@ -37,7 +37,7 @@ final class HostileFileTests: XCTestCase {
             _ = assertFormatError(mentions: [name, "is a named pipe (FIFO), not a regular file"]) { try read(path) }
             XCTAssertLessThan(Date().timeIntervalSince(start), 2, name)
         }
-        _ = assertFormatError(mentions: ["is a directory"]) { try PNGImage.read(directory.path) }
+        _ = assertFormatError(mentions: ["is a directory"]) { try PNGImage(reading: directory.path).pixels }
         _ = assertFormatError(mentions: ["/dev/null", "device or socket"]) { try NIfTIImage(reading: "/dev/null") }
     }
 
@@ -104,7 +104,7 @@ final class HostileFileTests: XCTestCase {
         try writeBytes(png, to: path)
         let start = Date()
         assertOverBudget(mentions: ["PNG image", "huge.png", "(20000 x 20000, 1 channel)", "over the memory budget"]) {
-            try PNGImage.read(path)
+            try PNGImage(reading: path).pixels
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }
@@ -204,7 +204,7 @@ final class HostileFileTests: XCTestCase {
         }
         let start = Date()
         _ = assertFormatError(mentions: ["nested.h5", "is nested 65 groups deep; medsynth reads at most 64 levels"]) {
-            try Checkpoint(contentsOf: path)
+            try Checkpoint(reading: path)
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
         // 64 levels are still read.

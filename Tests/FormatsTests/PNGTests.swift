@@ -73,7 +73,7 @@ struct SplitMix {
 final class PNGTests: XCTestCase {
     func testFatMRISliceMatchesPillow() throws {
         let reference = try ImageReference.entry("FatMRISlice.png")
-        let image = try PNGImage.read(realScan("FatMRISlice.png"))
+        let image = try PNGImage(reading: realScan("FatMRISlice.png")).pixels
         // A palette of greys reads as one grey channel.
         XCTAssertEqual(image.shape, [1] + reference.shape)
         XCTAssertEqual(image.scalars.reduce(0) { $0 + Double($1) }, reference.sum)
@@ -90,7 +90,7 @@ final class PNGTests: XCTestCase {
     func testPillowLayoutsMatchValueForValue() throws {
         for name in ["pillow-grey16.png", "pillow-rgb8.png", "pillow-rgba8.png", "pillow-greyalpha8.png"] {
             let reference = try ImageReference.entry(name)
-            let image = try PNGImage.read(fixture(name))
+            let image = try PNGImage(reading: fixture(name)).pixels
             XCTAssertEqual(image.shape, reference.shape, name)
             XCTAssertEqual(image.scalars.map(Double.init), reference.values, name)
         }
@@ -105,22 +105,40 @@ final class PNGTests: XCTestCase {
             let original = try Tensor(shape: shape, scalars: values)
             let path = directory.file("round-\(channels)-\(depth.rawValue).png")
             try PNGImage.write(original, to: path, bitDepth: depth)
-            XCTAssertEqual(try PNGImage.read(path), original, "\(channels) channels, \(depth.rawValue) bits")
+            XCTAssertEqual(try PNGImage(reading: path).pixels, original, "\(channels) channels, \(depth.rawValue) bits")
         }
-        let scan = try PNGImage.read(realScan("FatMRISlice.png"))
+        let scan = try PNGImage(reading: realScan("FatMRISlice.png")).pixels
         try PNGImage.write(scan, to: directory.file("scan.png"))
-        XCTAssertEqual(try PNGImage.read(directory.file("scan.png")), scan)
+        XCTAssertEqual(try PNGImage(reading: directory.file("scan.png")).pixels, scan)
         XCTAssertEqual(try directory.contents().filter { $0.hasSuffix(".tmp") }, [], "no temporary left behind")
+    }
+
+    /// The bit depth read is that of the samples delivered: files of 1, 2 or 4 bits are widened
+    /// to 8 (each level spread over 0...255, as Pillow reads them; values from
+    /// Fixtures/make_low_depth_fixtures.py), so that dividing by `bitDepth.maximum` gives 0...1.
+    func testLowBitDepthsAreWidenedToEightBits() throws {
+        let oneBit = try PNGImage(reading: fixture("pillow-grey1.png"))
+        XCTAssertEqual(oneBit.bitDepth, .eight)
+        XCTAssertEqual(oneBit.pixels, try Tensor(shape: [1, 3, 5], scalars: [0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0]))
+        let palette = try PNGImage(reading: fixture("pillow-palette2.png"))
+        XCTAssertEqual(palette.bitDepth, .eight)
+        XCTAssertEqual(palette.pixels, try Tensor(shape: [1, 3, 5], scalars: [0, 85, 170, 255, 0, 255, 170, 85, 0, 85, 170, 170, 255, 255, 0]),
+                       "a 2-bit palette of greys: one grey channel")
+        XCTAssertEqual(palette.intensities.scalars.max(), 1)
+        let sixteen = try PNGImage(reading: fixture("pillow-grey16.png"))
+        XCTAssertEqual(sixteen.bitDepth, .sixteen)
+        XCTAssertEqual(sixteen.intensities, sixteen.pixels / Float(65535))
+        XCTAssertEqual(try PNGImage(reading: fixture("pillow-rgb8.png")).bitDepth, .eight)
     }
 
     func testWritingClampsAndRounds() throws {
         let directory = try TemporaryDirectory()
         let values: [Float] = [-3, 0.4, 0.5, 1.5, 254.6, 300]
         try PNGImage.write(try Tensor(shape: [1, 6], scalars: values), to: directory.file("eight.png"))
-        XCTAssertEqual(try PNGImage.read(directory.file("eight.png")).scalars, [0, 0, 1, 2, 255, 255])
+        XCTAssertEqual(try PNGImage(reading: directory.file("eight.png")).pixels.scalars, [0, 0, 1, 2, 255, 255])
         let wide: [Float] = [-1, 1000.5, 65534.6, 70000]
         try PNGImage.write(try Tensor(shape: [1, 1, 4], scalars: wide), to: directory.file("sixteen.png"), bitDepth: .sixteen)
-        XCTAssertEqual(try PNGImage.read(directory.file("sixteen.png")).scalars, [0, 1001, 65535, 65535])
+        XCTAssertEqual(try PNGImage(reading: directory.file("sixteen.png")).pixels.scalars, [0, 1001, 65535, 65535])
         assertFormatError(mentions: ["nan.png", "NaN"]) {
             try PNGImage.write(try Tensor(shape: [1, 1, 2], scalars: [1, .nan]), to: directory.file("nan.png"))
         }
@@ -132,21 +150,21 @@ final class PNGTests: XCTestCase {
     func testNotAPNGNamesTheFile() throws {
         let directory = try TemporaryDirectory()
         try writeBytes(Array("hello, not an image".utf8), to: directory.file("fake.png"))
-        assertFormatError(mentions: ["fake.png", "PNG signature"]) { try PNGImage.read(directory.file("fake.png")) }
-        assertFormatError(mentions: ["missing.png"]) { try PNGImage.read(directory.file("missing.png")) }
+        assertFormatError(mentions: ["fake.png", "PNG signature"]) { try PNGImage(reading: directory.file("fake.png")).pixels }
+        assertFormatError(mentions: ["missing.png"]) { try PNGImage(reading: directory.file("missing.png")).pixels }
     }
 
     func testTruncatedAndCorruptedFilesThrow() throws {
         let encoded = try bytes(of: realScan("FatMRISlice.png"))
-        let original = try PNGImage.decode(encoded, file: "FatMRISlice.png")
+        let original = try PNGImage(decoding: encoded, file: "FatMRISlice.png")
         let decoded = assertSurvivesDamage(encoded, stride: 7, flips: 400) { damaged in
-            let image = try PNGImage.decode(damaged, file: "damaged.png")
+            let image = try PNGImage(decoding: damaged, file: "damaged.png")
             XCTAssertEqual(image, original, "a damaged file that decodes must decode to the original pixels")
         }
         // libpng does not insist on the final IEND chunk (the last 12 bytes): a file cut inside
         // it still holds every pixel. Any shorter prefix is an error.
         XCTAssertEqual(decoded.filter { $0 < encoded.count - 12 }, [], "prefixes missing image data decoded")
-        assertFormatError(mentions: ["cut.png"]) { try PNGImage.decode(Array(encoded.prefix(encoded.count / 2)), file: "cut.png") }
+        assertFormatError(mentions: ["cut.png"]) { try PNGImage(decoding: Array(encoded.prefix(encoded.count / 2)), file: "cut.png") }
     }
 
     func testLyingDimensionsAreRefusedBeforeAllocating() throws {
@@ -156,6 +174,6 @@ final class PNGTests: XCTestCase {
         encoded.replaceSubrange(16..<24, with: [0, 0, 0xEA, 0x60, 0, 0, 0xEA, 0x60])
         let crc = crc32(0, Array(encoded[12..<29]), 17)
         encoded.replaceSubrange(29..<33, with: [UInt8(crc >> 24 & 0xFF), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
-        assertFormatError(mentions: ["liar.png", "60000x60000"]) { try PNGImage.decode(encoded, file: "liar.png") }
+        assertFormatError(mentions: ["liar.png", "60000x60000"]) { try PNGImage(decoding: encoded, file: "liar.png") }
     }
 }

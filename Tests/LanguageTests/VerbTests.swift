@@ -136,7 +136,7 @@ final class VerbTests: XCTestCase {
             return XCTFail()
         }
         XCTAssertEqual(figure.path, "\(directory)/two-subjects.png")
-        let image = try PNGImage.read(figure.path!)
+        let image = try PNGImage(reading: figure.path!).pixels
         XCTAssertEqual(image.shape[0], 3)
         guard case .figure(let plot) = try run("plot [[1, 2, 3], [3, 2, 1]] names=[\"up\", \"down\"] title=\"lines\"") else { return XCTFail() }
         let svg = try String(contentsOfFile: plot.path!, encoding: .utf8)
@@ -177,7 +177,7 @@ final class VerbTests: XCTestCase {
         try run("v = load \"\(nifti)\"\nd = load \"\(dicom)\"\ng = load \"\(png)\"")
         XCTAssertEqual(try tensor("v"), try NIfTIImage(reading: nifti).voxels)
         XCTAssertEqual(try tensor("d"), try DICOMImage(reading: dicom).pixels)
-        let raw = try PNGImage.read(png)
+        let raw = try PNGImage(reading: png).pixels
         let g = try tensor("g")
         XCTAssertEqual(g.shape, raw.shape)
         XCTAssertLessThanOrEqual(g.scalars.max() ?? 2, 1)

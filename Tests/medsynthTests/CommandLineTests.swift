@@ -53,6 +53,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotNil(run.output.firstMatch(of: /HDF5 +1\.\d+\.\d+\n/), run.output)
         XCTAssertNotNil(run.output.firstMatch(of: /zlib +1\.\d+/), run.output)
         XCTAssertTrue(run.output.contains("GFLOP/s"), run.output)
+        XCTAssertTrue(run.output.contains("\nformats       PNG (.png): reads a tensor; writes a tensor\n"), run.output)
+        XCTAssertTrue(run.output.contains("\n              DICOM (.dcm or .dicom): reads a tensor\n"), run.output)
         // Without a user setting the choice is medsynth's (AVX-512) or OpenBLAS's own.
         XCTAssertTrue(run.output.contains("chosen by medsynth") || run.output.contains("chosen by OpenBLAS"), run.output)
     }
@@ -194,7 +196,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.error)
         let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs").path
         for (made, committed) in [("grid.png", "phantom-grid.png"), ("anatomy.png", "phantom-anatomy.png")] {
-            let fresh = try PNGImage.read(directory + "/" + made), kept = try PNGImage.read(docs + "/" + committed)
+            let fresh = try PNGImage(reading: directory + "/" + made).pixels, kept = try PNGImage(reading: docs + "/" + committed).pixels
             XCTAssertEqual(fresh.shape, kept.shape, committed)
             XCTAssertEqual(fresh.scalars, kept.scalars, "\(committed) is out of date")
         }

@@ -97,7 +97,7 @@ final class NotebookCommandTests: XCTestCase {
                                        "--allow-path", models])
             XCTAssertEqual(result.status, 0, result.output)
             XCTAssertTrue(result.output.contains("4 of 4 expectations held"), result.output)
-            checkpoints.append(try Checkpoint(contentsOf: models + "/segmenter.h5"))
+            checkpoints.append(try Checkpoint(reading: models + "/segmenter.h5"))
         }
         XCTAssertEqual(checkpoints[0].configuration, checkpoints[1].configuration)
         XCTAssertEqual(checkpoints[0].parameters.map(\.path), checkpoints[1].parameters.map(\.path))

@@ -62,15 +62,15 @@ extension Autoencoder {
         latentScaleFactor = try entries.number("latentScaleFactor", as: Float.self, "above 0") { $0 > 0 }
     }
 
-    /// Saves the parameters, configuration and latent scale factor to `path` (.h5, .hdf5 or
-    /// .safetensors), atomically.
-    public func save(to path: String, metadata: [String: CheckpointValue] = [:]) throws {
-        try checkpoint(metadata: metadata).save(to: path)
+    /// Writes `autoencoder`'s parameters, configuration and latent scale factor, with
+    /// `metadata`, to `path` (.h5, .hdf5 or .safetensors), atomically.
+    public static func write(_ autoencoder: Autoencoder, to path: String, metadata: [String: CheckpointValue] = [:]) throws {
+        try Checkpoint.write(autoencoder.checkpoint(metadata: metadata), to: path)
     }
 
-    /// The autoencoder saved at `path`.
-    public static func load(from path: String) throws -> Autoencoder {
-        try Autoencoder(checkpoint: try Checkpoint(contentsOf: path))
+    /// Reads the autoencoder saved at `path` (.h5, .hdf5 or .safetensors).
+    public convenience init(reading path: String) throws {
+        try self.init(checkpoint: try Checkpoint(reading: path))
     }
 }
 

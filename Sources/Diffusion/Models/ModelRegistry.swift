@@ -22,12 +22,12 @@ public enum ModelRegistry {
 
     /// Reads the model in a checkpoint file (.h5, .hdf5 or .safetensors).
     public static func load(_ path: String) throws -> any DiffusionModel {
-        try model(from: Checkpoint(contentsOf: path))
+        try model(from: Checkpoint(reading: path))
     }
 
     /// Writes a model's checkpoint, in the format the path's extension names, atomically.
     public static func save(_ model: any DiffusionModel, to path: String) throws {
-        try model.checkpoint().save(to: path)
+        try Checkpoint.write(model.checkpoint(), to: path)
     }
 
     /// An independent copy, through the model's checkpoint, in the same training mode.

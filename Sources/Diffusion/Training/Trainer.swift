@@ -111,7 +111,7 @@ public final class Trainer {
             optimizer: optimizer.exportState(), average: average?.exportState(),
             adversary: adversary.map { ($0.model.namedParameters().map { ($0.path, $0.variable.value) }, $0.optimizer.exportState()) },
             history: history, configuration: checkpointConfiguration)
-        try state.checkpoint.save(to: path)
+        try Checkpoint.write(state.checkpoint, to: path)
     }
 
     /// Restores the model, optimizer, EMA, history, step and random stream from a checkpoint this
@@ -121,7 +121,7 @@ public final class Trainer {
     /// train longer. On error nothing changes.
     public func resume(from path: String) throws {
         func fail(_ reason: String) -> TrainingError { .incompatibleCheckpoint(path: path, reason: reason) }
-        let state = try TrainingState(Checkpoint(contentsOf: path), path: path)
+        let state = try TrainingState(Checkpoint(reading: path), path: path)
         let expected = checkpointConfiguration
         for key in expected.keys.sorted() where key != "training.steps" && state.configuration[key] != expected[key] {
             throw fail("its \(key) is \(state.configuration[key] ?? "missing") but this run's is \(expected[key]!)")

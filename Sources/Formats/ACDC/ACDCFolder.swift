@@ -12,7 +12,11 @@ import Engine
 ///
 /// Volumes are NIfTI [z, y, x] (see `NIfTIImage`); a 2-D slice is written as one slice. Writing
 /// such a folder from the phantom lets the loader for the real data set be tested without it.
-public enum ACDCFolder {
+/// Read a folder with `ACDCFolder(reading:)`, write one with `ACDCFolder.write(_:to:)`.
+public struct ACDCFolder: Sendable {
+    /// The patients, in number order.
+    public var patients: [Patient]
+
     /// One patient's two annotated frames.
     public struct Patient: Sendable {
         /// The number in the folder name, from 1.
@@ -87,7 +91,7 @@ public enum ACDCFolder {
 
     /// Reads every patientNNN folder under `folder`, in number order: the frames Info.cfg names
     /// as ED and ES, each with its labels.
-    public static func read(from folder: String) throws -> [Patient] {
+    public init(reading folder: String) throws {
         let entries: [String]
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: folder)
@@ -101,14 +105,14 @@ public enum ACDCFolder {
         guard !numbers.isEmpty else {
             throw FormatError(file: folder, "holds no patientNNN folders, so it is not an ACDC-style data set")
         }
-        return try numbers.map { number in
-            let directory = folder + "/" + patientName(number)
-            let info = try readInfo(directory + "/Info.cfg")
+        patients = try numbers.map { number in
+            let directory = folder + "/" + ACDCFolder.patientName(number)
+            let info = try ACDCFolder.readInfo(directory + "/Info.cfg")
             func frame(_ key: String) throws -> Frame {
                 guard let text = info[key], let index = Int(text) else {
                     throw FormatError(file: directory + "/Info.cfg", "has no whole-number \(key) entry")
                 }
-                let stem = directory + "/" + patientName(number) + "_frame" + twoDigits(index)
+                let stem = directory + "/" + ACDCFolder.patientName(number) + "_frame" + ACDCFolder.twoDigits(index)
                 let image = try NIfTIImage(reading: stem + ".nii.gz").voxels
                 let labels = try NIfTIImage(reading: stem + "_gt.nii.gz").voxels
                 guard image.shape == labels.shape else {

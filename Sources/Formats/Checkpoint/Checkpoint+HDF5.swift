@@ -14,7 +14,7 @@ extension Checkpoint {
     static let formatName = "medsynth checkpoint"
     static let formatVersion = 1
 
-    func saveHDF5(to path: String) throws {
+    func writeHDF5(to path: String) throws {
         try HDF5File.write(to: path) { file in
             try file.setAttribute("format", to: .string(Checkpoint.formatName))
             try file.setAttribute("version", to: .integer(Checkpoint.formatVersion))
@@ -45,7 +45,7 @@ extension Checkpoint {
         "/parameters/" + parameter.split(separator: ".").joined(separator: "/")
     }
 
-    static func loadHDF5(from path: String) throws -> Checkpoint {
+    static func readHDF5(_ path: String) throws -> Checkpoint {
         let file = try HDF5File(reading: path)
         guard try file.kind(of: "parameters") == .group else {
             throw FormatError(file: path, "has no /parameters group, so it is not a medsynth checkpoint")

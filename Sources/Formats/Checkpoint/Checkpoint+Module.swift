@@ -21,14 +21,14 @@ extension Module {
     /// .hdf5 or .safetensors), atomically.
     public func saveCheckpoint(to path: String, configuration: [String: String] = [:],
                                metadata: [String: CheckpointValue] = [:]) throws {
-        try Checkpoint(module: self, configuration: configuration, metadata: metadata).save(to: path)
+        try Checkpoint.write(Checkpoint(module: self, configuration: configuration, metadata: metadata), to: path)
     }
 
     /// Loads the parameters saved at `path` into this module and returns the checkpoint, for
     /// its configuration and metadata.
     @discardableResult
     public func loadCheckpoint(from path: String) throws -> Checkpoint {
-        let checkpoint = try Checkpoint(contentsOf: path)
+        let checkpoint = try Checkpoint(reading: path)
         try checkpoint.load(into: self, source: "checkpoint \(path)")
         return checkpoint
     }

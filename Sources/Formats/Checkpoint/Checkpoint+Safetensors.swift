@@ -12,14 +12,14 @@ import Engine
 /// BF16 converted to Float32, and `__metadata__` keys without either prefix go to the
 /// configuration unchanged.
 extension Checkpoint {
-    func saveSafetensors(to path: String) throws {
+    func writeSafetensors(to path: String) throws {
         var fileMetadata: [String: String] = [:]
         for (key, value) in configuration { fileMetadata["config." + key] = value }
         for (key, value) in metadata { fileMetadata["meta." + key] = Checkpoint.encode(value) }
         try SafetensorsFile.write(parameters.map { ($0.path, $0.tensor) }, metadata: fileMetadata, to: path)
     }
 
-    static func loadSafetensors(from path: String) throws -> Checkpoint {
+    static func readSafetensors(_ path: String) throws -> Checkpoint {
         let file = try SafetensorsFile(reading: path)
         var configuration: [String: String] = [:]
         var metadata: [String: CheckpointValue] = [:]

@@ -4,7 +4,7 @@ import Engine
 /// metadata about its training, as saved to and loaded from a file.
 ///
 /// Parameters are named by dotted paths such as `down.0.res.1.conv1.weight`, as a module tree
-/// names them. `save(to:)` and `init(contentsOf:)` choose the format by extension:
+/// names them. `write(_:to:)` and `init(reading:)` choose the format by extension:
 /// - `.h5`, `.hdf5`: HDF5, a dataset per parameter under /parameters with the path's
 ///   components as nested groups (`/parameters/down/0/res/1/conv1/weight`), the configuration as
 ///   string attributes of /configuration and the metadata as typed attributes of /metadata;

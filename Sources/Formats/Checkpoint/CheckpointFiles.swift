@@ -1,8 +1,8 @@
 import Engine
 
 extension Checkpoint {
-    /// The file formats a checkpoint can be saved in, chosen by a path's extension.
-    enum FileFormat {
+    /// The two kinds of file a checkpoint can be saved in, chosen by a path's extension.
+    enum Container {
         case hdf5, safetensors
 
         /// The format of `path`: `.h5` or `.hdf5`, or `.safetensors` (in any letter case).
@@ -20,20 +20,20 @@ extension Checkpoint {
         }
     }
 
-    /// Saves the checkpoint to `path`, in the format its extension names, atomically: an
+    /// Writes `checkpoint` to `path`, in the format its extension names, atomically: an
     /// existing file is replaced only once the new one is complete.
-    public func save(to path: String) throws {
-        switch try FileFormat(path: path) {
-        case .hdf5: try saveHDF5(to: path)
-        case .safetensors: try saveSafetensors(to: path)
+    public static func write(_ checkpoint: Checkpoint, to path: String) throws {
+        switch try Container(path: path) {
+        case .hdf5: try checkpoint.writeHDF5(to: path)
+        case .safetensors: try checkpoint.writeSafetensors(to: path)
         }
     }
 
-    /// Loads the checkpoint saved at `path`, in the format its extension names.
-    public init(contentsOf path: String) throws {
-        switch try FileFormat(path: path) {
-        case .hdf5: self = try Checkpoint.loadHDF5(from: path)
-        case .safetensors: self = try Checkpoint.loadSafetensors(from: path)
+    /// Reads the checkpoint saved at `path`, in the format its extension names.
+    public init(reading path: String) throws {
+        switch try Container(path: path) {
+        case .hdf5: self = try Checkpoint.readHDF5(path)
+        case .safetensors: self = try Checkpoint.readSafetensors(path)
         }
     }
 

@@ -131,8 +131,7 @@ public final class HDF5File {
     /// the lookup3 checksum of everything before it. Recomputing is right whether or not the
     /// library has the bug.
     static func repairSuperblockChecksum(_ image: inout [UInt8], _ path: String) throws {
-        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
-        guard image.count >= 12, Array(image[0..<8]) == signature, image[8] >= 2 else {
+        guard image.count >= 12, image.starts(with: signature), image[8] >= 2 else {
             throw FormatError(file: path, "HDF5 assembled an image without the expected version 2 or 3 superblock")
         }
         let checksumOffset = 12 + 4 * Int(image[9])
@@ -140,6 +139,10 @@ public final class HDF5File {
         let checksum = JenkinsLookup3.hash(image[0..<checksumOffset])
         for k in 0..<4 { image[checksumOffset + k] = UInt8(truncatingIfNeeded: checksum >> (8 * UInt32(k))) }
     }
+
+    /// The 8 bytes a superblock starts with: \x89 H D F \r \n \x1A \n. A file's superblock
+    /// lies at offset 0, or after a user block at 512, 1024, 2048, ... bytes.
+    public static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// Closes a file opened for reading now, rather than when it is released; reading
     /// afterwards is an error. (A file being written is closed by `write(to:_:)` itself.)

@@ -61,7 +61,7 @@ public struct NIfTIImage: Sendable {
     }
 
     /// Writes `voxels` (shaped `[t, z, y, x]`, `[z, y, x]` or `[y, x]`: NIfTI's dimensions reversed)
-    /// to `path`, gzip-compressed when the name ends in `.gz`, atomically.
+    /// to `path`, gzip-compressed when the name ends in `.gz` (in any letter case), atomically.
     ///
     /// `voxelSizes` are in NIfTI's order (x, y, z, t), one per axis; 1 when not given. As `int16`,
     /// values are clamped to -32768...32767 and rounded to the nearest integer, and NaN is an
@@ -95,7 +95,7 @@ public struct NIfTIImage: Sendable {
                 withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
             }
         }
-        let encoded = path.hasSuffix(".gz") ? try Gzip.compress(bytes, file: path) : bytes
+        let encoded = path.lowercased().hasSuffix(".gz") ? try Gzip.compress(bytes, file: path) : bytes
         try AtomicWrite.write(path) { try $0.write(encoded) }
     }
 }

@@ -1,23 +1,25 @@
 import CPNG
 import Engine
 
-/// PNG images read into and written from tensors, through libpng's simplified API
+/// A PNG image read into a tensor, and tensors written as PNG, through libpng's simplified API
 /// (`png_image_*`), which reports errors by return value instead of longjmp, so a corrupt file
 /// becomes a `FormatError` and never unwinds through Swift frames.
 ///
-/// Layout: an image is a tensor of shape `[C, H, W]`, channels first (one image of Engine's
+/// Layout: `pixels` is a tensor of shape `[C, H, W]`, channels first (one image of Engine's
 /// NCHW), with C = 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA).
 ///
-/// Values are the file's integers as Float, not normalised: 0...255 for 8-bit files and
-/// 0...65535 for 16-bit files. Palette images are expanded to RGB (or RGBA when the palette has
-/// transparency), except that a palette of greys only (R = G = B, no transparency), which
-/// scanners and ITK write for grey images, gives one grey channel; grey images of 1, 2 or 4 bits are widened to 8 bits (0...255). libpng converts
-/// colour only when a file declares a gamma other than sRGB's (8-bit) or linear (16-bit); files
-/// without a gAMA, sRGB or iCCP chunk, which is what medical PNGs are, are read unchanged.
-/// 16-bit images with alpha are refused: libpng delivers them premultiplied, which would silently
-/// change the colour values.
-public enum PNGImage {
-    /// The sample size of a written file.
+/// Values are the samples as libpng delivers them, as Float, not normalised: 0...255 when
+/// `bitDepth` is `.eight` and 0...65535 when it is `.sixteen`; `intensities` scales them to
+/// 0...1. Palette images are expanded to RGB (or RGBA when the palette has transparency),
+/// except that a palette of greys only (R = G = B, no transparency), which scanners and ITK
+/// write for grey images, gives one grey channel. Files of 1, 2 or 4 bits (grey or palette) are
+/// widened to 8 bits, each level spread over 0...255 (a 1-bit file reads as 0 and 255), so
+/// their `bitDepth` is `.eight`. libpng converts colour only when a file declares a gamma other
+/// than sRGB's (8-bit) or linear (16-bit); files without a gAMA, sRGB or iCCP chunk, which is
+/// what medical PNGs are, are read unchanged. 16-bit images with alpha are refused: libpng
+/// delivers them premultiplied, which would silently change the colour values.
+public struct PNGImage: Sendable, Equatable {
+    /// The sample size of the pixels read, or of a file written.
     public enum BitDepth: Int, Sendable {
         case eight = 8
         case sixteen = 16
@@ -26,27 +28,37 @@ public enum PNGImage {
         public var maximum: Float { self == .eight ? 255 : 65535 }
     }
 
+    /// The samples, `[C, H, W]`, in 0...`bitDepth.maximum` (see the type's documentation).
+    public var pixels: Tensor
+    /// The depth of `pixels`: `.sixteen` for a 16-bit file, `.eight` for every other.
+    public var bitDepth: BitDepth
+
+    /// The pixels scaled to 0...1: each sample divided by `bitDepth.maximum`.
+    public var intensities: Tensor { pixels / bitDepth.maximum }
+
+    /// The 8 bytes every PNG file starts with: \x89 P N G \r \n \x1A \n.
+    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
     /// Deflate expands at most 1032:1, so a file whose header promises more pixel bytes than
     /// that (plus slack for a tiny file) is lying, and is refused before any memory is allocated.
     static let maximumExpansion = 1032
 
-    /// Reads `path` as a `[C, H, W]` tensor of raw sample values (see the type's documentation).
-    public static func read(_ path: String) throws -> Tensor {
+    /// Reads the PNG file at `path` (see the type's documentation for what it gives).
+    public init(reading path: String) throws {
         let file = try PosixFile.openForReading(path)
-        let encoded = try file.read(at: 0, count: try file.size())
-        return try decode(encoded, file: path)
+        try self.init(decoding: try file.read(at: 0, count: try file.size()), file: path)
     }
 
     /// Decodes the bytes of a PNG file; `file` names it in errors.
-    public static func decode(_ encoded: [UInt8], file: String) throws -> Tensor {
-        guard encoded.count >= 8, encoded.prefix(8).elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+    public init(decoding encoded: [UInt8], file: String) throws {
+        guard encoded.starts(with: PNGImage.signature) else {
             throw FormatError(file: file, "is not a PNG file (its first 8 bytes are not the PNG signature)")
         }
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         defer { png_image_free(&image) }
         let begun = encoded.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
-        guard begun != 0 else { throw failure(image, file: file, "cannot read the PNG header") }
+        guard begun != 0 else { throw PNGImage.failure(image, file: file, "cannot read the PNG header") }
 
         let hasAlpha = image.format & PNG_FORMAT_FLAG_ALPHA != 0
         let isColour = image.format & PNG_FORMAT_FLAG_COLOR != 0
@@ -63,7 +75,7 @@ public enum PNGImage {
         let (pixels, tooWide) = width.multipliedReportingOverflow(by: height)
         let (samples, tooMany) = pixels.multipliedReportingOverflow(by: channels)
         let overflow = tooWide || tooMany
-        guard !overflow, samples * sampleBytes <= (encoded.count + 1024) * maximumExpansion else {
+        guard !overflow, samples * sampleBytes <= (encoded.count + 1024) * PNGImage.maximumExpansion else {
             throw FormatError(file: file, "header promises \(width)x\(height) pixels with \(channels) channels, more than its \(encoded.count) bytes can hold; the file is corrupt")
         }
         // At the peak, the decoded samples, their Float copy and the tensor in planar order.
@@ -75,19 +87,21 @@ public enum PNGImage {
         if isSixteenBit {
             var pixels = [UInt16](repeating: 0, count: samples)
             let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, rowStride, nil) }
-            guard finished != 0 else { throw failure(image, file: file, "cannot decode the pixels") }
+            guard finished != 0 else { throw PNGImage.failure(image, file: file, "cannot decode the pixels") }
             interleaved = pixels.map { Float($0) }
         } else {
             var pixels = [UInt8](repeating: 0, count: samples)
             let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, rowStride, nil) }
-            guard finished != 0 else { throw failure(image, file: file, "cannot decode the pixels") }
+            guard finished != 0 else { throw PNGImage.failure(image, file: file, "cannot decode the pixels") }
             interleaved = pixels.map { Float($0) }
         }
-        if channels == 3 && greyPalette(encoded) {
-            return try Tensor(shape: [1, height, width], scalars: stride(from: 0, to: samples, by: 3).map { interleaved[$0] })
+        bitDepth = isSixteenBit ? .sixteen : .eight
+        if channels == 3 && PNGImage.greyPalette(encoded) {
+            self.pixels = try Tensor(shape: [1, height, width], scalars: stride(from: 0, to: samples, by: 3).map { interleaved[$0] })
+        } else {
+            // PNG interleaves the channels of each pixel; the tensor holds one plane per channel.
+            self.pixels = try Tensor(shape: [height, width, channels], scalars: interleaved).permuted([2, 0, 1])
         }
-        // PNG interleaves the channels of each pixel; the tensor holds one plane per channel.
-        return try Tensor(shape: [height, width, channels], scalars: interleaved).permuted([2, 0, 1])
     }
 
     /// Whether the file is a palette image whose palette holds only greys and no transparency.

@@ -1,10 +1,10 @@
-import Diffusion
 import Engine
 import Formats
 import Foundation
 import Imaging
 
-/// Verbs that make or read data: the built-in phantom, and files by their extension.
+/// Verbs that make or read data: the built-in phantom, and files in the formats of Formats'
+/// `FormatRegistry`.
 enum DataVerbs {
     static var all: [Verb] { [phantom, load, save] }
 
@@ -38,7 +38,7 @@ enum DataVerbs {
     }
 
     static let load = Verb(
-        "load", "Reads a file by its extension: PNG, NIfTI, DICOM, HDF5, safetensors, or a model checkpoint.",
+        "load", "Reads a file, in the format its extension or else its first bytes name: \(readableNames).",
         category: .data,
         parameters: [
             .argument("path", .path, "the file"),
@@ -47,13 +47,7 @@ enum DataVerbs {
             .option("count", .integer(1...Int.max), default: .nothing, "HDF5: read this many along the first axis"),
         ],
         result: .any, example: "x = load \"scan.nii.gz\"",
-        details: """
-            .png gives [C, H, W] scaled to 0...1; .nii and .nii.gz the voxels (x fastest, as NumPy \
-            reads nibabel's array transposed); .dcm the pixels with the rescale slope and intercept \
-            applied; .h5 with dataset= one dataset (first= and count= read a slab), and without it a \
-            model checkpoint; .safetensors a record of its tensors. A relative path starts from the \
-            notebook's folder (in the REPL, from the working directory).
-            """
+        details: loadDetails
     ) { call in
         let path = try call.path("path", for: .read)
         guard FileManager.default.fileExists(atPath: path) else {
@@ -61,46 +55,19 @@ enum DataVerbs {
             throw call.error("path", "no file at \(path)", hint: "relative paths start from \(base)")
         }
         call.context.recordRead(path)
-        switch FileKind(path) {
-        case .png:
-            let raw = try PNGImage.read(path)
-            return .tensor(raw / Float(try pngMaximum(path)))
-        case .nifti:
-            return .tensor(try NIfTIImage(reading: path).voxels)
-        case .dicom:
-            return .tensor(try DICOMImage(reading: path).pixels)
-        case .hdf5:
-            // libhdf5 may crash on a damaged file: read it in a child process first.
-            try HDF5Rehearsal.check(path)
-            guard let dataset = try call.optionalString("dataset") else {
-                return .model(Model(try ModelRegistry.load(path)))
-            }
-            let file = try HDF5File(reading: path)
-            defer { try? file.close() }
-            let info = try file.datasetInfo(dataset)
-            let first = try call.optionalInt("first")
-            let count = try call.optionalInt("count")
-            guard first != nil || count != nil else { return .tensor(try file.readTensor(dataset)) }
-            guard let extent = info.shape.first else { throw call.error("first", "the dataset is a scalar; it has no first axis") }
-            let start = first ?? 0
-            let length = count ?? (extent - start)
-            guard start < extent, start + length <= extent else {
-                throw call.error(
-                    count != nil ? "count" : "first", "the slab \(start)..<\(start + length) lies outside the first axis of \(extent)",
-                    found: "a dataset of shape \(info.shape)")
-            }
-            let slab = HDF5Hyperslab(
-                start: [start] + Array(repeating: 0, count: info.shape.count - 1),
-                count: [length] + info.shape.dropFirst(), stride: Array(repeating: 1, count: info.shape.count))
-            return .tensor(try file.readTensor(dataset, hyperslab: slab))
-        case .safetensors:
-            let file = try SafetensorsFile(reading: path)
-            return .record(Record(try file.tensors().map { ($0.name, Value.tensor($0.tensor)) }))
-        case .svg, .unknown:
-            let ext = (path as NSString).pathExtension
-            throw call.error(
-                "path", "cannot tell the format of '\(path)'\(ext.isEmpty ? "" : " from .\(ext)")",
-                expected: "a .png, .nii, .nii.gz, .dcm, .h5, .hdf5 or .safetensors file")
+        let format: any FileFormat
+        do {
+            format = try FormatRegistry.detect(path: path)
+        } catch let error as FormatDetectionError {
+            throw call.error("path", error.message, expected: error.expected, hint: error.hint)
+        }
+        let dataset = try call.optionalString("dataset").map {
+            DatasetSelection($0, first: try call.optionalInt("first"), count: try call.optionalInt("count"))
+        }
+        do {
+            return try FileValues.value(of: format.read(path, options: ReadOptions(dataset: dataset)))
+        } catch let error as FormatOptionError {
+            throw call.error(error.option, error.message, found: error.found)
         }
     }
 
@@ -109,18 +76,11 @@ enum DataVerbs {
         parameters: [
             .argument("value", .any, "a tensor, a figure, a model or a record of tensors"),
             .argument("path", .path, "the file"),
-            .option("dataset", .string, default: .string("/data"), "HDF5: the dataset's path for a tensor"),
+            .option("dataset", .string, default: .string(WriteOptions.standardDataset), "HDF5: the dataset's path for a tensor"),
             .option("overwrite", .bool, default: .bool(false), "in a notebook run, replace a file that exists outside the output folder"),
         ],
         result: .string, example: "save (zeros [1, 8, 8]) \"black.png\"",
-        details: """
-            A tensor goes to .png (values 0...1 as 0...255; [H, W], [1, H, W], [3, H, W] or a batch of one), \
-            .nii or .nii.gz, .h5 (at dataset=) or .safetensors; a figure to .png; a model to its \
-            checkpoint (.h5 or .safetensors). Returns the path. A relative path starts from the \
-            notebook's folder (in the REPL, from the working directory). A notebook run writes only \
-            inside the folders it may use (docs/security.md) and replaces an existing file there \
-            only with overwrite=true, unless it is in the run's output folder.
-            """,
+        details: saveDetails,
         hasSideEffects: true
     ) { call in
         let path = try call.path("path", for: .write)
@@ -135,82 +95,61 @@ enum DataVerbs {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        switch (call.value("value"), FileKind(path)) {
-        case (.figure(let figure), .png):
-            guard case .raster(let image) = figure.content else {
-                throw call.error("path", "a plot is a vector figure; save it as .svg")
-            }
-            try PNGImage.write(image, to: path)
-        case (.figure(let figure), .svg):
-            guard case .vector(let svg) = figure.content else {
-                throw call.error("path", "an image figure is a raster; save it as .png")
-            }
-            try DisplayVerbs.writeText(svg, to: path)
-        case (.model(let model), .hdf5), (.model(let model), .safetensors):
-            try ModelRegistry.save(model.wrapped, to: path)
-        case (.record(let record), .safetensors):
-            let tensors = try record.fields.map { field -> (name: String, tensor: Tensor) in
-                guard case .tensor(let tensor) = field.value else {
-                    throw call.error("value", "only tensors can go into a safetensors file; '\(field.name)' is not one")
-                }
-                return (field.name, tensor)
-            }
-            try SafetensorsFile.write(tensors, to: path)
-        case (.tensor, _), (.number, _), (.list, _):
-            let tensor = try call.tensor("value")
-            switch FileKind(path) {
-            case .png:
-                var image = tensor
-                while image.rank > 3, image.shape[0] == 1 { image = try image.squeezed([0]) }
-                guard image.rank == 2 || (image.rank == 3 && [1, 3].contains(image.shape[0])) else {
-                    throw call.error(
-                        "value", "a PNG holds one image", expected: "[H, W], [1, H, W] or [3, H, W]",
-                        hint: "to save a batch, 'show' it as a grid and save the figure")
-                }
-                try PNGImage.write(image * 255, to: path)
-            case .nifti:
-                try NIfTIImage.write(tensor, to: path)
-            case .hdf5:
-                let dataset = try call.string("dataset")
-                try HDF5File.write(to: path) { file in try file.write(tensor, to: dataset) }
-            case .safetensors:
-                try SafetensorsFile.write([("data", tensor)], to: path)
-            case .dicom, .svg, .unknown:
-                throw call.error("path", "cannot write a tensor to '\(path)'", expected: "a .png, .nii, .nii.gz, .h5 or .safetensors path")
-            }
-        case (let value, _):
+        let value = call.value("value")
+        guard let kind = FileValues.kind(of: value) else {
             throw call.error("path", "cannot write \(value.summary) to '\(path)'")
         }
+        // A list that is no tensor is the first thing wrong with `save [1, "a"] "x.txt"`.
+        if kind == .tensor, value.type != .figure { _ = try call.tensor("value") }
+        guard let format = FormatRegistry.format(forPath: path), format.writes(kind) else {
+            throw cannotWrite(value, kind, to: path, call)
+        }
+        let options = WriteOptions(dataset: try call.string("dataset"))
+        try format.write(try FileValues.formatValue(of: call, "value", for: format), to: path, options: options)
         return .string(try call.string("path"))
     }
 
-    /// The largest sample value of a PNG file: 2^depth - 1, from the bit depth in its header.
-    static func pngMaximum(_ path: String) throws -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return 255 }
-        defer { try? handle.close() }
-        let header = handle.readData(ofLength: 25)
-        guard header.count == 25 else { return 255 }
-        let depth = Int(header[24])
-        return depth == 16 ? 65535 : (1 << max(1, min(depth, 8))) - 1
-    }
-}
-
-/// The formats `load` and `save` recognise, by extension.
-enum FileKind: Equatable {
-    case png, nifti, dicom, hdf5, safetensors, svg
-    case unknown(String)
-
-    init(_ path: String) {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".nii.gz") || lower.hasSuffix(".nii") { self = .nifti; return }
-        let ext = (lower as NSString).pathExtension
-        switch ext {
-        case "png": self = .png
-        case "dcm", "dicom": self = .dicom
-        case "h5", "hdf5": self = .hdf5
-        case "safetensors": self = .safetensors
-        case "svg": self = .svg
-        default: self = .unknown(ext)
+    /// The error for a value whose kind the format `path` names does not write (or that names
+    /// no format), with the extensions that would do.
+    static func cannotWrite(_ value: Value, _ kind: FormatValue.Kind, to path: String, _ call: VerbCall) -> RuntimeError {
+        let fitting = FormatRegistry.extensions(of: FormatRegistry.formats(writing: kind))
+        switch (value, kind) {
+        case (.figure, .text): return call.error("path", "a plot is a vector figure; save it as \(fitting)")
+        case (.figure, _): return call.error("path", "an image figure is a raster; save it as \(fitting)")
+        case (_, .tensor): return call.error("path", "cannot write a tensor to '\(path)'", expected: "a \(fitting) path")
+        default: return call.error("path", "cannot write \(value.summary) to '\(path)'", expected: "a \(fitting) path")
         }
+    }
+
+    /// The names of the formats `load` reads: "PNG, NIfTI-1, DICOM, HDF5 or safetensors".
+    static var readableNames: String {
+        FormatRegistry.list(FormatRegistry.all.filter { !$0.capabilities.reads.isEmpty }.map(\.name), conjunction: "or")
+    }
+
+    /// `load`'s help: what each format gives, from the registry, then the language's side.
+    static var loadDetails: String {
+        let readable = FormatRegistry.all.filter { !$0.capabilities.reads.isEmpty }
+        let gives = readable.enumerated().map { index, format in
+            "\(format.extensionList)\(index == 0 ? " gives" : "") \(format.reading)"
+        }
+        return gives.joined(separator: "; ") + ". "
+            + "dataset= names an HDF5 dataset, and first= and count= a slab of it; tensors by name become a record, "
+            + "and a checkpoint the model it holds. A file whose extension names no format is read by its first bytes; "
+            + "a file whose first bytes are another format's than its extension names is refused. A relative path "
+            + "starts from the notebook's folder (in the REPL, from the working directory)."
+    }
+
+    /// `save`'s help: what each format takes, from the registry, then the language's side.
+    static var saveDetails: String {
+        let writable = FormatRegistry.all.filter { !$0.capabilities.writes.isEmpty }
+        let takes = writable.enumerated().map { index, format in
+            "\(format.extensionList)\(index == 0 ? " takes" : "") \(format.writing)"
+        }
+        return takes.joined(separator: "; ") + ". "
+            + "A number or a list goes as a tensor, an image figure as a tensor of its pixels in 0...1, a plot as a vector "
+            + "drawing, a model as its checkpoint and a record of tensors as tensors by name; dataset= names the HDF5 "
+            + "dataset of a tensor. Returns the path. A relative path starts from the notebook's folder (in the REPL, "
+            + "from the working directory). A notebook run writes only inside the folders it may use (docs/security.md) "
+            + "and replaces an existing file there only with overwrite=true, unless it is in the run's output folder."
     }
 }

@@ -1,0 +1,25 @@
+/// DICOM in the registry: a greyscale image read as its modality values (see `DICOMImage`).
+/// medsynth writes no DICOM.
+public struct DICOMFormat: FileFormat {
+    /// The format; `FormatRegistry.all` holds the one medsynth uses.
+    public init() {}
+
+    public var name: String { "DICOM" }
+    public var extensions: [String] { ["dcm", "dicom"] }
+    public var capabilities: FormatCapabilities { FormatCapabilities(reads: [.tensor], writes: []) }
+    public var reading: String { "the pixels [F, H, W] with the rescale slope and intercept applied" }
+    public var writing: String { "" }
+
+    /// "DICM" after the 128-byte preamble (PS3.10 7.1), which the reader requires too.
+    public func matches(header: [UInt8]) -> Bool {
+        header.count >= 132 && header[128..<132].elementsEqual("DICM".utf8)
+    }
+
+    public func read(_ path: String, options: ReadOptions) throws -> FormatValue {
+        .tensor(try DICOMImage(reading: path).pixels)
+    }
+
+    public func write(_ value: FormatValue, to path: String, options: WriteOptions) throws {
+        throw cannotWrite(value, to: path)
+    }
+}
