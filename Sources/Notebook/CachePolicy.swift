@@ -110,8 +110,11 @@ final class CachePolicy: ExecutionPolicy {
                 // what depends on it.
                 record.key = Self.folding(key, files)
             }
-            record.source = !cacheable ? .uncached : cache?.entries[record.key] != nil ? .cached : .computed
-            finish(record, plan: plan, bound: plan.writes, start: start)
+            let entry = cache?.entries[record.key]
+            record.source = !cacheable ? .uncached : entry != nil ? .cached : .computed
+            // A cached loop binds only the names its entry keeps (one that never ran, none).
+            let bound = cacheable && entry != nil ? plan.writes.intersection(entry!.names) : plan.writes
+            finish(record, plan: plan, bound: bound, start: start)
             return .skip
         }
         if cacheable, !options.force.contains(cell.label), let stored = lookUp(key, for: plan, cell: cell.label) {
@@ -217,7 +220,9 @@ final class CachePolicy: ExecutionPolicy {
                 result!.expectations.append(Expectation(
                     condition: condition.canonicalForm, passed: passed, detail: detail, span: span, source: source))
             default:
-                executor.define(name, value)
+                // Into the interpreter only: the analyser planned the cell already, with every
+                // binding of it in order.
+                executor.interpreter.define(name, value)
             }
         }
     }

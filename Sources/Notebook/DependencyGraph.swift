@@ -44,8 +44,8 @@ struct DependencyGraph {
         writers[name] = (.parameter, key)
     }
 
-    /// For each name read, the key of its binding ("unbound" for a name nothing bound, which
-    /// the analyser lets through only in a dry run of a notebook whose earlier cell failed).
+    /// For each name read, the key of its binding ("unbound" for a name nothing bound: one that
+    /// only a loop that never ran would have bound).
     func inputKeys(_ reads: Set<String>) -> [String: String] {
         Dictionary(uniqueKeysWithValues: reads.map { ($0, writers[$0]?.key ?? "unbound") })
     }

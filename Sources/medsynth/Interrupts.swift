@@ -10,7 +10,8 @@ import Foundation
 /// - `.prompt` (the REPL): while a statement runs, Ctrl-C cancels `flag` (the session's); at the
 ///   prompt it abandons the line being typed. The REPL survives every Ctrl-C.
 ///
-/// The handler only stores to atomics and plain words, as a signal handler must.
+/// The handler stores to atomics and plain words; at the prompt it also asks readline to
+/// abandon the line, as readline's own documentation does from a SIGINT handler.
 enum Interrupts {
     enum Mode { case commands, prompt }
 

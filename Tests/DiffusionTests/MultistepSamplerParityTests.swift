@@ -118,4 +118,17 @@ final class MultistepSamplerParityTests: XCTestCase {
             XCTAssertEqual("\(error)", "ddim: eta must be in 0.0...1.0, not 2.0")
         }
     }
+
+    /// Steps that would visit one timestep twice (linspace or leading spacing with as many steps
+    /// as the schedule, where diffusers gives NaN) are refused with a message.
+    func testRepeatedTimestepsAreRefused() throws {
+        let schedule = try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 10)
+        for spacing in [TimestepSpacing.linspace, .leading()] {
+            XCTAssertThrowsError(try DPMSolverMultistepSampler(schedule: schedule, inferenceSteps: 10, spacing: spacing)) { error in
+                XCTAssertTrue("\(error)".contains("10 steps on a schedule of 10 visit timestep"), "\(error)")
+            }
+        }
+        XCTAssertNoThrow(try DPMSolverMultistepSampler(schedule: schedule, inferenceSteps: 10, spacing: .trailing))
+        XCTAssertNoThrow(try DPMSolverMultistepSampler(schedule: schedule, inferenceSteps: 9))
+    }
 }

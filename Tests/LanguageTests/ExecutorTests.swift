@@ -67,4 +67,28 @@ final class ExecutorTests: XCTestCase {
         }
         XCTAssertEqual(cancelling.ran, ["a = 1"])
     }
+
+    /// After an error the analyser is rebuilt from the interpreter's bindings: a function held
+    /// under another name does not bring back its own name's old type, a function defined inside
+    /// another does not replace the global one, and a loop that failed inside a function leaves
+    /// no locals behind.
+    func testTheRebuiltAnalyserAgreesWithTheInterpreter() throws {
+        let executor = Executor(interpreter: Interpreter())
+        try executor.run(source("def f x = x\nh = f\nf = 2"))
+        XCTAssertThrowsError(try executor.run(source("oops")))
+        let outcomes = try executor.run(source("k = f + 1"))
+        guard case .bound("k", .number(3)) = outcomes.first else { return XCTFail("\(outcomes)") }
+
+        try executor.run(source("def helper a b = a + b\ndef outer x do\n  def helper y = y * 2\n  helper x\nend"))
+        let sum = try executor.run(source("s = helper 1 2"))
+        guard case .bound("s", .number(3)) = sum.first else { return XCTFail("\(sum)") }
+
+        let fresh = Executor(interpreter: Interpreter())
+        try fresh.run(source("a = 1\ndef g x do\n  for i in [1] do\n    y = a + 1\n  end\n  x\nend\na = \"s\""))
+        XCTAssertThrowsError(try fresh.run(source("oops")))
+        XCTAssertThrowsError(try fresh.run(source("z = 5\nw = x"))) { error in
+            XCTAssertTrue("\(error)".contains("unknown name 'x'"), "\(error)")
+        }
+        XCTAssertNil(fresh.interpreter.globals["z"], "the analyser refuses the whole entry before anything runs")
+    }
 }

@@ -258,6 +258,86 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(tensor(edited, cell: "c"), [4])
     }
 
+    /// However a function is reached (named alone, passed on, held in a value, bound under
+    /// another name before it is redefined, defined in a loop), a statement that runs it is keyed
+    /// by what it reads: editing that recomputes the statement (each case served a stale value).
+    func testEveryWayOfReachingAFunctionKeysWhatItReads() throws {
+        let cases: [(setup: String, use: String, expected: [Float])] = [
+            ("def g k=1 = k + a", "y = g", [4]),
+            ("def f x = x + a\ndef apply fn x = fn x", "y = apply f 1", [4]),
+            ("def f x = x + a\nh = [f][0]", "y = h 1", [4]),
+            ("b = 10\ndef f x = x + a\ng = f\ndef f x = x + b", "y = g 1", [4]),
+            ("for i in [1] do\n  def f x = x + a\nend", "y = f 1", [4]),
+        ]
+        for (setup, use, expected) in cases {
+            func notebook(_ a: Int) -> String {
+                "```medsynth {#a}\na = 1\n\(setup)\n```\n\n```medsynth {#b}\na = \(a)\n```\n\n```medsynth {#c}\n\(use)\ny\n```\n"
+            }
+            _ = try run(notebook(2))
+            let edited = try run(notebook(3))
+            XCTAssertEqual(tensor(edited, cell: "c"), expected, "\(setup) / \(use)")
+            XCTAssertTrue(executed(edited).contains("c: \(use)"), "\(setup) / \(use): \(executed(edited))")
+            try? FileManager.default.removeItem(atPath: cacheDirectory)
+        }
+    }
+
+    /// A call of a function that writes a file, or reads one whose path it computes, runs every
+    /// time, as the function's statements would.
+    func testACallDoesWhatItsFunctionDoes() throws {
+        let notebook = """
+            ```medsynth {#a}
+            def w x = save x "o.png" overwrite=true
+            y = w (zeros [8, 8])
+            ```
+            """
+        _ = try run(notebook)
+        let output = (directory as NSString).appendingPathComponent("o.png")
+        try FileManager.default.removeItem(atPath: output)
+        XCTAssertEqual(executed(try run(notebook)), ["a: def w x = save x \"o.png\" overwrite=true", "a: y = w (zeros [8, 8])"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output))
+    }
+
+    /// A dry run (`medsynth why`) keys what follows a cached loop by the names the loop really
+    /// bound: after a full run, every key is the run's and every statement is cached.
+    func testADryRunAfterALoopThatNeverRanFindsEverythingCached() throws {
+        let notebook = """
+            ```medsynth {#a}
+            a = 1
+            xs = [1, 2]
+            for i in xs[0:0] do
+              a = 2
+            end
+            y = a + 1
+            ```
+            """
+        let run = try self.run(notebook)
+        let dry = try self.run(notebook, dryRun: true)
+        XCTAssertEqual(dry.cells[0].statements.map(\.key), run.cells[0].statements.map(\.key))
+        XCTAssertEqual(Set(dry.cells[0].statements.map(\.source)), [.cached])
+    }
+
+    /// A value put back from the cache does not change how later cells are checked (the second,
+    /// cached run of an unchanged notebook used to refuse it).
+    func testACachedRunChecksLaterCellsAsTheFirstDid() throws {
+        let notebook = """
+            ```medsynth {#a}
+            f = 3
+            def f x = x + 1
+            img = 0
+            img = zeros [2, 3]
+            ```
+
+            ```medsynth {#b}
+            z = f 2
+            first = img[0]
+            z
+            ```
+            """
+        _ = try run(notebook)
+        let again = try run(notebook)
+        XCTAssertEqual(tensor(again, cell: "b"), [3])
+    }
+
     /// A new seed recomputes the statements that draw random numbers and what reads them, and
     /// nothing else; new default tolerances recompute only comparisons that use them.
     func testANewSeedOrToleranceRecomputesOnlyWhatUsesIt() throws {

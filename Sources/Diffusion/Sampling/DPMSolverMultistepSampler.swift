@@ -62,6 +62,15 @@ public struct DPMSolverMultistepSampler: Sampler {
             timesteps = try Self.timesteps(spacing, inferenceSteps: inferenceSteps, trainingSteps: trainingSteps)
             levels = timesteps.map { table[$0] } + [0]
         }
+        // Two steps at one noise level make h = 0 and the next second-order step divide by it
+        // (diffusers gives NaN there): linspace and leading spacing repeat a timestep when the
+        // step count nears T.
+        if let repeated = levels.indices.dropLast().first(where: { !(levels[$0] > levels[$0 + 1]) }) {
+            throw SamplingError.invalidOption(
+                sampler: "dpm2m",
+                message: "\(inferenceSteps) steps on a schedule of \(trainingSteps) visit timestep \(timesteps[repeated]) twice; "
+                    + "take fewer steps or trailing spacing")
+        }
     }
 
     public func needsNoise(atStep index: Int) -> Bool { false }

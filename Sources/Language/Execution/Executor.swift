@@ -74,8 +74,9 @@ public final class Executor {
         return try result.get()
     }
 
-    /// Binds a name at the top level, for the interpreter and the analyser alike (a cached
-    /// value put back, a binding taken over from another session).
+    /// Binds a name at the top level, for the interpreter and the analyser alike: a binding
+    /// taken over from another session (`:run`, `:reset`). (A notebook's cached values go into
+    /// the interpreter only: its analyser has planned their statements already.)
     public func define(_ name: String, _ value: Value) {
         interpreter.define(name, value)
         analyser.bind(name, value)

@@ -28,13 +28,24 @@ public struct Analyser {
     private var written: Set<String> = []
     private var loopVariables: [String] = []
     private var functionDepth = 0
-    /// For each function defined so far, the global names its body reads (its own name, the
-    /// functions it calls, `defaultTolerance` when it compares with `~` and no `+-`): a call
-    /// reads them too, since the function looks them up when it runs.
-    private var freeGlobals: [String: Set<String>] = [:]
+    /// What running each function defined so far does beyond its arguments (see
+    /// `FunctionSummary`): a statement that calls a function, or otherwise takes hold of it
+    /// (passes it on, binds it under another name), depends on all of it.
+    private var summaries: [String: FunctionSummary] = [:]
+    /// The functions the binding being checked takes hold of: the name it binds stands for them.
+    private var functionsUsed: Set<String> = []
     /// Stands in the reads of a statement that compares with `~` and no tolerance, which
     /// depends on the notebook's default tolerance (see `StatementPlan.usesDefaultTolerance`).
     static let defaultTolerance = "#tolerance"
+
+    /// What a function does when it runs, beyond its arguments: the global names its body reads
+    /// (its own name, the functions it calls, `defaultTolerance`), the verbs with side effects it
+    /// applies, and whether it reads a file whose path it computes.
+    struct FunctionSummary {
+        var reads: Set<String> = []
+        var sideEffects: Set<String> = []
+        var computesPaths = false
+    }
 
     /// An analyser that knows the names already bound and the functions among them (whose
     /// calls it checks against their parameters).
@@ -42,28 +53,32 @@ public struct Analyser {
         self.registry = registry
         self.scopes = [globals]
         self.functions = functions
-        // What each function reads, learnt as its definition was checked: the names are all
-        // bound, so this check only collects.
-        for (name, definition) in functions.sorted(by: { $0.key < $1.key }) {
-            _ = try? check(.function(definition))
-            freeGlobals[name] = current.reads
-            current = StatementPlan(statement: current.statement)
+        for (name, definition) in functions {
+            summaries[name] = summary(of: definition)
         }
     }
 
-    /// Notes a name bound at the top level outside the statements checked (a value put back
-    /// from a cache).
+    /// Notes a name bound at the top level outside the statements checked (a binding taken
+    /// over from another session).
     public mutating func bind(_ name: String, _ value: Value) {
         scopes[0][name] = value.type
         if case .function(let callable) = value, case .function(let definition, _) = callable.body {
             functions[name] = definition
-            _ = try? check(.function(definition))
-            freeGlobals[name] = current.reads
-            current = StatementPlan(statement: current.statement)
+            summaries[name] = summary(of: definition)
         } else {
             functions[name] = nil
-            freeGlobals[name] = nil
+            summaries[name] = nil
         }
+    }
+
+    /// What `definition` does when it runs, learnt by checking it on a copy of this analyser:
+    /// the name it is bound under may not be its own (`g = f`), and this analyser's tables must
+    /// not change.
+    private func summary(of definition: FunctionDefinition) -> FunctionSummary {
+        var probe = self
+        probe.current = StatementPlan(statement: .function(definition))
+        _ = try? probe.check(.function(definition))
+        return FunctionSummary(reads: probe.current.reads, sideEffects: probe.current.sideEffects, computesPaths: probe.current.files.computed)
     }
 
     /// Checks the statements in order, binding as it goes, and returns each one's effects.
@@ -97,12 +112,14 @@ public struct Analyser {
     private mutating func check(_ statement: Statement) throws -> Set<String> {
         switch statement {
         case .binding(let name, _, let value, _):
+            functionsUsed = []
             let type = try infer(value)
             scopes[scopes.count - 1][name] = type
             functions[name] = nil
-            if scopes.count == 1 {
-                // `g = f`: calling g runs f, which reads what f reads.
-                if case .name(let other, _) = value, freeGlobals[other] != nil { freeGlobals[name] = [other] } else { freeGlobals[name] = nil }
+            if functionDepth == 0 {
+                // `g = f`, `h = [f][0]`: calling what the name holds runs those functions, as
+                // they are now (a later `def f` does not change g).
+                summaries[name] = functionsUsed.isEmpty ? nil : closure(of: functionsUsed)
             }
             if functionDepth == 0, loopVariables.count <= 1, !loopVariables.contains(name) {
                 written.insert(name)
@@ -116,28 +133,37 @@ public struct Analyser {
                 throw RuntimeError("'\(definition.name)' is a verb; a function cannot hide it", span: definition.nameSpan)
             }
             // The function may call itself; its body sees its parameters and the names bound
-            // so far (names bound later are looked up when it runs).
+            // so far.
             scopes[scopes.count - 1][definition.name] = .function
             functions[definition.name] = definition
-            // The reads of the body are the function's own (its free globals), and the
-            // definition's as well.
-            let readsBefore = current.reads
+            // What the body reads, applies and computes is the function's summary, and the
+            // definition's too. Functions defined inside the body are its own: the tables are
+            // put back after it.
+            let before = (reads: current.reads, sideEffects: current.sideEffects, computed: current.files.computed)
+            let tables = (functions: functions, summaries: summaries)
             current.reads = []
-            defer {
-                if scopes.count == 1 { freeGlobals[definition.name] = current.reads }
-                current.reads.formUnion(readsBefore)
-            }
+            current.sideEffects = []
+            current.files.computed = false
             var local: [String: ValueType] = [:]
-            for parameter in definition.parameters {
-                if let value = parameter.defaultValue { _ = try infer(value) }
-                local[parameter.name] = .any
-            }
             scopes.append(local)
             functionDepth += 1
             defer {
                 scopes.removeLast()
                 functionDepth -= 1
+                (functions, summaries) = tables
+                if functionDepth == 0 {
+                    summaries[definition.name] = FunctionSummary(
+                        reads: current.reads, sideEffects: current.sideEffects, computesPaths: current.files.computed)
+                }
+                current.reads.formUnion(before.reads)
+                current.sideEffects.formUnion(before.sideEffects)
+                current.files.computed = current.files.computed || before.computed
             }
+            for parameter in definition.parameters {
+                if let value = parameter.defaultValue { _ = try infer(value) }
+                local[parameter.name] = .any
+            }
+            scopes[scopes.count - 1] = local
             for inner in definition.body {
                 let bound = try check(inner)
                 for name in bound where scopes[scopes.count - 1][name] == nil {
@@ -149,7 +175,10 @@ public struct Analyser {
             _ = try infer(sequence)
             scopes.append([variable: .any])
             loopVariables.append(variable)
-            defer { loopVariables.removeLast() }
+            defer {
+                loopVariables.removeLast()
+                scopes.removeLast()
+            }
             var bound: Set<String> = []
             for inner in body {
                 let innerBound = try check(inner)
@@ -160,7 +189,6 @@ public struct Analyser {
                     bound.insert(name)
                 }
             }
-            scopes.removeLast()
             return bound
         }
     }
@@ -179,21 +207,44 @@ public struct Analyser {
         }
     }
 
-    /// Notes a call of a function written in medsynth: it may draw random numbers, and it reads
-    /// the globals its body reads, and those of the functions it calls, as they are bound now.
+    /// Notes a call of a function written in medsynth: it may draw random numbers, and it does
+    /// what the function does (see `noteFunctionUse`).
     private mutating func noteCall(_ name: String) {
         current.calls.insert(name)
         current.drawsRandomNumbers = true
-        var pending = [name]
-        var seen: Set<String> = [name]
+        noteFunctionUse(name)
+    }
+
+    /// Notes that the statement takes hold of the global function `name` (calls it, passes it
+    /// on, binds it under another name): it reads what the function reads and does what it does,
+    /// through the functions it calls, as they are bound now.
+    private mutating func noteFunctionUse(_ name: String) {
+        guard summaries[name] != nil, scopes.dropFirst().allSatisfy({ $0[name] == nil }) else { return }
+        functionsUsed.insert(name)
+        current.drawsRandomNumbers = true
+        let summary = closure(of: [name])
+        for read in summary.reads where read == Self.defaultTolerance || (scopes[0][read] != nil && !written.contains(read)) {
+            current.reads.insert(read)
+        }
+        current.sideEffects.formUnion(summary.sideEffects)
+        if summary.computesPaths { current.files.computed = true }
+    }
+
+    /// The summaries of `functions` and of every function they reach, merged.
+    private func closure(of functions: Set<String>) -> FunctionSummary {
+        var merged = FunctionSummary(reads: functions)
+        var pending = Array(functions)
+        var seen = functions
         while let function = pending.popLast() {
-            for read in freeGlobals[function] ?? [] where seen.insert(read).inserted {
-                if read == Self.defaultTolerance || (scopes[0][read] != nil && !written.contains(read)) {
-                    current.reads.insert(read)
-                }
+            guard let summary = summaries[function] else { continue }
+            merged.sideEffects.formUnion(summary.sideEffects)
+            merged.computesPaths = merged.computesPaths || summary.computesPaths
+            for read in summary.reads where seen.insert(read).inserted {
+                merged.reads.insert(read)
                 pending.append(read)
             }
         }
+        return merged
     }
 
     /// Notes a verb the statement applies: what it draws and what it does to the world.
@@ -218,6 +269,8 @@ public struct Analyser {
         case .name(let name, let span):
             if let type = lookup(name) {
                 noteRead(name)
+                // A function named alone runs (all its parameters have defaults) or is passed on.
+                noteFunctionUse(name)
                 return type
             }
             if let verb = registry[name] {
