@@ -212,15 +212,16 @@ public struct Analyser {
     private mutating func noteCall(_ name: String) {
         current.calls.insert(name)
         current.drawsRandomNumbers = true
-        noteFunctionUse(name)
+        noteFunctionUse(name, asValue: false)
     }
 
     /// Notes that the statement takes hold of the global function `name` (calls it, passes it
     /// on, binds it under another name): it reads what the function reads and does what it does,
-    /// through the functions it calls, as they are bound now.
-    private mutating func noteFunctionUse(_ name: String) {
+    /// through the functions it calls, as they are bound now. `asValue`: the function itself is
+    /// part of a value (not only called), so a name bound to that value may hold it.
+    private mutating func noteFunctionUse(_ name: String, asValue: Bool) {
         guard summaries[name] != nil, scopes.dropFirst().allSatisfy({ $0[name] == nil }) else { return }
-        functionsUsed.insert(name)
+        if asValue { functionsUsed.insert(name) }
         current.drawsRandomNumbers = true
         let summary = closure(of: [name])
         for read in summary.reads where read == Self.defaultTolerance || (scopes[0][read] != nil && !written.contains(read)) {
@@ -270,7 +271,7 @@ public struct Analyser {
             if let type = lookup(name) {
                 noteRead(name)
                 // A function named alone runs (all its parameters have defaults) or is passed on.
-                noteFunctionUse(name)
+                noteFunctionUse(name, asValue: true)
                 return type
             }
             if let verb = registry[name] {
