@@ -117,4 +117,24 @@ final class StatementPlanTests: XCTestCase {
         let plans = try Executor(interpreter: interpreter).plan(SourceFile(name: "b", text: "y = f 1"))
         XCTAssertEqual(plans[0].reads, ["f", "k"])
     }
+
+    /// A function whose parameters all have defaults runs when it is named alone: the statement
+    /// calls it (and its result is a value, which can be indexed); a function named as an
+    /// argument is passed on, and the statement reads what it reads.
+    func testAFunctionNamedAloneRunsAndOnePassedOnIsRead() throws {
+        let plans = try plans("""
+            a = 1
+            def g k=1 = zeros [2] + k + a
+            def f x = x + a
+            def apply fn x = fn x
+            y = g
+            first = y[0]
+            z = apply f 1
+            """)
+        XCTAssertEqual(plans[4].calls, ["g"])
+        XCTAssertEqual(plans[4].reads, ["g", "a"])
+        XCTAssertTrue(plans[4].drawsRandomNumbers)
+        XCTAssertEqual(plans[5].reads, ["y"], "y holds g's result, not g")
+        XCTAssertEqual(plans[6].reads, ["apply", "f", "a"])
+    }
 }

@@ -270,9 +270,13 @@ public struct Analyser {
         case .name(let name, let span):
             if let type = lookup(name) {
                 noteRead(name)
-                // A function named alone runs (all its parameters have defaults) or is passed on.
-                noteFunctionUse(name, asValue: true)
-                return type
+                // A function named alone runs when all its parameters have defaults (its result
+                // is a value, not the function); otherwise it is passed on as a value.
+                let isGlobal = scopes.dropFirst().allSatisfy { $0[name] == nil }
+                let runs = isGlobal && (functions[name].map { $0.parameters.allSatisfy { $0.defaultValue != nil } } ?? false)
+                noteFunctionUse(name, asValue: !runs)
+                if runs { noteCall(name) }
+                return runs ? .any : type
             }
             if let verb = registry[name] {
                 noteVerb(verb, givenOptions: [])
