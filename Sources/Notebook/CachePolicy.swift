@@ -133,7 +133,7 @@ final class CachePolicy: ExecutionPolicy {
         guard var (record, parts, cacheable, filesReadBefore, start) = pending else { return }
         pending = nil
         var bound = plan.writes
-        if case .looped(let assigned) = outcome { bound = plan.writes.intersection(assigned) }
+        if case .looped(let assigned, _) = outcome { bound = plan.writes.intersection(assigned) }
         if plan.files.computed {
             // Its files were known only once it ran: what reads its bindings is keyed by their
             // contents too.
@@ -200,7 +200,7 @@ final class CachePolicy: ExecutionPolicy {
         case .displayed(let value): return [(displayName, value)]
         case .expectation(let expectation):
             return [(expectationName, .record(Record([("passed", .bool(expectation.passed)), ("detail", .string(expectation.detail))])))]
-        case .looped(let assigned):
+        case .looped(let assigned, _):
             return writes.intersection(assigned).sorted().compactMap { name in interpreter.globals[name].map { (name, $0) } }
         case .defined:
             return []
@@ -235,6 +235,7 @@ final class CachePolicy: ExecutionPolicy {
         case .displayed(let value): result!.outputs.append(.text(value.displayText))
         case .bound(_, .figure(let figure)): result!.outputs.append(.figure(figure))
         case .expectation(let expectation): result!.expectations.append(expectation)
+        case .looped(_, let expectations): result!.expectations += expectations
         default: break
         }
     }

@@ -91,4 +91,13 @@ final class ExecutorTests: XCTestCase {
         }
         XCTAssertNil(fresh.interpreter.globals["z"], "the analyser refuses the whole entry before anything runs")
     }
+
+    /// The REPL reports an `expect` that fails inside a loop, nested loops too.
+    func testAFailingExpectationInsideALoopIsReported() {
+        let session = Session(context: RuntimeContext())
+        let report = session.run("for i in [1, 2] do\n  for j in [i] do\n    expect j < 2\n  end\nend", name: "entry")
+        XCTAssertNil(report.diagnostic)
+        XCTAssertEqual(report.failedExpectations.map(\.detail), ["2 < 2"])
+        XCTAssertEqual(session.expectations.count, 2)
+    }
 }

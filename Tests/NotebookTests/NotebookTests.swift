@@ -316,6 +316,29 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(Set(dry.cells[0].statements.map(\.source)), [.cached])
     }
 
+    /// An `expect` inside a loop counts, every run (it was dropped: a failing one passed
+    /// `check`); the loop is never taken from the cache, so a cached run reports it too.
+    func testExpectationsInsideALoopCountEveryRun() throws {
+        let notebook = """
+            ```medsynth {#a}
+            total = 0
+            for i in [1, 2] do
+              total = total + i
+              expect i == 2
+            end
+            ```
+            """
+        let path = (directory as NSString).appendingPathComponent("notes.medsynth")
+        try notebook.write(toFile: path, atomically: true, encoding: .utf8)
+        let options = NotebookRunner.Options(cacheDirectory: cacheDirectory, outputDirectory: directory, engineVersion: "test")
+        for _ in 0..<2 {
+            let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
+            XCTAssertEqual(result.expectations.map(\.passed), [false, true])
+            XCTAssertEqual(result.expectations.first?.detail, "1 == 2")
+            XCTAssertFalse(result.succeeded)
+        }
+    }
+
     /// A value put back from the cache does not change how later cells are checked (the second,
     /// cached run of an unchanged notebook used to refuse it).
     func testACachedRunChecksLaterCellsAsTheFirstDid() throws {

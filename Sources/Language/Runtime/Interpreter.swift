@@ -11,8 +11,9 @@ public enum Outcome: Sendable {
     /// `def name ...`.
     case defined(String)
     /// A `for` loop ran to its end, binding these global names (none if it never ran; a nested
-    /// loop that never ran binds none of its own).
-    case looped(bound: Set<String>)
+    /// loop that never ran binds none of its own), with the outcomes of the `expect` statements
+    /// its body ran, in order (nested loops' too).
+    case looped(bound: Set<String>, expectations: [Expectation])
 }
 
 /// The result of an `expect` statement.
@@ -176,15 +177,20 @@ public final class Interpreter {
             let outer = globalsAssigned
             globalsAssigned = []
             defer { globalsAssigned.formUnion(outer) }
+            var expectations: [Expectation] = []
             for index in 0..<count {
                 if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
                 scopes.append([variable: try item(index)])
                 defer { scopes.removeLast() }
                 for statement in body {
-                    _ = try executeStatement(statement)
+                    switch try executeStatement(statement) {
+                    case .expectation(let expectation): expectations.append(expectation)
+                    case .looped(_, let inner): expectations += inner
+                    default: break
+                    }
                 }
             }
-            return .looped(bound: globalsAssigned)
+            return .looped(bound: globalsAssigned, expectations: expectations)
         }
     }
 

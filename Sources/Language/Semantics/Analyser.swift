@@ -125,8 +125,12 @@ public struct Analyser {
                 written.insert(name)
             }
             return [name]
-        case .expression(let value, _), .expect(let value, _):
+        case .expression(let value, _):
             _ = try infer(value)
+            return []
+        case .expect(let value, _):
+            _ = try infer(value)
+            if functionDepth == 0, !loopVariables.isEmpty { current.expectsInLoop = true }
             return []
         case .function(let definition):
             if registry[definition.name] != nil {

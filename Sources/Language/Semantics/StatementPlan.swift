@@ -20,6 +20,9 @@ public struct StatementPlan: Sendable {
     /// (see `Verb.Randomness`) without giving that verb's seed, or it calls a function (whose
     /// body may).
     public var drawsRandomNumbers = false
+    /// Whether a loop's body holds an `expect`: its outcomes are the run's, not values to keep,
+    /// so the loop runs every time.
+    public var expectsInLoop = false
     /// Whether it compares with `~` and no `+-` (itself or in a function it calls), so that
     /// the notebook's default tolerance decides.
     public var usesDefaultTolerance = false
@@ -51,6 +54,7 @@ public struct StatementPlan: Sendable {
     }
 
     /// Whether its values may be kept and reused when its inputs have not changed: it computes
-    /// something, acts on nothing, and every file it reads is known before it runs.
-    public var isCacheable: Bool { !isDefinition && sideEffects.isEmpty && !files.computed }
+    /// something, acts on nothing, every file it reads is known before it runs, and no `expect`
+    /// runs inside it.
+    public var isCacheable: Bool { !isDefinition && sideEffects.isEmpty && !files.computed && !expectsInLoop }
 }

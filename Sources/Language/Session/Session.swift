@@ -37,6 +37,13 @@ public final class Session {
     @discardableResult
     public func run(_ text: String, name: String, firstLine: Int = 1, show: (String) -> Void = { _ in }) -> Report {
         var report = Report()
+        func record(_ expectation: Expectation) {
+            expectations.append(expectation)
+            if !expectation.passed {
+                report.failedExpectations.append(expectation)
+                show(Self.describeFailure(expectation))
+            }
+        }
         let source = SourceFile(name: name, text: text, firstLine: firstLine)
         // A Ctrl-C stops the entry it was pressed during, not the next one.
         context.resetCancellation()
@@ -50,11 +57,9 @@ public final class Session {
                         show(text)
                     }
                 case .expectation(let expectation):
-                    expectations.append(expectation)
-                    if !expectation.passed {
-                        report.failedExpectations.append(expectation)
-                        show(Self.describeFailure(expectation))
-                    }
+                    record(expectation)
+                case .looped(_, let inLoop):
+                    inLoop.forEach(record)
                 default:
                     break
                 }
