@@ -1,3 +1,4 @@
+import Foundation
 import Engine
 import XCTest
 @testable import Language
@@ -99,5 +100,29 @@ final class ExecutorTests: XCTestCase {
         XCTAssertNil(report.diagnostic)
         XCTAssertEqual(report.failedExpectations.map(\.detail), ["2 < 2"])
         XCTAssertEqual(session.expectations.count, 2)
+    }
+
+    /// After a reset, a session that takes over a fresh session's library lists only its own
+    /// names (the REPL's `:reset` listed the whole library under `:vars`).
+    func testAResetSessionTakesOverALibraryAsLibrary() throws {
+        let library = Session(context: RuntimeContext())
+        _ = library.run("def twice x = x * 2\nscale = 3", name: "library")
+        let session = Session(context: RuntimeContext())
+        _ = session.run("a = 1", name: "entry")
+        session.reset()
+        session.adoptLibrary(of: library)
+        XCTAssertEqual(session.variables().rows.count, 2, "without library names marked, both library names show")
+        // (The library above was loaded with run, not loadLibrary: its names are not library names.)
+        let real = Session(context: RuntimeContext())
+        let path = NSTemporaryDirectory() + "/executor-library-\(getpid()).medsynth"
+        try "def twice x = x * 2\nscale = 3".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try real.loadLibrary([path])
+        session.reset()
+        session.adoptLibrary(of: real)
+        XCTAssertEqual(session.variables().rows.count, 0)
+        let outcomes = try session.executor.run(SourceFile(name: "entry", text: "b = twice scale"))
+        guard case .bound("b", .number(6)) = outcomes.first else { return XCTFail("\(outcomes)") }
+        XCTAssertEqual(session.variables().rows.count, 1)
     }
 }

@@ -128,6 +128,15 @@ public final class Session {
         libraryNames.formUnion(interpreter.globalOrder)
     }
 
+    /// Binds, as this session's library, what `other` bound (a fresh session's standard
+    /// library, after `reset`): `variables()` leaves those names out, as it did before.
+    public func adoptLibrary(of other: Session) {
+        for name in other.interpreter.globalOrder {
+            if let value = other.interpreter.globals[name] { define(name, value) }
+        }
+        libraryNames = other.libraryNames
+    }
+
     /// Forgets every binding and expectation.
     public func reset() {
         interpreter.reset()

@@ -172,10 +172,7 @@ final class ReplLoop {
         case ":reset":
             session.reset()
             do {
-                let fresh = try SessionSetup.makeSession(outputDirectory: outputDirectory, seed: seed, previews: previews) { _ in }
-                for name in fresh.interpreter.globalOrder {
-                    if let value = fresh.interpreter.globals[name] { session.define(name, value) }
-                }
+                session.adoptLibrary(of: try SessionSetup.makeSession(outputDirectory: outputDirectory, seed: seed, previews: previews) { _ in })
             } catch {
                 print("error: \(error)")
             }
