@@ -106,8 +106,14 @@ public enum FormatRegistry {
     /// What a file to read may be, for messages: "a .png, .nii, .nii.gz, .dcm, .dicom, .h5,
     /// .hdf5 or .safetensors file".
     public static var readableFiles: String {
-        "a " + extensions(of: all.filter { !$0.capabilities.reads.isEmpty }) + " file"
+        "a " + extensions(of: readable) + " file"
     }
+
+    /// The formats medsynth reads something from, in the order of `all`.
+    public static var readable: [any FileFormat] { all.filter { !$0.capabilities.reads.isEmpty } }
+
+    /// The formats medsynth writes something to, in the order of `all`.
+    public static var writable: [any FileFormat] { all.filter { !$0.capabilities.writes.isEmpty } }
 
     /// What medsynth reads and writes, a line per format, for help and messages:
     ///

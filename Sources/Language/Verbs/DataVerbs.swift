@@ -123,16 +123,18 @@ enum DataVerbs {
 
     /// The names of the formats `load` reads: "PNG, NIfTI-1, DICOM, HDF5 or safetensors".
     static var readableNames: String {
-        FormatRegistry.list(FormatRegistry.all.filter { !$0.capabilities.reads.isEmpty }.map(\.name), conjunction: "or")
+        FormatRegistry.list(FormatRegistry.readable.map(\.name), conjunction: "or")
+    }
+
+    /// ".png gives …; .nii, .nii.gz …": a clause per format, `verb` after the first one's extensions.
+    static func perFormat(_ formats: [any FileFormat], _ verb: String, _ phrase: (any FileFormat) -> String) -> String {
+        formats.enumerated().map { index, format in "\(format.extensionList)\(index == 0 ? " \(verb)" : "") \(phrase(format))" }
+            .joined(separator: "; ")
     }
 
     /// `load`'s help: what each format gives, from the registry, then the language's side.
     static var loadDetails: String {
-        let readable = FormatRegistry.all.filter { !$0.capabilities.reads.isEmpty }
-        let gives = readable.enumerated().map { index, format in
-            "\(format.extensionList)\(index == 0 ? " gives" : "") \(format.reading)"
-        }
-        return gives.joined(separator: "; ") + ". "
+        perFormat(FormatRegistry.readable, "gives", \.reading) + ". "
             + "dataset= names an HDF5 dataset, and first= and count= a slab of it; tensors by name become a record, "
             + "and a checkpoint the model it holds. A file whose extension names no format is read by its first bytes; "
             + "a file whose first bytes are another format's than its extension names is refused. A relative path "
@@ -141,11 +143,7 @@ enum DataVerbs {
 
     /// `save`'s help: what each format takes, from the registry, then the language's side.
     static var saveDetails: String {
-        let writable = FormatRegistry.all.filter { !$0.capabilities.writes.isEmpty }
-        let takes = writable.enumerated().map { index, format in
-            "\(format.extensionList)\(index == 0 ? " takes" : "") \(format.writing)"
-        }
-        return takes.joined(separator: "; ") + ". "
+        perFormat(FormatRegistry.writable, "takes", \.writing) + ". "
             + "A number or a list goes as a tensor, an image figure as a tensor of its pixels in 0...1, a plot as a vector "
             + "drawing, a model as its checkpoint and a record of tensors as tensors by name; dataset= names the HDF5 "
             + "dataset of a tensor. Returns the path. A relative path starts from the notebook's folder (in the REPL, "

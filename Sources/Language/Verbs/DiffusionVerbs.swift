@@ -182,12 +182,10 @@ enum DiffusionVerbs {
     /// nothing (the sampler's own default applies), their help naming the sampler.
     static let samplerOptions: [Parameter] = SamplerRegistry.all.flatMap { description in
         description.options.map { option in
-            let kind: Parameter.Kind
-            let shown: String
-            switch (option.kind, option.defaultValue) {
-            case (.number, .number(let value)): (kind, shown) = (.number, Value.format(value))
-            case (_, .flag(let value)): (kind, shown) = (.bool, "\(value)")
-            default: (kind, shown) = (.any, "")
+            let (kind, shown): (Parameter.Kind, String)
+            switch option.defaultValue {
+            case .number(let value): (kind, shown) = (.number, Value.format(value))
+            case .flag(let value): (kind, shown) = (.bool, "\(value)")
             }
             return Parameter.option(option.name, kind, default: .nothing, "\(description.name): \(option.help) (default \(shown))")
         }
