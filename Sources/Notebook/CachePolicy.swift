@@ -87,7 +87,7 @@ final class CachePolicy: ExecutionPolicy {
     func decide(_ plan: StatementPlan, in source: SourceFile) throws(Diagnostic) -> Executor.Decision {
         let start = clock.now
         let cell = cell!
-        let random = streamName(of: plan.statement, in: cell)
+        let random = randomPath(of: plan.statement, in: cell)
         var files: [String: String] = [:]
         for path in plan.files.literal {
             let resolved = context.resolve(path)
@@ -96,13 +96,13 @@ final class CachePolicy: ExecutionPolicy {
         let parts = KeyParts(
             statement: plan.canonicalForm,
             defaults: plan.verbs.sorted().map { Self.defaults(of: executor.interpreter.registry[$0]!) },
-            inputs: graph.inputKeys(plan.reads), files: files, random: plan.drawsRandomNumbers ? "seed \(seed): \(random)" : "",
+            inputs: graph.inputKeys(plan.reads), files: files, random: plan.drawsRandomNumbers ? RandomKey(seed: seed, path: random).description : "",
             settings: plan.usesDefaultTolerance ? tolerances : "", engine: options.engineVersion)
         let key = parts.key
         let cacheable = cell.isCached && plan.isCacheable
         var record = StatementRecord(
             cell: cell.label, line: source.location(of: plan.span.start).line, canonicalForm: plan.canonicalForm, key: key,
-            source: .computed, seconds: 0, parts: parts, origin: "\(documentPath)#\(cell.label)/\(random)",
+            source: .computed, seconds: 0, parts: parts, origin: "\(documentPath)#\(cell.label)/\(random.last!)",
             dependsOn: graph.writerNames(plan.reads))
         if options.dryRun {
             if plan.files.computed, let files = cache?.entries[key]?.filesRead {
@@ -126,11 +126,12 @@ final class CachePolicy: ExecutionPolicy {
             return .skip
         }
         pending = (record, parts, cacheable, context.filesRead.count, start)
-        return .run(randomKey: random)
+        return .run(randomPath: random)
     }
 
     func ran(_ plan: StatementPlan, _ outcome: Outcome, in source: SourceFile) {
-        guard var (record, parts, cacheable, filesReadBefore, start) = pending else { return }
+        guard let (first, parts, cacheable, filesReadBefore, start) = pending else { return }
+        var record = first
         pending = nil
         var bound = plan.writes
         if case .looped(let assigned, _) = outcome { bound = plan.writes.intersection(assigned) }
@@ -266,10 +267,10 @@ final class CachePolicy: ExecutionPolicy {
         }
     }
 
-    /// The name of a statement's random stream: its cell's label (if it has one), the binding
+    /// The path of a statement's random keys below the notebook's seed: its cell's label (if it has one), the binding
     /// it is named after (its bound name, or for other statements their canonical form), and
     /// which statement of that name it is (see `occurrencesInCell`).
-    private func streamName(of statement: Statement, in cell: NotebookDocument.Cell) -> String {
+    private func randomPath(of statement: Statement, in cell: NotebookDocument.Cell) -> [String] {
         let name: String
         switch statement {
         case .binding(let bound, _, _, _): name = bound
@@ -278,10 +279,10 @@ final class CachePolicy: ExecutionPolicy {
         }
         if cell.isLabelled {
             occurrencesInCell[name, default: 0] += 1
-            return "\(cell.label)/\(name)#\(occurrencesInCell[name]!)"
+            return [cell.label, "\(name)#\(occurrencesInCell[name]!)"]
         }
         occurrencesUnlabelled[name, default: 0] += 1
-        return "\(name)#\(occurrencesUnlabelled[name]!)"
+        return ["\(name)#\(occurrencesUnlabelled[name]!)"]
     }
 
     static func defaults(of verb: Verb) -> String {

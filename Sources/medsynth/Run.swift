@@ -46,8 +46,9 @@ struct CacheOptions: ParsableArguments {
 
     /// The engine version in every cache key: entries of another version are never used
     /// (cache 2: entries are safetensors files, where cache 1 wrote HDF5; cache 3: keys name the
-    /// seed only where a statement draws, and a call reads what its function reads).
-    private static let engineVersion = "medsynth \(MedSynth.version), cache 3"
+    /// seed only where a statement draws, and a call reads what its function reads; cache 4: one
+    /// random key scheme, `RandomKey`, whose numbers differ from the earlier ones).
+    private static let engineVersion = "medsynth \(MedSynth.version), cache 4"
 
     /// The cache folder when none is given: MEDSYNTH_CACHE, or .medsynth-cache here.
     static var defaultDirectory: String {

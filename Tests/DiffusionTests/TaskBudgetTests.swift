@@ -6,7 +6,7 @@ import Engine
 /// the memory budget before anything is allocated, or bounded in their work.
 final class TaskBudgetTests: XCTestCase {
     func testHolesOfAHugeBatchAreRefusedBeforeAllocating() throws {
-        let task = try InpaintingTask(coverage: 0.25, shapes: .mixed, seed: 1)
+        let task = try InpaintingTask(coverage: 0.25, shapes: .mixed, random: RandomKey(seed: 1))
         XCTAssertThrowsError(try task.masks(count: 100_000, size: 4096)) {
             XCTAssertTrue($0 is MemoryBudgetError, "\($0)")
             XCTAssertTrue("\($0)".contains("holes: [100000, 1, 4096, 4096] needs 6.1 TiB"), "\($0)")

@@ -46,7 +46,7 @@ final class TaskMedCDiffTests: XCTestCase {
     // MARK: - Denoising
 
     func testGaussianNoiseHasTheRequestedStandardDeviation() throws {
-        let task = try DenoisingTask(noise: .gaussian(sigma: 0.2), seed: 5)
+        let task = try DenoisingTask(noise: .gaussian(sigma: 0.2), random: RandomKey(seed: 5))
         let noisy = try task.degrade(Self.images)
         let residual = try noisy - Self.images
         let values = residual.scalars.map(Double.init)
@@ -59,7 +59,7 @@ final class TaskMedCDiffTests: XCTestCase {
     }
 
     func testSaltAndPepperCorruptsTheRequestedFraction() throws {
-        let task = try DenoisingTask(noise: .saltAndPepper(amount: 0.1), seed: 5)
+        let task = try DenoisingTask(noise: .saltAndPepper(amount: 0.1), random: RandomKey(seed: 5))
         let noisy = try task.degrade(Self.images)
         let changed = zip(noisy.scalars, Self.images.scalars).filter { $0 != $1 }
         XCTAssertTrue(changed.allSatisfy { $0.0 == 1 || $0.0 == -1 })
@@ -72,17 +72,17 @@ final class TaskMedCDiffTests: XCTestCase {
     }
 
     func testNoiseIsTheSameForTheSameSeedAndSampleIndex() throws {
-        let task = try DenoisingTask(noise: .gaussian(sigma: 0.1), seed: 5)
+        let task = try DenoisingTask(noise: .gaussian(sigma: 0.1), random: RandomKey(seed: 5))
         let all = try task.degrade(Self.images)
         XCTAssertEqual(try task.degrade(Self.images), all)
-        XCTAssertNotEqual(try DenoisingTask(noise: .gaussian(sigma: 0.1), seed: 6).degrade(Self.images), all)
+        XCTAssertNotEqual(try DenoisingTask(noise: .gaussian(sigma: 0.1), random: RandomKey(seed: 6)).degrade(Self.images), all)
         // Sample 2 alone, told its index, gets the noise it got in the batch.
         XCTAssertEqual(try task.degrade(Self.images.samples(at: [2]), firstSample: 2), try all.samples(at: [2]))
-        let impulses = try DenoisingTask(noise: .saltAndPepper(amount: 0.2), seed: 5)
+        let impulses = try DenoisingTask(noise: .saltAndPepper(amount: 0.2), random: RandomKey(seed: 5))
         XCTAssertEqual(try impulses.degrade(Self.images), try impulses.degrade(Self.images))
         XCTAssertNotEqual(try impulses.degrade(Self.images),
-                          try DenoisingTask(noise: .saltAndPepper(amount: 0.2), seed: 1).degrade(Self.images))
-        XCTAssertThrowsError(try DenoisingTask(noise: .saltAndPepper(amount: 1.5), seed: 0))
+                          try DenoisingTask(noise: .saltAndPepper(amount: 0.2), random: RandomKey(seed: 1)).degrade(Self.images))
+        XCTAssertThrowsError(try DenoisingTask(noise: .saltAndPepper(amount: 1.5), random: RandomKey(seed: 0)))
     }
 
     // MARK: - Inpainting
@@ -90,7 +90,7 @@ final class TaskMedCDiffTests: XCTestCase {
     func testMasksCoverTheRequestedFraction() throws {
         for shapes in [InpaintingTask.MaskShapes.rectangles, .strokes, .mixed] {
             for coverage in [0.1, 0.3, 0.6] {
-                let masks = try InpaintingTask(coverage: coverage, shapes: shapes, seed: 3).masks(count: 4, size: 64)
+                let masks = try InpaintingTask(coverage: coverage, shapes: shapes, random: RandomKey(seed: 3)).masks(count: 4, size: 64)
                 XCTAssertTrue(masks.scalars.allSatisfy { $0 == 0 || $0 == 1 })
                 for k in 0..<4 {
                     let hidden = masks.scalars[k * 4096 ..< (k + 1) * 4096].reduce(0, +) / 4096
@@ -100,12 +100,12 @@ final class TaskMedCDiffTests: XCTestCase {
                 }
             }
         }
-        XCTAssertTrue(try InpaintingTask(coverage: 0, seed: 3).masks(count: 1, size: 32).scalars.allSatisfy { $0 == 0 })
-        XCTAssertTrue(try InpaintingTask(coverage: 1, seed: 3).masks(count: 1, size: 32).scalars.allSatisfy { $0 == 1 })
+        XCTAssertTrue(try InpaintingTask(coverage: 0, random: RandomKey(seed: 3)).masks(count: 1, size: 32).scalars.allSatisfy { $0 == 0 })
+        XCTAssertTrue(try InpaintingTask(coverage: 1, random: RandomKey(seed: 3)).masks(count: 1, size: 32).scalars.allSatisfy { $0 == 1 })
     }
 
     func testTheConditionIsTheMaskedImageAndTheMask() throws {
-        let task = try InpaintingTask(coverage: 0.25, fillValue: 0.5, seed: 8)
+        let task = try InpaintingTask(coverage: 0.25, fillValue: 0.5, random: RandomKey(seed: 8))
         let (masked, mask, condition) = try task.degrade(Self.images)
         XCTAssertEqual(condition.shape, [3, 2, 64, 64])
         XCTAssertEqual(try condition[.all, .range(0..<1)], masked)
@@ -116,16 +116,16 @@ final class TaskMedCDiffTests: XCTestCase {
     }
 
     func testMasksAreTheSameForTheSameSeedAndDifferForAnother() throws {
-        let task = try InpaintingTask(coverage: 0.3, seed: 8)
+        let task = try InpaintingTask(coverage: 0.3, random: RandomKey(seed: 8))
         let masks = try task.masks(count: 3, size: 64)
         XCTAssertEqual(try task.masks(count: 3, size: 64), masks)
         XCTAssertEqual(try task.masks(count: 1, size: 64, firstSample: 1), try masks.samples(at: [1]))
         XCTAssertNotEqual(try masks.samples(at: [0]), try masks.samples(at: [1]), "every sample has its own mask")
-        XCTAssertNotEqual(try InpaintingTask(coverage: 0.3, seed: 9).masks(count: 3, size: 64), masks)
+        XCTAssertNotEqual(try InpaintingTask(coverage: 0.3, random: RandomKey(seed: 9)).masks(count: 3, size: 64), masks)
     }
 
     func testMeanFillBeatsTheGreyFill() throws {
-        let (masked, mask, _) = try InpaintingTask(coverage: 0.3, seed: 8).degrade(Self.images)
+        let (masked, mask, _) = try InpaintingTask(coverage: 0.3, random: RandomKey(seed: 8)).degrade(Self.images)
         let filled = try InpaintingTask.baseline(masked, mask: mask)
         for i in 0..<masked.count where mask.scalars[i] == 0 { XCTAssertEqual(filled.scalars[i], masked.scalars[i]) }
         XCTAssertLessThan(try mse(filled, Self.images), try mse(masked, Self.images))

@@ -58,7 +58,7 @@ final class TrainerTests: XCTestCase {
     func configuration(steps: Int = 12, seed: UInt64 = 7, peak: Float = 0.05, clip: Float? = 1, ema: Float? = 0.9,
                        checkpoint: String? = nil, interval: Int = 1000) throws -> TrainingConfiguration {
         try TrainingConfiguration(
-            steps: steps, batchSize: 4, seed: seed,
+            steps: steps, batchSize: 4, random: RandomKey(seed: seed),
             schedule: WarmupCosineDecay(peak: peak, minimum: 0.001, warmupSteps: 4, totalSteps: 12),
             maxGradientNorm: clip, emaDecay: ema, checkpointPath: checkpoint, checkpointInterval: interval, logInterval: 1)
     }
@@ -140,7 +140,7 @@ final class TrainerTests: XCTestCase {
     // MARK: - Data order
 
     func testEachEpochIsAPermutationAndTheLastPartialBatchIsDropped() throws {
-        var order = try BatchOrder(count: 10, batchSize: 4, seed: 7)
+        var order = try BatchOrder(count: 10, batchSize: 4, random: RandomKey(seed: 7))
         XCTAssertEqual(order.batchesPerEpoch, 2)
         let epoch0 = order.permutation(epoch: 0), epoch1 = order.permutation(epoch: 1)
         XCTAssertEqual(epoch0.sorted(), Array(0..<10))
@@ -149,15 +149,15 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(order.indices(afterSteps: 0), Array(epoch0[0..<4]))
         XCTAssertEqual(order.indices(afterSteps: 1), Array(epoch0[4..<8]))
         XCTAssertEqual(order.indices(afterSteps: 2), Array(epoch1[0..<4]), "samples 8 and 9 of epoch 0's order are skipped")
-        XCTAssertEqual(try BatchOrder(count: 10, batchSize: 4, seed: 7).permutation(epoch: 5), order.permutation(epoch: 5))
-        XCTAssertNotEqual(try BatchOrder(count: 10, batchSize: 4, seed: 8).permutation(epoch: 0), epoch0)
-        XCTAssertThrowsError(try BatchOrder(count: 3, batchSize: 4, seed: 7))
+        XCTAssertEqual(try BatchOrder(count: 10, batchSize: 4, random: RandomKey(seed: 7)).permutation(epoch: 5), order.permutation(epoch: 5))
+        XCTAssertNotEqual(try BatchOrder(count: 10, batchSize: 4, random: RandomKey(seed: 8)).permutation(epoch: 0), epoch0)
+        XCTAssertThrowsError(try BatchOrder(count: 3, batchSize: 4, random: RandomKey(seed: 7)))
     }
 
     func testEveryIndexIsEquallyLikelyInEveryPosition() throws {
         // Over 4000 shuffles of 5 items each (index, position) pair occurs 800 times on average,
         // with a binomial standard deviation of about 25.
-        let order = try BatchOrder(count: 5, batchSize: 1, seed: 1)
+        let order = try BatchOrder(count: 5, batchSize: 1, random: RandomKey(seed: 1))
         var counts = Array(repeating: Array(repeating: 0, count: 5), count: 5)
         for epoch in 0..<4000 {
             for (position, index) in order.permutation(epoch: epoch).enumerated() { counts[index][position] += 1 }
@@ -246,7 +246,7 @@ final class TrainerTests: XCTestCase {
 
         let (_, otherSeed) = try makeTrainer(configuration(seed: 5))
         XCTAssertThrowsError(try otherSeed.resume(from: path)) { error in
-            XCTAssertTrue("\(error)".contains("training.seed is 7 but this run's is 5"), "\(error)")
+            XCTAssertTrue("\(error)".contains("training.random is seed 7 but this run's is seed 5"), "\(error)")
         }
         let (_, noClipping) = try makeTrainer(configuration(clip: nil))
         XCTAssertThrowsError(try noClipping.resume(from: path)) { error in
@@ -335,7 +335,7 @@ final class TrainerTests: XCTestCase {
         let model = try ToyModel(seed: 3)
         let optimizer = RecordingOptimizer(try SGD(parameters: model.parameters, learningRate: 0))
         let schedule = try WarmupCosineDecay(peak: 0.4, warmupSteps: 4, totalSteps: 8)
-        let configuration = try TrainingConfiguration(steps: 8, batchSize: 4, seed: 1, schedule: schedule, maxGradientNorm: 0.05)
+        let configuration = try TrainingConfiguration(steps: 8, batchSize: 4, random: RandomKey(seed: 1), schedule: schedule, maxGradientNorm: 0.05)
         let trainer = try Trainer(model: model, optimizer: optimizer, datasetCount: 10, configuration: configuration, loss: Self.loss(model))
         let result = try trainer.train()
         XCTAssertEqual(optimizer.ratesSeen, [0.1, 0.2, 0.3, 0.4] + (4..<8).map { schedule.learningRate(atStep: $0) })

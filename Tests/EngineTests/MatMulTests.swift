@@ -86,4 +86,29 @@ final class MatMulTests: XCTestCase {
         }
         assertTensorError("matmul", mentions: ["rank"]) { try Tensor.matmul(Tensor(1), ramp([2, 2])) }
     }
+
+    /// A row of a product does not depend on how many rows the product has: OpenBLAS changes
+    /// kernels with the product's size (here [16, 32] x [32, 64]^T rounded differently from 8
+    /// rows before row blocking), and a linear layer's rows are a batch's items.
+    func testARowOfAProductDoesNotDependOnTheRowCount() throws {
+        for (n, k, transposeB) in [(64, 32, true), (16, 64, true), (8, 512, false), (64, 256, true)] {
+            let weight = try Tensor.randn(transposeB ? [n, k] : [k, n], seed: 1)
+            let rows = try Tensor.randn([300, k], seed: 2)
+            let reference = try Tensor.matmul(rows.slice([.range(0..<8)]), weight, transposeB: transposeB)
+            for count in [1, 16, 64, 65, 300] {
+                let product = try Tensor.matmul(rows.slice([.range(0..<count)]), weight, transposeB: transposeB)
+                let shared = Swift.min(count, 8) * n
+                XCTAssertEqual(product.scalars.prefix(shared).map(\.bitPattern), reference.scalars.prefix(shared).map(\.bitPattern),
+                               "n \(n), k \(k), transposeB \(transposeB), \(count) rows")
+            }
+            // And the blocked product is still the product: against a plain double-precision sum.
+            let product = try Tensor.matmul(rows, weight, transposeB: transposeB)
+            let (x, w) = (rows.scalars, weight.scalars)
+            for (i, j) in [(0, 0), (65, n - 1), (299, n / 2)] {
+                var sum = 0.0
+                for t in 0..<k { sum += Double(x[i * k + t]) * Double(transposeB ? w[j * k + t] : w[t * n + j]) }
+                XCTAssertEqual(Double(product.scalars[i * n + j]), sum, accuracy: 1e-4 * Double(k))
+            }
+        }
+    }
 }

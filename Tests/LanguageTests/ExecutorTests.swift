@@ -47,7 +47,7 @@ final class ExecutorTests: XCTestCase {
             let cancelAfterFirst: CancellationFlag?
             init(cancelAfterFirst: CancellationFlag? = nil) { self.cancelAfterFirst = cancelAfterFirst }
             func decide(_ plan: StatementPlan, in source: SourceFile) -> Executor.Decision {
-                plan.writes.contains("skipped") ? .skip : .run(randomKey: "fixed")
+                plan.writes.contains("skipped") ? .skip : .run(randomPath: ["fixed"])
             }
             func ran(_ plan: StatementPlan, _ outcome: Outcome, in source: SourceFile) {
                 ran.append(plan.canonicalForm)

@@ -74,10 +74,10 @@ final class StatementPlanTests: XCTestCase {
         XCTAssertEqual(VerbRegistry.standard.verbs.filter { $0.randomness != .none }.count, 11)
     }
 
-    /// A verb that draws without declaring it is refused when it asks for its seed.
+    /// A verb that draws without declaring it is refused when it asks for its random key.
     func testAnUndeclaredDrawIsRefused() throws {
         let verb = Verb("sneaky", "draws", category: .values, result: .number, example: "sneaky") { call in
-            .number(Double(try call.seed() % 10))
+            .number(Double(try call.randomKey().seed % 10))
         }
         let interpreter = Interpreter(registry: VerbRegistry([verb]))
         let source = SourceFile(name: "t", text: "sneaky")

@@ -249,10 +249,10 @@ final class VerbTests: XCTestCase {
             f = meanfill (x * (1 - m)) m
             """)
         let x = try tensor("x")
-        XCTAssertEqual(try tensor("g"), try DenoisingTask(noise: .gaussian(sigma: 0.3), seed: 4).degrade(x))
-        XCTAssertEqual(try tensor("s"), try DenoisingTask(noise: .saltAndPepper(amount: 0.2), seed: 4).degrade(x))
+        XCTAssertEqual(try tensor("g"), try DenoisingTask(noise: .gaussian(sigma: 0.3), random: RandomKey(seed: 4)).degrade(x))
+        XCTAssertEqual(try tensor("s"), try DenoisingTask(noise: .saltAndPepper(amount: 0.2), random: RandomKey(seed: 4)).degrade(x))
         let masks = try tensor("m")
-        XCTAssertEqual(masks, try InpaintingTask(coverage: 0.3, seed: 9).masks(count: 3, size: 32, firstSample: 5))
+        XCTAssertEqual(masks, try InpaintingTask(coverage: 0.3, random: RandomKey(seed: 9)).masks(count: 3, size: 32, firstSample: 5))
         XCTAssertEqual(Double(masks.scalars.reduce(0, +)) / Double(masks.count), 0.3, accuracy: 0.03)
         XCTAssertEqual(try tensor("b"), try DenoisingTask.baseline(x, sigma: 1.5))
         // Mean fill by hand: each image's hidden pixels take the mean of its visible ones.

@@ -6,9 +6,11 @@ import Imaging
 /// edges), all trained the same way from one seed, then images generated for held-out subjects'
 /// conditions and compared with those subjects' real images (SSIM, NMSE).
 ///
-/// Every step is deterministic from `Settings.seed`: the data, the initial weights (stream
-/// "INIT" of the seed), the batch order and the training noise (the trainer's streams), and the
-/// sampling noise (stream "SAMPLE").
+/// Every step is deterministic from `Settings.seed`: the data (the phantom of that seed), and,
+/// below the key `experiment` of the seed, the initial weights (`initialization/<model>`), each
+/// training's batch order and noise (`training/<model>`: the diffusion models of the two
+/// condition sets share theirs, so they differ only in their conditions), and the sampling noise
+/// (`sampling`).
 public struct ConditioningExperiment: Sendable {
     /// Sizes, lengths and learning rates. The defaults are the recorded run (benchmarks/README.md).
     public struct Settings: Sendable, Equatable {
@@ -72,8 +74,11 @@ public struct ConditioningExperiment: Sendable {
                                        count: settings.heldOutCount, noiseSigma: settings.noiseSigma)
     }
 
+    /// The key below which every draw of the experiment's models lies.
+    private var key: RandomKey { RandomKey(seed: settings.seed, path: ["experiment"]) }
+
     private func initialization(_ name: String) -> RandomStream {
-        RandomStream(seed: settings.seed, stream: name.utf8.reduce(UInt64(0x494E_4954)) { $0 &* 131 &+ UInt64($1) })
+        key.child("initialization").child(name).stream
     }
 
     /// Trains the KL autoencoder on `data`'s images (L1 reconstruction, warm-up then cosine decay),
@@ -86,7 +91,8 @@ public struct ConditioningExperiment: Sendable {
         let autoencoder = try Autoencoder(Autoencoder.Configuration(regularizer: .kl(weight: settings.klWeight)), random: &random)
         let optimizer = try Adam(parameters: autoencoder.parameters, learningRate: settings.autoencoderLearningRate)
         let configuration = try TrainingConfiguration(
-            steps: settings.autoencoderSteps, batchSize: settings.autoencoderBatch, seed: settings.seed,
+            steps: settings.autoencoderSteps, batchSize: settings.autoencoderBatch,
+            random: key.child("training").child("autoencoder"),
             schedule: WarmupCosineDecay(peak: settings.autoencoderLearningRate, minimum: settings.autoencoderLearningRate / 20,
                                         warmupSteps: Swift.min(50, settings.autoencoderSteps / 10), totalSteps: settings.autoencoderSteps),
             maxGradientNorm: 1, checkpointPath: checkpointPath, checkpointInterval: 500, logInterval: 25)
@@ -147,7 +153,8 @@ public struct ConditioningExperiment: Sendable {
         let conditionTensor = try data.conditions(conditions).tensor
         let optimizer = try Adam(parameters: diffusion.model.parameters, learningRate: settings.diffusionLearningRate)
         let configuration = try TrainingConfiguration(
-            steps: settings.diffusionSteps, batchSize: settings.diffusionBatch, seed: settings.seed,
+            steps: settings.diffusionSteps, batchSize: settings.diffusionBatch,
+            random: key.child("training").child("unet"),
             schedule: WarmupCosineDecay(peak: settings.diffusionLearningRate, minimum: settings.diffusionLearningRate / 10,
                                         warmupSteps: Swift.min(200, settings.diffusionSteps / 10), totalSteps: settings.diffusionSteps),
             maxGradientNorm: 1, emaDecay: settings.emaDecay, emaSchedule: .warmup(inverseGamma: 1, power: 0.75),
@@ -199,10 +206,9 @@ public struct ConditioningExperiment: Sendable {
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> (generated: Tensor, scores: Scores) {
-        var random = RandomStream(seed: settings.seed, stream: 0x5341_4D50_4C45)
         let generated = try diffusion.generate(
             conditions: data.conditions(conditions).tensor, steps: settings.samplingSteps,
-            guidanceScale: settings.guidanceScale, random: &random, progress: progress, isCancelled: isCancelled).images
+            guidanceScale: settings.guidanceScale, random: key.child("sampling"), progress: progress, isCancelled: isCancelled).images
         return (generated, try Self.scores(generated, against: data.images))
     }
 }

@@ -48,17 +48,17 @@ public final class LatentDiffusion {
 
     /// Images [N, C, H, W] generated for conditions [N, C_c, H, W] by DDIM (Song et al. 2021)
     /// with `steps` steps and `eta`, under classifier-free guidance of `guidanceScale` (1: the
-    /// conditional model alone), from noise drawn from `random`. `keepingSteps` selects the
+    /// conditional model alone), item b from noise drawn from `random.item(b)`. `keepingSteps` selects the
     /// steps whose latent x_t and predicted x_0 go into the returned trajectory.
     public func generate(
         conditions: Tensor, steps: Int = 50, eta: Double = 0, guidanceScale: Float = 1,
-        random: inout RandomStream, keepingSteps: Set<Int> = [],
+        random: RandomKey, keepingSteps: Set<Int> = [],
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> (images: Tensor, trajectory: [TrajectoryFrame]) {
         let sampler = try DDIMSampler(schedule: schedule, inferenceSteps: steps, prediction: prediction, eta: eta)
         let result = try model.sampleLatents(
-            conditions: conditions, sampler: sampler, guidanceScale: guidanceScale, random: &random,
+            conditions: conditions, sampler: sampler, guidanceScale: guidanceScale, random: random,
             keepingSteps: keepingSteps, progress: progress, isCancelled: isCancelled)
         return (try autoencoder.images(fromDiffusionLatents: result.sample), result.trajectory)
     }
@@ -84,12 +84,12 @@ extension ConditionalUNet {
     }
 
     /// Latents [N, C, H / f, W / f] sampled by `sampler` for conditions [N, C_c, H, W] (f the
-    /// condition encoder's downsampling), from noise drawn from `random`, under classifier-free
+    /// condition encoder's downsampling), item b from noise drawn from `random.item(b)`, under classifier-free
     /// guidance of `guidanceScale` with the groups `unconditional` dropped in its unconditional
     /// pass (nil: all). The model runs in evaluation mode and is put back as it was.
     public func sampleLatents(
         conditions: Tensor, sampler: any Sampler, guidanceScale: Float, unconditional: Set<String>? = nil,
-        random: inout RandomStream, keepingSteps: Set<Int> = [],
+        random: RandomKey, keepingSteps: Set<Int> = [],
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> SamplingResult {
@@ -99,7 +99,7 @@ extension ConditionalUNet {
         let factor = encoder.downsamplingFactor
         let shape = [conditions.shape[0], latentChannels, conditions.shape[2] / factor, conditions.shape[3] / factor]
         let network = try denoiser(condition: conditions, guidanceScale: guidanceScale, unconditional: unconditional)
-        return try sampler.sample(shape: shape, stream: &random, denoiser: network, keepingSteps: keepingSteps,
+        return try sampler.sample(shape: shape, random: random, denoiser: network, keepingSteps: keepingSteps,
                                   progress: progress, isCancelled: isCancelled)
     }
 }

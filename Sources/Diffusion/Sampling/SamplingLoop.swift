@@ -82,16 +82,24 @@ extension Sampler {
                    keepingSteps: keepingSteps, progress: progress, isCancelled: isCancelled)
     }
 
-    /// A run from x_T ~ N(0, I) of `shape` drawn from `stream`, which then supplies the step noise.
+    /// A run from x_T ~ N(0, I) of `shape` [B, ...] in which batch item b draws its x_T and then
+    /// its step noise from its own stream, `random.item(b)`. Item b's result therefore depends
+    /// only on its key: sampling 8 items gives the same first 4 as sampling 4 (to the extent the
+    /// denoiser treats items independently, which a UNet in evaluation mode does).
     public func sample(
-        shape: [Int], stream: inout RandomStream,
+        shape: [Int], random: RandomKey,
         denoiser: (_ sample: Tensor, _ timesteps: [Int]) throws -> Tensor,
         keepingSteps: Set<Int> = [],
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
         isCancelled: () -> Bool = { false }
     ) throws -> SamplingResult {
-        let initialNoise = try Tensor.randn(shape, using: &stream)
-        return try sample(from: initialNoise, stream: &stream, denoiser: denoiser, keepingSteps: keepingSteps,
-                          progress: progress, isCancelled: isCancelled)
+        guard let batch = shape.first, batch > 0 else {
+            throw ScheduleError.missingBatchAxis(operation: "sample", shape: shape)
+        }
+        var streams = (0..<batch).map { random.item($0).stream }
+        let initialNoise = try Tensor.randn(shape, items: &streams)
+        return try sample(from: initialNoise, denoiser: denoiser,
+                          stepNoise: { _, shape in try Tensor.randn(shape, items: &streams) },
+                          keepingSteps: keepingSteps, progress: progress, isCancelled: isCancelled)
     }
 }

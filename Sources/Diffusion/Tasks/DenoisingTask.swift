@@ -2,8 +2,8 @@ import Engine
 import Imaging
 
 /// Denoising as conditional generation (Med-cDiff, Hung et al. 2023): the model sees a noisy
-/// image and generates the clean one. Images are in [-1, 1]; sample i's noise comes from Philox
-/// stream "NOIS" + i of the seed (`SampleRandomness`).
+/// image and generates the clean one. Images are in [-1, 1]; sample i's noise comes from the key
+/// `random.item(i)` (`SampleRandomness`).
 public struct DenoisingTask: Sendable {
     /// The corruption.
     public enum Noise: Sendable, Equatable {
@@ -16,12 +16,11 @@ public struct DenoisingTask: Sendable {
 
     /// The corruption applied.
     public let noise: Noise
-    /// The seed of every sample's noise.
-    public let seed: UInt64
-    static let streamBase: UInt64 = 0x4E4F_4953 << 32
+    /// The key every sample's noise derives from.
+    public let random: RandomKey
 
     /// Refuses a negative or non-finite sigma and an amount outside [0, 1].
-    public init(noise: Noise, seed: UInt64) throws {
+    public init(noise: Noise, random: RandomKey) throws {
         switch noise {
         case .gaussian(let sigma) where !(sigma >= 0 && sigma.isFinite):
             throw TensorError("DenoisingTask", "sigma must be a finite number at least 0, got \(sigma)")
@@ -29,7 +28,7 @@ public struct DenoisingTask: Sendable {
             throw TensorError("DenoisingTask", "the amount must be in [0, 1], got \(amount)")
         default:
             self.noise = noise
-            self.seed = seed
+            self.random = random
         }
     }
 
@@ -42,7 +41,7 @@ public struct DenoisingTask: Sendable {
         var output = images
         for k in 0..<count {
             try cancellation?.checkCancellation()
-            var random = SampleRandomness(seed: seed, base: Self.streamBase, sample: firstSample + k)
+            var random = SampleRandomness(random.item(firstSample + k))
             switch noise {
             case .gaussian(let sigma):
                 var stream = random.tensorStream

@@ -5,7 +5,7 @@ import Foundation
 /// hidden and the model generates the whole image from the rest.
 ///
 /// A mask is 1 on the hidden pixels and 0 on the known ones. The masks are random but each is a
-/// pure function of (seed, sample index), from Philox stream "MASK" + i of the seed. Shapes are
+/// pure function of (random, sample index), drawn from the key `random.item(i)`. Shapes are
 /// added until the hidden fraction reaches `coverage`, and painting stops at the pixel row
 /// (rectangle) or brush dab (stroke) that reaches it, so the fraction exceeds `coverage` by less
 /// than one row or dab:
@@ -31,19 +31,18 @@ public struct InpaintingTask: Sendable {
     public let shapes: MaskShapes
     /// The value hidden pixels take in the masked image (0: mid-grey in [-1, 1]).
     public let fillValue: Float
-    /// The seed of every sample's mask.
-    public let seed: UInt64
-    static let streamBase: UInt64 = 0x4D41_534B << 32
+    /// The key every sample's mask derives from.
+    public let random: RandomKey
 
     /// Refuses a coverage outside [0, 1].
-    public init(coverage: Double, shapes: MaskShapes = .mixed, fillValue: Float = 0, seed: UInt64) throws {
+    public init(coverage: Double, shapes: MaskShapes = .mixed, fillValue: Float = 0, random: RandomKey) throws {
         guard (0...1).contains(coverage) else {
             throw TensorError("InpaintingTask", "the coverage must be in [0, 1], got \(coverage)")
         }
         self.coverage = coverage
         self.shapes = shapes
         self.fillValue = fillValue
-        self.seed = seed
+        self.random = random
     }
 
     /// Masks [count, 1, size, size] for samples firstSample ..< firstSample + count.
@@ -56,7 +55,7 @@ public struct InpaintingTask: Sendable {
         try Tensor.checkAllocation([count, 1, size, size], op: "holes")
         var values = [Float](repeating: 0, count: count * size * size)
         for k in 0..<count {
-            var random = SampleRandomness(seed: seed, base: Self.streamBase, sample: firstSample + k)
+            var random = SampleRandomness(random.item(firstSample + k))
             var canvas = MaskCanvas(size: size, target: Int((coverage * Double(size * size)).rounded()))
             while !canvas.isFull {
                 try cancellation?.checkCancellation()

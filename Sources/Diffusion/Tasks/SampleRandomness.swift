@@ -1,16 +1,16 @@
 import Engine
 
-/// The random numbers of one sample's degradation: Philox stream `base + sample` of the seed, so
-/// sample i is degraded the same way whether it comes alone or in a batch of any size, and
-/// independently of every other sample.
+/// The random numbers of one sample's degradation, from the sample's own key, so sample i is
+/// degraded the same way whether it comes alone or in a batch of any size, and independently of
+/// every other sample.
 struct SampleRandomness {
     private let stream: RandomStream
     private var block: UInt64 = 0
     private var lane = 4
     private var words = SIMD4<UInt32>()
 
-    init(seed: UInt64, base: UInt64, sample: Int) {
-        stream = RandomStream(seed: seed, stream: base &+ UInt64(sample))
+    init(_ key: RandomKey) {
+        stream = key.stream
     }
 
     /// The sample's stream itself, for drawing whole tensors (Tensor.randn).

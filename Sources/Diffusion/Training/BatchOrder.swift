@@ -4,7 +4,7 @@ import Engine
 /// cut into mini-batches of `batchSize` consecutive indices of that order.
 ///
 /// The order of epoch e is a Fisher-Yates shuffle (Knuth, TAOCP vol. 2, Algorithm P) driven by
-/// Philox stream `streamBase + e` of the seed: a pure function of (seed, e), so step s's batch is
+/// the key `random.item(e)`: a pure function of (random, e), so step s's batch is
 /// known without replaying the steps before it, and a resumed run needs only the step count.
 ///
 /// Last partial batch: dropped. An epoch has floor(count / batchSize) batches and the
@@ -16,21 +16,19 @@ public struct BatchOrder: Sendable {
     public let count: Int
     /// Samples per batch.
     public let batchSize: Int
-    /// The seed of the shuffles.
-    public let seed: UInt64
-    /// Epoch e shuffles with stream `streamBase + e` ("ORDR" in the high word).
-    public static let streamBase: UInt64 = 0x4F52_4452 << 32
+    /// The key of the shuffles: epoch e draws from `random.item(e)`.
+    public let random: RandomKey
     /// The last epoch's permutation, so that consecutive steps shuffle once per epoch.
     private var current: (epoch: Int, order: [Int])?
 
     /// Refuses a data set smaller than one batch.
-    public init(count: Int, batchSize: Int, seed: UInt64) throws {
+    public init(count: Int, batchSize: Int, random: RandomKey) throws {
         guard batchSize >= 1, count >= batchSize else {
             throw TrainingError.configuration("a batch of \(batchSize) needs at least \(batchSize) samples, but the data set has \(count)")
         }
         self.count = count
         self.batchSize = batchSize
-        self.seed = seed
+        self.random = random
     }
 
     /// Whole batches per epoch.
@@ -43,7 +41,7 @@ public struct BatchOrder: Sendable {
     /// for data sets of any size a CPU trains on).
     public func permutation(epoch: Int) -> [Int] {
         var order = Array(0..<count)
-        let stream = RandomStream(seed: seed, stream: Self.streamBase &+ UInt64(epoch))
+        let stream = random.item(epoch).stream
         var words = SIMD4<UInt32>()
         for (draw, i) in stride(from: count - 1, through: 1, by: -1).enumerated() {
             if draw % 4 == 0 { words = stream.block(UInt64(draw / 4)) }

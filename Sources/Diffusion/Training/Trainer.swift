@@ -43,9 +43,10 @@ public struct TrainingResult: Sendable, Equatable {
 /// 6. record the history, report progress every `logInterval` steps and write a checkpoint every
 ///    `checkpointInterval` steps.
 ///
-/// Everything random comes from the seed: the data order from `BatchOrder`, the loss's own draws
-/// (diffusion timesteps and noise, a VAE's sampling) from the stream the loss is handed, whose
-/// position the checkpoints keep. So two runs with the same seed compute the same weights bit for
+/// Everything random comes from the configuration's key: the data order from `BatchOrder` (its
+/// child "order"), the loss's own draws
+/// (diffusion timesteps and noise, a VAE's sampling) from the stream the loss is handed (its
+/// child "loss"), whose position the checkpoints keep. So two runs with the same key compute the same weights bit for
 /// bit, and a run resumed from a checkpoint computes the weights the uninterrupted run would have.
 /// The loss must draw its randomness only from that stream for this to hold.
 public final class Trainer {
@@ -67,7 +68,7 @@ public final class Trainer {
     public private(set) var completedSteps = 0
     /// Every completed step's measurements.
     public private(set) var history = TrainingHistory()
-    /// The stream the loss draws from; Philox stream "LOSS" of the seed.
+    /// The stream the loss draws from: the key `configuration.random.child("loss")`.
     public private(set) var random: RandomStream
     private let loss: LossFunction
     /// The network trained against the model after each step, if any.
@@ -82,11 +83,12 @@ public final class Trainer {
         self.model = model
         self.optimizer = optimizer
         self.configuration = configuration
-        self.order = try BatchOrder(count: datasetCount, batchSize: configuration.batchSize, seed: configuration.seed)
+        self.order = try BatchOrder(count: datasetCount, batchSize: configuration.batchSize,
+                                    random: configuration.random.child("order"))
         self.average = try configuration.emaDecay.map {
             try ExponentialMovingAverage(of: model, decay: $0, schedule: configuration.emaSchedule)
         }
-        self.random = RandomStream(seed: configuration.seed, stream: 0x4C4F_5353 << 32)
+        self.random = configuration.random.child("loss").stream
         self.loss = loss
         if let adversary, !Set(adversary.model.parameters.map(ObjectIdentifier.init)).isDisjoint(with: model.parameters.map(ObjectIdentifier.init)) {
             throw TrainingError.configuration("the adversary shares parameters with the model")
@@ -117,12 +119,16 @@ public final class Trainer {
     /// Restores the model, optimizer, EMA, history, step and random stream from a checkpoint this
     /// trainer's configuration wrote. Refuses, with the reason, a checkpoint of another model
     /// (a parameter missing or of another shape), another optimizer, another data set size, or
-    /// another configuration (batch size, seed, schedule, clipping, EMA); `steps` may differ, to
+    /// another configuration (batch size, random key, schedule, clipping, EMA); `steps` may differ, to
     /// train longer. On error nothing changes.
     public func resume(from path: String) throws {
         func fail(_ reason: String) -> TrainingError { .incompatibleCheckpoint(path: path, reason: reason) }
         let state = try TrainingState(Checkpoint(reading: path), path: path)
         let expected = checkpointConfiguration
+        if state.configuration["training.random"] == nil, state.configuration["training.seed"] != nil {
+            throw fail("it was written by an earlier medsynth, whose training drew its random numbers differently: "
+                       + "resuming it would not continue the same run; start again from step 0")
+        }
         for key in expected.keys.sorted() where key != "training.steps" && state.configuration[key] != expected[key] {
             throw fail("its \(key) is \(state.configuration[key] ?? "missing") but this run's is \(expected[key]!)")
         }

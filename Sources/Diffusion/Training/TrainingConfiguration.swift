@@ -2,7 +2,7 @@ import Engine
 
 /// How a `Trainer` trains: how long, on which batches, at which rates, and what it saves.
 ///
-/// The entries that change the numbers a run computes (batch size, seed, schedule, clipping,
+/// The entries that change the numbers a run computes (batch size, random key, schedule, clipping,
 /// EMA decay) must be the same when a run is resumed; `steps` may grow (to train longer), and
 /// where and how often checkpoints and progress are written may change freely.
 public struct TrainingConfiguration: Sendable {
@@ -10,8 +10,9 @@ public struct TrainingConfiguration: Sendable {
     public var steps: Int
     /// Samples per mini-batch.
     public var batchSize: Int
-    /// The seed of the data order and of the loss's random stream.
-    public var seed: UInt64
+    /// The key of the data order (`random.child("order")`) and of the loss's draws
+    /// (`random.child("loss")`).
+    public var random: RandomKey
     /// The learning rate of each step (warm-up included), set on the optimizer before the step.
     public var schedule: any LearningRateSchedule
     /// Clip the gradients' global L2 norm to this value (`clipGradientNorm`); nil: no clipping.
@@ -30,7 +31,7 @@ public struct TrainingConfiguration: Sendable {
     /// Refuses steps, batch size or intervals below 1, a clipping norm that is not above 0, and
     /// an EMA decay outside [0, 1].
     public init(
-        steps: Int, batchSize: Int, seed: UInt64, schedule: any LearningRateSchedule,
+        steps: Int, batchSize: Int, random: RandomKey, schedule: any LearningRateSchedule,
         maxGradientNorm: Float? = nil, emaDecay: Float? = nil,
         emaSchedule: ExponentialMovingAverage.DecaySchedule = .fixed,
         checkpointPath: String? = nil, checkpointInterval: Int = 1000, logInterval: Int = 10
@@ -46,7 +47,7 @@ public struct TrainingConfiguration: Sendable {
         }
         self.steps = steps
         self.batchSize = batchSize
-        self.seed = seed
+        self.random = random
         self.schedule = schedule
         self.maxGradientNorm = maxGradientNorm
         self.emaDecay = emaDecay
@@ -61,7 +62,7 @@ public struct TrainingConfiguration: Sendable {
     public var resumeEntries: [String: String] {
         [
             "training.batchSize": String(batchSize),
-            "training.seed": String(seed),
+            "training.random": random.description,
             "training.schedule": String(describing: schedule),
             "training.maxGradientNorm": maxGradientNorm.map { String($0) } ?? "none",
             "training.emaDecay": emaDecay.map { String($0) } ?? "none",

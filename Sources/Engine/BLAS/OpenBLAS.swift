@@ -27,7 +27,9 @@ public final class OpenBLAS: Sendable {
     private let sgemmFunction: SGEMM
     private let getThreads: GetInt
     private let setThreads: SetInt
-    private let threadLock = NSLock()
+    /// Recursive: a convolution inside `withThreads` (a benchmark, a test that pins the thread
+    /// count) sets the count again on the same thread.
+    private let threadLock = NSRecursiveLock()
 
     /// The version number from the build description, for example "0.3.21".
     public var version: String {

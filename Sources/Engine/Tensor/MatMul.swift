@@ -34,10 +34,9 @@ extension Tensor {
                 right.withUnsafeBufferPointer { y in
                     result.withUnsafeMutableBufferPointer { z in
                         if batchB.isEmpty && !transposeLeft {
-                            // Every batch of A times one B: a single [batch * M, K] x [K, N] product.
-                            blas.sgemm(transposeA: false, transposeB: transposeRight, m: left.count / k, n: n, k: k,
-                                       alpha: 1, a: x.baseAddress!, lda: colsA, b: y.baseAddress!, ldb: colsB,
-                                       beta: 0, c: z.baseAddress!, ldc: n)
+                            // Every batch of A times one B: one [batch * M, K] x [K, N] product, in row blocks.
+                            Self.rowBlockProducts(blas, rows: left.count / k, n: n, k: k, transposeB: transposeRight,
+                                                  a: x.baseAddress!, b: y.baseAddress!, ldb: colsB, c: z.baseAddress!)
                             return
                         }
                         // One SGEMM per batch element, at the batch offsets the broadcast gives.
@@ -56,6 +55,40 @@ extension Tensor {
         if b.rank == 1 { resultShape.removeLast() }
         if a.rank == 1 { resultShape.remove(at: resultShape.count - (b.rank == 1 ? 1 : 2)) }
         return try result.reshaped(resultShape)
+    }
+
+    /// Rows per SGEMM call of `rowBlockProducts`.
+    static let rowBlock = 64
+
+    /// C = A op(B) for A [rows, k] and C [rows, n] (row-major, contiguous), as SGEMM calls of
+    /// exactly `rowBlock` rows each; the last block is computed from a zero-padded copy.
+    ///
+    /// Why: OpenBLAS picks its kernel from the whole product's shape (a small-matrix kernel
+    /// below a size, the blocked one above), and the two round differently. A row of a product
+    /// of 16 rows could thus differ in its last bits from the same row in a product of 8, and a
+    /// sample's result would depend on the batch it is in (a linear layer's rows are the batch's
+    /// items). With every call the same shape, row i's arithmetic depends on i and B only.
+    static func rowBlockProducts(
+        _ blas: OpenBLAS, rows: Int, n: Int, k: Int, transposeB: Bool,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>
+    ) {
+        let block = rowBlock
+        let whole = rows / block
+        for index in 0..<whole {
+            blas.sgemm(transposeA: false, transposeB: transposeB, m: block, n: n, k: k,
+                       alpha: 1, a: a + index * block * k, lda: k, b: b, ldb: ldb,
+                       beta: 0, c: c + index * block * n, ldc: n)
+        }
+        let remaining = rows - whole * block
+        guard remaining > 0 else { return }
+        let paddedA = UnsafeMutablePointer<Float>.allocate(capacity: block * k)
+        let paddedC = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
+        defer { paddedA.deallocate(); paddedC.deallocate() }
+        paddedA.initialize(repeating: 0, count: block * k)
+        paddedA.update(from: a + whole * block * k, count: remaining * k)
+        blas.sgemm(transposeA: false, transposeB: transposeB, m: block, n: n, k: k,
+                   alpha: 1, a: paddedA, lda: k, b: b, ldb: ldb, beta: 0, c: paddedC, ldc: n)
+        (c + whole * block * n).update(from: paddedC, count: remaining * n)
     }
 
     /// For each position of `shape` (row-major), the matching flat positions in two shapes that

@@ -66,6 +66,31 @@ extension Tensor {
         return try randn(shape, mean: mean, std: std, using: &source)
     }
 
+    /// A standard normal batch [B, ...] whose item b is drawn from `streams[b]` (each advances
+    /// past its draw): item b is `randn(Array(shape.dropFirst()), using: &streams[b])`, so it does
+    /// not depend on the other items, and a batch of 4 is the first 4 items of a batch of 8.
+    public static func randn(_ shape: [Int], items streams: inout [RandomStream]) throws -> Tensor {
+        guard let count = shape.first, count == streams.count else {
+            throw TensorError("randn", "needs one stream per item: shape \(describeShape(shape)), \(streams.count) streams")
+        }
+        try Shape.checkAllocation(shape, op: "randn")
+        let item = Array(shape.dropFirst())
+        let items = try (0..<count).map { try randn(item, using: &streams[$0]) }
+        return try stack(items)
+    }
+
+    /// `randn(_:mean:std:using:)` from a fresh stream of `random`.
+    public static func randn(_ shape: [Int], random: RandomKey) throws -> Tensor {
+        var source = random.stream
+        return try randn(shape, using: &source)
+    }
+
+    /// `randn(_:items:)` from fresh streams, item b from `keys[b]`.
+    public static func randn(_ shape: [Int], items keys: [RandomKey]) throws -> Tensor {
+        var streams = keys.map(\.stream)
+        return try randn(shape, items: &streams)
+    }
+
     /// A tensor whose values come four at a time from `values(stream, block)`, for the blocks
     /// reserved from `stream`. Chunks are whole multiples of 4 values, so each chunk starts on a
     /// block boundary and computes its blocks from their indices alone: the same values for

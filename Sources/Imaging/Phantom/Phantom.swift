@@ -3,9 +3,9 @@ import Foundation
 
 /// A synthetic short-axis cardiac cine MRI generator: medsynth's embedded default data.
 ///
-/// Subject k of a phantom is a pure function of (seed, k, size): its anatomy comes from Philox
-/// stream `0x5048_414E << 32 + 2k` of the seed and its noise from stream `... + 2k + 1`, so
-/// subject 3 is the same whether it is drawn alone or as part of a batch of any length.
+/// Subject k of a phantom is a pure function of (random, k, size): its anatomy comes from the
+/// key `random.child("subject").item(k).child("anatomy")` and its noise from `….child("noise")`,
+/// so subject 3 is the same whether it is drawn alone or as part of a batch of any length.
 ///
 /// Geometry is in normalised coordinates (u, v) in [-1, 1]^2, sampled at pixel centres, so every
 /// size from 32 to 256 draws the same anatomy at a different resolution. The image is in
@@ -47,8 +47,8 @@ public struct Phantom: Sendable, Equatable {
     /// The sizes a phantom can have: square images of side 32 to 256.
     public static let sizes = 32...256
 
-    /// The seed every subject is drawn from.
-    public let seed: UInt64
+    /// The key every subject's key derives from.
+    public let random: RandomKey
     /// The side of the square images, in pixels.
     public let size: Int
     /// The standard deviation of the Gaussian noise in each channel before the magnitude.
@@ -56,8 +56,13 @@ public struct Phantom: Sendable, Equatable {
     /// The range the blur's sigma, in pixels, is drawn from per subject.
     public let blurSigma: ClosedRange<Double>
 
-    /// A phantom of `size` × `size` images.
+    /// A phantom of `size` × `size` images whose subjects derive from the root key of `seed`.
     public init(seed: UInt64, size: Int, noiseSigma: Float = 0.03, blurSigma: ClosedRange<Double> = 0.5...1.0) throws {
+        try self.init(random: RandomKey(seed: seed), size: size, noiseSigma: noiseSigma, blurSigma: blurSigma)
+    }
+
+    /// A phantom of `size` × `size` images whose subjects derive from `random`.
+    public init(random: RandomKey, size: Int, noiseSigma: Float = 0.03, blurSigma: ClosedRange<Double> = 0.5...1.0) throws {
         guard Phantom.sizes.contains(size) else {
             throw TensorError("Phantom", "size must be in 32...256, got \(size)")
         }
@@ -67,7 +72,7 @@ public struct Phantom: Sendable, Equatable {
         guard blurSigma.lowerBound >= 0, blurSigma.upperBound <= Double(size) else {
             throw TensorError("Phantom", "blurSigma must lie in 0...size (\(size)), got \(blurSigma)")
         }
-        self.seed = seed
+        self.random = random
         self.size = size
         self.noiseSigma = noiseSigma
         self.blurSigma = blurSigma
@@ -101,12 +106,14 @@ public struct Phantom: Sendable, Equatable {
                 try Tensor(shape: [count, 1, size, size], scalars: labels))
     }
 
-    /// The first Philox stream of subject `index`: its anatomy; the next one is its noise.
-    private func stream(_ index: Int) -> UInt64 { (0x5048_414E << 32) + 2 * UInt64(index) }
+    /// The key of subject `index`'s draws of `part` ("anatomy" or "noise").
+    private func stream(_ index: Int, _ part: String) -> RandomStream {
+        random.child("subject").item(index).child(part).stream
+    }
 
     /// One subject's image and labels, each size × size, row-major.
     func subject(_ index: Int, phase: Float?) -> (image: [Float], labels: [Float]) {
-        var draws = PhantomDraws(RandomStream(seed: seed, stream: stream(index)))
+        var draws = PhantomDraws(stream(index, "anatomy"))
         let anatomy = PhantomAnatomy(draws: &draws, phase: phase)
         let bias = (0..<5).map { _ in draws.uniform(-0.15...0.15) }
         let sigma = Double(draws.uniform(Float(blurSigma.lowerBound)...Float(blurSigma.upperBound)))
@@ -129,7 +136,7 @@ public struct Phantom: Sendable, Equatable {
             let columns = correlate1D(image, height: size, width: size, axis: 0, kernel: kernel, mode: .reflect)
             image = correlate1D(columns, height: size, width: size, axis: 1, kernel: kernel, mode: .reflect)
         }
-        return (addRicianNoise(image, scale: 1 / peak, stream: RandomStream(seed: seed, stream: stream(index) + 1)), labels)
+        return (addRicianNoise(image, scale: 1 / peak, stream: stream(index, "noise")), labels)
     }
 
     /// sqrt((x + n1)^2 + n2^2) with n1, n2 ~ N(0, noiseSigma), clipped to 1. Pixel p takes the

@@ -18,8 +18,8 @@ public final class Executor {
 
     /// What a policy decides for a statement before it runs.
     public enum Decision {
-        /// Run it; `randomKey` names its random stream (nil: the interpreter's default).
-        case run(randomKey: String?)
+        /// Run it; `randomPath` names it for its random keys (nil: the interpreter's default).
+        case run(randomPath: [String]?)
         /// Do not run it: the policy has put back its values (see `define`), or is only
         /// computing keys (a dry run).
         case skip
@@ -46,8 +46,8 @@ public final class Executor {
                     throw Diagnostic("the run was stopped (Ctrl-C) before this statement", at: plan.span, in: source)
                 }
                 switch try policy.decide(plan, in: source) {
-                case .run(let randomKey):
-                    let outcome = try interpreter.execute(plan.statement, in: source, randomKey: randomKey)
+                case .run(let randomPath):
+                    let outcome = try interpreter.execute(plan.statement, in: source, randomPath: randomPath)
                     try policy.ran(plan, outcome, in: source)
                 case .skip:
                     continue
@@ -108,7 +108,7 @@ final class RunEverything: ExecutionPolicy {
         self.onOutcome = onOutcome
     }
 
-    func decide(_ plan: StatementPlan, in source: SourceFile) -> Executor.Decision { .run(randomKey: nil) }
+    func decide(_ plan: StatementPlan, in source: SourceFile) -> Executor.Decision { .run(randomPath: nil) }
 
     func ran(_ plan: StatementPlan, _ outcome: Outcome, in source: SourceFile) {
         onOutcome(plan.statement, outcome)

@@ -59,8 +59,8 @@ public final class Interpreter {
     private var scopes: [[String: Value]] = []
     /// The source of the statement being evaluated (a function's own source inside its body).
     private var source = SourceFile(name: "<none>", text: "")
-    /// The name of the statement being run, for its random stream.
-    private var statementKey = ""
+    /// The path of the statement being run below the session's seed, for its random keys.
+    private var statementPath: [String] = []
     private var statementCounter = 0
     /// Verb applications so far in the current statement: each draws from its own stream.
     private var applicationCount = 0
@@ -101,17 +101,17 @@ public final class Interpreter {
         }
     }
 
-    /// Runs one checked statement. `randomKey` names its random stream (the notebook runner
+    /// Runs one checked statement. `randomPath` names it for its random keys (the notebook runner
     /// passes the cell label and binding); by default the bound name, or the statement's order.
     ///
     /// A statement binds on success only: one that fails (an error, Ctrl-C), even half-way
     /// through a loop that has assigned some names already, leaves every name as it was.
-    public func execute(_ statement: Statement, in source: SourceFile, randomKey: String? = nil) throws(Diagnostic) -> Outcome {
+    public func execute(_ statement: Statement, in source: SourceFile, randomPath: [String]? = nil) throws(Diagnostic) -> Outcome {
         self.source = source
         statementCounter += 1
-        statementKey = randomKey ?? {
-            if case .binding(let name, _, _, _) = statement { return name }
-            return "#\(statementCounter)"
+        statementPath = randomPath ?? {
+            if case .binding(let name, _, _, _) = statement { return [name] }
+            return ["#\(statementCounter)"]
         }()
         context.resetCancellation()
         applicationCount = 0
@@ -709,7 +709,7 @@ public final class Interpreter {
         applicationCount += 1
         var call = VerbCall(
             verb: verb, values: values, spans: spans, span: span, context: context,
-            randomKey: "\(statementKey)/\(verb.name)/\(applicationCount)")
+            derivedKey: RandomKey(seed: context.seed, path: statementPath + [verb.name, "\(applicationCount)"]))
         do {
             return try verb.run(&call)
         } catch is CancellationError {

@@ -6,7 +6,8 @@ import Foundation
 public final class RuntimeContext: @unchecked Sendable {
     /// The folder `show` writes PNG files into.
     public var outputDirectory: String
-    /// The seed from which statements without a `seed` option derive theirs.
+    /// The seed of the keys that statements without a `seed` option draw from
+    /// (`VerbCall.derivedKey`).
     public var seed: UInt64
     /// Where verbs print progress and previews (the terminal, or a report's log).
     public var print: (String) -> Void
@@ -56,18 +57,6 @@ public final class RuntimeContext: @unchecked Sendable {
         guard progressPending, let writeInPlace else { return }
         writeInPlace("\n")
         progressPending = false
-    }
-
-    /// A seed for the statement named `key`, stable across runs and independent of the order of
-    /// statements: FNV-1a of the session seed and the key, finished with SplitMix64's mixer.
-    public func derivedSeed(for key: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(seed)/\(key)".utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb
-        return (hash ^ (hash >> 31)) & 0x7fff_ffff_ffff_ffff
     }
 
     /// The next free figure path: "<outputDirectory>/figure-003.png", or one named after `name`.

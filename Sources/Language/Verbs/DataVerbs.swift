@@ -30,7 +30,7 @@ enum DataVerbs {
         }
         let size = try call.int("size")
         try ValueVerbs.requireSize(call, "n", [try call.int("n"), 1, size, size])
-        let phantom = try Phantom(seed: try call.seed(), size: size, noiseSigma: Float(noise))
+        let phantom = try Phantom(random: try call.randomKey(), size: size, noiseSigma: Float(noise))
         let (images, labels) = try phantom.batch(
             count: try call.int("n"), first: try call.int("first"), phase: try call.optionalDouble("phase").map(Float.init),
             cancellation: call.context.cancellation)

@@ -76,7 +76,7 @@ enum DiffusionVerbs {
         guard x.rank >= 1, let count = x.shape.first else { throw call.error("x", "x needs a batch axis") }
         let schedule = try call.schedule("schedule")
         let steps = try timesteps(call, "t", count: count, schedule: schedule)
-        let epsilon = try Tensor.randn(x.shape, seed: try call.seed())
+        let epsilon = try Tensor.randn(x.shape, random: try call.randomKey())
         return .tensor(try schedule.addNoise(to: x, noise: epsilon, timesteps: steps))
     }
 
@@ -158,13 +158,13 @@ enum DiffusionVerbs {
         let sampler = try samplerArgument(call, denoiser: denoiser, steps: steps)
         let keep = Set(try call.integers("keep", in: 0...(steps - 1)))
         let model = denoiser.model
-        var random = RandomStream(seed: try call.seed())
+        let random = try call.randomKey()
         let cancellation = call.context.cancellation
         let result: SamplingResult
         do {
             result = try model.sampleLatents(
                 conditions: conditions, sampler: sampler, guidanceScale: Float(try call.double("guidance")),
-                unconditional: try groupNames(call, "unconditional", model: model), random: &random, keepingSteps: keep,
+                unconditional: try groupNames(call, "unconditional", model: model), random: random, keepingSteps: keep,
                 isCancelled: { cancellation.isCancelled })
         } catch SamplingError.cancelled(let done, let total) {
             throw RuntimeError("sampling stopped (Ctrl-C) after \(done) of \(total) steps", span: call.span)
@@ -244,7 +244,7 @@ enum DiffusionVerbs {
         let output = try model.guidedPrediction(
             latent: x, condition: conditions, timesteps: steps, scale: Float(try call.double("guidance")))
         let sampler = try DDPMSampler(schedule: denoiser.schedule, prediction: denoiser.prediction)
-        let noise = steps[0] > 0 ? try Tensor.randn(x.shape, seed: try call.seed()) : nil
+        let noise = steps[0] > 0 ? try Tensor.randn(x.shape, random: try call.randomKey()) : nil
         let step = try sampler.step(modelOutput: output, timestep: steps[0], sample: x, noise: noise)
         return .record(Record([
             ("sample", .tensor(step.previousSample)), ("x0", .tensor(step.predictedOriginalSample)), ("output", .tensor(output)),

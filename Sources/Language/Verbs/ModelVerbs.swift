@@ -33,7 +33,7 @@ enum ModelVerbs {
         let configuration = Autoencoder.Configuration(
             imageChannels: try call.int("channels"), latentChannels: try call.int("latent"), outerWidth: widths[0],
             innerWidth: widths[1], groups: try call.int("groups"), regularizer: regularizer)
-        var random = RandomStream(seed: try call.seed())
+        var random = try call.randomKey().stream
         return .model(Model(try Autoencoder(configuration, random: &random)))
     }
 
@@ -81,7 +81,7 @@ enum ModelVerbs {
         let layout = try ConditionLayout(groups)
         let latent = try call.int("latent")
         let encoded = try call.int("encoded")
-        var random = RandomStream(seed: try call.seed())
+        var random = try call.randomKey().stream
         let encoder = try ConditionEncoder(
             inputChannels: layout.channels, outputChannels: encoded, downsamplingFactor: try call.int("factor"), random: &random)
         let configuration = UNet.Configuration(
@@ -109,7 +109,7 @@ enum ModelVerbs {
         details: "Train it with 'train seg data=images labels=labels' (cross-entropy); 'segment seg images' gives label maps.",
         randomness: .seeded(by: "seed")
     ) { call in
-        var random = RandomStream(seed: try call.seed())
+        var random = try call.randomKey().stream
         return .model(Model(try Segmenter(
             classes: try call.int("classes"), imageChannels: try call.int("channels"), widths: try layerWidths(call, "widths"),
             blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"),
@@ -182,7 +182,7 @@ enum ModelVerbs {
         let warmup = try call.optionalInt("warmup") ?? min(200, steps / 10)
         guard warmup <= steps else { throw call.error("warmup", "more warm-up steps than steps") }
         let clip = try call.double("clip")
-        let seed = try call.seed()
+        let random = try call.randomKey()
         guard let count = data.shape.first, data.rank == 4 else {
             throw call.error("data", "training data is a batch [N, C, H, W]", found: "a tensor of shape \(data.shape)")
         }
@@ -190,7 +190,7 @@ enum ModelVerbs {
         let emaDecay = try call.double("ema")
         let isDenoiser = copy.as(Denoiser.self) != nil
         let configuration = try TrainingConfiguration(
-            steps: steps, batchSize: batch, seed: seed,
+            steps: steps, batchSize: batch, random: random,
             schedule: WarmupCosineDecay(peak: rate, minimum: rate / 10, warmupSteps: warmup, totalSteps: steps),
             maxGradientNorm: clip > 0 ? Float(clip) : nil,
             emaDecay: isDenoiser && emaDecay > 0 ? Float(emaDecay) : nil,

@@ -27,7 +27,7 @@ enum TaskVerbs {
         let noise: DenoisingTask.Noise = try call.string("kind") == "salt" ? .saltAndPepper(amount: amount) : .gaussian(sigma: amount)
         let task: DenoisingTask
         do {
-            task = try DenoisingTask(noise: noise, seed: try call.seed())
+            task = try DenoisingTask(noise: noise, random: try call.randomKey())
         } catch let error as TensorError {
             throw call.error("amount", "corrupt: \(error.message)")
         }
@@ -60,7 +60,7 @@ enum TaskVerbs {
         let coverage = try call.double("coverage")
         guard (0...1).contains(coverage) else { throw call.error("coverage", "the coverage is a fraction in 0...1") }
         try ValueVerbs.requireSize(call, "n", [try call.int("n"), 1, try call.int("size"), try call.int("size")])
-        let task = try InpaintingTask(coverage: coverage, shapes: shapes, seed: try call.seed())
+        let task = try InpaintingTask(coverage: coverage, shapes: shapes, random: try call.randomKey())
         return .tensor(try task.masks(
             count: try call.int("n"), size: try call.int("size"), firstSample: try call.int("first"),
             cancellation: call.context.cancellation))

@@ -133,7 +133,7 @@ enum ValueVerbs {
         result: .tensor, example: "randn [2, 3] seed=1",
         randomness: .seeded(by: "seed")
     ) { call in
-        .tensor(try Tensor.randn(try shapeArgument(call, "shape"), seed: try call.seed()))
+        .tensor(try Tensor.randn(try shapeArgument(call, "shape"), random: try call.randomKey()))
     }
 
     static let linspace = Verb(

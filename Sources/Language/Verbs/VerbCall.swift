@@ -13,9 +13,10 @@ public struct VerbCall {
     public var spans: [String: SourceSpan]
     public let span: SourceSpan
     public let context: RuntimeContext
-    /// Names the statement's random stream: derived seeds differ between statements and do not
-    /// depend on their order.
-    public let randomKey: String
+    /// The key this application draws from when no seed is given: the session's seed and the
+    /// path [statement name, verb, application], so that keys differ between statements and do
+    /// not depend on their order.
+    public let derivedKey: RandomKey
 
     /// Whether the caller gave this parameter.
     public func has(_ name: String) -> Bool {
@@ -175,17 +176,18 @@ public struct VerbCall {
         return schedule
     }
 
-    /// The seed of this call: its `seed` option when given, otherwise one derived from the
-    /// session's seed and the statement (so the same script gives the same numbers).
-    public func seed() throws -> UInt64 {
+    /// The random key of this call: the root key of its seed option when given (so `seed=K`
+    /// draws what `Tensor.randn(_:seed: K)` draws), otherwise `derivedKey` (so the same script
+    /// gives the same numbers).
+    public func randomKey() throws -> RandomKey {
         guard case .seeded(let option) = verb.randomness else {
             throw RuntimeError("internal error: '\(verb.name)' draws random numbers but does not declare it (Verb.randomness)")
         }
         if let seed = try optionalInt(option) {
             guard seed >= 0 else { throw error(option, "a seed cannot be negative", expected: "an integer >= 0") }
-            return UInt64(seed)
+            return RandomKey(seed: UInt64(seed))
         }
-        return context.derivedSeed(for: randomKey)
+        return derivedKey
     }
 }
 
