@@ -248,6 +248,15 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try otherSeed.resume(from: path)) { error in
             XCTAssertTrue("\(error)".contains("training.random is seed 7 but this run's is seed 5"), "\(error)")
         }
+        // A checkpoint from before RandomKey names a seed, not a key: its run cannot be continued.
+        var earlier = try Checkpoint(reading: path)
+        earlier.configuration["training.seed"] = earlier.configuration.removeValue(forKey: "training.random").map { _ in "7" }
+        let earlierPath = temporaryPath("earlier.h5")
+        try Checkpoint.write(earlier, to: earlierPath)
+        let (_, current) = try makeTrainer(configuration())
+        XCTAssertThrowsError(try current.resume(from: earlierPath)) { error in
+            XCTAssertTrue("\(error)".contains("written by an earlier medsynth"), "\(error)")
+        }
         let (_, noClipping) = try makeTrainer(configuration(clip: nil))
         XCTAssertThrowsError(try noClipping.resume(from: path)) { error in
             XCTAssertTrue("\(error)".contains("training.maxGradientNorm is 1.0 but this run's is none"), "\(error)")

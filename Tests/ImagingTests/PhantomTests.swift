@@ -95,7 +95,7 @@ final class PhantomTests: XCTestCase {
             let myocardium = mean((0..<map.count).filter { map[$0] == 2 }.map { image[$0] })
             XCTAssertGreaterThan(lv, myocardium + 0.35, "subject \(k)")
             // The lungs: the anatomy's lung pixels, away from the heart.
-            var draws = PhantomDraws(RandomStream(seed: 11, stream: (0x5048_414E << 32) + 2 * UInt64(k)))
+            var draws = PhantomDraws(RandomKey(seed: 11).child("subject").item(k).child("anatomy").stream)
             let anatomy = PhantomAnatomy(draws: &draws, phase: nil)
             var lung: [Float] = [], body: [Float] = []
             for i in 0..<128 {

@@ -16,7 +16,7 @@ import Formats
 /// | metadata `ema.updates`                   | the EMA's update count                                |
 /// | configuration `training.*`               | `TrainingConfiguration.resumeEntries`, `training.steps`, `training.datasetCount` |
 ///
-/// The data order needs no state of its own: `BatchOrder` derives every batch from the seed and
+/// The data order needs no state of its own: `BatchOrder` derives every batch from the key and
 /// the step count.
 struct TrainingState {
     var step: Int
