@@ -84,10 +84,10 @@ final class GuidanceTests: XCTestCase {
         let unconditional = try model(latent: Variable(latent), condition: Tensor.zeros(condition.shape), timesteps: timesteps).value
         XCTAssertGreaterThan(maximumDeviation(conditional, unconditional), 1e-2, "the condition must matter for this test")
 
-        XCTAssertEqual(try model.guidedPrediction(latent: latent, condition: condition, timesteps: timesteps, scale: 1), conditional)
-        XCTAssertEqual(try model.guidedPrediction(latent: latent, condition: condition, timesteps: timesteps, scale: 0), unconditional)
+        XCTAssertEqual(try model.guidedPrediction(latent: latent, condition: condition, timesteps: timesteps.map(Double.init), scale: 1), conditional)
+        XCTAssertEqual(try model.guidedPrediction(latent: latent, condition: condition, timesteps: timesteps.map(Double.init), scale: 0), unconditional)
         for scale: Float in [3, -0.5, 7.5] {
-            let guided = try model.guidedPrediction(latent: latent, condition: condition, timesteps: timesteps, scale: scale)
+            let guided = try model.guidedPrediction(latent: latent, condition: condition, timesteps: timesteps.map(Double.init), scale: scale)
             let expected = try unconditional + scale * (conditional - unconditional)
             XCTAssertLessThan(maximumDeviation(guided, expected), 1e-5 * max(1, scale), "scale \(scale)")
         }
@@ -96,7 +96,7 @@ final class GuidanceTests: XCTestCase {
         let withoutEdges = try model(latent: Variable(latent), condition: model.layout.dropping(["edges"], from: condition), timesteps: timesteps).value
         XCTAssertGreaterThan(maximumDeviation(withoutEdges, unconditional), 1e-3)
         let onEdges = try model.denoiser(condition: condition, guidanceScale: 2, unconditional: ["edges"])
-        let guided = try onEdges(latent, timesteps)
+        let guided = try onEdges(latent, timesteps.map(Double.init))
         let expected = try withoutEdges + 2 * (conditional - withoutEdges)
         XCTAssertLessThan(maximumDeviation(guided, expected), 2e-5)
     }

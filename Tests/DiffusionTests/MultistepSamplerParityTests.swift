@@ -83,7 +83,7 @@ final class MultistepSamplerParityTests: XCTestCase {
         let b = try ddim.step(modelOutput: output, sample: x, noise: nil)
         for (p, q) in zip(a.previousSample.scalars, b.previousSample.scalars) { XCTAssertEqual(p, q, accuracy: 2e-5) }
 
-        let denoiser: (Tensor, [Int]) throws -> Tensor = { x, t in Self.model(x, t[0]) }
+        let denoiser: (Tensor, [Double]) throws -> Tensor = { x, t in Self.model(x, Int(t[0])) }
         let first = try dpm.sample(shape: [1, 1, 4, 4], random: RandomKey(seed: 9), denoiser: denoiser)
         let second = try dpm.sample(shape: [1, 1, 4, 4], random: RandomKey(seed: 9), denoiser: denoiser)
         XCTAssertEqual(first.sample.scalars, second.sample.scalars)
@@ -100,7 +100,7 @@ final class MultistepSamplerParityTests: XCTestCase {
     /// refused with a message naming whose it is.
     func testTheRegistryOffersItWithItsOptions() throws {
         let schedule = try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
-        XCTAssertEqual(SamplerRegistry.all.map(\.name), ["ddim", "ddpm", "dpm2m"])
+        XCTAssertEqual(SamplerRegistry.all.map(\.name), ["ddim", "ddpm", "dpm2m", "euler"])
         let description = try XCTUnwrap(SamplerRegistry.named("dpm2m"))
         let karras = try description.sampler(schedule: schedule, prediction: .epsilon, steps: 10, spacing: nil, options: ["karras": .flag(true)])
         let direct = try DPMSolverMultistepSampler(schedule: schedule, inferenceSteps: 10, karras: true)

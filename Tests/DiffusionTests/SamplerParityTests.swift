@@ -56,7 +56,7 @@ final class SamplerParityTests: XCTestCase {
                 keepingSteps: Set(0..<reference.inferenceSteps))
             let what = reference.label
             assertMatchesFixture(result.sample, reference.final, absolute: 1e-5, relative: 1e-6, what + " final")
-            XCTAssertEqual(result.trajectory.map(\.timestep), reference.timesteps)
+            XCTAssertEqual(result.trajectory.map(\.timestep), reference.timesteps.map(Double.init))
             for (frame, preview) in zip(result.trajectory, reference.predictedOriginalSamples) {
                 assertMatchesFixture(frame.predictedOriginalSample, preview, absolute: 1e-5, relative: 1e-6,
                                      what + " x0 at step \(frame.stepIndex)")

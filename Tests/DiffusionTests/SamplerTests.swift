@@ -9,9 +9,10 @@ final class SamplerTests: XCTestCase {
 
     /// A model that knows x_0: from x_t it returns the exact epsilon, x_0 or v of `prediction`.
     private func oracle(for original: Tensor, prediction: Prediction, schedule: NoiseSchedule)
-        -> (Tensor, [Int]) throws -> Tensor
+        -> (Tensor, [Double]) throws -> Tensor
     {
-        { sample, timesteps in
+        { sample, times in
+            let timesteps = times.map { Int($0) }
             let alphaBars = try schedule.alphaBars(at: timesteps)
             let noise = try combinePerItem("oracle", [
                 WeightedTerm(sample, alphaBars.map { 1 / (1 - $0).squareRoot() }),
@@ -39,7 +40,7 @@ final class SamplerTests: XCTestCase {
                     stepNoise: { _, _ in XCTFail("eta = 0 draws no noise"); return start },
                     keepingSteps: Set(0..<steps))
                 let what = "\(prediction) \(spacing) \(steps)"
-                let epsilon = try oracle(for: original, prediction: .epsilon, schedule: schedule)(start, [ddim.timesteps[0]])
+                let epsilon = try oracle(for: original, prediction: .epsilon, schedule: schedule)(start, [Double(ddim.timesteps[0])])
                 let last = ddim.timesteps.last! - ddim.stepRatio
                 let expected = last < 0 ? original : try schedule.addNoise(to: original, noise: epsilon, timesteps: [last])
                 XCTAssertEqual(last < 0, steps != 7, what)
@@ -53,7 +54,7 @@ final class SamplerTests: XCTestCase {
 
     func testDeterministicDDIMGivesTheSameSampleTwice() throws {
         let ddim = try DDIMSampler(schedule: schedule, inferenceSteps: 20, prediction: .velocity)
-        let denoiser: (Tensor, [Int]) throws -> Tensor = { x, t in x * 0.3 + Float(t[0]) / 2000 }
+        let denoiser: (Tensor, [Double]) throws -> Tensor = { x, t in x * 0.3 + Float(t[0]) / 2000 }
         let a = try ddim.sample(shape: [1, 1, 8, 8], random: RandomKey(seed: 9), denoiser: denoiser)
         let b = try ddim.sample(shape: [1, 1, 8, 8], random: RandomKey(seed: 9), denoiser: denoiser)
         XCTAssertEqual(a.sample, b.sample)
@@ -102,7 +103,7 @@ final class SamplerTests: XCTestCase {
         let ddpm = try DDPMSampler(schedule: schedule, inferenceSteps: 10, variance: .fixedLarge)
         let start = try Tensor.randn([2, 1, 4, 4], seed: 1)
         var stream = RandomStream(seed: 2)
-        var reports: [[Int]] = [], seen: [[Int]] = []
+        var reports: [[Int]] = [], seen: [[Double]] = []
         let result = try ddpm.sample(
             from: start, stream: &stream,
             denoiser: { x, t in seen.append(t); return x * 0.1 },

@@ -352,6 +352,12 @@ final class VerbTests: XCTestCase {
         XCTAssertThrowsError(try run("diffuse net cond=[m, e] steps=4 sampler=dpm2m eta=0.5")) { error in
             XCTAssertTrue("\(error)".contains("dpm2m: eta is an option of ddim, not of dpm2m"), "\(error)")
         }
+        // The flow-matching sampler does not run a diffusion model.
+        XCTAssertThrowsError(try run("diffuse net cond=[m, e] steps=4 sampler=euler")) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("euler samples flow models, but this is a diffusion model")
+                          && message.contains("use ddim, ddpm, dpm2m"), message)
+        }
     }
 
     func testEveryVerbsExampleRuns() throws {

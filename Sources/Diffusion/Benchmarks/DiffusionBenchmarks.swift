@@ -82,7 +82,7 @@ public enum DiffusionBenchmarks {
                 try sampler.sample(
                     from: noise,
                     denoiser: { sample, timesteps in
-                        try model(Variable(try Tensor.concat([sample, condition], axis: 1)), timesteps: timesteps).value
+                        try model(Variable(try Tensor.concat([sample, condition], axis: 1)), timesteps: Tensor(timesteps.map(Float.init))).value
                     },
                     stepNoise: { _, shape in try Tensor.randn(shape, seed: 7) })
             }

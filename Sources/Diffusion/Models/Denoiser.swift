@@ -34,6 +34,9 @@ public final class Denoiser: DiffusionModel {
 
     public var module: Module { model }
 
+    /// How it makes data from noise: the samplers that fit it are those of its process.
+    public var process: GenerativeProcess { .diffusion }
+
     public var kindName: String {
         "conditional UNet on \(model.layout.groups.map(\.name).joined(separator: " + "))"
     }

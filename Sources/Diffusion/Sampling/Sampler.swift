@@ -12,6 +12,9 @@ public protocol Sampler: Sendable {
     /// The timestep the model sees at each step, noisiest first. They may repeat (Karras sigmas,
     /// rounded to the training grid): a sampler indexes its steps, never looks them up by value.
     var timesteps: [Int] { get }
+    /// The time the model is given at each step: the timestep itself for a diffusion sampler,
+    /// a real number for one that is not on an integer grid (flow matching's 1000 σ).
+    var modelTimes: [Double] { get }
     /// The step the next `step` call takes: 0 after `reset()`, `timesteps.count` when done.
     var stepIndex: Int { get }
     /// Whether step `index` adds fresh noise (and so needs a noise tensor).
@@ -22,6 +25,10 @@ public protocol Sampler: Sendable {
     mutating func step(modelOutput: Tensor, sample: Tensor, noise: Tensor?) throws -> SamplerStep
     /// Forgets the steps taken, so that the next step is the first again.
     mutating func reset()
+}
+
+extension Sampler {
+    public var modelTimes: [Double] { timesteps.map(Double.init) }
 }
 
 /// A sampler whose every step depends only on its own timestep and the model's output there

@@ -6,6 +6,7 @@ public enum SamplerRegistry {
         DDIMSampler.description,
         DDPMSampler.description,
         DPMSolverMultistepSampler.description,
+        FlowMatchEulerSampler.description,
     ]
 
     /// The sampler called `name`, or nil.
@@ -14,21 +15,32 @@ public enum SamplerRegistry {
     }
 }
 
+/// How a model turns noise into data, which decides the samplers that can run it.
+public enum GenerativeProcess: String, Sendable, Equatable {
+    /// A diffusion model: a noise schedule, and a prediction of ε, x_0 or v at integer timesteps.
+    case diffusion
+    /// A flow-matching model: a velocity along the straight path from data to noise.
+    case flow
+}
+
 /// One sampler as the registry lists it.
 public struct SamplerDescription: Sendable {
     /// The word that chooses it: `diffuse ... sampler=ddim`.
     public let name: String
     /// One line: what it is.
     public let summary: String
+    /// The kind of model it samples.
+    public let process: GenerativeProcess
     /// The options it takes beyond the step count and spacing every sampler takes.
     public let options: [SamplerOption]
     /// Makes the sampler for a request whose options have been checked against `options`.
     public let make: @Sendable (SamplerRequest) throws -> any Sampler
 
-    public init(name: String, summary: String, options: [SamplerOption] = [],
+    public init(name: String, summary: String, process: GenerativeProcess = .diffusion, options: [SamplerOption] = [],
                 make: @escaping @Sendable (SamplerRequest) throws -> any Sampler) {
         self.name = name
         self.summary = summary
+        self.process = process
         self.options = options
         self.make = make
     }

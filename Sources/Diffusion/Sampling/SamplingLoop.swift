@@ -4,8 +4,8 @@ import Engine
 public struct TrajectoryFrame: Sendable {
     /// The step's position in the run, 0 for the first (noisiest).
     public let stepIndex: Int
-    /// The timestep t of the step.
-    public let timestep: Int
+    /// The time the model saw at the step: its timestep t (1000 σ for flow matching).
+    public let timestep: Double
     /// x_t, the sample the step started from.
     public let sample: Tensor
     /// The model's estimate of x_0 at this step.
@@ -22,7 +22,7 @@ public struct SamplingResult: Sendable {
 
 extension Sampler {
     /// Runs the reverse process from `initialNoise` (x_T ~ N(0, I)) down all of `timesteps`:
-    /// at each step i with timestep t, output = denoiser(x_t, [t] * B), then
+    /// at each step i with model time t (`modelTimes`), output = denoiser(x_t, [t] * B), then
     /// x_t <- step(output, x_t, z) with z = stepNoise(i, shape) when the step needs noise. The
     /// run takes a fresh copy of the sampler: this one is left as it was.
     ///
@@ -37,7 +37,7 @@ extension Sampler {
     ///     `SamplingError.cancelled`.
     public func sample(
         from initialNoise: Tensor,
-        denoiser: (_ sample: Tensor, _ timesteps: [Int]) throws -> Tensor,
+        denoiser: (_ sample: Tensor, _ times: [Double]) throws -> Tensor,
         stepNoise: (_ stepIndex: Int, _ shape: [Int]) throws -> Tensor,
         keepingSteps: Set<Int> = [],
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
@@ -50,7 +50,7 @@ extension Sampler {
         sampler.reset()
         var current = initialNoise
         var trajectory: [TrajectoryFrame] = []
-        for (index, timestep) in timesteps.enumerated() {
+        for (index, timestep) in modelTimes.enumerated() {
             if isCancelled() { throw SamplingError.cancelled(completedSteps: index, totalSteps: timesteps.count) }
             let output = try denoiser(current, Array(repeating: timestep, count: batch))
             guard output.shape == current.shape else {
@@ -72,7 +72,7 @@ extension Sampler {
     /// (`Tensor.randn`), which advances past it: the same stream gives the same run.
     public func sample(
         from initialNoise: Tensor, stream: inout RandomStream,
-        denoiser: (_ sample: Tensor, _ timesteps: [Int]) throws -> Tensor,
+        denoiser: (_ sample: Tensor, _ times: [Double]) throws -> Tensor,
         keepingSteps: Set<Int> = [],
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
         isCancelled: () -> Bool = { false }
@@ -88,7 +88,7 @@ extension Sampler {
     /// denoiser treats items independently, which a UNet in evaluation mode does).
     public func sample(
         shape: [Int], random: RandomKey,
-        denoiser: (_ sample: Tensor, _ timesteps: [Int]) throws -> Tensor,
+        denoiser: (_ sample: Tensor, _ times: [Double]) throws -> Tensor,
         keepingSteps: Set<Int> = [],
         progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void = { _, _ in },
         isCancelled: () -> Bool = { false }

@@ -15,19 +15,19 @@ extension ConditionalUNet {
     /// Runs without recording gradients. latent: [N, C, h, w]; condition: [N, C_c, h f, w f];
     /// timesteps: N values -> [N, C_out, h, w].
     public func guidedPrediction(
-        latent: Tensor, condition: Tensor, timesteps: [Int], scale: Float, unconditional: Set<String>? = nil
+        latent: Tensor, condition: Tensor, timesteps: [Double], scale: Float, unconditional: Set<String>? = nil
     ) throws -> Tensor {
         let dropped = try layout.dropping(unconditional ?? layout.names, from: condition)
         return try guidedPrediction(latent: latent, condition: condition, dropped: dropped, timesteps: timesteps, scale: scale)
     }
 
     /// The guided prediction with the unconditional pass's condition already made.
-    func guidedPrediction(latent: Tensor, condition: Tensor, dropped: Tensor, timesteps: [Int], scale: Float) throws -> Tensor {
+    func guidedPrediction(latent: Tensor, condition: Tensor, dropped: Tensor, timesteps: [Double], scale: Float) throws -> Tensor {
         try unet.requireNoActiveDropout()
         try checkSizes(latent: latent.shape, condition: condition.shape)
         var unused = RandomStream(seed: 0)
         return try GradientMode.withoutGradients {
-            func predict(_ latent: Tensor, _ condition: Tensor, _ timesteps: [Int]) throws -> Tensor {
+            func predict(_ latent: Tensor, _ condition: Tensor, _ timesteps: [Double]) throws -> Tensor {
                 try network(latent: Variable(latent), condition: condition,
                             timesteps: Tensor(timesteps.map(Float.init)), random: &unused).value
             }
@@ -46,7 +46,7 @@ extension ConditionalUNet {
     /// dropout.
     public func denoiser(
         condition: Tensor, guidanceScale: Float, unconditional: Set<String>? = nil
-    ) throws -> (_ x: Tensor, _ timesteps: [Int]) throws -> Tensor {
+    ) throws -> (_ x: Tensor, _ times: [Double]) throws -> Tensor {
         let dropped = try layout.dropping(unconditional ?? layout.names, from: condition)
         return { x, timesteps in
             try self.guidedPrediction(latent: x, condition: condition, dropped: dropped, timesteps: timesteps, scale: guidanceScale)

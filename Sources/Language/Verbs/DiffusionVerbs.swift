@@ -172,7 +172,7 @@ enum DiffusionVerbs {
         guard call.has("keep") else { return .tensor(result.sample) }
         return .record(Record([
             ("sample", .tensor(result.sample)),
-            ("t", .list(result.trajectory.map { .number(Double($0.timestep)) })),
+            ("t", .list(result.trajectory.map { .number($0.timestep) })),
             ("x", .tensor(try Tensor.stack(result.trajectory.map(\.sample)))),
             ("x0", .tensor(try Tensor.stack(result.trajectory.map(\.predictedOriginalSample)))),
         ]))
@@ -194,6 +194,14 @@ enum DiffusionVerbs {
     /// The sampler `diffuse` was asked for, made through the registry with the options given.
     static func samplerArgument(_ call: VerbCall, denoiser: Denoiser, steps: Int) throws -> any Sampler {
         let description = SamplerRegistry.named(try call.string("sampler"))!
+        guard description.process == denoiser.process else {
+            let fitting = SamplerRegistry.all.filter { $0.process == denoiser.process }.map(\.name)
+            throw call.error("sampler", "\(description.name) samples \(description.process) models, but this is a \(denoiser.process) model",
+                             hint: "use \(fitting.joined(separator: ", "))")
+        }
+        if description.process == .flow, call.has("spacing") {
+            throw call.error("spacing", "\(description.name) takes no spacing: its steps are spread by its shift")
+        }
         var options: [String: SamplerOption.Value] = [:]
         for description in SamplerRegistry.all {
             for option in description.options where call.has(option.name) {
@@ -242,7 +250,7 @@ enum DiffusionVerbs {
         model.setTraining(false)
         defer { model.setTraining(wasTraining) }
         let output = try model.guidedPrediction(
-            latent: x, condition: conditions, timesteps: steps, scale: Float(try call.double("guidance")))
+            latent: x, condition: conditions, timesteps: steps.map(Double.init), scale: Float(try call.double("guidance")))
         let sampler = try DDPMSampler(schedule: denoiser.schedule, prediction: denoiser.prediction)
         let noise = steps[0] > 0 ? try Tensor.randn(x.shape, random: try call.randomKey()) : nil
         let step = try sampler.step(modelOutput: output, timestep: steps[0], sample: x, noise: noise)
