@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 @testable import Diffusion
@@ -72,6 +73,61 @@ final class FlowSamplerParityTests: XCTestCase {
         var manual = sampler, x = start
         for index in 0..<4 { x = try manual.step(modelOutput: Self.model(x, sampler.modelTimes[index]), sample: x, noise: nil).previousSample }
         XCTAssertEqual(result.sample, x)
+    }
+
+    /// The sampler and the training target agree on the convention: for one data point x_0 the
+    /// exact velocity at z is (z - x_0) / σ (= ε - x_0 on the path), and Euler steps along it
+    /// from pure noise land on x_0 for any step count and shift, since the path is straight.
+    func testExactVelocityLandsOnTheDataPoint() throws {
+        let original = try Tensor.randn([1, 1, 3, 3], seed: 5), noise = try Tensor.randn([1, 1, 3, 3], seed: 6)
+        for (steps, shift) in [(1, 1.0), (3, 1.0), (7, 3.0)] {
+            var sampler = try FlowMatchEulerSampler(inferenceSteps: steps, shift: shift)
+            var z = noise
+            for index in 0..<steps {
+                let sigma = sampler.sigmas[index]
+                let onPath = try FlowMatchEulerSampler.noised(original, noise: noise, sigma: sigma)
+                for (a, b) in zip(z.scalars, onPath.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+                z = try sampler.step(modelOutput: (z - original) / Float(sigma), sample: z, noise: nil).previousSample
+            }
+            for (a, b) in zip(z.scalars, original.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(steps) steps, shift \(shift)") }
+        }
+    }
+
+    /// The training loss is the mean squared error between the network's output at
+    /// (z_t, 1000 t) and ε - x_0, with t = sigmoid(u), u ~ N(0, 1), then ε, drawn in that order.
+    func testTheLossIsTheVelocityErrorAtLogitNormalTimes() throws {
+        var random = RandomStream(seed: 3)
+        let layout = try ConditionLayout([ConditionGroup(name: "mask", channels: 2, dropProbability: 0)])
+        let encoder = try ConditionEncoder(inputChannels: 2, outputChannels: 2, downsamplingFactor: 2, width: 4, random: &random)
+        let unet = try UNet(.init(inputChannels: 4, outputChannels: 2, widths: [4, 8], blocksPerLevel: 1,
+                                  attentionHeads: 2, groups: 2, timeEmbeddingWidth: 8), random: &random)
+        let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: unet)
+        let latents = try Tensor.randn([3, 2, 4, 4], seed: 8), conditions = try Tensor.randn([3, 2, 8, 8], seed: 9)
+        var stream = RandomStream(seed: 11)
+        let loss = try FlowMatching.loss(model: model, latents: latents, conditions: conditions, random: &stream)
+
+        var replay = RandomStream(seed: 11)
+        let u = try Tensor.randn([3], using: &replay).scalars
+        let noise = try Tensor.randn([3, 2, 4, 4], using: &replay)
+        let per = 32
+        var noisy = [Float](repeating: 0, count: 96), target = [Float](repeating: 0, count: 96)
+        var times: [Float] = []
+        for item in 0..<3 {
+            let t = 1 / (1 + exp(-Double(u[item])))
+            times.append(Float(t * 1000))
+            for j in 0..<per {
+                let (x, e) = (Double(latents.scalars[item * per + j]), Double(noise.scalars[item * per + j]))
+                noisy[item * per + j] = Float((1 - t) * x + t * e)
+                target[item * per + j] = Float(e - x)
+            }
+        }
+        let input = Variable(try Tensor(shape: [3, 2, 4, 4], scalars: noisy))
+        let output = try model(latent: input, condition: conditions, timesteps: Tensor(times), random: &replay).value
+        var expected = 0.0
+        for (a, b) in zip(output.scalars, target) { expected += Double(a - b) * Double(a - b) / 96 }
+        XCTAssertEqual(Double(loss.value.scalars[0]), expected, accuracy: 1e-5 * expected)
+        try loss.backward()
+        XCTAssertTrue(model.parameters.contains { $0.grad?.scalars.contains { $0 != 0 } ?? false })
     }
 
     /// z_σ = (1 - σ) x_0 + σ ε, as diffusers' scale_noise.

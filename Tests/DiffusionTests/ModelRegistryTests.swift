@@ -19,7 +19,8 @@ final class ModelRegistryTests: XCTestCase {
                                 schedule: try NoiseSchedule(.cosine, trainingSteps: 100), prediction: .velocity)
         let segmenter = Segmenter(unet: try UNet(.init(inputChannels: 1, outputChannels: 3, widths: [4, 8], blocksPerLevel: 1,
                                                        attentionHeads: 2, groups: 2, timeEmbeddingWidth: 8), random: &random))
-        return [autoencoder, denoiser, segmenter]
+        let flow = Denoiser(model: try ConditionalUNet(layout: layout, encoder: encoder, unet: unet), process: .flow)
+        return [autoencoder, denoiser, segmenter, flow]
     }
 
     func testEveryKindRoundTripsThroughItsCheckpoint() throws {
@@ -32,8 +33,19 @@ final class ModelRegistryTests: XCTestCase {
             XCTAssertEqual(back.module.parameters.map(\.value), model.module.parameters.map(\.value), model.kindName)
         }
         let denoiser = try XCTUnwrap(try ModelRegistry.model(from: try models()[1].checkpoint()) as? Denoiser)
-        XCTAssertEqual(denoiser.prediction, .velocity)
-        XCTAssertEqual(denoiser.schedule.trainingSteps, 100)
+        XCTAssertEqual(denoiser.diffusion?.prediction, .velocity)
+        XCTAssertEqual(denoiser.diffusion?.schedule.trainingSteps, 100)
+        // A flow model keeps its process; a checkpoint that names none (every one written before
+        // flow models) is a diffusion model; an unknown process is refused by name.
+        let flow = try XCTUnwrap(try ModelRegistry.model(from: try models()[3].checkpoint()) as? Denoiser)
+        XCTAssertEqual(flow.process.kind, .flow)
+        XCTAssertEqual(flow.kindName, "conditional flow-matching UNet on mask")
+        XCTAssertNil(try models()[1].checkpoint().configuration["process"])
+        var odd = try models()[3].checkpoint()
+        odd.configuration["process"] = "score"
+        XCTAssertThrowsError(try ModelRegistry.model(from: odd)) { error in
+            XCTAssertTrue("\(error)".contains("\"process\" is \"score\", not diffusion or flow"), "\(error)")
+        }
     }
 
     func testACopyIsIndependentAndKeepsTheTrainingMode() throws {

@@ -102,20 +102,26 @@ final class MultistepSamplerParityTests: XCTestCase {
         let schedule = try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
         XCTAssertEqual(SamplerRegistry.all.map(\.name), ["ddim", "ddpm", "dpm2m", "euler"])
         let description = try XCTUnwrap(SamplerRegistry.named("dpm2m"))
-        let karras = try description.sampler(schedule: schedule, prediction: .epsilon, steps: 10, spacing: nil, options: ["karras": .flag(true)])
+        let karras = try description.sampler(process: .diffusion(schedule: schedule, prediction: .epsilon), steps: 10, spacing: nil, options: ["karras": .flag(true)])
         let direct = try DPMSolverMultistepSampler(schedule: schedule, inferenceSteps: 10, karras: true)
         XCTAssertEqual(karras.timesteps, direct.timesteps)
-        let plain = try description.sampler(schedule: schedule, prediction: .epsilon, steps: 10, spacing: nil, options: [:])
+        let plain = try description.sampler(process: .diffusion(schedule: schedule, prediction: .epsilon), steps: 10, spacing: nil, options: [:])
         // linspace(0, 999, 11) rounded half to even, reversed, without its last point.
         XCTAssertEqual(plain.timesteps, [999, 899, 799, 699, 599, 500, 400, 300, 200, 100])
-        XCTAssertThrowsError(try description.sampler(schedule: schedule, prediction: .epsilon, steps: 10, spacing: nil,
+        XCTAssertThrowsError(try description.sampler(process: .diffusion(schedule: schedule, prediction: .epsilon), steps: 10, spacing: nil,
                                                      options: ["eta": .number(0.5)])) { error in
             XCTAssertEqual("\(error)", "dpm2m: eta is an option of ddim, not of dpm2m")
         }
         XCTAssertThrowsError(try SamplerRegistry.named("ddim")!.sampler(
-            schedule: schedule, prediction: .epsilon, steps: 10, spacing: nil, options: ["eta": .number(2)])) { error in
+            process: .diffusion(schedule: schedule, prediction: .epsilon), steps: 10, spacing: nil, options: ["eta": .number(2)])) { error in
             XCTAssertEqual("\(error)", "ddim: eta must be in 0.0...1.0, not 2.0")
         }
+        // A sampler runs the models of its own process only, and says which samplers fit.
+        XCTAssertThrowsError(try SamplerRegistry.named("ddim")!.sampler(process: .flow, steps: 10, spacing: nil, options: [:])) { error in
+            XCTAssertEqual("\(error)", "ddim: it samples diffusion models, but this is a flow model (use euler)")
+        }
+        let euler = try SamplerRegistry.named("euler")!.sampler(process: .flow, steps: 4, spacing: nil, options: ["shift": .number(3)])
+        XCTAssertEqual(euler.modelTimes, try FlowMatchEulerSampler(inferenceSteps: 4, shift: 3).modelTimes)
     }
 
     /// Steps that would visit one timestep twice (linspace or leading spacing with as many steps

@@ -69,6 +69,29 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(cancelling.ran, ["a = 1"])
     }
 
+    /// A Ctrl-C while the policy decides (the cache hashing a large file) stops the statement it
+    /// was deciding about: the interpreter does not clear the flag when a statement starts.
+    func testCtrlCWhileThePolicyDecidesStopsThatStatement() throws {
+        final class Interrupted: ExecutionPolicy {
+            let flag: CancellationFlag
+            var ran: [String] = []
+            init(_ flag: CancellationFlag) { self.flag = flag }
+            func decide(_ plan: StatementPlan, in source: SourceFile) -> Executor.Decision {
+                if plan.writes.contains("slow") { flag.cancel() }
+                return .run(randomPath: nil)
+            }
+            func ran(_ plan: StatementPlan, _ outcome: Outcome, in source: SourceFile) { ran.append(plan.canonicalForm) }
+        }
+        let flag = CancellationFlag()
+        let executor = Executor(interpreter: Interpreter(context: RuntimeContext(cancellation: flag)))
+        let policy = Interrupted(flag)
+        XCTAssertThrowsError(try executor.run(source("a = 1\nslow = 2\nc = 3"), policy: policy)) { error in
+            XCTAssertTrue("\(error)".contains("stopped (Ctrl-C) before this statement"), "\(error)")
+        }
+        XCTAssertEqual(policy.ran, ["a = 1"])
+        XCTAssertNil(executor.interpreter.globals["slow"])
+    }
+
     /// After an error the analyser is rebuilt from the interpreter's bindings: a function held
     /// under another name does not bring back its own name's old type, a function defined inside
     /// another does not replace the global one, and a loop that failed inside a function leaves

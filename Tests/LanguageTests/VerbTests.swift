@@ -355,8 +355,43 @@ final class VerbTests: XCTestCase {
         // The flow-matching sampler does not run a diffusion model.
         XCTAssertThrowsError(try run("diffuse net cond=[m, e] steps=4 sampler=euler")) { error in
             let message = "\(error)"
-            XCTAssertTrue(message.contains("euler samples flow models, but this is a diffusion model")
+            XCTAssertTrue(message.contains("euler: it samples flow models, but this is a diffusion model")
                           && message.contains("use ddim, ddpm, dpm2m"), message)
+        }
+    }
+
+    /// A flow-matching UNet: made with process=flow, trained on the velocity, sampled by euler
+    /// (the default for it), saved and loaded as such; the diffusion-only verbs and options refuse it.
+    func testFlowMatchingModelsTrainSampleAndRoundTrip() throws {
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(directory)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        try run(VerbExamples.setup)
+        try run("""
+            flow = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 process=flow seed=2
+            flow = train flow data=xt cond=[m, e] steps=2 batch=2 log=1000 seed=4
+            a = diffuse flow cond=[m, e] steps=4 seed=3
+            b = diffuse flow cond=[m, e] steps=4 seed=3 sampler=euler shift=1
+            c = diffuse flow cond=[m, e] steps=4 seed=3 shift=3
+            save flow "flow.h5"
+            back = load "flow.h5"
+            d = diffuse back cond=[m, e] steps=4 seed=3
+            """)
+        XCTAssertEqual(try tensor("a").shape, [2, 4, 8, 8])
+        XCTAssertTrue(try tensor("a").scalars.allSatisfy(\.isFinite))
+        XCTAssertEqual(try tensor("a"), try tensor("b"), "euler with shift 1 is the default for a flow model")
+        XCTAssertNotEqual(try tensor("a"), try tensor("c"))
+        XCTAssertEqual(try tensor("d"), try tensor("a"), "the checkpoint keeps the process")
+        let refusals: [(String, String)] = [
+            ("diffuse flow cond=[m, e] steps=4 sampler=ddim", "ddim: it samples diffusion models, but this is a flow model (use euler)"),
+            ("diffuse flow cond=[m, e] steps=4 spacing=trailing", "euler takes no spacing"),
+            ("denoise flow xt t=500 cond=[m, e]", "denoise takes one DDPM step of a diffusion model"),
+            ("unet latent=4 cond={mask: 4, edges: 1} process=flow prediction=velocity", "a flow-matching model has no prediction"),
+        ]
+        for (source, expected) in refusals {
+            XCTAssertThrowsError(try run(source), source) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(source): \(error)")
+            }
         }
     }
 

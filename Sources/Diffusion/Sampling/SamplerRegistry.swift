@@ -45,12 +45,17 @@ public struct SamplerDescription: Sendable {
         self.make = make
     }
 
-    /// Checks the options given (refusing one the sampler does not have, or a value out of its
-    /// range) and makes the sampler.
+    /// Checks the process (a diffusion sampler runs diffusion models only) and the options given
+    /// (refusing one the sampler does not have, or a value out of its range) and makes the sampler.
     public func sampler(
-        schedule: NoiseSchedule, prediction: Prediction, steps: Int, spacing: TimestepSpacing?,
+        process model: Denoiser.Process, steps: Int, spacing: TimestepSpacing?,
         options given: [String: SamplerOption.Value]
     ) throws -> any Sampler {
+        guard model.kind == process else {
+            let fitting = SamplerRegistry.all.filter { $0.process == model.kind }.map(\.name)
+            throw SamplingError.invalidOption(
+                sampler: name, message: "it samples \(process) models, but this is a \(model.kind) model (use \(fitting.joined(separator: ", ")))")
+        }
         for (option, value) in given.sorted(by: { $0.key < $1.key }) {
             guard let declared = options.first(where: { $0.name == option }) else {
                 let owners = SamplerRegistry.all.filter { $0.options.contains { $0.name == option } }.map(\.name)
@@ -61,7 +66,7 @@ public struct SamplerDescription: Sendable {
         }
         var values = Dictionary(uniqueKeysWithValues: options.map { ($0.name, $0.defaultValue) })
         values.merge(given) { $1 }
-        return try make(SamplerRequest(schedule: schedule, prediction: prediction, steps: steps, spacing: spacing, options: values))
+        return try make(SamplerRequest(process: model, steps: steps, spacing: spacing, options: values))
     }
 }
 
@@ -101,14 +106,27 @@ public struct SamplerOption: Sendable {
     }
 }
 
-/// What a sampler is made from: the model's schedule and prediction, the step count, the
-/// spacing asked for (nil: the sampler's own default), and every option's value.
+/// What a sampler is made from: the model's process (for diffusion, its schedule and
+/// prediction), the step count, the spacing asked for (nil: the sampler's own default), and every
+/// option's value.
 public struct SamplerRequest: Sendable {
-    public let schedule: NoiseSchedule
-    public let prediction: Prediction
+    public let process: Denoiser.Process
     public let steps: Int
     public let spacing: TimestepSpacing?
     public let options: [String: SamplerOption.Value]
+
+    /// The diffusion model's schedule: `SamplerDescription.sampler` hands a diffusion sampler
+    /// diffusion models only.
+    public var schedule: NoiseSchedule {
+        guard case .diffusion(let schedule, _) = process else { preconditionFailure("a diffusion sampler was handed a flow model") }
+        return schedule
+    }
+
+    /// The diffusion model's prediction (see `schedule`).
+    public var prediction: Prediction {
+        guard case .diffusion(_, let prediction) = process else { preconditionFailure("a diffusion sampler was handed a flow model") }
+        return prediction
+    }
 
     public func number(_ name: String) -> Double {
         if case .number(let value)? = options[name] { return value }

@@ -37,16 +37,17 @@ public final class Executor {
 
     /// Plans `source`, then runs its statements in order as `policy` decides: `decide` before
     /// each, `ran` after each that ran. Stops at the first error, and before a statement when
-    /// the context's cancellation flag is set (Ctrl-C between statements).
+    /// the context's cancellation flag is set (Ctrl-C between statements, or while the policy
+    /// decided, for example while it hashed a large file). The flag is never cleared here: whoever
+    /// starts a run (a REPL entry, a notebook run) clears it first.
     public func run(_ source: SourceFile, policy: some ExecutionPolicy) throws(Diagnostic) {
         let plans = try plan(source)
         do throws(Diagnostic) {
             for plan in plans {
-                if interpreter.context.cancellation.isCancelled {
-                    throw Diagnostic("the run was stopped (Ctrl-C) before this statement", at: plan.span, in: source)
-                }
+                try stopIfCancelled(before: plan, in: source)
                 switch try policy.decide(plan, in: source) {
                 case .run(let randomPath):
+                    try stopIfCancelled(before: plan, in: source)
                     let outcome = try interpreter.execute(plan.statement, in: source, randomPath: randomPath)
                     try policy.ran(plan, outcome, in: source)
                 case .skip:
@@ -56,6 +57,12 @@ public final class Executor {
         } catch {
             resynchronise()
             throw error
+        }
+    }
+
+    private func stopIfCancelled(before plan: StatementPlan, in source: SourceFile) throws(Diagnostic) {
+        if interpreter.context.cancellation.isCancelled {
+            throw Diagnostic("the run was stopped (Ctrl-C) before this statement", at: plan.span, in: source)
         }
     }
 

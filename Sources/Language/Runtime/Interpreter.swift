@@ -113,7 +113,6 @@ public final class Interpreter {
             if case .binding(let name, _, _, _) = statement { return [name] }
             return ["#\(statementCounter)"]
         }()
-        context.resetCancellation()
         applicationCount = 0
         // Dictionaries and arrays are copied on write: keeping the bindings costs nothing until
         // the statement changes them.

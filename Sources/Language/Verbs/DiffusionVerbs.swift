@@ -138,8 +138,9 @@ enum DiffusionVerbs {
             .argument("model", .model, "a trained UNet"),
             .option("cond", .any, default: nil, "the conditions, a list of tensors [N, C_i, H, W] in the order of the model's groups"),
             .option("steps", .integer(1...100_000), default: .number(50), "sampling steps"),
-            .option("sampler", .choice(SamplerRegistry.all.map(\.name)), default: .string("ddim"),
-                    SamplerRegistry.all.map { "\($0.name): \($0.summary)" }.joined(separator: "; ")),
+            .option("sampler", .choice(SamplerRegistry.all.map(\.name)), default: .nothing,
+                    "ddim for a diffusion model and euler for a flow model when left out; "
+                        + SamplerRegistry.all.map { "\($0.name): \($0.summary)" }.joined(separator: "; ")),
         ] + samplerOptions + [
             .option("spacing", .choice(["leading", "trailing", "linspace"]), default: .nothing,
                     "how the steps are spread over T; by default leading for ddim and ddpm, linspace for dpm2m, as diffusers"),
@@ -193,12 +194,8 @@ enum DiffusionVerbs {
 
     /// The sampler `diffuse` was asked for, made through the registry with the options given.
     static func samplerArgument(_ call: VerbCall, denoiser: Denoiser, steps: Int) throws -> any Sampler {
-        let description = SamplerRegistry.named(try call.string("sampler"))!
-        guard description.process == denoiser.process else {
-            let fitting = SamplerRegistry.all.filter { $0.process == denoiser.process }.map(\.name)
-            throw call.error("sampler", "\(description.name) samples \(description.process) models, but this is a \(denoiser.process) model",
-                             hint: "use \(fitting.joined(separator: ", "))")
-        }
+        let name = try call.optionalString("sampler") ?? (denoiser.process.kind == .flow ? "euler" : "ddim")
+        let description = SamplerRegistry.named(name)!
         if description.process == .flow, call.has("spacing") {
             throw call.error("spacing", "\(description.name) takes no spacing: its steps are spread by its shift")
         }
@@ -218,7 +215,7 @@ enum DiffusionVerbs {
         }
         do {
             return try description.sampler(
-                schedule: denoiser.schedule, prediction: denoiser.prediction, steps: steps, spacing: spacing, options: options)
+                process: denoiser.process, steps: steps, spacing: spacing, options: options)
         } catch SamplingError.invalidOption(_, let message) {
             throw call.error("sampler", "\(description.name): \(message)")
         }
@@ -240,10 +237,14 @@ enum DiffusionVerbs {
         randomness: .seeded(by: "seed")
     ) { call in
         let denoiser = try denoiserArgument(call)
+        guard let (schedule, prediction) = denoiser.diffusion else {
+            throw call.error("model", "denoise takes one DDPM step of a diffusion model, and this is a flow-matching model",
+                             hint: "sample it with 'diffuse' (sampler=euler)")
+        }
         let x = try call.tensor("x")
         guard x.rank == 4 else { throw call.error("x", "x_t is a batch [N, C, h, w]", found: "a tensor of shape \(x.shape)") }
         let conditions = try conditionTensor(call, "cond", for: denoiser.model, count: x.shape[0])
-        let steps = try timesteps(call, "t", count: x.shape[0], schedule: denoiser.schedule)
+        let steps = try timesteps(call, "t", count: x.shape[0], schedule: schedule)
         guard Set(steps).count == 1 else { throw call.error("t", "one step takes one timestep for the whole batch") }
         let model = denoiser.model
         let wasTraining = model.isTraining
@@ -251,7 +252,7 @@ enum DiffusionVerbs {
         defer { model.setTraining(wasTraining) }
         let output = try model.guidedPrediction(
             latent: x, condition: conditions, timesteps: steps.map(Double.init), scale: Float(try call.double("guidance")))
-        let sampler = try DDPMSampler(schedule: denoiser.schedule, prediction: denoiser.prediction)
+        let sampler = try DDPMSampler(schedule: schedule, prediction: prediction)
         let noise = steps[0] > 0 ? try Tensor.randn(x.shape, random: try call.randomKey()) : nil
         let step = try sampler.step(modelOutput: output, timestep: steps[0], sample: x, noise: noise)
         return .record(Record([

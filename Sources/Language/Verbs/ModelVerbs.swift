@@ -41,7 +41,7 @@ enum ModelVerbs {
     static let conditionChannels = 1...64
 
     static let unet = Verb(
-        "unet", "A new conditional UNet that denoises latents, with a condition encoder and a noise schedule.",
+        "unet", "A new conditional UNet that makes latents from noise, with a condition encoder: a diffusion model (a noise schedule) or a flow-matching one.",
         category: .models,
         parameters: [
             .option("latent", .integer(1...64), default: .number(4), "latent channels"),
@@ -53,8 +53,10 @@ enum ModelVerbs {
             .option("encoded", .integer(1...64), default: .number(5), "channels the condition encoder hands the UNet"),
             .option("factor", .integer(1...16), default: .number(4), "how much smaller the latent is than the conditions"),
             .option("drop", .number, default: .number(0.1), "the probability that each condition group is dropped in training (classifier-free guidance)"),
-            .option("schedule", .schedule, default: .nothing, "the noise schedule; linear 1e-4..0.02 over 1000 steps when left out"),
-            .option("prediction", .choice(["epsilon", "sample", "velocity"]), default: .string("epsilon"), "what the model predicts"),
+            .option("process", .choice(["diffusion", "flow"]), default: .string("diffusion"),
+                    "diffusion: it predicts the noise (or x_0, or v) under a noise schedule; flow: flow matching, it predicts the velocity ε - x_0 of the straight path from data to noise"),
+            .option("schedule", .schedule, default: .nothing, "diffusion: the noise schedule; linear 1e-4..0.02 over 1000 steps when left out"),
+            .option("prediction", .choice(["epsilon", "sample", "velocity"]), default: .nothing, "diffusion: what the model predicts; epsilon when left out"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
         ],
         result: .model, example: "net = unet latent=4 cond={mask: 4, edges: 1}",
@@ -88,8 +90,14 @@ enum ModelVerbs {
             inputChannels: latent + encoded, outputChannels: latent, widths: try layerWidths(call, "widths"),
             blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"))
         let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &random))
+        if try call.string("process") == "flow" {
+            for option in ["schedule", "prediction"] where call.has(option) {
+                throw call.error(option, "a flow-matching model has no \(option): it learns the velocity of a straight path")
+            }
+            return .model(Model(Denoiser(model: model, process: .flow)))
+        }
         let schedule = call.has("schedule") ? try call.schedule("schedule") : try DiffusionVerbs.defaultSchedule()
-        let prediction = Prediction(rawValue: try call.string("prediction")) ?? .epsilon
+        let prediction = try call.optionalString("prediction").flatMap(Prediction.init(rawValue:)) ?? .epsilon
         return .model(Model(Denoiser(model: model, schedule: schedule, prediction: prediction)))
     }
 
@@ -228,9 +236,8 @@ enum ModelVerbs {
                                  found: "a tensor of shape \(latentShape)", hint: "train on 'encode ae images'")
             }
             trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
-                try denoiser.model.simpleLoss(
-                    latents: data.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices),
-                    schedule: denoiser.schedule, prediction: denoiser.prediction, random: &random)
+                try denoiser.trainingLoss(
+                    latents: data.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices), random: &random)
             }
         } else {
             throw call.error("model", "'train' does not know how to train a \(copy.kindName)")
