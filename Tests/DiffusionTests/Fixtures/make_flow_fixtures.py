@@ -15,19 +15,12 @@ import torch
 import diffusers
 from diffusers import FlowMatchEulerDiscreteScheduler
 
+from fixture_helpers import short, tensor
+
 assert diffusers.__version__.startswith("0.42"), diffusers.__version__
 torch.manual_seed(2)
 SHAPE = [2, 1, 4, 4]
 T = 1000
-
-
-def short(v):
-    """10 significant digits."""
-    return float(f"{v:.10g}")
-
-
-def tensor(t):
-    return {"shape": list(t.shape), "values": [short(v) for v in t.reshape(-1).tolist()]}
 
 
 def model(sample, t):

@@ -17,7 +17,8 @@ import torch
 import diffusers
 from diffusers import DPMSolverMultistepScheduler
 
-import math
+from fixture_helpers import betas64, model, randn, short, tensor
+
 
 assert diffusers.__version__.startswith("0.42"), diffusers.__version__
 torch.manual_seed(1)
@@ -25,40 +26,11 @@ SHAPE = [2, 1, 4, 4]
 T = 1000
 
 
-def short(v):
-    """10 significant digits."""
-    return float(f"{v:.10g}")
-
-
-def tensor(t):
-    return {"shape": list(t.shape), "values": [short(v) for v in t.reshape(-1).tolist()]}
-
-
-def randn(*shape):
-    """Standard normal values rounded to float32, held in float64."""
-    return torch.randn(*shape, dtype=torch.float32).double()
-
-
-def betas64(kind, steps, start, end):
-    """diffusers' beta formulas evaluated in float64 (as make_scheduler_fixtures.py)."""
-    if kind == "linear":
-        return torch.linspace(start, end, steps, dtype=torch.float64)
-    if kind == "scaled_linear":
-        return torch.linspace(start**0.5, end**0.5, steps, dtype=torch.float64) ** 2
-    f = lambda t: math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
-    return torch.tensor([min(1 - f((i + 1) / steps) / f(i / steps), 0.999) for i in range(steps)], dtype=torch.float64)
-
-
-def model(sample, t, steps):
-    """The fixed deterministic "denoiser": 0.1 x_t + 0.05 t / T."""
-    return 0.1 * sample + 0.05 * t / steps
-
-
 def scheduler(kind, prediction, spacing, karras):
     start, end = (1e-4, 0.02) if kind == "linear" else (0.00085, 0.012)
     s = DPMSolverMultistepScheduler(num_train_timesteps=T, beta_schedule=kind, beta_start=start, beta_end=end,
                                     prediction_type=prediction, timestep_spacing=spacing, use_karras_sigmas=karras)
-    betas = betas64(kind, T, start, end)
+    betas = betas64(kind, T, start=start, end=end)
     assert torch.allclose(torch.cumprod(1 - betas, 0), s.alphas_cumprod.double(), rtol=0, atol=5e-6), kind
     return s, betas, start, end
 

@@ -11,7 +11,6 @@ identical inputs. The float32 tables are written too, to show how far diffusers'
 Run: python make_scheduler_fixtures.py   (from this folder)
 """
 import json
-import math
 
 import numpy as np
 import torch
@@ -20,36 +19,11 @@ from diffusers import DDIMScheduler, DDPMScheduler
 from diffusers.schedulers import scheduling_ddpm
 from diffusers.schedulers.scheduling_ddpm import rescale_zero_terminal_snr
 
+from fixture_helpers import betas64, model, randn, short, tensor
+
 assert diffusers.__version__.startswith("0.42"), diffusers.__version__
 torch.manual_seed(0)
 SHAPE = [2, 1, 4, 4]
-
-
-def short(v):
-    """10 significant digits: exact for the float32 inputs, 1e-10 relative for the references."""
-    return float(f"{v:.10g}")
-
-
-def tensor(t):
-    return {"shape": list(t.shape), "values": [short(v) for v in t.reshape(-1).tolist()]}
-
-
-def randn(*shape):
-    """Standard normal values rounded to float32, held in float64."""
-    return torch.randn(*shape, dtype=torch.float32).double()
-
-
-def betas64(kind, steps, zero_snr, start=1e-4, end=0.02):
-    """diffusers' beta formulas evaluated in float64."""
-    if kind == "linear":
-        betas = torch.linspace(start, end, steps, dtype=torch.float64)
-    elif kind == "scaled_linear":
-        betas = torch.linspace(start**0.5, end**0.5, steps, dtype=torch.float64) ** 2
-    else:  # squaredcos_cap_v2: betas_for_alpha_bar without the final cast to float32
-        f = lambda t: math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
-        betas = torch.tensor([min(1 - f((i + 1) / steps) / f(i / steps), 0.999) for i in range(steps)],
-                             dtype=torch.float64)
-    return rescale_zero_terminal_snr(betas) if zero_snr else betas
 
 
 def check_same_formula(betas, scheduler, what):
@@ -74,11 +48,6 @@ def in_float64(scheduler, kind, steps, zero_snr):
         set_alpha_to_one = scheduler.config.set_alpha_to_one
         scheduler.final_alpha_cumprod = scheduler.one if set_alpha_to_one else scheduler.alphas_cumprod[0]
     return scheduler
-
-
-def model(sample, t, steps):
-    """The fixed deterministic "denoiser" of the loop references: 0.1 x_t + 0.05 t / T."""
-    return 0.1 * sample + 0.05 * t / steps
 
 
 fixtures = {"diffusers": diffusers.__version__, "torch": torch.__version__}
