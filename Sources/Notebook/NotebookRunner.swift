@@ -167,6 +167,9 @@ public final class NotebookRunner {
     }
 
     public func run(_ document: NotebookDocument) throws -> RunResult {
+        // A Ctrl-C stops the run it was pressed during, not the next one (the REPL's :run hands
+        // every run the session's flag).
+        options.cancellation.reset()
         let clock = ContinuousClock()
         let start = clock.now
         var warnings: [String] = []

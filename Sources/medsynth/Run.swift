@@ -47,8 +47,9 @@ struct CacheOptions: ParsableArguments {
     /// The engine version in every cache key: entries of another version are never used
     /// (cache 2: entries are safetensors files, where cache 1 wrote HDF5; cache 3: keys name the
     /// seed only where a statement draws, and a call reads what its function reads; cache 4: one
-    /// random key scheme, `RandomKey`, whose numbers differ from the earlier ones).
-    private static let engineVersion = "medsynth \(MedSynth.version), cache 4"
+    /// random key scheme, `RandomKey`, whose numbers differ from the earlier ones; cache 5:
+    /// `corrupt` and `holes` draw from named children of their key).
+    private static let engineVersion = "medsynth \(MedSynth.version), cache 5"
 
     /// The cache folder when none is given: MEDSYNTH_CACHE, or .medsynth-cache here.
     static var defaultDirectory: String {

@@ -45,6 +45,20 @@ final class TaskMedCDiffTests: XCTestCase {
 
     // MARK: - Denoising
 
+    /// Each task draws from its own named child of its key, so `corrupt`, `holes` and `diffuse`
+    /// given the same seed draw unrelated numbers: sample i's noise is `key/noise/#i`, not the
+    /// `key/#i` that diffuse's item i uses.
+    func testTheTasksDrawFromTheirOwnNamedKeys() throws {
+        let key = RandomKey(seed: 5)
+        let zero = try Tensor.zeros([2, 1, 8, 8])
+        let noise = try DenoisingTask(noise: .gaussian(sigma: 1), random: key).degrade(zero)
+        let second = Array(noise.scalars[64..<128])
+        XCTAssertEqual(second, try Tensor.randn([64], random: key.child("noise").item(1)).scalars)
+        XCTAssertNotEqual(second, try Tensor.randn([64], random: key.item(1)).scalars)
+        let masks = try InpaintingTask(coverage: 0.3, random: key).masks(count: 2, size: 32)
+        XCTAssertEqual(masks, try InpaintingTask(coverage: 0.3, random: RandomKey(seed: 5)).masks(count: 2, size: 32))
+    }
+
     func testGaussianNoiseHasTheRequestedStandardDeviation() throws {
         let task = try DenoisingTask(noise: .gaussian(sigma: 0.2), random: RandomKey(seed: 5))
         let noisy = try task.degrade(Self.images)

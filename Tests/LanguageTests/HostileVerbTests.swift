@@ -224,6 +224,8 @@ final class HostileVerbTests: XCTestCase {
             FileHandle.standardError.write(Data("hostile: \(statement)\n".utf8))
         }
         let context = interpreter.context
+        // A case the watchdog stopped must not stop the next one before it starts.
+        context.resetCancellation()
         let watchdog = DispatchWorkItem { context.cancellation.cancel() }
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.timeLimit, execute: watchdog)
         defer { watchdog.cancel() }
@@ -258,6 +260,7 @@ final class HostileVerbTests: XCTestCase {
 
     /// The diagnostic's message for `text`, or "no error".
     func diagnostic(_ text: String) throws -> String {
+        interpreter.context.resetCancellation()
         do {
             try interpreter.run(SourceFile(name: "hostile", text: text))
             return "no error"

@@ -91,6 +91,18 @@ final class NotebookTests: XCTestCase {
         ```
         """
 
+    /// A Ctrl-C left over from an earlier run (the REPL's :run shares its session's flag) does
+    /// not stop the next run.
+    func testAnEarlierCtrlCDoesNotStopTheNextRun() throws {
+        let path = (directory as NSString).appendingPathComponent("again.medsynth")
+        try Self.notebook.write(toFile: path, atomically: true, encoding: .utf8)
+        var options = NotebookRunner.Options(cacheDirectory: nil, outputDirectory: directory + "/figures", engineVersion: "test")
+        options.cancellation.cancel()
+        let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
+        XCTAssertNil(result.diagnostic)
+        XCTAssertEqual(result.bindings.map(\.name), ["x", "y", "z", "w"])
+    }
+
     func testARunThroughACellStopsThereAndHandsOverItsBindings() throws {
         let partial = try run(Self.notebook, lastCell: "b")
         XCTAssertEqual(partial.cells.map(\.cell.label), ["a", "b"])

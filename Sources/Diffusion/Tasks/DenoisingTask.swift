@@ -3,7 +3,8 @@ import Imaging
 
 /// Denoising as conditional generation (Med-cDiff, Hung et al. 2023): the model sees a noisy
 /// image and generates the clean one. Images are in [-1, 1]; sample i's noise comes from the key
-/// `random.item(i)` (`SampleRandomness`).
+/// `random.child("noise").item(i)` (`SampleRandomness`): named, so that `corrupt`, `holes` and
+/// `diffuse` given one seed draw unrelated numbers.
 public struct DenoisingTask: Sendable {
     /// The corruption.
     public enum Noise: Sendable, Equatable {
@@ -41,7 +42,7 @@ public struct DenoisingTask: Sendable {
         var output = images
         for k in 0..<count {
             try cancellation?.checkCancellation()
-            var random = SampleRandomness(random.item(firstSample + k))
+            var random = SampleRandomness(random.child("noise").item(firstSample + k))
             switch noise {
             case .gaussian(let sigma):
                 var stream = random.tensorStream

@@ -5,7 +5,7 @@ import Foundation
 /// hidden and the model generates the whole image from the rest.
 ///
 /// A mask is 1 on the hidden pixels and 0 on the known ones. The masks are random but each is a
-/// pure function of (random, sample index), drawn from the key `random.item(i)`. Shapes are
+/// pure function of (random, sample index), drawn from the key `random.child("mask").item(i)`. Shapes are
 /// added until the hidden fraction reaches `coverage`, and painting stops at the pixel row
 /// (rectangle) or brush dab (stroke) that reaches it, so the fraction exceeds `coverage` by less
 /// than one row or dab:
@@ -55,7 +55,7 @@ public struct InpaintingTask: Sendable {
         try Tensor.checkAllocation([count, 1, size, size], op: "holes")
         var values = [Float](repeating: 0, count: count * size * size)
         for k in 0..<count {
-            var random = SampleRandomness(random.item(firstSample + k))
+            var random = SampleRandomness(random.child("mask").item(firstSample + k))
             var canvas = MaskCanvas(size: size, target: Int((coverage * Double(size * size)).rounded()))
             while !canvas.isFull {
                 try cancellation?.checkCancellation()
