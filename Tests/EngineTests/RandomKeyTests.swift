@@ -45,8 +45,9 @@ final class RandomKeyTests: XCTestCase {
     /// items of a batch of 5, and each stream moves past its draw.
     func testPerItemDrawsDoNotDependOnTheBatch() throws {
         let key = RandomKey(seed: 3, path: ["items"])
-        let five = try Tensor.randn([5, 2, 3], items: (0..<5).map(key.item))
-        let two = try Tensor.randn([2, 2, 3], items: (0..<2).map(key.item))
+        var fiveStreams = (0..<5).map { key.item($0).stream }, twoStreams = (0..<2).map { key.item($0).stream }
+        let five = try Tensor.randn([5, 2, 3], items: &fiveStreams)
+        let two = try Tensor.randn([2, 2, 3], items: &twoStreams)
         XCTAssertEqual(Array(five.scalars.prefix(12)), two.scalars)
         XCTAssertEqual(Array(five.scalars[6..<12]), try Tensor.randn([2, 3], random: key.item(1)).scalars)
         var streams = [key.item(0).stream]

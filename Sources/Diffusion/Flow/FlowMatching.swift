@@ -13,8 +13,14 @@ import Engine
 /// so the same UNet (its sinusoidal embedding) serves both; `FlowMatchEulerSampler` shows it
 /// the same times when sampling.
 public enum FlowMatching {
-    /// The scale of the time the network sees: 1000 t.
-    public static let timeScale = 1000.0
+    /// The scale of the time the network sees, 1000 t: the length of the training grid T that
+    /// `FlowMatchEulerSampler` samples on.
+    public static let timeScale = 1000
+
+    /// The forward process: z_t = (1 - t) x_0 + t ε, item b of the batch at time `times[b]`.
+    public static func noised(_ original: Tensor, noise: Tensor, times: [Double]) throws -> Tensor {
+        try combinePerItem("flow matching", [WeightedTerm(original, times.map { 1 - $0 }), WeightedTerm(noise, times)])
+    }
 
     /// The loss of a mini-batch of latents x_0 [B, C, h, w] and their conditions [B, C_c, H, W]:
     /// the mean squared error of the predicted velocity. The times, the noise and the condition
@@ -25,10 +31,10 @@ public enum FlowMatching {
         let batch = latents.shape[0]
         let times = try Tensor.randn([batch], using: &random).sigmoid().scalars.map(Double.init)
         let noise = try Tensor.randn(latents.shape, using: &random)
-        let noisy = try combinePerItem("flow matching", [WeightedTerm(latents, times.map { 1 - $0 }), WeightedTerm(noise, times)])
+        let noisy = try noised(latents, noise: noise, times: times)
         let target = try noise - latents
         let output = try model(latent: Variable(noisy), condition: conditions,
-                               timesteps: Tensor(times.map { Float($0 * timeScale) }), random: &random)
+                               timesteps: Tensor(times.map { Float($0 * Double(timeScale)) }), random: &random)
         return try Loss.meanSquaredError(output, Variable(target))
     }
 }

@@ -31,7 +31,7 @@ public struct FlowMatchEulerSampler: Sampler {
     public private(set) var stepIndex = 0
 
     /// Refuses fewer than one step and a shift that is not a positive finite number.
-    public init(inferenceSteps: Int, shift: Double = 1, trainingSteps: Int = 1000) throws {
+    public init(inferenceSteps: Int, shift: Double = 1, trainingSteps: Int = FlowMatching.timeScale) throws {
         guard inferenceSteps >= 1, trainingSteps >= 1 else {
             throw SamplingError.invalidOption(sampler: "euler", message: "needs at least one step and a training grid of at least one step")
         }
@@ -67,11 +67,6 @@ public struct FlowMatchEulerSampler: Sampler {
     }
 
     public mutating func reset() { stepIndex = 0 }
-
-    /// The forward process: z_σ = (1 - σ) x_0 + σ ε, for training and for tests.
-    public static func noised(_ original: Tensor, noise: Tensor, sigma: Double) throws -> Tensor {
-        try Float(1 - sigma) * original + Float(sigma) * noise
-    }
 
     static let description = SamplerDescription(
         name: "euler", summary: "flow matching: Euler steps along the predicted velocity (Liu et al. 2022, Esser et al. 2024)",

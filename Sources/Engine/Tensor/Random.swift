@@ -85,12 +85,6 @@ extension Tensor {
         return try randn(shape, using: &source)
     }
 
-    /// `randn(_:items:)` from fresh streams, item b from `keys[b]`.
-    public static func randn(_ shape: [Int], items keys: [RandomKey]) throws -> Tensor {
-        var streams = keys.map(\.stream)
-        return try randn(shape, items: &streams)
-    }
-
     /// A tensor whose values come four at a time from `values(stream, block)`, for the blocks
     /// reserved from `stream`. Chunks are whole multiples of 4 values, so each chunk starts on a
     /// block boundary and computes its blocks from their indices alone: the same values for

@@ -217,7 +217,9 @@ enum DiffusionVerbs {
             return try description.sampler(
                 process: denoiser.process, steps: steps, spacing: spacing, options: options)
         } catch SamplingError.invalidOption(_, let message) {
-            throw call.error("sampler", "\(description.name): \(message)")
+            // Left out, the sampler is the model's default: say which, rather than "nothing".
+            throw call.error("sampler", "\(description.name): \(message)",
+                             found: call.has("sampler") ? nil : "\(description.name), the default for a \(denoiser.process.kind) model")
         }
     }
 
