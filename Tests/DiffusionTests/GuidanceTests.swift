@@ -58,6 +58,25 @@ final class GuidanceTests: XCTestCase {
         XCTAssertThrowsError(try ConditionLayout([ConditionGroup(name: "a", channels: 1), ConditionGroup(name: "a", channels: 2)]))
     }
 
+    /// Conditions given in the groups' order are joined on the channel axis; one tensor of all
+    /// channels passes as it is; a wrong count or shape names the group and the argument.
+    func testConditionsInTheGroupsOrder() throws {
+        let layout = try makeModel().layout
+        let condition = try Tensor.rand([2, 3, 8, 8], low: 0, high: 1, seed: 14)
+        let mask = try condition[.all, .range(0..<2)], edges = try condition[.all, .range(2..<3)]
+        XCTAssertEqual(try layout.condition(ordered: [mask, edges], count: 2), condition)
+        XCTAssertEqual(try layout.condition(ordered: [condition], count: nil), condition)
+        XCTAssertEqual(layout.groupList, "mask (2 channels), edges (1 channel)")
+        func refusal(_ parts: [Tensor], count: Int?) -> ModelInputError? {
+            do { _ = try layout.condition(ordered: parts, count: count); return nil } catch { return error }
+        }
+        XCTAssertEqual(refusal([mask], count: 2)?.message, "the model has 2 condition groups, given 1")
+        XCTAssertEqual(refusal([edges, mask], count: 2)?.message, "the condition 'mask' does not fit")
+        XCTAssertEqual(refusal([mask, edges], count: 3)?.found, "a tensor of shape [2, 2, 8, 8]")
+        XCTAssertEqual(refusal([mask, try Tensor.zeros([2, 1, 4, 4])], count: nil)?.message, "the conditions differ in batch or size")
+        XCTAssertEqual(refusal([mask], count: 2)?.argument, .conditions)
+    }
+
     func testTrainingForwardDropsConditionsFromTheStream() throws {
         let model = try makeModel()
         let latent = Variable(try Tensor.randn([8, 2, 4, 4], seed: 14))

@@ -442,4 +442,50 @@ extension DiagnosticTests {
               |     ^^^^^
             """#)
     }
+
+    func testTrainingWithoutConditions() {
+        check(#"""
+            net = unet widths=[8, 16] groups=4 cond={mask: 4, edges: 1}
+            a = train net data=(zeros [2, 4, 4, 4]) steps=1
+            """#, #"""
+            error: a conditional UNet trains on latents and their conditions
+             --> notes.medsynth:2:5
+              |
+            2 | a = train net data=(zeros [2, 4, 4, 4]) steps=1
+              |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+              = expected mask (4 channels), edges (1 channel)
+              = found nothing
+              = hint: give cond=
+            """#)
+    }
+
+    func testTrainingOnAnInputTheModelDoesNotUse() {
+        check(#"""
+            ae = autoencoder widths=[8, 16] groups=4
+            a = train ae data=(zeros [2, 1, 8, 8]) labels=(zeros [2, 1, 8, 8]) steps=1
+            """#, #"""
+            error: the KL autoencoder does not train on labels=
+             --> notes.medsynth:2:48
+              |
+            2 | a = train ae data=(zeros [2, 1, 8, 8]) labels=(zeros [2, 1, 8, 8]) steps=1
+              |                                                ^^^^^^^^^^^^^^^^^^
+              = found a tensor of shape [2, 1, 8, 8]
+              = hint: it trains on data= and loss=
+            """#)
+    }
+
+    func testTrainingLabelsOutsideTheClasses() {
+        check(#"""
+            seg = segmenter widths=[8, 16] groups=4
+            a = train seg data=(zeros [2, 1, 8, 8]) labels=(ones [2, 1, 8, 8] * 4) steps=1
+            """#, #"""
+            error: labels are whole numbers 0 ..< 4
+             --> notes.medsynth:2:49
+              |
+            2 | a = train seg data=(zeros [2, 1, 8, 8]) labels=(ones [2, 1, 8, 8] * 4) steps=1
+              |                                                 ^^^^^^^^^^^^^^^^^^^^^
+              = found the label 4
+            """#)
+    }
 }
+

@@ -68,3 +68,24 @@ extension Autoencoder {
         }
     }
 }
+
+extension Autoencoder: TrainableModel {
+    public static var trainingInputs: Set<ModelInputError.Argument> { [.reconstruction] }
+
+    /// `loss(images:reconstruction:random:)` on the mini-batch's images (L1 unless told).
+    public func trainingObjective(on data: TrainingData) throws -> Trainer.LossFunction {
+        guard data.data.shape[1] == configuration.imageChannels else {
+            throw ModelInputError(.data, "the autoencoder takes \(configuration.imageChannels)-channel images",
+                                  found: ModelInputError.shape(data.data.shape))
+        }
+        let images = data.data, reconstruction = data.reconstruction ?? .l1
+        return { batch, random in
+            try self.loss(images: images.samples(at: batch.indices), reconstruction: reconstruction, random: &random).total
+        }
+    }
+
+    /// Sets the latent scale factor to 1 / std of the training images' latents.
+    public func finishTraining(on data: TrainingData) throws {
+        try estimateScaleFactor(images: data.data)
+    }
+}

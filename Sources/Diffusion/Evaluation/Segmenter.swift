@@ -82,3 +82,30 @@ extension Segmenter: DiffusionModel {
     public var module: Module { self }
     public var kindName: String { "segmenter of \(classes) classes" }
 }
+
+extension Segmenter: TrainableModel {
+    public static var trainingInputs: Set<ModelInputError.Argument> { [.labels] }
+
+    /// The cross-entropy of the mini-batch's images against their label maps, after checking
+    /// that every label is one of its classes.
+    public func trainingObjective(on data: TrainingData) throws -> Trainer.LossFunction {
+        let images = data.data
+        guard images.shape[1] == imageChannels else {
+            throw ModelInputError(.data, "the segmenter takes \(imageChannels)-channel images", found: ModelInputError.shape(images.shape))
+        }
+        guard let labels = data.labels else {
+            throw ModelInputError(.labels, "a segmenter trains on images and their labels")
+        }
+        guard labels.rank == 4, labels.shape[0] == images.shape[0], labels.shape[1] == 1, Array(labels.shape[2...]) == Array(images.shape[2...]) else {
+            throw ModelInputError(.labels, "labels are one map [N, 1, H, W] per image of data \(images.shape)", found: ModelInputError.shape(labels.shape))
+        }
+        if let stray = labels.scalars.first(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+            let shown = stray.isNaN ? "NaN" : stray == stray.rounded() && abs(stray) < 1e9 ? String(Int(stray)) : "\(stray)"
+            throw ModelInputError(.labels, "labels are whole numbers 0 ..< \(classes)", found: "the label \(shown)")
+        }
+        return { batch, _ in
+            try self.loss(images: images.samples(at: batch.indices), labels: labels.samples(at: batch.indices))
+        }
+    }
+}
+

@@ -87,3 +87,48 @@ public final class Denoiser: DiffusionModel {
         return process.kind == .flow ? "conditional flow-matching UNet on \(groups)" : "conditional UNet on \(groups)"
     }
 }
+
+extension Denoiser: TrainableModel {
+    public static var trainingInputs: Set<ModelInputError.Argument> { [.conditions] }
+    /// A UNet returns the EMA of its weights (decay 0.999), as LDM's and diffusers' trainers do.
+    public static var defaultAverageDecay: Float? { 0.999 }
+
+    /// `trainingLoss(latents:conditions:random:)` on the mini-batch's latents and conditions.
+    public func trainingObjective(on data: TrainingData) throws -> Trainer.LossFunction {
+        guard let parts = data.conditions else {
+            throw ModelInputError(.conditions, "a conditional UNet trains on latents and their conditions", expected: model.layout.groupList)
+        }
+        let conditions = try model.layout.condition(ordered: parts, count: data.count)
+        let latents = data.data
+        guard latents.shape[1] == model.latentChannels else {
+            throw ModelInputError(.data, "the UNet denoises \(model.latentChannels)-channel latents",
+                                  found: ModelInputError.shape(latents.shape), hint: "train on 'encode ae images'")
+        }
+        return { batch, random in
+            try self.trainingLoss(
+                latents: latents.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices), random: &random)
+        }
+    }
+}
+
+extension Denoiser: LatentGenerator {
+    public var conditionLayout: ConditionLayout { model.layout }
+
+    public func sampleLatents(
+        conditions: Tensor, sampler: any Sampler, guidanceScale: Float, unconditional: Set<String>?,
+        random: RandomKey, keepingSteps: Set<Int>,
+        progress: (_ completedSteps: Int, _ totalSteps: Int) -> Void, isCancelled: () -> Bool
+    ) throws -> SamplingResult {
+        try model.sampleLatents(
+            conditions: conditions, sampler: sampler, guidanceScale: guidanceScale, unconditional: unconditional,
+            random: random, keepingSteps: keepingSteps, progress: progress, isCancelled: isCancelled)
+    }
+
+    public func guidedPrediction(latent: Tensor, condition: Tensor, timesteps: [Double], scale: Float) throws -> Tensor {
+        let wasTraining = model.isTraining
+        model.setTraining(false)
+        defer { model.setTraining(wasTraining) }
+        return try model.guidedPrediction(latent: latent, condition: condition, timesteps: timesteps, scale: scale)
+    }
+}
+

@@ -9,11 +9,11 @@ public enum ModelRegistry {
         Segmenter.self,
     ]
 
-    /// The model a checkpoint holds, as the kind its configuration names.
-    public static func model(from checkpoint: Checkpoint) throws -> any DiffusionModel {
+    /// The model a checkpoint holds, as the kind its configuration names, one of `kinds`.
+    public static func model(from checkpoint: Checkpoint, among kinds: [any DiffusionModel.Type] = all) throws -> any DiffusionModel {
         let kind = checkpoint.configuration["model"]
-        guard let type = all.first(where: { $0.checkpointKind == kind }) else {
-            let known = all.map { "\"\($0.checkpointKind)\"" }.joined(separator: ", ")
+        guard let type = kinds.first(where: { $0.checkpointKind == kind }) else {
+            let known = kinds.map { "\"\($0.checkpointKind)\"" }.joined(separator: ", ")
             throw CheckpointError(
                 parameter: nil, "the checkpoint holds \(kind.map { "a \"\($0)\"" } ?? "no model kind"), not a model medsynth can load (it knows \(known))")
         }
@@ -32,7 +32,7 @@ public enum ModelRegistry {
 
     /// An independent copy, through the model's checkpoint, in the same training mode.
     public static func copy(_ model: any DiffusionModel) throws -> any DiffusionModel {
-        let copy = try self.model(from: model.checkpoint())
+        let copy = try type(of: model).init(checkpoint: model.checkpoint())
         copy.module.setTraining(model.module.isTraining)
         return copy
     }

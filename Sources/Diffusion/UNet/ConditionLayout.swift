@@ -86,6 +86,36 @@ public struct ConditionLayout: Sendable, Equatable {
         return try Tensor.concat(tensors, axis: 1)
     }
 
+    /// The groups as people read them: "mask (4 channels), edges (1 channel)".
+    public var groupList: String {
+        groups.map { "\($0.name) (\($0.channels) channel\($0.channels == 1 ? "" : "s"))" }.joined(separator: ", ")
+    }
+
+    /// The condition of `count` samples (nil: any number) from tensors given in the groups'
+    /// order, each [N, channels, H, W]; one tensor holding every group's channels is taken as
+    /// it is. The error names the group that does not fit.
+    public func condition(ordered parts: [Tensor], count: Int?) throws(ModelInputError) -> Tensor {
+        if parts.count == 1, groups.count > 1, parts[0].rank == 4, parts[0].shape[1] == channels,
+           count == nil || parts[0].shape[0] == count {
+            return parts[0]
+        }
+        guard parts.count == groups.count else {
+            throw ModelInputError(.conditions, "the model has \(groups.count) condition group\(groups.count == 1 ? "" : "s"), given \(parts.count)",
+                                  expected: groupList)
+        }
+        for (part, group) in zip(parts, groups) {
+            guard part.rank == 4, part.shape[1] == group.channels, count == nil || part.shape[0] == count else {
+                throw ModelInputError(.conditions, "the condition '\(group.name)' does not fit",
+                                      expected: "[\(count.map(String.init) ?? "N"), \(group.channels), H, W]", found: ModelInputError.shape(part.shape))
+            }
+        }
+        do {
+            return try Tensor.concat(parts, axis: 1)
+        } catch {
+            throw ModelInputError(.conditions, "the conditions differ in batch or size", found: parts.map { "\($0.shape)" }.joined(separator: ", "))
+        }
+    }
+
     /// Draws which groups each of `samples` training samples drops: result[n][g] is true with
     /// probability groups[g].dropProbability, independently for every sample and group (one
     /// uniform number each, from `random`, which advances past them).

@@ -80,54 +80,42 @@ enum DiffusionVerbs {
         return .tensor(try schedule.addNoise(to: x, noise: epsilon, timesteps: steps))
     }
 
-    static func denoiserArgument(_ call: VerbCall) throws -> Denoiser {
-        guard let denoiser = try call.model("model").as(Denoiser.self) else {
+    static func generatorArgument(_ call: VerbCall) throws -> any LatentGenerator {
+        guard let generator = try call.model("model").wrapped as? any LatentGenerator else {
             throw call.error("model", "'\(call.verb.name)' needs a UNet", expected: "a model made by 'unet'")
         }
-        return denoiser
+        return generator
     }
 
-    /// The conditions of `count` samples as one tensor, its groups in the model's order.
-    static func conditionTensor(_ call: VerbCall, _ name: String, for model: ConditionalUNet, count: Int?) throws -> Tensor {
-        var parts: [Tensor]
+    /// The conditions given as `name`, one tensor per group (nil when left out).
+    static func conditionParts(_ call: VerbCall, _ name: String) throws -> [Tensor]? {
         switch call.value(name) {
         case .list(let items):
-            parts = try items.map { item in
+            return try items.map { item in
                 guard case .tensor(let tensor) = item else { throw call.error(name, "conditions are tensors", found: item.summary) }
                 return tensor
             }
-        case .tensor(let tensor): parts = [tensor]
-        case .nothing:
-            throw call.error(name, "'\(call.verb.name)' needs the model's conditions",
-                             expected: "cond=[...] with \(model.layout.groups.map { "\($0.name) (\($0.channels) channels)" }.joined(separator: ", "))")
-        case let other:
-            throw call.error(name, "conditions are a tensor or a list of tensors", found: other.summary)
+        case .tensor(let tensor): return [tensor]
+        case .nothing: return nil
+        case let other: throw call.error(name, "conditions are a tensor or a list of tensors", found: other.summary)
         }
-        let groups = model.layout.groups
-        if parts.count == 1, groups.count > 1, parts[0].rank == 4, parts[0].shape[1] == model.layout.channels {
-            return parts[0]
-        }
-        guard parts.count == groups.count else {
-            throw call.error(name, "the model has \(groups.count) condition group\(groups.count == 1 ? "" : "s"), given \(parts.count)",
-                             expected: groups.map { "\($0.name) (\($0.channels) channels)" }.joined(separator: ", "))
-        }
-        for (part, group) in zip(parts, groups) {
-            guard part.rank == 4, part.shape[1] == group.channels, count == nil || part.shape[0] == count else {
-                throw call.error(
-                    name, "the condition '\(group.name)' does not fit",
-                    expected: "[\(count.map(String.init) ?? "N"), \(group.channels), H, W]", found: "a tensor of shape \(part.shape)")
-            }
-        }
-        return try Tensor.concat(parts, axis: 1)
     }
 
-    static func groupNames(_ call: VerbCall, _ name: String, model: ConditionalUNet) throws -> Set<String>? {
+    /// The conditions of `count` samples as one tensor, its groups in the model's order.
+    static func conditionTensor(_ call: VerbCall, _ name: String, for layout: ConditionLayout, count: Int?) throws -> Tensor {
+        guard let parts = try conditionParts(call, name) else {
+            throw call.error(name, "'\(call.verb.name)' needs the model's conditions", expected: "\(name)=[...] with \(layout.groupList)")
+        }
+        return try ModelVerbs.reportingModelInput(call) { try layout.condition(ordered: parts, count: count) }
+    }
+
+    static func groupNames(_ call: VerbCall, _ name: String, layout: ConditionLayout) throws -> Set<String>? {
         guard call.has(name) else { return nil }
         let names = try call.list(name).map(\.displayText)
-        for group in names where !model.layout.names.contains(group) {
+        for group in names where !layout.names.contains(group) {
             throw call.error(name, "the model has no condition group '\(group)'",
-                             expected: "some of \(model.layout.groups.map(\.name).joined(separator: ", "))",
-                             hint: Suggestions.didYouMean(group, among: model.layout.names))
+                             expected: "some of \(layout.groups.map(\.name).joined(separator: ", "))",
+                             hint: Suggestions.didYouMean(group, among: layout.names))
         }
         return Set(names)
     }
@@ -153,20 +141,19 @@ enum DiffusionVerbs {
         details: "Returns the latents [N, C, h, w]; with keep= a record {sample, t, x, x0} whose x and x0 stack the kept steps.",
         randomness: .seeded(by: "seed")
     ) { call in
-        let denoiser = try denoiserArgument(call)
-        let conditions = try conditionTensor(call, "cond", for: denoiser.model, count: nil)
+        let generator = try generatorArgument(call)
+        let conditions = try conditionTensor(call, "cond", for: generator.conditionLayout, count: nil)
         let steps = try call.int("steps")
-        let sampler = try samplerArgument(call, denoiser: denoiser, steps: steps)
+        let sampler = try samplerArgument(call, process: generator.process, steps: steps)
         let keep = Set(try call.integers("keep", in: 0...(steps - 1)))
-        let model = denoiser.model
         let random = try call.randomKey()
         let cancellation = call.context.cancellation
         let result: SamplingResult
         do {
-            result = try model.sampleLatents(
+            result = try generator.sampleLatents(
                 conditions: conditions, sampler: sampler, guidanceScale: Float(try call.double("guidance")),
-                unconditional: try groupNames(call, "unconditional", model: model), random: random, keepingSteps: keep,
-                isCancelled: { cancellation.isCancelled })
+                unconditional: try groupNames(call, "unconditional", layout: generator.conditionLayout), random: random,
+                keepingSteps: keep, progress: { _, _ in }, isCancelled: { cancellation.isCancelled })
         } catch SamplingError.cancelled(let done, let total) {
             throw RuntimeError("sampling stopped (Ctrl-C) after \(done) of \(total) steps", span: call.span)
         }
@@ -193,8 +180,8 @@ enum DiffusionVerbs {
     }
 
     /// The sampler `diffuse` was asked for, made through the registry with the options given.
-    static func samplerArgument(_ call: VerbCall, denoiser: Denoiser, steps: Int) throws -> any Sampler {
-        let name = try call.optionalString("sampler") ?? (denoiser.process.kind == .flow ? "euler" : "ddim")
+    static func samplerArgument(_ call: VerbCall, process: Denoiser.Process, steps: Int) throws -> any Sampler {
+        let name = try call.optionalString("sampler") ?? (process.kind == .flow ? "euler" : "ddim")
         let description = SamplerRegistry.named(name)!
         if description.process == .flow, call.has("spacing") {
             throw call.error("spacing", "\(description.name) takes no spacing: its steps are spread by its shift")
@@ -215,11 +202,11 @@ enum DiffusionVerbs {
         }
         do {
             return try description.sampler(
-                process: denoiser.process, steps: steps, spacing: spacing, options: options)
+                process: process, steps: steps, spacing: spacing, options: options)
         } catch SamplingError.invalidOption(_, let message) {
             // Left out, the sampler is the model's default: say which, rather than "nothing".
             throw call.error("sampler", "\(description.name): \(message)",
-                             found: call.has("sampler") ? nil : "\(description.name), the default for a \(denoiser.process.kind) model")
+                             found: call.has("sampler") ? nil : "\(description.name), the default for a \(process.kind) model")
         }
     }
 
@@ -238,21 +225,17 @@ enum DiffusionVerbs {
         details: "Returns {sample: x_(t-1), x0: the predicted x_0, output: the model's raw output}.",
         randomness: .seeded(by: "seed")
     ) { call in
-        let denoiser = try denoiserArgument(call)
-        guard let (schedule, prediction) = denoiser.diffusion else {
+        let generator = try generatorArgument(call)
+        guard case .diffusion(let schedule, let prediction) = generator.process else {
             throw call.error("model", "denoise takes one DDPM step of a diffusion model, and this is a flow-matching model",
                              hint: "sample it with 'diffuse' (sampler=euler)")
         }
         let x = try call.tensor("x")
         guard x.rank == 4 else { throw call.error("x", "x_t is a batch [N, C, h, w]", found: "a tensor of shape \(x.shape)") }
-        let conditions = try conditionTensor(call, "cond", for: denoiser.model, count: x.shape[0])
+        let conditions = try conditionTensor(call, "cond", for: generator.conditionLayout, count: x.shape[0])
         let steps = try timesteps(call, "t", count: x.shape[0], schedule: schedule)
         guard Set(steps).count == 1 else { throw call.error("t", "one step takes one timestep for the whole batch") }
-        let model = denoiser.model
-        let wasTraining = model.isTraining
-        model.setTraining(false)
-        defer { model.setTraining(wasTraining) }
-        let output = try model.guidedPrediction(
+        let output = try generator.guidedPrediction(
             latent: x, condition: conditions, timesteps: steps.map(Double.init), scale: Float(try call.double("guidance")))
         let sampler = try DDPMSampler(schedule: schedule, prediction: prediction)
         let noise = steps[0] > 0 ? try Tensor.randn(x.shape, random: try call.randomKey()) : nil

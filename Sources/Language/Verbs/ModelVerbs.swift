@@ -155,6 +155,23 @@ enum ModelVerbs {
         return widths
     }
 
+    /// The option of `train` and `diffuse` that gives each input a model may refuse.
+    static let inputOptions: [ModelInputError.Argument: String] = [
+        .model: "model", .data: "data", .labels: "labels", .conditions: "cond", .reconstruction: "loss",
+    ]
+
+    /// `body`, with a model's refusal of its input reported at the option that gave it; when
+    /// that option was left out, the hint says to give it.
+    static func reportingModelInput<Result>(_ call: VerbCall, _ body: () throws -> Result) throws -> Result {
+        do {
+            return try body()
+        } catch let error as ModelInputError {
+            let option = inputOptions[error.argument]!
+            let hint = error.hint ?? (call.has(option) ? nil : "give \(option)=")
+            throw call.error(option, error.message, expected: error.expected, found: error.found, hint: hint)
+        }
+    }
+
     static let train = Verb(
         "train", "Trains a copy of a model and returns it: Adam, warm-up then cosine decay, clipping, EMA for UNets.",
         category: .models,
@@ -168,80 +185,61 @@ enum ModelVerbs {
             .option("batch", .integer(1...4096), default: .number(16), "samples per step"),
             .option("warmup", .integer(0...10_000_000), default: .nothing, "warm-up steps; a tenth of the steps, at most 200, when left out"),
             .option("clip", .number, default: .number(1), "the gradient norm limit (0: none)"),
-            .option("ema", .number, default: .number(0.999), "UNet: the EMA decay of the weights it returns (0: none)"),
-            .option("loss", .choice(["l1", "l2"]), default: .string("l1"), "autoencoder: the reconstruction loss"),
+            .option("ema", .number, default: .nothing, "the EMA decay of the weights it returns (0: none); 0.999 for a UNet and none for the others when left out"),
+            .option("loss", .choice(["l1", "l2"]), default: .nothing, "autoencoder: the reconstruction loss; l1 when left out"),
             .option("log", .integer(1...1_000_000), default: .number(100), "print progress every this many steps"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of batch order and noise"),
         ],
         result: .model, example: "ae2 = train (autoencoder widths=[8, 16] groups=4) data=(phantom n=4 size=32 seed=1).image steps=2 batch=2",
         details: """
-            The model given is not changed. An autoencoder's latent scale factor is set to 1/std of \
+            The model given is not changed; an input the model does not train on (labels= for an \
+            autoencoder, say) is refused. An autoencoder's latent scale factor is set to 1/std of \
             its training latents afterwards. Ctrl-C stops training after the current step; a NaN \
             loss stops it with a message.
             """,
         randomness: .seeded(by: "seed")
     ) { call in
         let given = try call.model("model")
-        let copy = Model(try ModelRegistry.copy(given.wrapped))
-        let data = try call.tensor("data")
+        guard let kind = type(of: given.wrapped) as? any TrainableModel.Type else {
+            throw call.error("model", "'train' does not know how to train the \(given.kindName)")
+        }
+        let reconstruction = try call.optionalString("loss").map { ReconstructionLoss(rawValue: $0)! }
+        let data = try reportingModelInput(call) {
+            try TrainingData(data: try call.tensor("data"), labels: try call.optionalTensor("labels"),
+                             conditions: try DiffusionVerbs.conditionParts(call, "cond"), reconstruction: reconstruction)
+        }
+        for input in ModelInputError.Argument.allCases where data.givenInputs.contains(input) && !kind.trainingInputs.contains(input) {
+            let uses = ["data="] + ModelInputError.Argument.allCases.filter(kind.trainingInputs.contains).map { "\(inputOptions[$0]!)=" }
+            throw call.error(inputOptions[input]!, "the \(given.kindName) does not train on \(inputOptions[input]!)=",
+                             hint: "it trains on \(uses.joined(separator: " and "))")
+        }
         let steps = try call.int("steps")
         let rate = Float(try call.double("lr"))
         guard rate > 0, rate.isFinite else { throw call.error("lr", "the learning rate must be positive") }
         let warmup = try call.optionalInt("warmup") ?? min(200, steps / 10)
         guard warmup <= steps else { throw call.error("warmup", "more warm-up steps than steps") }
         let clip = try call.double("clip")
-        let random = try call.randomKey()
-        guard let count = data.shape.first, data.rank == 4 else {
-            throw call.error("data", "training data is a batch [N, C, H, W]", found: "a tensor of shape \(data.shape)")
-        }
-        let batch = min(try call.int("batch"), count)
-        let emaDecay = try call.double("ema")
-        let isDenoiser = copy.as(Denoiser.self) != nil
-        let configuration = try TrainingConfiguration(
-            steps: steps, batchSize: batch, random: random,
-            schedule: WarmupCosineDecay(peak: rate, minimum: rate / 10, warmupSteps: warmup, totalSteps: steps),
-            maxGradientNorm: clip > 0 ? Float(clip) : nil,
-            emaDecay: isDenoiser && emaDecay > 0 ? Float(emaDecay) : nil,
-            emaSchedule: .warmup(inverseGamma: 1, power: 0.75), logInterval: try call.int("log"))
-        let module = copy.module
-        let optimizer = try Adam(parameters: module.parameters, learningRate: rate)
-        let trainer: Trainer
-        if let autoencoder = copy.as(Autoencoder.self) {
-            guard data.shape[1] == autoencoder.configuration.imageChannels else {
-                throw call.error("data", "the autoencoder takes \(autoencoder.configuration.imageChannels)-channel images",
-                                 found: "a tensor of shape \(data.shape)")
-            }
-            let reconstruction: ReconstructionLoss = try call.string("loss") == "l2" ? .l2 : .l1
-            trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
-                try autoencoder.loss(images: data.samples(at: batch.indices), reconstruction: reconstruction, random: &random).total
-            }
-        } else if let segmenter = copy.as(Segmenter.self) {
-            guard let labels = try call.optionalTensor("labels") else {
-                throw call.error("model", "a segmenter trains on images and their labels", hint: "give labels=, e.g. labels=p.label")
-            }
-            guard labels.rank == 4, labels.shape[0] == count, labels.shape[1] == 1, Array(labels.shape[2...]) == Array(data.shape[2...]) else {
-                throw call.error("labels", "labels are one map [N, 1, H, W] per image of data \(data.shape)", found: "a tensor of shape \(labels.shape)")
-            }
-            guard labels.scalars.allSatisfy({ $0 >= 0 && $0 < Float(segmenter.classes) && $0 == $0.rounded() }) else {
-                throw call.error("labels", "labels are whole numbers 0 ..< \(segmenter.classes)")
-            }
-            trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, _ in
-                try segmenter.loss(images: data.samples(at: batch.indices), labels: labels.samples(at: batch.indices))
-            }
-        } else if let denoiser = copy.as(Denoiser.self) {
-            let conditions = try DiffusionVerbs.conditionTensor(call, "cond", for: denoiser.model, count: count)
-            let latentShape = data.shape
-            guard latentShape[1] == denoiser.model.latentChannels else {
-                throw call.error("data", "the UNet denoises \(denoiser.model.latentChannels)-channel latents",
-                                 found: "a tensor of shape \(latentShape)", hint: "train on 'encode ae images'")
-            }
-            trainer = try Trainer(model: module, optimizer: optimizer, datasetCount: count, configuration: configuration) { batch, random in
-                try denoiser.trainingLoss(
-                    latents: data.samples(at: batch.indices), conditions: conditions.samples(at: batch.indices), random: &random)
-            }
+        let averageDecay: Float?
+        if call.has("ema") {
+            let decay = try call.double("ema")
+            guard (0..<1).contains(decay) else { throw call.error("ema", "the EMA decay lies in 0 ..< 1 (0: no average)") }
+            averageDecay = decay > 0 ? Float(decay) : nil
         } else {
-            throw call.error("model", "'train' does not know how to train a \(copy.kindName)")
+            averageDecay = kind.defaultAverageDecay
         }
+        guard let copy = try ModelRegistry.copy(given.wrapped) as? any TrainableModel else {
+            throw call.error("model", "'train' does not know how to train the \(given.kindName)")
+        }
+        let configuration = try TrainingConfiguration(
+            steps: steps, batchSize: min(try call.int("batch"), data.count), random: try call.randomKey(),
+            schedule: WarmupCosineDecay(peak: rate, minimum: rate / 10, warmupSteps: warmup, totalSteps: steps),
+            maxGradientNorm: clip > 0 ? Float(clip) : nil, emaDecay: averageDecay,
+            emaSchedule: .warmup(inverseGamma: 1, power: 0.75), logInterval: try call.int("log"))
+        let objective = try reportingModelInput(call) { try copy.trainingObjective(on: data) }
+        let module = copy.module
+        let trainer = try Trainer(
+            model: module, optimizer: try Adam(parameters: module.parameters, learningRate: rate), datasetCount: data.count,
+            configuration: configuration, loss: objective)
         let context = call.context
         defer { context.endProgress() }
         let result = try trainer.train(cancellation: context.cancellation) { progress in
@@ -252,10 +250,8 @@ enum ModelVerbs {
         }
         try trainer.average?.copy(to: module)
         module.setTraining(false)
-        if let autoencoder = copy.as(Autoencoder.self) {
-            try autoencoder.estimateScaleFactor(images: data)
-        }
-        return .model(copy)
+        try copy.finishTraining(on: data)
+        return .model(Model(copy))
     }
 
     static func autoencoderArgument(_ call: VerbCall) throws -> Autoencoder {
