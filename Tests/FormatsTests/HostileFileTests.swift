@@ -138,7 +138,7 @@ final class HostileFileTests: XCTestCase {
     /// (so no chunk is allocated and the file stays tiny), with `deflate` when asked.
     private func writeUnwrittenDataset(_ path: String, shape: [UInt64], maximum: [UInt64]? = nil, chunk: [UInt64],
                                        deflate: Bool) throws {
-        try HDF5Library.run {
+        HDF5Library.run {
             let file = H5Fcreate(path, HDF5Library.createExclusive, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             XCTAssertGreaterThanOrEqual(file, 0)
             let space = H5Screate_simple(Int32(shape.count), shape, maximum)
@@ -190,7 +190,7 @@ final class HostileFileTests: XCTestCase {
     func testDeeplyNestedHDF5GroupsAreRefusedQuickly() throws {
         // A checkpoint whose /parameters holds a chain of 1,000 nested groups.
         let path = directory.file("nested.h5")
-        try HDF5Library.run {
+        HDF5Library.run {
             let file = H5Fcreate(path, HDF5Library.createExclusive, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             var group = H5Gcreate2(file, "parameters", hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
             for _ in 0..<1000 {

@@ -73,7 +73,7 @@ final class CompleterTests: XCTestCase {
         XCTAssertEqual(completer.completions(of: ":help oneh"), ["onehot"])
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-complete-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("scans"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("scan.nii.gz").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("scan.nii.gz").path, contents: Data())
         defer { try? FileManager.default.removeItem(at: directory) }
         XCTAssertEqual(completer.completions(of: "x = load \"\(directory.path)/sca"), ["\(directory.path)/scan.nii.gz", "\(directory.path)/scans/"])
     }

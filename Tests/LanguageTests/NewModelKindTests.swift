@@ -5,10 +5,10 @@ import XCTest
 @testable import Language
 
 /// A kind of model that exists only in this file: an intensity calibrator, y = w x + b on every
-/// pixel, trained on images and the images they should become (labels=). It is a `TrainableModel`
-/// and nothing else: no verb, no registry and no other file knows it, yet `train` trains it,
-/// `save` writes it, and the model registry reads it back once it is listed among the kinds (the
-/// one registration line a product kind adds to `ModelRegistry.all`).
+/// pixel, trained on images and the images they should become (labels=). No other file knows
+/// it. Listed among the kinds, as the one registration line in `ModelRegistry.all` would list
+/// it, it has its verb `calibrator` (from its recipe), `train` trains it, `save` writes it, and
+/// the registry reads it back.
 private final class Calibrator: Module, TrainableModel {
     static let checkpointKind = "calibrator"
 
@@ -17,6 +17,20 @@ private final class Calibrator: Module, TrainableModel {
     init(random: inout RandomStream) throws {
         map = try Linear(inputs: 1, outputs: 1, random: &random)
     }
+
+    static let recipe: ModelRecipe? = ModelRecipe(
+        verb: "calibrator", summary: "A new intensity calibrator, y = w x + b on every pixel.", example: "cal = calibrator",
+        options: [ModelOption("bias", .number, default: .number(0), "the initial b")]
+    ) { options, random in
+        let calibrator = try Calibrator(random: &random)
+        let bias = try options.double("bias")
+        guard abs(bias) <= 10 else { throw ModelOptionError("bias", "the initial bias lies in -10...10") }
+        calibrator.map.bias!.value = try Tensor(shape: [1], scalars: [Float(bias)])
+        return calibrator
+    }
+
+    /// The kinds medsynth ships with and this one: what its registration line would make.
+    static var kinds: [any DiffusionModel.Type] { ModelRegistry.all + [Calibrator.self] }
 
     convenience init(checkpoint: Checkpoint) throws {
         guard checkpoint.configuration["model"] == Self.checkpointKind else {
@@ -66,10 +80,9 @@ final class NewModelKindTests: XCTestCase {
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-kind-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        interpreter = Interpreter(context: RuntimeContext(outputDirectory: directory, seed: 1) { _ in })
-        var random = RandomStream(seed: 3)
-        interpreter.define("cal", .model(Model(try Calibrator(random: &random))))
-        try interpreter.run(SourceFile(name: "t", text: "x = randn [8, 1, 4, 4] seed=1\ny = x * 3 - 1"))
+        let verbs = VerbRegistry(VerbRegistry.standard.verbs + [ModelVerbs.constructor(Calibrator.recipe!)])
+        interpreter = Interpreter(registry: verbs, context: RuntimeContext(outputDirectory: directory, seed: 1) { _ in })
+        try interpreter.run(SourceFile(name: "t", text: "cal = calibrator bias=0.5 seed=3\nx = randn [8, 1, 4, 4] seed=1\ny = x * 3 - 1"))
     }
 
     override func tearDown() {
@@ -97,6 +110,7 @@ final class NewModelKindTests: XCTestCase {
     func testTrainSaveAndLoadAKindNoOtherFileKnows() throws {
         let before = try calibrator("cal")
         let (weight, bias) = (before.weight, before.bias)
+        XCTAssertEqual(bias, 0.5, "the recipe's option")
         try interpreter.run(SourceFile(name: "t", text: """
             fit = train cal data=x labels=y steps=400 batch=8 lr=0.05 log=1000 seed=2
             save fit "\(directory)/cal.h5"
@@ -108,7 +122,7 @@ final class NewModelKindTests: XCTestCase {
         XCTAssertFalse(fit.isTraining, "train returns the model in evaluation mode")
 
         let checkpoint = try Checkpoint(reading: "\(directory)/cal.h5")
-        let back = try XCTUnwrap(try ModelRegistry.model(from: checkpoint, among: ModelRegistry.all + [Calibrator.self]) as? Calibrator)
+        let back = try XCTUnwrap(try ModelRegistry.model(from: checkpoint, among: Calibrator.kinds) as? Calibrator)
         XCTAssertEqual([back.weight, back.bias], [fit.weight, fit.bias])
         // Without its registration line, loading says which kinds medsynth knows.
         let refusal = diagnostic("again = load \"\(directory)/cal.h5\"")
@@ -130,6 +144,9 @@ final class NewModelKindTests: XCTestCase {
         let unused = diagnostic("a = train cal data=x labels=y cond=[x] steps=1")
         XCTAssertTrue(unused.contains("the intensity calibrator does not train on cond="), unused)
         XCTAssertTrue(unused.contains("hint: it trains on data= and labels="), unused)
+
+        let option = diagnostic("c = calibrator bias=20")
+        XCTAssertTrue(option.contains("the initial bias lies in -10...10") && option.contains("1:21"), "at bias=: \(option)")
 
         let sampled = diagnostic("z = diffuse cal cond=[x]")
         XCTAssertTrue(sampled.contains("'diffuse' needs a UNet"), sampled)

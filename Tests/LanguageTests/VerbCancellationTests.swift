@@ -17,9 +17,9 @@ final class VerbCancellationTests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-cancel-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory)
+        _ = FileManager.default.changeCurrentDirectoryPath(directory)
         defer {
-            FileManager.default.changeCurrentDirectoryPath(previous)
+            _ = FileManager.default.changeCurrentDirectoryPath(previous)
             try? FileManager.default.removeItem(atPath: directory)
         }
         let interrupting = Interrupting()

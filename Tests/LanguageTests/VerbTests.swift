@@ -336,8 +336,8 @@ final class VerbTests: XCTestCase {
     /// another sampler is refused with a message that says whose it is.
     func testDiffuseTakesEverySamplerOfTheRegistry() throws {
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        _ = FileManager.default.changeCurrentDirectoryPath(directory)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         try run(VerbExamples.setup)
         for sampler in ["ddim eta=0.5", "ddpm", "dpm2m", "dpm2m karras=true spacing=trailing"] {
             try run("z = diffuse net cond=[m, e] steps=4 seed=3 sampler=\(sampler)")
@@ -364,8 +364,8 @@ final class VerbTests: XCTestCase {
     /// (the default for it), saved and loaded as such; the diffusion-only verbs and options refuse it.
     func testFlowMatchingModelsTrainSampleAndRoundTrip() throws {
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        _ = FileManager.default.changeCurrentDirectoryPath(directory)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         try run(VerbExamples.setup)
         try run("""
             flow = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 process=flow seed=2
@@ -397,8 +397,8 @@ final class VerbTests: XCTestCase {
 
     func testEveryVerbsExampleRuns() throws {
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(directory)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        _ = FileManager.default.changeCurrentDirectoryPath(directory)
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         try run(VerbExamples.setup)
         for verb in VerbRegistry.standard.verbs {
             XCTAssertNoThrow(try run(verb.example), "the example of '\(verb.name)': \(verb.example)")

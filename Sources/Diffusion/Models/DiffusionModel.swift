@@ -17,9 +17,14 @@ public protocol DiffusionModel: AnyObject {
     var module: Module { get }
     /// What it is, for people: "KL autoencoder", "conditional UNet on mask + edges".
     var kindName: String { get }
+    /// How a notebook makes a fresh one (the verb, its options, the construction); nil for a
+    /// kind that is only loaded or trained.
+    static var recipe: ModelRecipe? { get }
 }
 
 extension DiffusionModel {
+    public static var recipe: ModelRecipe? { nil }
+
     /// Its parameters and configuration, ready to write.
     public func checkpoint() throws -> Checkpoint {
         try Checkpoint(module: module, configuration: checkpointConfiguration)

@@ -1,13 +1,20 @@
 import Formats
 
 /// The kinds of model medsynth knows, one line each: a checkpoint is read back as the kind its
-/// `model` entry names. A new kind is its own file (a `DiffusionModel`) plus one line here.
+/// `model` entry names, and each kind's recipe is a verb of the language. A new kind is its own
+/// file (a `DiffusionModel`, with a `ModelRecipe` to be made in notebooks, `TrainableModel` to
+/// be trained, `LatentGenerator` to be sampled) plus one line here; the language needs no change.
 public enum ModelRegistry {
-    public static let all: [any DiffusionModel.Type] = [
-        Autoencoder.self,
-        Denoiser.self,
-        Segmenter.self,
-    ]
+    public static var all: [any DiffusionModel.Type] {
+        [
+            Autoencoder.self,
+            Denoiser.self,
+            Segmenter.self,
+        ]
+    }
+
+    /// The recipes of the kinds a notebook can make, in the registry's order: each is a verb.
+    public static var recipes: [ModelRecipe] { all.compactMap { $0.recipe } }
 
     /// The model a checkpoint holds, as the kind its configuration names, one of `kinds`.
     public static func model(from checkpoint: Checkpoint, among kinds: [any DiffusionModel.Type] = all) throws -> any DiffusionModel {

@@ -5,11 +5,6 @@ import Engine
 enum DiffusionVerbs {
     static var all: [Verb] { [schedule, noise, diffuse, denoise] }
 
-    /// Ho et al.'s schedule, the default of `unet`: T = 1000, linear betas 1e-4 to 0.02.
-    static func defaultSchedule() throws -> NoiseSchedule {
-        try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
-    }
-
     static let schedule = Verb(
         "schedule", "A noise schedule: betas, alpha-bars and signal-to-noise ratios over T steps.", category: .diffusion,
         parameters: [

@@ -3,125 +3,82 @@ import Engine
 import Formats
 import Foundation
 
-/// Verbs that build, train and apply models: autoencoders and conditional UNets.
+/// Verbs that build, train and apply models. The verbs that make a fresh model come from the
+/// kinds' recipes in Diffusion's `ModelRegistry` (autoencoder, unet, segmenter); the rest ask for
+/// a capability (`TrainableModel`, `LatentGenerator`) or a kind by name (`segment`, `encode`).
 enum ModelVerbs {
-    static var all: [Verb] { [autoencoder, unet, segmenter, train, encode, decode, segment] }
+    static var all: [Verb] { ModelRegistry.recipes.map(constructor) + [train, encode, decode, segment] }
 
-    static let autoencoder = Verb(
-        "autoencoder", "A new autoencoder (4x downsampling), with freshly initialised weights.", category: .models,
-        parameters: [
-            .option("kind", .choice(["kl", "vq", "plain"]), default: .string("kl"), "KL-regularised, vector-quantised, or plain"),
-            .option("latent", .integer(1...64), default: .number(4), "latent channels"),
-            .option("channels", .integer(1...16), default: .number(1), "image channels"),
-            .option("widths", .list, default: .list([.number(32), .number(64)]), "widths at full/half and at quarter resolution"),
-            .option("groups", .integer(1...64), default: .number(8), "GroupNorm groups; must divide both widths"),
-            .option("weight", .number, default: .number(1e-6), "kl: the KL divergence's weight"),
-            .option("codes", .integer(2...65536), default: .number(512), "vq: the codebook size"),
-            .option("beta", .number, default: .number(0.25), "vq: the commitment weight"),
-            .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
-        ],
-        result: .model, example: "ae = autoencoder kind=kl latent=4",
-        randomness: .seeded(by: "seed")
-    ) { call in
-        let widths = try layerWidths(call, "widths", levels: 2...2)
-        let regularizer: Autoencoder.Regularizer
-        switch try call.string("kind") {
-        case "vq": regularizer = .vq(codes: try call.int("codes"), commitmentWeight: Float(try call.double("beta")))
-        case "plain": regularizer = .none
-        default: regularizer = .kl(weight: Float(try call.double("weight")))
+    /// The verb a recipe describes: its options as verb options (with `seed=` for the initial
+    /// weights), each checked and converted by its kind before the recipe sees it; the recipe's
+    /// own refusals are reported at the option they name.
+    static func constructor(_ recipe: ModelRecipe) -> Verb {
+        let parameters = recipe.options.map { option in
+            Parameter.option(option.name, parameterKind(option.kind), default: option.defaultValue.map(value) ?? .nothing, option.help)
+        } + [.option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights")]
+        return Verb(
+            recipe.verb, recipe.summary, category: .models, parameters: parameters, result: .model, example: recipe.example,
+            details: recipe.details, randomness: .seeded(by: "seed")
+        ) { call in
+            var values: [String: ModelOptionValues.Value] = [:]
+            for option in recipe.options where call.has(option.name) {
+                values[option.name] = try optionValue(call, option)
+            }
+            var random = try call.randomKey().stream
+            do {
+                return .model(Model(try recipe.make(ModelOptionValues(values), &random)))
+            } catch let error as ModelOptionError {
+                throw call.error(error.option, error.message, expected: error.expected, hint: error.hint)
+            }
         }
-        let configuration = Autoencoder.Configuration(
-            imageChannels: try call.int("channels"), latentChannels: try call.int("latent"), outerWidth: widths[0],
-            innerWidth: widths[1], groups: try call.int("groups"), regularizer: regularizer)
-        var random = try call.randomKey().stream
-        return .model(Model(try Autoencoder(configuration, random: &random)))
     }
 
-    /// The channels a condition group may have.
-    static let conditionChannels = 1...64
+    static func parameterKind(_ kind: ModelOption.Kind) -> Parameter.Kind {
+        switch kind {
+        case .integer(let range): return .integer(range)
+        case .number: return .number
+        case .choice(let words): return .choice(words)
+        case .widths: return .list
+        case .conditionGroups: return .any
+        case .schedule: return .schedule
+        }
+    }
 
-    static let unet = Verb(
-        "unet", "A new conditional UNet that makes latents from noise, with a condition encoder: a diffusion model (a noise schedule) or a flow-matching one.",
-        category: .models,
-        parameters: [
-            .option("latent", .integer(1...64), default: .number(4), "latent channels"),
-            .option("cond", .any, default: .number(5), "condition channels (one group), or a record of groups, e.g. {mask: 4, edges: 1}, each dropped on its own"),
-            .option("widths", .list, default: .list([.number(32), .number(64), .number(128)]), "the width of each level, finest first"),
-            .option("blocks", .integer(1...8), default: .number(2), "residual blocks per level, each side"),
-            .option("heads", .integer(1...32), default: .number(4), "attention heads at the lowest level"),
-            .option("groups", .integer(1...64), default: .number(8), "GroupNorm groups"),
-            .option("encoded", .integer(1...64), default: .number(5), "channels the condition encoder hands the UNet"),
-            .option("factor", .integer(1...16), default: .number(4), "how much smaller the latent is than the conditions"),
-            .option("drop", .number, default: .number(0.1), "the probability that each condition group is dropped in training (classifier-free guidance)"),
-            .option("process", .choice(["diffusion", "flow"]), default: .string("diffusion"),
-                    "diffusion: it predicts the noise (or x_0, or v) under a noise schedule; flow: flow matching, it predicts the velocity ε - x_0 of the straight path from data to noise"),
-            .option("schedule", .schedule, default: .nothing, "diffusion: the noise schedule; linear 1e-4..0.02 over 1000 steps when left out"),
-            .option("prediction", .choice(["epsilon", "sample", "velocity"]), default: .nothing, "diffusion: what the model predicts; epsilon when left out"),
-            .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
-        ],
-        result: .model, example: "net = unet latent=4 cond={mask: 4, edges: 1}",
-        randomness: .seeded(by: "seed")
-    ) { call in
-        let drop = Float(try call.double("drop"))
-        guard (0...1).contains(drop) else { throw call.error("drop", "a probability lies in 0...1") }
-        let groups: [ConditionGroup]
-        switch call.value("cond") {
-        case .number(let channels):
-            let count = try call.wholeNumber(channels, for: "cond", in: conditionChannels)
-            groups = [ConditionGroup(name: "condition", channels: count, dropProbability: drop)]
-        case .record(let record):
-            groups = try record.fields.map { field in
-                guard case .number(let channels) = field.value else {
-                    throw call.error("cond", "the group '\(field.name)' needs a whole number of channels")
+    static func value(_ given: ModelOption.Default) -> Value {
+        switch given {
+        case .number(let number): return .number(number)
+        case .word(let word): return .string(word)
+        case .integers(let integers): return .list(integers.map { .number(Double($0)) })
+        }
+    }
+
+    /// The value of one option as its kind reads it, with the language's checks and messages.
+    static func optionValue(_ call: VerbCall, _ option: ModelOption) throws -> ModelOptionValues.Value {
+        let name = option.name
+        switch option.kind {
+        case .integer: return .integer(try call.int(name))
+        case .number: return .number(try call.double(name))
+        case .choice: return .word(try call.string(name))
+        case .widths(let levels): return .integers(try layerWidths(call, name, levels: levels))
+        case .schedule: return .schedule(try call.schedule(name))
+        case .conditionGroups:
+            switch call.value(name) {
+            case .number(let channels):
+                return .groups([("condition", try call.wholeNumber(channels, for: name, in: ModelOption.conditionChannels))])
+            case .record(let record):
+                guard !record.fields.isEmpty else {
+                    throw call.error(name, "a record of condition groups needs at least one group", expected: "e.g. {mask: 4, edges: 1}")
                 }
-                let count = try call.wholeNumber(channels, for: "cond", in: conditionChannels, isEntry: true)
-                return ConditionGroup(name: field.name, channels: count, dropProbability: drop)
+                return .groups(try record.fields.map { field in
+                    guard case .number(let channels) = field.value else {
+                        throw call.error(name, "the group '\(field.name)' needs a whole number of channels")
+                    }
+                    return (field.name, try call.wholeNumber(channels, for: name, in: ModelOption.conditionChannels, isEntry: true))
+                })
+            default:
+                throw call.error(name, "\(name) is a channel count or a record of groups", expected: "5, or {mask: 4, edges: 1}")
             }
-        default:
-            throw call.error("cond", "cond is a channel count or a record of groups", expected: "5, or {mask: 4, edges: 1}")
         }
-        let layout = try ConditionLayout(groups)
-        let latent = try call.int("latent")
-        let encoded = try call.int("encoded")
-        var random = try call.randomKey().stream
-        let encoder = try ConditionEncoder(
-            inputChannels: layout.channels, outputChannels: encoded, downsamplingFactor: try call.int("factor"), random: &random)
-        let configuration = UNet.Configuration(
-            inputChannels: latent + encoded, outputChannels: latent, widths: try layerWidths(call, "widths"),
-            blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"))
-        let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &random))
-        if try call.string("process") == "flow" {
-            for option in ["schedule", "prediction"] where call.has(option) {
-                throw call.error(option, "a flow-matching model has no \(option): it learns the velocity of a straight path")
-            }
-            return .model(Model(Denoiser(model: model, process: .flow)))
-        }
-        let schedule = call.has("schedule") ? try call.schedule("schedule") : try DiffusionVerbs.defaultSchedule()
-        let prediction = try call.optionalString("prediction").flatMap(Prediction.init(rawValue:)) ?? .epsilon
-        return .model(Model(Denoiser(model: model, schedule: schedule, prediction: prediction)))
-    }
-
-    static let segmenter = Verb(
-        "segmenter", "A new segmentation network (a small UNet at the image's resolution), to judge the anatomy of generated images.",
-        category: .models,
-        parameters: [
-            .option("classes", .integer(2...64), default: .number(4), "the classes it tells apart, 0 the background"),
-            .option("channels", .integer(1...16), default: .number(1), "image channels"),
-            .option("widths", .list, default: .list([.number(16), .number(32), .number(64)]), "the width of each level, finest first"),
-            .option("blocks", .integer(1...8), default: .number(1), "residual blocks per level, each side"),
-            .option("heads", .integer(1...32), default: .number(2), "attention heads at the lowest level"),
-            .option("groups", .integer(1...64), default: .number(8), "GroupNorm groups"),
-            .option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights"),
-        ],
-        result: .model, example: "seg = segmenter classes=4",
-        details: "Train it with 'train seg data=images labels=labels' (cross-entropy); 'segment seg images' gives label maps.",
-        randomness: .seeded(by: "seed")
-    ) { call in
-        var random = try call.randomKey().stream
-        return .model(Model(try Segmenter(
-            classes: try call.int("classes"), imageChannels: try call.int("channels"), widths: try layerWidths(call, "widths"),
-            blocksPerLevel: try call.int("blocks"), attentionHeads: try call.int("heads"), groups: try call.int("groups"),
-            random: &random)))
     }
 
     static let segment = Verb(
@@ -140,14 +97,9 @@ enum ModelVerbs {
         return .tensor(try inBatches(images, cancellation: call.context.cancellation) { try segmenter.segment($0) })
     }
 
-    /// The widths a layer may have: a model beyond them would not fit in memory anyway.
-    static let widthRange = 1...4096
-    /// The levels a UNet or segmenter may have (each halves the resolution).
-    static let levelRange = 1...8
-
-    /// The widths given for `name`, each in `widthRange`, as many as `levels` allows.
-    static func layerWidths(_ call: VerbCall, _ name: String, levels: ClosedRange<Int> = levelRange) throws -> [Int] {
-        let widths = try call.integers(name, in: widthRange)
+    /// The widths given for `name`, each in `ModelOption.widths`, as many as `levels` allows.
+    static func layerWidths(_ call: VerbCall, _ name: String, levels: ClosedRange<Int>) throws -> [Int] {
+        let widths = try call.integers(name, in: ModelOption.widths)
         guard levels.contains(widths.count) else {
             let count = levels.count == 1 ? "\(levels.lowerBound)" : "\(levels.lowerBound)...\(levels.upperBound)"
             throw call.error(name, "'\(call.verb.name)' needs \(count) widths for \(name)", expected: "e.g. [32, 64]", found: "\(widths.count) widths")

@@ -220,7 +220,13 @@ final class ReplLoop {
             let document = try NotebookDocument.load(path: path)
             Interrupts.running = true
             defer { Interrupts.running = false }
-            for cell in document.cells {
+            for (index, cell) in document.cells.enumerated() {
+                // Each cell's run clears the Ctrl-C flag as it starts, so one pressed between
+                // two cells is looked at here, or it would be lost.
+                if index > 0, session.context.cancellation.isCancelled {
+                    print("stopped (Ctrl-C) after \(index) of \(document.cells.count) cells of \(path)")
+                    return
+                }
                 let report = session.run(cell.code, name: "\(path), cell \(cell.label)", firstLine: cell.firstLine) { print($0) }
                 if let diagnostic = report.diagnostic {
                     print(diagnostic)
