@@ -26,7 +26,7 @@ enum ReaderTargets {
     /// inside must be found too. The walk is bounded, so that a file of many objects (or links
     /// back up the tree) costs the fuzzer time in proportion to its size, not more.
     static func hdf5(_ input: [UInt8]) throws {
-        let path = try ScratchDirectory.file("input.h5", containing: input)
+        let path = ScratchDirectory.file("input.h5", containing: input)
         try HDF5Rehearsal.check(path, timeLimit: rehearsalTimeLimit)
         let file = try HDF5File(reading: path)
         defer { try? file.close() }
@@ -44,7 +44,7 @@ enum ReaderTargets {
     }
 
     static func checkpoint(_ input: [UInt8], extension fileExtension: String) throws {
-        let path = try ScratchDirectory.file("input.\(fileExtension)", containing: input)
+        let path = ScratchDirectory.file("input.\(fileExtension)", containing: input)
         if fileExtension == "h5" {
             try HDF5Rehearsal.check(path, timeLimit: rehearsalTimeLimit)
         }

@@ -144,7 +144,7 @@ public final class NotebookRunner {
     /// The front matter's parameters with `options.parameterValues` in place.
     func parameters(of document: NotebookDocument) throws(NotebookError) -> [NotebookDocument.Parameter] {
         let declared = document.frontMatter.parameters
-        for (name, value) in options.parameterValues.sorted(by: { $0.key < $1.key }) {
+        for name in options.parameterValues.keys.sorted() {
             guard declared.contains(where: { $0.name == name }) else {
                 let hint = Suggestions.didYouMean(name, among: declared.map(\.name)).map { "; \($0)" } ?? ""
                 let list = declared.isEmpty ? "none" : declared.map(\.name).joined(separator: ", ")

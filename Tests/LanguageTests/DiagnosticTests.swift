@@ -454,7 +454,7 @@ extension DiagnosticTests {
             2 | a = train net data=(zeros [2, 4, 4, 4]) steps=1
               |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
               = expected mask (4 channels), edges (1 channel)
-              = found nothing
+              = found no cond=
               = hint: give cond=
             """#)
     }

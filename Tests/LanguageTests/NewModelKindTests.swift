@@ -91,7 +91,8 @@ final class NewModelKindTests: XCTestCase {
 
     fileprivate func calibrator(_ name: String) throws -> Calibrator {
         guard case .model(let model) = interpreter.globals[name], let calibrator = model.as(Calibrator.self) else {
-            throw XCTSkip("\(name) is not a calibrator")
+            XCTFail("\(name) is \(interpreter.globals[name]?.summary ?? "unbound"), not a calibrator")
+            throw CheckpointError(parameter: nil, "no calibrator")
         }
         return calibrator
     }
@@ -149,15 +150,47 @@ final class NewModelKindTests: XCTestCase {
         XCTAssertTrue(option.contains("the initial bias lies in -10...10") && option.contains("1:21"), "at bias=: \(option)")
 
         let sampled = diagnostic("z = diffuse cal cond=[x]")
-        XCTAssertTrue(sampled.contains("'diffuse' needs a UNet"), sampled)
+        XCTAssertTrue(sampled.contains("'diffuse' needs a model that makes latents from noise"), sampled)
     }
 
     /// Without ema=, a kind keeps no average unless it says so; with it, any kind does.
     func testTheAverageIsTheKindsDefaultUnlessAsked() throws {
         try interpreter.run(SourceFile(name: "t", text: """
             plain = train cal data=x labels=y steps=3 batch=8 lr=0.05 log=1000 seed=2
+            none = train cal data=x labels=y steps=3 batch=8 lr=0.05 ema=0 log=1000 seed=2
             averaged = train cal data=x labels=y steps=3 batch=8 lr=0.05 ema=0.5 log=1000 seed=2
             """))
+        XCTAssertEqual(try calibrator("plain").weight, try calibrator("none").weight)
         XCTAssertNotEqual(try calibrator("plain").weight, try calibrator("averaged").weight)
+    }
+
+    func parameters(_ name: String) -> [Tensor] {
+        guard case .model(let model) = interpreter.globals[name] else {
+            XCTFail("\(name) is not a model")
+            return []
+        }
+        return model.module.parameters.map(\.value)
+    }
+
+    /// The shipped kinds keep their defaults: a UNet returns the EMA of its weights (decay
+    /// 0.999), an autoencoder its last weights.
+    func testTheShippedKindsDefaultAverages() throws {
+        try interpreter.run(SourceFile(name: "t", text: """
+            p = phantom n=2 size=32 seed=1
+            m = onehot p.label classes=4
+            net = unet latent=1 cond={mask: 4} widths=[8, 16] groups=4 seed=1
+            z = randn [2, 1, 8, 8] seed=2
+            u = train net data=z cond=[m] steps=3 batch=2 log=1000 seed=4
+            u999 = train net data=z cond=[m] steps=3 batch=2 ema=0.999 log=1000 seed=4
+            u0 = train net data=z cond=[m] steps=3 batch=2 ema=0 log=1000 seed=4
+            ae = autoencoder widths=[8, 16] groups=4 seed=1
+            a = train ae data=p.image steps=3 batch=2 log=1000 seed=4
+            a0 = train ae data=p.image steps=3 batch=2 ema=0 log=1000 seed=4
+            a9 = train ae data=p.image steps=3 batch=2 ema=0.9 log=1000 seed=4
+            """))
+        XCTAssertEqual(parameters("u"), parameters("u999"))
+        XCTAssertNotEqual(parameters("u"), parameters("u0"))
+        XCTAssertEqual(parameters("a"), parameters("a0"))
+        XCTAssertNotEqual(parameters("a"), parameters("a9"))
     }
 }

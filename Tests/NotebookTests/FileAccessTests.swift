@@ -106,7 +106,7 @@ final class FileAccessTests: XCTestCase {
         let session = Session(context: RuntimeContext(outputDirectory: path("out")))
         let here = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(path("notebooks")))
-        defer { FileManager.default.changeCurrentDirectoryPath(here) }
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(here) }
         for target in [".", "./", "..", "/"] {
             let report = session.run("save (zeros [1, 2, 2]) \"\(target)\"", name: "repl")
             XCTAssertTrue(report.diagnostic.map { "\($0)".contains("is a folder") } ?? false, "\(target): \(String(describing: report.diagnostic))")

@@ -96,7 +96,7 @@ final class NotebookTests: XCTestCase {
     func testAnEarlierCtrlCDoesNotStopTheNextRun() throws {
         let path = (directory as NSString).appendingPathComponent("again.medsynth")
         try Self.notebook.write(toFile: path, atomically: true, encoding: .utf8)
-        var options = NotebookRunner.Options(cacheDirectory: nil, outputDirectory: directory + "/figures", engineVersion: "test")
+        let options = NotebookRunner.Options(cacheDirectory: nil, outputDirectory: directory + "/figures", engineVersion: "test")
         options.cancellation.cancel()
         let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
         XCTAssertNil(result.diagnostic)
@@ -436,7 +436,7 @@ final class NotebookTests: XCTestCase {
         let entries = (cacheDirectory as NSString).appendingPathComponent("entries")
         func file(_ name: String, age: TimeInterval = 0) -> String {
             let path = (entries as NSString).appendingPathComponent(name)
-            FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
+            _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
             try? FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
             return path
         }
@@ -522,7 +522,7 @@ final class NotebookTests: XCTestCase {
         // A stray with no live run behind it goes.
         first = nil
         let stray = (cacheDirectory as NSString).appendingPathComponent("entries/\(Self.key("stray")).safetensors")
-        FileManager.default.createFile(atPath: stray, contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: stray, contents: Data([1]))
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: stray)
         _ = try TensorCache(directory: cacheDirectory)
         XCTAssertFalse(FileManager.default.fileExists(atPath: stray))

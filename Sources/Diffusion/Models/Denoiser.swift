@@ -6,19 +6,8 @@ import Formats
 public final class Denoiser: DiffusionModel {
     public static let checkpointKind = ConditionalUNet.checkpointKind
 
-    /// How a denoiser makes data from noise.
-    public enum Process: Sendable {
-        /// Diffusion: a noise schedule, and what the network predicts at its integer timesteps.
-        case diffusion(schedule: NoiseSchedule, prediction: Prediction)
-        /// Flow matching: the network predicts the velocity ε - x_0 at time 1000 t (`FlowMatching`).
-        case flow
-
-        /// The kind of process, which decides the samplers that fit.
-        public var kind: GenerativeProcess {
-            if case .flow = self { return .flow }
-            return .diffusion
-        }
-    }
+    /// How a denoiser makes data from noise (`DenoisingProcess`).
+    public typealias Process = DenoisingProcess
 
     public let model: ConditionalUNet
     public let process: Process

@@ -2,10 +2,11 @@ import Engine
 
 /// A model that makes latents from noise for given conditions: what `diffuse` samples and
 /// `denoise` steps. `Denoiser` (a conditional UNet with its process) is the one kind today; the
-/// language asks only for this, so another architecture samples as soon as it conforms.
+/// language asks only for this and its `DenoisingProcess`, so another architecture samples as
+/// soon as it conforms.
 public protocol LatentGenerator: DiffusionModel {
     /// The process it was trained for, which decides the samplers that fit.
-    var process: Denoiser.Process { get }
+    var process: DenoisingProcess { get }
 
     /// Its condition groups, in channel order.
     var conditionLayout: ConditionLayout { get }

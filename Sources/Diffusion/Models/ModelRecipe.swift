@@ -74,7 +74,7 @@ public struct ModelOption: Sendable {
 
     /// The widths a layer may have: a model beyond them would not fit in memory anyway.
     public static let widths = 1...4096
-    /// The levels a UNet may have (each halves the resolution).
+    /// The levels a UNet-shaped network (a denoiser's, a segmenter's) may have; each halves the resolution.
     public static let levels = 1...8
     /// The channels a condition group may have.
     public static let conditionChannels = 1...64

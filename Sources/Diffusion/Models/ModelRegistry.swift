@@ -3,7 +3,8 @@ import Formats
 /// The kinds of model medsynth knows, one line each: a checkpoint is read back as the kind its
 /// `model` entry names, and each kind's recipe is a verb of the language. A new kind is its own
 /// file (a `DiffusionModel`, with a `ModelRecipe` to be made in notebooks, `TrainableModel` to
-/// be trained, `LatentGenerator` to be sampled) plus one line here; the language needs no change.
+/// be trained, `LatentGenerator` to be sampled) plus one line here. The language needs no change
+/// unless the kind trains on an input `train` does not have yet (`TrainingData`).
 public enum ModelRegistry {
     public static var all: [any DiffusionModel.Type] {
         [

@@ -48,7 +48,7 @@ public struct SamplerDescription: Sendable {
     /// Checks the process (a diffusion sampler runs diffusion models only) and the options given
     /// (refusing one the sampler does not have, or a value out of its range) and makes the sampler.
     public func sampler(
-        process model: Denoiser.Process, steps: Int, spacing: TimestepSpacing?,
+        process model: DenoisingProcess, steps: Int, spacing: TimestepSpacing?,
         options given: [String: SamplerOption.Value]
     ) throws -> any Sampler {
         guard model.kind == process else {
@@ -110,7 +110,7 @@ public struct SamplerOption: Sendable {
 /// prediction), the step count, the spacing asked for (nil: the sampler's own default), and every
 /// option's value.
 public struct SamplerRequest: Sendable {
-    public let process: Denoiser.Process
+    public let process: DenoisingProcess
     public let steps: Int
     public let spacing: TimestepSpacing?
     public let options: [String: SamplerOption.Value]

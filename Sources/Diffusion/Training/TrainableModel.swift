@@ -45,7 +45,8 @@ public protocol TrainableModel: DiffusionModel {
     static var trainingInputs: Set<ModelInputError.Argument> { get }
 
     /// The decay of the exponential moving average of the weights that training returns when
-    /// none is asked for; nil: the weights of the last step.
+    /// none is asked for; nil: the weights of the last step. Like a change to the loss, a change
+    /// here changes trained numbers that notebook caches hold: bump the engine's cache key.
     static var defaultAverageDecay: Float? { get }
 
     /// The loss of a mini-batch of `data`, after checking that the data set fits the model (a

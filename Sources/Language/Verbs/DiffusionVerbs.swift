@@ -77,7 +77,7 @@ enum DiffusionVerbs {
 
     static func generatorArgument(_ call: VerbCall) throws -> any LatentGenerator {
         guard let generator = try call.model("model").wrapped as? any LatentGenerator else {
-            throw call.error("model", "'\(call.verb.name)' needs a UNet", expected: "a model made by 'unet'")
+            throw call.error("model", "'\(call.verb.name)' needs a model that makes latents from noise", expected: "a model made by 'unet'")
         }
         return generator
     }
@@ -175,7 +175,7 @@ enum DiffusionVerbs {
     }
 
     /// The sampler `diffuse` was asked for, made through the registry with the options given.
-    static func samplerArgument(_ call: VerbCall, process: Denoiser.Process, steps: Int) throws -> any Sampler {
+    static func samplerArgument(_ call: VerbCall, process: DenoisingProcess, steps: Int) throws -> any Sampler {
         let name = try call.optionalString("sampler") ?? (process.kind == .flow ? "euler" : "ddim")
         let description = SamplerRegistry.named(name)!
         if description.process == .flow, call.has("spacing") {

@@ -4,8 +4,9 @@ import Formats
 import Foundation
 
 /// Verbs that build, train and apply models. The verbs that make a fresh model come from the
-/// kinds' recipes in Diffusion's `ModelRegistry` (autoencoder, unet, segmenter); the rest ask for
-/// a capability (`TrainableModel`, `LatentGenerator`) or a kind by name (`segment`, `encode`).
+/// kinds' recipes in Diffusion's `ModelRegistry` (autoencoder, unet, segmenter); the others ask
+/// for a capability, never a kind: `train` a `TrainableModel`, `encode` and `decode` a
+/// `LatentCodec`, `segment` an `ImageSegmenter` (`diffuse` and `denoise` a `LatentGenerator`).
 enum ModelVerbs {
     static var all: [Verb] { ModelRegistry.recipes.map(constructor) + [train, encode, decode, segment] }
 
@@ -13,6 +14,7 @@ enum ModelVerbs {
     /// weights), each checked and converted by its kind before the recipe sees it; the recipe's
     /// own refusals are reported at the option they name.
     static func constructor(_ recipe: ModelRecipe) -> Verb {
+        precondition(!recipe.options.contains { $0.name == "seed" }, "the recipe of '\(recipe.verb)' declares seed=, which every model verb has")
         let parameters = recipe.options.map { option in
             Parameter.option(option.name, parameterKind(option.kind), default: option.defaultValue.map(value) ?? .nothing, option.help)
         } + [.option("seed", .integer(0...Int.max), default: .nothing, "the seed of the initial weights")]
@@ -87,7 +89,7 @@ enum ModelVerbs {
         result: .tensor, example: "labels = segment (segmenter) (phantom n=2 seed=1).image",
         details: "Returns [N, 1, H, W] holding 0 ... classes - 1, like a phantom's label; compare it with 'metric dice'."
     ) { call in
-        guard let segmenter = try call.model("model").as(Segmenter.self) else {
+        guard let segmenter = try call.model("model").wrapped as? any ImageSegmenter else {
             throw call.error("model", "'segment' needs a segmenter", expected: "a segmenter", hint: "make one with 'segmenter' and train it")
         }
         let images = try call.tensor("images")
@@ -119,8 +121,9 @@ enum ModelVerbs {
             return try body()
         } catch let error as ModelInputError {
             let option = inputOptions[error.argument]!
-            let hint = error.hint ?? (call.has(option) ? nil : "give \(option)=")
-            throw call.error(option, error.message, expected: error.expected, found: error.found, hint: hint)
+            let given = call.has(option)
+            throw call.error(option, error.message, expected: error.expected, found: error.found ?? (given ? nil : "no \(option)="),
+                             hint: error.hint ?? (given ? nil : "give \(option)="))
         }
     }
 
@@ -137,7 +140,7 @@ enum ModelVerbs {
             .option("batch", .integer(1...4096), default: .number(16), "samples per step"),
             .option("warmup", .integer(0...10_000_000), default: .nothing, "warm-up steps; a tenth of the steps, at most 200, when left out"),
             .option("clip", .number, default: .number(1), "the gradient norm limit (0: none)"),
-            .option("ema", .number, default: .nothing, "the EMA decay of the weights it returns (0: none); 0.999 for a UNet and none for the others when left out"),
+            .option("ema", .number, default: .nothing, "the EMA decay of the weights it returns, in 0 ..< 1 (0: none); 0.999 for a UNet and none for the others when left out"),
             .option("loss", .choice(["l1", "l2"]), default: .nothing, "autoencoder: the reconstruction loss; l1 when left out"),
             .option("log", .integer(1...1_000_000), default: .number(100), "print progress every this many steps"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of batch order and noise"),
@@ -206,8 +209,8 @@ enum ModelVerbs {
         return .model(Model(copy))
     }
 
-    static func autoencoderArgument(_ call: VerbCall) throws -> Autoencoder {
-        guard let autoencoder = try call.model("model").as(Autoencoder.self) else {
+    static func autoencoderArgument(_ call: VerbCall) throws -> any LatentCodec {
+        guard let autoencoder = try call.model("model").wrapped as? any LatentCodec else {
             throw call.error("model", "'\(call.verb.name)' needs an autoencoder", expected: "an autoencoder")
         }
         return autoencoder
