@@ -37,8 +37,15 @@ struct Bench: ParsableCommand {
     @Option(help: "The PyTorch reference script for --pytorch.")
     var pytorchScript = "benchmarks/torch_reference.py"
 
+    @Flag(help: "Profile each diffusion workload: where its time goes, by kind of operation (see benchmarks/README.md).")
+    var profile = false
+
+    @Option(help: "Profiled runs per workload, with --profile.")
+    var profileRuns = 5
+
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        guard (1...1000).contains(profileRuns) else { throw ValidationError("--profile-runs must be in 1...1000, got \(profileRuns)") }
     }
 
     func run() throws {
@@ -76,11 +83,18 @@ struct Bench: ParsableCommand {
                     }))
             }
         }
+        let roofline = try rooflineFigures(cases: cases, results: results, runner: runner)
+        let profiles = profile ? try cases.filter { $0.unit == BenchmarkCase.milliseconds }.map(profileOf) : []
+        if !json {
+            printRoofline(roofline)
+            profiles.forEach(printProfile)
+        }
         if json {
             let report = BenchReport(
                 medsynth: MedSynth.version, openBLAS: blas.version, coreName: blas.coreName,
                 coreSelection: blas.selection.explanation, engineThreads: Parallel.threadCount,
-                repeats: repeats, results: results, pytorch: reference?.torch, comparisons: comparisons)
+                repeats: repeats, results: results, pytorch: reference?.torch, comparisons: comparisons,
+                roofline: roofline, profiles: profiles)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -150,4 +164,6 @@ struct BenchReport: Codable {
     var results: [BenchmarkResult]
     var pytorch: String?
     var comparisons: [BenchComparison]
+    var roofline: Roofline?
+    var profiles: [WorkloadProfile]
 }

@@ -185,4 +185,50 @@ final class ConvolutionTests: XCTestCase {
         let final = try loss().value.item()
         XCTAssertLessThan(final, initial * 1e-6, "loss went from \(initial) to \(final)")
     }
+
+    /// im2col against its definition, value for value, for the shapes its two paths take: the
+    /// whole-plane shifts of stride-1 "same" convolutions (3x3 and 5x5 padded, 1x1, 1x3) and
+    /// the row by row copies of the others (stride 2, no padding, uneven padding), on planes
+    /// down to 1x1 and several images.
+    func testIm2colIsItsDefinition() throws {
+        let cases: [(kernel: Size2D, stride: Size2D, padding: Size2D, height: Int, width: Int)] = [
+            (3, 1, 1, 8, 8), (3, 1, 1, 1, 1), (3, 1, 1, 2, 5), (5, 1, 2, 4, 3), (1, 1, 0, 4, 4),
+            (Size2D(height: 1, width: 3), 1, Size2D(height: 0, width: 1), 3, 6), (Size2D(height: 3, width: 1), 1, Size2D(height: 1, width: 0), 5, 2),
+            (3, 2, 1, 8, 8), (3, 1, 0, 6, 6), (2, 1, 1, 4, 4), (3, Size2D(height: 1, width: 2), 1, 5, 7),
+        ]
+        for (kernel, stride, padding, height, width) in cases {
+            let (count, channels) = (3, 2)
+            let window = try SlidingWindow(op: "test", shape: [count, channels, height, width], height: height, width: width,
+                                           kernel: kernel, stride: stride, padding: padding)
+            let input = try Tensor.randn([count, channels, height, width], seed: 31)
+            let (oh, ow) = (window.outputHeight, window.outputWidth)
+            let rowLength = count * oh * ow
+            var found = [Float](repeating: .nan, count: channels * kernel.height * kernel.width * rowLength)
+            input.withUnsafeBufferPointer { x in
+                found.withUnsafeMutableBufferPointer { columns in
+                    ConvolutionColumns.im2col(input: x.baseAddress!, columns: columns.baseAddress!, count: count,
+                                              channels: channels, window: window)
+                }
+            }
+            var expected: [Float] = []
+            let x = input.scalars
+            for c in 0..<channels {
+                for ki in 0..<kernel.height {
+                    for kj in 0..<kernel.width {
+                        for image in 0..<count {
+                            for r in 0..<oh {
+                                for q in 0..<ow {
+                                    let (ih, iw) = (r * stride.height - padding.height + ki, q * stride.width - padding.width + kj)
+                                    let inside = (0..<height).contains(ih) && (0..<width).contains(iw)
+                                    expected.append(inside ? x[((image * channels + c) * height + ih) * width + iw] : 0)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(found, expected, "kernel \(kernel), stride \(stride), padding \(padding), plane \(height)x\(width)")
+        }
+    }
 }
+

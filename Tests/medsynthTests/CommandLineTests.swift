@@ -111,10 +111,21 @@ final class CommandLineTests: XCTestCase {
     /// A diffusion workload reports its time per run in milliseconds. (The autoencoder step, not
     /// the DDIM run, which takes seconds.)
     func testDiffusionWorkloadsReportMilliseconds() throws {
-        let run = try medsynth(["bench", "autoencoder train step", "--repeats", "1", "--json"])
+        let run = try medsynth(["bench", "autoencoder train step", "--repeats", "1", "--profile", "--profile-runs", "1", "--json"])
         XCTAssertEqual(run.status, 0, run.error)
         let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
         let result = try XCTUnwrap((report?["results"] as? [[String: Any]])?.first)
+        // The roofline counts the run's products, the profile cuts its time into kinds.
+        let roofline = try XCTUnwrap(report?["roofline"] as? [String: Any])
+        XCTAssertTrue((roofline["sgemmName"] as? String)?.hasPrefix("sgemm 1024") == true)
+        let figure = try XCTUnwrap((roofline["figures"] as? [[String: Any]])?.first)
+        let profile = try XCTUnwrap((report?["profiles"] as? [[String: Any]])?.first)
+        let gflop = try XCTUnwrap(figure["gflopPerRun"] as? Double)
+        XCTAssertGreaterThan(gflop, 1)
+        XCTAssertEqual(profile["gflopPerRun"] as? Double, gflop, "one count of the same products")
+        let rows = try XCTUnwrap(profile["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.reduce(0) { $0 + ($1["share"] as? Double ?? 0) }, 1, accuracy: 1e-6, "the kinds add up to the run")
+        XCTAssertEqual(Set(rows.compactMap { $0["kind"] as? String }).isSuperset(of: ["conv2d", "conv2d backward", "optimizer"]), true)
         XCTAssertEqual(result["name"] as? String, "autoencoder train step b32")
         XCTAssertEqual(result["unit"] as? String, "ms")
         XCTAssertEqual(result["repeats"] as? Int, 1)

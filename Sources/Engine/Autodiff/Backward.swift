@@ -51,7 +51,9 @@ extension Variable {
                 throw AutodiffError("\(origin.op) has no derivative, and a gradient reached it; "
                     + "use detached() on its result to treat it as a constant")
             }
+            OperationProfile.mark("autodiff bookkeeping")
             let gradients = try backward(incoming)
+            OperationProfile.mark((origin.profileKind ?? origin.op) + " backward")
             for (input, gradient) in zip(origin.inputs, gradients) {
                 guard input.requiresGradient, let gradient else { continue }
                 guard gradient.shape == input.shape else {
@@ -61,10 +63,12 @@ extension Variable {
                 let key = ObjectIdentifier(input)
                 pending[key] = try pending[key].map { try $0 + gradient } ?? gradient
             }
+            OperationProfile.mark("gradient accumulation")
         }
         for (leaf, gradient) in leafGradients {
             leaf.grad = try leaf.grad.map { try $0 + gradient } ?? gradient
         }
+        OperationProfile.mark("gradient accumulation")
         if !keepingTape {
             for node in order { node.origin?.release() }
         }

@@ -44,12 +44,12 @@ extension Variable {
         return Variable.result(of: "sigmoid", y, inputs: [self]) { g in [try g * (y * (1 - y))] }
     }
 
-    /// SiLU, x sigmoid(x): d/dx = s + x s (1 - s) with s = sigmoid(x).
+    /// SiLU, x sigmoid(x): d/dx = s + x s (1 - s) with s = sigmoid(x), in one pass over g and x
+    /// (`SiLUGradient`).
     public func silu() -> Variable {
         let x = value
         return Variable.result(of: "silu", x.silu(), inputs: [self]) { g in
-            let s = x.sigmoid()
-            return [try g * (s + (x * s) * (1 - s))]
+            [try Tensor.combine("silu backward", g, x, SiLUGradient())]
         }
     }
 

@@ -54,6 +54,8 @@ public final class Variable {
 /// The record of one operation on the tape: its name, its inputs and its backward.
 final class Origin {
     let op: String
+    /// What a recording `OperationProfile` charges the backward to (the op, or its scope).
+    let profileKind: String?
     /// The inputs; emptied when the tape is released.
     var inputs: [Variable]
     /// Gradients of the inputs (nil where an input gets none) from the gradient of the result;
@@ -63,6 +65,7 @@ final class Origin {
 
     init(op: String, inputs: [Variable], backward: ((Tensor) throws -> [Tensor?])?) {
         self.op = op
+        self.profileKind = OperationProfile.kind(of: op)
         self.inputs = inputs
         self.backward = backward
     }
@@ -83,6 +86,7 @@ extension Variable {
         of op: String, _ value: Tensor, inputs: [Variable],
         backward: @escaping (Tensor) throws -> [Tensor?]
     ) -> Variable {
+        OperationProfile.mark(op)
         guard GradientMode.isRecording, inputs.contains(where: \.requiresGradient) else {
             return Variable(value)
         }
@@ -93,6 +97,7 @@ extension Variable {
     /// remembers its inputs, so a backward that reaches it says so instead of silently
     /// dropping the gradient; use `detached()` on it to use it as a constant.
     static func nonDifferentiableResult(of op: String, _ value: Tensor, inputs: [Variable]) -> Variable {
+        OperationProfile.mark(op)
         guard GradientMode.isRecording, inputs.contains(where: \.requiresGradient) else {
             return Variable(value)
         }

@@ -78,6 +78,10 @@ public final class SpatialSelfAttention: Module {
 
     /// x: [N, C, H, W] -> [N, C, H, W].
     public func callAsFunction(_ x: Variable) throws -> Variable {
+        try OperationProfile.scope("attention") { try attend(x) }
+    }
+
+    private func attend(_ x: Variable) throws -> Variable {
         let channels = query.weight.shape[1]
         guard x.rank == 4, x.shape[1] == channels else {
             throw TensorError("SpatialSelfAttention", "needs an input [N, \(channels), H, W], got \(describeShape(x.shape))")

@@ -112,23 +112,30 @@ struct Convolution2D {
     ) {
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
         let columnCount = patch * groupSize * positions
+        OperationProfile.count(flops: productFlops)
         forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { _, images, scratch in
             let (columns, product) = (scratch, scratch + columnCount)
             let width = images.count * positions
             // 1. The windows of this group's images as columns X [patch, images * OH*OW].
-            ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
-                                      count: images.count, channels: inputChannels, window: window)
-            // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
-            for o in 0..<outputChannels {
-                (product + o * width).update(repeating: bias?[o] ?? 0, count: width)
+            Self.phase("im2col") {
+                ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                          count: images.count, channels: inputChannels, window: window)
             }
-            // 3. Y = W X + Y: [O, patch] x [patch, images * OH*OW].
-            blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patch,
-                       alpha: 1, a: weight, lda: patch, b: columns, ldb: width,
-                       beta: 1, c: product, ldc: width)
+            Self.phase("SGEMM") {
+                // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
+                for o in 0..<outputChannels {
+                    (product + o * width).update(repeating: bias?[o] ?? 0, count: width)
+                }
+                // 3. Y = W X + Y: [O, patch] x [patch, images * OH*OW].
+                blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patch,
+                           alpha: 1, a: weight, lda: patch, b: columns, ldb: width,
+                           beta: 1, c: product, ldc: width)
+            }
             // 4. From [O, images, OH*OW] to the images' layout [images, O, OH*OW].
-            Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
-                                 outer: outputChannels, inner: images.count, length: positions)
+            Self.phase("layout") {
+                Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
+                                     outer: outputChannels, inner: images.count, length: positions)
+            }
         }
     }
 
@@ -151,29 +158,40 @@ struct Convolution2D {
             ? nil : UnsafeMutablePointer<Float>.allocate(capacity: groupCount * weightCount)
         defer { groupWeightGradients?.deallocate() }
         let columnCount = patch * groupSize * positions
+        OperationProfile.count(flops: productFlops * Double((weightGradient == nil ? 0 : 1) + (inputGradient == nil ? 0 : 1)))
         forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { group, images, scratch in
             let (columns, gradient) = (scratch, scratch + columnCount)
             let width = images.count * positions
             // 1. G for this group as one matrix [O, images * OH*OW].
-            Self.swapLeadingAxes(outputGradient + images.lowerBound * outputSize, into: gradient,
-                                 outer: images.count, inner: outputChannels, length: positions)
+            Self.phase("layout") {
+                Self.swapLeadingAxes(outputGradient + images.lowerBound * outputSize, into: gradient,
+                                     outer: images.count, inner: outputChannels, length: positions)
+            }
             if let weightGradient {
                 // 2. The group's columns X again, then its dW = G X^T:
                 //    [O, images * OH*OW] x [images * OH*OW, patch].
-                ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
-                                          count: images.count, channels: inputChannels, window: window)
-                blas.sgemm(transposeA: false, transposeB: true, m: outputChannels, n: patch, k: width,
-                           alpha: 1, a: gradient, lda: width, b: columns, ldb: width,
-                           beta: 0, c: groupWeightGradients.map { $0 + group * weightCount } ?? weightGradient, ldc: patch)
+                Self.phase("im2col") {
+                    ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                              count: images.count, channels: inputChannels, window: window)
+                }
+                Self.phase("SGEMM") {
+                    blas.sgemm(transposeA: false, transposeB: true, m: outputChannels, n: patch, k: width,
+                               alpha: 1, a: gradient, lda: width, b: columns, ldb: width,
+                               beta: 0, c: groupWeightGradients.map { $0 + group * weightCount } ?? weightGradient, ldc: patch)
+                }
             }
             if let inputGradient {
                 // 3. The columns' gradient dX = W^T G: [patch, O] x [O, images * OH*OW] ...
-                blas.sgemm(transposeA: true, transposeB: false, m: patch, n: width, k: outputChannels,
-                           alpha: 1, a: weight, lda: patch, b: gradient, ldb: width,
-                           beta: 0, c: columns, ldc: width)
+                Self.phase("SGEMM") {
+                    blas.sgemm(transposeA: true, transposeB: false, m: patch, n: width, k: outputChannels,
+                               alpha: 1, a: weight, lda: patch, b: gradient, ldb: width,
+                               beta: 0, c: columns, ldc: width)
+                }
                 // 4. ... added back onto the input positions they were copied from.
-                ConvolutionColumns.col2im(columns: columns, input: inputGradient + images.lowerBound * imageSize,
-                                          count: images.count, channels: inputChannels, window: window)
+                Self.phase("col2im") {
+                    ConvolutionColumns.col2im(columns: columns, input: inputGradient + images.lowerBound * imageSize,
+                                              count: images.count, channels: inputChannels, window: window)
+                }
             }
         }
         if let weightGradient, let groupWeightGradients {
@@ -186,6 +204,18 @@ struct Convolution2D {
                 }
             }
         }
+    }
+
+    /// The floating-point operations of one of the three products (Y, dW or dX) over the batch.
+    var productFlops: Double { 2 * Double(batch) * Double(outputChannels) * Double(positions) * Double(patch) }
+
+    /// `body`, its CPU time added to `name` while an `OperationProfile` records.
+    @inline(__always)
+    static func phase(_ name: String, _ body: () -> Void) {
+        guard OperationProfile.isRecording else { return body() }
+        let start = OperationProfile.threadCPUTime()
+        body()
+        OperationProfile.addPhase(name, seconds: OperationProfile.threadCPUTime() - start)
     }
 
     /// db[o] = sum over n and positions of g[n, o, position], accumulated in Double in a fixed

@@ -25,6 +25,11 @@ enum ConvolutionColumns {
         let (outputHeight, outputWidth) = (window.outputHeight, window.outputWidth)
         let (strideH, strideW) = (window.stride.height, window.stride.width)
         let plane = outputHeight * outputWidth, rowLength = count * plane
+        // With stride 1 and an output as wide as the input (a "same" convolution, the 3x3
+        // kernels with padding 1 of every UNet), a kernel offset moves the whole plane: the rows
+        // it reads are one run of the input, and only the columns that fall in the padding need
+        // fixing. One copy per plane instead of one per output row.
+        let shiftsWholePlane = strideH == 1 && strideW == 1 && outputWidth == width
         for c in 0..<channels {
             for ki in 0..<kh {
                 // Output rows whose input row is inside the image; the others read padding.
@@ -34,6 +39,12 @@ enum ConvolutionColumns {
                     let row = columns + ((c * kh + ki) * kw + kj) * rowLength
                     for image in 0..<count {
                         let source = input + (image * channels + c) * height * width
+                        if shiftsWholePlane {
+                            shiftPlane(source, into: row + image * plane, rows: rows, columnsInside: columnsInside,
+                                       offset: (ki - window.padding.height) * width + kj - window.padding.width,
+                                       window: window)
+                            continue
+                        }
                         for oh in 0..<outputHeight {
                             let destination = row + image * plane + oh * outputWidth
                             guard rows.contains(oh) else {
@@ -54,6 +65,36 @@ enum ConvolutionColumns {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// One im2col plane of a stride-1 convolution whose output is as wide as its input:
+    /// destination[oh, ow] = source[oh * W + ow + offset] for the rows `rows` and the columns
+    /// `columnsInside` whose input lies inside the plane, 0 elsewhere. Inside rows, output and
+    /// input advance together, so the rows are copied as one run; the run's entries that wrapped
+    /// around a row edge (the columns outside) are then set to 0.
+    @inline(__always)
+    private static func shiftPlane(
+        _ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
+        rows: Range<Int>, columnsInside: Range<Int>, offset: Int, window: SlidingWindow
+    ) {
+        let (width, outputHeight) = (window.width, window.outputHeight)
+        let planeSize = window.height * width
+        destination.update(repeating: 0, count: rows.lowerBound * width)
+        (destination + rows.upperBound * width).update(repeating: 0, count: (outputHeight - rows.upperBound) * width)
+        guard !rows.isEmpty else { return }
+        // The run of rows, clipped to the input plane at its two ends (those entries are
+        // outside columns of the first or last row, set to 0 below).
+        let first = rows.lowerBound * width, end = rows.upperBound * width
+        let start = Swift.max(first, -offset), stop = Swift.min(end, planeSize - offset)
+        if stop > start { (destination + start).update(from: source + start + offset, count: stop - start) }
+        let (left, right) = (columnsInside.lowerBound, width - columnsInside.upperBound)
+        if left > 0 || right > 0 || start > first || stop < end {
+            for oh in rows {
+                let line = destination + oh * width
+                line.update(repeating: 0, count: left)
+                (line + columnsInside.upperBound).update(repeating: 0, count: right)
             }
         }
     }

@@ -82,6 +82,8 @@ public final class Adam: Optimizer {
     }
 
     public func step() throws {
+        OperationProfile.mark("outside operations")
+        defer { OperationProfile.mark("optimizer") }
         let eta = learningRate, beta1 = beta1, beta2 = beta2, epsilon = epsilon
         // One of the two decays is active: `l2` joins the gradient, `shrink` scales p.
         let (l2, shrink): (Float, Float)

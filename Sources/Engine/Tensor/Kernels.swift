@@ -72,6 +72,16 @@ struct SiLU: UnaryKernel {
     @inline(__always) func callAsFunction(_ x: Float) -> Float { x * Sigmoid()(x) }
 }
 
+/// The gradient through SiLU, g (s + x s (1 - s)) with s = sigmoid(x), from the gradient g of
+/// its output and its input x: one pass, with no temporary tensors, in the same operations and
+/// order as the expression written out on tensors.
+struct SiLUGradient: BinaryKernel {
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        let s = Sigmoid()(x)
+        return g * (s + (x * s) * (1 - s))
+    }
+}
+
 /// GELU, Hendrycks and Gimpel (2016): x * Phi(x) with Phi the standard normal CDF, exactly
 /// through erf, or with their tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 struct GELU: UnaryKernel {

@@ -29,6 +29,7 @@ extension Tensor {
 
         try Shape.checkAllocation(resultShape, op: "matmul")
         var result = try Tensor.zeros(resultShape)
+        OperationProfile.count(flops: 2 * Double(Shape.count(resultShape)) * Double(k))
         if m > 0 && n > 0 && k > 0 {
             left.withUnsafeBufferPointer { x in
                 right.withUnsafeBufferPointer { y in
