@@ -19,8 +19,15 @@ from torch.profiler import ProfilerActivity, profile
 from torch_reference import WORKLOADS
 
 
+# Operators that only dispatch to another (their self time is the dispatcher's overhead).
+WRAPPERS = {"aten::conv2d", "aten::convolution", "aten::_convolution", "aten::linear", "aten::matmul",
+            "aten::group_norm", "aten::scaled_dot_product_attention", "aten::mse_loss"}
+
+
 def kind(name):
     """The kind of an aten operator, as medsynth's profile names it."""
+    if name in WRAPPERS:
+        return "dispatch (wrapper operators)"
     n = name.lower()
     if "convolution_backward" in n:
         return "conv2d backward"

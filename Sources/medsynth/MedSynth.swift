@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 
 /// The `medsynth` command line. Each subcommand is a thin layer over the modules below it.
 @main
@@ -16,4 +17,11 @@ struct MedSynth: ParsableCommand {
         subcommands: [Repl.self, Run.self, Check.self, Why.self, Doctor.self, Bench.self, Demo.self, PhantomCommand.self, ExperimentCommand.self],
         defaultSubcommand: Repl.self
     )
+
+    /// Sets the allocator up for the engine's buffers (`HeapPolicy`), then parses the command
+    /// line and runs the command.
+    static func main() {
+        HeapPolicy.keepFreedMemory()
+        main(nil)
+    }
 }

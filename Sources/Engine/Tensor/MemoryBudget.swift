@@ -62,7 +62,12 @@ public enum MemoryBudget {
             throw MemoryBudgetError(request: what(), bytes: bytes, limit: budget)
         }
         if bytes >= residentCheckThreshold, let inUse = residentBytes(), inUse > budget - bytes {
-            throw MemoryBudgetError(request: what(), bytes: bytes, limit: budget, inUse: inUse)
+            // Part of it may be freed memory the heap keeps for reuse (`HeapPolicy`): hand that
+            // back to the system, then look again.
+            HeapPolicy.releaseFreedMemory()
+            if let inUse = residentBytes(), inUse > budget - bytes {
+                throw MemoryBudgetError(request: what(), bytes: bytes, limit: budget, inUse: inUse)
+            }
         }
     }
 
