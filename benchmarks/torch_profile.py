@@ -41,7 +41,7 @@ def kind(name):
         return "matrix products and softmax" + (" backward" if "backward" in n else "")
     if any(k in n for k in ("adam", "_foreach", "optimizer")):
         return "optimizer"
-    if any(k in n for k in ("copy_", "empty", "zero_", "fill_", "contiguous", "clone", "cat", "to_copy", "resize")):
+    if any(k in n for k in ("copy_", "empty", "zero_", "fill_", "contiguous", "clone", "to_copy", "resize")) or n == "aten::cat":
         return "copies and allocation"
     if "backward" in n:
         return "element-wise backward"
@@ -55,6 +55,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--top", type=int, default=12, help="also list this many operators by self time")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     torch.set_num_threads(args.threads)
     print(f"PyTorch {torch.__version__}, {args.threads} threads, {args.runs} profiled runs after one warm-up")
     for name, make in WORKLOADS.items():
@@ -62,11 +64,11 @@ def main():
             continue
         run = make()
         run()
-        start = time.perf_counter()
         with profile(activities=[ProfilerActivity.CPU]) as prof:
+            start = time.perf_counter()
             for _ in range(args.runs):
                 run()
-        wall = (time.perf_counter() - start) / args.runs * 1e3
+            wall = (time.perf_counter() - start) / args.runs * 1e3
         kinds = collections.defaultdict(lambda: [0.0, 0])
         operators = []
         for event in prof.key_averages():
@@ -81,7 +83,7 @@ def main():
         print(f"  {'kind':34s} {'calls/run':>10s} {'ms/run':>9s} {'share':>7s}")
         for label, (ms, calls) in sorted(kinds.items(), key=lambda item: -item[1][0]):
             print(f"  {label:34s} {calls:10.0f} {ms:9.1f} {ms / wall:7.1%}")
-        print(f"  top operators by self CPU time:")
+        print("  top operators by self CPU time:")
         for ms, calls, key in sorted(operators, reverse=True)[:args.top]:
             print(f"    {key:40s} {calls:8.0f} {ms:9.1f} ms")
 

@@ -68,17 +68,18 @@ final class ConvolutionTests: XCTestCase {
         assertGradient(input: [2, 3, 4, 4], weight: [2, 3, 1, 2], bias: true, stride: 3, padding: 1)
     }
 
-    /// Images are grouped so that each SGEMM has about `columnsPerProduct` (256) columns: at
-    /// 8x16, 2 images a group. A batch of 5 (two full groups and a partial one) must give what
-    /// each image gives alone.
+    /// Images are grouped so that each group has about 2048 columns, and a group runs in tiles
+    /// of about 256: at 32x32, 2 images a group, 1 a tile. A batch of 5 (two full groups and a
+    /// partial one) must give what each image gives alone.
     func testGroupedBatchAgreesWithImagesAlone() throws {
-        XCTAssertEqual(Convolution2D.columnsPerProduct, 256)
-        let convolution = try Convolution2D(input: [5, 2, 8, 16], weight: [3, 2, 3, 3], bias: nil, stride: 1, padding: 1)
-        XCTAssertEqual([convolution.groupSize, convolution.groupCount], [2, 3])
-        let x = Variable(try Tensor.randn([5, 2, 8, 16], seed: 5), requiresGradient: true)
+        XCTAssertEqual([Convolution2D.columnsPerGroup, Convolution2D.columnsPerTile], [2048, 256])
+        let convolution = try Convolution2D(input: [5, 2, 32, 32], weight: [3, 2, 3, 3], bias: nil, stride: 1, padding: 1)
+        XCTAssertEqual([convolution.groupSize, convolution.groupCount, convolution.tileSize], [2, 3, 1])
+        XCTAssertEqual(convolution.tiles(of: 2..<4), [2..<3, 3..<4])
+        let x = Variable(try Tensor.randn([5, 2, 32, 32], seed: 5), requiresGradient: true)
         let w = Variable(try Tensor.randn([3, 2, 3, 3], seed: 6), requiresGradient: true)
         let b = Variable(try Tensor.randn([3], seed: 7), requiresGradient: true)
-        let g = try Tensor.randn([5, 3, 8, 16], seed: 8)
+        let g = try Tensor.randn([5, 3, 32, 32], seed: 8)
         let y = try Variable.conv2d(input: x, weight: w, bias: b, padding: 1)
         try y.backward(gradient: g)
 
@@ -93,7 +94,7 @@ final class ConvolutionTests: XCTestCase {
             weightGradient = try weightGradient + wn.grad!
             biasGradient = try biasGradient + bn.grad!
         }
-        // Sums of 5 x 128 products of standard normal values: about 25 in size.
+        // Sums of 5 x 1024 products of standard normal values: about 70 in size.
         assertClose(w.grad!.scalars, weightGradient.scalars, accuracy: 1e-3)
         assertClose(b.grad!.scalars, biasGradient.scalars, accuracy: 1e-3)
     }
@@ -197,6 +198,8 @@ final class ConvolutionTests: XCTestCase {
             (3, 1, 1, 8, 8), (3, 1, 1, 1, 1), (3, 1, 1, 2, 5), (5, 1, 2, 4, 3), (1, 1, 0, 4, 4),
             (Size2D(height: 1, width: 3), 1, Size2D(height: 0, width: 1), 3, 6), (Size2D(height: 3, width: 1), 1, Size2D(height: 1, width: 0), 5, 2),
             (3, 2, 1, 8, 8), (3, 1, 0, 6, 6), (2, 1, 1, 4, 4), (3, Size2D(height: 1, width: 2), 1, 5, 7),
+            // Whole-plane shifts with fewer or more output rows than input rows.
+            (3, 1, Size2D(height: 0, width: 1), 5, 4), (3, 1, Size2D(height: 2, width: 1), 3, 4),
         ]
         for (kernel, stride, padding, height, width) in cases {
             let (count, channels) = (3, 2)

@@ -7,6 +7,8 @@ final class HeapPolicyTests: XCTestCase {
     func testTheUsersOwnSettingsWin() {
         XCTAssertTrue(HeapPolicy.userTunedAllocator(["MALLOC_TRIM_THRESHOLD_": "0"]))
         XCTAssertTrue(HeapPolicy.userTunedAllocator(["MALLOC_MMAP_THRESHOLD_": "4096"]))
+        XCTAssertTrue(HeapPolicy.userTunedAllocator(["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"]))
+        XCTAssertFalse(HeapPolicy.userTunedAllocator(["GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2", "PATH": "/bin"]))
         XCTAssertFalse(HeapPolicy.userTunedAllocator(["MALLOC_ARENA_MAX": "2", "PATH": "/bin"]))
     }
 

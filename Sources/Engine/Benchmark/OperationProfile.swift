@@ -1,6 +1,8 @@
 import Dispatch
-import Glibc
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where the time of a workload goes, by kind of operation: `medsynth bench --profile`.
 ///
@@ -17,9 +19,12 @@ import Synchronization
 ///   ends (a sampler's arithmetic), and the end of a run charges what is left to "outside
 ///   operations".
 ///
-/// Inside a convolution the cores work in parallel; there the profile adds each core's CPU
-/// time per phase (im2col, SGEMM, col2im, layout), which says how the convolution's share
-/// splits, and the floating-point operations of the products, which give its rate.
+/// Inside a convolution the cores work in parallel; there the profile adds each engine thread's
+/// CPU time per phase (im2col, SGEMM, col2im, layout), which says how the convolution's share
+/// splits, and the floating-point operations of the products, which give its rate. (A
+/// convolution of a single group lets OpenBLAS use its own threads, whose time is not seen.)
+/// A kind's "calls" are the intervals charged to it: for an operation, its calls; for a scope
+/// or bookkeeping, the stretches of it.
 ///
 /// Recording costs a clock read per operation; when no profile records, a mark is one load and
 /// a branch.

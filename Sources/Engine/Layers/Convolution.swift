@@ -14,14 +14,16 @@ import Synchronization
 ///
 /// G being the gradient of Y.
 ///
-/// The batch is cut into groups of images whose columns lie side by side, so that small images
-/// still make SGEMMs large enough to run near peak; the outputs and gradients of a group are
-/// moved between [images, O, positions] and [O, images * positions] around the products. The
-/// cores share out the groups, each running a group from im2col to col2im with single-threaded
-/// SGEMMs: the cores never wait for each other, and the memory-bound copies on one overlap the
-/// products on the other. A group depends only on the problem's shape, not on which core runs
-/// it, so every value is computed the same way whatever the thread count; each group's dW is
-/// kept apart and the groups' are added in group order at the end.
+/// The batch is cut into groups of images (about 2048 columns), and a group into tiles whose
+/// columns lie side by side (about 256 columns): small images still make SGEMMs large enough to
+/// run near peak, and a tile's columns stay in cache from im2col to SGEMM. The outputs and
+/// gradients of a tile are moved between [images, O, positions] and [O, images * positions]
+/// around the products. The cores share out the groups, each running a group tile by tile from
+/// im2col to col2im with single-threaded SGEMMs: the cores never wait for each other, and the
+/// memory-bound copies on one overlap the products on the other. Groups and tiles depend only on
+/// the problem's shape, not on which core runs them, so every value is computed the same way
+/// whatever the thread count; a group's tiles add into its own dW in order, and the groups' dW
+/// are added in group order at the end.
 ///
 /// Backward recomputes the columns rather than keeping them from forward: they are kh*kw times
 /// the input's size, and recomputing a group's columns leaves them in cache for the product.
@@ -36,18 +38,28 @@ struct Convolution2D {
     var positions: Int { window.outputHeight * window.outputWidth }
     var outputShape: [Int] { [batch, outputChannels, window.outputHeight, window.outputWidth] }
 
-    /// Columns per product: images are grouped until they reach it. Small enough that a group's
-    /// columns stay in a core's L2 cache between im2col and SGEMM (288 rows of a 3x3
-    /// convolution over 32 channels make 295 KB), large enough for SGEMM to run near its peak.
-    /// Measured on the benchmark UNet (Zen 5, 2 threads): 2048 columns gave a train step of
-    /// about 210 ms, 512 about 165 ms, 256 about 150-170 ms; 128 no better.
-    static let columnsPerProduct = 256
-    /// Images per group: enough for `columnsPerProduct` columns, but at most half the batch, so
+    /// Columns per group, the unit of work of one core and of one partial dW: images are grouped
+    /// until they reach it.
+    static let columnsPerGroup = 2048
+    /// Columns per product: a group runs tile by tile, each tile's im2col followed at once by
+    /// its products, so that the columns stay in a core's L2 cache between the two (288 rows
+    /// of a 3x3 convolution over 32 channels make 295 KB) while SGEMM still runs near its peak.
+    /// Measured on the benchmark UNet (Zen 5, 2 threads), with products of 2048 columns the train
+    /// step took about 210 ms, of 512 about 165 ms, of 256 about 150-170 ms; 128 was no better.
+    static let columnsPerTile = 256
+    /// Images per group: enough for `columnsPerGroup` columns, but at most half the batch, so
     /// that two cores both have work.
     var groupSize: Int {
-        Swift.max(1, Swift.min(Self.columnsPerProduct / positions, (batch + 1) / 2))
+        Swift.max(1, Swift.min(Self.columnsPerGroup / positions, (batch + 1) / 2))
     }
     var groupCount: Int { Parallel.chunkCount(batch, grain: groupSize) }
+    /// Images per tile: enough for `columnsPerTile` columns, at most a group.
+    var tileSize: Int { Swift.max(1, Swift.min(Self.columnsPerTile / positions, groupSize)) }
+
+    /// The tiles of a group's images, in order.
+    func tiles(of images: Range<Int>) -> [Range<Int>] {
+        stride(from: images.lowerBound, to: images.upperBound, by: tileSize).map { $0 ..< Swift.min($0 + tileSize, images.upperBound) }
+    }
 
     /// Checks input [N, C, H, W], weight [O, C, kh, kw] and bias [O] against each other.
     init(input: [Int], weight: [Int], bias: [Int]?, stride: Size2D, padding: Size2D) throws {
@@ -81,9 +93,12 @@ struct Convolution2D {
     private func checkScratch(shapes: @autoclosure () -> String) throws {
         // patch and O are each at most the weight's count, so their sum cannot overflow.
         let cores = Swift.min(groupCount, Parallel.threadCount)
-        let total = Shape.checkedProduct([patch + outputChannels, groupSize, positions, cores])
-        try MemoryBudget.check(count: total ?? Int.max, bytesPerValue: MemoryLayout<Float>.stride,
-                               for: "conv2d: the im2col columns for \(shapes())")
+        let columns = Shape.checkedProduct([patch + outputChannels, tileSize, positions, cores])
+        // Backward keeps one dW per group when there are several.
+        let partials = groupCount > 1 ? Shape.checkedProduct([groupCount, outputChannels, patch]) : 0
+        let (total, overflow) = (columns ?? Int.max).addingReportingOverflow(partials ?? Int.max)
+        try MemoryBudget.check(count: overflow ? Int.max : total, bytesPerValue: MemoryLayout<Float>.stride,
+                               for: "conv2d: the im2col columns and partial weight gradients for \(shapes())")
     }
 
     /// Calls `body(group, images, scratch)` for every group of images, on every core: each core
@@ -115,30 +130,32 @@ struct Convolution2D {
         bias: UnsafePointer<Float>?             // [O]
     ) {
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
-        let columnCount = patch * groupSize * positions
+        let columnCount = patch * tileSize * positions
         OperationProfile.count(flops: productFlops)
-        forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { _, images, scratch in
-            let (columns, product) = (scratch, scratch + columnCount)
-            let width = images.count * positions
-            // 1. The windows of this group's images as columns X [patch, images * OH*OW].
-            Self.phase("im2col") {
-                ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
-                                          count: images.count, channels: inputChannels, window: window)
-            }
-            Self.phase("SGEMM") {
-                // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
-                for o in 0..<outputChannels {
-                    (product + o * width).update(repeating: bias?[o] ?? 0, count: width)
+        forEachGroup(scratchCount: columnCount + outputChannels * tileSize * positions) { _, group, scratch in
+            for images in tiles(of: group) {
+                let (columns, product) = (scratch, scratch + columnCount)
+                let width = images.count * positions
+                // 1. The windows of this tile's images as columns X [patch, images * OH*OW].
+                Self.phase("im2col") {
+                    ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                              count: images.count, channels: inputChannels, window: window)
                 }
-                // 3. Y = W X + Y: [O, patch] x [patch, images * OH*OW].
-                blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patch,
-                           alpha: 1, a: weight, lda: patch, b: columns, ldb: width,
-                           beta: 1, c: product, ldc: width)
-            }
-            // 4. From [O, images, OH*OW] to the images' layout [images, O, OH*OW].
-            Self.phase("layout") {
-                Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
-                                     outer: outputChannels, inner: images.count, length: positions)
+                Self.phase("SGEMM") {
+                    // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
+                    for o in 0..<outputChannels {
+                        (product + o * width).update(repeating: bias?[o] ?? 0, count: width)
+                    }
+                    // 3. Y = W X + Y: [O, patch] x [patch, images * OH*OW].
+                    blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patch,
+                               alpha: 1, a: weight, lda: patch, b: columns, ldb: width,
+                               beta: 1, c: product, ldc: width)
+                }
+                // 4. From [O, images, OH*OW] to the images' layout [images, O, OH*OW].
+                Self.phase("layout") {
+                    Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
+                                         outer: outputChannels, inner: images.count, length: positions)
+                }
             }
         }
     }
@@ -161,40 +178,43 @@ struct Convolution2D {
         let groupWeightGradients = weightGradient == nil || groupCount == 1
             ? nil : UnsafeMutablePointer<Float>.allocate(capacity: groupCount * weightCount)
         defer { groupWeightGradients?.deallocate() }
-        let columnCount = patch * groupSize * positions
+        let columnCount = patch * tileSize * positions
         OperationProfile.count(flops: productFlops * Double((weightGradient == nil ? 0 : 1) + (inputGradient == nil ? 0 : 1)))
-        forEachGroup(scratchCount: columnCount + outputChannels * groupSize * positions) { group, images, scratch in
-            let (columns, gradient) = (scratch, scratch + columnCount)
-            let width = images.count * positions
-            // 1. G for this group as one matrix [O, images * OH*OW].
-            Self.phase("layout") {
-                Self.swapLeadingAxes(outputGradient + images.lowerBound * outputSize, into: gradient,
-                                     outer: images.count, inner: outputChannels, length: positions)
-            }
-            if let weightGradient {
-                // 2. The group's columns X again, then its dW = G X^T:
-                //    [O, images * OH*OW] x [images * OH*OW, patch].
-                Self.phase("im2col") {
-                    ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
-                                              count: images.count, channels: inputChannels, window: window)
+        forEachGroup(scratchCount: columnCount + outputChannels * tileSize * positions) { group, groupImages, scratch in
+            for (tile, images) in tiles(of: groupImages).enumerated() {
+                let (columns, gradient) = (scratch, scratch + columnCount)
+                let width = images.count * positions
+                // 1. G for this group as one matrix [O, images * OH*OW].
+                Self.phase("layout") {
+                    Self.swapLeadingAxes(outputGradient + images.lowerBound * outputSize, into: gradient,
+                                         outer: images.count, inner: outputChannels, length: positions)
                 }
-                Self.phase("SGEMM") {
-                    blas.sgemm(transposeA: false, transposeB: true, m: outputChannels, n: patch, k: width,
-                               alpha: 1, a: gradient, lda: width, b: columns, ldb: width,
-                               beta: 0, c: groupWeightGradients.map { $0 + group * weightCount } ?? weightGradient, ldc: patch)
+                if let weightGradient {
+                    // 2. The group's columns X again, then its dW = G X^T:
+                    //    [O, images * OH*OW] x [images * OH*OW, patch].
+                    Self.phase("im2col") {
+                        ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                                  count: images.count, channels: inputChannels, window: window)
+                    }
+                    // The group's tiles add up into its dW, in order.
+                    Self.phase("SGEMM") {
+                        blas.sgemm(transposeA: false, transposeB: true, m: outputChannels, n: patch, k: width,
+                                   alpha: 1, a: gradient, lda: width, b: columns, ldb: width,
+                                   beta: tile == 0 ? 0 : 1, c: groupWeightGradients.map { $0 + group * weightCount } ?? weightGradient, ldc: patch)
+                    }
                 }
-            }
-            if let inputGradient {
-                // 3. The columns' gradient dX = W^T G: [patch, O] x [O, images * OH*OW] ...
-                Self.phase("SGEMM") {
-                    blas.sgemm(transposeA: true, transposeB: false, m: patch, n: width, k: outputChannels,
-                               alpha: 1, a: weight, lda: patch, b: gradient, ldb: width,
-                               beta: 0, c: columns, ldc: width)
-                }
-                // 4. ... added back onto the input positions they were copied from.
-                Self.phase("col2im") {
-                    ConvolutionColumns.col2im(columns: columns, input: inputGradient + images.lowerBound * imageSize,
-                                              count: images.count, channels: inputChannels, window: window)
+                if let inputGradient {
+                    // 3. The columns' gradient dX = W^T G: [patch, O] x [O, images * OH*OW] ...
+                    Self.phase("SGEMM") {
+                        blas.sgemm(transposeA: true, transposeB: false, m: patch, n: width, k: outputChannels,
+                                   alpha: 1, a: weight, lda: patch, b: gradient, ldb: width,
+                                   beta: 0, c: columns, ldc: width)
+                    }
+                    // 4. ... added back onto the input positions they were copied from.
+                    Self.phase("col2im") {
+                        ConvolutionColumns.col2im(columns: columns, input: inputGradient + images.lowerBound * imageSize,
+                                                  count: images.count, channels: inputChannels, window: window)
+                    }
                 }
             }
         }

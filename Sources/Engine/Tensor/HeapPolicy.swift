@@ -14,10 +14,12 @@ import Glibc
 /// `medsynth bench autoencoder --profile`).
 ///
 /// `keepFreedMemory` serves requests up to 32 MiB (glibc's largest threshold) from the heap and
-/// keeps up to `keptBytes` of freed memory there, so the next step reuses it. What the process
-/// keeps counts as resident memory; `MemoryBudget` hands it back (`releaseFreedMemory`) before
-/// it refuses a request for lack of room. A user's own MALLOC_MMAP_THRESHOLD_ or
-/// MALLOC_TRIM_THRESHOLD_ wins.
+/// returns the free top of a heap to the system only past `keptBytes`, so the next step reuses
+/// it. (Free memory below a heap's top, and in the arenas of other threads, glibc never returned
+/// without being asked.) What the process keeps counts as resident memory: after a large
+/// computation the REPL holds its peak until `MemoryBudget`, before it refuses a request for lack
+/// of room, hands it back (`releaseFreedMemory`). A user's own MALLOC_MMAP_THRESHOLD_,
+/// MALLOC_TRIM_THRESHOLD_ or glibc.malloc tunables (GLIBC_TUNABLES) win.
 public enum HeapPolicy {
     /// The largest request served from the heap: glibc's maximum threshold on 64-bit systems.
     public static let heapRequestLimit: Int32 = 32 << 20
@@ -27,6 +29,7 @@ public enum HeapPolicy {
     /// Whether the user tuned glibc's malloc through its environment variables.
     static func userTunedAllocator(_ environment: [String: String]) -> Bool {
         environment.keys.contains { $0 == "MALLOC_MMAP_THRESHOLD_" || $0 == "MALLOC_TRIM_THRESHOLD_" }
+            || environment["GLIBC_TUNABLES"]?.contains("glibc.malloc.") == true
     }
 
     /// Applies the policy; call it once, before the first large allocation. Returns whether it
