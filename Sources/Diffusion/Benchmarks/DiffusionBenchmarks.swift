@@ -73,7 +73,7 @@ public enum DiffusionBenchmarks {
         let model = try unet()
         model.setTraining(false)
         let c = model.configuration
-        let schedule = try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
+        let schedule = try NoiseSchedule.ddpm()
         let sampler = try DDIMSampler(schedule: schedule, inferenceSteps: steps, spacing: .leading(), eta: 0)
         let condition = try Tensor.randn([batch, c.inputChannels - c.outputChannels, 16, 16], seed: 5)
         let noise = try Tensor.randn([batch, c.outputChannels, 16, 16], seed: 6)

@@ -59,11 +59,6 @@ public struct ConditioningExperiment: Sendable {
         self.settings = settings
     }
 
-    /// The noise schedule of every model here: T = 1000, linear betas 1e-4 to 0.02 (Ho et al. 2020).
-    public static func schedule() throws -> NoiseSchedule {
-        try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
-    }
-
     public func trainingData() throws -> PhantomConditioningDataset {
         try PhantomConditioningDataset(seed: settings.seed, size: settings.imageSize, count: settings.trainingSubjects,
                                        phases: .endDiastoleAndSystole, noiseSigma: settings.noiseSigma)
@@ -138,7 +133,7 @@ public struct ConditioningExperiment: Sendable {
         let unet = try UNet(UNet.Configuration(inputChannels: latent + settings.encodedConditionChannels, outputChannels: latent),
                             random: &random)
         let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: unet)
-        return try LatentDiffusion(autoencoder: autoencoder, model: model, schedule: Self.schedule())
+        return try LatentDiffusion(autoencoder: autoencoder, model: model, schedule: NoiseSchedule.ddpm())
     }
 
     /// Trains a latent diffusion model for `conditions` on `data` (Adam with warm-up, gradient

@@ -1,11 +1,6 @@
 import Engine
 
 extension Denoiser {
-    /// Ho et al.'s schedule, linear from 1e-4 to 0.02 over 1000 steps: a new UNet's when none is given.
-    public static func defaultSchedule() throws -> NoiseSchedule {
-        try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
-    }
-
     /// The `unet` verb: a conditional UNet with its condition encoder and fresh weights, for
     /// diffusion or flow matching.
     public static let recipe: ModelRecipe? = ModelRecipe(
@@ -49,7 +44,7 @@ extension Denoiser {
             }
             return Denoiser(model: model, process: .flow)
         }
-        let schedule = try options.schedule("schedule") ?? defaultSchedule()
+        let schedule = try options.schedule("schedule") ?? NoiseSchedule.ddpm()
         let prediction = options.has("prediction") ? Prediction(rawValue: try options.word("prediction")) ?? .epsilon : .epsilon
         return Denoiser(model: model, schedule: schedule, prediction: prediction)
     }

@@ -46,6 +46,12 @@ public struct NoiseSchedule: Sendable, Equatable {
     /// The number of training steps T.
     public var trainingSteps: Int { betas.count }
 
+    /// Ho et al. (2020)'s schedule: T = 1000, linear betas from 1e-4 to 0.02. A new UNet's
+    /// default, and the schedule of the benchmarks and of `medsynth experiment`.
+    public static func ddpm() throws -> NoiseSchedule {
+        try NoiseSchedule(.linear(betaStart: 1e-4, betaEnd: 0.02), trainingSteps: 1000)
+    }
+
     /// The schedule of `kind` over `trainingSteps` steps, optionally rescaled so that
     /// alpha-bar_{T-1} = 0 (`zeroTerminalSNR`, see `rescaledToZeroTerminalSNR(_:)`).
     ///
