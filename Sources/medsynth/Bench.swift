@@ -83,8 +83,8 @@ struct Bench: ParsableCommand {
                     }))
             }
         }
-        let roofline = try rooflineFigures(cases: cases, results: results, runner: runner)
         let profiles = profile ? try cases.filter { $0.unit == BenchmarkCase.milliseconds }.map(profileOf) : []
+        let roofline = try rooflineFigures(cases: cases, results: results, profiles: profiles, runner: runner)
         if !json {
             printRoofline(roofline)
             profiles.forEach(printProfile)

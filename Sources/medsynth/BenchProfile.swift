@@ -42,8 +42,11 @@ struct WorkloadProfile: Codable {
 
 extension Bench {
     /// The roofline figures of the timed workloads (and the conv2d benchmark), if any is
-    /// selected: the SGEMM reference is taken from the results, or measured now.
-    func rooflineFigures(cases: [BenchmarkCase], results: [BenchmarkResult], runner: BenchmarkRunner) throws -> Roofline? {
+    /// selected: the SGEMM reference is taken from the results, or measured now; a workload's
+    /// operations are counted by its profile, or by one recorded run when it has none.
+    func rooflineFigures(
+        cases: [BenchmarkCase], results: [BenchmarkResult], profiles: [WorkloadProfile], runner: BenchmarkRunner
+    ) throws -> Roofline? {
         let timed = cases.filter { $0.unit == BenchmarkCase.milliseconds }
         let convolutions = results.filter { $0.name.hasPrefix("conv2d") }
         guard !timed.isEmpty || !convolutions.isEmpty else { return nil }
@@ -52,9 +55,14 @@ extension Bench {
         var figures: [Roofline.Figure] = []
         for benchmark in timed {
             guard let result = results.first(where: { $0.name == benchmark.name }) else { continue }
-            let counter = OperationProfile()
-            try counter.record(runs: 1, benchmark.run)
-            let gflop = counter.flopsPerRun / 1e9
+            let gflop: Double
+            if let profile = profiles.first(where: { $0.name == benchmark.name }) {
+                gflop = profile.gflopPerRun
+            } else {
+                let counter = OperationProfile()
+                try counter.record(runs: 1, benchmark.run)
+                gflop = counter.flopsPerRun / 1e9
+            }
             let rate = gflop / result.secondsPerRun
             figures.append(.init(name: benchmark.name, gflopPerRun: gflop, gflopPerSecond: rate, fractionOfSGEMM: rate / sgemm.median))
         }

@@ -122,7 +122,13 @@ final class CommandLineTests: XCTestCase {
         let profile = try XCTUnwrap((report?["profiles"] as? [[String: Any]])?.first)
         let gflop = try XCTUnwrap(figure["gflopPerRun"] as? Double)
         XCTAssertGreaterThan(gflop, 1)
-        XCTAssertEqual(profile["gflopPerRun"] as? Double, gflop, "one count of the same products")
+        XCTAssertEqual(profile["gflopPerRun"] as? Double, gflop)
+        // Without --profile, one recorded run counts the same products.
+        let unprofiled = try medsynth(["bench", "autoencoder train step", "--repeats", "1", "--json"])
+        let counted = try JSONSerialization.jsonObject(with: Data(unprofiled.output.utf8)) as? [String: Any]
+        XCTAssertEqual(((counted?["roofline"] as? [String: Any])?["figures"] as? [[String: Any]])?.first?["gflopPerRun"] as? Double,
+                       gflop, "one count of the same products")
+        XCTAssertEqual((counted?["profiles"] as? [Any])?.count, 0)
         let rows = try XCTUnwrap(profile["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.reduce(0) { $0 + ($1["share"] as? Double ?? 0) }, 1, accuracy: 1e-6, "the kinds add up to the run")
         XCTAssertEqual(Set(rows.compactMap { $0["kind"] as? String }).isSuperset(of: ["conv2d", "conv2d backward", "optimizer"]), true)
