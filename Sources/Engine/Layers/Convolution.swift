@@ -93,9 +93,17 @@ struct Convolution2D {
     private func checkScratch(shapes: @autoclosure () -> String) throws {
         // patch and O are each at most the weight's count, so their sum cannot overflow.
         let cores = Swift.min(groupCount, Parallel.threadCount)
-        let columns = Shape.checkedProduct([patch + outputChannels, tileSize, positions, cores])
-        // Backward keeps one dW per group when there are several.
-        let partials = groupCount > 1 ? Shape.checkedProduct([groupCount, outputChannels, patch]) : 0
+        let columns: Int?, partials: Int?
+        if usesWinograd {
+            // Transformed tiles and a padded plane per core; backward keeps one dU per group.
+            columns = Shape.checkedProduct([16 * (inputChannels + outputChannels), winogradTileSize, tilesPerImage, cores])
+                .map { $0 + cores * paddedPlane.height * paddedPlane.width }
+            partials = Shape.checkedProduct([groupCount + 1, 16, outputChannels * inputChannels + 16])
+        } else {
+            columns = Shape.checkedProduct([patch + outputChannels, tileSize, positions, cores])
+            // Backward keeps one dW per group when there are several.
+            partials = groupCount > 1 ? Shape.checkedProduct([groupCount, outputChannels, patch]) : 0
+        }
         let (total, overflow) = (columns ?? Int.max).addingReportingOverflow(partials ?? Int.max)
         try MemoryBudget.check(count: overflow ? Int.max : total, bytesPerValue: MemoryLayout<Float>.stride,
                                for: "conv2d: the im2col columns and partial weight gradients for \(shapes())")
@@ -105,7 +113,7 @@ struct Convolution2D {
     /// takes the next group not yet taken until none is left (so a core that something else
     /// slows down simply does fewer), with `scratchCount` floats of its own. SGEMM runs on one
     /// core inside a group, unless there is a single group: then OpenBLAS may use every core.
-    private func forEachGroup(
+    func forEachGroup(
         scratchCount: Int, _ body: (_ group: Int, _ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void
     ) {
         let groups = groupCount, size = groupSize
@@ -129,9 +137,10 @@ struct Convolution2D {
         weight: UnsafePointer<Float>,           // [O, C, kh, kw], read as [O, patch]
         bias: UnsafePointer<Float>?             // [O]
     ) {
+        OperationProfile.count(flops: productFlops)
+        if usesWinograd { return winogradForward(output: output, input: input, weight: weight, bias: bias) }
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
         let columnCount = patch * tileSize * positions
-        OperationProfile.count(flops: productFlops)
         forEachGroup(scratchCount: columnCount + outputChannels * tileSize * positions) { _, group, scratch in
             for images in tiles(of: group) {
                 let (columns, product) = (scratch, scratch + columnCount)
@@ -173,13 +182,17 @@ struct Convolution2D {
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
         if let biasGradient { sumPerChannel(outputGradient, into: biasGradient) }
         guard inputGradient != nil || weightGradient != nil else { return }
+        OperationProfile.count(flops: productFlops * Double((weightGradient == nil ? 0 : 1) + (inputGradient == nil ? 0 : 1)))
+        if usesWinograd {
+            return winogradBackward(inputGradient: inputGradient, weightGradient: weightGradient,
+                                    outputGradient: outputGradient, input: input, weight: weight)
+        }
         // Each group's dW, added up in group order at the end (a single group writes dW itself).
         let weightCount = outputChannels * patch
         let groupWeightGradients = weightGradient == nil || groupCount == 1
             ? nil : UnsafeMutablePointer<Float>.allocate(capacity: groupCount * weightCount)
         defer { groupWeightGradients?.deallocate() }
         let columnCount = patch * tileSize * positions
-        OperationProfile.count(flops: productFlops * Double((weightGradient == nil ? 0 : 1) + (inputGradient == nil ? 0 : 1)))
         forEachGroup(scratchCount: columnCount + outputChannels * tileSize * positions) { group, groupImages, scratch in
             for (tile, images) in tiles(of: groupImages).enumerated() {
                 let (columns, gradient) = (scratch, scratch + columnCount)

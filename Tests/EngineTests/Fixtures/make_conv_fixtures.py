@@ -119,3 +119,13 @@ write("upsampling.json", [
     upsample_case("bilinear to 7x3", "bilinear", 2, 3, 5, 6, size=(7, 3)),
     upsample_case("bilinear to 1x9", "bilinear", 1, 2, 4, 4, size=(1, 9)),
 ])
+
+# The 3x3 "same" convolutions with 16 or more channels on both sides, which Engine computes by
+# Winograd's F(2x2, 3x3) rather than im2col: an odd plane (tiles that pass the edge), a 1x1
+# plane and a plane of whole tiles. A seed of their own, so the files above stay as they were.
+torch.manual_seed(20261205)
+write("conv2d_winograd.json", [
+    conv_case("Winograd, 7x5 plane", 3, 16, 20, 7, 5, (3, 3), (1, 1), (1, 1), bias=True),
+    conv_case("Winograd, 1x1 plane", 2, 16, 16, 1, 1, (3, 3), (1, 1), (1, 1), bias=False),
+    conv_case("Winograd, 4x6 plane", 2, 24, 16, 4, 6, (3, 3), (1, 1), (1, 1), bias=True),
+])

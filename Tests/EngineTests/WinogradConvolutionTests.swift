@@ -1,0 +1,121 @@
+import TestSupport
+import XCTest
+@testable import Engine
+
+/// The Winograd F(2x2, 3x3) path of conv2d (3x3, stride 1, padding 1, 16 or more channels on
+/// both sides): against PyTorch (Fixtures/conv2d_winograd.json, float64 references), against
+/// the convolution's definition computed here in Double on shapes that exercise the tiling
+/// (planes of odd size, several runs of images in a group, several groups), against finite
+/// differences, and for which convolutions take it.
+final class WinogradConvolutionTests: XCTestCase {
+    func testChosenForSameThreeByThreeConvolutionsWithEnoughChannels() throws {
+        func uses(_ input: [Int], _ weight: [Int], stride: Size2D = 1, padding: Size2D = 1) throws -> Bool {
+            try Convolution2D(input: input, weight: weight, bias: nil, stride: stride, padding: padding).usesWinograd
+        }
+        XCTAssertTrue(try uses([2, 16, 8, 8], [16, 16, 3, 3]))
+        XCTAssertTrue(try uses([2, 128, 4, 4], [64, 128, 3, 3]))
+        XCTAssertFalse(try uses([2, 15, 8, 8], [16, 15, 3, 3]), "too few input channels")
+        XCTAssertFalse(try uses([2, 16, 8, 8], [4, 16, 3, 3]), "too few output channels")
+        XCTAssertFalse(try uses([2, 16, 8, 8], [16, 16, 3, 3], stride: 2), "strided")
+        XCTAssertFalse(try uses([2, 16, 8, 8], [16, 16, 3, 3], padding: 0), "not a same convolution")
+        XCTAssertFalse(try uses([2, 16, 8, 8], [16, 16, 1, 1], padding: 0), "1x1 kernel")
+    }
+
+    func testForwardAndBackwardMatchPyTorch() throws {
+        let cases = try loadFixtureCases("conv2d_winograd.json", as: ConvolutionTests.Case.self)
+        XCTAssertEqual(cases.count, 3)
+        for c in cases {
+            let x = Variable(c.input.tensor, requiresGradient: true)
+            let w = Variable(c.weight.tensor, requiresGradient: true)
+            let b = c.bias.map { Variable($0.tensor, requiresGradient: true) }
+            XCTAssertTrue(try Convolution2D(input: x.shape, weight: w.shape, bias: b?.shape, stride: 1, padding: 1).usesWinograd)
+            let y = try Variable.conv2d(input: x, weight: w, bias: b, stride: 1, padding: 1)
+            try y.backward(gradient: c.gradOutput.tensor)
+            // Sums of up to 16 x 9 products of normal values: 1e-5 relative to their size, as im2col.
+            assertMatchesFixture(y.value, c.output, absolute: 1e-5, relative: 1e-5, "\(c.name): output")
+            assertMatchesFixture(x.grad, c.gradInput, absolute: 1e-5, relative: 1e-5, "\(c.name): input gradient")
+            assertMatchesFixture(w.grad, c.gradWeight, absolute: 1e-5, relative: 1e-5, "\(c.name): weight gradient")
+            if let gradBias = c.gradBias {
+                assertMatchesFixture(b?.grad, gradBias, absolute: 1e-5, relative: 1e-5, "\(c.name): bias gradient")
+            }
+        }
+    }
+
+    /// y, dx and dw by the definition, in Double.
+    func reference(x: Tensor, w: Tensor, g: Tensor) -> (y: [Double], dx: [Double], dw: [Double]) {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]), o = w.shape[0]
+        let (xs, ws, gs) = (x.scalars.map(Double.init), w.scalars.map(Double.init), g.scalars.map(Double.init))
+        var y = [Double](repeating: 0, count: n * o * h * wd)
+        var dx = [Double](repeating: 0, count: xs.count), dw = [Double](repeating: 0, count: ws.count)
+        for image in 0..<n {
+            for out in 0..<o {
+                for row in 0..<h {
+                    for column in 0..<wd {
+                        let yi = ((image * o + out) * h + row) * wd + column
+                        for channel in 0..<c {
+                            for ki in 0..<3 {
+                                for kj in 0..<3 {
+                                    let (r, s) = (row - 1 + ki, column - 1 + kj)
+                                    guard (0..<h).contains(r), (0..<wd).contains(s) else { continue }
+                                    let xi = ((image * c + channel) * h + r) * wd + s
+                                    let wi = ((out * c + channel) * 3 + ki) * 3 + kj
+                                    y[yi] += ws[wi] * xs[xi]
+                                    dx[xi] += ws[wi] * gs[yi]
+                                    dw[wi] += xs[xi] * gs[yi]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (y, dx, dw)
+    }
+
+    func assertAgreesWithDefinition(batch: Int, channels: Int, outputs: Int, height: Int, width: Int,
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
+        let convolution = try Convolution2D(input: [batch, channels, height, width], weight: [outputs, channels, 3, 3],
+                                            bias: nil, stride: 1, padding: 1)
+        XCTAssertTrue(convolution.usesWinograd, file: file, line: line)
+        let x = Variable(try Tensor.randn([batch, channels, height, width], seed: 11), requiresGradient: true)
+        let w = Variable(try Tensor.randn([outputs, channels, 3, 3], std: 0.2, seed: 12), requiresGradient: true)
+        let g = try Tensor.randn([batch, outputs, height, width], seed: 13)
+        let y = try Variable.conv2d(input: x, weight: w, padding: 1)
+        try y.backward(gradient: g)
+        let expected = reference(x: x.value, w: w.value, g: g)
+        let shape = "\([batch, channels, height, width]) to \(outputs)"
+        // Each value is a sum of up to 9C (dy, dx) or N H W (dw) products of values of about 1
+        // times 0.2: the tolerances are about 1e-6 of the sums' size.
+        func check(_ actual: [Float], _ expected: [Double], scale: Double, _ what: String) {
+            let worst = zip(actual, expected).map { abs(Double($0) - $1) }.max() ?? 0
+            XCTAssertLessThan(worst, 2e-6 * scale, "\(shape): \(what)", file: file, line: line)
+        }
+        check(y.value.scalars, expected.y, scale: 0.2 * Double(9 * channels).squareRoot(), "output")
+        check(x.grad!.scalars, expected.dx, scale: 0.2 * Double(9 * outputs).squareRoot(), "input gradient")
+        check(w.grad!.scalars, expected.dw, scale: Double(batch * height * width).squareRoot(), "weight gradient")
+    }
+
+    func testAgreesWithTheDefinitionOverTheTilings() throws {
+        // Odd planes: the last tile row and column pass the edge.
+        try assertAgreesWithDefinition(batch: 2, channels: 16, outputs: 17, height: 5, width: 3)
+        try assertAgreesWithDefinition(batch: 1, channels: 16, outputs: 16, height: 1, width: 6)
+        // 16x16: 64 tiles an image, runs of 2 images; a batch of 6 makes groups of 3, each of a
+        // run of 2 and a run of 1, so dU adds up over runs and then over groups.
+        let convolution = try Convolution2D(input: [6, 16, 16, 16], weight: [16, 16, 3, 3], bias: nil, stride: 1, padding: 1)
+        XCTAssertEqual([convolution.groupSize, convolution.groupCount, convolution.winogradTileSize], [3, 2, 2])
+        XCTAssertEqual(convolution.winogradTiles(of: 3..<6), [3..<5, 5..<6])
+        try assertAgreesWithDefinition(batch: 6, channels: 16, outputs: 16, height: 16, width: 16)
+        // More channels than outputs and the other way round, a batch of several groups.
+        try assertAgreesWithDefinition(batch: 40, channels: 48, outputs: 16, height: 4, width: 4)
+        try assertAgreesWithDefinition(batch: 3, channels: 16, outputs: 40, height: 9, width: 8)
+    }
+
+    func testGradientsMatchFiniteDifferences() throws {
+        let inputs = [try Tensor.randn([2, 16, 3, 4], seed: 21), try Tensor.randn([16, 16, 3, 3], std: 0.2, seed: 22),
+                      try Tensor.randn([16], seed: 23)]
+        let report = try GradientCheck().check(inputs) { v in
+            try Variable.conv2d(input: v[0], weight: v[1], bias: v[2], padding: 1)
+        }
+        XCTAssertTrue(report.passed, "\(report)")
+    }
+}
