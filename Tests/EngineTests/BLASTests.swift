@@ -59,11 +59,11 @@ final class BLASTests: XCTestCase {
         XCTAssertTrue(blas.path.contains("openblas"), blas.path)
     }
 
-    func testOpenBLASFollowsTheEngineThreadsUnlessTheUserSetItsOwn() {
-        XCTAssertEqual(OpenBLAS.defaultThreads(environment: [:], engineThreads: 1), 1)
-        XCTAssertEqual(OpenBLAS.defaultThreads(environment: ["MEDSYNTH_THREADS": "2"], engineThreads: 2), 2)
-        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OPENBLAS_NUM_THREADS": "3"], engineThreads: 1))
-        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OMP_NUM_THREADS": "3"], engineThreads: 1))
+    func testOpenBLASRunsOnOneCoreUnlessTheUserSetItsOwnThreads() {
+        XCTAssertEqual(OpenBLAS.defaultThreads(environment: [:]), 1)
+        XCTAssertEqual(OpenBLAS.defaultThreads(environment: ["MEDSYNTH_THREADS": "2"]), 1)
+        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OPENBLAS_NUM_THREADS": "3"]))
+        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OMP_NUM_THREADS": "3"]))
     }
 
     func testWithThreadsRestoresTheCount() throws {

@@ -112,7 +112,7 @@ struct Convolution2D {
     /// Calls `body(group, images, scratch)` for every group of images, on every core: each core
     /// takes the next group not yet taken until none is left (so a core that something else
     /// slows down simply does fewer), with `scratchCount` floats of its own. SGEMM runs on one
-    /// core inside a group, unless there is a single group: then OpenBLAS may use every core.
+    /// core inside a group, unless there is a single group: then OpenBLAS uses every core.
     func forEachGroup(
         scratchCount: Int, _ body: (_ group: Int, _ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void
     ) {
@@ -127,7 +127,7 @@ struct Convolution2D {
                 }
             }
         }
-        if groups > 1 { blas.withThreads(1, work) } else { work() }
+        blas.withThreads(groups > 1 ? 1 : Parallel.threadCount, work)
     }
 
     /// conv2d forward: y = conv(x, w) + b.

@@ -43,7 +43,8 @@ extension Tensor {
                         // One SGEMM per batch element, at the batch offsets the broadcast gives.
                         let matrixA = rowsA * colsA, matrixB = rowsB * colsB
                         let offsets = Self.broadcastOffsets(batchA, batchB, into: batch.outputShape)
-                        for (index, (offsetA, offsetB)) in offsets.enumerated() {
+                        blas.forEachProduct(count: offsets.count, flops: 2 * Double(m) * Double(n) * Double(k)) { index in
+                            let (offsetA, offsetB) = offsets[index]
                             blas.sgemm(transposeA: transposeLeft, transposeB: transposeRight, m: m, n: n, k: k,
                                        alpha: 1, a: x.baseAddress! + offsetA * matrixA, lda: colsA,
                                        b: y.baseAddress! + offsetB * matrixB, ldb: colsB,
@@ -75,7 +76,7 @@ extension Tensor {
     ) {
         let block = rowBlock
         let whole = rows / block
-        for index in 0..<whole {
+        blas.forEachProduct(count: whole, flops: 2 * Double(block) * Double(n) * Double(k)) { index in
             blas.sgemm(transposeA: false, transposeB: transposeB, m: block, n: n, k: k,
                        alpha: 1, a: a + index * block * k, lda: k, b: b, ldb: ldb,
                        beta: 0, c: c + index * block * n, ldc: n)
