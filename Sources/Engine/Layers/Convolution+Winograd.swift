@@ -174,7 +174,7 @@ extension Convolution2D {
     /// U[ξ, o, c] = (G g G^T)[ξ] for every kernel g = w[o, c]: [O, C, 3, 3] to [16, O, C].
     private func transformWeights(_ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
         let (pairs, stride) = (outputChannels * inputChannels, Self.slab(outputChannels, inputChannels))
-        for pair in 0..<pairs {
+        Parallel.forEachChunk(count: pairs, grain: Self.pairsPerChunk) { _, chunk in for pair in chunk {
             let g = weight + pair * 9
             // G g: the kernel's rows combined into four rows of three.
             let (a, b, c) = (SIMD3(g[0], g[1], g[2]), SIMD3(g[3], g[4], g[5]), SIMD3(g[6], g[7], g[8]))
@@ -183,13 +183,17 @@ extension Convolution2D {
             Self.storeWeightTransform(0.5 * (a + b + c), into: destination + 4 * stride, stride: stride)
             Self.storeWeightTransform(0.5 * (a - b + c), into: destination + 8 * stride, stride: stride)
             Self.storeWeightTransform(c, into: destination + 12 * stride, stride: stride)
-        }
+        } }
     }
+
+    /// Kernels per task of the weight transforms, which run on every core (in sampling, the
+    /// same weights are transformed at every step).
+    static let pairsPerChunk = 1024
 
     /// dg = G^T dU G for every (o, c): [16, O, C] to [O, C, 3, 3].
     private func transformWeightGradient(_ du: UnsafePointer<Float>, into weightGradient: UnsafeMutablePointer<Float>) {
         let (pairs, stride) = (outputChannels * inputChannels, Self.slab(outputChannels, inputChannels))
-        for pair in 0..<pairs {
+        Parallel.forEachChunk(count: pairs, grain: Self.pairsPerChunk) { _, chunk in for pair in chunk {
             // G^T dU: the four rows combined into three.
             let rows = (Self.gather4(du + pair, stride: stride), Self.gather4(du + 4 * stride + pair, stride: stride),
                         Self.gather4(du + 8 * stride + pair, stride: stride), Self.gather4(du + 12 * stride + pair, stride: stride))
@@ -198,7 +202,7 @@ extension Convolution2D {
             Self.storeWeightGradientRow(rows.0 + 0.5 * (rows.1 + rows.2), into: g)
             Self.storeWeightGradientRow(0.5 * (rows.1 - rows.2), into: g + 3)
             Self.storeWeightGradientRow(0.5 * (rows.1 + rows.2) + rows.3, into: g + 6)
-        }
+        } }
     }
 
     /// V[ξ, c, t] = (B^T d B)[ξ] for every input channel c and tile t of `images` (t counts the
@@ -220,18 +224,32 @@ extension Convolution2D {
                 for row in 0..<height {
                     (padded + (row + 1) * paddedWidth + 1).update(from: plane + row * width, count: width)
                 }
-                var destination = v + c * tiles + k * tilesPerImage
+                let destination = v + c * tiles + k * tilesPerImage
                 for tileRow in 0..<tileRows {
-                    for tileColumn in 0..<tileColumns {
-                        let d0 = padded + 2 * tileRow * paddedWidth + 2 * tileColumn
+                    let top = padded + 2 * tileRow * paddedWidth
+                    let first = destination + tileRow * tileColumns
+                    // Eight or four tiles at a time, side by side in vector lanes, then one by one.
+                    var tileColumn = 0
+                    while tileColumn + 8 <= tileColumns {
+                        Self.transformInput(SIMD8<Float>.self, top + 2 * tileColumn, rowStride: paddedWidth,
+                                            into: first + tileColumn, stride: stride)
+                        tileColumn += 8
+                    }
+                    while tileColumn + 4 <= tileColumns {
+                        Self.transformInput(SIMD4<Float>.self, top + 2 * tileColumn, rowStride: paddedWidth,
+                                            into: first + tileColumn, stride: stride)
+                        tileColumn += 4
+                    }
+                    for tileColumn in tileColumn..<tileColumns {
+                        let d0 = top + 2 * tileColumn
                         let (d1, d2, d3) = (d0 + paddedWidth, d0 + 2 * paddedWidth, d0 + 3 * paddedWidth)
                         // B^T d: rows combined; then (B^T d) B: each row's columns combined.
                         let (r0, r1, r2, r3) = (Self.load4(d0), Self.load4(d1), Self.load4(d2), Self.load4(d3))
-                        Self.storeInputTransform(r0 - r2, into: destination, stride: stride)
-                        Self.storeInputTransform(r1 + r2, into: destination + 4 * stride, stride: stride)
-                        Self.storeInputTransform(r2 - r1, into: destination + 8 * stride, stride: stride)
-                        Self.storeInputTransform(r1 - r3, into: destination + 12 * stride, stride: stride)
-                        destination += 1
+                        let p = first + tileColumn
+                        Self.storeInputTransform(r0 - r2, into: p, stride: stride)
+                        Self.storeInputTransform(r1 + r2, into: p + 4 * stride, stride: stride)
+                        Self.storeInputTransform(r2 - r1, into: p + 8 * stride, stride: stride)
+                        Self.storeInputTransform(r1 - r3, into: p + 12 * stride, stride: stride)
                     }
                 }
             }
@@ -250,15 +268,32 @@ extension Convolution2D {
             for o in 0..<outputChannels {
                 let plane = output + (image * outputChannels + o) * height * width
                 let b = bias?[o] ?? 0
-                var source = m + o * tiles + k * tilesPerImage
+                let source = m + o * tiles + k * tilesPerImage
                 for tileRow in 0..<tileRows {
-                    for tileColumn in 0..<tileColumns {
+                    let (row, first) = (2 * tileRow, source + tileRow * tileColumns)
+                    // Eight or four tiles at a time where their outputs lie inside the image,
+                    // then one by one.
+                    var tileColumn = 0
+                    if row + 1 < height {
+                        while 2 * (tileColumn + 8) <= width {
+                            Self.transformOutput(SIMD8<Float>.self, first + tileColumn, stride: stride, bias: b,
+                                                 into: plane + row * width + 2 * tileColumn, rowStride: width)
+                            tileColumn += 8
+                        }
+                        while 2 * (tileColumn + 4) <= width {
+                            Self.transformOutput(SIMD4<Float>.self, first + tileColumn, stride: stride, bias: b,
+                                                 into: plane + row * width + 2 * tileColumn, rowStride: width)
+                            tileColumn += 4
+                        }
+                    }
+                    for tileColumn in tileColumn..<tileColumns {
+                        let sourceTile = first + tileColumn
                         // A^T M: rows combined, 2x4.
-                        let (m1, m2) = (Self.gather4(source + 4 * stride, stride: stride), Self.gather4(source + 8 * stride, stride: stride))
-                        let top = Self.gather4(source, stride: stride) + m1 + m2
-                        let bottom = m1 - m2 - Self.gather4(source + 12 * stride, stride: stride)
+                        let (m1, m2) = (Self.gather4(sourceTile + 4 * stride, stride: stride), Self.gather4(sourceTile + 8 * stride, stride: stride))
+                        let top = Self.gather4(sourceTile, stride: stride) + m1 + m2
+                        let bottom = m1 - m2 - Self.gather4(sourceTile + 12 * stride, stride: stride)
                         // (A^T M) A: columns combined, 2x2.
-                        let (row, column) = (2 * tileRow, 2 * tileColumn)
+                        let column = 2 * tileColumn
                         let y = plane + row * width + column
                         let right = column + 1 < width
                         y[0] = top[0] + top[1] + top[2] + b
@@ -267,7 +302,6 @@ extension Convolution2D {
                             y[width] = bottom[0] + bottom[1] + bottom[2] + b
                             if right { y[width + 1] = bottom[1] - bottom[2] - bottom[3] + b }
                         }
-                        source += 1
                     }
                 }
             }
@@ -399,5 +433,103 @@ extension Convolution2D {
     @inline(__always)
     static func gather4(_ p: UnsafePointer<Float>, stride: Int) -> SIMD4<Float> {
         SIMD4(p[0], p[stride], p[2 * stride], p[3 * stride])
+    }
+
+    // MARK: - Tiles side by side
+
+    /// B^T d B for `Lanes.scalarCount` tiles side by side, whose patches start at `d` in a
+    /// plane of rows `rowStride` apart: a lane per tile, so that each of the 16 results is one
+    /// vector store of consecutive tiles.
+    @inline(__always)
+    static func transformInput<Lanes: TileLanes>(
+        _: Lanes.Type, _ d: UnsafePointer<Float>, rowStride: Int, into p: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        // Row r of every patch: columns 0 and 1 are the even and odd columns from the patch's
+        // corner, 2 and 3 those from two columns on.
+        @inline(__always) func row(_ r: Int) -> TileRow<Lanes> {
+            let (c0, c1) = Lanes.split(Lanes.loadColumns(d + r * rowStride))
+            let (c2, c3) = Lanes.split(Lanes.loadColumns(d + r * rowStride + 2))
+            return TileRow(c0, c1, c2, c3)
+        }
+        @inline(__always) func store(_ x: TileRow<Lanes>, _ q: UnsafeMutablePointer<Float>) {
+            Lanes.store(x.c0 - x.c2, to: q)
+            Lanes.store(x.c1 + x.c2, to: q + stride)
+            Lanes.store(x.c2 - x.c1, to: q + 2 * stride)
+            Lanes.store(x.c1 - x.c3, to: q + 3 * stride)
+        }
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
+        // B^T d: rows combined; then (B^T d) B: each row's columns combined.
+        store(r0 - r2, p)
+        store(r1 + r2, p + 4 * stride)
+        store(r2 - r1, p + 8 * stride)
+        store(r1 - r3, p + 12 * stride)
+    }
+
+    /// A^T M A + b for `Lanes.scalarCount` tiles side by side (M's 16 values of consecutive
+    /// tiles in vector lanes), written to the two output rows at `y`, `rowStride` apart.
+    @inline(__always)
+    static func transformOutput<Lanes: TileLanes>(
+        _: Lanes.Type, _ m: UnsafePointer<Float>, stride: Int, bias: Float,
+        into y: UnsafeMutablePointer<Float>, rowStride: Int
+    ) {
+        @inline(__always) func row(_ i: Int) -> TileRow<Lanes> {
+            let q = m + 4 * i * stride
+            return TileRow(Lanes.load(q), Lanes.load(q + stride), Lanes.load(q + 2 * stride), Lanes.load(q + 3 * stride))
+        }
+        let b = Lanes(repeating: bias)
+        @inline(__always) func store(_ x: TileRow<Lanes>, _ q: UnsafeMutablePointer<Float>) {
+            Lanes.storeColumns(Lanes.interleave(x.c0 + x.c1 + x.c2 + b, x.c1 - x.c2 - x.c3 + b), to: q)
+        }
+        // A^T M: rows combined; then (A^T M) A: columns combined, even and odd output columns.
+        let (m1, m2) = (row(1), row(2))
+        store(row(0) + m1 + m2, y)
+        store(m1 - m2 - row(3), y + rowStride)
+    }
+}
+
+/// Four vectors: the four columns of a row of `Lanes.scalarCount` 4x4 tiles.
+struct TileRow<Lanes: TileLanes> {
+    var c0, c1, c2, c3: Lanes
+    @inline(__always) init(_ c0: Lanes, _ c1: Lanes, _ c2: Lanes, _ c3: Lanes) { (self.c0, self.c1, self.c2, self.c3) = (c0, c1, c2, c3) }
+    @inline(__always) static func + (a: Self, b: Self) -> Self { Self(a.c0 + b.c0, a.c1 + b.c1, a.c2 + b.c2, a.c3 + b.c3) }
+    @inline(__always) static func - (a: Self, b: Self) -> Self { Self(a.c0 - b.c0, a.c1 - b.c1, a.c2 - b.c2, a.c3 - b.c3) }
+}
+
+/// A vector with a lane per tile, for tiles side by side along a row, and the vector of the
+/// twice as many image columns they span (a 2x2 tile's outputs take two columns).
+protocol TileLanes: SIMD where Scalar == Float {
+    associatedtype Columns: SIMD where Columns.Scalar == Float
+    /// The even and the odd columns.
+    static func split(_ columns: Columns) -> (even: Self, odd: Self)
+    /// Columns from the even and the odd ones.
+    static func interleave(_ even: Self, _ odd: Self) -> Columns
+}
+
+extension TileLanes {
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> Self {
+        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
+    }
+    @inline(__always) static func store(_ value: Self, to p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: Self.self)
+    }
+    @inline(__always) static func loadColumns(_ p: UnsafePointer<Float>) -> Columns {
+        UnsafeRawPointer(p).loadUnaligned(as: Columns.self)
+    }
+    @inline(__always) static func storeColumns(_ value: Columns, to p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: Columns.self)
+    }
+}
+
+extension SIMD8: TileLanes where Scalar == Float {
+    @inline(__always) static func split(_ columns: SIMD16<Float>) -> (even: Self, odd: Self) { (columns.evenHalf, columns.oddHalf) }
+    @inline(__always) static func interleave(_ e: Self, _ o: Self) -> SIMD16<Float> {
+        SIMD16(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3], e[4], o[4], e[5], o[5], e[6], o[6], e[7], o[7])
+    }
+}
+
+extension SIMD4: TileLanes where Scalar == Float {
+    @inline(__always) static func split(_ columns: SIMD8<Float>) -> (even: Self, odd: Self) { (columns.evenHalf, columns.oddHalf) }
+    @inline(__always) static func interleave(_ e: Self, _ o: Self) -> SIMD8<Float> {
+        SIMD8(e[0], o[0], e[1], o[1], e[2], o[2], e[3], o[3])
     }
 }
