@@ -60,6 +60,28 @@ final class NormalizationTests: XCTestCase {
         XCTAssertEqual(try run(1), try run(2))
     }
 
+    /// GroupNorm with SiLU fused gives, to the bit, what the two ops give one after the other:
+    /// the output and the gradients of the input, weight and bias (with affine parameters that
+    /// are not 1 and 0, so that the recomputed normalised values are really scaled and shifted).
+    func testGroupNormThenSiLUFusedIsTheTwoOpsToTheBit() throws {
+        let x = try Tensor.randn([3, 12, 5, 7], mean: 0.5, std: 2, seed: 6)
+        let g = try Tensor.randn(x.shape, seed: 7)
+        func run(fused: Bool) throws -> [Tensor] {
+            let input = Variable(x, requiresGradient: true)
+            let norm = try GroupNorm(groups: 4, channels: 12)
+            norm.weight!.value = try Tensor.randn([12], mean: 1, std: 0.5, seed: 8)
+            norm.bias!.value = try Tensor.randn([12], seed: 9)
+            let y = fused ? try norm.silu(input) : try norm(input).silu()
+            try y.backward(gradient: g)
+            return [y.value, input.grad!, norm.weight!.grad!, norm.bias!.grad!]
+        }
+        let (fused, separate) = (try run(fused: true), try run(fused: false))
+        for (a, b) in zip(fused, separate) { XCTAssertEqual(a.scalars, b.scalars) }
+        // And it is SiLU of a GroupNorm: some outputs are negative, none below SiLU's minimum.
+        XCTAssertLessThan(fused[0].scalars.min()!, 0)
+        XCTAssertGreaterThan(fused[0].scalars.min()!, -0.2785)
+    }
+
     func testEmptyInputsGiveEmptyResults() throws {
         let x = Variable(try Tensor.zeros([0, 4, 3, 3]), requiresGradient: true)
         let norm = try GroupNorm(groups: 2, channels: 4)

@@ -17,7 +17,7 @@ public final class AutoencoderUnit: Module {
 
     /// x: [N, inputs, H, W] -> silu(groupNorm(conv(x))): [N, outputs, H / stride, W / stride].
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        try norm(try conv(x)).silu()
+        try norm.silu(try conv(x))
     }
 }
 

@@ -163,7 +163,7 @@ public final class UNet: Module {
             h = try Variable.concat([h, skips.removeLast()], axis: 1)
             for block in blocks { h = try block(h, embedding: embedding, random: &random) }
         }
-        return try outputConv(outputNorm(h).silu())
+        return try outputConv(outputNorm.silu(h))
     }
 
     /// The forward pass of a UNet without active dropout (dropout 0, or evaluation mode).

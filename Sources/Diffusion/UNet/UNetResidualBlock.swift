@@ -38,10 +38,10 @@ extension UNet {
         /// x: [N, C_in, H, W], embedding: [N, D] -> [N, C_out, H, W]. `random` feeds the dropout
         /// (it is not advanced in evaluation mode or with p = 0).
         public func callAsFunction(_ x: Variable, embedding: Variable, random: inout RandomStream) throws -> Variable {
-            var h = try conv1(norm1(x).silu())
+            var h = try conv1(norm1.silu(x))
             let shift = try timeProjection(embedding.silu())
             h = try h + shift.reshaped([shift.shape[0], shift.shape[1], 1, 1])
-            h = try conv2(dropout(norm2(h).silu(), random: &random))
+            h = try conv2(dropout(norm2.silu(h), random: &random))
             return try h + (skip.map { try $0(x) } ?? x)
         }
     }

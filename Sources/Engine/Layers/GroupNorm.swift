@@ -17,7 +17,11 @@ extension Variable {
     /// - Parameters:
     ///   - weight, bias: [C], or nil for 1 and 0 (PyTorch's affine=False).
     ///   - epsilon: added to the variance; PyTorch's default 1e-5.
-    public func groupNorm(groups: Int, weight: Variable? = nil, bias: Variable? = nil, epsilon: Float = 1e-5) throws -> Variable {
+    ///   - thenSiLU: apply SiLU to the result in the same op (`groupNorm(...).silu()` to the
+    ///     bit, in one pass instead of two and without storing the normalised values).
+    public func groupNorm(
+        groups: Int, weight: Variable? = nil, bias: Variable? = nil, epsilon: Float = 1e-5, thenSiLU: Bool = false
+    ) throws -> Variable {
         guard rank >= 2 else {
             throw TensorError("groupNorm", "needs an input [N, C, ...], got \(describeShape(shape))")
         }
@@ -28,8 +32,8 @@ extension Variable {
         // A row is one (sample, group): C / G channels of H * W consecutive values each.
         let kernel = RowNormalization(
             rows: samples * groups, channelsPerRow: channels / groups,
-            channelLength: shape[2...].reduce(1, *), groups: groups, epsilon: epsilon)
-        return try Variable.normalized("groupNorm", self, by: kernel, weight: weight, bias: bias)
+            channelLength: shape[2...].reduce(1, *), groups: groups, epsilon: epsilon, appliesSiLU: thenSiLU)
+        return try Variable.normalized(thenSiLU ? "groupNorm+silu" : "groupNorm", self, by: kernel, weight: weight, bias: bias)
     }
 }
 
@@ -59,5 +63,10 @@ public final class GroupNorm: Module {
     /// x: [N, C, *] -> the same shape.
     public func callAsFunction(_ x: Variable) throws -> Variable {
         try x.groupNorm(groups: groups, weight: weight, bias: bias, epsilon: epsilon)
+    }
+
+    /// silu(self(x)), as one op (see `Variable.groupNorm`'s `thenSiLU`).
+    public func silu(_ x: Variable) throws -> Variable {
+        try x.groupNorm(groups: groups, weight: weight, bias: bias, epsilon: epsilon, thenSiLU: true)
     }
 }

@@ -34,6 +34,11 @@ struct RowNormalization {
     let channelLength: Int
     let groups: Int
     let epsilon: Float
+    /// Whether SiLU follows, fused: the forward writes silu(y) in the same pass that makes y,
+    /// and the backward turns dL/d silu(y) into dL/dy as it goes (recomputing y from x and the
+    /// row's statistics), so that y is never stored. The values are those of the two ops one
+    /// after the other, to the bit.
+    var appliesSiLU = false
 
     /// M, the values per row.
     var rowLength: Int { channelsPerRow * channelLength }
@@ -62,7 +67,11 @@ struct RowNormalization {
                     let first = (r % groups) * channelsPerRow
                     for k in 0..<channelsPerRow {
                         let scale = rstd * w[first + k], shift = b[first + k]
-                        for i in (k * length)..<((k + 1) * length) { y[i] = (x[i] - mean) * scale + shift }
+                        if appliesSiLU {
+                            for i in (k * length)..<((k + 1) * length) { y[i] = SiLU()((x[i] - mean) * scale + shift) }
+                        } else {
+                            for i in (k * length)..<((k + 1) * length) { y[i] = (x[i] - mean) * scale + shift }
+                        }
                     }
                 }
             }
@@ -90,14 +99,16 @@ struct RowNormalization {
 
     // MARK: Backward
 
-    /// The gradients of x, w and b from g = dL/dy, given the input and the forward's statistics.
+    /// The gradients of x, w and b from g = dL/dy (dL/d silu(y) with `appliesSiLU`), given the
+    /// input, the affine parameters and the forward's statistics.
     func backward(
-        _ g: Tensor, input x: Tensor, weight: Tensor, statistics: [RowStatistics]
+        _ outputGradient: Tensor, input x: Tensor, weight: Tensor, bias: Tensor, statistics: [RowStatistics]
     ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
         guard x.count > 0 else {
             let zeros = try! Tensor.zeros([parameterCount])
-            return (g, zeros, zeros)
+            return (outputGradient, zeros, zeros)
         }
+        let g = appliesSiLU ? siluGradient(outputGradient, input: x, weight: weight, bias: bias, statistics: statistics) : outputGradient
         // Pass 1: per row and channel, sum g and g xhat.
         let sums = channelSums(g, input: x, statistics: statistics)
         // Pass 2: dx, from the row means of dxhat and dxhat xhat (sums over channels of w_c
@@ -131,6 +142,29 @@ struct RowNormalization {
         // db and dw: the channel sums added over samples, in a fixed order.
         let total = try! sums.reshaped([rows / groups, parameterCount, 2]).sum(axes: [0])
         return (inputGradient, try! total[.all, .at(1)], try! total[.all, .at(0)])
+    }
+
+    /// dL/dy from dL/d silu(y), y = w xhat + b recomputed from x and the row's statistics as
+    /// the forward computed it.
+    func siluGradient(_ g: Tensor, input x: Tensor, weight: Tensor, bias: Tensor, statistics: [RowStatistics]) -> Tensor {
+        let (m, length, w, b) = (rowLength, channelLength, weight.scalars, bias.scalars)
+        return g.withUnsafeBufferPointer { gradient in
+            x.withUnsafeBufferPointer { input in
+                Tensor.build(shape: x.shape) { output in
+                    forEachRow { r in
+                        let (g, x, dy) = (gradient.baseAddress! + r * m, input.baseAddress! + r * m, output.baseAddress! + r * m)
+                        let (mean, rstd) = (statistics[r].mean, statistics[r].rstd)
+                        let first = (r % groups) * channelsPerRow
+                        for k in 0..<channelsPerRow {
+                            let scale = rstd * w[first + k], shift = b[first + k]
+                            for i in (k * length)..<((k + 1) * length) {
+                                dy[i] = SiLUGradient()(g[i], (x[i] - mean) * scale + shift)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// [rows * channelsPerRow, 2]: for each row and channel, the sum of g and of g xhat over the
@@ -182,7 +216,7 @@ extension Variable {
         let (output, statistics) = kernel.forward(input, weight: w, bias: b)
         let inputs = [x] + [weight, bias].compactMap { $0 }
         return result(of: op, output, inputs: inputs) { g in
-            let gradients = kernel.backward(g, input: input, weight: w, statistics: statistics)
+            let gradients = kernel.backward(g, input: input, weight: w, bias: b, statistics: statistics)
             return [gradients.input] + (weight == nil ? [] : [gradients.weight]) + (bias == nil ? [] : [gradients.bias])
         }
     }
