@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -56,26 +55,19 @@ public enum Parallel {
             for chunk in 0..<chunks { body(chunk, chunk * grain ..< min(count, (chunk + 1) * grain)) }
             return
         }
-        // concurrentPerform returns only when every worker is done, so `body` does not outlive
-        // this call; the wrapper only tells the compiler so.
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for chunk in chunks * worker / workers ..< chunks * (worker + 1) / workers {
-                    shared.value(chunk, chunk * grain ..< min(count, (chunk + 1) * grain))
-                }
+        func runShare(_ worker: Int) {
+            for chunk in chunks * worker / workers ..< chunks * (worker + 1) / workers {
+                body(chunk, chunk * grain ..< min(count, (chunk + 1) * grain))
             }
+        }
+        // The pool is busy when this loop is nested in another or runs beside one started on
+        // another thread: then the caller runs every share itself.
+        if !WorkerPool.shared.run(participants: workers, runShare) {
+            for worker in 0..<workers { runShare(worker) }
         }
     }
 
     /// Element-wise work: 64K floats (256 KiB) per chunk keeps a chunk's memory in L2 and
     /// makes the fork cheap relative to the work.
     public static let elementGrain = 1 << 16
-}
-
-/// A value handed to other threads by code that guarantees, by construction, that they use it
-/// safely (each writes only its own part of a buffer, and all are joined before the value dies).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
