@@ -40,7 +40,8 @@ struct Doctor: ParsableCommand {
             ("libpng", NativeVersions.libpng),
             ("readline", NativeVersions.readline),
             ("zlib", NativeVersions.zlib),
-            ("threads", "engine \(Parallel.threadCount) (MEDSYNTH_THREADS), OpenBLAS \(blas.threadCount)"),
+            ("threads", "engine \(Parallel.threadCount) (MEDSYNTH_THREADS), OpenBLAS \(blas.threadCount) per call"
+                + (OpenBLAS.userThreadSetting().map { " (\($0) is not followed: MEDSYNTH_THREADS sets the cores)" } ?? "")),
         ]
         if let warning = Parallel.environmentWarning { lines.append(("warning", warning)) }
         lines.append(("memory budget", "\(MemoryBudget.formatSize(MemoryBudget.limit)) (\(MemoryBudget.startingLimitSource); "

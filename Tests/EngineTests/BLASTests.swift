@@ -59,11 +59,11 @@ final class BLASTests: XCTestCase {
         XCTAssertTrue(blas.path.contains("openblas"), blas.path)
     }
 
-    func testOpenBLASRunsOnOneCoreUnlessTheUserSetItsOwnThreads() {
-        XCTAssertEqual(OpenBLAS.defaultThreads(environment: [:]), 1)
-        XCTAssertEqual(OpenBLAS.defaultThreads(environment: ["MEDSYNTH_THREADS": "2"]), 1)
-        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OPENBLAS_NUM_THREADS": "3"]))
-        XCTAssertNil(OpenBLAS.defaultThreads(environment: ["OMP_NUM_THREADS": "3"]))
+    func testOpenBLASRunsEachCallOnOneCore() throws {
+        XCTAssertEqual(try OpenBLAS.shared().threadCount, 1)
+        XCTAssertNil(OpenBLAS.userThreadSetting(environment: ["MEDSYNTH_THREADS": "2"]))
+        XCTAssertEqual(OpenBLAS.userThreadSetting(environment: ["OPENBLAS_NUM_THREADS": "3"]), "OPENBLAS_NUM_THREADS=3")
+        XCTAssertEqual(OpenBLAS.userThreadSetting(environment: ["OMP_NUM_THREADS": "4"]), "OMP_NUM_THREADS=4")
     }
 
     func testWithThreadsRestoresTheCount() throws {

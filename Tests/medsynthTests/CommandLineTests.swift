@@ -59,14 +59,16 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.output.contains("chosen by medsynth") || run.output.contains("chosen by OpenBLAS"), run.output)
     }
 
-    func testOneEngineThreadMeansOneOpenBLASThread() throws {
+    func testOpenBLASRunsEachCallOnOneCoreAndSaysWhenTheUsersSettingIsNotFollowed() throws {
         let one = try medsynth(["doctor", "--sgemm-seconds", "0.05"],
                                environment: ["MEDSYNTH_THREADS": "1", "OPENBLAS_NUM_THREADS": nil, "OMP_NUM_THREADS": nil])
         XCTAssertEqual(one.status, 0, one.error)
-        XCTAssertTrue(one.output.contains("engine 1 (MEDSYNTH_THREADS), OpenBLAS 1"), one.output)
+        XCTAssertTrue(one.output.contains("engine 1 (MEDSYNTH_THREADS), OpenBLAS 1 per call\n"), one.output)
         let users = try medsynth(["doctor", "--sgemm-seconds", "0.05"],
-                                 environment: ["MEDSYNTH_THREADS": "1", "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": nil])
-        XCTAssertTrue(users.output.contains("engine 1 (MEDSYNTH_THREADS), OpenBLAS 2"), users.output)
+                                 environment: ["MEDSYNTH_THREADS": "2", "OPENBLAS_NUM_THREADS": "4", "OMP_NUM_THREADS": nil])
+        XCTAssertTrue(users.output.contains(
+            "engine 2 (MEDSYNTH_THREADS), OpenBLAS 1 per call (OPENBLAS_NUM_THREADS=4 is not followed: MEDSYNTH_THREADS sets the cores)"),
+            users.output)
     }
 
     func testTheUsersCoreTypeWins() throws {

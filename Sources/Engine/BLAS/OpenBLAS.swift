@@ -89,20 +89,25 @@ public final class OpenBLAS: Sendable {
         self.coreName = corename().map { String(cString: $0) } ?? "unknown"
         self.configuration = config().map { String(cString: $0) } ?? "unknown"
         self.path = library.loadedPath() ?? library.name
-        if let threads = Self.defaultThreads(environment: environment) {
-            setThreads(Int32(threads))
-        }
+        setThreads(Int32(Self.threadsPerCall))
     }
 
-    /// OpenBLAS's thread count at load: one, because Engine shares out the work itself
-    /// (`forEachProduct`, `Convolution2D`'s groups), each core calling single-threaded SGEMMs.
-    /// OpenBLAS's own worker threads, once woken by a multi-threaded call, spin on sched_yield
-    /// for a while before they sleep; on a machine with as many cores as Engine has threads,
-    /// that spinning took a core from Engine's next element-wise loop (DDIM sampling ran about
-    /// 15% slower for it on 2 cores). nil, keeping OpenBLAS's own count, when the user set
-    /// OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, which always win.
-    static func defaultThreads(environment: [String: String]) -> Int? {
-        environment["OPENBLAS_NUM_THREADS"] != nil || environment["OMP_NUM_THREADS"] != nil ? nil : 1
+    /// OpenBLAS runs every call on the calling core: Engine shares out the work itself
+    /// (`forEachProduct`, `Convolution2D`'s groups) in pieces that depend only on the problem's
+    /// shape, so that no value's arithmetic depends on the thread count or on the batch it is
+    /// in. (OpenBLAS's threaded driver cuts a product differently from its single-threaded one,
+    /// and its threads, once woken, spin on sched_yield for a while before they sleep: that
+    /// spinning took a core from Engine's next loop, and DDIM sampling ran about 15% slower for
+    /// it on 2 cores.) MEDSYNTH_THREADS sets the cores; OPENBLAS_NUM_THREADS and
+    /// OMP_NUM_THREADS are not followed (`userThreadSetting` names them so `doctor` can say so).
+    static let threadsPerCall = 1
+
+    /// The user's OpenBLAS or OpenMP thread setting, which medsynth does not follow, if any.
+    public static func userThreadSetting(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        for name in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"] {
+            if let value = environment[name] { return "\(name)=\(value)" }
+        }
+        return nil
     }
 
     /// Products worth a fork: below this many floating-point operations in all (about 10
@@ -110,21 +115,14 @@ public final class OpenBLAS: Sendable {
     static let parallelProductFlops = 2e6
 
     /// Runs the independent products `body(0)`, ..., `body(count - 1)` (each one or more SGEMM
-    /// calls writing only its own output), of `flops` floating-point operations each: several
-    /// are shared out over Engine's threads, each calling SGEMM on one core; a single large one
-    /// gets every core through OpenBLAS's own threads. OpenBLAS splits a product by rows and
-    /// columns, never along the inner dimension, so no value's arithmetic depends on the thread
-    /// count.
+    /// calls writing only its own output), of `flops` floating-point operations each, shared
+    /// out over Engine's threads when they are worth it, each SGEMM on one core. Which thread
+    /// runs a product never changes its arithmetic.
     public func forEachProduct(count: Int, flops: Double, _ body: (Int) -> Void) {
-        let threads = Parallel.threadCount
-        if Double(count) * flops < Self.parallelProductFlops || threads == 1 {
-            withThreads(1) { for index in 0..<count { body(index) } }
-        } else if count == 1 {
-            withThreads(threads) { body(0) }
+        if Double(count) * flops < Self.parallelProductFlops {
+            for index in 0..<count { body(index) }
         } else {
-            withThreads(1) {
-                Parallel.forEachChunk(count: count, grain: 1) { index, _ in body(index) }
-            }
+            Parallel.forEachChunk(count: count, grain: 1) { index, _ in body(index) }
         }
     }
 

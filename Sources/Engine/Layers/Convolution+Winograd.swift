@@ -94,11 +94,16 @@ extension Convolution2D {
                 let padded = scratch + winogradScratchCount - paddedPlane.height * paddedPlane.width
                 Self.phase("transform") { transformInput(input, images: images, into: v, padded: padded) }
                 Self.phase("SGEMM") {
+                    // M = 0 + U V rather than beta 0: OpenBLAS has a separate kernel for beta 0
+                    // without transposes that it picks by the product's size, and the tiles of
+                    // a run (so the size) depend on the batch; im2col's products add to the bias
+                    // for the same reason.
+                    m.update(repeating: 0, count: 16 * Self.slab(outputs, tiles))
                     for position in 0..<16 {
                         blas.sgemm(transposeA: false, transposeB: false, m: outputs, n: tiles, k: channels,
                                    alpha: 1, a: transformed + position * weightSlab, lda: channels,
                                    b: v + position * Self.slab(channels, tiles), ldb: tiles,
-                                   beta: 0, c: m + position * Self.slab(outputs, tiles), ldc: tiles)
+                                   beta: 1, c: m + position * Self.slab(outputs, tiles), ldc: tiles)
                     }
                 }
                 Self.phase("transform") { transformOutput(m, images: images, bias: bias, into: output) }

@@ -94,7 +94,13 @@ struct Convolution2D {
         // patch and O are each at most the weight's count, so their sum cannot overflow.
         let cores = Swift.min(groupCount, Parallel.threadCount)
         let columns: Int?, partials: Int?
-        if usesWinograd {
+        if usesDirect {
+            // One padded copy of an image's planes per core (of the input, or of the output's
+            // gradient for dX).
+            columns = Shape.checkedProduct([Swift.max(inputChannels, outputChannels), window.height + 2, window.width + 2,
+                                            Parallel.threadCount])
+            partials = 0
+        } else if usesWinograd {
             // Transformed tiles and a padded plane per core; backward keeps one dU per group.
             columns = Shape.checkedProduct([16 * (inputChannels + outputChannels), winogradTileSize, tilesPerImage, cores])
                 .map { $0 + cores * paddedPlane.height * paddedPlane.width }
@@ -112,7 +118,7 @@ struct Convolution2D {
     /// Calls `body(group, images, scratch)` for every group of images, on every core: each core
     /// takes the next group not yet taken until none is left (so a core that something else
     /// slows down simply does fewer), with `scratchCount` floats of its own. SGEMM runs on one
-    /// core inside a group, unless there is a single group: then OpenBLAS uses every core.
+    /// core inside a group (a batch of one image is one group, on one core).
     func forEachGroup(
         scratchCount: Int, _ body: (_ group: Int, _ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void
     ) {
@@ -127,7 +133,7 @@ struct Convolution2D {
                 }
             }
         }
-        blas.withThreads(groups > 1 ? 1 : Parallel.threadCount, work)
+        work()
     }
 
     /// conv2d forward: y = conv(x, w) + b.
@@ -138,6 +144,7 @@ struct Convolution2D {
         bias: UnsafePointer<Float>?             // [O]
     ) {
         OperationProfile.count(flops: productFlops)
+        if usesDirect { return directForward(output: output, input: input, weight: weight, bias: bias) }
         if usesWinograd { return winogradForward(output: output, input: input, weight: weight, bias: bias) }
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
         let columnCount = patch * tileSize * positions
@@ -183,6 +190,10 @@ struct Convolution2D {
         if let biasGradient { sumPerChannel(outputGradient, into: biasGradient) }
         guard inputGradient != nil || weightGradient != nil else { return }
         OperationProfile.count(flops: productFlops * Double((weightGradient == nil ? 0 : 1) + (inputGradient == nil ? 0 : 1)))
+        if usesDirect {
+            return directBackward(inputGradient: inputGradient, weightGradient: weightGradient,
+                                  outputGradient: outputGradient, input: input, weight: weight)
+        }
         if usesWinograd {
             return winogradBackward(inputGradient: inputGradient, weightGradient: weightGradient,
                                     outputGradient: outputGradient, input: input, weight: weight)

@@ -14,7 +14,7 @@ public enum Parallel {
     /// The threads Engine's loops use: MEDSYNTH_THREADS if set, otherwise one per core.
     public static var threadCount: Int {
         get { configuredThreads.withLock { $0 } }
-        set { configuredThreads.withLock { $0 = max(1, newValue) } }
+        set { configuredThreads.withLock { $0 = min(max(1, newValue), maximumThreads) } }
     }
 
     /// Why MEDSYNTH_THREADS was ignored, if it was set to something other than a positive integer.
@@ -26,10 +26,13 @@ public enum Parallel {
 
     static func defaultThreadCount() -> Int {
         if let text = ProcessInfo.processInfo.environment["MEDSYNTH_THREADS"], let n = Int(text), n > 0 {
-            return n
+            return min(n, maximumThreads)
         }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return min(max(1, ProcessInfo.processInfo.activeProcessorCount), maximumThreads)
     }
+
+    /// The most threads Engine's loops use, whatever MEDSYNTH_THREADS says.
+    public static let maximumThreads = 256
 
     /// Runs `body` with `threads` threads, then restores the previous count (for tests and benchmarks).
     public static func withThreadCount<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {

@@ -40,15 +40,23 @@ extension Tensor {
                                                   a: x.baseAddress!, b: y.baseAddress!, ldb: colsB, c: z.baseAddress!)
                             return
                         }
-                        // One SGEMM per batch element, at the batch offsets the broadcast gives.
+                        // One SGEMM per batch element and block of `columnBlock` columns, at the
+                        // batch offsets the broadcast gives: the blocks depend on the shape of one
+                        // element only, so neither the batch nor the thread count changes them.
                         let matrixA = rowsA * colsA, matrixB = rowsB * colsB
                         let offsets = Self.broadcastOffsets(batchA, batchB, into: batch.outputShape)
-                        blas.forEachProduct(count: offsets.count, flops: 2 * Double(m) * Double(n) * Double(k)) { index in
-                            let (offsetA, offsetB) = offsets[index]
-                            blas.sgemm(transposeA: transposeLeft, transposeB: transposeRight, m: m, n: n, k: k,
+                        let blocks = Parallel.chunkCount(n, grain: Self.columnBlock)
+                        let flops = 2 * Double(m) * Double(Swift.min(n, Self.columnBlock)) * Double(k)
+                        blas.forEachProduct(count: offsets.count * blocks, flops: flops) { index in
+                            let (element, block) = index.quotientAndRemainder(dividingBy: blocks)
+                            let (offsetA, offsetB) = offsets[element]
+                            let first = block * Self.columnBlock, width = Swift.min(Self.columnBlock, n - first)
+                            // Columns of op(B): columns of B, or rows of B stored transposed.
+                            let columnsB = y.baseAddress! + offsetB * matrixB + (transposeRight ? first * colsB : first)
+                            blas.sgemm(transposeA: transposeLeft, transposeB: transposeRight, m: m, n: width, k: k,
                                        alpha: 1, a: x.baseAddress! + offsetA * matrixA, lda: colsA,
-                                       b: y.baseAddress! + offsetB * matrixB, ldb: colsB,
-                                       beta: 0, c: z.baseAddress! + index * m * n, ldc: n)
+                                       b: columnsB, ldb: colsB,
+                                       beta: 0, c: z.baseAddress! + element * m * n + first, ldc: n)
                         }
                     }
                 }
@@ -61,6 +69,8 @@ extension Tensor {
 
     /// Rows per SGEMM call of `rowBlockProducts`.
     static let rowBlock = 64
+    /// Columns per SGEMM call of a batched product.
+    static let columnBlock = 256
 
     /// C = A op(B) for A [rows, k] and C [rows, n] (row-major, contiguous), as SGEMM calls of
     /// exactly `rowBlock` rows each; the last block is computed from a zero-padded copy.

@@ -2,12 +2,14 @@ import TestSupport
 import XCTest
 @testable import Engine
 
-/// The Winograd F(2x2, 3x3) path of conv2d (3x3, stride 1, padding 1, 16 or more channels on
-/// both sides): against PyTorch (Fixtures/conv2d_winograd.json, float64 references), against
-/// the convolution's definition computed here in Double on shapes that exercise the tiling
-/// (planes of odd size, several runs of images in a group, several groups), against finite
-/// differences, and for which convolutions take it.
-final class WinogradConvolutionTests: XCTestCase {
+/// conv2d's two paths for 3x3 "same" convolutions besides im2col: Winograd's F(2x2, 3x3) (16
+/// or more channels on both sides) and the direct one (fewer than 16 output channels). Which
+/// convolutions take each; Winograd against PyTorch (Fixtures/conv2d_winograd.json, float64
+/// references; the direct path meets PyTorch in ConvolutionTests' 3 -> 4 case); both against
+/// the convolution's definition computed here in Double on shapes that exercise their tiling
+/// (planes of odd size, rows longer than a vector with a tail, several runs of images in a
+/// group, several groups), and against finite differences.
+final class ConvolutionPathTests: XCTestCase {
     func testChosenForSameThreeByThreeConvolutionsWithEnoughChannels() throws {
         func uses(_ input: [Int], _ weight: [Int], stride: Size2D = 1, padding: Size2D = 1) throws -> Bool {
             try Convolution2D(input: input, weight: weight, bias: nil, stride: stride, padding: padding).usesWinograd
@@ -19,6 +21,14 @@ final class WinogradConvolutionTests: XCTestCase {
         XCTAssertFalse(try uses([2, 16, 8, 8], [16, 16, 3, 3], stride: 2), "strided")
         XCTAssertFalse(try uses([2, 16, 8, 8], [16, 16, 3, 3], padding: 0), "not a same convolution")
         XCTAssertFalse(try uses([2, 16, 8, 8], [16, 16, 1, 1], padding: 0), "1x1 kernel")
+
+        func direct(_ input: [Int], _ weight: [Int], stride: Size2D = 1) throws -> Bool {
+            try Convolution2D(input: input, weight: weight, bias: nil, stride: stride, padding: 1).usesDirect
+        }
+        XCTAssertTrue(try direct([2, 32, 64, 64], [1, 32, 3, 3]))
+        XCTAssertTrue(try direct([2, 3, 8, 8], [15, 3, 3, 3]))
+        XCTAssertFalse(try direct([2, 3, 8, 8], [16, 3, 3, 3]), "16 outputs: im2col")
+        XCTAssertFalse(try direct([2, 32, 8, 8], [4, 32, 3, 3], stride: 2), "strided")
     }
 
     func testForwardAndBackwardMatchPyTorch() throws {
@@ -72,11 +82,11 @@ final class WinogradConvolutionTests: XCTestCase {
         return (y, dx, dw)
     }
 
-    func assertAgreesWithDefinition(batch: Int, channels: Int, outputs: Int, height: Int, width: Int,
+    func assertAgreesWithDefinition(batch: Int, channels: Int, outputs: Int, height: Int, width: Int, direct: Bool = false,
                                     file: StaticString = #filePath, line: UInt = #line) throws {
         let convolution = try Convolution2D(input: [batch, channels, height, width], weight: [outputs, channels, 3, 3],
                                             bias: nil, stride: 1, padding: 1)
-        XCTAssertTrue(convolution.usesWinograd, file: file, line: line)
+        XCTAssertEqual(direct ? convolution.usesDirect : convolution.usesWinograd, true, file: file, line: line)
         let x = Variable(try Tensor.randn([batch, channels, height, width], seed: 11), requiresGradient: true)
         let w = Variable(try Tensor.randn([outputs, channels, 3, 3], std: 0.2, seed: 12), requiresGradient: true)
         let g = try Tensor.randn([batch, outputs, height, width], seed: 13)
@@ -110,6 +120,14 @@ final class WinogradConvolutionTests: XCTestCase {
         try assertAgreesWithDefinition(batch: 3, channels: 16, outputs: 40, height: 9, width: 8)
     }
 
+    func testDirectAgreesWithTheDefinition() throws {
+        // Rows of 37: two vectors of 16 and a tail of 5; of 16: one vector; of 3: a tail only.
+        try assertAgreesWithDefinition(batch: 3, channels: 20, outputs: 3, height: 5, width: 37, direct: true)
+        try assertAgreesWithDefinition(batch: 2, channels: 32, outputs: 1, height: 16, width: 16, direct: true)
+        try assertAgreesWithDefinition(batch: 5, channels: 2, outputs: 15, height: 4, width: 3, direct: true)
+        try assertAgreesWithDefinition(batch: 1, channels: 4, outputs: 8, height: 1, width: 1, direct: true)
+    }
+
     func testGradientsMatchFiniteDifferences() throws {
         let inputs = [try Tensor.randn([2, 16, 3, 4], seed: 21), try Tensor.randn([16, 16, 3, 3], std: 0.2, seed: 22),
                       try Tensor.randn([16], seed: 23)]
@@ -117,5 +135,11 @@ final class WinogradConvolutionTests: XCTestCase {
             try Variable.conv2d(input: v[0], weight: v[1], bias: v[2], padding: 1)
         }
         XCTAssertTrue(report.passed, "\(report)")
+        let direct = [try Tensor.randn([2, 5, 3, 18], seed: 24), try Tensor.randn([3, 5, 3, 3], std: 0.2, seed: 25),
+                      try Tensor.randn([3], seed: 26)]
+        let directReport = try GradientCheck().check(direct) { v in
+            try Variable.conv2d(input: v[0], weight: v[1], bias: v[2], padding: 1)
+        }
+        XCTAssertTrue(directReport.passed, "direct: \(directReport)")
     }
 }
