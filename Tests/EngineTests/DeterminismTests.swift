@@ -108,7 +108,7 @@ final class DeterminismTests: XCTestCase {
 
     func testTwoThreadsRunAtTheSameTime() throws {
         guard ProcessInfo.processInfo.activeProcessorCount >= 2 else {
-            throw XCTSkip("one core: Dispatch may run both workers on one thread")
+            throw XCTSkip("one core: the caller and the helper thread would only take turns")
         }
         // Four chunks on two threads: one takes chunks 0 and 1, the other 2 and 3. Chunks 0 and 2
         // each wait for the other to start; only concurrent threads get past, and serial ones

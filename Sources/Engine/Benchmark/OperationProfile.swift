@@ -20,9 +20,10 @@ import Glibc
 ///   operations".
 ///
 /// Inside a convolution the cores work in parallel; there the profile adds each engine thread's
-/// CPU time per phase (im2col, SGEMM, col2im, layout), which says how the convolution's share
-/// splits, and the floating-point operations of the products, which give its rate. (A
-/// convolution of a single group lets OpenBLAS use its own threads, whose time is not seen.)
+/// CPU time per phase (im2col, SGEMM, col2im and layout for im2col's path, transform and SGEMM
+/// for Winograd's, direct for the direct one), which says how the convolution's share splits,
+/// and the floating-point operations of the convolution as defined (a Winograd convolution
+/// multiplies 2.25 times fewer), which give its rate.
 /// A kind's "calls" are the intervals charged to it: for an operation, its calls; for a scope
 /// or bookkeeping, the stretches of it.
 ///

@@ -323,20 +323,36 @@ extension Convolution2D {
         for (k, image) in images.enumerated() {
             for o in 0..<outputChannels {
                 let plane = outputGradient + (image * outputChannels + o) * height * width
-                var destination = dm + o * tiles + k * tilesPerImage
+                let destination = dm + o * tiles + k * tilesPerImage
                 for tileRow in 0..<tileRows {
-                    for tileColumn in 0..<tileColumns {
-                        let (row, column) = (2 * tileRow, 2 * tileColumn)
+                    let (row, first) = (2 * tileRow, destination + tileRow * tileColumns)
+                    // Eight or four tiles at a time where their gradients lie inside the image,
+                    // then one by one.
+                    var tileColumn = 0
+                    if row + 1 < height {
+                        while 2 * (tileColumn + 8) <= width {
+                            Self.transformOutputGradient(SIMD8<Float>.self, plane + row * width + 2 * tileColumn, rowStride: width,
+                                                         into: first + tileColumn, stride: stride)
+                            tileColumn += 8
+                        }
+                        while 2 * (tileColumn + 4) <= width {
+                            Self.transformOutputGradient(SIMD4<Float>.self, plane + row * width + 2 * tileColumn, rowStride: width,
+                                                         into: first + tileColumn, stride: stride)
+                            tileColumn += 4
+                        }
+                    }
+                    for tileColumn in tileColumn..<tileColumns {
+                        let column = 2 * tileColumn
                         let g = plane + row * width + column
                         let (right, below) = (column + 1 < width, row + 1 < height)
                         let g00 = g[0], g01 = right ? g[1] : 0
                         let g10 = below ? g[width] : 0, g11 = right && below ? g[width + 1] : 0
                         // A dY: the two rows spread over four; then each row's two columns over four.
-                        Self.storeGradientTransform(g00, g01, into: destination, stride: stride)
-                        Self.storeGradientTransform(g00 + g10, g01 + g11, into: destination + 4 * stride, stride: stride)
-                        Self.storeGradientTransform(g00 - g10, g01 - g11, into: destination + 8 * stride, stride: stride)
-                        Self.storeGradientTransform(-g10, -g11, into: destination + 12 * stride, stride: stride)
-                        destination += 1
+                        let p = first + tileColumn
+                        Self.storeGradientTransform(g00, g01, into: p, stride: stride)
+                        Self.storeGradientTransform(g00 + g10, g01 + g11, into: p + 4 * stride, stride: stride)
+                        Self.storeGradientTransform(g00 - g10, g01 - g11, into: p + 8 * stride, stride: stride)
+                        Self.storeGradientTransform(-g10, -g11, into: p + 12 * stride, stride: stride)
                     }
                 }
             }
@@ -355,21 +371,35 @@ extension Convolution2D {
         for (k, image) in images.enumerated() {
             for c in 0..<inputChannels {
                 padded.update(repeating: 0, count: paddedHeight * paddedWidth)
-                var source = dv + c * tiles + k * tilesPerImage
+                let source = dv + c * tiles + k * tilesPerImage
                 for tileRow in 0..<tileRows {
-                    for tileColumn in 0..<tileColumns {
+                    let (top, first) = (padded + 2 * tileRow * paddedWidth, source + tileRow * tileColumns)
+                    // Eight or four tiles at a time, then one by one, each adding onto the plane
+                    // in the same order as tile after tile would.
+                    var tileColumn = 0
+                    while tileColumn + 8 <= tileColumns {
+                        Self.transformInputGradient(SIMD8<Float>.self, first + tileColumn, stride: stride,
+                                                    onto: top + 2 * tileColumn, rowStride: paddedWidth)
+                        tileColumn += 8
+                    }
+                    while tileColumn + 4 <= tileColumns {
+                        Self.transformInputGradient(SIMD4<Float>.self, first + tileColumn, stride: stride,
+                                                    onto: top + 2 * tileColumn, rowStride: paddedWidth)
+                        tileColumn += 4
+                    }
+                    for tileColumn in tileColumn..<tileColumns {
+                        let sourceTile = first + tileColumn
                         // dV B^T: each row's columns spread back (B^T's columns are B's rows) ...
-                        let r0 = Self.inputGradientRow(source, stride: stride)
-                        let r1 = Self.inputGradientRow(source + 4 * stride, stride: stride)
-                        let r2 = Self.inputGradientRow(source + 8 * stride, stride: stride)
-                        let r3 = Self.inputGradientRow(source + 12 * stride, stride: stride)
+                        let r0 = Self.inputGradientRow(sourceTile, stride: stride)
+                        let r1 = Self.inputGradientRow(sourceTile + 4 * stride, stride: stride)
+                        let r2 = Self.inputGradientRow(sourceTile + 8 * stride, stride: stride)
+                        let r3 = Self.inputGradientRow(sourceTile + 12 * stride, stride: stride)
                         // ... then B (dV B^T): the rows spread back, added onto the patch.
-                        let d0 = padded + 2 * tileRow * paddedWidth + 2 * tileColumn
+                        let d0 = top + 2 * tileColumn
                         Self.add4(r0, to: d0)
                         Self.add4(r1 - r2 + r3, to: d0 + paddedWidth)
                         Self.add4(r1 + r2 - r0, to: d0 + 2 * paddedWidth)
                         Self.add4(-r3, to: d0 + 3 * paddedWidth)
-                        source += 1
                     }
                 }
                 let plane = inputGradient + (image * inputChannels + c) * height * width
@@ -489,6 +519,54 @@ extension Convolution2D {
         let (m1, m2) = (row(1), row(2))
         store(row(0) + m1 + m2, y)
         store(m1 - m2 - row(3), y + rowStride)
+    }
+
+    /// A dY A^T for `Lanes.scalarCount` tiles side by side, from the two gradient rows at `g`,
+    /// `rowStride` apart: each of the 16 results one vector store of consecutive tiles.
+    @inline(__always)
+    static func transformOutputGradient<Lanes: TileLanes>(
+        _: Lanes.Type, _ g: UnsafePointer<Float>, rowStride: Int, into p: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        let (g00, g01) = Lanes.split(Lanes.loadColumns(g))
+        let (g10, g11) = Lanes.split(Lanes.loadColumns(g + rowStride))
+        @inline(__always) func store(_ a: Lanes, _ b: Lanes, _ q: UnsafeMutablePointer<Float>) {
+            Lanes.store(a, to: q)
+            Lanes.store(a + b, to: q + stride)
+            Lanes.store(a - b, to: q + 2 * stride)
+            Lanes.store(-b, to: q + 3 * stride)
+        }
+        // A dY: the two rows spread over four; then each row's two columns over four.
+        store(g00, g01, p)
+        store(g00 + g10, g01 + g11, p + 4 * stride)
+        store(g00 - g10, g01 - g11, p + 8 * stride)
+        store(-g10, -g11, p + 12 * stride)
+    }
+
+    /// B dV B^T for `Lanes.scalarCount` tiles side by side, added onto their overlapping
+    /// patches at `d` (rows `rowStride` apart). Each patch row's columns 2 and 3 are added
+    /// before columns 0 and 1, so that a value shared by two neighbouring tiles receives the
+    /// left tile's part first, as tile after tile would give it.
+    @inline(__always)
+    static func transformInputGradient<Lanes: TileLanes>(
+        _: Lanes.Type, _ dv: UnsafePointer<Float>, stride: Int, onto d: UnsafeMutablePointer<Float>, rowStride: Int
+    ) {
+        // dV B^T: row i of every tile's dV, its columns spread back.
+        @inline(__always) func row(_ i: Int) -> TileRow<Lanes> {
+            let q = dv + 4 * i * stride
+            let (a, b, c, e) = (Lanes.load(q), Lanes.load(q + stride), Lanes.load(q + 2 * stride), Lanes.load(q + 3 * stride))
+            return TileRow(a, b - c + e, b + c - a, -e)
+        }
+        @inline(__always) func add(_ x: TileRow<Lanes>, _ q: UnsafeMutablePointer<Float>) {
+            let right = q + 2, left = q
+            Lanes.storeColumns(Lanes.loadColumns(right) + Lanes.interleave(x.c2, x.c3), to: right)
+            Lanes.storeColumns(Lanes.loadColumns(left) + Lanes.interleave(x.c0, x.c1), to: left)
+        }
+        let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
+        // B (dV B^T): the rows spread back onto the four patch rows.
+        add(r0, d)
+        add(r1 - r2 + r3, d + rowStride)
+        add(r1 + r2 - r0, d + 2 * rowStride)
+        add(TileRow(-r3.c0, -r3.c1, -r3.c2, -r3.c3), d + 3 * rowStride)
     }
 }
 

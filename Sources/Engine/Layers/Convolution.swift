@@ -5,7 +5,17 @@ import Synchronization
 ///
 ///     y[n, o, oh, ow] = b[o] + sum over c, ki, kj of w[o, c, ki, kj] * x[n, c, oh*sh - ph + ki, ow*sw - pw + kj]
 ///
-/// Computed as im2col + SGEMM (see `ConvolutionColumns`): with X the columns of an image's
+/// Three ways compute it, chosen by shape alone:
+///
+/// - 3x3 "same" convolutions (stride 1, padding 1) with 16 or more channels in and out, the
+///   bulk of a UNet's and an autoencoder's work, by Winograd's F(2x2, 3x3)
+///   (Convolution+Winograd.swift): 2.25 times fewer multiplications;
+/// - 3x3 "same" convolutions to fewer than 16 channels, a network's last layer, directly on the
+///   planes (Convolution+Direct.swift), where im2col's columns would cost more than the
+///   arithmetic;
+/// - everything else (strided, other kernels, few input channels) as below.
+///
+/// im2col + SGEMM (see `ConvolutionColumns`): with X the columns of an image's
 /// windows [C*kh*kw, OH*OW] and W the weights as a matrix [O, C*kh*kw],
 ///
 ///     forward:   Y  = W X + b 1^T
