@@ -20,9 +20,15 @@ enum Upsampling2D {
         Parallel.forEachChunk(count: planes, grain: grain(outputPlane: outputHeight * outputWidth)) { _, range in
             for p in range {
                 let x = input + p * height * width, y = output + p * outputHeight * outputWidth
-                for oh in 0..<outputHeight {
-                    let source = x + (oh / scale.height) * width, row = y + oh * outputWidth
-                    for ow in 0..<outputWidth { row[ow] = source[ow / scale.width] }
+                // Each input row once into its first output row, the others copies of it.
+                for ih in 0..<height {
+                    let source = x + ih * width, row = y + ih * scale.height * outputWidth
+                    for iw in 0..<width {
+                        (row + iw * scale.width).update(repeating: source[iw], count: scale.width)
+                    }
+                    for copy in 1..<scale.height {
+                        (row + copy * outputWidth).update(from: row, count: outputWidth)
+                    }
                 }
             }
         }
