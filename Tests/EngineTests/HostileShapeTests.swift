@@ -101,7 +101,7 @@ final class HostileShapeTests: XCTestCase {
         assertOverBudget(mentions: ["conv2d"]) { try Variable.conv2d(input: Variable(image), weight: Variable(weight)) }
         // A large kernel: the im2col columns are kh * kw times the input.
         let kernel = try Tensor.zeros([1, 1, 64, 64])
-        assertOverBudget(mentions: ["conv2d: the im2col columns"]) {
+        assertOverBudget(mentions: ["conv2d: the working memory of its products"]) {
             try Variable.conv2d(input: Variable(image), weight: Variable(kernel), padding: 32)
         }
     }

@@ -112,8 +112,7 @@ struct Convolution2D {
             partials = 0
         } else if usesWinograd {
             // Transformed tiles and a padded plane per core; backward keeps one dU per group.
-            columns = Shape.checkedProduct([16 * (inputChannels + outputChannels), winogradTileSize, tilesPerImage, cores])
-                .map { $0 + cores * paddedPlane.height * paddedPlane.width }
+            columns = Shape.checkedProduct([winogradScratchCount, cores])
             partials = Shape.checkedProduct([groupCount + 1, 16, outputChannels * inputChannels + 16])
         } else {
             columns = Shape.checkedProduct([patch + outputChannels, tileSize, positions, cores])
@@ -122,7 +121,7 @@ struct Convolution2D {
         }
         let (total, overflow) = (columns ?? Int.max).addingReportingOverflow(partials ?? Int.max)
         try MemoryBudget.check(count: overflow ? Int.max : total, bytesPerValue: MemoryLayout<Float>.stride,
-                               for: "conv2d: the im2col columns and partial weight gradients for \(shapes())")
+                               for: "conv2d: the working memory of its products and partial weight gradients for \(shapes())")
     }
 
     /// Calls `body(group, images, scratch)` for every group of images, on every core: each core
@@ -134,16 +133,13 @@ struct Convolution2D {
     ) {
         let groups = groupCount, size = groupSize
         let next = Atomic<Int>(0)
-        func work() {
-            Parallel.forEachChunk(count: Swift.min(groups, Parallel.threadCount), grain: 1) { _, _ in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
-                defer { scratch.deallocate() }
-                while case let group = next.wrappingAdd(1, ordering: .relaxed).oldValue, group < groups {
-                    body(group, group * size ..< Swift.min(batch, (group + 1) * size), scratch)
-                }
+        Parallel.forEachChunk(count: Swift.min(groups, Parallel.threadCount), grain: 1) { _, _ in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            while case let group = next.wrappingAdd(1, ordering: .relaxed).oldValue, group < groups {
+                body(group, group * size ..< Swift.min(batch, (group + 1) * size), scratch)
             }
         }
-        work()
     }
 
     /// conv2d forward: y = conv(x, w) + b.
