@@ -59,6 +59,8 @@ final class ConvolutionTests: XCTestCase {
 
     func testGradientsMatchFiniteDifferences() {
         assertGradient(input: [2, 3, 5, 6], weight: [4, 3, 3, 3], bias: true, stride: 1, padding: 1)
+        // 16 outputs from 3 channels: im2col (fewer outputs go direct, more inputs Winograd).
+        assertGradient(input: [2, 3, 5, 6], weight: [16, 3, 3, 3], bias: true, stride: 1, padding: 1)
         assertGradient(input: [2, 3, 7, 6], weight: [2, 3, 3, 2], bias: true, stride: Size2D(height: 2, width: 1),
                        padding: Size2D(height: 1, width: 0))
         assertGradient(input: [2, 3, 4, 5], weight: [3, 3, 1, 1], bias: false, stride: 1, padding: 0)
@@ -73,17 +75,18 @@ final class ConvolutionTests: XCTestCase {
     /// partial one) must give what each image gives alone.
     func testGroupedBatchAgreesWithImagesAlone() throws {
         XCTAssertEqual([Convolution2D.columnsPerGroup, Convolution2D.columnsPerTile], [2048, 256])
-        let convolution = try Convolution2D(input: [5, 2, 32, 32], weight: [3, 2, 3, 3], bias: nil, stride: 1, padding: 1)
+        let convolution = try Convolution2D(input: [5, 2, 32, 32], weight: [16, 2, 3, 3], bias: nil, stride: 1, padding: 1)
+        XCTAssertFalse(convolution.usesWinograd || convolution.usesDirect, "2 -> 16 channels: im2col")
         XCTAssertEqual([convolution.groupSize, convolution.groupCount, convolution.tileSize], [2, 3, 1])
         XCTAssertEqual(convolution.tiles(of: 2..<4), [2..<3, 3..<4])
         let x = Variable(try Tensor.randn([5, 2, 32, 32], seed: 5), requiresGradient: true)
-        let w = Variable(try Tensor.randn([3, 2, 3, 3], seed: 6), requiresGradient: true)
-        let b = Variable(try Tensor.randn([3], seed: 7), requiresGradient: true)
-        let g = try Tensor.randn([5, 3, 32, 32], seed: 8)
+        let w = Variable(try Tensor.randn([16, 2, 3, 3], seed: 6), requiresGradient: true)
+        let b = Variable(try Tensor.randn([16], seed: 7), requiresGradient: true)
+        let g = try Tensor.randn([5, 16, 32, 32], seed: 8)
         let y = try Variable.conv2d(input: x, weight: w, bias: b, padding: 1)
         try y.backward(gradient: g)
 
-        var weightGradient = try Tensor.zeros([3, 2, 3, 3]), biasGradient = try Tensor.zeros([3])
+        var weightGradient = try Tensor.zeros([16, 2, 3, 3]), biasGradient = try Tensor.zeros([16])
         for n in 0..<5 {
             let xn = Variable(try x.value.slice([.at(n)]).unsqueezed(0), requiresGradient: true)
             let wn = Variable(w.value, requiresGradient: true), bn = Variable(b.value, requiresGradient: true)
@@ -100,19 +103,24 @@ final class ConvolutionTests: XCTestCase {
     }
 
     func testResultsDoNotDependOnTheThreadCount() throws {
-        func run(threads: Int) throws -> [Tensor] {
+        // Each of the three paths, large enough that its work runs in several groups or chunks.
+        func run(threads: Int, channels: Int, outputs: Int) throws -> [Tensor] {
             try Parallel.withThreadCount(threads) {
-                // Large enough that im2col, col2im, the regrouping and the bias sum all run in
-                // several chunks.
-                let x = Variable(try Tensor.randn([4, 32, 40, 40], seed: 1), requiresGradient: true)
-                let w = Variable(try Tensor.randn([32, 32, 3, 3], seed: 2), requiresGradient: true)
-                let b = Variable(try Tensor.randn([32], seed: 3), requiresGradient: true)
+                let x = Variable(try Tensor.randn([4, channels, 40, 40], seed: 1), requiresGradient: true)
+                let w = Variable(try Tensor.randn([outputs, channels, 3, 3], seed: 2), requiresGradient: true)
+                let b = Variable(try Tensor.randn([outputs], seed: 3), requiresGradient: true)
                 let y = try Variable.conv2d(input: x, weight: w, bias: b, padding: 1)
                 try y.backward(gradient: try Tensor.randn(y.shape, seed: 4))
                 return [y.value, x.grad!, w.grad!, b.grad!]
             }
         }
-        XCTAssertEqual(try run(threads: 1), try run(threads: 2))
+        for (channels, outputs, path) in [(32, 32, "Winograd"), (3, 16, "im2col"), (32, 4, "direct")] {
+            let convolution = try Convolution2D(input: [4, channels, 40, 40], weight: [outputs, channels, 3, 3],
+                                                bias: nil, stride: 1, padding: 1)
+            XCTAssertEqual(convolution.usesWinograd ? "Winograd" : convolution.usesDirect ? "direct" : "im2col", path)
+            XCTAssertEqual(try run(threads: 1, channels: channels, outputs: outputs),
+                           try run(threads: 2, channels: channels, outputs: outputs), path)
+        }
     }
 
     func testEmptyBatch() throws {

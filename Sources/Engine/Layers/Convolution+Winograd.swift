@@ -37,7 +37,8 @@
 extension Convolution2D {
     /// Whether this convolution runs by Winograd's F(2x2, 3x3): a 3x3 kernel, stride 1 and
     /// padding 1, and at least `winogradMinimumChannels` channels on both sides (with fewer,
-    /// the 16 products are too thin to run near SGEMM's peak, and im2col's one product wins).
+    /// the 16 products are too thin to run near SGEMM's peak: fewer outputs go direct, fewer
+    /// inputs to im2col's one product).
     var usesWinograd: Bool {
         window.kernel == Size2D(3) && window.stride == Size2D(1) && window.padding == Size2D(1)
             && inputChannels >= Self.winogradMinimumChannels && outputChannels >= Self.winogradMinimumChannels

@@ -108,7 +108,7 @@ struct Convolution2D {
             // One padded copy of an image's planes per core (of the input, or of the output's
             // gradient for dX).
             columns = Shape.checkedProduct([Swift.max(inputChannels, outputChannels), window.height + 2, window.width + 2,
-                                            Parallel.threadCount])
+                                            Swift.min(batch, Parallel.threadCount)])
             partials = 0
         } else if usesWinograd {
             // Transformed tiles and a padded plane per core; backward keeps one dU per group.
@@ -350,7 +350,7 @@ extension Variable {
                     }
                 }
             }
-            // col2im writes every value of the input's gradient.
+            // Every path writes every value of the input's gradient.
             let gradX = input.requiresGradient ? Tensor.build(shape: x.shape) { backward($0.baseAddress!) } : nil
             if gradX == nil { backward(nil) }
             return bias == nil ? [gradX, gradW] : [gradX, gradW, gradB]
