@@ -14,8 +14,9 @@
 ///     dW:       w[o, c, ki, kj]'s gradient = sum over n and positions of g[n, o] x[n, c] shifted,
 ///               nine dot products per (o, c)
 ///
-/// Images run in parallel for y and dX, (o, c) pairs for dW; every value is computed by one
-/// task in a fixed order, so the result does not depend on the thread count.
+/// y and dX run over `Convolution2D`'s groups of images, one core each; dW over (o, c) pairs.
+/// Every value is computed by one task in a fixed order, so the result does not depend on the
+/// thread count.
 extension Convolution2D {
     /// Whether this convolution runs directly: a 3x3 kernel, stride 1, padding 1, and fewer
     /// than `winogradMinimumChannels` output channels.
@@ -71,10 +72,10 @@ extension Convolution2D {
         let plane = height * width
         let (paddedHeight, paddedWidth) = directPadded
         let paddedPlane = paddedHeight * paddedWidth
-        Parallel.forEachChunk(count: batch, grain: 1) { _, images in
-            let padded = UnsafeMutablePointer<Float>.allocate(capacity: sourceChannels * paddedPlane)
-            defer { padded.deallocate() }
-            padded.initialize(repeating: 0, count: sourceChannels * paddedPlane)
+        // A core's scratch holds the padded planes of one image; its borders stay zero while
+        // the group's images are copied inside them.
+        forEachGroup(scratchCount: sourceChannels * paddedPlane) { _, images, padded in
+            padded.update(repeating: 0, count: sourceChannels * paddedPlane)
             for image in images {
                 for p in 0..<sourceChannels {
                     let from = source + (image * sourceChannels + p) * plane, to = padded + p * paddedPlane

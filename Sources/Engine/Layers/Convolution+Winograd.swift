@@ -71,6 +71,23 @@ extension Convolution2D {
     /// each other).
     static func slab(_ rows: Int, _ columns: Int) -> Int { rows * columns + 16 }
 
+    /// Where one run of images keeps its matrices in a core's scratch (`winogradScratchCount`):
+    /// V [16, C, tiles] (dV in backward), then M [16, O, tiles] (dM in backward), each
+    /// position's matrix a slab after the last, and the padded plane at the end.
+    struct WinogradRun {
+        let tiles: Int
+        let v: UnsafeMutablePointer<Float>, vSlab: Int
+        let m: UnsafeMutablePointer<Float>, mSlab: Int
+        let padded: UnsafeMutablePointer<Float>
+    }
+
+    func winogradRun(of images: Range<Int>, in scratch: UnsafeMutablePointer<Float>) -> WinogradRun {
+        let tiles = images.count * tilesPerImage
+        let (vSlab, mSlab) = (Self.slab(inputChannels, tiles), Self.slab(outputChannels, tiles))
+        return WinogradRun(tiles: tiles, v: scratch, vSlab: vSlab, m: scratch + 16 * vSlab, mSlab: mSlab,
+                           padded: scratch + winogradScratchCount - paddedPlane.height * paddedPlane.width)
+    }
+
     /// The images of a group in runs of `winogradTileSize`.
     func winogradTiles(of images: Range<Int>) -> [Range<Int>] {
         stride(from: images.lowerBound, to: images.upperBound, by: winogradTileSize).map {
@@ -90,24 +107,22 @@ extension Convolution2D {
         Self.phase("transform") { transformWeights(weight, into: transformed) }
         forEachGroup(scratchCount: winogradScratchCount) { _, group, scratch in
             for images in winogradTiles(of: group) {
-                let tiles = images.count * tilesPerImage
-                let (v, m) = (scratch, scratch + 16 * Self.slab(channels, tiles))
-                let padded = scratch + winogradScratchCount - paddedPlane.height * paddedPlane.width
-                Self.phase("transform") { transformInput(input, images: images, into: v, padded: padded) }
+                let run = winogradRun(of: images, in: scratch)
+                Self.phase("transform") { transformInput(input, images: images, into: run.v, padded: run.padded) }
                 Self.phase("SGEMM") {
                     // M = 0 + U V rather than beta 0: OpenBLAS has a separate kernel for beta 0
                     // without transposes that it picks by the product's size, and the tiles of
                     // a run (so the size) depend on the batch; im2col's products add to the bias
                     // for the same reason.
-                    m.update(repeating: 0, count: 16 * Self.slab(outputs, tiles))
+                    run.m.update(repeating: 0, count: 16 * run.mSlab)
                     for position in 0..<16 {
-                        blas.sgemm(transposeA: false, transposeB: false, m: outputs, n: tiles, k: channels,
+                        blas.sgemm(transposeA: false, transposeB: false, m: outputs, n: run.tiles, k: channels,
                                    alpha: 1, a: transformed + position * weightSlab, lda: channels,
-                                   b: v + position * Self.slab(channels, tiles), ldb: tiles,
-                                   beta: 1, c: m + position * Self.slab(outputs, tiles), ldc: tiles)
+                                   b: run.v + position * run.vSlab, ldb: run.tiles,
+                                   beta: 1, c: run.m + position * run.mSlab, ldc: run.tiles)
                     }
                 }
-                Self.phase("transform") { transformOutput(m, images: images, bias: bias, into: output) }
+                Self.phase("transform") { transformOutput(run.m, images: images, bias: bias, into: output) }
             }
         }
     }
@@ -128,19 +143,18 @@ extension Convolution2D {
         defer { groupGradients?.deallocate() }
         forEachGroup(scratchCount: winogradScratchCount) { group, groupImages, scratch in
             for (index, images) in winogradTiles(of: groupImages).enumerated() {
-                let tiles = images.count * tilesPerImage
-                let (v, dm) = (scratch, scratch + 16 * Self.slab(channels, tiles))
-                let padded = scratch + winogradScratchCount - paddedPlane.height * paddedPlane.width
-                Self.phase("transform") { transformOutputGradient(outputGradient, images: images, into: dm) }
+                // M's place holds dM, and V's place V for dW, then dV.
+                let run = winogradRun(of: images, in: scratch)
+                Self.phase("transform") { transformOutputGradient(outputGradient, images: images, into: run.m) }
                 if let groupGradients {
                     let du = groupGradients + group * transformedCount
-                    Self.phase("transform") { transformInput(input, images: images, into: v, padded: padded) }
+                    Self.phase("transform") { transformInput(input, images: images, into: run.v, padded: run.padded) }
                     // dU[ξ] (+)= dM[ξ] V[ξ]^T: [O, tiles] x [tiles, C]; a group's runs add up in order.
                     Self.phase("SGEMM") {
                         for position in 0..<16 {
-                            blas.sgemm(transposeA: false, transposeB: true, m: outputs, n: channels, k: tiles,
-                                       alpha: 1, a: dm + position * Self.slab(outputs, tiles), lda: tiles,
-                                       b: v + position * Self.slab(channels, tiles), ldb: tiles,
+                            blas.sgemm(transposeA: false, transposeB: true, m: outputs, n: channels, k: run.tiles,
+                                       alpha: 1, a: run.m + position * run.mSlab, lda: run.tiles,
+                                       b: run.v + position * run.vSlab, ldb: run.tiles,
                                        beta: index == 0 ? 0 : 1, c: du + position * weightSlab, ldc: channels)
                         }
                     }
@@ -149,13 +163,15 @@ extension Convolution2D {
                     // dV[ξ] = U[ξ]^T dM[ξ]: [C, O] x [O, tiles], into V's place.
                     Self.phase("SGEMM") {
                         for position in 0..<16 {
-                            blas.sgemm(transposeA: true, transposeB: false, m: channels, n: tiles, k: outputs,
+                            blas.sgemm(transposeA: true, transposeB: false, m: channels, n: run.tiles, k: outputs,
                                        alpha: 1, a: transformed + position * weightSlab, lda: channels,
-                                       b: dm + position * Self.slab(outputs, tiles), ldb: tiles,
-                                       beta: 0, c: v + position * Self.slab(channels, tiles), ldc: tiles)
+                                       b: run.m + position * run.mSlab, ldb: run.tiles,
+                                       beta: 0, c: run.v + position * run.vSlab, ldc: run.tiles)
                         }
                     }
-                    Self.phase("transform") { transformInputGradient(v, images: images, padded: padded, into: inputGradient) }
+                    Self.phase("transform") {
+                        transformInputGradient(run.v, images: images, padded: run.padded, into: inputGradient)
+                    }
                 }
             }
         }

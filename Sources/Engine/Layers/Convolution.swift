@@ -107,8 +107,7 @@ struct Convolution2D {
         if usesDirect {
             // One padded copy of an image's planes per core (of the input, or of the output's
             // gradient for dX).
-            columns = Shape.checkedProduct([Swift.max(inputChannels, outputChannels), window.height + 2, window.width + 2,
-                                            Swift.min(batch, Parallel.threadCount)])
+            columns = Shape.checkedProduct([Swift.max(inputChannels, outputChannels), window.height + 2, window.width + 2, cores])
             partials = 0
         } else if usesWinograd {
             // Transformed tiles and a padded plane per core; backward keeps one dU per group.
