@@ -35,19 +35,11 @@ final class ConvolutionPathTests: XCTestCase {
         let cases = try loadFixtureCases("conv2d_winograd.json", as: ConvolutionTests.Case.self)
         XCTAssertEqual(cases.count, 3)
         for c in cases {
-            let x = Variable(c.input.tensor, requiresGradient: true)
-            let w = Variable(c.weight.tensor, requiresGradient: true)
-            let b = c.bias.map { Variable($0.tensor, requiresGradient: true) }
-            XCTAssertTrue(try Convolution2D(input: x.shape, weight: w.shape, bias: b?.shape, stride: 1, padding: 1).usesWinograd)
-            let y = try Variable.conv2d(input: x, weight: w, bias: b, stride: 1, padding: 1)
-            try y.backward(gradient: c.gradOutput.tensor)
+            XCTAssertEqual([c.stride, c.padding], [[1, 1], [1, 1]], c.name)
+            XCTAssertTrue(try Convolution2D(input: c.input.shape, weight: c.weight.shape, bias: c.bias?.shape,
+                                            stride: 1, padding: 1).usesWinograd, c.name)
             // Sums of up to 16 x 9 products of normal values: 1e-5 relative to their size, as im2col.
-            assertMatchesFixture(y.value, c.output, absolute: 1e-5, relative: 1e-5, "\(c.name): output")
-            assertMatchesFixture(x.grad, c.gradInput, absolute: 1e-5, relative: 1e-5, "\(c.name): input gradient")
-            assertMatchesFixture(w.grad, c.gradWeight, absolute: 1e-5, relative: 1e-5, "\(c.name): weight gradient")
-            if let gradBias = c.gradBias {
-                assertMatchesFixture(b?.grad, gradBias, absolute: 1e-5, relative: 1e-5, "\(c.name): bias gradient")
-            }
+            try ConvolutionTests.assertMatchesPyTorch(c)
         }
     }
 

@@ -18,20 +18,23 @@ final class ConvolutionTests: XCTestCase {
     func testForwardAndBackwardMatchPyTorch() throws {
         let cases = try loadFixtureCases("conv2d.json", as: Case.self)
         XCTAssertEqual(cases.count, 6)
-        for c in cases {
-            let x = Variable(c.input.tensor, requiresGradient: true)
-            let w = Variable(c.weight.tensor, requiresGradient: true)
-            let b = c.bias.map { Variable($0.tensor, requiresGradient: true) }
-            let y = try Variable.conv2d(input: x, weight: w, bias: b,
-                                        stride: Size2D(height: c.stride[0], width: c.stride[1]),
-                                        padding: Size2D(height: c.padding[0], width: c.padding[1]))
-            try y.backward(gradient: c.gradOutput.tensor)
-            assertMatchesFixture(y.value, c.output, absolute: 1e-5, relative: 1e-5, "\(c.name): output")
-            assertMatchesFixture(x.grad, c.gradInput, absolute: 1e-5, relative: 1e-5, "\(c.name): input gradient")
-            assertMatchesFixture(w.grad, c.gradWeight, absolute: 1e-5, relative: 1e-5, "\(c.name): weight gradient")
-            if let gradBias = c.gradBias {
-                assertMatchesFixture(b?.grad, gradBias, absolute: 1e-5, relative: 1e-5, "\(c.name): bias gradient")
-            }
+        for c in cases { try Self.assertMatchesPyTorch(c) }
+    }
+
+    /// A fixture case's output and every gradient, to 1e-5 + 1e-5 |reference| per value.
+    static func assertMatchesPyTorch(_ c: Case, file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = Variable(c.input.tensor, requiresGradient: true)
+        let w = Variable(c.weight.tensor, requiresGradient: true)
+        let b = c.bias.map { Variable($0.tensor, requiresGradient: true) }
+        let y = try Variable.conv2d(input: x, weight: w, bias: b,
+                                    stride: Size2D(height: c.stride[0], width: c.stride[1]),
+                                    padding: Size2D(height: c.padding[0], width: c.padding[1]))
+        try y.backward(gradient: c.gradOutput.tensor)
+        assertMatchesFixture(y.value, c.output, absolute: 1e-5, relative: 1e-5, "\(c.name): output", file: file, line: line)
+        assertMatchesFixture(x.grad, c.gradInput, absolute: 1e-5, relative: 1e-5, "\(c.name): input gradient", file: file, line: line)
+        assertMatchesFixture(w.grad, c.gradWeight, absolute: 1e-5, relative: 1e-5, "\(c.name): weight gradient", file: file, line: line)
+        if let gradBias = c.gradBias {
+            assertMatchesFixture(b?.grad, gradBias, absolute: 1e-5, relative: 1e-5, "\(c.name): bias gradient", file: file, line: line)
         }
     }
 
