@@ -16,6 +16,18 @@ final class WorkerPoolTests: XCTestCase {
         return counters.withLock { $0 }
     }
 
+    func testThreadSettingsBeyondTheCapOrNotPositiveAreSaid() {
+        XCTAssertNil(Parallel.environmentWarning(nil))
+        XCTAssertNil(Parallel.environmentWarning("4"))
+        XCTAssertNil(Parallel.environmentWarning("\(Parallel.maximumThreads)"))
+        XCTAssertEqual(Parallel.environmentWarning("100000"), "MEDSYNTH_THREADS=100000 is more than 256; using 256")
+        for bad in ["0", "-3", "nan", "", "2.5", "99999999999999999999999"] {
+            XCTAssertEqual(Parallel.environmentWarning(bad),
+                           "MEDSYNTH_THREADS=\(bad) is not a positive integer; using one thread per core", bad)
+        }
+        Parallel.withThreadCount(100_000) { XCTAssertEqual(Parallel.threadCount, Parallel.maximumThreads) }
+    }
+
     func testEveryChunkRunsOnceOnAnyThreadCount() {
         for threads in [1, 2, 3, 5] {
             Parallel.withThreadCount(threads) {

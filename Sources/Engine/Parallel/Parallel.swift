@@ -17,11 +17,18 @@ public enum Parallel {
         set { configuredThreads.withLock { $0 = min(max(1, newValue), maximumThreads) } }
     }
 
-    /// Why MEDSYNTH_THREADS was ignored, if it was set to something other than a positive integer.
+    /// Why MEDSYNTH_THREADS was ignored or capped, if it was set to something other than a
+    /// positive integer up to `maximumThreads`.
     public static var environmentWarning: String? {
-        guard let text = ProcessInfo.processInfo.environment["MEDSYNTH_THREADS"] else { return nil }
-        if let n = Int(text), n > 0 { return nil }
-        return "MEDSYNTH_THREADS=\(text) is not a positive integer; using one thread per core"
+        environmentWarning(ProcessInfo.processInfo.environment["MEDSYNTH_THREADS"])
+    }
+
+    static func environmentWarning(_ text: String?) -> String? {
+        guard let text else { return nil }
+        guard let n = Int(text), n > 0 else {
+            return "MEDSYNTH_THREADS=\(text) is not a positive integer; using one thread per core"
+        }
+        return n > maximumThreads ? "MEDSYNTH_THREADS=\(text) is more than \(maximumThreads); using \(maximumThreads)" : nil
     }
 
     static func defaultThreadCount() -> Int {
