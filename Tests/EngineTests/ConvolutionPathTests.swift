@@ -134,4 +134,54 @@ final class ConvolutionPathTests: XCTestCase {
         }
         XCTAssertTrue(directReport.passed, "direct: \(directReport)")
     }
+
+    // MARK: - Transformed kernels kept between calls
+
+    func testWeightCacheGivesTheSameBitsAndTransformsOnce() throws {
+        let x = try Tensor.randn([3, 16, 5, 6], seed: 31)
+        let weight = Variable(try Tensor.randn([24, 16, 3, 3], std: 0.2, seed: 32))
+        let bias = Variable(try Tensor.randn([24], seed: 33))
+        func convolve() throws -> Tensor { try Variable.conv2d(input: Variable(x), weight: weight, bias: bias, padding: 1).value }
+        let uncached = try convolve()
+        try WinogradWeightCache.using {
+            let cache = try XCTUnwrap(WinogradWeightCache.current)
+            XCTAssertEqual(try convolve().scalars, uncached.scalars)
+            XCTAssertEqual(try convolve().scalars, uncached.scalars)
+            XCTAssertEqual([cache.transforms, cache.reuses], [1, 1])
+            // Nested scopes share the outer cache.
+            try WinogradWeightCache.using {
+                XCTAssertTrue(WinogradWeightCache.current === cache)
+                XCTAssertEqual(try convolve().scalars, uncached.scalars)
+            }
+            XCTAssertEqual(cache.reuses, 2)
+        }
+        XCTAssertNil(WinogradWeightCache.current, "the cache ends with its scope")
+    }
+
+    func testWeightCacheNeverGivesStaleKernels() throws {
+        let x = try Tensor.randn([2, 16, 4, 4], seed: 34)
+        let weight = Variable(try Tensor.randn([16, 16, 3, 3], std: 0.2, seed: 35))
+        func convolve(_ w: Tensor) throws -> Tensor { try Variable.conv2d(input: Variable(x), weight: Variable(w), padding: 1).value }
+        try WinogradWeightCache.using {
+            let before = try convolve(weight.value)
+            // Written in place, as an optimizer step does: the cache's copy keeps the old values,
+            // so the weights move to new storage and are transformed again.
+            weight.value.withUnsafeMutableBufferPointer { $0[0] += 1 }
+            let after = try convolve(weight.value)
+            XCTAssertNotEqual(after.scalars, before.scalars)
+            let fresh = try WinogradWeightCache.$current.withValue(nil) { try convolve(weight.value) }
+            XCTAssertEqual(after.scalars, fresh.scalars)
+            // The same values read as another kernel shape are not the same kernels.
+            let (wide, tall) = (try Tensor.randn([32, 16, 3, 3], seed: 36), try Tensor.randn([32, 16, 3, 3], seed: 36).reshaped([16, 32, 3, 3]))
+            let tallInput = Variable(try Tensor.randn([1, 32, 4, 4], seed: 38))
+            let expected = try WinogradWeightCache.$current.withValue(nil) {
+                try Variable.conv2d(input: tallInput, weight: Variable(tall), padding: 1).value
+            }
+            let sameValues = try wide.reshaped([16, 32, 3, 3])
+            XCTAssertEqual(sameValues.withUnsafeBufferPointer { $0.baseAddress }, wide.withUnsafeBufferPointer { $0.baseAddress })
+            _ = try Variable.conv2d(input: Variable(try Tensor.randn([1, 16, 4, 4], seed: 37)), weight: Variable(wide), padding: 1)
+            XCTAssertEqual(try Variable.conv2d(input: tallInput, weight: Variable(sameValues), padding: 1).value.scalars,
+                           expected.scalars)
+        }
+    }
 }

@@ -50,20 +50,23 @@ extension Sampler {
         sampler.reset()
         var current = initialNoise
         var trajectory: [TrajectoryFrame] = []
-        for (index, timestep) in modelTimes.enumerated() {
-            if isCancelled() { throw SamplingError.cancelled(completedSteps: index, totalSteps: timesteps.count) }
-            let output = try denoiser(current, Array(repeating: timestep, count: batch))
-            guard output.shape == current.shape else {
-                throw SamplingError.denoiserShape(expected: current.shape, found: output.shape)
+        // The denoiser runs the same network at every step: its 3x3 kernels are transformed once.
+        try WinogradWeightCache.using {
+            for (index, timestep) in modelTimes.enumerated() {
+                if isCancelled() { throw SamplingError.cancelled(completedSteps: index, totalSteps: timesteps.count) }
+                let output = try denoiser(current, Array(repeating: timestep, count: batch))
+                guard output.shape == current.shape else {
+                    throw SamplingError.denoiserShape(expected: current.shape, found: output.shape)
+                }
+                let noise = sampler.needsNoise(atStep: index) ? try stepNoise(index, current.shape) : nil
+                let step = try sampler.step(modelOutput: output, sample: current, noise: noise)
+                if keepingSteps.contains(index) {
+                    trajectory.append(TrajectoryFrame(stepIndex: index, timestep: timestep, sample: current,
+                                                      predictedOriginalSample: step.predictedOriginalSample))
+                }
+                current = step.previousSample
+                progress(index + 1, timesteps.count)
             }
-            let noise = sampler.needsNoise(atStep: index) ? try stepNoise(index, current.shape) : nil
-            let step = try sampler.step(modelOutput: output, sample: current, noise: noise)
-            if keepingSteps.contains(index) {
-                trajectory.append(TrajectoryFrame(stepIndex: index, timestep: timestep, sample: current,
-                                                  predictedOriginalSample: step.predictedOriginalSample))
-            }
-            current = step.previousSample
-            progress(index + 1, timesteps.count)
         }
         return SamplingResult(sample: current, trajectory: trajectory)
     }

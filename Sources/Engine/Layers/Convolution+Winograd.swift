@@ -95,16 +95,34 @@ extension Convolution2D {
         }
     }
 
-    /// Winograd forward: y = conv(x, w) + b.
+    /// Winograd forward: y = conv(x, w) + b. `weights`, the tensor `weight` points into, lets an
+    /// open `WinogradWeightCache` give its transformed kernels from an earlier call.
     func winogradForward(
         output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+        weight: UnsafePointer<Float>, weights: Tensor?, bias: UnsafePointer<Float>?
     ) {
         let (channels, outputs) = (inputChannels, outputChannels)
         let weightSlab = Self.slab(outputs, channels)
+        let transform = { (u: UnsafeMutablePointer<Float>) in Self.phase("transform") { transformWeights(weight, into: u) } }
+        if let cache = WinogradWeightCache.current, let weights {
+            return cache.withTransformed(weights, outputs: outputs, channels: channels, count: 16 * weightSlab,
+                                         transform: transform) {
+                winogradForward(output: output, input: input, transformed: $0, bias: bias)
+            }
+        }
         let transformed = UnsafeMutablePointer<Float>.allocate(capacity: 16 * weightSlab)
         defer { transformed.deallocate() }
-        Self.phase("transform") { transformWeights(weight, into: transformed) }
+        transform(transformed)
+        winogradForward(output: output, input: input, transformed: transformed, bias: bias)
+    }
+
+    /// Winograd forward with the kernels transformed: U [16, O, C] in slabs.
+    private func winogradForward(
+        output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+        transformed: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    ) {
+        let (channels, outputs) = (inputChannels, outputChannels)
+        let weightSlab = Self.slab(outputs, channels)
         forEachGroup(scratchCount: winogradScratchCount) { _, group, scratch in
             for images in winogradTiles(of: group) {
                 let run = winogradRun(of: images, in: scratch)

@@ -146,11 +146,12 @@ struct Convolution2D {
         output: UnsafeMutablePointer<Float>,    // [N, O, OH, OW]
         input: UnsafePointer<Float>,            // [N, C, H, W]
         weight: UnsafePointer<Float>,           // [O, C, kh, kw], read as [O, patch]
+        weights: Tensor? = nil,                 // the tensor `weight` points into, for WinogradWeightCache
         bias: UnsafePointer<Float>?             // [O]
     ) {
         OperationProfile.count(flops: productFlops)
         if usesDirect { return directForward(output: output, input: input, weight: weight, bias: bias) }
-        if usesWinograd { return winogradForward(output: output, input: input, weight: weight, bias: bias) }
+        if usesWinograd { return winogradForward(output: output, input: input, weight: weight, weights: weights, bias: bias) }
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
         let columnCount = patch * tileSize * positions
         forEachGroup(scratchCount: columnCount + outputChannels * tileSize * positions) { _, group, scratch in
@@ -319,9 +320,9 @@ extension Variable {
             ? try Tensor.zeros(convolution.outputShape)
             : try Tensor.build(shape: convolution.outputShape, op: "conv2d") { y in
                 x.withUnsafeBufferPointer { x in
-                    w.withUnsafeBufferPointer { w in
+                    w.withUnsafeBufferPointer { wp in
                         withOptionalPointer(b) { b in
-                            convolution.forward(output: y.baseAddress!, input: x.baseAddress!, weight: w.baseAddress!, bias: b)
+                            convolution.forward(output: y.baseAddress!, input: x.baseAddress!, weight: wp.baseAddress!, weights: w, bias: b)
                         }
                     }
                 }
