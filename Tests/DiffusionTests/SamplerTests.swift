@@ -126,6 +126,33 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(calls, 3)
     }
 
+    func testLoopTransformsTheDenoisersKernelsOnce() throws {
+        // A denoiser with one 3x3 convolution of 16 channels (Winograd's path): over ten steps
+        // its kernels are transformed once, and the run gives the bits of one without the cache.
+        var random = RandomStream(seed: 3)
+        let conv = try Conv2d(inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: 1, random: &random)
+        let ddim = try DDIMSampler(schedule: schedule, inferenceSteps: 10)
+        let start = try Tensor.randn([2, 16, 4, 4], seed: 4)
+        var counts: [Int] = []
+        let cached = try ddim.sample(
+            from: start,
+            denoiser: { x, _ in
+                let y = try conv(Variable(x)).value
+                let cache = try XCTUnwrap(WinogradWeightCache.current)
+                counts = [cache.counts.transforms, cache.counts.reuses]
+                return y
+            },
+            stepNoise: { _, shape in try Tensor.zeros(shape) })
+        XCTAssertEqual(counts, [1, 9])
+        XCTAssertNil(WinogradWeightCache.current, "the cache ends with the run")
+        var direct = start
+        for timestep in ddim.timesteps {
+            let output = try conv(Variable(direct)).value
+            direct = try ddim.step(modelOutput: output, timestep: timestep, sample: direct, noise: nil).previousSample
+        }
+        XCTAssertEqual(cached.sample.scalars, direct.scalars)
+    }
+
     func testMisuseIsAnErrorNotATrap() throws {
         XCTAssertThrowsError(try DDIMSampler(schedule: schedule, inferenceSteps: 1001)) {
             XCTAssertEqual($0 as? SamplingError, .inferenceStepsOutOfRange(requested: 1001, trainingSteps: 1000))

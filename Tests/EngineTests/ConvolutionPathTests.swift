@@ -147,15 +147,22 @@ final class ConvolutionPathTests: XCTestCase {
             let cache = try XCTUnwrap(WinogradWeightCache.current)
             XCTAssertEqual(try convolve().scalars, uncached.scalars)
             XCTAssertEqual(try convolve().scalars, uncached.scalars)
-            XCTAssertEqual([cache.transforms, cache.reuses], [1, 1])
+            XCTAssertEqual([cache.counts.transforms, cache.counts.reuses], [1, 1])
+            // U (16 x 24 x 16 in slabs of one cache line more) and the 24 x 16 x 9 weights it keeps.
+            XCTAssertEqual(cache.counts.size, 16 * (24 * 16 + 16) + 24 * 16 * 9)
             // Nested scopes share the outer cache.
             try WinogradWeightCache.using {
                 XCTAssertTrue(WinogradWeightCache.current === cache)
                 XCTAssertEqual(try convolve().scalars, uncached.scalars)
             }
-            XCTAssertEqual(cache.reuses, 2)
+            XCTAssertEqual(cache.counts.reuses, 2)
         }
         XCTAssertNil(WinogradWeightCache.current, "the cache ends with its scope")
+    }
+
+    /// conv2d of `x` with `weight` outside any cache.
+    private func uncached(_ x: Tensor, _ weight: Tensor) throws -> Tensor {
+        try WinogradWeightCache.$current.withValue(nil) { try Variable.conv2d(input: Variable(x), weight: Variable(weight), padding: 1).value }
     }
 
     func testWeightCacheNeverGivesStaleKernels() throws {
@@ -163,25 +170,62 @@ final class ConvolutionPathTests: XCTestCase {
         let weight = Variable(try Tensor.randn([16, 16, 3, 3], std: 0.2, seed: 35))
         func convolve(_ w: Tensor) throws -> Tensor { try Variable.conv2d(input: Variable(x), weight: Variable(w), padding: 1).value }
         try WinogradWeightCache.using {
+            let cache = try XCTUnwrap(WinogradWeightCache.current)
             let before = try convolve(weight.value)
             // Written in place, as an optimizer step does: the cache's copy keeps the old values,
             // so the weights move to new storage and are transformed again.
             weight.value.withUnsafeMutableBufferPointer { $0[0] += 1 }
             let after = try convolve(weight.value)
             XCTAssertNotEqual(after.scalars, before.scalars)
-            let fresh = try WinogradWeightCache.$current.withValue(nil) { try convolve(weight.value) }
-            XCTAssertEqual(after.scalars, fresh.scalars)
+            XCTAssertEqual(after.scalars, try uncached(x, weight.value).scalars)
+            XCTAssertEqual([cache.counts.transforms, cache.counts.reuses], [2, 0])
+
             // The same values read as another kernel shape are not the same kernels.
-            let (wide, tall) = (try Tensor.randn([32, 16, 3, 3], seed: 36), try Tensor.randn([32, 16, 3, 3], seed: 36).reshaped([16, 32, 3, 3]))
-            let tallInput = Variable(try Tensor.randn([1, 32, 4, 4], seed: 38))
-            let expected = try WinogradWeightCache.$current.withValue(nil) {
-                try Variable.conv2d(input: tallInput, weight: Variable(tall), padding: 1).value
-            }
-            let sameValues = try wide.reshaped([16, 32, 3, 3])
-            XCTAssertEqual(sameValues.withUnsafeBufferPointer { $0.baseAddress }, wide.withUnsafeBufferPointer { $0.baseAddress })
+            let wide = try Tensor.randn([32, 16, 3, 3], seed: 36), tall = try wide.reshaped([16, 32, 3, 3])
+            XCTAssertEqual(tall.withUnsafeBufferPointer { $0.baseAddress }, wide.withUnsafeBufferPointer { $0.baseAddress })
             _ = try Variable.conv2d(input: Variable(try Tensor.randn([1, 16, 4, 4], seed: 37)), weight: Variable(wide), padding: 1)
-            XCTAssertEqual(try Variable.conv2d(input: tallInput, weight: Variable(sameValues), padding: 1).value.scalars,
-                           expected.scalars)
+            let tallInput = try Tensor.randn([1, 32, 4, 4], seed: 38)
+            XCTAssertEqual(try Variable.conv2d(input: Variable(tallInput), weight: Variable(tall), padding: 1).value.scalars,
+                           try uncached(tallInput, tall).scalars)
+        }
+    }
+
+    func testWeightCacheFollowsAnOptimizerStep() throws {
+        var random = RandomStream(seed: 39)
+        let conv = try Conv2d(inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: 1, random: &random)
+        let optimizer = try Adam(parameters: conv.parameters, learningRate: 0.1)
+        let x = Variable(try Tensor.randn([2, 16, 6, 6], seed: 40))
+        try WinogradWeightCache.using {
+            for _ in 0..<2 {
+                optimizer.zeroGradients()
+                try conv(x).pow(2).mean().backward()
+                try optimizer.step()
+                XCTAssertEqual(try conv(x).value.scalars,
+                               try WinogradWeightCache.$current.withValue(nil) { try conv(x).value.scalars })
+            }
+        }
+    }
+
+    func testWeightCacheKeepsAtMostItsCapacity() throws {
+        let x = try Tensor.randn([1, 16, 4, 4], seed: 41)
+        let kernels = try (0..<4).map { try Tensor.randn([16, 16, 3, 3], seed: 42 + UInt64($0)) }
+        let entrySize = 16 * (16 * 16 + 16) + 16 * 16 * 9
+        let cache = WinogradWeightCache(capacity: 2 * entrySize + 100)
+        try WinogradWeightCache.$current.withValue(cache) {
+            // Kernels 0, 1, 0, 2: kernel 2 pushes out 1, the least recently used, so 0 is found
+            // again and 1 is transformed again.
+            for k in [0, 1, 0, 2, 0, 1] {
+                let y = try Variable.conv2d(input: Variable(x), weight: Variable(kernels[k]), padding: 1).value
+                XCTAssertEqual(y.scalars, try uncached(x, kernels[k]).scalars, "kernel \(k)")
+                XCTAssertLessThanOrEqual(cache.counts.size, cache.capacity)
+            }
+            XCTAssertEqual([cache.counts.transforms, cache.counts.reuses], [4, 2])
+        }
+        // Weights larger than the whole capacity are never kept.
+        let small = WinogradWeightCache(capacity: entrySize - 1)
+        try WinogradWeightCache.$current.withValue(small) {
+            for _ in 0..<2 { _ = try Variable.conv2d(input: Variable(x), weight: Variable(kernels[0]), padding: 1) }
+            XCTAssertEqual([small.counts.transforms, small.counts.reuses, small.counts.size], [2, 0, 0])
         }
     }
 }

@@ -95,16 +95,18 @@ extension Convolution2D {
         }
     }
 
-    /// Winograd forward: y = conv(x, w) + b. `weights`, the tensor `weight` points into, lets an
-    /// open `WinogradWeightCache` give its transformed kernels from an earlier call.
+    /// Winograd forward: y = conv(x, w) + b, with the kernels transformed here or, inside a
+    /// `WinogradWeightCache` scope, by an earlier call with the same weights.
     func winogradForward(
         output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-        weight: UnsafePointer<Float>, weights: Tensor?, bias: UnsafePointer<Float>?
+        weights: Tensor, bias: UnsafePointer<Float>?
     ) {
         let (channels, outputs) = (inputChannels, outputChannels)
         let weightSlab = Self.slab(outputs, channels)
-        let transform = { (u: UnsafeMutablePointer<Float>) in Self.phase("transform") { transformWeights(weight, into: u) } }
-        if let cache = WinogradWeightCache.current, let weights {
+        let transform = { (u: UnsafeMutablePointer<Float>) in
+            Self.phase("transform") { weights.withUnsafeBufferPointer { transformWeights($0.baseAddress!, into: u) } }
+        }
+        if let cache = WinogradWeightCache.current {
             return cache.withTransformed(weights, outputs: outputs, channels: channels, count: 16 * weightSlab,
                                          transform: transform) {
                 winogradForward(output: output, input: input, transformed: $0, bias: bias)
@@ -226,8 +228,8 @@ extension Convolution2D {
         } }
     }
 
-    /// Kernels per task of the weight transforms, which run on every core (in sampling, the
-    /// same weights are transformed at every step).
+    /// Kernels per task of the weight transforms, which run on every core (in training they
+    /// run at every step, forward and backward).
     static let pairsPerChunk = 1024
 
     /// dg = G^T dU G for every (o, c): [16, O, C] to [O, C, 3, 3].

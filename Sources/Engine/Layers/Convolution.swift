@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// - 3x3 "same" convolutions (stride 1, padding 1) with 16 or more channels in and out, the
 ///   bulk of a UNet's and an autoencoder's work, by Winograd's F(2x2, 3x3)
-///   (Convolution+Winograd.swift): 2.25 times fewer multiplications;
+///   (Convolution+Winograd.swift): 2.25 times fewer multiplications; while sampling, each
+///   kernel is transformed once for all steps (`WinogradWeightCache`);
 /// - 3x3 "same" convolutions to fewer than 16 channels, a network's last layer, directly on the
 ///   planes (Convolution+Direct.swift), where im2col's columns would cost more than the
 ///   arithmetic;
@@ -141,17 +142,31 @@ struct Convolution2D {
         }
     }
 
-    /// conv2d forward: y = conv(x, w) + b.
+    /// conv2d forward: y = conv(x, w) + b. The weights come as a tensor, which an open
+    /// `WinogradWeightCache` needs to recognise them.
     func forward(
         output: UnsafeMutablePointer<Float>,    // [N, O, OH, OW]
         input: UnsafePointer<Float>,            // [N, C, H, W]
-        weight: UnsafePointer<Float>,           // [O, C, kh, kw], read as [O, patch]
-        weights: Tensor? = nil,                 // the tensor `weight` points into, for WinogradWeightCache
+        weights: Tensor,                        // [O, C, kh, kw]
         bias: UnsafePointer<Float>?             // [O]
     ) {
         OperationProfile.count(flops: productFlops)
-        if usesDirect { return directForward(output: output, input: input, weight: weight, bias: bias) }
-        if usesWinograd { return winogradForward(output: output, input: input, weight: weight, weights: weights, bias: bias) }
+        if usesWinograd { return winogradForward(output: output, input: input, weights: weights, bias: bias) }
+        weights.withUnsafeBufferPointer { weight in
+            if usesDirect {
+                directForward(output: output, input: input, weight: weight.baseAddress!, bias: bias)
+            } else {
+                im2colForward(output: output, input: input, weight: weight.baseAddress!, bias: bias)
+            }
+        }
+    }
+
+    /// conv2d forward by im2col + SGEMM.
+    private func im2colForward(
+        output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+        weight: UnsafePointer<Float>,           // [O, C, kh, kw], read as [O, patch]
+        bias: UnsafePointer<Float>?
+    ) {
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
         let columnCount = patch * tileSize * positions
         forEachGroup(scratchCount: columnCount + outputChannels * tileSize * positions) { _, group, scratch in
@@ -320,10 +335,8 @@ extension Variable {
             ? try Tensor.zeros(convolution.outputShape)
             : try Tensor.build(shape: convolution.outputShape, op: "conv2d") { y in
                 x.withUnsafeBufferPointer { x in
-                    w.withUnsafeBufferPointer { wp in
-                        withOptionalPointer(b) { b in
-                            convolution.forward(output: y.baseAddress!, input: x.baseAddress!, weight: wp.baseAddress!, weights: w, bias: b)
-                        }
+                    withOptionalPointer(b) { b in
+                        convolution.forward(output: y.baseAddress!, input: x.baseAddress!, weights: w, bias: b)
                     }
                 }
             }
