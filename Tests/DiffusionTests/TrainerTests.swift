@@ -367,7 +367,17 @@ final class TrainerTests: XCTestCase {
         let line = TrainingProgress(step: 450, totalSteps: 1000, loss: 0.02134, smoothedLoss: 0.024, stepsPerSecond: 12.34,
                                     secondsRemaining: 44.6, learningRate: 1e-4, gradientNorm: 0.8213).renderedLine()
         XCTAssertEqual(line, "[#########...........]  450/1000  45%  loss 0.02134 (0.024)  12.3 step/s  ETA 0:45  lr 1.00e-04  |g| 0.8213")
-        XCTAssertEqual(TrainingProgress.duration(3725), "1:02:05")
+        XCTAssertEqual(ProgressLine.duration(3725), "1:02:05")
+    }
+
+    func testStepProgressLineHasTheRateAndTheTimeLeft() {
+        let start = ContinuousClock.now
+        let meter = StepProgress("sampling", startingAt: start)
+        // 20 of 50 steps in 4 s: 5 steps a second, 30 steps (6 s) to go.
+        XCTAssertEqual(meter.line(completed: 20, of: 50, at: start + .seconds(4)),
+                       "sampling [########............] 20/50  40%  5.0 step/s  ETA 0:06")
+        XCTAssertEqual(StepProgress("encoding", unit: "batch", startingAt: start).line(completed: 0, of: 3, at: start),
+                       "encoding [....................] 0/3   0%  0.0 batch/s  ETA --")
     }
 
     func testSmoothedLossIsTheBiasCorrectedAverage() {

@@ -306,6 +306,40 @@ final class VerbTests: XCTestCase {
         XCTAssertEqual(previous.shape, [4, 4, 8, 8])
     }
 
+    /// Sampling and batched encoding show how far they have come: at each quarter where lines
+    /// cannot be redrawn, in place (at most five times a second, and at the end) where they can.
+    func testDiffuseAndBatchesShowProgress() throws {
+        var printed: [String] = []
+        interpreter = Interpreter(context: RuntimeContext(outputDirectory: directory) { printed.append($0) })
+        try run("""
+            p = phantom n=2 size=32 seed=1
+            m = onehot p.label classes=4
+            net = unet latent=4 cond={mask: 4} widths=[8, 16] heads=2 groups=4 seed=3
+            x = diffuse net cond=[m] steps=8 seed=9
+            """)
+        XCTAssertEqual(printed.map { $0.prefix(40) }, [
+            "sampling [#####...............] 2/8  25%",
+            "sampling [##########..........] 4/8  50%",
+            "sampling [###############.....] 6/8  75%",
+            "sampling [####################] 8/8 100%",
+        ])
+        XCTAssertTrue(printed.allSatisfy { $0.contains(" step/s  ETA ") }, "\(printed)")
+
+        printed = []
+        var drawn = ""
+        interpreter.context.writeInPlace = { drawn += $0 }
+        try run("""
+            ae = autoencoder kind=kl latent=4 widths=[8, 16] groups=4 seed=2
+            z = encode ae (zeros [130, 1, 32, 32])
+            """)
+        XCTAssertEqual(printed, [])
+        // Three batches of at most 64: the first line at once, the last at the end, then a line break.
+        XCTAssertTrue(drawn.hasPrefix("\rencoding [######..............] 1/3  33%"), drawn)
+        XCTAssertTrue(drawn.contains("\rencoding [####################] 3/3 100%"), drawn)
+        XCTAssertTrue(drawn.contains(" batch/s  ETA "), drawn)
+        XCTAssertTrue(drawn.hasSuffix("\n"), drawn)
+    }
+
     func testValueVerbsAgainstHandComputedValues() throws {
         func scalars(_ text: String) throws -> [Float] {
             switch try run(text) {

@@ -1,3 +1,4 @@
+import Diffusion
 import Engine
 import Foundation
 
@@ -50,6 +51,28 @@ public final class RuntimeContext: @unchecked Sendable {
         guard let writeInPlace else { return print(line) }
         writeInPlace("\r" + line + "\u{1b}[K")
         progressPending = true
+    }
+
+    /// A callback for a run of steps, called with the steps done and the steps in all, that
+    /// shows how far the run has come (`StepProgress`): redrawn in place at most five times a
+    /// second and at the last step, or, where lines cannot be redrawn, printed at each quarter
+    /// of the run. Call `endProgress` when the run ends.
+    public func stepProgress(_ label: String, unit: String = "step") -> (_ completed: Int, _ total: Int) -> Void {
+        let meter = StepProgress(label, unit: unit)
+        var lastShown: ContinuousClock.Instant?, lastQuarter = 0
+        return { [self] completed, total in
+            if writeInPlace != nil {
+                let now = ContinuousClock.now
+                guard completed >= total || lastShown.map({ now - $0 >= .milliseconds(200) }) ?? true else { return }
+                lastShown = now
+                progress(meter.line(completed: completed, of: total, at: now))
+            } else {
+                let quarter = total > 0 ? 4 * Swift.min(completed, total) / total : 4
+                guard quarter > lastQuarter else { return }
+                lastQuarter = quarter
+                progress(meter.line(completed: completed, of: total))
+            }
+        }
     }
 
     /// Ends a line of progress redrawn in place, so what follows starts on a line of its own.

@@ -143,12 +143,14 @@ enum DiffusionVerbs {
         let keep = Set(try call.integers("keep", in: 0...(steps - 1)))
         let random = try call.randomKey()
         let cancellation = call.context.cancellation
+        let showProgress = call.context.stepProgress("sampling")
+        defer { call.context.endProgress() }
         let result: SamplingResult
         do {
             result = try generator.sampleLatents(
                 conditions: conditions, sampler: sampler, guidanceScale: Float(try call.double("guidance")),
                 unconditional: try groupNames(call, "unconditional", layout: generator.conditionLayout), random: random,
-                keepingSteps: keep, progress: { _, _ in }, isCancelled: { cancellation.isCancelled })
+                keepingSteps: keep, progress: showProgress, isCancelled: { cancellation.isCancelled })
         } catch SamplingError.cancelled(let done, let total) {
             throw RuntimeError("sampling stopped (Ctrl-C) after \(done) of \(total) steps", span: call.span)
         }

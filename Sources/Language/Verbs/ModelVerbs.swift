@@ -96,7 +96,7 @@ enum ModelVerbs {
         guard images.rank == 4, images.shape[1] == segmenter.imageChannels else {
             throw call.error("images", "the segmenter takes images [N, \(segmenter.imageChannels), H, W]", found: "a tensor of shape \(images.shape)")
         }
-        return .tensor(try inBatches(images, cancellation: call.context.cancellation) { try segmenter.segment($0) })
+        return .tensor(try inBatches(images, "segmenting", call.context) { try segmenter.segment($0) })
     }
 
     /// The widths given for `name`, each in `ModelOption.widths`, as many as `levels` allows.
@@ -225,7 +225,7 @@ enum ModelVerbs {
         let autoencoder = try autoencoderArgument(call)
         let images = try call.tensor("images")
         guard images.rank == 4 else { throw call.error("images", "'encode' takes a batch [N, C, H, W]", found: "a tensor of shape \(images.shape)") }
-        return .tensor(try inBatches(images, cancellation: call.context.cancellation) { try autoencoder.diffusionLatents(of: $0) })
+        return .tensor(try inBatches(images, "encoding", call.context) { try autoencoder.diffusionLatents(of: $0) })
     }
 
     static let decode = Verb(
@@ -236,19 +236,26 @@ enum ModelVerbs {
         let autoencoder = try autoencoderArgument(call)
         let latents = try call.tensor("latents")
         guard latents.rank == 4 else { throw call.error("latents", "'decode' takes a batch [N, C, h, w]", found: "a tensor of shape \(latents.shape)") }
-        return .tensor(try inBatches(latents, cancellation: call.context.cancellation) {
+        return .tensor(try inBatches(latents, "decoding", call.context) {
             try autoencoder.images(fromDiffusionLatents: $0)
         })
     }
 
-    /// `body` on batches of at most 64 along the first axis, joined; `cancellation` is checked
-    /// before each batch.
-    static func inBatches(_ tensor: Tensor, cancellation: CancellationFlag, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
+    /// `body` on batches of at most 64 along the first axis, joined; the context's cancellation
+    /// is checked before each batch, and its progress shows the batches done under `label`.
+    static func inBatches(
+        _ tensor: Tensor, _ label: String, _ context: RuntimeContext, _ body: (Tensor) throws -> Tensor
+    ) throws -> Tensor {
         let count = tensor.shape[0]
         guard count > 64 else { return try body(tensor) }
-        let parts = try stride(from: 0, to: count, by: 64).map { start in
-            try cancellation.checkCancellation()
-            return try body(tensor.samples(at: Array(start..<min(start + 64, count))))
+        let starts = Array(stride(from: 0, to: count, by: 64))
+        let showProgress = context.stepProgress(label, unit: "batch")
+        defer { context.endProgress() }
+        let parts = try starts.enumerated().map { index, start in
+            try context.cancellation.checkCancellation()
+            let part = try body(tensor.samples(at: Array(start..<min(start + 64, count))))
+            showProgress(index + 1, starts.count)
+            return part
         }
         return try Tensor.concat(parts)
     }

@@ -39,15 +39,10 @@ public struct TrainingProgress: Sendable, Equatable {
     ///
     /// Write it after a carriage return ("\r") to redraw the line in place.
     public func renderedLine(barWidth: Int = 20) -> String {
-        let fraction = totalSteps > 0 ? Swift.min(Swift.max(Double(step) / Double(totalSteps), 0), 1) : 1
-        let filled = Int((fraction * Double(barWidth)).rounded(.down))
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
-        let width = String(totalSteps).count
-        let counter = String(repeating: " ", count: Swift.max(width - String(step).count, 0)) + "\(step)/\(totalSteps)"
-        return "[\(bar)] \(counter) \(String(format: "%3d%%", Int((fraction * 100).rounded(.down))))"
+        ProgressLine.bar(step: step, of: totalSteps, width: barWidth)
             + "  loss \(Self.number(loss)) (\(Self.number(smoothedLoss)))"
             + "  \(String(format: "%.1f", stepsPerSecond)) step/s"
-            + "  ETA \(Self.duration(secondsRemaining))"
+            + "  ETA \(ProgressLine.duration(secondsRemaining))"
             + "  lr \(String(format: "%.2e", Double(learningRate)))"
             + "  |g| \(Self.number(gradientNorm))"
     }
@@ -57,14 +52,5 @@ public struct TrainingProgress: Sendable, Equatable {
         let magnitude = Swift.abs(value)
         return magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e4) ? String(format: "%.3e", Double(value))
             : String(format: "%.4g", Double(value))
-    }
-
-    /// h:mm:ss, or m:ss under an hour; "--" when unknown.
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "--" }
-        let total = Int(seconds.rounded())
-        let (hours, rest) = total.quotientAndRemainder(dividingBy: 3600)
-        let (minutes, secs) = rest.quotientAndRemainder(dividingBy: 60)
-        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, secs) : String(format: "%d:%02d", minutes, secs)
     }
 }
