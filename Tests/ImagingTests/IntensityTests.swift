@@ -92,4 +92,34 @@ final class IntensityTests: XCTestCase {
         XCTAssertEqual(mixed.shape, [1, 1, 1, 3])
         XCTAssertEqual(mixed.scalars, [0, 2, 0])
     }
+
+    /// A single image of C channels [C, H, W] (a DICOM's frames, a PNG's colours) is one image:
+    /// its channels are normalised together, its planes resized, filtered and labelled as a
+    /// batch of one would be; operations on labels and grey images take [1, H, W].
+    func testSingleImagesWithAChannelAxis() throws {
+        let planes = try Tensor(shape: [2, 1, 3], scalars: [2, 4, 6,  -10, 0, 30])
+        // One range over both channels, -10 ... 30: y = (x + 10) / 20 - 1.
+        for (value, expected) in zip(try normaliseMinMax(planes).scalars, [-0.4, -0.3, -0.2, -1, -0.5, 1] as [Float]) {
+            XCTAssertEqual(value, expected, accuracy: 1e-6)
+        }
+        XCTAssertEqual(try normaliseMinMax(planes).shape, [2, 1, 3])
+        let image = try Tensor.randn([1, 9, 7], seed: 3)
+        let batch = try image.reshaped([1, 1, 9, 7])
+        XCTAssertEqual(try resize(image, height: 4, width: 5, method: .bilinear).shape, [1, 4, 5])
+        XCTAssertEqual(try resize(image, height: 4, width: 5, method: .bilinear).scalars,
+                       try resize(batch, height: 4, width: 5, method: .bilinear).scalars)
+        XCTAssertEqual(try cropOrPad(image, height: 3, width: 9).shape, [1, 3, 9])
+        XCTAssertEqual(try canny(image, sigma: 1, thresholds: .absolute(low: 0.1, high: 0.2)).scalars,
+                       try canny(batch, sigma: 1, thresholds: .absolute(low: 0.1, high: 0.2)).scalars)
+        XCTAssertEqual(try oneHot(try Tensor(shape: [1, 1, 2], scalars: [1, 0]), classes: 2).scalars, [0, 1, 1, 0])
+        XCTAssertThrowsError(try oneHot(try Tensor(shape: [1, 1, 2], scalars: [1, 3]), classes: 2)) {
+            XCTAssertTrue("\($0)".contains("label 3.0 at [0, 0, 1]"), "\($0)")
+        }
+        XCTAssertThrowsError(try canny(try Tensor.zeros([2, 5, 5]), sigma: 1, thresholds: .absolute(low: 0.1, high: 0.2))) {
+            XCTAssertTrue("\($0)".contains("expects one channel, [1, H, W], but got [2, 5, 5]"), "\($0)")
+        }
+        XCTAssertThrowsError(try normaliseMinMax(try Tensor.zeros([2, 2, 2, 2, 2]))) {
+            XCTAssertTrue("\($0)".contains("expects an image [H, W] or [C, H, W], or a batch [N, C, H, W]"), "\($0)")
+        }
+    }
 }

@@ -30,6 +30,13 @@ final class SSIMTests: XCTestCase {
         XCTAssertEqual(try Metrics.structuralSimilarity(x, y, dataRange: 1), (pairs[0].ssim + pairs[1].ssim) / 2, accuracy: 1e-4)
     }
 
+    func testASingleImageWithAChannelAxisScoresAsItsPlane() throws {
+        let (x, y) = try MetricFixtures.load().ssim[0].tensors()
+        let plane = try Metrics.structuralSimilarity(x, y, dataRange: 255)
+        let withAxis = try Metrics.structuralSimilarity(try x.reshaped([1] + x.shape), try y.reshaped([1] + y.shape), dataRange: 255)
+        XCTAssertEqual(withAxis, plane)
+    }
+
     func testIdenticalImagesScoreOneAndTheRangeMatters() throws {
         let pair = try MetricFixtures.load().ssim[0]
         let (x, y) = try pair.tensors()

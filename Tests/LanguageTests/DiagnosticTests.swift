@@ -75,7 +75,7 @@ extension DiagnosticTests {
             1 | e = edges sigma=1
               |     ^^^^^^^^^^^^^
               = expected edges image sigma=1 low=0.1 high=0.2 quantiles=false stages=false
-              = hint: image: [H, W] or a batch [N, 1, H, W]
+              = hint: image: [H, W], [1, H, W] or a batch [N, 1, H, W]
             """#)
     }
 
@@ -103,7 +103,7 @@ extension DiagnosticTests {
               |
             1 | e = edges "scan.png"
               |           ^^^^^^^^^^
-              = expected a tensor ([H, W] or a batch [N, 1, H, W])
+              = expected a tensor ([H, W], [1, H, W] or a batch [N, 1, H, W])
               = found a string
             """#)
     }

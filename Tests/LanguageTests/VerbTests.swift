@@ -306,6 +306,65 @@ final class VerbTests: XCTestCase {
         XCTAssertEqual(previous.shape, [4, 4, 8, 8])
     }
 
+    /// `resize size=` keeps the aspect ratio (the longer side becomes size) and says so;
+    /// keep_aspect=false stretches; height= or width= alone scale the other side.
+    func testResizeKeepsTheAspectRatioUnlessToldOtherwise() throws {
+        var printed: [String] = []
+        interpreter = Interpreter(context: RuntimeContext(outputDirectory: directory) { printed.append($0) })
+        try run("""
+            wide = randn [96, 128] seed=1
+            kept = resize wide size=64
+            stretched = resize wide size=64 keep_aspect=false
+            by_height = resize wide height=48
+            by_width = resize (randn [2, 1, 96, 128] seed=1) width=32
+            planes = resize (randn [3, 96, 128] seed=1) size=32
+            square = resize (randn [8, 8] seed=1) size=4
+            """)
+        XCTAssertEqual(try tensor("kept").shape, [48, 64])
+        XCTAssertEqual(try tensor("stretched").shape, [64, 64])
+        XCTAssertEqual(try tensor("by_height").shape, [48, 64])
+        XCTAssertEqual(try tensor("by_width").shape, [2, 1, 24, 32])
+        XCTAssertEqual(try tensor("planes").shape, [3, 24, 32])
+        XCTAssertEqual(try tensor("square").shape, [4, 4])
+        XCTAssertEqual(printed, [
+            "resize: kept the aspect ratio, 96 x 128 became 48 x 64 (keep_aspect=false for 64 x 64)",
+            "resize: kept the aspect ratio, 96 x 128 became 24 x 32 (keep_aspect=false for 32 x 32)",
+        ])
+        XCTAssertThrowsError(try run("resize wide size=64 height=10")) {
+            XCTAssertTrue("\($0)".contains("give size= alone, or height= and width= without it"), "\($0)")
+        }
+        XCTAssertThrowsError(try run("resize wide")) { XCTAssertTrue("\($0)".contains("'resize' needs a size"), "\($0)") }
+    }
+
+    /// Images as a DICOM or a PNG load them, [1, H, W], go through every imaging verb, and a
+    /// shape no verb takes gets a message in the language's words, not a Swift function's name.
+    func testImagingVerbsTakeASingleImageWithAChannelAxis() throws {
+        try run("""
+            scan = (phantom n=1 size=32 seed=1).image[0]
+            label = (phantom n=1 size=32 seed=1).label[0]
+            n = normalize scan
+            e = edges scan
+            m = onehot label classes=4
+            r = resize scan size=16
+            s = metric ssim scan scan
+            b = blur scan sigma=1
+            """)
+        XCTAssertEqual(try tensor("n").shape, [1, 32, 32])
+        XCTAssertEqual(try tensor("e").shape, [1, 32, 32])
+        XCTAssertEqual(try tensor("m").shape, [1, 4, 32, 32])
+        XCTAssertEqual(try tensor("r").shape, [1, 16, 16])
+        XCTAssertEqual(try tensor("b").shape, [1, 32, 32])
+        XCTAssertEqual(try number("s"), 1, accuracy: 1e-12)
+        let swiftNames = ["normaliseMinMax", "normaliseZScore", "cropOrPad", "oneHot", "cannyStages", "connectedComponents", "structuralSimilarity"]
+        for statement in ["normalize (zeros [2, 2, 2, 2, 2])", "edges (zeros [2, 8, 8])", "onehot (zeros [2, 8, 8]) classes=2",
+                          "normalize (zeros [2, 2, 2, 2, 2]) method=zscore", "metric ssim (zeros [3, 16, 16]) (zeros [3, 16, 16])"] {
+            XCTAssertThrowsError(try run(statement), statement) { error in
+                let message = "\(error)"
+                XCTAssertFalse(swiftNames.contains { message.contains($0) }, "\(statement): \(message)")
+            }
+        }
+    }
+
     /// Sampling and batched encoding show how far they have come: at each quarter where lines
     /// cannot be redrawn, in place (at most five times a second, and at the end) where they can.
     func testDiffuseAndBatchesShowProgress() throws {

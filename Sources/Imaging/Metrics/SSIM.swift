@@ -62,11 +62,12 @@ extension Metrics {
         return scores.reduce(0, +) / Double(scores.count)
     }
 
-    /// The number of images and their size for [H, W] or [N, 1, H, W].
+    /// The number of images and their size for [H, W], [1, H, W] or [N, 1, H, W].
     static func imageLayout(_ op: String, _ shape: [Int]) throws -> (count: Int, height: Int, width: Int) {
         if shape.count == 2 { return (1, shape[0], shape[1]) }
+        if shape.count == 3 && shape[0] == 1 { return (1, shape[1], shape[2]) }
         if shape.count == 4 && shape[1] == 1 { return (shape[0], shape[2], shape[3]) }
-        throw TensorError(op, "expected grey images as [H, W] or [N, 1, H, W], got \(describeShape(shape))")
+        throw TensorError(op, "expected grey images as [H, W], [1, H, W] or [N, 1, H, W], got \(describeShape(shape))")
     }
 
     /// exp(-i^2 / (2 sigma^2)) for i in -radius...radius, normalised to sum 1.

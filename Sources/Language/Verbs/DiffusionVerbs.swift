@@ -133,7 +133,8 @@ enum DiffusionVerbs {
             .option("seed", .integer(0...Int.max), default: .nothing, "the noise's seed"),
         ],
         result: .any, example: "z = diffuse net cond=[m, e] steps=50 seed=7",
-        details: "Returns the latents [N, C, h, w]; with keep= a record {sample, t, x, x0} whose x and x0 stack the kept steps.",
+        details: "Returns the latents [N, C, h, w]; with keep= a record {sample, t, x, x0} whose x and x0 stack the kept steps. "
+            + "Shows its progress as it runs: steps done, steps a second and the time left.",
         randomness: .seeded(by: "seed")
     ) { call in
         let generator = try generatorArgument(call)

@@ -13,7 +13,7 @@ enum ImagingVerbs {
         "edges", "Canny edges (as scikit-image's feature.canny): 1 on edge pixels, 0 elsewhere.",
         category: .imaging,
         parameters: [
-            .argument("image", .tensor, "[H, W] or a batch [N, 1, H, W]"),
+            .argument("image", .tensor, "[H, W], [1, H, W] or a batch [N, 1, H, W]"),
             .option("sigma", .number, default: .number(1), "the Gaussian smoothing, in pixels, 0...1024"),
             .option("low", .number, default: .number(0.1), "the low hysteresis threshold"),
             .option("high", .number, default: .number(0.2), "the high hysteresis threshold"),
@@ -50,7 +50,7 @@ enum ImagingVerbs {
         "onehot", "One channel per class: [N, 1, H, W] labels become [N, classes, H, W] of 0 and 1.",
         category: .imaging,
         parameters: [
-            .argument("labels", .tensor, "a label map [H, W] or [N, 1, H, W] of whole numbers"),
+            .argument("labels", .tensor, "a label map [H, W], [1, H, W] or [N, 1, H, W] of whole numbers"),
             .option("classes", .integer(1...256), default: .number(4), "how many classes (0 ..< classes)"),
         ],
         result: .tensor, example: "m = onehot (phantom n=2 seed=1).label classes=4"
@@ -59,20 +59,45 @@ enum ImagingVerbs {
     }
 
     static let resize = Verb(
-        "resize", "Resizes images to size × size (or height × width).", category: .imaging,
+        "resize", "Resizes images, keeping their aspect ratio unless told otherwise.", category: .imaging,
         parameters: [
-            .argument("image", .tensor, "[H, W] or [N, C, H, W]"),
-            .option("size", .integer(1...8192), default: .nothing, "the side of the square result"),
-            .option("height", .integer(1...8192), default: .nothing, "the height, with width="),
-            .option("width", .integer(1...8192), default: .nothing, "the width, with height="),
+            .argument("image", .tensor, "[H, W], [C, H, W] or [N, C, H, W]"),
+            .option("size", .integer(1...8192), default: .nothing,
+                    "the longer side of the result (the shorter follows the aspect ratio), or both sides with keep_aspect=false"),
+            .option("height", .integer(1...8192), default: .nothing, "the height; alone, the width follows the aspect ratio"),
+            .option("width", .integer(1...8192), default: .nothing, "the width; alone, the height follows the aspect ratio"),
+            .option("keep_aspect", .bool, default: .bool(true), "with size=: false makes the result size x size whatever the image's shape"),
             .option("method", .choice(["bilinear", "nearest", "area"]), default: .string("bilinear"),
                 "bilinear (as PyTorch, align_corners=false), nearest (labels) or area (block means)"),
         ],
-        result: .tensor, example: "small = resize (phantom n=1 seed=1).image size=16 method=area"
+        result: .tensor, example: "small = resize (phantom n=1 seed=1).image size=16 method=area",
+        details: "An image that is not square keeps its shape: size=64 makes a 96 x 128 image 48 x 64 and says so; "
+            + "crop or pad it to a square afterwards, or give keep_aspect=false to stretch it to 64 x 64."
     ) { call in
-        let size = try call.optionalInt("size")
-        guard let height = try call.optionalInt("height") ?? size, let width = try call.optionalInt("width") ?? size else {
-            throw call.error("size", "give size=, or both height= and width=")
+        let image = try call.tensor("image")
+        guard image.rank >= 2 else {
+            throw call.error("image", "'resize' takes images", expected: "[H, W], [C, H, W] or [N, C, H, W]", found: "a tensor of shape \(image.shape)")
+        }
+        let (height, width) = (image.shape[image.rank - 2], image.shape[image.rank - 1])
+        /// `side` scaled by `target / reference`, rounded, at least 1.
+        func scaled(_ side: Int, _ target: Int, _ reference: Int) -> Int {
+            Swift.max(1, Int((Double(side) * Double(target) / Double(Swift.max(reference, 1))).rounded()))
+        }
+        let size = try call.optionalInt("size"), keepAspect = try call.bool("keep_aspect")
+        let target: (height: Int, width: Int)
+        switch (size, try call.optionalInt("height"), try call.optionalInt("width")) {
+        case (let size?, nil, nil):
+            let longer = Swift.max(height, width)
+            target = keepAspect ? (scaled(height, size, longer), scaled(width, size, longer)) : (size, size)
+            if keepAspect && height != width {
+                call.context.print("resize: kept the aspect ratio, \(height) x \(width) became \(target.height) x \(target.width) "
+                    + "(keep_aspect=false for \(size) x \(size))")
+            }
+        case (nil, let h?, let w?): target = (h, w)
+        case (nil, let h?, nil): target = (h, scaled(width, h, height))
+        case (nil, nil, let w?): target = (scaled(height, w, width), w)
+        case (nil, nil, nil): throw call.error("size", "'resize' needs a size", expected: "size=, height=, width=, or height= and width=")
+        default: throw call.error("size", "give size= alone, or height= and width= without it")
         }
         let method: ResizeMethod
         switch try call.string("method") {
@@ -80,15 +105,16 @@ enum ImagingVerbs {
         case "area": method = .area
         default: method = .bilinear
         }
-        let image = try call.tensor("image")
-        try ValueVerbs.requireSize(call, call.has("size") ? "size" : "height", image.shape.dropLast(2) + [height, width])
-        return .tensor(try Imaging.resize(image, height: height, width: width, method: method, cancellation: call.context.cancellation))
+        try ValueVerbs.requireSize(call, call.has("size") ? "size" : call.has("height") ? "height" : "width",
+                                   image.shape.dropLast(2) + [target.height, target.width])
+        return .tensor(try Imaging.resize(image, height: target.height, width: target.width, method: method,
+                                          cancellation: call.context.cancellation))
     }
 
     static let normalize = Verb(
         "normalize", "Rescales each image's intensities.", category: .imaging,
         parameters: [
-            .argument("image", .tensor, "[H, W] or [N, C, H, W]; each image is normalised alone"),
+            .argument("image", .tensor, "[H, W], [C, H, W] or [N, C, H, W]; each image (all its channels) is normalised alone"),
             .option("method", .choice(["minmax", "zscore", "percentiles", "window"]), default: .string("minmax"),
                 "minmax to [-1, 1], zscore to mean 0 and std 1, percentiles to clip at lower/upper, window for CT"),
             .option("lower", .number, default: .number(1), "percentiles: the lower percentile"),

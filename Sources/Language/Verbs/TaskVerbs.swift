@@ -69,7 +69,7 @@ enum TaskVerbs {
     static let blur = Verb(
         "blur", "Gaussian filtering: the classical denoiser a generated image must beat.", category: .tasks,
         parameters: [
-            .argument("images", .tensor, "[H, W] or [N, 1, H, W]"),
+            .argument("images", .tensor, "[H, W], [1, H, W] or [N, 1, H, W]"),
             .option("sigma", .number, default: .number(1), "the filter's sigma, in pixels, 0...1024"),
         ],
         result: .tensor, example: "smooth = blur (phantom n=2 seed=1).image sigma=1",
