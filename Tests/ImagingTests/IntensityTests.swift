@@ -116,7 +116,8 @@ final class IntensityTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("label 3.0 at [0, 0, 1]"), "\($0)")
         }
         XCTAssertThrowsError(try canny(try Tensor.zeros([2, 5, 5]), sigma: 1, thresholds: .absolute(low: 0.1, high: 0.2))) {
-            XCTAssertTrue("\($0)".contains("expects one channel, [1, H, W], but got [2, 5, 5]"), "\($0)")
+            XCTAssertTrue("\($0)".contains("expects one channel, [1, H, W], but got [2, 5, 5]; "
+                + "a stack of 2 grey images is a batch [2, 1, 5, 5]"), "\($0)")
         }
         XCTAssertThrowsError(try normaliseMinMax(try Tensor.zeros([2, 2, 2, 2, 2]))) {
             XCTAssertTrue("\($0)".contains("expects an image [H, W] or [C, H, W], or a batch [N, C, H, W]"), "\($0)")

@@ -334,6 +334,17 @@ final class VerbTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("give size= alone, or height= and width= without it"), "\($0)")
         }
         XCTAssertThrowsError(try run("resize wide")) { XCTAssertTrue("\($0)".contains("'resize' needs a size"), "\($0)") }
+        XCTAssertThrowsError(try run("resize wide height=10 keep_aspect=false")) {
+            XCTAssertTrue("\($0)".contains("keep_aspect= goes with size="), "\($0)")
+        }
+        // No pixels, or a rank no image has: an error, never a crash or a note.
+        for statement in ["resize (zeros [2, 8])[0:0] width=8192", "resize (zeros [8, 2])[:, 0:0] height=8192",
+                          "resize (zeros [2, 2, 2, 4, 4]) size=2"] {
+            XCTAssertThrowsError(try run(statement), statement) {
+                XCTAssertTrue("\($0)".contains("'resize' takes images of at least one pixel"), "\(statement): \($0)")
+            }
+        }
+        XCTAssertEqual(printed.count, 2, "\(printed)")
     }
 
     /// Images as a DICOM or a PNG load them, [1, H, W], go through every imaging verb, and a

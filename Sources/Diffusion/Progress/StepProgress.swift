@@ -3,7 +3,7 @@ import Foundation
 /// How far a run of steps has come (a sampler's steps, a batch's chunks), with its rate and the
 /// time left, as a progress line such as
 ///
-///     sampling [########............]  20/50  40%  3.1 step/s  ETA 0:09
+///     sampling [########............] 20/50  40%  3.1 step/s  ETA 0:09
 ///
 /// The clock starts when the meter is made.
 public struct StepProgress: Sendable {

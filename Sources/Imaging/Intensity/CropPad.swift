@@ -1,6 +1,6 @@
 import Engine
 
-/// Crops or pads every plane of `[H, W]` or `[N, C, H, W]` to height × width, keeping it centred.
+/// Crops or pads every plane of `[H, W]`, `[C, H, W]` or `[N, C, H, W]` to height × width, keeping it centred.
 ///
 /// Along each axis, a larger image loses floor((size - target) / 2) pixels at the start and the
 /// rest at the end; a smaller one gains floor((target - size) / 2) pixels of `value` at the start

@@ -24,7 +24,8 @@ struct ImageLayout: Sendable {
             (planes, images, height, width) = (1, 1, shape[0], shape[1])
         case 3:
             if singleChannel && shape[0] != 1 {
-                throw TensorError(op, "expects one channel, [1, H, W], but got \(describeShape(shape))")
+                throw TensorError(op, "expects one channel, [1, H, W], but got \(describeShape(shape)); "
+                    + "a stack of \(shape[0]) grey images is a batch [\(shape[0]), 1, \(shape[1]), \(shape[2])]")
             }
             (planes, images, height, width) = (shape[0], 1, shape[1], shape[2])
         case 4:

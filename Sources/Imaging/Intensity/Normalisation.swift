@@ -1,7 +1,8 @@
 import Engine
 
 /// Intensity normalisations. Each image of a batch `[N, C, H, W]` (all its channels together) is
-/// normalised alone; `[H, W]` is one image. Statistics are computed in Double. `cancellation`
+/// normalised alone; `[H, W]` and `[C, H, W]` are one image (so a stack of grey images must come
+/// as a batch `[N, 1, H, W]` to be normalised one by one). Statistics are computed in Double. `cancellation`
 /// is checked before each image (see `CancellationFlag`).
 
 /// Maps each image's range [min, max] linearly onto [-1, 1]: y = 2 (x - min) / (max - min) - 1.

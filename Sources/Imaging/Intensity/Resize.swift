@@ -14,7 +14,7 @@ public enum ResizeMethod: Sendable {
     case area
 }
 
-/// Resizes every plane of `[H, W]` or `[N, C, H, W]` to height × width. `cancellation` is
+/// Resizes every plane of `[H, W]`, `[C, H, W]` or `[N, C, H, W]` to height × width. `cancellation` is
 /// checked before each output row; once it is set the function throws `CancellationError`.
 public func resize(
     _ image: Tensor, height: Int, width: Int, method: ResizeMethod, cancellation: CancellationFlag? = nil

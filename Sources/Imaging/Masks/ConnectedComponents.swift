@@ -14,7 +14,7 @@ public struct ConnectedComponents: Sendable {
     public let sizes: [[Int]]
 }
 
-/// Labels the connected components of the non-zero pixels of a mask `[H, W]` or `[N, 1, H, W]`.
+/// Labels the connected components of the non-zero pixels of a mask `[H, W]`, `[1, H, W]` or `[N, 1, H, W]`.
 public func connectedComponents(_ mask: Tensor, connectivity: Connectivity = .eight) throws -> ConnectedComponents {
     let layout = try ImageLayout(mask.shape, op: "connectedComponents", singleChannel: true)
     var labels = [Float](repeating: 0, count: mask.count)

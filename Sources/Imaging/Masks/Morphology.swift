@@ -27,7 +27,7 @@ public enum StructuringElement: Sendable, Equatable {
 /// Erosion: each pixel becomes the smallest value under the structuring element. On a 0/1 mask,
 /// a pixel stays 1 only if the whole element around it is 1. Pixels beyond the image are ignored
 /// (neither 0 nor 1), so the image border does not erode the mask.
-/// Accepts `[H, W]` or `[N, C, H, W]`; each plane is filtered alone.
+/// Accepts `[H, W]`, `[C, H, W]` or `[N, C, H, W]`; each plane is filtered alone.
 public func erode(_ image: Tensor, _ element: StructuringElement) throws -> Tensor {
     try morphology(image, element, op: "erode", pick: Swift.min)
 }

@@ -18,7 +18,7 @@ extension Metrics {
     /// The weights β_j of the five scales (Wang et al. 2003, from their viewing experiment).
     static let multiScaleWeights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
 
-    /// MS-SSIM of each image of a pair, [H, W] or [N, 1, H, W] (see the extension's comment).
+    /// MS-SSIM of each image of a pair, [H, W], [1, H, W] or [N, 1, H, W] (see the extension's comment).
     /// The coarsest scale, H and W halved four times, must still be 11 wide: H, W >= 176.
     /// `cancellation` is checked before each image and scale (see `CancellationFlag`).
     public static func multiScaleStructuralSimilarityPerImage(

@@ -66,33 +66,38 @@ enum ImagingVerbs {
                     "the longer side of the result (the shorter follows the aspect ratio), or both sides with keep_aspect=false"),
             .option("height", .integer(1...8192), default: .nothing, "the height; alone, the width follows the aspect ratio"),
             .option("width", .integer(1...8192), default: .nothing, "the width; alone, the height follows the aspect ratio"),
-            .option("keep_aspect", .bool, default: .bool(true), "with size=: false makes the result size x size whatever the image's shape"),
+            .option("keep_aspect", .bool, default: .nothing,
+                    "with size=: true (when left out) keeps the aspect ratio, false makes the result size x size whatever the image's shape"),
             .option("method", .choice(["bilinear", "nearest", "area"]), default: .string("bilinear"),
                 "bilinear (as PyTorch, align_corners=false), nearest (labels) or area (block means)"),
         ],
         result: .tensor, example: "small = resize (phantom n=1 seed=1).image size=16 method=area",
         details: "An image that is not square keeps its shape: size=64 makes a 96 x 128 image 48 x 64 and says so; "
-            + "crop or pad it to a square afterwards, or give keep_aspect=false to stretch it to 64 x 64."
+            + "crop or pad it to a square afterwards, or give keep_aspect=false to stretch it to 64 x 64. "
+            + "A side that follows the aspect ratio is rounded, so it need not be a multiple of 8, as an autoencoder wants."
     ) { call in
         let image = try call.tensor("image")
-        guard image.rank >= 2 else {
-            throw call.error("image", "'resize' takes images", expected: "[H, W], [C, H, W] or [N, C, H, W]", found: "a tensor of shape \(image.shape)")
+        let (height, width) = (image.shape.dropLast().last ?? 0, image.shape.last ?? 0)
+        guard (2...4).contains(image.rank), height > 0, width > 0 else {
+            throw call.error("image", "'resize' takes images of at least one pixel",
+                             expected: "[H, W], [C, H, W] or [N, C, H, W]", found: "a tensor of shape \(image.shape)")
         }
-        let (height, width) = (image.shape[image.rank - 2], image.shape[image.rank - 1])
-        /// `side` scaled by `target / reference`, rounded, at least 1.
+        /// `side` scaled by `target / reference`, rounded, at least 1 (and at most the largest
+        /// side `size=` takes, which the memory check then weighs).
         func scaled(_ side: Int, _ target: Int, _ reference: Int) -> Int {
-            Swift.max(1, Int((Double(side) * Double(target) / Double(Swift.max(reference, 1))).rounded()))
+            let exact: Double = Double(side) * Double(target) / Double(reference)
+            return Int(Swift.min(Swift.max(1.0, exact.rounded()), 1_048_576.0))
         }
-        let size = try call.optionalInt("size"), keepAspect = try call.bool("keep_aspect")
+        let size = try call.optionalInt("size")
+        if call.has("keep_aspect") && size == nil {
+            throw call.error("keep_aspect", "keep_aspect= goes with size=", hint: "height= or width= alone keeps the aspect ratio; both set the size exactly")
+        }
+        let keepAspect = call.has("keep_aspect") ? try call.bool("keep_aspect") : true
         let target: (height: Int, width: Int)
         switch (size, try call.optionalInt("height"), try call.optionalInt("width")) {
         case (let size?, nil, nil):
             let longer = Swift.max(height, width)
             target = keepAspect ? (scaled(height, size, longer), scaled(width, size, longer)) : (size, size)
-            if keepAspect && height != width {
-                call.context.print("resize: kept the aspect ratio, \(height) x \(width) became \(target.height) x \(target.width) "
-                    + "(keep_aspect=false for \(size) x \(size))")
-            }
         case (nil, let h?, let w?): target = (h, w)
         case (nil, let h?, nil): target = (h, scaled(width, h, height))
         case (nil, nil, let w?): target = (scaled(height, w, width), w)
@@ -107,8 +112,13 @@ enum ImagingVerbs {
         }
         try ValueVerbs.requireSize(call, call.has("size") ? "size" : call.has("height") ? "height" : "width",
                                    image.shape.dropLast(2) + [target.height, target.width])
-        return .tensor(try Imaging.resize(image, height: target.height, width: target.width, method: method,
-                                          cancellation: call.context.cancellation))
+        let resized = try Imaging.resize(image, height: target.height, width: target.width, method: method,
+                                         cancellation: call.context.cancellation)
+        if let size, keepAspect, height != width, (target.height, target.width) != (size, size) {
+            call.context.print("resize: kept the aspect ratio, \(height) x \(width) became \(target.height) x \(target.width) "
+                + "(keep_aspect=false for \(size) x \(size))")
+        }
+        return .tensor(resized)
     }
 
     static let normalize = Verb(
