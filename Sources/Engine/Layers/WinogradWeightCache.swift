@@ -32,14 +32,13 @@ public final class WinogradWeightCache: Sendable {
         let transformed: UnsafeMutablePointer<Float>
         /// Floats this entry keeps alive: U and the weights.
         let size: Int
-        /// When it was last used, in the cache's own count of lookups.
-        var lastUse: Int
+        /// When it was last used, in the cache's own count of lookups (set when it goes in).
+        var lastUse = 0
 
-        init(weights: Tensor, count: Int, lastUse: Int) {
+        init(weights: Tensor, count: Int) {
             self.weights = weights
             transformed = .allocate(capacity: count)
             size = count + weights.count
-            self.lastUse = lastUse
         }
 
         deinit { transformed.deallocate() }
@@ -93,7 +92,7 @@ public final class WinogradWeightCache: Sendable {
         if let found {
             return withExtendedLifetime(found) { body(found.transformed) }
         }
-        let entry = Entry(weights: weights, count: count, lastUse: 0)
+        let entry = Entry(weights: weights, count: count)
         transform(entry.transformed)
         state.withLock { state in
             state.transforms += 1
