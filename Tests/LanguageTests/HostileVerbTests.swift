@@ -142,6 +142,7 @@ final class HostileVerbTests: XCTestCase {
         case .tensor: return hostileTensors + hostileNumbers
         case .list: return hostileLists + ["1e30", "0/0"]
         case .any: return hostileNumbers + hostileLists + hostileTensors
+        case .pattern: return ["\"\"", "\"[\"", "\"*/*/../*\"", "\"\\\\*\""]
         case .string, .bool, .model, .schedule, .choice, .path: return []
         }
     }

@@ -273,6 +273,19 @@ public final class Interpreter {
                 hint: "write 'x ~ y +- 5%' for a relative tolerance, or 0.05 for the number")
         case .string(let value, _):
             return .string(value)
+        case .template(let parts, let span):
+            var text = ""
+            for part in parts {
+                switch part {
+                case .text(let piece): text += piece
+                case .value(let expression, let format, let holeSpan):
+                    text += try written(try evaluate(expression), format: format, span: holeSpan)
+                }
+                guard text.utf8.count <= ValueLimits.maximumStringBytes else {
+                    throw RuntimeError("the string would be too long (more than \(ValueLimits.maximumStringBytes) bytes)", span: span)
+                }
+            }
+            return .string(text)
         case .bool(let value, _):
             return .bool(value)
         case .name(let name, let span):
@@ -321,6 +334,36 @@ public final class Interpreter {
         case .application(let application):
             return try apply(application)
         }
+    }
+
+    /// A value as a string's hole writes it: numbers (and tensors of one value) in the format,
+    /// text padded by it, anything else as the REPL shows it.
+    private func written(_ value: Value, format: TextFormat?, span: SourceSpan) throws -> String {
+        let result: Result<String, FormatProblem>
+        switch value {
+        case .number(let number):
+            result = Self.written(number, format: format)
+        case .tensor(let tensor) where tensor.count == 1:
+            result = Self.written(Double(tensor.withUnsafeBufferPointer { $0[0] }), format: format)
+        case .string(let text):
+            result = Self.written(text: text, format: format)
+        default:
+            result = Self.written(text: value.displayText, format: format)
+        }
+        switch result {
+        case .success(let text): return text
+        case .failure(let problem): throw RuntimeError("\(problem)", span: span, found: value.summary)
+        }
+    }
+
+    private static func written(_ number: Double, format: TextFormat?) -> Result<String, FormatProblem> {
+        guard let format else { return .success(Value.format(number)) }
+        return Result { () throws(FormatProblem) in try format.write(number) }
+    }
+
+    private static func written(text: String, format: TextFormat?) -> Result<String, FormatProblem> {
+        guard let format else { return .success(text) }
+        return Result { () throws(FormatProblem) in try format.write(text: text) }
     }
 
     /// A list or record just made, refused when it nests deeper than values may (`l = [l]` in
@@ -484,6 +527,10 @@ public final class Interpreter {
             case .greaterEqual: return .bool(x >= y)
             case .in, .and, .or: break
             }
+        case (.string, .number(let y)) where op == .add:
+            return try binary(op, a, .string(Value.format(y)), span: span)
+        case (.number(let x), .string) where op == .add:
+            return try binary(op, .string(Value.format(x)), b, span: span)
         case (.string(let x), .string(let y)):
             switch op {
             case .add:

@@ -52,18 +52,7 @@ public enum Value: @unchecked Sendable {
     }
 
     /// Numbers as people write them: integers without a point, others to 6 significant digits.
-    public static func format(_ value: Double) -> String {
-        if value.isNaN { return "nan" }
-        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        if value == value.rounded(), value.magnitude < 1e15 { return String(Int64(value)) }
-        let magnitude = value.magnitude
-        if magnitude >= 1e-4, magnitude < 1e6 {
-            var text = String(format: "%.6g", value)
-            if text.contains("e") { text = "\(value)" }
-            return text
-        }
-        return String(format: "%.4e", value)
-    }
+    public static func format(_ value: Double) -> String { TextFormat.plain(value) }
 }
 
 /// The types the analyser reasons about; `any` when a type is known only at run time.

@@ -270,6 +270,9 @@ public struct Analyser {
                 "a percentage is only a tolerance", span: span,
                 hint: "write 'x ~ y +- 5%' for a relative tolerance, or 0.05 for the number")
         case .string: return .string
+        case .template(let parts, _):
+            for case .value(let value, _, _) in parts { _ = try infer(value) }
+            return .string
         case .bool: return .bool
         case .name(let name, let span):
             if let type = lookup(name) {
@@ -369,6 +372,8 @@ public struct Analyser {
             return isComparison ? .bool : .number
         case (.add, .string, .string), (.add, .list, .list):
             return a
+        case (.add, .string, .number), (.add, .number, .string):
+            return .string
         case (.equal, .list, .list), (.notEqual, .list, .list):
             return .bool
         case (_, .list, .number), (_, .number, .list), (_, .list, .list):
@@ -413,6 +418,8 @@ public struct Analyser {
                 if case .path = parameter.kind {
                     if case .string(let path, _) = expression { current.files.literal.append(path) } else { current.files.computed = true }
                 }
+                // The files a pattern names are known only once it runs.
+                if case .pattern = parameter.kind { current.files.computed = true }
                 try checkArgument(expression, for: parameter, of: verb)
             }
         }

@@ -5,6 +5,8 @@ public indirect enum Expression: Sendable, Equatable {
     case number(Double, isInteger: Bool, SourceSpan)
     case percent(Double, SourceSpan)
     case string(String, SourceSpan)
+    /// A string with values in it, `"patient{i:03}"`.
+    case template([TemplatePart], SourceSpan)
     case bool(Bool, SourceSpan)
     case name(String, SourceSpan)
     case list([Expression], SourceSpan)
@@ -23,7 +25,7 @@ public indirect enum Expression: Sendable, Equatable {
 
     public var span: SourceSpan {
         switch self {
-        case .number(_, _, let span), .percent(_, let span), .string(_, let span), .bool(_, let span),
+        case .number(_, _, let span), .percent(_, let span), .string(_, let span), .template(_, let span), .bool(_, let span),
             .name(_, let span), .list(_, let span), .record(_, let span), .range(_, _, let span),
             .unary(_, _, let span), .binary(_, _, _, let span), .approximately(_, _, _, let span),
             .field(_, _, let span), .index(_, _, let span):
@@ -36,6 +38,13 @@ public indirect enum Expression: Sendable, Equatable {
     public static func == (a: Expression, b: Expression) -> Bool {
         a.canonicalForm == b.canonicalForm && a.span == b.span
     }
+}
+
+/// A piece of a string with values in it: text, or a value written in a format.
+public enum TemplatePart: Sendable, Equatable {
+    case text(String)
+    /// `{expression}` or `{expression:format}`; the span covers the braces.
+    case value(Expression, format: TextFormat?, span: SourceSpan)
 }
 
 /// A verb or function with its arguments.

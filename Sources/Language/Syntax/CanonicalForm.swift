@@ -10,9 +10,16 @@ extension Expression {
         case .percent(let value, _):
             return Self.spell(value, isInteger: value == value.rounded()) + "%"
         case .string(let value, _):
-            let escaped = value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
-                .replacing("\n", with: "\\n").replacing("\t", with: "\\t")
-            return "\"\(escaped)\""
+            return "\"\(Self.escaped(value))\""
+        case .template(let parts, _):
+            let inner = parts.map { part in
+                switch part {
+                case .text(let text): return Self.escaped(text)
+                case .value(let value, let format, _):
+                    return "{\(value.canonicalForm)\(format.map { ":" + $0.written } ?? "")}"
+                }
+            }
+            return "\"\(inner.joined())\""
         case .bool(let value, _):
             return value ? "true" : "false"
         case .name(let name, _):
@@ -54,6 +61,12 @@ extension Expression {
             parts += application.options.map { "\($0.name)=\($0.value.optionForm)" }
             return parts.joined(separator: " ")
         }
+    }
+
+    /// Text as a string literal spells it, without the quotes.
+    static func escaped(_ text: String) -> String {
+        text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+            .replacing("\t", with: "\\t").replacing("{", with: "\\{").replacing("}", with: "\\}")
     }
 
     /// Binding strength, loosest first: or 1, and 2, not 3, comparisons 4, range 5, + - 6,

@@ -8,6 +8,12 @@ public struct Lexer {
     private var depth = 0
     private var tokens: [Token] = []
     private var sawSpace = true
+    /// How many string holes this lexer is inside: above 0 it lexes the expression of a hole
+    /// and stops at the `}` or `:` that ends it.
+    private var holeDepth = 0
+
+    /// How deeply holes may nest inside strings inside holes: `"{"{x}"}"` is two levels.
+    public static let maximumHoleNesting = 4
 
     public init(_ source: SourceFile) {
         self.source = source
@@ -28,7 +34,12 @@ public struct Lexer {
     private mutating func run() throws(Diagnostic) -> [Token] {
         while let scalar = peek() {
             let start = offset
+            if holeDepth > 0, depth == 0, scalar == "}" || scalar == ":" { break }
             switch scalar {
+            case "\n" where holeDepth > 0:
+                throw Diagnostic(
+                    "this '{' in a string is not closed on its line", at: SourceSpan(start, start), in: source,
+                    hint: "end the value with '}', or write \\{ for a brace")
             case " ", "\t", "\r":
                 offset += 1
                 sawSpace = true
@@ -52,6 +63,11 @@ public struct Lexer {
             default:
                 try lexSymbol()
             }
+        }
+        if holeDepth > 0, peek() == nil {
+            throw Diagnostic(
+                "this '{' in a string is not closed", at: SourceSpan(offset, offset), in: source,
+                hint: "end the value with '}', or write \\{ for a brace")
         }
         append(.end, from: offset)
         return tokens
@@ -125,9 +141,12 @@ public struct Lexer {
         }
     }
 
+    /// A string literal; `{expression}` in it makes a template whose holes are lexed here, in
+    /// the coordinates of the whole source, so that diagnostics inside a hole point into it.
     private mutating func lexString() throws(Diagnostic) {
         let start = offset
         offset += 1
+        var pieces: [TemplatePiece] = []
         var value = String.UnicodeScalarView()
         while true {
             guard let scalar = peek(), scalar != "\n" else {
@@ -143,17 +162,62 @@ public struct Lexer {
                 switch escaped {
                 case "n": value.append("\n")
                 case "t": value.append("\t")
-                case "\"", "\\": value.append(escaped)
+                case "\"", "\\", "{", "}": value.append(escaped)
                 default:
                     throw Diagnostic(
                         "unknown escape '\\\(escaped)'", at: SourceSpan(offset - 2, offset), in: source,
-                        expected: "one of \\n \\t \\\" \\\\")
+                        expected: "one of \\n \\t \\\" \\\\ \\{ \\}")
                 }
+            } else if scalar == "{" {
+                if !value.isEmpty { pieces.append(.text(String(value))) }
+                value = String.UnicodeScalarView()
+                pieces.append(try lexHole(openedAt: offset - 1))
             } else {
                 value.append(scalar)
             }
         }
-        append(.string(String(value)), from: start)
+        if pieces.isEmpty {
+            append(.string(String(value)), from: start)
+        } else {
+            if !value.isEmpty { pieces.append(.text(String(value))) }
+            append(.template(pieces), from: start)
+        }
+    }
+
+    /// The hole of a string whose `{` is at `open`: its expression's tokens, up to the `}` or
+    /// the `:` before a format, and the format.
+    private mutating func lexHole(openedAt open: Int) throws(Diagnostic) -> TemplatePiece {
+        guard holeDepth < Self.maximumHoleNesting else {
+            throw Diagnostic(
+                "strings nest too deeply inside '{...}' (more than \(Self.maximumHoleNesting) levels)",
+                at: SourceSpan(open, open + 1), in: source, hint: "name the inner string first")
+        }
+        var inner = Lexer(source)
+        inner.offset = offset
+        inner.holeDepth = holeDepth + 1
+        let tokens = try inner.run()
+        offset = inner.offset
+        guard tokens.count > 1 else {
+            throw Diagnostic(
+                "a '{...}' in a string needs a value inside", at: SourceSpan(open, offset + 1), in: source,
+                hint: "write \\{ for a brace")
+        }
+        var format: String?
+        var formatSpan: SourceSpan?
+        if peek() == ":" {
+            offset += 1
+            let formatStart = offset
+            while let scalar = peek(), scalar != "}", scalar != "\"", scalar != "\n" { offset += 1 }
+            format = String(String.UnicodeScalarView(text[formatStart..<offset]))
+            formatSpan = SourceSpan(formatStart, offset)
+        }
+        guard peek() == "}" else {
+            throw Diagnostic(
+                "this '{' in a string is not closed", at: SourceSpan(open, offset), in: source,
+                hint: "end the value with '}', or write \\{ for a brace")
+        }
+        offset += 1
+        return .hole(tokens: tokens, format: format, formatSpan: formatSpan, span: SourceSpan(open, offset))
     }
 
     static func isDigit(_ scalar: Unicode.Scalar) -> Bool { ("0"..."9").contains(scalar) }

@@ -420,7 +420,7 @@ public struct Parser {
         if optionName(at: ahead) != nil { return true }
         let token = peek(ahead)
         switch token.kind {
-        case .name, .number, .percent, .string, .keyword(.true), .keyword(.false): return true
+        case .name, .number, .percent, .string, .template, .keyword(.true), .keyword(.false): return true
         case .symbol(.leftParen), .symbol(.leftBrace): return true
         case .symbol(.leftBracket): return token.followsSpace
         default: return false
@@ -505,6 +505,31 @@ public struct Parser {
         case .string(let value):
             advance()
             return try node(.string(value, token.span))
+        case .template(let pieces):
+            advance()
+            var parts: [TemplatePart] = []
+            var holes: [Parsed] = []
+            for piece in pieces {
+                switch piece {
+                case .text(let text):
+                    parts.append(.text(text))
+                case .hole(let tokens, let written, let formatSpan, let span):
+                    let hole = try holeExpression(tokens)
+                    var format: TextFormat?
+                    if let written, let formatSpan {
+                        do {
+                            format = try TextFormat(parsing: written)
+                        } catch {
+                            throw Diagnostic(
+                                "\(error)", at: formatSpan, in: source,
+                                expected: "a format such as 03, .2f, 8.3e, >10 or .1%")
+                        }
+                    }
+                    parts.append(.value(hole.expression, format: format, span: span))
+                    holes.append(hole)
+                }
+            }
+            return try node(.template(parts, token.span), over: holes)
         case .keyword(.true), .keyword(.false):
             advance()
             return try node(.bool(token.kind == .keyword(.true), token.span))
@@ -559,6 +584,20 @@ public struct Parser {
         default:
             throw error("expected a value", expected: "a value")
         }
+    }
+
+    /// The expression of a string's hole, from the tokens the lexer made of it, nested one
+    /// level below the string and read as inside brackets.
+    private mutating func holeExpression(_ tokens: [Token]) throws(Diagnostic) -> Parsed {
+        var inner = Parser(source: source, tokens: tokens)
+        inner.nesting = nesting + 1
+        inner.bracketDepth = 1
+        guard inner.nesting <= Self.maximumNesting else { throw tooDeep(at: tokens[0].span) }
+        let parsed = try inner.expression()
+        guard inner.current.kind == .end else {
+            throw inner.error("expected '}' to end the value in the string", expected: "'}' or ':' and a format")
+        }
+        return parsed
     }
 
     // MARK: Nesting

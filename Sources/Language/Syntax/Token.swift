@@ -7,6 +7,8 @@ public struct Token: Sendable, Equatable {
         /// A number written with a percent sign, e.g. `5%`, a relative tolerance.
         case percent(Double)
         case string(String)
+        /// A string with `{expression}` holes in it: `"patient{i:03}"`.
+        case template([TemplatePiece])
         case keyword(Keyword)
         case symbol(Symbol)
         /// The end of a statement: a line break outside brackets, or `;`.
@@ -44,11 +46,19 @@ public struct Token: Sendable, Equatable {
         case .name(let name): return "the name '\(name)'"
         case .number: return "a number"
         case .percent: return "a percentage"
-        case .string: return "a string"
+        case .string, .template: return "a string"
         case .keyword(let keyword): return "'\(keyword.rawValue)'"
         case .symbol(let symbol): return "'\(symbol.rawValue)'"
         case .newline: return "the end of the line"
         case .end: return "the end of the input"
         }
     }
+}
+
+/// A piece of a string with holes: text written out, or a hole's expression.
+public enum TemplatePiece: Sendable, Equatable {
+    case text(String)
+    /// `{expression}` or `{expression:format}`: the expression's tokens (ending with `.end`),
+    /// the format as written, where it was written, and the span of the hole with its braces.
+    case hole(tokens: [Token], format: String?, formatSpan: SourceSpan?, span: SourceSpan)
 }

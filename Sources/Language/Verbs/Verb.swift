@@ -130,11 +130,13 @@ public struct Parameter: Sendable {
         case choice([String])
         /// A path to a file.
         case path
+        /// A path with wildcards, naming files found when the verb runs.
+        case pattern
 
         public var type: ValueType {
             switch self {
             case .number, .integer: return .number
-            case .string, .choice, .path: return .string
+            case .string, .choice, .path, .pattern: return .string
             case .bool: return .bool
             case .tensor: return .tensor
             case .list: return .list
@@ -151,6 +153,7 @@ public struct Parameter: Sendable {
                 return "integer \(range.lowerBound)...\(range.upperBound)"
             case .choice(let words): return words.joined(separator: "|")
             case .path: return "path"
+            case .pattern: return "pattern"
             default: return type.rawValue
             }
         }
