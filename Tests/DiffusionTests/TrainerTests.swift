@@ -295,6 +295,81 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(bits(averaged), bits(model))
     }
 
+    // MARK: - Validation and wall-time checkpoints
+
+    /// Held-out samples: the last four of another draw.
+    static let heldInputs = try! Tensor.randn([4, 3], seed: 21)
+    static let heldTargets = try! Tensor.randn([4, 2], seed: 22)
+
+    func validation(_ model: ToyModel, interval: Int = 4) throws -> Trainer.Validation {
+        try Trainer.Validation(loss: { batch, random in
+            let x = try Self.heldInputs.samples(at: batch.indices) + Tensor.randn([batch.indices.count, 3], std: 0.1, using: &random)
+            return try Loss.meanSquaredError(model(Variable(x)), Variable(Self.heldTargets.samples(at: batch.indices)))
+        }, count: 4, batchSize: 3, interval: interval)
+    }
+
+    func makeValidatedTrainer(_ configuration: TrainingConfiguration, modelSeed: UInt64 = 3) throws -> (ToyModel, Trainer) {
+        let model = try ToyModel(seed: modelSeed)
+        let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: 0), datasetCount: 10,
+                                  configuration: configuration, validation: try validation(model), loss: Self.loss(model))
+        return (model, trainer)
+    }
+
+    /// The validation loss after steps 4, 8 and 12, each the mean over the held-out set (in
+    /// batches of 3 and 1) with the noise of the key's child "validation", computed here by hand;
+    /// and measuring it changes nothing the run computes.
+    func testValidationIsMeasuredEveryIntervalWithoutChangingTheRun() throws {
+        let (plain, plainTrainer) = try makeTrainer(configuration())
+        let plainResult = try plainTrainer.train()
+        let (model, trainer) = try makeValidatedTrainer(configuration())
+        let result = try trainer.train()
+        XCTAssertEqual(bits(model), bits(plain), "validation leaves the weights as they were")
+        XCTAssertEqual(result.history.loss, plainResult.history.loss)
+        XCTAssertEqual(result.history.validationStep, [4, 8, 12])
+
+        var random = try configuration().random.child("validation").stream
+        let noise = try Tensor.concat([Tensor.randn([3, 3], std: 0.1, using: &random), Tensor.randn([1, 3], std: 0.1, using: &random)])
+        let output = try model(Variable(Self.heldInputs + noise)).value
+        let difference = try (output - Self.heldTargets).scalars
+        let expected = difference.map { Double($0) * Double($0) }.reduce(0, +) / Double(difference.count)
+        XCTAssertEqual(Double(result.history.validationLoss[2]), expected, accuracy: 1e-6 * expected)
+        XCTAssertNotEqual(result.history.validationLoss[0], result.history.validationLoss[2])
+    }
+
+    /// A run stopped and resumed keeps its validation points, and ends with the same ones as a
+    /// run never stopped.
+    func testValidationHistoryTravelsInTheCheckpoint() throws {
+        let (_, whole) = try makeValidatedTrainer(configuration())
+        let wholeResult = try whole.train()
+        let path = temporaryPath("validated.safetensors")
+        let (_, first) = try makeValidatedTrainer(configuration(checkpoint: path))
+        let flag = CancellationFlag()
+        _ = try first.train(cancellation: flag) { if $0.step == 9 { flag.cancel() } }
+        let (_, second) = try makeValidatedTrainer(configuration(checkpoint: path), modelSeed: 50)
+        try second.resume(from: path)
+        XCTAssertEqual(second.history.validationStep, [4, 8])
+        let rest = try second.train()
+        XCTAssertEqual(rest.history, wholeResult.history)
+    }
+
+    /// With a wall-time interval of 0 seconds, every step writes a checkpoint (without one, only
+    /// the end would).
+    func testACheckpointIsWrittenWhenItsWallTimeHasPassed() throws {
+        let path = temporaryPath("timed.h5")
+        var timed = try configuration(checkpoint: path)
+        timed.checkpointSeconds = 0
+        let (_, trainer) = try makeTrainer(timed)
+        var written: [Int] = []
+        trainer.afterCheckpoint = { _ in written.append(trainer.completedSteps) }
+        _ = try trainer.train()
+        XCTAssertEqual(written, Array(1...12))
+        let (_, untimed) = try makeTrainer(configuration(checkpoint: temporaryPath("untimed.h5")))
+        var writtenUntimed: [Int] = []
+        untimed.afterCheckpoint = { _ in writtenUntimed.append(untimed.completedSteps) }
+        _ = try untimed.train()
+        XCTAssertEqual(writtenUntimed, [12])
+    }
+
     // MARK: - Failure, cancellation, clipping, warm-up
 
     func testANaNLossStopsAtItsStepWithTheWeightsOfTheStepBefore() throws {

@@ -24,7 +24,7 @@ final class StatementFailureTests: XCTestCase {
             ("a = blurr 2", "unknown verb 'blurr'"),
             ("a = (zeros [2]) + (zeros [3])", "do not broadcast"),
             ("a = xs[4]", "out of range"),
-            ("fresh = 1 + \"two\"", "cannot combine"),
+            ("fresh = 2 * \"two\"", "cannot combine"),
         ]
         for failure in failures {
             let report = session.run(failure.statement, name: "t")

@@ -73,12 +73,38 @@ public final class Trainer {
     private let loss: LossFunction
     /// The network trained against the model after each step, if any.
     public let adversary: TrainingAdversary?
+    /// The held-out set whose loss is measured every few steps, if any.
+    public let validation: Validation?
+    /// Called with the path after each checkpoint is written (a notebook's cache seals it).
+    public var afterCheckpoint: ((String) throws -> Void)?
+
+    /// A held-out set: its loss is measured after every `interval` steps and after the last, in
+    /// batches of `batchSize`, with the model in evaluation mode and the same random draws each
+    /// time (the key's child "validation"), so that the points of the curve differ only by the
+    /// weights. Measuring changes nothing the run computes: not the weights, not the loss's
+    /// random stream.
+    public struct Validation {
+        public let loss: LossFunction
+        public let count: Int
+        public let batchSize: Int
+        public let interval: Int
+
+        public init(loss: @escaping LossFunction, count: Int, batchSize: Int, interval: Int) throws {
+            guard count >= 1, batchSize >= 1, interval >= 1 else {
+                throw TrainingError.configuration("a validation set needs at least one sample, and its batch size and interval must be at least 1")
+            }
+            self.loss = loss
+            self.count = count
+            self.batchSize = batchSize
+            self.interval = interval
+        }
+    }
 
     /// A trainer of `model` on a data set of `datasetCount` samples. The optimizer must be built
     /// over exactly the model's parameters.
     public init(model: Module, optimizer: any StatefulOptimizer, datasetCount: Int,
                 configuration: TrainingConfiguration, adversary: TrainingAdversary? = nil,
-                loss: @escaping LossFunction) throws {
+                validation: Validation? = nil, loss: @escaping LossFunction) throws {
         try TrainingError.requireOptimizer(optimizer, updating: model, owner: "the model's")
         self.model = model
         self.optimizer = optimizer
@@ -94,6 +120,7 @@ public final class Trainer {
             throw TrainingError.configuration("the adversary shares parameters with the model")
         }
         self.adversary = adversary
+        self.validation = validation
     }
 
     /// The checkpoint's configuration: what must match on resume, plus the run's length and the
@@ -178,10 +205,13 @@ public final class Trainer {
         model.setTraining(true)
         let clock = ContinuousClock(), start = clock.now, firstStep = completedSteps
         var lastCheckpoint: Int? = nil
+        var lastCheckpointTime = start
         func checkpoint() throws {
             guard let path = configuration.checkpointPath, lastCheckpoint != completedSteps else { return }
             try saveCheckpoint(to: path)
+            try afterCheckpoint?(path)
             lastCheckpoint = completedSteps
+            lastCheckpointTime = clock.now
         }
         while completedSteps < configuration.steps {
             if cancellation?.isCancelled == true {
@@ -191,6 +221,9 @@ public final class Trainer {
             let (value, rate, norm) = try takeStep()
             completedSteps += 1
             history.record(loss: value, learningRate: rate, gradientNorm: norm)
+            if let validation, completedSteps % validation.interval == 0 || completedSteps == configuration.steps {
+                history.recordValidation(step: completedSteps, loss: try validationLoss(validation))
+            }
             if let progress, completedSteps % configuration.logInterval == 0 || completedSteps == configuration.steps {
                 let elapsed = (clock.now - start) / .seconds(1)
                 let rate = Double(completedSteps - firstStep) / Swift.max(elapsed, 1e-9)
@@ -201,9 +234,27 @@ public final class Trainer {
                     learningRate: history.learningRate.last!, gradientNorm: norm))
             }
             if completedSteps % configuration.checkpointInterval == 0 { try checkpoint() }
+            if let seconds = configuration.checkpointSeconds, (clock.now - lastCheckpointTime) / .seconds(1) >= seconds { try checkpoint() }
         }
         try checkpoint()
         return TrainingResult(outcome: .completed, completedSteps: completedSteps, history: history)
+    }
+
+    /// The mean loss over the validation set with the current weights.
+    private func validationLoss(_ validation: Validation) throws -> Float {
+        model.setTraining(false)
+        defer { model.setTraining(true) }
+        var stream = configuration.random.child("validation").stream
+        var total = 0.0
+        for start in stride(from: 0, to: validation.count, by: validation.batchSize) {
+            let indices = Array(start..<min(start + validation.batchSize, validation.count))
+            let output = try validation.loss(TrainingBatch(step: completedSteps, indices: indices), &stream)
+            guard output.value.count == 1 else {
+                throw TrainingError.configuration("the validation loss must be a single value, but it has shape \(output.shape)")
+            }
+            total += Double(output.value.scalars[0]) * Double(indices.count)
+        }
+        return Float(total / Double(validation.count))
     }
 
     /// Steps 2 to 5 of one training step; returns its loss, learning rate and gradient norm. The

@@ -10,6 +10,7 @@ import Formats
 /// | parameter `ema.<path>`                   | the EMA shadows (with an EMA)                         |
 /// | parameter `optimizer.<name>`             | the optimizer's tensors (Adam: `first.i`, `second.i`) |
 /// | parameter `history.loss` (and `.learningRate`, `.gradientNorm`) | the history so far             |
+/// | parameter `history.validationStep`, `history.validationLoss` | the validation losses so far      |
 /// | metadata `training.step`                 | the completed steps                                   |
 /// | metadata `training.randomPosition`       | the loss stream's next Philox block                   |
 /// | metadata `optimizer.kind`, `optimizer.counter.<name>` | the optimizer's kind and counters (Adam: `steps.i`) |
@@ -31,6 +32,9 @@ struct TrainingState {
 
     /// The names of the history's three series in the checkpoint, in `record`'s argument order.
     static let historyNames = ["history.loss", "history.learningRate", "history.gradientNorm"]
+    /// The names of the validation series: the steps (whole numbers, exact in Float up to 2^24)
+    /// and the losses.
+    static let validationNames = ["history.validationStep", "history.validationLoss"]
 
     var checkpoint: Checkpoint {
         get throws {
@@ -45,6 +49,9 @@ struct TrainingState {
             }
             if history.count > 0 {
                 parameters += zip(Self.historyNames, [history.loss, history.learningRate, history.gradientNorm]).map { ($0, Tensor($1)) }
+            }
+            if !history.validationStep.isEmpty {
+                parameters += zip(Self.validationNames, [history.validationStep.map(Float.init), history.validationLoss]).map { ($0, Tensor($1)) }
             }
             var metadata: [String: CheckpointValue] = [
                 "training.step": .integer(step),
@@ -90,7 +97,7 @@ struct TrainingState {
                 average!.tensors[String(name.dropFirst(4))] = tensor
             } else if name.hasPrefix("optimizer.") {
                 optimizer.tensors[String(name.dropFirst(10))] = tensor
-            } else if Self.historyNames.contains(name) {
+            } else if Self.historyNames.contains(name) || Self.validationNames.contains(name) {
                 series[name] = tensor.scalars
             } else {
                 throw fail("it holds \(name), which is no part of a training checkpoint")
@@ -114,6 +121,18 @@ struct TrainingState {
         }
         var history = TrainingHistory()
         for i in 0..<step { history.record(loss: losses[i], learningRate: rates[i], gradientNorm: norms[i]) }
+        let (validationSteps, validationLosses) = (series["history.validationStep"] ?? [], series["history.validationLoss"] ?? [])
+        guard validationSteps.count == validationLosses.count else {
+            throw fail("its validation history has \(validationSteps.count) steps but \(validationLosses.count) losses")
+        }
+        var previous = 0
+        for (stepValue, loss) in zip(validationSteps, validationLosses) {
+            guard let validationStep = Int(exactly: stepValue), validationStep > previous, validationStep <= step else {
+                throw fail("its validation history names step \(stepValue), which is not after \(previous) and at most \(step)")
+            }
+            history.recordValidation(step: validationStep, loss: loss)
+            previous = validationStep
+        }
         self.step = step
         self.randomPosition = UInt64(UInt(bitPattern: position))
         self.model = model

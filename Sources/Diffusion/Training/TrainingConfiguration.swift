@@ -25,6 +25,10 @@ public struct TrainingConfiguration: Sendable {
     public var checkpointPath: String?
     /// Write a checkpoint every this many steps (and at the end, and on cancellation).
     public var checkpointInterval: Int
+    /// Also write one when this many seconds of wall time have passed since the last (or the
+    /// start); nil: by steps only. Wall time decides only when files are written, never what is
+    /// computed, so a run's weights do not depend on it.
+    public var checkpointSeconds: Double?
     /// Report progress every this many steps (and at the last step).
     public var logInterval: Int
 

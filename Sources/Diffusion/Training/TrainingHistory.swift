@@ -1,5 +1,6 @@
 /// What each completed step of a run measured, in step order, for plotting in a notebook:
-/// `loss[i]`, `learningRate[i]` and `gradientNorm[i]` belong to step i + 1.
+/// `loss[i]`, `learningRate[i]` and `gradientNorm[i]` belong to step i + 1; `validationLoss[j]`
+/// was measured after step `validationStep[j]`, when the run has a validation set.
 public struct TrainingHistory: Sendable, Equatable {
     /// The mini-batch loss of each step.
     public private(set) var loss: [Float] = []
@@ -7,6 +8,10 @@ public struct TrainingHistory: Sendable, Equatable {
     public private(set) var learningRate: [Float] = []
     /// The gradients' global L2 norm of each step, before clipping.
     public private(set) var gradientNorm: [Float] = []
+    /// The steps after which the validation loss was measured, ascending.
+    public private(set) var validationStep: [Int] = []
+    /// The loss over the whole validation set after each of `validationStep`.
+    public private(set) var validationLoss: [Float] = []
     /// The running average s and the weight β^n of `smoothedLoss`.
     private var average = 0.0, decayed = 1.0
 
@@ -26,6 +31,12 @@ public struct TrainingHistory: Sendable, Equatable {
         self.gradientNorm.append(gradientNorm)
         average = Self.smoothing * average + (1 - Self.smoothing) * Double(loss)
         decayed *= Self.smoothing
+    }
+
+    /// Appends the validation loss measured after `step` (the last step recorded).
+    public mutating func recordValidation(step: Int, loss: Float) {
+        validationStep.append(step)
+        validationLoss.append(loss)
     }
 
     /// An exponential moving average of the losses with bias correction (as Adam corrects its

@@ -118,12 +118,21 @@ public final class Interpreter {
         // the statement changes them.
         let (globalsBefore, globalOrderBefore) = (globals, globalOrder)
         stack = StackLimit()
+        _ = context.takePartialResultMessage()
+        let stopped: String
         do {
             let outcome = try executeStatement(statement)
+            guard context.cancellation.isCancelled else { return outcome }
             // Ctrl-C during a verb with no checks of its own (reading a file) stops the statement
-            // too, once the verb returns: an interrupted statement binds nothing.
-            if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
-            return outcome
+            // too, once the verb returns: an interrupted statement binds nothing. The exception
+            // is `name = verb ...` whose verb stopped with a usable part of its work (training):
+            // the name holds it, and the statement still reports that it stopped.
+            let partial = context.takePartialResultMessage()
+            guard let partial, case .binding(let name, _, .application, _) = statement,
+                  case .bound(_, .model(let model)) = outcome, model.training?.isComplete == false else {
+                throw RuntimeError(partial.map { "\($0) (only 'name = train ...' keeps the partly trained model)" } ?? "stopped (Ctrl-C)")
+            }
+            stopped = "\(partial); \(name) holds the model as it was when it stopped"
         } catch {
             scopes = []
             callDepth = 0
@@ -140,6 +149,7 @@ public final class Interpreter {
                 throw Diagnostic("\(error)", at: statement.span, in: self.source)
             }
         }
+        throw Diagnostic(stopped, at: statement.span, in: self.source)
     }
 
     // MARK: Statements
@@ -621,6 +631,22 @@ public final class Interpreter {
             }
         case .figure(let figure) where name == "path":
             return figure.path.map(Value.string) ?? .nothing
+        case .model(let model):
+            switch name {
+            case "history":
+                guard let training = model.training else {
+                    throw RuntimeError(
+                        "this model has no training history", span: span,
+                        hint: "a model made by 'train' carries one (a model loaded from a file or made new has none)")
+                }
+                return .record(training.historyRecord)
+            case "kind": return .string(model.kindName)
+            case "parameters": return .number(Double(model.parameterCount))
+            default:
+                throw RuntimeError(
+                    "a model has no field '\(name)'", span: span, expected: "history, kind or parameters",
+                    hint: Suggestions.didYouMean(name, among: ["history", "kind", "parameters"]))
+            }
         default:
             throw RuntimeError("\(value.summary) has no fields", span: baseSpan, hint: "'.\(name)' reads a field of a record")
         }

@@ -34,6 +34,12 @@ public final class RuntimeContext: @unchecked Sendable {
     /// statement with a computed path read).
     public private(set) var filesRead: [String] = []
     private var figureCount = 0
+    /// Where the running statement may keep the state of long work so that a run stopped or
+    /// killed part-way continues where it was: a notebook's cache gives one; nil elsewhere.
+    public var partialResults: (any PartialResults)?
+    /// Set by a verb that stopped on Ctrl-C and returned what it had done so far (training):
+    /// why the statement stopped. The interpreter then binds that value and reports the stop.
+    public private(set) var partialResultMessage: String?
 
     public init(
         outputDirectory: String = "medsynth-out", seed: UInt64 = 0, previewsInTerminal: Bool = false,
@@ -101,8 +107,33 @@ public final class RuntimeContext: @unchecked Sendable {
         filesRead.append(path)
     }
 
+    /// Says that the verb stopped on Ctrl-C with a usable, partial result; `message` says how far
+    /// it came and how to continue.
+    public func keepPartialResult(_ message: String) {
+        partialResultMessage = message
+    }
+
+    /// The message of a partial result, cleared.
+    func takePartialResultMessage() -> String? {
+        defer { partialResultMessage = nil }
+        return partialResultMessage
+    }
+
     /// Clears the flag before the next statement, so that an earlier Ctrl-C does not stop it.
     public func resetCancellation() {
         cancellation.reset()
     }
+}
+
+/// Files in which the running statement keeps the state of long work, from one run of a
+/// notebook to the next (a training checkpoint): the notebook cache's, authenticated like its
+/// entries, so that a file planted in the cache folder is never taken for one.
+public protocol PartialResults: AnyObject {
+    /// The path of the statement's next file of partial state, for `verb`; nil when none can be
+    /// kept. Each call within a statement gives another path, the same in every run.
+    func path(for verb: String) -> String?
+    /// Marks the file at `path`, just written, as the cache's own.
+    func seal(_ path: String) throws
+    /// Whether the file at `path` is as the cache sealed it.
+    func vouchesFor(_ path: String) -> Bool
 }

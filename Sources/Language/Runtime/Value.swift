@@ -43,7 +43,9 @@ public enum Value: @unchecked Sendable {
         case .list(let values): return "a list of \(values.count)"
         case .record(let record): return "a record with \(record.fields.map(\.name).joined(separator: ", "))"
         case .tensor(let tensor): return "a tensor of shape \(tensor.shape)"
-        case .model(let model): return "a model (\(model.kindName), \(model.parameterCount) parameters)"
+        case .model(let model):
+            let stopped = model.training.map { $0.isComplete ? "" : ", stopped after \($0.history.count) of \($0.plannedSteps) steps" } ?? ""
+            return "a model (\(model.kindName), \(model.parameterCount) parameters\(stopped))"
         case .schedule(let schedule): return "a schedule (\(schedule.kind), T = \(schedule.trainingSteps))"
         case .figure: return "a figure"
         case .table(let table): return "a table of \(table.rows.count) rows"
@@ -147,9 +149,12 @@ public struct Table: Sendable, CustomStringConvertible {
 /// denoiser, a segmenter; see `ModelRegistry`). Verbs that need one kind ask for it with `as`.
 public final class Model: @unchecked Sendable {
     public let wrapped: any DiffusionModel
+    /// How `train` made it, when it did: the history of its run and the steps it was to take.
+    public let training: TrainingRun?
 
-    public init(_ wrapped: any DiffusionModel) {
+    public init(_ wrapped: any DiffusionModel, training: TrainingRun? = nil) {
         self.wrapped = wrapped
+        self.training = training
     }
 
     /// The model as `kind`, or nil when it is another kind.
@@ -161,6 +166,37 @@ public final class Model: @unchecked Sendable {
     public var module: Module { wrapped.module }
 
     public var parameterCount: Int { wrapped.parameterCount }
+}
+
+/// The run of `train` that made a model: what each step measured, and how many steps it was
+/// asked for; fewer steps recorded than planned is a run stopped part-way (Ctrl-C).
+public struct TrainingRun: Sendable {
+    public var history: TrainingHistory
+    public var plannedSteps: Int
+
+    public init(history: TrainingHistory, plannedSteps: Int) {
+        self.history = history
+        self.plannedSteps = plannedSteps
+    }
+
+    public var isComplete: Bool { history.count >= plannedSteps }
+
+    /// The history as the language shows it (`model.history`): `step`, `loss`, `lr` and
+    /// `grad_norm` per step, `val_step` and `val_loss` per validation, `planned` steps and
+    /// whether the run is `complete`.
+    public var historyRecord: Record {
+        func series(_ values: [Float]) -> Value { values.isEmpty ? .list([]) : .tensor(Tensor(values)) }
+        return Record([
+            ("step", series((0..<history.count).map { Float($0 + 1) })),
+            ("loss", series(history.loss)),
+            ("lr", series(history.learningRate)),
+            ("grad_norm", series(history.gradientNorm)),
+            ("val_step", series(history.validationStep.map(Float.init))),
+            ("val_loss", series(history.validationLoss)),
+            ("planned", .number(Double(plannedSteps))),
+            ("complete", .bool(isComplete)),
+        ])
+    }
 }
 
 extension Value {

@@ -144,13 +144,31 @@ enum ModelVerbs {
             .option("loss", .choice(["l1", "l2"]), default: .nothing, "autoencoder: the reconstruction loss; l1 when left out"),
             .option("log", .integer(1...1_000_000), default: .number(100), "print progress every this many steps"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the seed of batch order and noise"),
+            .option("val_data", .tensor, default: .nothing, "held-out data, as data=: its loss is measured every val_every steps"),
+            .option("val_cond", .any, default: .nothing, "the held-out data's conditions, as cond="),
+            .option("val_labels", .tensor, default: .nothing, "the held-out data's labels, as labels="),
+            .option("val_every", .integer(1...10_000_000), default: .nothing, "steps between validations; a twentieth of the steps when left out"),
+            .option("checkpoint", .path, default: .nothing, "a file (.h5 or .safetensors) to keep the run's state in; in a notebook, the cache keeps one when left out"),
+            .option("every", .integer(1...10_000_000), default: .nothing, "steps between checkpoints; every 5 minutes of wall time when left out"),
+            .option("resume", .bool, default: .bool(true), "continue from the checkpoint when there is one"),
         ],
         result: .model, example: "ae2 = train (autoencoder widths=[8, 16] groups=4) data=(phantom n=4 size=32 seed=1).image steps=2 batch=2",
         details: """
             The model given is not changed; an input the model does not train on (labels= for an \
             autoencoder, say) is refused. An autoencoder's latent scale factor is set to 1/std of \
-            its training latents afterwards. Ctrl-C stops training after the current step; a NaN \
-            loss stops it with a message.
+            its training latents afterwards. A NaN loss stops training with a message.
+
+            The model it returns carries its history: `m.history` holds the loss, learning rate \
+            and gradient norm of each step and the validation loss (with val_data=, measured on \
+            the training weights, with the same noise each time); `plot m.history` draws it.
+
+            Ctrl-C (or SIGTERM in `run`) stops training after the current step: `m = train ...` \
+            then binds the partly trained model and the statement reports that it stopped. With \
+            a checkpoint (checkpoint=, or the notebook cache's own), the state is written every \
+            `every` steps, at the end and when stopped, and running the statement again continues \
+            from it: the same weights, bit for bit, as a run never stopped. A checkpoint of \
+            another run (another model, data size, batch, seed or schedule) is refused with the \
+            reason; resume=false starts over and replaces it.
             """,
         randomness: .seeded(by: "seed")
     ) { call in
@@ -194,19 +212,108 @@ enum ModelVerbs {
         let module = copy.module
         let trainer = try Trainer(
             model: module, optimizer: try Adam(parameters: module.parameters, learningRate: rate), datasetCount: data.count,
-            configuration: configuration, loss: objective)
+            configuration: try checkpointing(call, configuration), validation: try validation(call, copy, configuration),
+            loss: objective)
         let context = call.context
+        if !call.has("checkpoint"), let partialResults = context.partialResults {
+            trainer.afterCheckpoint = { try partialResults.seal($0) }
+        }
+        try resumeIfAsked(call, trainer)
         defer { context.endProgress() }
         let result = try trainer.train(cancellation: context.cancellation) { progress in
             context.progress(progress.renderedLine())
         }
-        if case .cancelled = result.outcome {
-            throw RuntimeError("training stopped (Ctrl-C) after \(result.completedSteps) of \(steps) steps", span: call.span)
-        }
         try trainer.average?.copy(to: module)
         module.setTraining(false)
         try copy.finishTraining(on: data)
-        return .model(Model(copy))
+        let model = Model(copy, training: TrainingRun(history: result.history, plannedSteps: steps))
+        if case .cancelled = result.outcome {
+            guard result.completedSteps > 0 else { throw RuntimeError("train stopped (Ctrl-C) before its first step", span: call.span) }
+            var message = "training stopped (Ctrl-C) after \(result.completedSteps) of \(steps) steps"
+            if let path = trainer.configuration.checkpointPath {
+                message += call.has("checkpoint") ? "; its checkpoint \(path) continues it" : "; the cache keeps its checkpoint, and running it again continues it"
+            }
+            context.keepPartialResult(message)
+        }
+        return .model(model)
+    }
+
+    /// The configuration with the checkpoint the call asks for: the file of checkpoint=, or the
+    /// one the notebook cache gives the statement; written every `every` steps, or every five
+    /// minutes of wall time.
+    static func checkpointing(_ call: VerbCall, _ base: TrainingConfiguration) throws -> TrainingConfiguration {
+        var configuration = base
+        configuration.checkpointPath = call.has("checkpoint")
+            ? try call.path("checkpoint", for: .write) : call.context.partialResults?.path(for: "train")
+        if let every = try call.optionalInt("every") {
+            configuration.checkpointInterval = every
+        } else {
+            configuration.checkpointInterval = Int.max
+            configuration.checkpointSeconds = 300
+        }
+        if let path = configuration.checkpointPath, call.has("checkpoint") {
+            let format = (path as NSString).pathExtension.lowercased()
+            guard ["h5", "hdf5", "safetensors"].contains(format) else {
+                throw call.error("checkpoint", "a checkpoint is an .h5 or .safetensors file", found: "the path \(path)")
+            }
+            if try !call.bool("resume"), FileManager.default.fileExists(atPath: path), call.context.fileAccess.replacingNeedsConsent(path) {
+                throw call.error(
+                    "checkpoint", "resume=false would replace \(path), which this notebook did not make",
+                    hint: "give a new checkpoint= path, or remove the file")
+            }
+        }
+        return configuration
+    }
+
+    /// The held-out set of val_data= (with val_cond= and val_labels=), checked as `train` checks
+    /// its data; nil without val_data=.
+    static func validation(_ call: VerbCall, _ model: any TrainableModel, _ configuration: TrainingConfiguration) throws -> Trainer.Validation? {
+        guard call.has("val_data") else {
+            for option in ["val_cond", "val_labels", "val_every"] where call.has(option) {
+                throw call.error(option, "\(option)= goes with val_data=, the held-out data", hint: "give val_data=")
+            }
+            return nil
+        }
+        let held: TrainingData
+        do {
+            held = try TrainingData(
+                data: try call.tensor("val_data"), labels: try call.optionalTensor("val_labels"),
+                conditions: try DiffusionVerbs.conditionParts(call, "val_cond"), reconstruction: try call.optionalString("loss").map { ReconstructionLoss(rawValue: $0)! })
+        } catch let error as ModelInputError {
+            throw call.error("val_data", "the held-out data: \(error.message)", found: error.found)
+        }
+        let objective: Trainer.LossFunction
+        do {
+            objective = try model.trainingObjective(on: held)
+        } catch let error as ModelInputError {
+            let option = ["data": "val_data", "cond": "val_cond", "labels": "val_labels", "loss": "loss", "model": "model"][inputOptions[error.argument]!]!
+            throw call.error(option, "the held-out data: \(error.message)", expected: error.expected, found: error.found, hint: error.hint)
+        }
+        let interval = try call.optionalInt("val_every") ?? max(1, configuration.steps / 20)
+        return try Trainer.Validation(loss: objective, count: held.count, batchSize: configuration.batchSize, interval: interval)
+    }
+
+    /// Continues from the run's checkpoint when there is one and resume= allows: a file the
+    /// user named must be this run's; one the cache kept is used only when the cache vouches
+    /// for it, and otherwise set aside with a warning.
+    static func resumeIfAsked(_ call: VerbCall, _ trainer: Trainer) throws {
+        guard try call.bool("resume"), let path = trainer.configuration.checkpointPath,
+              FileManager.default.fileExists(atPath: path) else { return }
+        let named = call.has("checkpoint")
+        if !named, call.context.partialResults?.vouchesFor(path) != true {
+            call.context.print("warning: the cache's checkpoint for this statement is not one it wrote; starting at step 0")
+            return
+        }
+        do {
+            try trainer.resume(from: path)
+        } catch {
+            guard named else {
+                call.context.print("warning: the cache's checkpoint for this statement cannot continue this run (\(error)); starting at step 0")
+                return
+            }
+            throw call.error("checkpoint", "\(error)", hint: "resume=false starts over and replaces it")
+        }
+        call.context.print("resuming at step \(trainer.completedSteps) of \(trainer.configuration.steps) from \(named ? path : "the cache's checkpoint")")
     }
 
     static func autoencoderArgument(_ call: VerbCall) throws -> any LatentCodec {
