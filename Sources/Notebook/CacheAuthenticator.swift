@@ -60,6 +60,13 @@ struct CacheAuthenticator {
         HMACSHA256.codesMatch(Array(entry.mac.utf8), Array(code(for: key, entry).utf8))
     }
 
+    /// The authentication code of a file of partial results (`TensorCache.PartialFiles`) named
+    /// `name` whose contents have the SHA-256 `checksum`, in hex.
+    func code(forPartial name: String, checksum: String) -> String {
+        let message = ["medsynth partial result 1", name, checksum].flatMap { Array("\($0.utf8.count):".utf8) + Array($0.utf8) }
+        return SHA256.hex(digest: HMACSHA256.authenticationCode(of: message, key: key))
+    }
+
     /// What the code covers: every field of the record but its last use (which every run that
     /// uses the entry updates), each preceded by its length so that no two records give the
     /// same message.

@@ -42,6 +42,8 @@ final class CachePolicy: ExecutionPolicy {
     private var result: CellResult?
     /// The statement that `decide` let run, until `ran` records it.
     private var pending: (record: StatementRecord, parts: KeyParts, cacheable: Bool, filesReadBefore: Int, start: ContinuousClock.Instant)?
+    /// The running statement's files of partial results, if it may keep any.
+    private var partialFiles: TensorCache.PartialFiles?
     private let clock = ContinuousClock()
 
     init(
@@ -126,10 +128,18 @@ final class CachePolicy: ExecutionPolicy {
             return .skip
         }
         pending = (record, parts, cacheable, context.filesRead.count, start)
+        // Long work keeps its state beside the cache while it runs, and a run stopped or
+        // killed part-way continues from it (the key names the same statement on the same inputs).
+        partialFiles = cacheable ? cache?.partialFiles(for: key) : nil
+        context.partialResults = partialFiles
         return .run(randomPath: random)
     }
 
     func ran(_ plan: StatementPlan, _ outcome: Outcome, in source: SourceFile) {
+        // It finished: its values are what to keep now, not its partial state.
+        partialFiles?.discard()
+        partialFiles = nil
+        context.partialResults = nil
         guard let (first, parts, cacheable, filesReadBefore, start) = pending else { return }
         var record = first
         pending = nil

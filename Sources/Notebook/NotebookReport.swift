@@ -10,8 +10,8 @@ public enum NotebookReport {
     /// Writes `<folder>/<name>.html`, `<folder>/<name>.json` and the figures in
     /// `<folder>/<name>-figures/`; returns the HTML's path.
     @discardableResult
-    public static func write(_ result: NotebookRunner.RunResult, to folder: String) throws -> String {
-        let name = ((result.document.path as NSString).lastPathComponent as NSString).deletingPathExtension
+    public static func write(_ result: NotebookRunner.RunResult, to folder: String, named: String? = nil) throws -> String {
+        let name = named ?? defaultName(of: result.document.path)
         let figures = (folder as NSString).appendingPathComponent("\(name)-figures")
         try FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
         let html = try self.html(result, figuresFolder: figures, figuresLink: "\(name)-figures")
@@ -19,6 +19,11 @@ public enum NotebookReport {
         try writeAtomically(html, to: htmlPath)
         try writeAtomically(json(result), to: (folder as NSString).appendingPathComponent("\(name).json"))
         return htmlPath
+    }
+
+    /// The report's name for the notebook at `path`: its file name without the extension.
+    public static func defaultName(of path: String) -> String {
+        ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 
     /// Writes text to `path` atomically (a temporary file, flushed, then a rename).

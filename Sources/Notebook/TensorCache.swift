@@ -95,7 +95,7 @@ public final class TensorCache {
     private var removed: Set<String> = []
 
     private let folder: CacheFolder
-    private let authenticator: CacheAuthenticator
+    let authenticator: CacheAuthenticator
     /// The records whose code was verified, by key, with their last use cleared: the index is
     /// read again at every store (to merge), and a record seen before need not be verified again.
     private var verified: [String: Entry] = [:]
@@ -342,6 +342,7 @@ public final class TensorCache {
     /// Files in the folder that are not entries stay.
     public func clear() throws {
         for key in Array(entries.keys) + Array(forged) { remove(key) }
+        clearPartialFiles()
         try saveIndex()
     }
 

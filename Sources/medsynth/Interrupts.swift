@@ -5,8 +5,9 @@ import Foundation
 /// where stopping loses nothing (training keeps a checkpoint, a notebook stores what finished),
 /// rather than dying in the middle of a write.
 ///
-/// - `.commands` (run, check, experiment): the first Ctrl-C cancels `flag`; the handler then
-///   steps aside, so a second one ends the process as usual.
+/// - `.commands` (run, check, experiment): the first Ctrl-C or SIGTERM (a job scheduler's or
+///   `kill`'s polite stop) cancels `flag`; the handler then steps aside, so a second one ends
+///   the process as usual.
 /// - `.prompt` (the REPL): while a statement runs, Ctrl-C cancels `flag` (the session's); at the
 ///   prompt it abandons the line being typed. The REPL survives every Ctrl-C.
 ///
@@ -37,15 +38,16 @@ enum Interrupts {
     private static func install(_ newMode: Mode, _ newFlag: CancellationFlag) {
         mode = newMode
         flag = newFlag
-        signal(SIGINT) { _ in Interrupts.interrupted() }
+        signal(SIGINT) { _ in Interrupts.interrupted(by: SIGINT) }
+        signal(SIGTERM, newMode == .commands ? { _ in Interrupts.interrupted(by: SIGTERM) } : SIG_DFL)
     }
 
-    private static func interrupted() {
+    private static func interrupted(by signalNumber: Int32) {
         count += 1
         switch mode {
         case .commands:
             flag.cancel()
-            signal(SIGINT, SIG_DFL)
+            signal(signalNumber, SIG_DFL)
         case .prompt:
             if running { flag.cancel() } else { LineEditor.abandonLine() }
         }

@@ -271,7 +271,16 @@ enum NotebookCommands {
             for expectation in cell.expectations where !expectation.passed { print(Session.describeFailure(expectation)) }
         }
         if let diagnostic = result.diagnostic { printError("\(diagnostic)") }
-        let path = try NotebookReport.write(result, to: report)
+        // A run stopped by Ctrl-C or SIGTERM does not replace the last complete report: its own
+        // goes beside it, and both are named.
+        let name = NotebookReport.defaultName(of: document.path)
+        let completeReport = (report as NSString).appendingPathComponent(name + ".html")
+        let stopped = options.cancellation.isCancelled
+        let keepsLastReport = stopped && FileManager.default.fileExists(atPath: completeReport)
+        let path = try NotebookReport.write(result, to: report, named: keepsLastReport ? name + ".stopped" : nil)
+        if stopped {
+            printError("the run was stopped: its report is \(path)" + (keepsLastReport ? "; the last complete report stays at \(completeReport)" : ""))
+        }
         if echo {
             let held = result.expectations.filter(\.passed).count
             print("\(held) of \(result.expectations.count) expectations held; \(result.executed.count) statements ran, "

@@ -1,0 +1,82 @@
+import Formats
+import Foundation
+import Language
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension TensorCache {
+    /// The cache's files of partial results: the state a long statement (training) keeps while
+    /// it runs, so that a run stopped or killed part-way continues from it next time.
+    ///
+    /// They live in the cache's `partial/` folder (mode 0700, never a link), named after the
+    /// statement's key and the call's order in it, and each is sealed like an entry: beside it,
+    /// `<name>.mac` holds the HMAC (under the cache's secret) of its name and SHA-256, so a file
+    /// put in the folder by anyone else is never taken for one. When the statement finishes, its
+    /// files go; `cache clear` removes them all.
+    public final class PartialFiles: PartialResults {
+        private let cache: TensorCache
+        private let key: String
+        private var calls = 0
+
+        init(cache: TensorCache, key: String) {
+            self.cache = cache
+            self.key = key
+        }
+
+        public func path(for verb: String) -> String? {
+            calls += 1
+            guard let folder = cache.partialFolder() else { return nil }
+            return folder + "/\(key)-\(calls)-\(verb).safetensors"
+        }
+
+        public func seal(_ path: String) throws {
+            let name = (path as NSString).lastPathComponent
+            let code = cache.authenticator.code(forPartial: name, checksum: try Self.checksum(of: path))
+            try AtomicWrite.write(Array(code.utf8), to: path + ".mac")
+        }
+
+        public func vouchesFor(_ path: String) -> Bool {
+            let name = (path as NSString).lastPathComponent
+            guard let stored = try? Data(contentsOf: URL(fileURLWithPath: path + ".mac")), stored.count == 64,
+                  let checksum = try? Self.checksum(of: path) else { return false }
+            return HMACSHA256.codesMatch(Array(stored), Array(cache.authenticator.code(forPartial: name, checksum: checksum).utf8))
+        }
+
+        /// Removes the statement's files: it finished, and its values are the cache's entry.
+        func discard() {
+            guard let folder = cache.partialFolder() else { return }
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix("\(key)-") {
+                unlink(folder + "/" + name)
+            }
+        }
+
+        private static func checksum(of path: String) throws -> String {
+            SHA256.hex(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)))
+        }
+    }
+
+    /// The files of partial results of the statement whose key is `key`.
+    public func partialFiles(for key: String) -> PartialFiles {
+        PartialFiles(cache: self, key: key)
+    }
+
+    /// The `partial/` folder, created when missing; nil (and no partial results) when it is
+    /// a link, not a folder, or not this user's.
+    func partialFolder() -> String? {
+        let path = directory + "/partial"
+        if mkdir(path, 0o700) != 0, errno != EEXIST { return nil }
+        var status = stat()
+        guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_uid == geteuid() else { return nil }
+        return path
+    }
+
+    /// Removes every file of partial results: `cache clear`.
+    func clearPartialFiles() {
+        guard let folder = partialFolder() else { return }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] { unlink(folder + "/" + name) }
+    }
+}
