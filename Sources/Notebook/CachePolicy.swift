@@ -234,6 +234,7 @@ final class CachePolicy: ExecutionPolicy {
                 // Into the interpreter only: the analyser planned the cell already, with every
                 // binding of it in order.
                 executor.interpreter.define(name, value)
+                if case .model = value { show(.bound(name, value)) }
             }
         }
     }
@@ -245,6 +246,9 @@ final class CachePolicy: ExecutionPolicy {
         case .displayed(.nothing): break
         case .displayed(let value): result!.outputs.append(.text(value.displayText))
         case .bound(_, .figure(let figure)): result!.outputs.append(.figure(figure))
+        case .bound(let name, .model(let model)):
+            // Every trained model shows its curves in the report.
+            if let curves = model.training?.curves(title: "\(name): training loss") { result!.outputs.append(.figure(curves)) }
         case .expectation(let expectation): result!.expectations.append(expectation)
         case .looped(_, let expectations): result!.expectations += expectations
         default: break

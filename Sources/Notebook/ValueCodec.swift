@@ -89,10 +89,21 @@ enum ValueCodec {
         case .schedule(let schedule): return ["type": "schedule", "configuration": schedule.checkpointConfiguration]
         case .model(let model):
             let checkpoint = try model.wrapped.checkpoint()
-            return [
+            var entry: [String: Any] = [
                 "type": "model", "configuration": checkpoint.configuration,
                 "parameters": checkpoint.parameters.map { ["path": $0.path, "data": tensorReference($0.tensor)] },
             ]
+            if let training = model.training {
+                let history = training.history
+                var series: [String: String] = [:]
+                for (name, values) in [("loss", history.loss), ("lr", history.learningRate), ("grad_norm", history.gradientNorm),
+                                       ("val_step", history.validationStep.map(Float.init)), ("val_loss", history.validationLoss)]
+                where !values.isEmpty {
+                    series[name] = tensorReference(Tensor(values))
+                }
+                entry["training"] = ["planned": training.plannedSteps, "series": series]
+            }
+            return entry
         case .figure(let figure):
             var entry: [String: Any] = ["type": "figure", "title": figure.title]
             if let path = figure.path { entry["path"] = path }
@@ -106,6 +117,35 @@ enum ValueCodec {
         case .function(let callable):
             throw Unstorable(description: "the function \(callable.name) is not stored; its definition runs again")
         }
+    }
+
+    /// The training run stored with a model, checked as a checkpoint's history is: the series
+    /// of one length, validation steps ascending within the run.
+    private static func trainingRun(_ any: Any?, file: SafetensorsFile) throws -> TrainingRun? {
+        guard let any else { return nil }
+        guard let entry = any as? [String: Any], let planned = entry["planned"] as? Int, planned >= 1,
+              let series = entry["series"] as? [String: String] else {
+            throw Unstorable(description: "a malformed training history in \(file.path)")
+        }
+        func values(_ name: String) throws -> [Float] {
+            try series[name].map { try file.tensor(named: $0).scalars } ?? []
+        }
+        let (loss, rates, norms) = (try values("loss"), try values("lr"), try values("grad_norm"))
+        let (validationSteps, validationLosses) = (try values("val_step"), try values("val_loss"))
+        guard rates.count == loss.count, norms.count == loss.count, validationSteps.count == validationLosses.count else {
+            throw Unstorable(description: "a training history of unequal series in \(file.path)")
+        }
+        var history = TrainingHistory()
+        for i in loss.indices { history.record(loss: loss[i], learningRate: rates[i], gradientNorm: norms[i]) }
+        var previous = 0
+        for (stepValue, value) in zip(validationSteps, validationLosses) {
+            guard let step = Int(exactly: stepValue), step > previous, step <= loss.count else {
+                throw Unstorable(description: "a training history with a validation at step \(stepValue) in \(file.path)")
+            }
+            history.recordValidation(step: step, loss: value)
+            previous = step
+        }
+        return TrainingRun(history: history, plannedSteps: planned)
     }
 
     /// `depth` counts the lists, records and tables around the value: the language never nests
@@ -146,7 +186,7 @@ enum ValueCodec {
                 return (path, try file.tensor(named: name))
             }
             let checkpoint = try Checkpoint(parameters: parameters, configuration: entry["configuration"] as? [String: String] ?? [:])
-            return .model(Model(try ModelRegistry.model(from: checkpoint)))
+            return .model(Model(try ModelRegistry.model(from: checkpoint), training: try trainingRun(entry["training"], file: file)))
         case "figure":
             let title = entry["title"] as? String ?? ""
             let path = entry["path"] as? String

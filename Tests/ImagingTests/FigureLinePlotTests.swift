@@ -81,4 +81,18 @@ final class LinePlotFigureTests: XCTestCase {
         }
         XCTAssertThrowsError(try LinePlot(series: []).svg())
     }
+
+    /// The smoothed curve is the bias-corrected average: with β = 0.5 and losses 1, 0, 0.5 it is
+    /// 0.5/0.5 = 1, 0.25/0.75 = 1/3, 0.375/0.875 = 3/7. Positive losses get a log axis.
+    func testTrainingCurvesSmoothWithBiasCorrection() throws {
+        let plot = LinePlot.trainingCurves(steps: [1, 2, 3], loss: [1, 0, 0.5], validationSteps: [3], validationLoss: [0.7], smoothing: 0.5)
+        XCTAssertEqual(plot.series.map(\.name), ["batch loss", "smoothed", "validation"])
+        let smoothed = plot.series[1].y
+        XCTAssertEqual(smoothed[0], 1, accuracy: 1e-12)
+        XCTAssertEqual(smoothed[1], 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(smoothed[2], 3.0 / 7, accuracy: 1e-12)
+        XCTAssertFalse(plot.logY, "a zero loss cannot go on a log axis")
+        XCTAssertTrue(LinePlot.trainingCurves(steps: [1, 2], loss: [1, 0.5], smoothing: 0.98).logY)
+        XCTAssertEqual(LinePlot.trainingCurves(steps: [1, 2], loss: [1, 0.5], smoothing: 0.98).series.count, 2)
+    }
 }

@@ -128,4 +128,16 @@ final class TrainingVerbTests: XCTestCase {
         XCTAssertTrue(report.diagnostic?.message.contains("would replace") == true, String(describing: report.diagnostic))
         XCTAssertEqual(try String(contentsOfFile: directory + "/precious.h5", encoding: .utf8), "keep")
     }
+
+    func testPlotDrawsAHistoryWithItsValidationCurve() throws {
+        let session = makeSession()
+        XCTAssertNil(session.run("m = \(Self.training) val_data=v.image val_every=4\nf = plot m.history\ng = plot m title=\"run\" log=false", name: "t").diagnostic)
+        guard case .figure(let figure) = session.interpreter.globals["f"], case .vector(let svg) = figure.content,
+              case .figure(let titled) = session.interpreter.globals["g"] else { return XCTFail("no figure") }
+        XCTAssertEqual(figure.title, "training loss")
+        XCTAssertEqual(titled.title, "run")
+        for name in ["batch loss", "smoothed", "validation", ">step<", ">loss<"] { XCTAssertTrue(svg.contains(name), name) }
+        let untrained = session.run("f = plot ae", name: "t")
+        XCTAssertTrue(untrained.diagnostic?.message.contains("no training history to plot") == true, String(describing: untrained.diagnostic))
+    }
 }

@@ -608,6 +608,38 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(t, try Tensor.randn([2, 3], seed: 1))
     }
 
+    /// A trained model keeps its history through the cache: the series, the validation points
+    /// and the steps planned; and the report shows its curves whether it was trained or cached.
+    func testATrainedModelsHistoryRoundTripsAndTheReportShowsItsCurves() throws {
+        let text = """
+            ```medsynth {#train}
+            d = phantom n=4 size=32 seed=1
+            m = train (autoencoder widths=[8, 16] groups=4) data=d.image steps=6 batch=2 val_data=d.image val_every=3 log=6 seed=1
+            ```
+
+            ```medsynth {#use}
+            h = m.history
+            ```
+            """
+        for pass in ["trained", "cached"] {
+            let result = try run(text)
+            let outputs = result.cells.first { $0.cell.label == "train" }!.outputs
+            let titles = outputs.compactMap { output -> String? in
+                if case .figure(let figure) = output { return figure.title }
+                return nil
+            }
+            XCTAssertEqual(titles, ["m: training loss"], pass)
+            if pass == "cached" { XCTAssertEqual(result.executed.count, 0) }
+        }
+        // The model from the cache, read by a new statement, has the history it was trained with.
+        let again = try run(text + "\n```medsynth {#more}\nv = m.history.val_step\nl = m.history.loss\nc = m.history.complete\n```\n")
+        XCTAssertEqual(executed(again), ["more: v = m.history.val_step", "more: l = m.history.loss", "more: c = m.history.complete"])
+        let cache = try TensorCache(directory: cacheDirectory)
+        let key = try XCTUnwrap(again.cells.last?.statements.first?.key)
+        guard case .tensor(let steps)? = values(cache, key, binding: ["v"])?.first?.value else { return XCTFail("no val_step") }
+        XCTAssertEqual(steps.scalars, [3, 6])
+    }
+
     func testTheReportAndJUnit() throws {
         let result = try run(Self.notebook + "\n```medsynth {#e}\nexpect 1 > 2\nshow (zeros [8, 8]) title=\"black\"\ntable {a: [1, 2]}\n```\n")
         let html = try String(contentsOfFile: try NotebookReport.write(result, to: directory), encoding: .utf8)

@@ -1,5 +1,6 @@
 import Diffusion
 import Engine
+import Imaging
 
 /// A value of the language.
 public enum Value: @unchecked Sendable {
@@ -180,6 +181,16 @@ public struct TrainingRun: Sendable {
     }
 
     public var isComplete: Bool { history.count >= plannedSteps }
+
+    /// The run's curves as a figure (SVG), titled `title`; nil before the first step.
+    public func curves(title: String) -> Figure? {
+        guard history.count > 0 else { return nil }
+        let plot = LinePlot.trainingCurves(
+            steps: (1...history.count).map(Double.init), loss: history.loss.map(Double.init),
+            validationSteps: history.validationStep.map(Double.init), validationLoss: history.validationLoss.map(Double.init),
+            smoothing: TrainingHistory.smoothing, title: title)
+        return (try? plot.svg()).map { Figure(.vector($0), title: title) }
+    }
 
     /// The history as the language shows it (`model.history`): `step`, `loss`, `lr` and
     /// `grad_norm` per step, `val_step` and `val_loss` per validation, `planned` steps and

@@ -1,4 +1,5 @@
 import Engine
+import Diffusion
 import Foundation
 import Formats
 import Imaging
@@ -102,16 +103,17 @@ enum DisplayVerbs {
     static let plot = Verb(
         "plot", "A line plot (SVG) of y against x; several series as a list of lists.", category: .display,
         parameters: [
-            .argument("y", .any, "the values: a list, a tensor, or a list of those for several series"),
+            .argument("y", .any, "the values: a list, a tensor, or a list of those for several series; or a model's history"),
             .option("x", .any, default: .nothing, "the x values; 0, 1, 2, ... when left out"),
             .option("names", .list, default: .nothing, "a name for each series"),
             .option("title", .string, default: .string(""), "the title; also names the file"),
             .option("xlabel", .string, default: .string(""), "the x axis label"),
             .option("ylabel", .string, default: .string(""), "the y axis label"),
-            .option("log", .bool, default: .bool(false), "a logarithmic y axis"),
+            .option("log", .bool, default: .nothing, "a logarithmic y axis; a history's is when its losses are positive, others' not"),
         ],
         result: .figure, example: "plot [1, 4, 9, 16] title=\"squares\""
     ) { call in
+        if let history = try trainingHistory(call.value("y"), call: call) { return try plotHistory(history, call: call) }
         var seriesValues: [Value]
         switch call.value("y") {
         case .list(let items) where items.allSatisfy({ $0.type == .list || $0.type == .tensor }): seriesValues = items
@@ -128,16 +130,57 @@ enum DisplayVerbs {
             }
             series.append(.init(name: index < names.count ? names[index] : (ys.count == 1 ? "" : "series \(index + 1)"), x: xs, y: y))
         }
-        let title = try call.string("title")
-        let svg = try LinePlot(
-            series: series, title: title, xLabel: try call.string("xlabel"), yLabel: try call.string("ylabel"),
-            logY: try call.bool("log")
-        ).svg()
+        return try drawn(series, call: call)
+    }
+
+    /// The plot of `series` with the call's title, labels and scale, written as SVG.
+    static func drawn(
+        _ series: [LinePlot.Series], call: VerbCall, title defaultTitle: String = "", xLabel: String = "", yLabel: String = "", logY: Bool = false
+    ) throws -> Value {
+        func given(_ name: String, else fallback: String) throws -> String {
+            let text = try call.string(name)
+            return text.isEmpty ? fallback : text
+        }
+        let title = try given("title", else: defaultTitle)
+        let xLabel = try given("xlabel", else: xLabel), yLabel = try given("ylabel", else: yLabel)
+        let logY = call.has("log") ? try call.bool("log") : logY
+        let svg = try LinePlot(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logY: logY).svg()
         var path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
         path = (path as NSString).deletingPathExtension + ".svg"
         try FileManager.default.createDirectory(atPath: PathName.folder(of: path), withIntermediateDirectories: true)
         try writeText(svg, to: path)
         return .figure(Figure(.vector(svg), title: title, path: path))
+    }
+
+    /// The training history in `value`: a model `train` made, or its `history` record; nil for
+    /// anything else.
+    static func trainingHistory(_ value: Value, call: VerbCall) throws -> Record? {
+        switch value {
+        case .model(let model):
+            guard let training = model.training else {
+                throw call.error("y", "this model has no training history to plot", hint: "a model made by 'train' carries one")
+            }
+            return training.historyRecord
+        case .record(let record) where record["step"] != nil && record["loss"] != nil && record["val_loss"] != nil:
+            return record
+        default:
+            return nil
+        }
+    }
+
+    /// A training history drawn: the loss of each step, its smoothed curve (the bias-corrected
+    /// average the progress line shows), and the validation loss when there is one.
+    static func plotHistory(_ history: Record, call: VerbCall) throws -> Value {
+        let steps = try numbers(history["step"]!, call: call, name: "y")
+        let loss = try numbers(history["loss"]!, call: call, name: "y")
+        guard steps.count == loss.count, !steps.isEmpty else {
+            throw call.error("y", "the history has no steps to plot", found: "\(steps.count) steps and \(loss.count) losses")
+        }
+        let validationSteps = try history["val_step"].map { try numbers($0, call: call, name: "y") } ?? []
+        let validationLoss = try history["val_loss"].map { try numbers($0, call: call, name: "y") } ?? []
+        let curves = LinePlot.trainingCurves(
+            steps: steps, loss: loss, validationSteps: validationSteps, validationLoss: validationLoss, smoothing: TrainingHistory.smoothing)
+        return try drawn(curves.series, call: call, title: curves.title, xLabel: curves.xLabel, yLabel: curves.yLabel, logY: curves.logY)
     }
 
     /// A list of numbers or a tensor, flattened, as Doubles.
