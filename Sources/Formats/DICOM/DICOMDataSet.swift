@@ -186,4 +186,15 @@ struct DICOMDataSet {
         }
         return number
     }
+
+    /// A multi-valued decimal string of exactly `count` numbers (PixelSpacing has 2,
+    /// ImageOrientationPatient 6); nil when absent.
+    func numbers(_ tag: Tag, _ name: String, count: Int, file: String) throws -> [Double]? {
+        guard let text = string(tag), !text.isEmpty else { return nil }
+        let values = text.split(separator: "\\", omittingEmptySubsequences: false).map { Double(DICOMDataSet.trimmed(ArraySlice($0.utf8))) }
+        guard values.count == count, let numbers = values as? [Double], numbers.allSatisfy(\.isFinite) else {
+            throw FormatError(file: file, object: "\(name) \(tag)", "\"\(text)\" is not \(count) numbers")
+        }
+        return numbers
+    }
 }

@@ -19,6 +19,11 @@ public struct DICOMFormat: FileFormat {
         .tensor(try DICOMImage(reading: path).pixels)
     }
 
+    public func readWithGeometry(_ path: String, options: ReadOptions) throws -> (value: FormatValue, geometry: ImageGeometry?, problem: String?) {
+        let image = try DICOMImage(reading: path)
+        return (.tensor(image.pixels), image.geometry, image.geometryProblem ?? (image.geometry == nil ? "it has no Pixel Spacing (0028,0030)" : nil))
+    }
+
     public func write(_ value: FormatValue, to path: String, options: WriteOptions) throws {
         throw cannotWrite(value, to: path)
     }

@@ -22,6 +22,13 @@ public struct DICOMImage: Sendable {
     public var bitsStored: Int
     /// (0028,0103): 0 unsigned, 1 two's complement.
     public var pixelRepresentation: Int
+    /// Where the pixels lie, from Pixel Spacing (0028,0030), Slice Thickness (0018,0050) or
+    /// Spacing Between Slices (0018,0088), Image Orientation (0020,0037) and Image Position
+    /// (Patient) (0020,0032); nil without a pixel spacing, or when one of them is malformed
+    /// (then `geometryProblem` says how: the pixels are still read).
+    public var geometry: ImageGeometry?
+    /// Why a geometry the file states cannot be read.
+    public var geometryProblem: String?
     /// (0028,1053) and (0028,1052).
     public var rescaleSlope: Double
     /// See `rescaleSlope`.
@@ -105,5 +112,35 @@ public struct DICOMImage: Sendable {
         self.pixelRepresentation = representation
         self.rescaleSlope = slope
         self.rescaleIntercept = intercept
+        do {
+            self.geometry = try Self.geometry(of: dataSet, file: file)
+        } catch {
+            self.geometryProblem = "\(error)"
+        }
+    }
+
+    /// The geometry the data set states, in RAS+ (see `ImageGeometry`): column index i along
+    /// the row direction (the orientation's first three numbers) times the column spacing (Pixel
+    /// Spacing's second value), row index j along the column direction times the row spacing,
+    /// frame index k along their cross product times the slice spacing; from the position of
+    /// the first pixel. LPS becomes RAS by negating x and y.
+    static func geometry(of dataSet: DICOMDataSet, file: String) throws -> ImageGeometry? {
+        guard let pixelSpacing = try dataSet.numbers(Tag(group: 0x0028, element: 0x0030), "Pixel Spacing", count: 2, file: file) else {
+            return nil
+        }
+        let sliceSpacing = try dataSet.number(Tag(group: 0x0018, element: 0x0088), "Spacing Between Slices", file: file)
+            ?? dataSet.number(Tag(group: 0x0018, element: 0x0050), "Slice Thickness", file: file) ?? 1
+        let orientation = try dataSet.numbers(Tag(group: 0x0020, element: 0x0037), "Image Orientation (Patient)", count: 6, file: file)
+            ?? [1, 0, 0, 0, 1, 0]
+        let position = try dataSet.numbers(Tag(group: 0x0020, element: 0x0032), "Image Position (Patient)", count: 3, file: file)
+            ?? [0, 0, 0]
+        let row = Array(orientation[0..<3]), column = Array(orientation[3..<6])
+        let normal = [row[1] * column[2] - row[2] * column[1], row[2] * column[0] - row[0] * column[2], row[0] * column[1] - row[1] * column[0]]
+        let lps = (0..<3).map { axis in
+            [row[axis] * pixelSpacing[1], column[axis] * pixelSpacing[0], normal[axis] * sliceSpacing, position[axis]]
+        }
+        let ras = lps.enumerated().map { axis, values in axis < 2 ? values.map { $0 == 0 ? 0 : -$0 } : values }
+        return ImageGeometry(
+            spacing: [abs(sliceSpacing), abs(pixelSpacing[0]), abs(pixelSpacing[1])], affine: ras + [[0, 0, 0, 1]], source: "dicom")
     }
 }

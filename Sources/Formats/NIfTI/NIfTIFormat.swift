@@ -28,6 +28,11 @@ public struct NIfTIFormat: FileFormat {
         .tensor(try NIfTIImage(reading: path).voxels)
     }
 
+    public func readWithGeometry(_ path: String, options: ReadOptions) throws -> (value: FormatValue, geometry: ImageGeometry?, problem: String?) {
+        let image = try NIfTIImage(reading: path)
+        return (.tensor(image.voxels), image.geometry, image.geometryProblem)
+    }
+
     public func write(_ value: FormatValue, to path: String, options: WriteOptions) throws {
         guard case .tensor(let tensor) = value else { throw cannotWrite(value, to: path) }
         try NIfTIImage.write(tensor, to: path)

@@ -9,6 +9,10 @@
 /// offset 108 float     vox_offset   where the voxels start in a .nii (>= 352)
 /// offset 112 float     scl_slope    value = scl_slope * stored + scl_inter; slope 0 = unscaled
 /// offset 116 float     scl_inter
+/// offset 252 int16     qform_code   > 0: the quaternion and offsets below place the voxels
+/// offset 254 int16     sform_code   > 0: the rows srow_x, srow_y, srow_z do (and win)
+/// offset 256 float[3]  quatern_b, c, d; offset 268 float[3] qoffset_x, y, z
+/// offset 280 float[12] srow_x, srow_y, srow_z: the affine's first three rows
 /// offset 344 char[4]   magic        "n+1\0" for a single .nii file
 /// ```
 /// followed by 4 bytes of extension flags and any extensions, up to vox_offset.
@@ -34,6 +38,16 @@ public struct NIfTIHeader: Equatable, Sendable {
     public var voxelOffset: Int
     /// Whether the file is big-endian.
     public var isBigEndian: Bool
+    /// How the quaternion places the voxels (0: it does not).
+    public var qformCode = 0
+    /// How the rows of the sform place the voxels (0: they do not).
+    public var sformCode = 0
+    /// quatern_b, quatern_c, quatern_d.
+    public var quaternion: [Float] = [0, 0, 0]
+    /// qoffset_x, qoffset_y, qoffset_z.
+    public var quaternionOffset: [Float] = [0, 0, 0]
+    /// srow_x, srow_y, srow_z.
+    public var sform: [[Float]] = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
 
     /// Whether the stored values are scaled (nibabel's rule: slope finite and non-zero).
     public var isScaled: Bool { sclSlope.isFinite && sclSlope != 0 && !(sclSlope == 1 && sclInter == 0) }
@@ -88,10 +102,66 @@ public struct NIfTIHeader: Equatable, Sendable {
         guard offset.isFinite, offset >= Float(minimumVoxelOffset), offset < 2_147_483_648 else {
             throw FormatError(file: file, "vox_offset \(offset) is not a valid voxel offset (at least \(minimumVoxelOffset))")
         }
-        return NIfTIHeader(
+        var header = NIfTIHeader(
             dimensions: dimensions, dataType: dataType,
             voxelSizes: (1...rank).map { float(76 + 4 * $0) }, qfac: float(76),
             sclSlope: float(112), sclInter: float(116), voxelOffset: Int(offset), isBigEndian: bigEndian)
+        header.qformCode = int16(252)
+        header.sformCode = int16(254)
+        header.quaternion = (0..<3).map { float(256 + 4 * $0) }
+        header.quaternionOffset = (0..<3).map { float(268 + 4 * $0) }
+        header.sform = (0..<3).map { row in (0..<4).map { float(280 + 16 * row + 4 * $0) } }
+        return header
+    }
+
+    /// Where the voxels lie, as nibabel's `img.affine` says: from the sform when its code is
+    /// above 0, else from the qform when its code is, else nibabel's fallback from the voxel
+    /// sizes alone (centred, x flipped). A quaternion or row that is not finite, or a voxel size
+    /// that is not, is an error: `file` names the file.
+    func geometry(file: String) throws -> ImageGeometry {
+        let sizes = (0..<3).map { $0 < voxelSizes.count ? Double(voxelSizes[$0]) : 1 }
+        let rank = dimensions.count
+        // Spacing in the tensor's order: the dimensions reversed, beyond 3 axes unit-free.
+        let spacing = (0..<rank).reversed().map { $0 < voxelSizes.count ? Double(abs(voxelSizes[$0])) : 1 }
+        func refuse(_ what: String) -> FormatError { FormatError(file: file, "\(what) is not finite; the image's geometry cannot be read") }
+        if sformCode > 0 {
+            guard sform.joined().allSatisfy(\.isFinite) else { throw refuse("the sform") }
+            return ImageGeometry(spacing: spacing, affine: sform.map { $0.map(Double.init) } + [[0, 0, 0, 1]], source: "sform")
+        }
+        guard sizes.allSatisfy(\.isFinite) else { throw refuse("a voxel size") }
+        if qformCode > 0 {
+            guard (quaternion + quaternionOffset + [qfac]).allSatisfy(\.isFinite) else { throw refuse("the qform") }
+            // The rotation of the unit quaternion (a, b, c, d), a from the other three; a
+            // quaternion a little longer than 1 (rounding) is normalised, as nibabel does.
+            var (b, c, d) = (Double(quaternion[0]), Double(quaternion[1]), Double(quaternion[2]))
+            var a = 1 - (b * b + c * c + d * d)
+            if a < 1e-7 {
+                let norm = (b * b + c * c + d * d).squareRoot()
+                (b, c, d) = (b / norm, c / norm, d / norm)
+                a = 0
+            } else {
+                a = a.squareRoot()
+            }
+            let rotation = [
+                [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+                [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+                [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
+            ]
+            let handedness = qfac < 0 ? -1.0 : 1.0
+            let scales = [sizes[0], sizes[1], sizes[2] * handedness]
+            let affine = (0..<3).map { row in (0..<3).map { rotation[row][$0] * scales[$0] } + [Double(quaternionOffset[row])] }
+            return ImageGeometry(spacing: spacing, affine: affine + [[0, 0, 0, 1]], source: "qform")
+        }
+        // nibabel's get_base_affine: voxel sizes on the diagonal, x negated, centred on the
+        // middle voxel.
+        var affine: [[Double]] = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+        for axis in 0..<3 {
+            let extent = Double(axis < rank ? dimensions[axis] : 1)
+            affine[axis][axis] = sizes[axis]
+            affine[axis][3] = -(extent - 1) / 2 * sizes[axis]
+        }
+        affine[0] = affine[0].map { -$0 }
+        return ImageGeometry(spacing: spacing, affine: affine + [[0, 0, 0, 1]], source: "pixdim")
     }
 
     /// The 352 bytes (header and an empty extension flag) of a little-endian .nii file.

@@ -14,6 +14,11 @@ public struct NIfTIImage: Sendable {
     public var header: NIfTIHeader
     /// The scaled voxels, shaped as the reversed `header.dimensions`.
     public var voxels: Tensor
+    /// Where the voxels lie (see `NIfTIHeader.geometry`); nil when the header's geometry is
+    /// malformed (then `geometryProblem` says how: the voxels are still read).
+    public var geometry: ImageGeometry?
+    /// Why the header's geometry cannot be read.
+    public var geometryProblem: String?
 
     /// Deflate expands at most 1032:1; a .nii.gz header that promises more voxel bytes than that
     /// is lying, and is refused before anything is allocated.
@@ -58,6 +63,11 @@ public struct NIfTIImage: Sendable {
         }
         self.header = header
         self.voxels = try Tensor(shape: header.dimensions.reversed(), scalars: values)
+        do {
+            self.geometry = try header.geometry(file: path)
+        } catch {
+            self.geometryProblem = "\(error)"
+        }
     }
 
     /// Writes `voxels` (shaped `[t, z, y, x]`, `[z, y, x]` or `[y, x]`: NIfTI's dimensions reversed)

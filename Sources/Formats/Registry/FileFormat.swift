@@ -38,9 +38,17 @@ public protocol FileFormat: Sendable {
     /// Writes `value` to `path`, atomically (see `AtomicWrite`). A value the format cannot
     /// hold (a kind it does not write, a tensor of the wrong shape) is a `FormatError`.
     func write(_ value: FormatValue, to path: String, options: WriteOptions) throws
+
+    /// Reads the file as `read` does, with where its voxels lie: the geometry, or why the
+    /// file's statement of it cannot be read; (value, nil, nil) for a format that states none.
+    func readWithGeometry(_ path: String, options: ReadOptions) throws -> (value: FormatValue, geometry: ImageGeometry?, problem: String?)
 }
 
 extension FileFormat {
+    public func readWithGeometry(_ path: String, options: ReadOptions) throws -> (value: FormatValue, geometry: ImageGeometry?, problem: String?) {
+        (try read(path, options: options), nil, nil)
+    }
+
     /// Reads the file at `path` as a whole (see `ReadOptions.whole`).
     public func read(_ path: String) throws -> FormatValue {
         try read(path, options: .whole)

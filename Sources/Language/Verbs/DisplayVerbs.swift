@@ -109,7 +109,7 @@ enum DisplayVerbs {
             .option("title", .string, default: .string(""), "the title; also names the file"),
             .option("xlabel", .string, default: .string(""), "the x axis label"),
             .option("ylabel", .string, default: .string(""), "the y axis label"),
-            .option("log", .bool, default: .nothing, "a logarithmic y axis; a history's is when its losses are positive, others' not"),
+            .option("log", .bool, default: .bool(false), "a logarithmic y axis (a history's is, unless told, when its losses are positive)"),
         ],
         result: .figure, example: "plot [1, 4, 9, 16] title=\"squares\""
     ) { call in
@@ -143,7 +143,8 @@ enum DisplayVerbs {
         }
         let title = try given("title", else: defaultTitle)
         let xLabel = try given("xlabel", else: xLabel), yLabel = try given("ylabel", else: yLabel)
-        let logY = call.has("log") ? try call.bool("log") : logY
+        // Given, log= decides; left out, the plot's own choice does.
+        let logY = call.spans["log"] != nil ? try call.bool("log") : logY
         let svg = try LinePlot(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logY: logY).svg()
         var path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
         path = (path as NSString).deletingPathExtension + ".svg"
