@@ -45,8 +45,9 @@ final class ResampleTests: XCTestCase {
         let labels = try Tensor(shape: [4, 6, 6], scalars: (0..<144).map { Float($0 % 4) })
         let coarse = try resample(labels, to: [2, 3, 3], method: .nearest)
         XCTAssertTrue(coarse.scalars.allSatisfy { [0, 1, 2, 3].contains($0) })
-        XCTAssertEqual(resampledCount(256, spacing: 1.4, target: 1.5), 239)
-        XCTAssertEqual(resampledCount(3, spacing: 1, target: 100), 1)
+        XCTAssertEqual(try resampledCount(256, spacing: 1.4, target: 1.5), 239)
+        XCTAssertEqual(try resampledCount(3, spacing: 1, target: 100), 1)
+        XCTAssertThrowsError(try resampledCount(3, spacing: 1, target: 1e-300))
         XCTAssertThrowsError(try resample(labels, to: [0, 3], method: .nearest))
         XCTAssertThrowsError(try resample(labels, to: [1, 2, 3, 4], method: .nearest))
     }

@@ -81,6 +81,11 @@ private func resample(_ input: Tensor, axis: Int, to count: Int, method: Resampl
 
 /// The number of samples that cover `count` samples of size `spacing` with samples of size
 /// `target`: count × spacing / target, rounded, at least 1 (as SimpleITK and MONAI choose it).
-public func resampledCount(_ count: Int, spacing: Double, target: Double) -> Int {
-    Swift.max(1, Int((Double(count) * spacing / target).rounded()))
+/// A count beyond 2^30 along one axis (a target far below the spacing) is an error.
+public func resampledCount(_ count: Int, spacing: Double, target: Double) throws -> Int {
+    let exact = (Double(count) * spacing / target).rounded()
+    guard exact.isFinite, exact <= 0x1p30 else {
+        throw TensorError("resample", "\(count) voxels of \(spacing) at a spacing of \(target) would be \(exact < 1e15 ? String(Int64(exact)) : "\(exact)") voxels along one axis")
+    }
+    return Swift.max(1, Int(exact))
 }
