@@ -47,4 +47,26 @@ final class ACDCFolderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("has no whole-number ED entry"), "\(error)")
         }
     }
+
+    /// Info.cfg as the real data set writes it (other keys, spaces, CRLF line ends) and voxel
+    /// sizes that travel into the files and back as the frame's geometry.
+    func testInfoAndVoxelSizesReadBack() throws {
+        let directory = try TemporaryDirectory()
+        var patients = try phantomPatients(count: 1)
+        patients[0].info = ["Group": "MINF", "Height": "184.0", "Weight": "95.0", "NbFrame": "30"]
+        patients[0].endDiastole.voxelSizes = [1.5625, 1.5625, 10]
+        patients[0].endSystole.voxelSizes = [1.5625, 1.5625, 10]
+        try ACDCFolder.write(patients, to: directory.path)
+        var patient = try XCTUnwrap(ACDCFolder(reading: directory.path).patients.first)
+        XCTAssertEqual(patient.info, ["Group": "MINF", "Height": "184.0", "Weight": "95.0", "NbFrame": "30"])
+        XCTAssertEqual(patient.endSystole.geometry?.spacing, [10, 1.5625, 1.5625])
+        XCTAssertEqual(patient.endDiastole.voxelSizes, [1.5625, 1.5625, 10])
+
+        try "ED : 1\r\nES:  12\r\nGroup: HCM\r\nHeight: 160\r\nWeight: 60\r\nNbFrame: 28\r\n"
+            .write(toFile: directory.file("patient001/Info.cfg"), atomically: true, encoding: .utf8)
+        patient = try XCTUnwrap(ACDCFolder(reading: directory.path).patients.first)
+        XCTAssertEqual(patient.endSystole.index, 12)
+        XCTAssertEqual(patient.info["Group"], "HCM")
+        XCTAssertEqual(patient.info["NbFrame"], "28")
+    }
 }

@@ -2,7 +2,8 @@
 /// names they use. Shared by the tests that run every example (as it is, stopped by Ctrl-C, or
 /// with one argument made hostile).
 enum VerbExamples {
-    /// Run in a folder of the test's own: it writes scan.nii.gz there for `load`'s example.
+    /// Run in a folder of the test's own: it writes scan.nii.gz there for `load`'s example, and
+    /// two subjects' images and labels under data/ for `dataset`'s.
     static let setup = """
         p = phantom n=2 size=32 seed=1
         m = onehot p.label classes=4
@@ -11,5 +12,9 @@ enum VerbExamples {
         net = unet latent=4 cond={mask: 4, edges: 1} widths=[8, 16] heads=2 groups=4 seed=1
         xt = randn [2, 4, 8, 8] seed=1
         save x[0] "scan.nii.gz"
+        save x[0] "data/s1/image.nii.gz"
+        save p.label[0] "data/s1/label.nii.gz"
+        save x[1] "data/s2/image.nii.gz"
+        save p.label[1] "data/s2/label.nii.gz"
         """
 }

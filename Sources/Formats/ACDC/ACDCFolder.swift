@@ -23,12 +23,18 @@ public struct ACDCFolder: Sendable {
         public var number: Int
         public var endDiastole: Frame
         public var endSystole: Frame
+        /// Info.cfg's other entries as written: Group, Height, Weight, NbFrame.
+        public var info: [String: String]
 
-        public init(number: Int, endDiastole: Frame, endSystole: Frame) {
+        public init(number: Int, endDiastole: Frame, endSystole: Frame, info: [String: String] = [:]) {
             self.number = number
             self.endDiastole = endDiastole
             self.endSystole = endSystole
+            self.info = info
         }
+
+        /// The folder's name, patientNNN.
+        public var name: String { ACDCFolder.patientName(number) }
     }
 
     /// An image volume [z, y, x] with its labels of the same shape, at a frame of the cine.
@@ -36,11 +42,16 @@ public struct ACDCFolder: Sendable {
         public var index: Int
         public var image: Tensor
         public var labels: Tensor
+        /// Voxel sizes (x, y, z) in mm: written into the files, read from them.
+        public var voxelSizes: [Float]?
+        /// Where the image's voxels lie, as read (nil when written, or malformed).
+        public var geometry: ImageGeometry?
 
-        public init(index: Int, image: Tensor, labels: Tensor) {
+        public init(index: Int, image: Tensor, labels: Tensor, voxelSizes: [Float]? = nil) {
             self.index = index
             self.image = image
             self.labels = labels
+            self.voxelSizes = voxelSizes
         }
     }
 
@@ -81,10 +92,12 @@ public struct ACDCFolder: Sendable {
                         + "got \(describeShape(frame.image.shape)) and \(describeShape(frame.labels.shape))")
                 }
                 let stem = directory + "/" + name + "_frame" + twoDigits(frame.index)
-                try NIfTIImage.write(frame.image, to: stem + ".nii.gz")
-                try NIfTIImage.write(frame.labels, to: stem + "_gt.nii.gz", dataType: .int16)
+                try NIfTIImage.write(frame.image, to: stem + ".nii.gz", voxelSizes: frame.voxelSizes)
+                try NIfTIImage.write(frame.labels, to: stem + "_gt.nii.gz", dataType: .int16, voxelSizes: frame.voxelSizes)
             }
-            let info = "ED: \(patient.endDiastole.index)\nES: \(patient.endSystole.index)\nGroup: PHANTOM\nNbFrame: \(frameCount)\n"
+            var info = "ED: \(patient.endDiastole.index)\nES: \(patient.endSystole.index)\nGroup: \(patient.info["Group"] ?? "PHANTOM")\n"
+            for key in ["Height", "Weight"] { if let value = patient.info[key] { info += "\(key): \(value)\n" } }
+            info += "NbFrame: \(patient.info["NbFrame"] ?? String(frameCount))\n"
             try AtomicWrite.write(directory + "/Info.cfg") { try $0.write(Array(info.utf8)) }
         }
     }
@@ -113,14 +126,18 @@ public struct ACDCFolder: Sendable {
                     throw FormatError(file: directory + "/Info.cfg", "has no whole-number \(key) entry")
                 }
                 let stem = directory + "/" + ACDCFolder.patientName(number) + "_frame" + ACDCFolder.twoDigits(index)
-                let image = try NIfTIImage(reading: stem + ".nii.gz").voxels
+                let image = try NIfTIImage(reading: stem + ".nii.gz")
                 let labels = try NIfTIImage(reading: stem + "_gt.nii.gz").voxels
-                guard image.shape == labels.shape else {
-                    throw FormatError(file: stem + "_gt.nii.gz", "has shape \(describeShape(labels.shape)), its image \(describeShape(image.shape))")
+                guard image.voxels.shape == labels.shape else {
+                    throw FormatError(file: stem + "_gt.nii.gz", "has shape \(describeShape(labels.shape)), its image \(describeShape(image.voxels.shape))")
                 }
-                return Frame(index: index, image: image, labels: labels)
+                var frame = Frame(index: index, image: image.voxels, labels: labels, voxelSizes: image.header.voxelSizes)
+                frame.geometry = image.geometry
+                return frame
             }
-            return Patient(number: number, endDiastole: try frame("ED"), endSystole: try frame("ES"))
+            var rest = info
+            for key in ["ED", "ES"] { rest[key] = nil }
+            return Patient(number: number, endDiastole: try frame("ED"), endSystole: try frame("ES"), info: rest)
         }
     }
 

@@ -419,7 +419,10 @@ public struct Analyser {
                     if case .string(let path, _) = expression { current.files.literal.append(path) } else { current.files.computed = true }
                 }
                 // The files a pattern names are known only once it runs.
-                if case .pattern = parameter.kind { current.files.computed = true }
+                switch parameter.kind {
+                case .pattern, .folder: current.files.computed = true
+                default: break
+                }
                 try checkArgument(expression, for: parameter, of: verb)
             }
         }

@@ -132,11 +132,13 @@ public struct Parameter: Sendable {
         case path
         /// A path with wildcards, naming files found when the verb runs.
         case pattern
+        /// A folder whose files the verb finds when it runs.
+        case folder
 
         public var type: ValueType {
             switch self {
             case .number, .integer: return .number
-            case .string, .choice, .path, .pattern: return .string
+            case .string, .choice, .path, .pattern, .folder: return .string
             case .bool: return .bool
             case .tensor: return .tensor
             case .list: return .list
@@ -154,6 +156,7 @@ public struct Parameter: Sendable {
             case .choice(let words): return words.joined(separator: "|")
             case .path: return "path"
             case .pattern: return "pattern"
+            case .folder: return "folder"
             default: return type.rawValue
             }
         }
