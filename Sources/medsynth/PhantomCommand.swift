@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Formats
 import Imaging
+import Language
 
 /// `medsynth phantom`: the built-in cardiac phantom as pictures, a preview or an ACDC folder.
 struct PhantomCommand: ParsableCommand {
@@ -52,7 +53,7 @@ struct PhantomCommand: ParsableCommand {
             print("wrote \(anatomy)")
         }
         if let acdc {
-            try ACDCFolder.write(try PhantomFigures.acdcPatients(seed: seed, size: size, count: count), to: acdc)
+            try ACDCFolder.write(try ACDCPhantom.patients(seed: seed, size: size, count: count), to: acdc)
             print("wrote \(count) patients under \(acdc)")
         }
     }
@@ -60,28 +61,6 @@ struct PhantomCommand: ParsableCommand {
 
 /// The phantom's figures and folders, shared by the command and its tests.
 enum PhantomFigures {
-    /// Patients as a scanner would give them: patient i (from 1) is phantom subject i - 1, at a
-    /// pixel spacing of its own between 1.2 and 1.8 mm (drawn from the seed), drawn with as many
-    /// pixels as cover a field of view of size x 1.5 mm, in one slice 8 mm thick.
-    static func acdcPatients(seed: UInt64, size: Int, count: Int) throws -> [ACDCFolder.Patient] {
-        var random = RandomStream(seed: seed ^ 0xACDC)
-        let fieldOfView = Double(size) * 1.5
-        return try (0..<count).map { i in
-            let spacing = ((1.2 + 0.6 * Double(try Tensor.rand([1], using: &random).item())) * 20).rounded() / 20
-            let pixels = min(Phantom.sizes.upperBound, max(Phantom.sizes.lowerBound, Int((fieldOfView / spacing).rounded())))
-            let phantom = try Phantom(seed: seed, size: pixels)
-            let sizes: [Float] = [Float(fieldOfView / Double(pixels)), Float(fieldOfView / Double(pixels)), 8]
-            func frame(_ index: Int, phase: Float) throws -> ACDCFolder.Frame {
-                let (images, labels) = try phantom.batch(count: 1, first: i, phase: phase)
-                return ACDCFolder.Frame(index: index, image: try images.reshaped([1, pixels, pixels]),
-                                        labels: try labels.reshaped([1, pixels, pixels]), voxelSizes: sizes)
-            }
-            let info = ["Group": ["NOR", "MINF", "DCM", "HCM", "RV"][i % 5], "Height": String(160 + (i * 7) % 30),
-                        "Weight": String(55 + (i * 11) % 40), "NbFrame": "30"]
-            return ACDCFolder.Patient(number: i + 1, endDiastole: try frame(1, phase: 0), endSystole: try frame(12, phase: 1), info: info)
-        }
-    }
-
     /// Subjects in a square grid, each titled by its number.
     static func grid(_ phantom: Phantom, count: Int) throws -> ImageGrid {
         let images = try phantom.batch(count: count).images

@@ -6,7 +6,7 @@ import Imaging
 
 /// `dataset`: a folder of scans read as 2-D training data, split by subject.
 enum DatasetVerbs {
-    static var all: [Verb] { [dataset] }
+    static var all: [Verb] { [dataset, acdcPhantom] }
 
     /// One annotated volume of the folder, before it is sliced.
     struct Volume {
