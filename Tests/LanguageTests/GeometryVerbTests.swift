@@ -138,4 +138,27 @@ final class GeometryVerbTests: XCTestCase {
             XCTAssertEqual(a, b, accuracy: 1e-5)
         }
     }
+
+    /// A scan saved as NIfTI keeps its affine (as an sform) and spacing: read back, it is the
+    /// same geometry; one that had only voxel sizes stays so.
+    func testASavedScanReadsBackWithItsGeometry() throws {
+        let session = session()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-geo-save-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        for (name, source) in [("qform.nii.gz", "sform"), ("sform.nii.gz", "sform"), ("none.nii.gz", "pixdim")] {
+            try run("""
+                s = scan "\(name)"
+                c = crop (resample s spacing=[1, 1]) size=[3, 3]
+                saved = save c "\(out)/\(name)"
+                t = scan saved
+                """, in: session)
+            let c = try record("c", in: session), t = try record("t", in: session)
+            XCTAssertEqual(try tensor(t["image"]), try tensor(c["image"]), name)
+            XCTAssertEqual(t["geometry"]?.inlineText, "\"\(source)\"", name)
+            for (a, b) in zip(numbers(t["spacing"]), numbers(c["spacing"])) { XCTAssertEqual(a, b, accuracy: 1e-6, name) }
+            if source == "sform" {
+                for (a, b) in zip(try tensor(t["affine"]).scalars, try tensor(c["affine"]).scalars) { XCTAssertEqual(a, b, accuracy: 1e-5, name) }
+            }
+        }
+    }
 }

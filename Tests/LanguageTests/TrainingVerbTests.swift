@@ -48,7 +48,7 @@ final class TrainingVerbTests: XCTestCase {
         let report = session.run("m = \(Self.training)", name: "train")
         let message = try XCTUnwrap(report.diagnostic?.message)
         XCTAssertTrue(message.contains("training stopped (Ctrl-C) after 5 of 12 steps"), message)
-        XCTAssertTrue(message.contains("m holds the model as it was when it stopped"), message)
+        XCTAssertTrue(message.contains("m holds it as it was when it stopped"), message)
         let partial = try model("m", in: session)
         XCTAssertEqual(partial.training?.history.count, 5)
         XCTAssertEqual(partial.training?.isComplete, false)
@@ -68,8 +68,12 @@ final class TrainingVerbTests: XCTestCase {
         let session = makeSession(stopAt: 5)
         let report = session.run("n = count [\(Self.training)]", name: "train")
         let message = try XCTUnwrap(report.diagnostic?.message)
-        XCTAssertTrue(message.contains("only 'name = train ...' keeps the partly trained model"), message)
+        XCTAssertTrue(message.contains("only 'name = train ...' keeps what it had done"), message)
         XCTAssertNil(session.interpreter.globals["n"])
+        // Nor does the partly trained model reach a verb after train: nothing is saved.
+        let saved = session.run("save (\(Self.training)) \"partial.safetensors\"", name: "save")
+        XCTAssertTrue(saved.diagnostic?.message.contains("training stopped (Ctrl-C)") == true, String(describing: saved.diagnostic))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/partial.safetensors"))
     }
 
     /// Stopped after 5 steps with a checkpoint, then run again: the same weights and history,

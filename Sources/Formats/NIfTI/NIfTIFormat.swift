@@ -33,6 +33,10 @@ public struct NIfTIFormat: FileFormat {
         return (.tensor(image.voxels), image.geometry, image.geometryProblem)
     }
 
+    public func write(_ image: Tensor, geometry: ImageGeometry, to path: String, options: WriteOptions) throws {
+        try NIfTIImage.write(image, to: path, geometry: geometry)
+    }
+
     public func write(_ value: FormatValue, to path: String, options: WriteOptions) throws {
         guard case .tensor(let tensor) = value else { throw cannotWrite(value, to: path) }
         try NIfTIImage.write(tensor, to: path)

@@ -181,6 +181,14 @@ public struct NIfTIHeader: Equatable, Sendable {
         put(Float(voxelOffset).bitPattern, at: 108)
         put(sclSlope.bitPattern, at: 112)
         put(sclInter.bitPattern, at: 116)
+        put(UInt8(2), at: 123)  // xyzt_units: millimetres
+        put(Int16(qformCode), at: 252)
+        put(Int16(sformCode), at: 254)
+        for (index, value) in quaternion.enumerated() { put(value.bitPattern, at: 256 + 4 * index) }
+        for (index, value) in quaternionOffset.enumerated() { put(value.bitPattern, at: 268 + 4 * index) }
+        for (row, values) in sform.enumerated() {
+            for (column, value) in values.enumerated() { put(value.bitPattern, at: 280 + 16 * row + 4 * column) }
+        }
         bytes.replaceSubrange(344..<348, with: Array("n+1\0".utf8))
         return bytes
     }

@@ -76,8 +76,13 @@ public struct NIfTIImage: Sendable {
     /// `voxelSizes` are in NIfTI's order (x, y, z, t), one per axis; 1 when not given. As `int16`,
     /// values are clamped to -32768...32767 and rounded to the nearest integer, and NaN is an
     /// error; as `float32` they are stored unchanged. No scaling is written (slope 1, intercept 0).
+    ///
+    /// With a `geometry`, its affine is written as the sform (code 1, scanner coordinates) and
+    /// its spacing as the voxel sizes, so that nibabel and `NIfTIHeader.geometry` read both back;
+    /// a geometry from the voxel sizes alone ("pixdim", "none") writes no sform, as it was read.
     public static func write(
-        _ voxels: Tensor, to path: String, dataType: NIfTIDataType = .float32, voxelSizes: [Float]? = nil
+        _ voxels: Tensor, to path: String, dataType: NIfTIDataType = .float32, voxelSizes: [Float]? = nil,
+        geometry: ImageGeometry? = nil
     ) throws {
         let dimensions = Array(voxels.shape.reversed())
         guard (1...7).contains(dimensions.count), dimensions.allSatisfy({ (1...Int(Int16.max)).contains($0) }) else {
@@ -86,16 +91,27 @@ public struct NIfTIImage: Sendable {
         guard dataType == .float32 || dataType == .int16 else {
             throw FormatError(file: path, "cannot write NIfTI-1 as \(dataType): medsynth writes float32 or int16")
         }
-        let sizes = voxelSizes ?? Array(repeating: 1, count: dimensions.count)
+        var sizes = voxelSizes ?? Array(repeating: 1, count: dimensions.count)
+        if let geometry {
+            guard geometry.spacing.count == dimensions.count, geometry.affine.count == 4, geometry.affine.allSatisfy({ $0.count == 4 }),
+                  (geometry.spacing + geometry.affine.joined()).allSatisfy({ $0.isFinite && Float($0).isFinite }) else {
+                throw FormatError(file: path, "the geometry does not fit a tensor of shape \(voxels.shape), or is not finite")
+            }
+            sizes = geometry.spacing.reversed().map(Float.init)
+        }
         guard sizes.count == dimensions.count else {
             throw FormatError(file: path, "\(sizes.count) voxel sizes given for \(dimensions.count) axes")
         }
         if dataType == .int16, voxels.scalars.contains(where: \.isNaN) {
             throw FormatError(file: path, "cannot write a tensor holding NaN as int16")
         }
-        let header = NIfTIHeader(
+        var header = NIfTIHeader(
             dimensions: dimensions, dataType: dataType, voxelSizes: sizes, qfac: 1, sclSlope: 1, sclInter: 0,
             voxelOffset: NIfTIHeader.minimumVoxelOffset, isBigEndian: false)
+        if let geometry, geometry.source != "pixdim", geometry.source != "none" {
+            header.sformCode = 1
+            header.sform = geometry.affine.prefix(3).map { $0.map(Float.init) }
+        }
         var bytes = header.encoded()
         bytes.reserveCapacity(bytes.count + voxels.count * dataType.byteCount)
         for value in voxels.scalars {

@@ -1,3 +1,4 @@
+import Engine
 /// A kind of file medsynth reads or writes, described in one place: its name, the extensions
 /// that name it, the first bytes that identify it, the kinds of value it reads and writes, and
 /// how it reads and writes them.
@@ -42,9 +43,17 @@ public protocol FileFormat: Sendable {
     /// Reads the file as `read` does, with where its voxels lie: the geometry, or why the
     /// file's statement of it cannot be read; (value, nil, nil) for a format that states none.
     func readWithGeometry(_ path: String, options: ReadOptions) throws -> (value: FormatValue, geometry: ImageGeometry?, problem: String?)
+
+    /// Writes an image with where its voxels lie; a format that states no geometry writes the
+    /// image alone.
+    func write(_ image: Tensor, geometry: ImageGeometry, to path: String, options: WriteOptions) throws
 }
 
 extension FileFormat {
+    public func write(_ image: Tensor, geometry: ImageGeometry, to path: String, options: WriteOptions) throws {
+        try write(.tensor(image), to: path, options: options)
+    }
+
     public func readWithGeometry(_ path: String, options: ReadOptions) throws -> (value: FormatValue, geometry: ImageGeometry?, problem: String?) {
         (try read(path, options: options), nil, nil)
     }

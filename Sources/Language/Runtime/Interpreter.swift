@@ -118,27 +118,29 @@ public final class Interpreter {
         // the statement changes them.
         let (globalsBefore, globalOrderBefore) = (globals, globalOrder)
         stack = StackLimit()
-        _ = context.takePartialResultMessage()
-        let stopped: String
         do {
             let outcome = try executeStatement(statement)
-            guard context.cancellation.isCancelled else { return outcome }
             // Ctrl-C during a verb with no checks of its own (reading a file) stops the statement
-            // too, once the verb returns: an interrupted statement binds nothing. The exception
-            // is `name = verb ...` whose verb stopped with a usable part of its work (training):
-            // the name holds it, and the statement still reports that it stopped.
-            let partial = context.takePartialResultMessage()
-            guard let partial, case .binding(let name, _, .application, _) = statement,
-                  case .bound(_, .model(let model)) = outcome, model.training?.isComplete == false else {
-                throw RuntimeError(partial.map { "\($0) (only 'name = train ...' keeps the partly trained model)" } ?? "stopped (Ctrl-C)")
-            }
-            stopped = "\(partial); \(name) holds the model as it was when it stopped"
+            // too, once the verb returns: an interrupted statement binds nothing.
+            if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
+            return outcome
         } catch {
             scopes = []
             callDepth = 0
             globals = globalsBefore
             globalOrder = globalOrderBefore
             switch error {
+            case let partial as PartialResult:
+                // The one exception to binding nothing: `name = verb ...` whose verb stopped with
+                // a usable part of its work (training) binds it, and still reports the stop.
+                // Anywhere else the partial value goes no further: not into another verb, not
+                // into a file.
+                guard case .binding(let name, _, .application(let application), _) = statement, application.span == partial.span else {
+                    throw Diagnostic(
+                        "\(partial.message) (only 'name = \(partial.verb) ...' keeps what it had done)", at: partial.span, in: self.source)
+                }
+                assign(name, partial.value)
+                throw Diagnostic("\(partial.message); \(name) holds it as it was when it stopped", at: statement.span, in: self.source)
             case let error as RuntimeError:
                 throw Diagnostic(
                     error.message, at: error.span ?? statement.span, in: self.source, expected: error.expected,
@@ -149,7 +151,6 @@ public final class Interpreter {
                 throw Diagnostic("\(error)", at: statement.span, in: self.source)
             }
         }
-        throw Diagnostic(stopped, at: statement.span, in: self.source)
     }
 
     // MARK: Statements
@@ -786,6 +787,8 @@ public final class Interpreter {
             return try verb.run(&call)
         } catch is CancellationError {
             throw RuntimeError("\(verb.name) stopped (Ctrl-C)", span: span)
+        } catch let partial as PartialResult {
+            throw partial
         } catch let error as RuntimeError {
             throw error.span == nil ? RuntimeError(error.message, span: span, expected: error.expected, found: error.found, hint: error.hint) : error
         } catch is Diagnostic {

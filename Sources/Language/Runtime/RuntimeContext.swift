@@ -37,9 +37,6 @@ public final class RuntimeContext: @unchecked Sendable {
     /// Where the running statement may keep the state of long work so that a run stopped or
     /// killed part-way continues where it was: a notebook's cache gives one; nil elsewhere.
     public var partialResults: (any PartialResults)?
-    /// Set by a verb that stopped on Ctrl-C and returned what it had done so far (training):
-    /// why the statement stopped. The interpreter then binds that value and reports the stop.
-    public private(set) var partialResultMessage: String?
 
     public init(
         outputDirectory: String = "medsynth-out", seed: UInt64 = 0, previewsInTerminal: Bool = false,
@@ -107,18 +104,6 @@ public final class RuntimeContext: @unchecked Sendable {
         filesRead.append(path)
     }
 
-    /// Says that the verb stopped on Ctrl-C with a usable, partial result; `message` says how far
-    /// it came and how to continue.
-    public func keepPartialResult(_ message: String) {
-        partialResultMessage = message
-    }
-
-    /// The message of a partial result, cleared.
-    func takePartialResultMessage() -> String? {
-        defer { partialResultMessage = nil }
-        return partialResultMessage
-    }
-
     /// Clears the flag before the next statement, so that an earlier Ctrl-C does not stop it.
     public func resetCancellation() {
         cancellation.reset()
@@ -136,4 +121,23 @@ public protocol PartialResults: AnyObject {
     func seal(_ path: String) throws
     /// Whether the file at `path` is as the cache sealed it.
     func vouchesFor(_ path: String) -> Bool
+}
+
+/// Thrown by a verb that Ctrl-C stopped part-way with a usable part of its work (a partly
+/// trained model): `name = verb ...` binds `value` and reports the stop; anywhere else the
+/// statement fails as any stopped statement does, so the partial value reaches nothing.
+public struct PartialResult: Error {
+    public var value: Value
+    /// How far it came, and how to continue.
+    public var message: String
+    public var verb: String
+    /// The application that threw it.
+    public var span: SourceSpan
+
+    public init(value: Value, message: String, verb: String, span: SourceSpan) {
+        self.value = value
+        self.message = message
+        self.verb = verb
+        self.span = span
+    }
 }

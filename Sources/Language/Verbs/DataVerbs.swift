@@ -96,6 +96,14 @@ enum DataVerbs {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let value = call.value("value")
+        // A scan goes as its image, with its geometry where the format holds one (NIfTI's sform
+        // and voxel sizes).
+        if case .record(let record) = value, case .tensor(let image)? = record["image"],
+           let format = FormatRegistry.format(forPath: path), format.writes(.tensor),
+           let geometry = try GeometryVerbs.geometry(of: record, rank: image.rank, call: call, "value") {
+            try format.write(image, geometry: geometry, to: path, options: WriteOptions(dataset: try call.string("dataset")))
+            return .string(try call.string("path"))
+        }
         guard let kind = FileValues.kind(of: value) else {
             throw call.error("path", "cannot write \(value.summary) to '\(path)'")
         }
@@ -145,7 +153,8 @@ enum DataVerbs {
     static var saveDetails: String {
         perFormat(FormatRegistry.writable, "takes", \.writing) + ". "
             + "A number or a list goes as a tensor, an image figure as a tensor of its pixels in 0...1, a plot as a vector "
-            + "drawing, a model as its checkpoint and a record of tensors as tensors by name; dataset= names the HDF5 "
+            + "drawing, a model as its checkpoint, a scan (see scan) as its image with its geometry (NIfTI: the affine as the "
+            + "sform, the spacing as the voxel sizes) and a record of tensors as tensors by name; dataset= names the HDF5 "
             + "dataset of a tensor. Returns the path. A relative path starts from the notebook's folder (in the REPL, "
             + "from the working directory). A notebook run writes only inside the folders it may use (docs/security.md) "
             + "and replaces an existing file there only with overwrite=true, unless it is in the run's output folder."

@@ -131,17 +131,7 @@ enum DatasetVerbs {
             throw call.error("path", "a folder of files needs images= and labels= patterns", hint: "e.g. images=\"*/image*.nii.gz\" labels=\"*/label*.nii.gz\"")
         }
         func matches(_ pattern: String, _ option: String) throws -> [String] {
-            var found = glob_t()
-            defer { globfree(&found) }
-            guard Foundation.glob(root + "/" + pattern, 0, nil, &found) == 0 else { return [] }
-            return try (0..<Int(found.gl_pathc)).compactMap { index in
-                guard let pointer = found.gl_pathv[index] else { return nil }
-                let path = String(cString: pointer)
-                if call.context.fileAccess.refusal(of: path, for: .read) != nil {
-                    throw call.error(option, "the pattern matches \(path), which leads outside the folders this run may use")
-                }
-                return path
-            }
+            try TextVerbs.search(root + "/" + pattern, call, option)
         }
         let images = try matches(imagePattern, "images"), labels = try matches(labelPattern, "labels")
         guard !images.isEmpty else { throw call.error("images", "no file in \(root) matches \(imagePattern)") }
@@ -156,12 +146,27 @@ enum DatasetVerbs {
             guard image.shape == label.shape else {
                 throw call.error("labels", "\(labelPath) has shape \(label.shape) but its image \(imagePath) \(image.shape)")
             }
-            let relative = String(imagePath.dropFirst(root.count + 1))
-            let components = relative.split(separator: "/")
-            let stem = String(components.last!.split(separator: ".").first ?? "")
-            return Volume(subject: components.count > 1 ? String(components[0]) : stem, frame: 0, phase: "", group: "",
+            let (subject, relative) = subjectOf(imagePath, root: root)
+            let (labelSubject, labelRelative) = subjectOf(labelPath, root: root)
+            // Pairs in sorted order must be one subject's: the same first folder, or (in a flat
+            // folder) a label named after its image.
+            let flat = !relative.contains("/")
+            guard flat ? labelSubject.hasPrefix(subject) || subject.hasPrefix(labelSubject) : labelSubject == subject else {
+                throw call.error("labels", "the images and labels do not pair up: \(relative) comes with \(labelRelative)",
+                                 hint: "each image needs its label, in the same subject folder or named after it")
+            }
+            return Volume(subject: subject, frame: 0, phase: "", group: "",
                           image: image, label: label, geometry: geometry, source: relative)
         }
+    }
+
+    /// The subject of a file below `root`: its first folder there, or in a flat folder the
+    /// file's name up to its first dot; and its path relative to `root`.
+    static func subjectOf(_ path: String, root: String) -> (subject: String, relative: String) {
+        let relative = path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+        let components = relative.split(separator: "/")
+        let stem = String(components.last?.split(separator: ".").first ?? "")
+        return (components.count > 1 ? String(components[0]) : stem, relative)
     }
 
     /// A file as a volume [slices, H, W] with its geometry.

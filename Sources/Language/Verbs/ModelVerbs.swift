@@ -233,7 +233,7 @@ enum ModelVerbs {
             if let path = trainer.configuration.checkpointPath {
                 message += call.has("checkpoint") ? "; its checkpoint \(path) continues it" : "; the cache keeps its checkpoint, and running it again continues it"
             }
-            context.keepPartialResult(message)
+            throw PartialResult(value: .model(model), message: message, verb: "train", span: call.span)
         }
         return .model(model)
     }

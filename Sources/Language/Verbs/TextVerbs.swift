@@ -76,10 +76,11 @@ enum TextVerbs {
         let pieces: [Substring]
         if let separator = try call.optionalString("separator") {
             guard !separator.isEmpty else { throw call.error("separator", "an empty separator cuts nowhere") }
-            pieces = text.split(separator: separator, omittingEmptySubsequences: false)
+            pieces = text.split(separator: separator, maxSplits: ValueLimits.maximumValueCount, omittingEmptySubsequences: false)
         } else {
-            pieces = text.split(whereSeparator: { $0.isWhitespace })
+            pieces = text.split(maxSplits: ValueLimits.maximumValueCount, omittingEmptySubsequences: true, whereSeparator: { $0.isWhitespace })
         }
+        // The pieces stop at the limit, the rest left in the last: more than the limit is refused.
         guard pieces.count <= ValueLimits.maximumValueCount else {
             throw call.error("text", "it would split into more than \(ValueLimits.maximumValueCount) pieces")
         }
@@ -95,44 +96,42 @@ enum TextVerbs {
             A pattern does not cross folders: "*" matches within one name, so "acdc/*/*.nii.gz"
             looks one folder down. Relative patterns start from the notebook's folder and give
             relative paths, which load reads from the same place. No match gives an empty list.
-            Names that start with a dot match only a pattern that starts with one.
+            Names that start with a dot match only a pattern that starts with one; '.' and '..'
+            may come only before the first wildcard, and below a wildcard a folder that is a
+            symbolic link is not walked into. In a notebook run, paths that lead outside its
+            folders are left out (a note says how many).
             """
     ) { call in
         let pattern = try call.string("pattern")
         let resolved = call.context.resolve(pattern)
-        guard !resolved.isEmpty else { throw call.error("pattern", "an empty pattern matches nothing") }
-        // The folder before the first wildcard must be one the run may read; nothing outside
-        // it is listed.
-        let fixed = resolved.split(separator: "/", omittingEmptySubsequences: false)
-            .prefix { !$0.contains(where: { "*?[".contains($0) }) }.joined(separator: "/")
-        if let refusal = call.context.fileAccess.refusal(of: fixed.isEmpty ? "/" : fixed, for: .read) {
-            throw call.error(
-                "pattern", refusal, expected: "a pattern inside \(call.context.fileAccess.allowedDescription)",
-                hint: "to allow it, run with --allow-path \(FileAccess.canonical(fixed.isEmpty ? "/" : fixed)) (see docs/security.md)")
-        }
-        var found = glob_t()
-        defer { globfree(&found) }
-        let status = Foundation.glob(resolved, 0, nil, &found)
-        guard status == 0 || status == GLOB_NOMATCH else {
-            throw call.error("pattern", status == GLOB_NOSPACE ? "out of memory listing the files" : "the folders of the pattern cannot be read")
-        }
-        guard found.gl_pathc <= ValueLimits.maximumValueCount else {
-            throw call.error("pattern", "it matches more than \(ValueLimits.maximumValueCount) files")
-        }
-        var paths: [String] = []
-        for index in 0..<Int(found.gl_pathc) {
-            guard let pointer = found.gl_pathv[index] else { continue }
-            let path = String(cString: pointer)
-            if call.context.fileAccess.refusal(of: path, for: .read) != nil {
-                throw call.error(
-                    "pattern", "the pattern matches \(path), which leads outside the folders this run may use",
-                    expected: "files inside \(call.context.fileAccess.allowedDescription)")
-            }
-            paths.append(path)
-        }
+        let paths = try search(resolved, call, "pattern")
+        // What the pattern found keys what reads the list, in a notebook's cache.
+        for path in paths { call.context.recordRead(path) }
         // A relative pattern gives paths relative to where it started, as it was written.
         let prefix = resolved.dropLast(pattern.count)
         let relative = !pattern.hasPrefix("/") && !pattern.hasPrefix("~") && resolved.hasSuffix(pattern)
         return .list(paths.map { .string(relative && $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0) })
+    }
+}
+
+extension TextVerbs {
+    /// The paths `resolved` matches (`FileSearch`), with its failures as errors at `option`.
+    static func search(_ resolved: String, _ call: VerbCall, _ option: String) throws -> [String] {
+        do {
+            let (paths, leftOut) = try FileSearch.matches(of: resolved, access: call.context.fileAccess, cancellation: call.context.cancellation)
+            if leftOut > 0 {
+                call.context.print("note: \(leftOut) matching path\(leftOut == 1 ? "" : "s") left out: they lead outside the folders this run may use")
+            }
+            return paths
+        } catch let failure as FileSearch.Failure {
+            switch failure {
+            case .pattern(let message), .tooMany(let message):
+                throw call.error(option, message)
+            case .refused(let refusal):
+                throw call.error(
+                    option, refusal, expected: "a pattern inside \(call.context.fileAccess.allowedDescription)",
+                    hint: "to allow a folder, run with --allow-path FOLDER (see docs/security.md)")
+            }
+        }
     }
 }
