@@ -41,9 +41,9 @@ extension TensorCache {
 
         public func vouchesFor(_ path: String) -> Bool {
             let name = (path as NSString).lastPathComponent
-            guard let stored = try? Data(contentsOf: URL(fileURLWithPath: path + ".mac")), stored.count == 64,
+            guard let stored = Self.regularFile(path + ".mac", limit: 64), stored.count == 64,
                   let checksum = try? Self.checksum(of: path) else { return false }
-            return HMACSHA256.codesMatch(Array(stored), Array(cache.authenticator.code(forPartial: name, checksum: checksum).utf8))
+            return HMACSHA256.codesMatch(stored, Array(cache.authenticator.code(forPartial: name, checksum: checksum).utf8))
         }
 
         /// Removes the statement's files: it finished, and its values are the cache's entry.
@@ -54,8 +54,32 @@ extension TensorCache {
             }
         }
 
+        /// The largest checkpoint the cache vouches for: far above any model trained on a CPU.
+        static let maximumBytes = 16 << 30
+
         private static func checksum(of path: String) throws -> String {
-            SHA256.hex(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)))
+            guard let bytes = regularFile(path, limit: maximumBytes) else {
+                throw NotebookError(path: path, line: nil, "is not a regular file of at most \(maximumBytes) bytes")
+            }
+            return SHA256.hex(bytes: bytes)
+        }
+
+        /// The bytes of the regular file at `path` (never through a link, never a FIFO or a
+        /// device, which could block), if it holds at most `limit`.
+        static func regularFile(_ path: String, limit: Int) -> [UInt8]? {
+            let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+            defer { close(descriptor) }
+            var status = stat()
+            guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, Int(status.st_size) <= limit else { return nil }
+            var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+            var done = 0
+            while done < bytes.count {
+                let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, $0.count - done) }
+                guard count > 0 else { return nil }
+                done += count
+            }
+            return bytes
         }
     }
 
@@ -71,6 +95,7 @@ extension TensorCache {
         if mkdir(path, 0o700) != 0, errno != EEXIST { return nil }
         var status = stat()
         guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR, status.st_uid == geteuid() else { return nil }
+        if status.st_mode & 0o077 != 0 { chmod(path, 0o700) }
         return path
     }
 

@@ -152,4 +152,42 @@ final class DatasetVerbTests: XCTestCase {
         let missing = session.run("ds = dataset \"files\"", name: "t")
         XCTAssertTrue(missing.diagnostic?.message.contains("needs images= and labels=") == true)
     }
+
+    /// A split's records go through crop and pad (their spacing is per slice, so they carry no
+    /// single geometry), and resample says why it cannot take one.
+    func testASplitIsCroppedAndPaddedButNotResampledAsOneScan() throws {
+        _ = try writeACDC(count: 3)
+        let session = session()
+        XCTAssertNil(session.run("ds = dataset \"acdc\" size=[64, 64] split=[1, 0, 0]\nc = crop ds.train size=[32, 32] around=ds.train.label\np = pad ds.train size=[70, 70]", name: "t").diagnostic)
+        guard case .record(let c) = session.interpreter.globals["c"], case .tensor(let image) = c["image"], case .tensor(let label) = c["label"] else {
+            return XCTFail()
+        }
+        XCTAssertEqual(image.shape, [6, 1, 32, 32])
+        XCTAssertEqual(label.shape, [6, 1, 32, 32])
+        let resampled = session.run("r = resample ds.train spacing=[1, 1]", name: "t")
+        XCTAssertTrue(resampled.diagnostic?.message.contains("no single spacing") == true, String(describing: resampled.diagnostic))
+    }
+
+    /// In a confined run, a patient's file that is a link out of the folder is refused before
+    /// anything is read through it; acdc_phantom writes through no link.
+    func testLinksOutOfAnACDCFolderAreRefused() throws {
+        let root = try writeACDC(count: 2)
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-outside-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        let frame = root + "/patient002/patient002_frame01.nii.gz"
+        try FileManager.default.moveItem(atPath: frame, toPath: outside + "/private.nii.gz")
+        try FileManager.default.createSymbolicLink(atPath: frame, withDestinationPath: outside + "/private.nii.gz")
+        let session = session()
+        session.context.fileAccess = .confined(to: [directory], outputFolders: [directory + "/out"])
+        let report = session.run("ds = dataset \"acdc\" size=[64, 64] split=[1, 0, 0]", name: "t")
+        XCTAssertTrue(report.diagnostic?.message.contains("patient002/patient002_frame01.nii.gz leads outside") == true, String(describing: report.diagnostic))
+        XCTAssertFalse(report.diagnostic?.description.contains(outside) == true, "the target outside is not named")
+
+        try FileManager.default.createDirectory(atPath: directory + "/fresh", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory + "/fresh/patient001", withDestinationPath: outside)
+        let written = session.run("acdc_phantom \"fresh\" n=1 size=32", name: "t")
+        XCTAssertNotNil(written.diagnostic)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), ["private.nii.gz"], "nothing written through the link")
+    }
 }

@@ -161,4 +161,15 @@ final class GeometryVerbTests: XCTestCase {
             }
         }
     }
+
+    /// Shrinking axes go first, so that no intermediate is larger than it must be: growing the
+    /// first axis of [2, 1000000] a millionfold while shrinking the second as much would
+    /// otherwise pass through 8 TB.
+    func testResampleNeverMakesAnIntermediateLargerThanNeeded() throws {
+        let session = session()
+        try run("r = resample (zeros [2, 1000000]) spacing=[1, 1] from=[1000000, 0.000001]", in: session)
+        XCTAssertEqual(try tensor(session.interpreter.globals["r"]).shape, [2000000, 1])
+        let method = session.run("r = resample (scan \"qform.nii.gz\") spacing=[1, 1] method=nearest", name: "t")
+        XCTAssertTrue(method.diagnostic?.message.contains("method= is for a tensor") == true, String(describing: method.diagnostic))
+    }
 }

@@ -143,7 +143,7 @@ final class HostileVerbTests: XCTestCase {
         case .list: return hostileLists + ["1e30", "0/0"]
         case .any: return hostileNumbers + hostileLists + hostileTensors
         case .pattern: return ["\"\"", "\"[\"", "\"*/*/../*\"", "\"\\\\*\""]
-        case .string, .bool, .model, .schedule, .choice, .path, .folder: return []
+        case .string, .bool, .model, .schedule, .choice, .path, .folder, .output: return []
         }
     }
 

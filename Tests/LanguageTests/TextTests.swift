@@ -112,6 +112,8 @@ final class TextTests: XCTestCase {
             let message = error(text)
             XCTAssertTrue(message.contains(expected), "\(text): \(message)")
         }
+        // An unclosed hole is shown from its '{'.
+        XCTAssertTrue(error("x = \"{a").contains("t:1:6"), error("x = \"{a"))
         // The column of the bad format is where it was written.
         XCTAssertTrue(error("x = \"{1:x}\"").contains("t:1:9"), error("x = \"{1:x}\""))
     }

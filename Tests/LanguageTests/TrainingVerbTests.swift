@@ -106,6 +106,10 @@ final class TrainingVerbTests: XCTestCase {
         XCTAssertEqual(report.diagnostic?.hint, "resume=false starts over and replaces it")
         XCTAssertNil(session.run("m = train ae data=d.image steps=12 batch=2 log=1 seed=3 checkpoint=\"run.safetensors\" resume=false", name: "over").diagnostic)
         XCTAssertTrue(session.run("m = \(Self.training) checkpoint=\"run.png\"", name: "png").diagnostic?.message.contains(".h5 or .safetensors") == true)
+        // The same configuration on other data (or from other starting weights) is another run.
+        XCTAssertNil(session.run("m = \(Self.training) checkpoint=\"data.h5\"", name: "first").diagnostic)
+        let otherData = session.run("m = train ae data=v.image[0:4] steps=12 batch=4 log=1 seed=3 checkpoint=\"data.h5\"", name: "other data")
+        XCTAssertTrue(otherData.diagnostic?.message.contains("training.data") == true, String(describing: otherData.diagnostic))
     }
 
     func testValidationLossIsRecordedAndValidationOptionsNeedData() throws {

@@ -799,3 +799,39 @@ private extension Array {
         return result
     }
 }
+
+/// The cache's checkpoints: sealed ones are vouched for; a file put there by anyone else, a
+/// link, a FIFO or a folder is not, and looking never blocks.
+final class PartialFilesTests: XCTestCase {
+    func testOnlySealedRegularFilesAreVouchedFor() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-partial-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cache = try TensorCache(directory: directory)
+        let files = cache.partialFiles(for: String(repeating: "ab", count: 32))
+        let path = try XCTUnwrap(files.path(for: "train"))
+        XCTAssertTrue(path.hasSuffix("/partial/" + String(repeating: "ab", count: 32) + "-1-train.safetensors"))
+        XCTAssertEqual(files.path(for: "train").map { ($0 as NSString).lastPathComponent }, String(repeating: "ab", count: 32) + "-2-train.safetensors")
+        try Data("weights".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertFalse(files.vouchesFor(path), "not sealed")
+        try files.seal(path)
+        XCTAssertTrue(files.vouchesFor(path))
+        try Data("other weights".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertFalse(files.vouchesFor(path), "changed after it was sealed")
+        try files.seal(path)
+        // A FIFO in place of the seal: refused at once, never read.
+        try FileManager.default.removeItem(atPath: path + ".mac")
+        XCTAssertEqual(mkfifo(path + ".mac", 0o600), 0)
+        XCTAssertFalse(files.vouchesFor(path))
+        try FileManager.default.removeItem(atPath: path + ".mac")
+        try files.seal(path)
+        // A link in place of the checkpoint, even to a file with the same bytes.
+        let elsewhere = directory + "/elsewhere"
+        try FileManager.default.copyItem(atPath: path, toPath: elsewhere)
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: elsewhere)
+        XCTAssertFalse(files.vouchesFor(path))
+        // The statement finished: its files go.
+        files.discard()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/partial"), [])
+    }
+}

@@ -77,6 +77,9 @@ public final class Trainer {
     public let validation: Validation?
     /// Called with the path after each checkpoint is written (a notebook's cache seals it).
     public var afterCheckpoint: ((String) throws -> Void)?
+    /// When set, a checkpoint that cannot be written (a full disk) is reported here once and
+    /// no more are tried, and training goes on; when nil, the error stops training.
+    public var checkpointFailed: ((Error) -> Void)?
 
     /// A held-out set: its loss is measured after every `interval` steps and after the last, in
     /// batches of `batchSize`, with the model in evaluation mode and the same random draws each
@@ -206,10 +209,17 @@ public final class Trainer {
         let clock = ContinuousClock(), start = clock.now, firstStep = completedSteps
         var lastCheckpoint: Int? = nil
         var lastCheckpointTime = start
+        var checkpointsFailed = false
         func checkpoint() throws {
-            guard let path = configuration.checkpointPath, lastCheckpoint != completedSteps else { return }
-            try saveCheckpoint(to: path)
-            try afterCheckpoint?(path)
+            guard let path = configuration.checkpointPath, lastCheckpoint != completedSteps, !checkpointsFailed else { return }
+            do {
+                try saveCheckpoint(to: path)
+                try afterCheckpoint?(path)
+            } catch {
+                guard let checkpointFailed else { throw error }
+                checkpointFailed(error)
+                checkpointsFailed = true
+            }
             lastCheckpoint = completedSteps
             lastCheckpointTime = clock.now
         }
@@ -248,7 +258,7 @@ public final class Trainer {
         var total = 0.0
         for start in stride(from: 0, to: validation.count, by: validation.batchSize) {
             let indices = Array(start..<min(start + validation.batchSize, validation.count))
-            let output = try validation.loss(TrainingBatch(step: completedSteps, indices: indices), &stream)
+            let output = try GradientMode.withoutGradients { try validation.loss(TrainingBatch(step: completedSteps, indices: indices), &stream) }
             guard output.value.count == 1 else {
                 throw TrainingError.configuration("the validation loss must be a single value, but it has shape \(output.shape)")
             }

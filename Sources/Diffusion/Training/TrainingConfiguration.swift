@@ -31,6 +31,9 @@ public struct TrainingConfiguration: Sendable {
     public var checkpointSeconds: Double?
     /// Report progress every this many steps (and at the last step).
     public var logInterval: Int
+    /// What the run trains on and from, as a fingerprint (of the data and the starting
+    /// weights, say): a checkpoint of another is not resumed. nil: not checked.
+    public var dataIdentity: String?
 
     /// Refuses steps, batch size or intervals below 1, a clipping norm that is not above 0, and
     /// an EMA decay outside [0, 1].
@@ -71,6 +74,6 @@ public struct TrainingConfiguration: Sendable {
             "training.maxGradientNorm": maxGradientNorm.map { String($0) } ?? "none",
             "training.emaDecay": emaDecay.map { String($0) } ?? "none",
             "training.emaSchedule": String(describing: emaSchedule),
-        ]
+        ].merging(dataIdentity.map { ["training.data": $0] } ?? [:]) { $1 }
     }
 }

@@ -144,7 +144,10 @@ public struct ACDCFolder: Sendable {
     /// Info.cfg's "key: value" lines.
     static func readInfo(_ path: String) throws -> [String: String] {
         let file = try PosixFile.openForReading(path)
-        guard let text = String(validating: try file.read(at: 0, count: try file.size()), as: UTF8.self) else {
+        let size = try file.size()
+        // Info.cfg is a few lines; anything large is not one.
+        guard size <= 65_536 else { throw FormatError(file: path, "is \(size) bytes, too large for an Info.cfg") }
+        guard let text = String(validating: try file.read(at: 0, count: size), as: UTF8.self) else {
             throw FormatError(file: path, "cannot be read as text")
         }
         var entries: [String: String] = [:]

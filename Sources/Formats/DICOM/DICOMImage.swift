@@ -128,8 +128,12 @@ public struct DICOMImage: Sendable {
         guard let pixelSpacing = try dataSet.numbers(Tag(group: 0x0028, element: 0x0030), "Pixel Spacing", count: 2, file: file) else {
             return nil
         }
-        let sliceSpacing = try dataSet.number(Tag(group: 0x0018, element: 0x0088), "Spacing Between Slices", file: file)
+        guard pixelSpacing.allSatisfy({ $0 > 0 }) else {
+            throw FormatError(file: file, object: "Pixel Spacing (0028,0030)", "\(pixelSpacing) is not two sizes above 0")
+        }
+        var sliceSpacing = try dataSet.number(Tag(group: 0x0018, element: 0x0088), "Spacing Between Slices", file: file)
             ?? dataSet.number(Tag(group: 0x0018, element: 0x0050), "Slice Thickness", file: file) ?? 1
+        if sliceSpacing == 0 { sliceSpacing = 1 }
         let orientation = try dataSet.numbers(Tag(group: 0x0020, element: 0x0037), "Image Orientation (Patient)", count: 6, file: file)
             ?? [1, 0, 0, 0, 1, 0]
         let position = try dataSet.numbers(Tag(group: 0x0020, element: 0x0032), "Image Position (Patient)", count: 3, file: file)

@@ -119,16 +119,17 @@ public struct NIfTIHeader: Equatable, Sendable {
     /// sizes alone (centred, x flipped). A quaternion or row that is not finite, or a voxel size
     /// that is not, is an error: `file` names the file.
     func geometry(file: String) throws -> ImageGeometry {
-        let sizes = (0..<3).map { $0 < voxelSizes.count ? Double(voxelSizes[$0]) : 1 }
+        // Voxel sizes that are not above 0 count as 1, as nifti1_io reads them.
+        let sizes = (0..<3).map { $0 < voxelSizes.count && voxelSizes[$0] > 0 ? Double(voxelSizes[$0]) : 1 }
         let rank = dimensions.count
-        // Spacing in the tensor's order: the dimensions reversed, beyond 3 axes unit-free.
-        let spacing = (0..<rank).reversed().map { $0 < voxelSizes.count ? Double(abs(voxelSizes[$0])) : 1 }
         func refuse(_ what: String) -> FormatError { FormatError(file: file, "\(what) is not finite; the image's geometry cannot be read") }
+        guard voxelSizes.allSatisfy(\.isFinite) else { throw refuse("a voxel size") }
+        // Spacing in the tensor's order: the dimensions reversed, beyond 3 axes unit-free.
+        let spacing = (0..<rank).reversed().map { $0 < voxelSizes.count && voxelSizes[$0] > 0 ? Double(voxelSizes[$0]) : 1 }
         if sformCode > 0 {
             guard sform.joined().allSatisfy(\.isFinite) else { throw refuse("the sform") }
             return ImageGeometry(spacing: spacing, affine: sform.map { $0.map(Double.init) } + [[0, 0, 0, 1]], source: "sform")
         }
-        guard sizes.allSatisfy(\.isFinite) else { throw refuse("a voxel size") }
         if qformCode > 0 {
             guard (quaternion + quaternionOffset + [qfac]).allSatisfy(\.isFinite) else { throw refuse("the qform") }
             // The rotation of the unit quaternion (a, b, c, d), a from the other three; a

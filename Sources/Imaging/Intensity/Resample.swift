@@ -29,11 +29,18 @@ public func resample(
     var shape = image.shape
     for (offset, count) in counts.enumerated() { shape[image.rank - counts.count + offset] = count }
     try Tensor.checkAllocation(shape, op: "resample")
+    // Shrinking axes first keeps every intermediate no larger than needed; each is checked
+    // against the memory budget before it is made.
+    let growth = counts.indices.map { Double(counts[$0]) / Double(image.shape[image.rank - counts.count + $0]) }
+    let order = counts.indices.sorted { growth[$0] < growth[$1] }
     var result = image
-    for (offset, count) in counts.enumerated() {
-        let axis = image.rank - counts.count + offset
+    for offset in order {
+        let axis = image.rank - counts.count + offset, count = counts[offset]
         guard result.shape[axis] != count else { continue }
         try cancellation?.checkCancellation()
+        var next = result.shape
+        next[axis] = count
+        try Tensor.checkAllocation(next, op: "resample")
         result = try resample(result, axis: axis, to: count, method: method, cancellation: cancellation)
     }
     return result
@@ -44,8 +51,8 @@ private func resample(_ input: Tensor, axis: Int, to count: Int, method: Resampl
     let extent = input.shape[axis]
     let outer = input.shape[..<axis].reduce(1, *), inner = input.shape[(axis + 1)...].reduce(1, *)
     let scale = Double(extent) / Double(count)
-    // For each output sample: the two input samples and the weight of the second.
-    let taps: [(Int, Int, Float)] = (0..<count).map { i in
+    // Output sample i: the two input samples and the weight of the second.
+    func tap(_ i: Int) -> (Int, Int, Float) {
         switch method {
         case .nearest:
             // In scipy's order of operations, so that halfway cases (which rounding can move
@@ -66,7 +73,8 @@ private func resample(_ input: Tensor, axis: Int, to count: Int, method: Resampl
         for block in 0..<outer {
             if block % 64 == 0 { try cancellation?.checkCancellation() }
             let from = block * extent * inner, to = block * count * inner
-            for (i, (low, high, weight)) in taps.enumerated() {
+            for i in 0..<count {
+                let (low, high, weight) = tap(i)
                 let a = from + low * inner, b = from + high * inner, o = to + i * inner
                 if weight == 0 {
                     for k in 0..<inner { output[o + k] = source[a + k] }

@@ -11,6 +11,8 @@ public struct Lexer {
     /// How many string holes this lexer is inside: above 0 it lexes the expression of a hole
     /// and stops at the `}` or `:` that ends it.
     private var holeDepth = 0
+    /// Where the `{` of the hole being lexed is, for the errors that say it is not closed.
+    private var holeOpen = 0
 
     /// How deeply holes may nest inside strings inside holes: `"{"{x}"}"` is two levels.
     public static let maximumHoleNesting = 4
@@ -38,7 +40,7 @@ public struct Lexer {
             switch scalar {
             case "\n" where holeDepth > 0:
                 throw Diagnostic(
-                    "this '{' in a string is not closed on its line", at: SourceSpan(start, start), in: source,
+                    "this '{' in a string is not closed on its line", at: SourceSpan(holeOpen, start), in: source,
                     hint: "end the value with '}', or write \\{ for a brace")
             case " ", "\t", "\r":
                 offset += 1
@@ -66,7 +68,7 @@ public struct Lexer {
         }
         if holeDepth > 0, peek() == nil {
             throw Diagnostic(
-                "this '{' in a string is not closed", at: SourceSpan(offset, offset), in: source,
+                "this '{' in a string is not closed", at: SourceSpan(holeOpen, offset), in: source,
                 hint: "end the value with '}', or write \\{ for a brace")
         }
         append(.end, from: offset)
@@ -195,6 +197,7 @@ public struct Lexer {
         var inner = Lexer(source)
         inner.offset = offset
         inner.holeDepth = holeDepth + 1
+        inner.holeOpen = open
         let tokens = try inner.run()
         offset = inner.offset
         guard tokens.count > 1 else {

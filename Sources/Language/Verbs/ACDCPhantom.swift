@@ -50,11 +50,27 @@ extension DatasetVerbs {
         hasSideEffects: true
     ) { call in
         let folder = try call.path("path", for: .write)
-        let info = folder + "/patient001/Info.cfg"
-        if FileManager.default.fileExists(atPath: info), call.context.fileAccess.replacingNeedsConsent(info), !(try call.bool("overwrite")) {
-            throw call.error("path", "\(folder) holds patients already; a notebook replaces files only when asked", hint: "add overwrite=true to replace them")
-        }
         let patients = try ACDCPhantom.patients(seed: UInt64(try call.int("seed")), size: try call.int("size"), count: try call.int("n"))
+        // Every folder and file it writes must be one the run may write, reached without a
+        // link; a file that exists is replaced only with the user's consent.
+        let overwrite = try call.bool("overwrite")
+        for patient in patients {
+            let directory = folder + "/" + patient.name
+            var status = stat()
+            if lstat(directory, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+                throw call.error("path", "\(directory) is not a folder (a link or a file), so no patient is written into it")
+            }
+            let names = ["Info.cfg"] + [patient.endDiastole.index, patient.endSystole.index].flatMap { index -> [String] in
+                let stem = patient.name + "_frame" + (index < 10 ? "0" : "") + String(index)
+                return [stem + ".nii.gz", stem + "_gt.nii.gz"]
+            }
+            for path in [directory] + names.map({ directory + "/" + $0 }) {
+                if let refusal = call.context.fileAccess.refusal(of: path, for: .write) { throw call.error("path", refusal) }
+                if path != directory, FileManager.default.fileExists(atPath: path), call.context.fileAccess.replacingNeedsConsent(path), !overwrite {
+                    throw call.error("path", "\(path) exists; a notebook replaces files only when asked", hint: "add overwrite=true to replace them")
+                }
+            }
+        }
         do {
             try ACDCFolder.write(patients, to: folder)
         } catch let error as FormatError {

@@ -99,6 +99,17 @@ enum DatasetVerbs {
         for option in ["images", "labels"] where call.has(option) {
             throw call.error(option, "\(option)= is for layout=files; an ACDC folder names its own files")
         }
+        // Every file of every patient folder must be one the run may read, before any is opened:
+        // a link out of the folder is refused, and nothing outside is read or reported on.
+        for entry in ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted() where entry.hasPrefix("patient") {
+            let patient = root + "/" + entry
+            for name in [""] + ((try? FileManager.default.contentsOfDirectory(atPath: patient)) ?? []).sorted() {
+                let path = name.isEmpty ? patient : patient + "/" + name
+                if call.context.fileAccess.refusal(of: path, for: .read) != nil {
+                    throw call.error("path", "\(entry)/\(name) leads outside the folders this run may use")
+                }
+            }
+        }
         let folder: ACDCFolder
         do {
             folder = try ACDCFolder(reading: root)
@@ -112,9 +123,6 @@ enum DatasetVerbs {
                 let stem = root + "/" + patient.name + "/" + patient.name + "_frame" + (frame.index < 10 ? "0" : "") + String(frame.index)
                 call.context.recordRead(stem + ".nii.gz")
                 call.context.recordRead(stem + "_gt.nii.gz")
-                for path in [stem + ".nii.gz", stem + "_gt.nii.gz"] where call.context.fileAccess.refusal(of: path, for: .read) != nil {
-                    throw call.error("path", "\(path) leads outside the folders this run may use")
-                }
             }
         }
         return folder.patients.flatMap { patient in
@@ -207,6 +215,9 @@ enum DatasetVerbs {
             default: chosen = Array(0..<depth)
             }
             let pixel = volume.geometry.map { Array($0.spacing.suffix(2)) } ?? [1, 1]
+            if targetSpacing != nil, volume.geometry == nil {
+                call.context.print("warning: \(volume.source) states no pixel spacing; 1 mm assumed")
+            }
             for z in chosen {
                 var image = try volume.image[.at(z)], label = try volume.label[.at(z)]
                 if let targetSpacing {

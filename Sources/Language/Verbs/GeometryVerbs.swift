@@ -71,6 +71,8 @@ enum GeometryVerbs {
     /// The geometry a scan record states, or nil when it is no scan record.
     static func geometry(of record: Record, rank: Int, call: VerbCall, _ name: String) throws -> ImageGeometry? {
         guard case .list(let items)? = record["spacing"] else { return nil }
+        // A dataset's split holds a spacing per slice (a list of lists): it is no single scan.
+        if items.contains(where: { if case .list = $0 { return true } else { return false } }) { return nil }
         let spacing = try items.map { item -> Double in
             guard case .number(let number) = item, number > 0, number.isFinite else {
                 throw call.error(name, "a scan's spacing holds voxel sizes above 0", found: item.summary)
@@ -143,8 +145,12 @@ enum GeometryVerbs {
         let current: [Double]
         if let record {
             guard !call.has("from") else { throw call.error("from", "a scan knows its own spacing; from= is for a tensor") }
+            guard !call.has("method") else {
+                throw call.error("method", "a scan's image is resampled linearly and its label nearest; method= is for a tensor")
+            }
             guard let stated = try Self.geometry(of: record, rank: image.rank, call: call, "x") else {
-                throw call.error("x", "the record has no spacing", hint: "read it with 'scan', or give a tensor with from=")
+                throw call.error("x", "the record has no single spacing (a scan's), so it cannot be resampled as one",
+                                 hint: "read it with 'scan'; a dataset resamples its slices with its own spacing=")
             }
             geometry = stated
             current = Array(stated.spacing.suffix(targets.count))

@@ -148,7 +148,7 @@ enum ModelVerbs {
             .option("val_cond", .any, default: .nothing, "the held-out data's conditions, as cond="),
             .option("val_labels", .tensor, default: .nothing, "the held-out data's labels, as labels="),
             .option("val_every", .integer(1...10_000_000), default: .nothing, "steps between validations; a twentieth of the steps when left out"),
-            .option("checkpoint", .path, default: .nothing, "a file (.h5 or .safetensors) to keep the run's state in; in a notebook, the cache keeps one when left out"),
+            .option("checkpoint", .output, default: .nothing, "a file (.h5 or .safetensors) to keep the run's state in; in a notebook, the cache keeps one when left out"),
             .option("every", .integer(1...10_000_000), default: .nothing, "steps between checkpoints; every 5 minutes of wall time when left out"),
             .option("resume", .bool, default: .bool(true), "continue from the checkpoint when there is one"),
         ],
@@ -212,11 +212,15 @@ enum ModelVerbs {
         let module = copy.module
         let trainer = try Trainer(
             model: module, optimizer: try Adam(parameters: module.parameters, learningRate: rate), datasetCount: data.count,
-            configuration: try checkpointing(call, configuration), validation: try validation(call, copy, configuration),
+            configuration: try checkpointing(call, configuration, start: copy, data: data), validation: try validation(call, copy, configuration),
             loss: objective)
         let context = call.context
         if !call.has("checkpoint"), let partialResults = context.partialResults {
             trainer.afterCheckpoint = { try partialResults.seal($0) }
+            // The cache's own checkpoint is a convenience: if it cannot be written, say so and train on.
+            trainer.checkpointFailed = { error in
+                context.print("warning: the cache cannot keep this statement's checkpoint (\(error)); training goes on without one")
+            }
         }
         try resumeIfAsked(call, trainer)
         defer { context.endProgress() }
@@ -241,8 +245,11 @@ enum ModelVerbs {
     /// The configuration with the checkpoint the call asks for: the file of checkpoint=, or the
     /// one the notebook cache gives the statement; written every `every` steps, or every five
     /// minutes of wall time.
-    static func checkpointing(_ call: VerbCall, _ base: TrainingConfiguration) throws -> TrainingConfiguration {
+    static func checkpointing(_ call: VerbCall, _ base: TrainingConfiguration, start: any TrainableModel, data: TrainingData) throws -> TrainingConfiguration {
         var configuration = base
+        // A checkpoint continues only the run it was written by: the same data, the same start.
+        configuration.dataIdentity = fingerprint(
+            [data.data] + (data.labels.map { [$0] } ?? []) + (data.conditions ?? []) + start.module.parameters.map(\.value))
         configuration.checkpointPath = call.has("checkpoint")
             ? try call.path("checkpoint", for: .write) : call.context.partialResults?.path(for: "train")
         if let every = try call.optionalInt("every") {
@@ -263,6 +270,23 @@ enum ModelVerbs {
             }
         }
         return configuration
+    }
+
+    /// A 64-bit FNV-1a fingerprint of the tensors' shapes and values, in hex.
+    static func fingerprint(_ tensors: [Tensor]) -> String {
+        var hash: UInt64 = 0xcbf29ce484222325
+        func mix(_ word: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) {
+                hash ^= (word >> UInt64(shift)) & 0xFF
+                hash = hash &* 0x100000001b3
+            }
+        }
+        for tensor in tensors {
+            mix(UInt64(tensor.rank))
+            for extent in tensor.shape { mix(UInt64(extent)) }
+            tensor.withUnsafeBufferPointer { values in for value in values { mix(UInt64(value.bitPattern)) } }
+        }
+        return String(hash, radix: 16)
     }
 
     /// The held-out set of val_data= (with val_cond= and val_labels=), checked as `train` checks

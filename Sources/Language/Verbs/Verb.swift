@@ -134,11 +134,14 @@ public struct Parameter: Sendable {
         case pattern
         /// A folder whose files the verb finds when it runs.
         case folder
+        /// A file the verb writes as it runs (and may read back): its contents are an outcome of
+        /// the statement, not an input, so they do not key it.
+        case output
 
         public var type: ValueType {
             switch self {
             case .number, .integer: return .number
-            case .string, .choice, .path, .pattern, .folder: return .string
+            case .string, .choice, .path, .pattern, .folder, .output: return .string
             case .bool: return .bool
             case .tensor: return .tensor
             case .list: return .list
@@ -157,6 +160,7 @@ public struct Parameter: Sendable {
             case .path: return "path"
             case .pattern: return "pattern"
             case .folder: return "folder"
+            case .output: return "path"
             default: return type.rawValue
             }
         }
