@@ -53,7 +53,7 @@ struct PhantomCommand: ParsableCommand {
             print("wrote \(anatomy)")
         }
         if let acdc {
-            try ACDCFolder.write(try ACDCPhantom.patients(seed: seed, size: size, count: count), to: acdc)
+            try ACDCFolder.write(try ACDCPhantom.patients(random: RandomKey(seed: seed), size: size, count: count), to: acdc)
             print("wrote \(count) patients under \(acdc)")
         }
     }

@@ -7,15 +7,16 @@ import Imaging
 /// the `acdc_phantom` verb: a stand-in for the real ACDC, which cannot be downloaded here.
 public enum ACDCPhantom {
     /// Patients as a scanner would give them: patient i (from 1) is phantom subject i - 1, at a
-    /// pixel spacing of its own between 1.2 and 1.8 mm (drawn from the seed), drawn with as many
-    /// pixels as cover a field of view of size x 1.5 mm, in one slice 8 mm thick.
-    public static func patients(seed: UInt64, size: Int, count: Int) throws -> [ACDCFolder.Patient] {
-        var random = RandomStream(seed: seed ^ 0xACDC)
+    /// pixel spacing of its own between 1.2 and 1.8 mm (drawn from the key's child "spacing"),
+    /// drawn (from the key) with as many pixels as cover a field of view of size x 1.5 mm, in
+    /// one slice 8 mm thick.
+    public static func patients(random key: RandomKey, size: Int, count: Int) throws -> [ACDCFolder.Patient] {
+        var random = key.child("spacing").stream
         let fieldOfView = Double(size) * 1.5
         return try (0..<count).map { i in
             let spacing = ((1.2 + 0.6 * Double(try Tensor.rand([1], using: &random).item())) * 20).rounded() / 20
             let pixels = min(Phantom.sizes.upperBound, max(Phantom.sizes.lowerBound, Int((fieldOfView / spacing).rounded())))
-            let phantom = try Phantom(seed: seed, size: pixels)
+            let phantom = try Phantom(random: key, size: pixels)
             let sizes: [Float] = [Float(fieldOfView / Double(pixels)), Float(fieldOfView / Double(pixels)), 8]
             func frame(_ index: Int, phase: Float) throws -> ACDCFolder.Frame {
                 let (images, labels) = try phantom.batch(count: 1, first: i, phase: phase)
@@ -37,20 +38,20 @@ extension DatasetVerbs {
             .argument("path", .path, "the folder to write"),
             .option("n", .integer(1...999), default: .number(20), "how many patients"),
             .option("size", .integer(32...170), default: .number(64), "pixels of a patient at 1.5 mm; the field of view is size x 1.5 mm"),
-            .option("seed", .integer(0...Int.max), default: .number(1), "the phantom's seed"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the phantom's seed; derived from the statement when left out"),
             .option("overwrite", .bool, default: .bool(false), "in a notebook run, replace a folder's files that exist"),
         ],
-        result: .string, example: "acdc_phantom \"acdc\" n=4 size=32",
+        result: .string, example: "acdc_phantom \"acdc\" n=4 size=32 seed=1",
         details: """
             Each patientNNN folder holds the end-diastolic (frame 01) and end-systolic (frame 12) \
             image and labels (NIfTI, one slice 8 mm thick) and an Info.cfg with ED, ES, Group, \
             Height, Weight and NbFrame. Each patient has a pixel spacing of its own, between 1.2 \
             and 1.8 mm, as scanners differ: bring them to one with dataset's spacing=.
             """,
-        hasSideEffects: true
+        hasSideEffects: true, randomness: .seeded(by: "seed")
     ) { call in
         let folder = try call.path("path", for: .write)
-        let patients = try ACDCPhantom.patients(seed: UInt64(try call.int("seed")), size: try call.int("size"), count: try call.int("n"))
+        let patients = try ACDCPhantom.patients(random: try call.randomKey(), size: try call.int("size"), count: try call.int("n"))
         // Every folder and file it writes must be one the run may write, reached without a
         // link; a file that exists is replaced only with the user's consent.
         let overwrite = try call.bool("overwrite")
