@@ -190,4 +190,45 @@ final class DatasetVerbTests: XCTestCase {
         XCTAssertNotNil(written.diagnostic)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), ["private.nii.gz"], "nothing written through the link")
     }
+
+    /// The M&Ms re-implementation's layout: one HDF5 file of slices and masks per split; the
+    /// files give the split.
+    func testAnHDF5FolderGivesItsOwnSplit() throws {
+        let root = directory + "/mms"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let phantom = try Phantom(seed: 2, size: 32)
+        for (name, count, first) in [("train.h5", 6, 0), ("val.h5", 2, 10), ("test.h5", 3, 20)] {
+            let batch = try phantom.batch(count: count, first: first, phase: 0)
+            try HDF5File.write(to: root + "/" + name) { file in
+                try file.write(try batch.images.reshaped([count, 32, 32]), to: "/images")
+                try file.write(batch.labels, to: "/masks")
+            }
+        }
+        let session = session()
+        let report = session.run("ds = dataset \"mms\" size=[32, 32]", name: "t")
+        XCTAssertNil(report.diagnostic)
+        guard case .record(let ds) = session.interpreter.globals["ds"] else { return XCTFail() }
+        for (split, count) in [("train", 6), ("validation", 2), ("test", 3)] {
+            guard case .record(let part) = ds[split], case .tensor(let image) = part["image"] else { return XCTFail(split) }
+            XCTAssertEqual(image.shape, [count, 1, 32, 32], split)
+            XCTAssertTrue(strings(part["subject"]).allSatisfy { $0.hasPrefix(split + "-") }, split)
+        }
+        guard case .record(let test) = ds["test"], case .tensor(let image) = test["image"] else { return XCTFail() }
+        XCTAssertEqual(image.scalars, try phantom.batch(count: 3, first: 20, phase: 0).images.scalars, "the slices as written")
+        let wrong = session.run("ds = dataset \"mms\" labels=\"/labels\"", name: "t")
+        XCTAssertNotNil(wrong.diagnostic)
+    }
+
+    /// Slices across x of [z, y, x] volumes are [z, y]: 64 from each of a patient's two frames
+    /// (one slice deep and two), padded to one size.
+    func testSlicesAcrossAnotherAxis() throws {
+        _ = try writeACDC(count: 1, pixels: [64])
+        let session = session()
+        XCTAssertNil(session.run("ds = dataset \"acdc\" slices=all axis=x size=[2, 64] split=[1, 0, 0]", name: "t").diagnostic)
+        guard case .record(let ds) = session.interpreter.globals["ds"], case .record(let train) = ds["train"],
+              case .tensor(let image) = train["image"] else { return XCTFail() }
+        XCTAssertEqual(image.shape, [128, 1, 2, 64])
+        guard case .list(let spacing) = train["spacing"] else { return XCTFail() }
+        XCTAssertEqual(spacing.first?.inlineText, "[8, 1.5]", "slice thickness by the y spacing")
+    }
 }

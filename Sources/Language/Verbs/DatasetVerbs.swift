@@ -18,6 +18,8 @@ enum DatasetVerbs {
         var label: Tensor
         var geometry: ImageGeometry?
         var source: String
+        /// The split its file assigns it to (HDF5 layout), or nil: the seed decides.
+        var split: String? = nil
     }
 
     static let dataset = Verb(
@@ -25,11 +27,12 @@ enum DatasetVerbs {
         category: .data,
         parameters: [
             .argument("path", .folder, "the folder"),
-            .option("layout", .choice(["acdc", "files"]), default: .nothing, "acdc (patientNNN/ with Info.cfg) or files (images= and labels= patterns); found from the folder when left out"),
-            .option("images", .string, default: .nothing, "files: the images' pattern inside the folder, e.g. \"*/image*.nii.gz\""),
-            .option("labels", .string, default: .nothing, "files: the labels' pattern, matched to the images in sorted order"),
+            .option("layout", .choice(["acdc", "files", "hdf5"]), default: .nothing, "acdc (patientNNN/ with Info.cfg), files (images= and labels= patterns) or hdf5 (train.h5, validation.h5, test.h5); found from the folder when left out"),
+            .option("images", .string, default: .nothing, "files: the images' pattern inside the folder, e.g. \"*/image*.nii.gz\"; hdf5: their dataset, \"/images\" when left out"),
+            .option("labels", .string, default: .nothing, "files: the labels' pattern, paired with the images; hdf5: their dataset, \"/masks\" when left out"),
             .option("split", .list, default: .list([.number(0.7), .number(0.15), .number(0.15)]), "the fractions of subjects for train, validation and test"),
             .option("slices", .choice(["all", "mid", "label"]), default: .string("label"), "which slices of each volume: all, the middle one, or those with any label"),
+            .option("axis", .choice(["z", "y", "x"]), default: .string("z"), "the axis the slices are cut across: z (short-axis slices of a [z, y, x] volume), y or x"),
             .option("spacing", .list, default: .nothing, "resample each slice to this pixel size (mm), e.g. [1.5, 1.5]; labels nearest"),
             .option("size", .list, default: .nothing, "crop or pad each slice to [H, W]; needed when slices differ in size"),
             .option("around", .choice(["centre", "label"]), default: .string("centre"), "where the crop is centred: the image's centre or the label's bounding box"),
@@ -43,7 +46,11 @@ enum DatasetVerbs {
             has slices in two splits. ACDC folders (patientNNN/patientNNN_frameNN.nii.gz with _gt \
             labels and Info.cfg naming the ED and ES frames, as `medsynth phantom --acdc` writes) \
             give both annotated frames of each patient; a files layout gives each image its \
-            subject from its first folder below the root, or its name.
+            subject from its first folder below the root, or its name. An hdf5 folder (the M&Ms \
+            re-implementation's layout) holds one file per split, train.h5, validation.h5 (or \
+            val.h5) and test.h5, each with its slices [N, H, W] or [N, 1, H, W] and their masks: \
+            the files give the split (split= and seed= do not apply), each slice is its own subject, \
+            and no spacing is known.
             """,
         randomness: .seeded(by: "seed")
     ) { call in
@@ -59,8 +66,13 @@ enum DatasetVerbs {
         guard fractions.count == 3, abs(fractions.reduce(0, +) - 1) < 1e-9 else {
             throw call.error("split", "split= is three fractions (train, validation, test) that add up to 1")
         }
-        let layout = try call.optionalString("layout") ?? (isACDC(root) ? "acdc" : "files")
-        let volumes = layout == "acdc" ? try readACDC(root, call) : try readFiles(root, call)
+        let layout = try call.optionalString("layout") ?? (isACDC(root) ? "acdc" : hdf5Files(root).isEmpty ? "files" : "hdf5")
+        let volumes: [Volume]
+        switch layout {
+        case "acdc": volumes = try readACDC(root, call)
+        case "hdf5": volumes = try readHDF5(root, call)
+        default: volumes = try readFiles(root, call)
+        }
         guard !volumes.isEmpty else { throw call.error("path", "\(root) holds no annotated images") }
 
         // The split: subjects in a shuffled order, cut by the fractions.
@@ -69,10 +81,15 @@ enum DatasetVerbs {
         let trainCount = Int((fractions[0] * Double(subjects.count)).rounded())
         let validationCount = min(subjects.count - trainCount, Int((fractions[1] * Double(subjects.count)).rounded()))
         let shuffled = order.map { subjects[$0] }
-        let parts = [Array(shuffled[..<trainCount]), Array(shuffled[trainCount..<(trainCount + validationCount)]),
+        var parts = [Array(shuffled[..<trainCount]), Array(shuffled[trainCount..<(trainCount + validationCount)]),
                      Array(shuffled[(trainCount + validationCount)...])]
-        for (name, (fraction, part)) in zip(["train", "validation", "test"], zip(fractions, parts)) where fraction > 0 && part.isEmpty {
-            throw call.error("split", "\(subjects.count) subjects leave none for \(name)", hint: "more subjects, or a split with 0 for \(name)")
+        if layout == "hdf5" {
+            // The files give the split.
+            parts = ["train", "validation", "test"].map { name in subjects.filter { subject in volumes.contains { $0.subject == subject && $0.split == name } } }
+        } else {
+            for (name, (fraction, part)) in zip(["train", "validation", "test"], zip(fractions, parts)) where fraction > 0 && part.isEmpty {
+                throw call.error("split", "\(subjects.count) subjects leave none for \(name)", hint: "more subjects, or a split with 0 for \(name)")
+            }
         }
 
         var fields: [(name: String, value: Value)] = []
@@ -132,6 +149,57 @@ enum DatasetVerbs {
                        source: "\(patient.name)/\(patient.name)_frame\(frame.index < 10 ? "0" : "")\(frame.index).nii.gz")
             }
         }
+    }
+
+    /// The HDF5 files of the splits in `root`: (split, path) for those present.
+    static func hdf5Files(_ root: String) -> [(split: String, path: String)] {
+        [("train", ["train"]), ("validation", ["validation", "val"]), ("test", ["test"])].compactMap { split, stems in
+            for stem in stems {
+                for suffix in [".h5", ".hdf5"] where FileManager.default.fileExists(atPath: root + "/" + stem + suffix) {
+                    return (split, root + "/" + stem + suffix)
+                }
+            }
+            return nil
+        }
+    }
+
+    static func readHDF5(_ root: String, _ call: VerbCall) throws -> [Volume] {
+        let files = hdf5Files(root)
+        guard files.contains(where: { $0.split == "train" }) else {
+            throw call.error("path", "\(root) holds no train.h5", hint: "an hdf5 folder holds train.h5 and, if any, validation.h5 and test.h5")
+        }
+        let imagePath = try call.optionalString("images") ?? "/images", labelPath = try call.optionalString("labels") ?? "/masks"
+        var volumes: [Volume] = []
+        for (split, path) in files {
+            if let refusal = call.context.fileAccess.refusal(of: path, for: .read) { throw call.error("path", refusal) }
+            call.context.recordRead(path)
+            func dataset(_ name: String, _ option: String) throws -> Tensor {
+                let value: FormatValue
+                do {
+                    value = try FormatRegistry.detect(path: path).read(path, options: ReadOptions(dataset: DatasetSelection(name)))
+                } catch let error as FormatError {
+                    throw call.error(option, error.message)
+                } catch let error as FormatOptionError {
+                    throw call.error(option, error.message)
+                }
+                guard case .tensor(let tensor) = value, tensor.rank == 3 || (tensor.rank == 4 && tensor.shape[1] == 1) else {
+                    throw call.error(option, "\(path):\(name) is not slices [N, H, W] or [N, 1, H, W]")
+                }
+                return tensor.rank == 4 ? try tensor.reshaped([tensor.shape[0], tensor.shape[2], tensor.shape[3]]) : tensor
+            }
+            let images = try dataset(imagePath, "images"), labels = try dataset(labelPath, "labels")
+            guard images.shape == labels.shape else {
+                throw call.error("labels", "\(path): the masks' shape \(labels.shape) is not the images' \(images.shape)")
+            }
+            let name = (path as NSString).lastPathComponent
+            for row in 0..<images.shape[0] {
+                volumes.append(Volume(
+                    subject: "\(split)-\(row)", frame: 0, phase: "", group: "",
+                    image: try images[.range(row..<(row + 1))], label: try labels[.range(row..<(row + 1))],
+                    geometry: nil, source: "\(name)[\(row)]", split: split))
+            }
+        }
+        return volumes
     }
 
     static func readFiles(_ root: String, _ call: VerbCall) throws -> [Volume] {
@@ -204,8 +272,16 @@ enum DatasetVerbs {
         var images: [Tensor] = [], labels: [Tensor] = []
         var subject: [Value] = [], frame: [Value] = [], phase: [Value] = [], index: [Value] = []
         var spacing: [Value] = [], group: [Value] = [], source: [Value] = []
-        for volume in volumes {
+        var warnedSpacing = false
+        // A volume [z, y, x] is cut across `axis`: that axis goes first, the others keep their order.
+        let order = ["z": [0, 1, 2], "y": [1, 0, 2], "x": [2, 0, 1]][try call.string("axis")]!
+        for original in volumes {
             try call.context.cancellation.checkCancellation()
+            var volume = original
+            if order != [0, 1, 2] {
+                volume.image = try volume.image.permuted(order)
+                volume.label = try volume.label.permuted(order)
+            }
             let depth = volume.image.shape[0]
             var chosen: [Int]
             switch mode {
@@ -214,9 +290,13 @@ enum DatasetVerbs {
                 chosen = try (0..<depth).filter { try volume.label[.at($0)].max().item() > 0 }
             default: chosen = Array(0..<depth)
             }
-            let pixel = volume.geometry.map { Array($0.spacing.suffix(2)) } ?? [1, 1]
-            if targetSpacing != nil, volume.geometry == nil {
-                call.context.print("warning: \(volume.source) states no pixel spacing; 1 mm assumed")
+            let pixel = volume.geometry.map { geometry -> [Double] in
+                let full = geometry.spacing.count >= 3 ? Array(geometry.spacing.suffix(3)) : [1] + geometry.spacing.suffix(2)
+                return [full[order[1]], full[order[2]]]
+            } ?? [1, 1]
+            if targetSpacing != nil, volume.geometry == nil, !warnedSpacing {
+                call.context.print("warning: \(volume.source) states no pixel spacing (nor may others); 1 mm assumed")
+                warnedSpacing = true
             }
             for z in chosen {
                 var image = try volume.image[.at(z)], label = try volume.label[.at(z)]
