@@ -78,6 +78,8 @@ final class DatasetVerbTests: XCTestCase {
         for (subject, group) in zip(strings(train["subject"]), strings(train["group"])) {
             XCTAssertEqual(group, (Int(subject.dropFirst(7))! - 1) % 2 == 0 ? "NOR" : "DCM")
         }
+        XCTAssertEqual(train["height"].map { Array($0.inlineText.prefix(9)) }.map { String($0) }, "[170, 170")
+        XCTAssertEqual(train["weight"].map { Array($0.inlineText.prefix(7)) }.map { String($0) }, "[70, 70")
     }
 
     /// The same anatomy drawn at 48, 64 and 80 pixels over the same 96 mm is about the same

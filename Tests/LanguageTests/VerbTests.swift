@@ -378,6 +378,18 @@ final class VerbTests: XCTestCase {
 
     /// Sampling and batched encoding show how far they have come: at each quarter where lines
     /// cannot be redrawn, in place (at most five times a second, and at the end) where they can.
+    /// SSIM over more than 64 images shows its progress and gives the same number, to the
+    /// bit, as Imaging computes at once.
+    func testMetricsOverLargeSetsShowProgressAndKeepTheirValue() throws {
+        var printed: [String] = []
+        interpreter = Interpreter(context: RuntimeContext(outputDirectory: directory) { printed.append($0) })
+        try run("a = (phantom n=130 size=32 seed=1).image\nb = (phantom n=130 size=32 seed=2).image\ns = metric ssim a b")
+        guard case .number(let s) = interpreter.globals["s"], case .tensor(let a) = interpreter.globals["a"],
+              case .tensor(let b) = interpreter.globals["b"] else { return XCTFail() }
+        XCTAssertEqual(s.bitPattern, try Metrics.structuralSimilarity(a, b, dataRange: 1).bitPattern)
+        XCTAssertEqual(printed.map { String($0.prefix(46)) }.last, "measuring SSIM [####################] 3/3 100%")
+    }
+
     func testDiffuseAndBatchesShowProgress() throws {
         var printed: [String] = []
         interpreter = Interpreter(context: RuntimeContext(outputDirectory: directory) { printed.append($0) })

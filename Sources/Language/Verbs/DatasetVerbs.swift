@@ -14,6 +14,9 @@ enum DatasetVerbs {
         var frame: Int
         var phase: String
         var group: String
+        /// Info.cfg's height (cm) and weight (kg), when it gives them.
+        var height: Double? = nil
+        var weight: Double? = nil
         var image: Tensor
         var label: Tensor
         var geometry: ImageGeometry?
@@ -42,7 +45,8 @@ enum DatasetVerbs {
         details: """
             The result has train, validation and test, each a record of image and label [N, 1, H, W] \
             and, per slice, subject, frame, phase (ED or ES), slice, spacing (the source's pixel \
-            size), group and source (the file); and subjects, the names in each split. No subject \
+            size), group, height and weight (from Info.cfg; none where not given) and source (the \
+            file); and subjects, the names in each split. No subject \
             has slices in two splits. ACDC folders (patientNNN/patientNNN_frameNN.nii.gz with _gt \
             labels and Info.cfg naming the ED and ES frames, as `medsynth phantom --acdc` writes) \
             give both annotated frames of each patient; a files layout gives each image its \
@@ -145,6 +149,7 @@ enum DatasetVerbs {
         return folder.patients.flatMap { patient in
             [("ED", patient.endDiastole), ("ES", patient.endSystole)].map { phase, frame in
                 Volume(subject: patient.name, frame: frame.index, phase: phase, group: patient.info["Group"] ?? "",
+                       height: patient.info["Height"].flatMap(Double.init), weight: patient.info["Weight"].flatMap(Double.init),
                        image: frame.image, label: frame.labels, geometry: frame.geometry,
                        source: "\(patient.name)/\(patient.name)_frame\(frame.index < 10 ? "0" : "")\(frame.index).nii.gz")
             }
@@ -272,6 +277,7 @@ enum DatasetVerbs {
         var images: [Tensor] = [], labels: [Tensor] = []
         var subject: [Value] = [], frame: [Value] = [], phase: [Value] = [], index: [Value] = []
         var spacing: [Value] = [], group: [Value] = [], source: [Value] = []
+        var height: [Value] = [], weight: [Value] = []
         var warnedSpacing = false
         // A volume [z, y, x] is cut across `axis`: that axis goes first, the others keep their order.
         let order = ["z": [0, 1, 2], "y": [1, 0, 2], "x": [2, 0, 1]][try call.string("axis")]!
@@ -322,6 +328,8 @@ enum DatasetVerbs {
                 index.append(.number(Double(z)))
                 spacing.append(.list(pixel.map { .number($0) }))
                 group.append(.string(volume.group))
+                height.append(volume.height.map(Value.number) ?? .nothing)
+                weight.append(volume.weight.map(Value.number) ?? .nothing)
                 source.append(.string(volume.source))
             }
             afterEach()
@@ -338,7 +346,8 @@ enum DatasetVerbs {
         return .record(Record([
             ("image", .tensor(try stack(images))), ("label", .tensor(try stack(labels))),
             ("subject", .list(subject)), ("frame", .list(frame)), ("phase", .list(phase)), ("slice", .list(index)),
-            ("spacing", .list(spacing)), ("group", .list(group)), ("source", .list(source)),
+            ("spacing", .list(spacing)), ("group", .list(group)), ("height", .list(height)), ("weight", .list(weight)),
+            ("source", .list(source)),
         ]))
     }
 }

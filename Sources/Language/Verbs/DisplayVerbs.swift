@@ -266,8 +266,14 @@ enum DisplayVerbs {
         let range = try call.double("range")
         let cancellation = call.context.cancellation
         switch try call.string("kind") {
-        case "ssim": return .number(try Metrics.structuralSimilarity(x, y, dataRange: range, cancellation: cancellation))
-        case "msssim": return .number(try Metrics.multiScaleStructuralSimilarity(x, y, dataRange: range, cancellation: cancellation))
+        case "ssim":
+            return .number(try meanInBatches(x, y, "measuring SSIM", call.context) {
+                try Metrics.structuralSimilarityPerImage($0, $1, dataRange: range, cancellation: cancellation)
+            })
+        case "msssim":
+            return .number(try meanInBatches(x, y, "measuring MS-SSIM", call.context) {
+                try Metrics.multiScaleStructuralSimilarityPerImage($0, $1, dataRange: range, cancellation: cancellation)
+            })
         case "psnr": return .number(try Metrics.peakSignalToNoiseRatio(x, y, dataRange: range))
         case "nmse": return .number(try Metrics.normalizedMeanSquaredError(x, reference: y))
         case "mse": return .number(try Metrics.meanSquaredError(x, y))
@@ -286,6 +292,28 @@ enum DisplayVerbs {
         case "frechet": return .number(try Metrics.frechetDistance(try rows(x), try rows(y)))
         default: return .number(try Metrics.kernelInceptionDistance(try rows(x), try rows(y)))
         }
+    }
+
+    /// The mean of a per-image metric over a batch, computed 64 images at a time with a progress
+    /// line when there are more: the same sum in the same order, so the same number as at once.
+    static func meanInBatches(
+        _ x: Tensor, _ y: Tensor, _ label: String, _ context: RuntimeContext, _ perImage: (Tensor, Tensor) throws -> [Double]
+    ) throws -> Double {
+        guard x.rank == 4, x.shape == y.shape, x.shape[0] > 64 else {
+            let scores = try perImage(x, y)
+            return scores.reduce(0, +) / Double(scores.count)
+        }
+        let count = x.shape[0]
+        let starts = Array(stride(from: 0, to: count, by: 64))
+        let showProgress = context.stepProgress(label, unit: "batch")
+        defer { context.endProgress() }
+        var scores: [Double] = []
+        for (index, start) in starts.enumerated() {
+            let rows = Array(start..<min(start + 64, count))
+            scores += try perImage(try x.samples(at: rows), try y.samples(at: rows))
+            showProgress(index + 1, starts.count)
+        }
+        return scores.reduce(0, +) / Double(scores.count)
     }
 
     /// The class numbers a label map may hold.
