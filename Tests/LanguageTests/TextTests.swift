@@ -56,6 +56,8 @@ final class TextTests: XCTestCase {
             ("2", "+d", "+2"), ("\"ab\"", "^6", "  ab  "), ("\"ab\"", ">4", "  ab"), ("1.5", "8.3f", "   1.500"),
             ("0.5", "<6", "0.5   "), ("1 / 3", ".3", "0.333"), ("0 / 0", ".2f", "nan"), ("-0.001", ".2f", "-0.00"),
             ("\"abcdef\"", ".3", "abc"), ("2.5", "+08.2f", "+0002.50"), ("1 / 0", ">5", "  inf"),
+            ("7", "<05", "70000"), ("7", "^05", "00700"), ("-3", ">06", "0000-3"), ("2.5", "<08.2f", "2.500000"),
+            ("\"ab\"", "05", "ab000"), ("\"ab\"", ">05", "000ab"),
         ]
         for (x, spec, expected) in cases {
             XCTAssertEqual(try string("format (\(x)) \"\(spec)\""), expected, "format \(x) \"\(spec)\"")
@@ -107,6 +109,7 @@ final class TextTests: XCTestCase {
             ("\"{nope}\"", "unknown name 'nope'"),
             ("\"\\q\"", "unknown escape"),
             ("format 1 \"zz\"", "'zz' is not a format"),
+            ("\"{1e19:d}\"", "too large for 'd'"),
         ]
         for (text, expected) in cases {
             let message = error(text)

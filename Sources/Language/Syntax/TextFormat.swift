@@ -2,7 +2,8 @@
 /// Python's format mini-language, `[align][+][0][width][.precision][type]`.
 ///
 /// - align: `<` left, `>` right, `^` centre (numbers go right by default, text left);
-/// - `+`: a sign on positive numbers too; `0`: pad numbers with zeros after the sign;
+/// - `+`: a sign on positive numbers too; `0`: pad with zeros instead of spaces (after a
+///   number's sign, unless an alignment is given: then on that side, as Python does);
 /// - width: the least number of characters; precision: digits after the point (`f`, `e`, `%`)
 ///   or significant digits (`g`, or no type);
 /// - type: `d` whole number, `f` fixed point, `e` exponent, `g` general, `%` percent (times
@@ -72,8 +73,8 @@ public struct TextFormat: Sendable, Equatable {
         if kind == .whole, precision != nil {
             throw FormatProblem("'d' writes whole numbers and takes no precision")
         }
-        if kind == .text, alwaysSigned || zeroPadded {
-            throw FormatProblem("'s' writes text, which has no sign to show or pad")
+        if kind == .text, alwaysSigned {
+            throw FormatProblem("'s' writes text, which has no sign to show")
         }
     }
 
@@ -86,8 +87,11 @@ public struct TextFormat: Sendable, Equatable {
         } else {
             switch kind {
             case .whole:
-                guard number == number.rounded(), number.magnitude < 1e18 else {
+                guard number == number.rounded() else {
                     throw FormatProblem("'d' writes whole numbers, and \(Self.plain(number)) is not one; '.0f' rounds it")
+                }
+                guard number.magnitude < 1e18 else {
+                    throw FormatProblem("\(Self.plain(number)) is too large for 'd'; 'e' or '.0f' writes it")
                 }
                 digits = String(Int64(number).magnitude)
             case .fixed: digits = Self.c("%.\(precision ?? 6)f", number.magnitude)
@@ -110,20 +114,23 @@ public struct TextFormat: Sendable, Equatable {
         if let kind, kind != .text {
             throw FormatProblem("'\(kind.rawValue)' formats numbers only")
         }
-        if alwaysSigned || zeroPadded { throw FormatProblem("text has no sign to show or pad") }
+        if alwaysSigned { throw FormatProblem("text has no sign to show") }
         let shown = precision.map { String(text.prefix($0)) } ?? text
         return pad(shown, numeric: false)
     }
 
+    /// `text` widened to `width`: with spaces, or with zeros when the format says `0` (as
+    /// Python pads, zeros follow the alignment when one is given).
     private func pad(_ text: String, numeric: Bool) -> String {
         let missing = width - text.count
         guard missing > 0 else { return text }
+        let fill = zeroPadded ? "0" : " "
         switch alignment ?? (numeric ? .right : .left) {
-        case .left: return text + String(repeating: " ", count: missing)
-        case .right: return String(repeating: " ", count: missing) + text
+        case .left: return text + String(repeating: fill, count: missing)
+        case .right: return String(repeating: fill, count: missing) + text
         case .centre:
             let before = missing / 2
-            return String(repeating: " ", count: before) + text + String(repeating: " ", count: missing - before)
+            return String(repeating: fill, count: before) + text + String(repeating: fill, count: missing - before)
         }
     }
 

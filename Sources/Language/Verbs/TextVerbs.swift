@@ -15,7 +15,7 @@ enum TextVerbs {
         result: .string, example: "format 7 \"03\"",
         details: """
             A format is [align][+][0][width][.precision][type], as in Python: align < > ^, + for a
-            sign on positive numbers, 0 to pad with zeros, width the least number of characters,
+            sign on positive numbers, 0 to pad with zeros (after the sign, or on the side an alignment names), width the least number of characters,
             precision the digits after the point (f, e, %) or significant digits (g, none), type
             d (whole), f (fixed), e (exponent), g (general), % (percent) or s (text). The same
             formats go in a string's holes: "patient{i:03}" is "patient" + format i "03".
