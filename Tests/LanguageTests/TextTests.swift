@@ -110,6 +110,8 @@ final class TextTests: XCTestCase {
             ("\"\\q\"", "unknown escape"),
             ("format 1 \"zz\"", "'zz' is not a format"),
             ("\"{1e19:d}\"", "too large for 'd'"),
+            ("\"{(}\" + \"a\"", "'}' does not close the '(' opened here"),
+            ("\"{[1, 2)}\"", "')' does not close the '[' opened here"),
         ]
         for (text, expected) in cases {
             let message = error(text)

@@ -13,6 +13,9 @@ public struct Lexer {
     private var holeDepth = 0
     /// Where the `{` of the hole being lexed is, for the errors that say it is not closed.
     private var holeOpen = 0
+    /// Inside a hole, the brackets open, innermost last, with where each opened: a `}` must
+    /// close a `{` there, or it would end the hole early (`"{(}"`).
+    private var openBrackets: [(symbol: Token.Symbol, at: Int)] = []
 
     /// How deeply holes may nest inside strings inside holes: `"{"{x}"}"` is two levels.
     public static let maximumHoleNesting = 4
@@ -89,8 +92,19 @@ public struct Lexer {
             if let symbol = Token.Symbol(rawValue: candidate) {
                 offset += length
                 switch symbol {
-                case .leftParen, .leftBracket, .leftBrace: depth += 1
-                case .rightParen, .rightBracket, .rightBrace: depth = max(0, depth - 1)
+                case .leftParen, .leftBracket, .leftBrace:
+                    depth += 1
+                    if holeDepth > 0 { openBrackets.append((symbol, start)) }
+                case .rightParen, .rightBracket, .rightBrace:
+                    depth = max(0, depth - 1)
+                    if holeDepth > 0, let (opener, at) = openBrackets.popLast() {
+                        let matching: [Token.Symbol: Token.Symbol] = [.leftParen: .rightParen, .leftBracket: .rightBracket, .leftBrace: .rightBrace]
+                        guard matching[opener] == symbol else {
+                            throw Diagnostic(
+                                "'\(symbol.rawValue)' does not close the '\(opener.rawValue)' opened here", at: SourceSpan(at, offset), in: source,
+                                expected: "'\(matching[opener]!.rawValue)'")
+                        }
+                    }
                 default: break
                 }
                 append(.symbol(symbol), from: start)
