@@ -273,8 +273,14 @@ final class FormatRegistryTests: XCTestCase {
             XCTAssertEqual(read.configuration, checkpoint.configuration, name)
             XCTAssertEqual(read.metadata, checkpoint.metadata, name)
         }
-        XCTAssertEqual(try named(SafetensorsFormat().read(directory.file("c.safetensors"))).map(\.name), ["down.0.weight", "down.0.bias"],
-                       "a safetensors checkpoint reads back as its tensors by name")
+        // A safetensors file whose metadata names no model is its tensors by name.
+        guard case .checkpoint(let fromSafetensors) = try SafetensorsFormat().read(directory.file("c.safetensors")) else {
+            return XCTFail("a safetensors checkpoint that names its model reads back as a checkpoint")
+        }
+        XCTAssertEqual(fromSafetensors.configuration, checkpoint.configuration)
+        try SafetensorsFormat().write(.tensors(checkpoint.parameters.map { ($0.path, $0.tensor) }), to: directory.file("plain.safetensors"))
+        XCTAssertEqual(try named(SafetensorsFormat().read(directory.file("plain.safetensors"))).map(\.name), ["down.0.weight", "down.0.bias"],
+                       "tensors without a model kind read back as tensors by name")
         XCTAssertEqual(try directory.contents().filter { $0.hasSuffix(".tmp") }, [], "no temporary left behind")
     }
 
@@ -336,7 +342,7 @@ final class FormatRegistryTests: XCTestCase {
             NIfTI-1 (.nii or .nii.gz): reads a tensor; writes a tensor
             DICOM (.dcm or .dicom): reads a tensor
             HDF5 (.h5 or .hdf5): reads a tensor or a model checkpoint; writes a tensor or a model checkpoint
-            safetensors (.safetensors): reads tensors by name; writes a tensor, tensors by name or a model checkpoint
+            safetensors (.safetensors): reads tensors by name or a model checkpoint; writes a tensor, tensors by name or a model checkpoint
             SVG (.svg): writes a vector drawing
             """)
         XCTAssertEqual(FormatRegistry.extensions(of: FormatRegistry.formats(writing: .tensor)), ".png, .nii, .nii.gz, .h5, .hdf5 or .safetensors")

@@ -178,8 +178,41 @@ final class LoadSaveTests: XCTestCase {
         XCTAssertEqual(try tensor("from_h5"), try tensor("z"))
         let checkpoint = try Checkpoint(reading: directory + "/ae.safetensors")
         XCTAssertEqual(checkpoint.configuration["model"], "autoencoder")
-        try run("w = load \"\(directory)/ae.safetensors\"")
-        guard case .record(let weights) = interpreter.globals["w"] else { return XCTFail("a safetensors file loads as a record") }
-        XCTAssertEqual(weights.fields.map(\.name), checkpoint.parameters.map(\.path))
+        // It loads back as the model, not as its tensors.
+        try run("from_safetensors = encode (load \"\(directory)/ae.safetensors\") x")
+        XCTAssertEqual(try tensor("from_safetensors"), try tensor("z"))
+        // A safetensors file that names no model (PyTorch's, say) is its tensors by name.
+        try run("save {a: zeros [2], b: ones [3]} \"\(directory)/plain.safetensors\"\nw = load \"\(directory)/plain.safetensors\"")
+        guard case .record(let weights) = interpreter.globals["w"] else { return XCTFail("a plain safetensors file loads as a record") }
+        XCTAssertEqual(weights.fields.map(\.name), ["a", "b"])
+        // Used where a model belongs, a record of many tensors is named by its first few.
+        let many = (0..<40).map { "t\($0): zeros [1]" }.joined(separator: ", ")
+        let message = try XCTUnwrap(diagnostic("save {\(many)} \"\(directory)/many.safetensors\"\nr = load \"\(directory)/many.safetensors\"\ny = encode r x"))
+        XCTAssertEqual(message.found, "a record of 40 fields (t0, t1, t2, t3, t4, t5, ...)")
+    }
+
+    /// Every kind of model, and a trained one, goes through safetensors as through HDF5: the same
+    /// configuration and the same weights, so the same outputs.
+    func testEveryModelKindRoundTripsThroughSafetensors() throws {
+        try run("""
+            x = (phantom n=2 size=32 seed=1).image
+            m = onehot (phantom n=2 size=32 seed=1).label classes=4
+            ae = autoencoder kind=vq latent=2 widths=[4, 8] groups=2 seed=2
+            net = unet latent=2 cond={mask: 4} widths=[8, 16] heads=2 groups=4 seed=3
+            flow = unet latent=2 cond={mask: 4} widths=[8, 16] heads=2 groups=4 process=flow seed=3
+            seg = segmenter widths=[8, 16] groups=4 seed=4
+            trained = train (autoencoder kind=kl latent=2 widths=[4, 8] groups=2 seed=2) data=x steps=2 batch=2 seed=1
+            """)
+        for name in ["ae", "net", "flow", "seg", "trained"] {
+            try run("save \(name) \"\(directory)/\(name).safetensors\"\nsaved_\(name) = load \"\(directory)/\(name).safetensors\"\nh5_\(name) = load (save \(name) \"\(directory)/\(name).h5\")")
+            guard case .model(let original) = interpreter.globals[name], case .model(let fromSafetensors) = interpreter.globals["saved_" + name],
+                  case .model(let fromHDF5) = interpreter.globals["h5_" + name] else { return XCTFail("\(name) did not load as a model") }
+            XCTAssertEqual(fromSafetensors.kindName, original.kindName, name)
+            XCTAssertEqual(fromSafetensors.wrapped.checkpointConfiguration, fromHDF5.wrapped.checkpointConfiguration, name)
+            XCTAssertEqual(fromSafetensors.module.parameters.map(\.value), original.module.parameters.map(\.value), name)
+        }
+        try run("a = decode saved_trained (encode saved_trained x)\nb = decode trained (encode trained x)\nsa = segment saved_seg x\nsb = segment seg x")
+        XCTAssertEqual(try tensor("a"), try tensor("b"))
+        XCTAssertEqual(try tensor("sa"), try tensor("sb"))
     }
 }

@@ -1,8 +1,9 @@
 import Engine
 
-/// safetensors in the registry: a file read as its tensors by name; a tensor, tensors by name
-/// or a checkpoint written (see `SafetensorsFile`, and `Checkpoint+Safetensors.swift` for how
-/// a checkpoint lays itself out).
+/// safetensors in the registry: a file read as a model checkpoint when its metadata names a
+/// model kind (`config.model`, as medsynth writes one), else as its tensors by name; a tensor,
+/// tensors by name or a checkpoint written (see `SafetensorsFile`, and
+/// `Checkpoint+Safetensors.swift` for how a checkpoint lays itself out).
 public struct SafetensorsFormat: FileFormat {
     /// The format; `FormatRegistry.all` holds the one medsynth uses.
     public init() {}
@@ -10,9 +11,12 @@ public struct SafetensorsFormat: FileFormat {
     public var name: String { "safetensors" }
     public var extensions: [String] { ["safetensors"] }
     public var capabilities: FormatCapabilities {
-        FormatCapabilities(reads: [.tensors], writes: [.tensor, .tensors, .checkpoint])
+        FormatCapabilities(reads: [.tensors, .checkpoint], writes: [.tensor, .tensors, .checkpoint])
     }
-    public var reading: String { "its tensors by name, in the order of their data" }
+    public var reading: String { "a model, when its metadata names one (as save writes it), else its tensors by name, in the order of their data" }
+
+    /// The metadata key that names a checkpoint's model kind.
+    static let modelKey = "config.model"
     public var writing: String { "a tensor (named \"data\"), tensors by name, or a model checkpoint" }
 
     /// The name a lone tensor is written under.
@@ -27,7 +31,9 @@ public struct SafetensorsFormat: FileFormat {
     }
 
     public func read(_ path: String, options: ReadOptions) throws -> FormatValue {
-        .tensors(try SafetensorsFile(reading: path).tensors())
+        let file = try SafetensorsFile(reading: path)
+        if file.metadata[SafetensorsFormat.modelKey] != nil { return .checkpoint(try Checkpoint.readSafetensors(path)) }
+        return .tensors(try file.tensors())
     }
 
     public func write(_ value: FormatValue, to path: String, options: WriteOptions) throws {

@@ -42,7 +42,11 @@ public enum Value: @unchecked Sendable {
         case .string(let value): return "the string \"\(value)\""
         case .bool(let value): return value ? "true" : "false"
         case .list(let values): return "a list of \(values.count)"
-        case .record(let record): return "a record with \(record.fields.map(\.name).joined(separator: ", "))"
+        case .record(let record):
+            // A record of many fields (a state dict's tensors) is named by its first few.
+            let names = record.fields.map(\.name)
+            guard names.count > 8 else { return "a record with \(names.joined(separator: ", "))" }
+            return "a record of \(names.count) fields (\(names.prefix(6).joined(separator: ", ")), ...)"
         case .tensor(let tensor): return "a tensor of shape \(tensor.shape)"
         case .model(let model):
             let stopped = model.training.map { $0.isComplete ? "" : ", stopped after \($0.history.count) of \($0.plannedSteps) steps" } ?? ""
