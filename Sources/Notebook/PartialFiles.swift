@@ -99,6 +99,28 @@ extension TensorCache {
         return path
     }
 
+    /// How long a file of partial results is kept after it was last written: a statement edited
+    /// after it stopped leaves its checkpoint under a key no run will ask for again.
+    static let partialFileLifetime: TimeInterval = 30 * 24 * 3600
+
+    /// Removes the files of partial results not written for `partialFileLifetime`, when no
+    /// other run has the cache open (the caller knows).
+    static func removeStalePartialFiles(in directory: String, now: Date = Date()) {
+        let folder = directory + "/partial"
+        var status = stat()
+        guard lstat(folder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else { return }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            var file = stat()
+            guard lstat(folder + "/" + name, &file) == 0, file.st_mode & S_IFMT != S_IFDIR else { continue }
+            #if canImport(Darwin)
+            let modified = TimeInterval(file.st_mtimespec.tv_sec)
+            #else
+            let modified = TimeInterval(file.st_mtim.tv_sec)
+            #endif
+            if now.timeIntervalSince1970 - modified > partialFileLifetime { unlink(folder + "/" + name) }
+        }
+    }
+
     /// Removes every file of partial results: `cache clear`.
     func clearPartialFiles() {
         guard let folder = partialFolder() else { return }

@@ -137,7 +137,10 @@ public final class TensorCache {
         let (authenticator, trusted, forged) = try folder.withLock {
             let authenticator = try CacheAuthenticator(folder: folder)
             let (trusted, forged) = try Self.readIndex(folder, authenticator, verified: &verified)
-            if try folder.joinRuns() { Self.removeStrays(from: folder, listed: trusted) }
+            if try folder.joinRuns() {
+                Self.removeStrays(from: folder, listed: trusted)
+                Self.removeStalePartialFiles(in: directory)
+            }
             return (authenticator, trusted, forged)
         }
         self.authenticator = authenticator

@@ -833,5 +833,15 @@ final class PartialFilesTests: XCTestCase {
         // The statement finished: its files go.
         files.discard()
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/partial"), [])
+
+        // A checkpoint not written for more than 30 days (its statement was edited since) goes
+        // when the cache is next opened by a run alone; a recent one stays.
+        let old = directory + "/partial/" + String(repeating: "cd", count: 32) + "-1-train.safetensors"
+        let recent = directory + "/partial/" + String(repeating: "ef", count: 32) + "-1-train.safetensors"
+        try Data("old".utf8).write(to: URL(fileURLWithPath: old))
+        try Data("recent".utf8).write(to: URL(fileURLWithPath: recent))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -31 * 24 * 3600)], ofItemAtPath: old)
+        TensorCache.removeStalePartialFiles(in: directory)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/partial"), [(recent as NSString).lastPathComponent])
     }
 }
