@@ -33,17 +33,30 @@ extension TensorCache {
             return folder + "/\(key)-\(calls)-\(verb).safetensors"
         }
 
-        public func seal(_ path: String) throws {
+        /// Seals the checkpoint staged at `staged` for the place `path` it is about to take. The
+        /// seal lists the codes of the last two checkpoints, so that whichever of them `path`
+        /// holds when a run is killed (before or after the staged one is renamed into place) is
+        /// vouched for.
+        public func seal(_ staged: String, for path: String) throws {
             let name = (path as NSString).lastPathComponent
-            let code = cache.authenticator.code(forPartial: name, checksum: try Self.checksum(of: path))
-            try AtomicWrite.write(Array(code.utf8), to: path + ".mac")
+            let checksum = try Self.checksum(of: staged)
+            let entry = checksum + " " + cache.authenticator.code(forPartial: name, checksum: checksum)
+            let previous = Self.sealEntries(path + ".mac").suffix(1).filter { $0 != entry }
+            try AtomicWrite.write(Array((previous + [entry]).joined(separator: "\n").utf8), to: path + ".mac")
         }
 
         public func vouchesFor(_ path: String) -> Bool {
             let name = (path as NSString).lastPathComponent
-            guard let stored = Self.regularFile(path + ".mac", limit: 64), stored.count == 64,
-                  let checksum = try? Self.checksum(of: path) else { return false }
-            return HMACSHA256.codesMatch(stored, Array(cache.authenticator.code(forPartial: name, checksum: checksum).utf8))
+            guard let checksum = try? Self.checksum(of: path) else { return false }
+            let expected = Array((checksum + " " + cache.authenticator.code(forPartial: name, checksum: checksum)).utf8)
+            return Self.sealEntries(path + ".mac").contains { HMACSHA256.codesMatch(Array($0.utf8), expected) }
+        }
+
+        /// The entries of a seal file, "checksum code" each (at most two; a file of another
+        /// shape has none).
+        static func sealEntries(_ path: String) -> [String] {
+            guard let bytes = regularFile(path, limit: 2 * 129 + 1), let text = String(validating: bytes, as: UTF8.self) else { return [] }
+            return text.split(separator: "\n").map(String.init).filter { $0.utf8.count == 129 }
         }
 
         /// Removes the statement's files: it finished, and its values are the cache's entry.

@@ -360,12 +360,18 @@ final class TrainerTests: XCTestCase {
         timed.checkpointSeconds = 0
         let (_, trainer) = try makeTrainer(timed)
         var written: [Int] = []
-        trainer.afterCheckpoint = { _ in written.append(trainer.completedSteps) }
+        trainer.afterCheckpoint = { staged, path in
+            XCTAssertEqual(staged, (path as NSString).deletingPathExtension + ".staged.h5")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: staged), "handed over before it takes its place")
+            written.append(trainer.completedSteps)
+        }
         _ = try trainer.train()
         XCTAssertEqual(written, Array(1...12))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: Trainer.stagedPath(for: path)), "renamed into place")
+        XCTAssertEqual(try Checkpoint(reading: path).metadata["training.step"], .integer(12))
         let (_, untimed) = try makeTrainer(configuration(checkpoint: temporaryPath("untimed.h5")))
         var writtenUntimed: [Int] = []
-        untimed.afterCheckpoint = { _ in writtenUntimed.append(untimed.completedSteps) }
+        untimed.afterCheckpoint = { _, _ in writtenUntimed.append(untimed.completedSteps) }
         _ = try untimed.train()
         XCTAssertEqual(writtenUntimed, [12])
     }

@@ -813,17 +813,29 @@ final class PartialFilesTests: XCTestCase {
         XCTAssertEqual(files.path(for: "train").map { ($0 as NSString).lastPathComponent }, String(repeating: "ab", count: 32) + "-2-train.safetensors")
         try Data("weights".utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertFalse(files.vouchesFor(path), "not sealed")
-        try files.seal(path)
+        try files.seal(path, for: path)
         XCTAssertTrue(files.vouchesFor(path))
         try Data("other weights".utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertFalse(files.vouchesFor(path), "changed after it was sealed")
-        try files.seal(path)
+        // A checkpoint staged and sealed but not yet renamed (a run killed in between): the one
+        // in place is still vouched for; once renamed, the new one is; the one before is not.
+        try Data("weights".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("step 2".utf8).write(to: URL(fileURLWithPath: path + ".staged"))
+        try files.seal(path + ".staged", for: path)
+        XCTAssertTrue(files.vouchesFor(path), "the previous checkpoint, killed before the rename")
+        XCTAssertEqual(rename(path + ".staged", path), 0)
+        XCTAssertTrue(files.vouchesFor(path), "the new one")
+        try Data("step 3".utf8).write(to: URL(fileURLWithPath: path + ".staged"))
+        try files.seal(path + ".staged", for: path)
+        try Data("weights".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertFalse(files.vouchesFor(path), "two checkpoints back is not vouched for")
+        try files.seal(path, for: path)
         // A FIFO in place of the seal: refused at once, never read.
         try FileManager.default.removeItem(atPath: path + ".mac")
         XCTAssertEqual(mkfifo(path + ".mac", 0o600), 0)
         XCTAssertFalse(files.vouchesFor(path))
         try FileManager.default.removeItem(atPath: path + ".mac")
-        try files.seal(path)
+        try files.seal(path, for: path)
         // A link in place of the checkpoint, even to a file with the same bytes.
         let elsewhere = directory + "/elsewhere"
         try FileManager.default.copyItem(atPath: path, toPath: elsewhere)

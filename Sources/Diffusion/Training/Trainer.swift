@@ -75,8 +75,11 @@ public final class Trainer {
     public let adversary: TrainingAdversary?
     /// The held-out set whose loss is measured every few steps, if any.
     public let validation: Validation?
-    /// Called with the path after each checkpoint is written (a notebook's cache seals it).
-    public var afterCheckpoint: ((String) throws -> Void)?
+    /// When set, each checkpoint is first written beside its path (`stagedPath(for:)`), handed to
+    /// this with the path it is for (a notebook's cache seals it), and only then renamed into
+    /// place: a run killed at any moment leaves the previous checkpoint or the new one, each
+    /// sealed. When nil, checkpoints are written in place.
+    public var afterCheckpoint: ((_ staged: String, _ path: String) throws -> Void)?
     /// When set, a checkpoint that cannot be written (a full disk) is reported here once and
     /// no more are tried, and training goes on; when nil, the error stops training.
     public var checkpointFailed: ((Error) -> Void)?
@@ -146,6 +149,13 @@ public final class Trainer {
         try Checkpoint.write(state.checkpoint, to: path)
     }
 
+    /// Where a checkpoint for `path` is staged: `run.h5` as `run.staged.h5`, keeping the
+    /// extension that names its format.
+    public static func stagedPath(for path: String) -> String {
+        let stem = (path as NSString).deletingPathExtension, format = (path as NSString).pathExtension
+        return format.isEmpty ? path + ".staged" : stem + ".staged." + format
+    }
+
     /// Restores the model, optimizer, EMA, history, step and random stream from a checkpoint this
     /// trainer's configuration wrote. Refuses, with the reason, a checkpoint of another model
     /// (a parameter missing or of another shape), another optimizer, another data set size, or
@@ -213,8 +223,16 @@ public final class Trainer {
         func checkpoint() throws {
             guard let path = configuration.checkpointPath, lastCheckpoint != completedSteps, !checkpointsFailed else { return }
             do {
-                try saveCheckpoint(to: path)
-                try afterCheckpoint?(path)
+                if let afterCheckpoint {
+                    let staged = Self.stagedPath(for: path)
+                    try saveCheckpoint(to: staged)
+                    try afterCheckpoint(staged, path)
+                    guard rename(staged, path) == 0 else {
+                        throw TrainingError.configuration("cannot move the checkpoint into place at \(path): \(String(cString: strerror(errno)))")
+                    }
+                } else {
+                    try saveCheckpoint(to: path)
+                }
             } catch {
                 guard let checkpointFailed else { throw error }
                 checkpointFailed(error)

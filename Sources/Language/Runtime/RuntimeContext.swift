@@ -117,8 +117,9 @@ public protocol PartialResults: AnyObject {
     /// The path of the statement's next file of partial state, for `verb`; nil when none can be
     /// kept. Each call within a statement gives another path, the same in every run.
     func path(for verb: String) -> String?
-    /// Marks the file at `path`, just written, as the cache's own.
-    func seal(_ path: String) throws
+    /// Marks the file at `staged`, just written, as the cache's own, for the place `path` it is
+    /// about to take (it is renamed there once sealed).
+    func seal(_ staged: String, for path: String) throws
     /// Whether the file at `path` is as the cache sealed it.
     func vouchesFor(_ path: String) -> Bool
 }

@@ -216,7 +216,7 @@ enum ModelVerbs {
             loss: objective)
         let context = call.context
         if !call.has("checkpoint"), let partialResults = context.partialResults {
-            trainer.afterCheckpoint = { try partialResults.seal($0) }
+            trainer.afterCheckpoint = { try partialResults.seal($0, for: $1) }
             // The cache's own checkpoint is a convenience: if it cannot be written, say so and train on.
             trainer.checkpointFailed = { error in
                 context.print("warning: the cache cannot keep this statement's checkpoint (\(error)); training goes on without one")
