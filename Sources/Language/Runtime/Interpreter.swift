@@ -350,31 +350,10 @@ public final class Interpreter {
     /// A value as a string's hole writes it: numbers (and tensors of one value) in the format,
     /// text padded by it, anything else as the REPL shows it.
     private func written(_ value: Value, format: TextFormat?, span: SourceSpan) throws -> String {
-        let result: Result<String, FormatProblem>
-        switch value {
-        case .number(let number):
-            result = Self.written(number, format: format)
-        case .tensor(let tensor) where tensor.count == 1:
-            result = Self.written(Double(tensor.withUnsafeBufferPointer { $0[0] }), format: format)
-        case .string(let text):
-            result = Self.written(text: text, format: format)
-        default:
-            result = Self.written(text: value.displayText, format: format)
-        }
-        switch result {
+        switch value.written(in: format) {
         case .success(let text): return text
         case .failure(let problem): throw RuntimeError("\(problem)", span: span, found: value.summary)
         }
-    }
-
-    private static func written(_ number: Double, format: TextFormat?) -> Result<String, FormatProblem> {
-        guard let format else { return .success(Value.format(number)) }
-        return Result { () throws(FormatProblem) in try format.write(number) }
-    }
-
-    private static func written(text: String, format: TextFormat?) -> Result<String, FormatProblem> {
-        guard let format else { return .success(text) }
-        return Result { () throws(FormatProblem) in try format.write(text: text) }
     }
 
     /// A list or record just made, refused when it nests deeper than values may (`l = [l]` in

@@ -215,6 +215,22 @@ public struct TrainingRun: Sendable {
 }
 
 extension Value {
+    /// The value written in `format` (a string's hole, the `format` verb): numbers, and tensors
+    /// of one value, as numbers; text, and anything else as the REPL shows it, as text. Without
+    /// a format, as the REPL shows it.
+    public func written(in format: TextFormat?) -> Result<String, FormatProblem> {
+        var number: Double?
+        switch self {
+        case .number(let value): number = value
+        case .tensor(let tensor) where tensor.count == 1: number = Double(tensor.withUnsafeBufferPointer { $0[0] })
+        default: break
+        }
+        guard let format else { return .success(number.map(Value.format) ?? displayText) }
+        if let number { return Result { () throws(FormatProblem) in try format.write(number) } }
+        let text = displayText
+        return Result { () throws(FormatProblem) in try format.write(text: text) }
+    }
+
     /// The text the REPL and reports show for a value.
     public var displayText: String {
         switch self {

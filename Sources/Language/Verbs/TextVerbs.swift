@@ -29,16 +29,9 @@ enum TextVerbs {
             throw call.error("spec", "\(error)", expected: "a format such as 03, .2f, 8.3e, >10 or .1%")
         }
         let value = call.value("x")
-        do {
-            switch value {
-            case .number(let number): return .string(try format.write(number))
-            case .tensor(let tensor) where tensor.count == 1:
-                return .string(try format.write(Double(tensor.withUnsafeBufferPointer { $0[0] })))
-            case .string(let text): return .string(try format.write(text: text))
-            default: return .string(try format.write(text: value.displayText))
-            }
-        } catch {
-            throw call.error("x", "\(error)", found: value.summary)
+        switch value.written(in: format) {
+        case .success(let text): return .string(text)
+        case .failure(let problem): throw call.error("x", "\(problem)", found: value.summary)
         }
     }
 
