@@ -35,6 +35,18 @@ public struct ACDCFolder: Sendable {
 
         /// The folder's name, patientNNN.
         public var name: String { ACDCFolder.patientName(number) }
+
+        /// The files of `frame`'s image and labels, relative to the data set's folder.
+        public func files(of frame: Frame) -> (image: String, labels: String) {
+            let stem = ACDCFolder.frameStem(number, frame.index)
+            return (stem + ".nii.gz", stem + "_gt.nii.gz")
+        }
+
+        /// Every file of the patient, relative to the data set's folder: Info.cfg, then each
+        /// annotated frame's image and labels.
+        public var files: [String] {
+            [name + "/Info.cfg"] + [endDiastole, endSystole].flatMap { frame in [files(of: frame).image, files(of: frame).labels] }
+        }
     }
 
     /// An image volume [z, y, x] with its labels of the same shape, at a frame of the cine.
@@ -79,8 +91,7 @@ public struct ACDCFolder: Sendable {
     /// int16, with an Info.cfg naming the two frames. Each file is written atomically.
     public static func write(_ patients: [Patient], to folder: String, frameCount: Int = 30) throws {
         for patient in patients {
-            let name = patientName(patient.number)
-            let directory = folder + "/" + name
+            let directory = folder + "/" + patient.name
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
@@ -91,9 +102,9 @@ public struct ACDCFolder: Sendable {
                     throw FormatError(file: directory, "frame \(frame.index) needs an image and labels of one shape [z, y, x], "
                         + "got \(describeShape(frame.image.shape)) and \(describeShape(frame.labels.shape))")
                 }
-                let stem = directory + "/" + name + "_frame" + twoDigits(frame.index)
-                try NIfTIImage.write(frame.image, to: stem + ".nii.gz", voxelSizes: frame.voxelSizes)
-                try NIfTIImage.write(frame.labels, to: stem + "_gt.nii.gz", dataType: .int16, voxelSizes: frame.voxelSizes)
+                let files = patient.files(of: frame)
+                try NIfTIImage.write(frame.image, to: folder + "/" + files.image, voxelSizes: frame.voxelSizes)
+                try NIfTIImage.write(frame.labels, to: folder + "/" + files.labels, dataType: .int16, voxelSizes: frame.voxelSizes)
             }
             var info = "ED: \(patient.endDiastole.index)\nES: \(patient.endSystole.index)\nGroup: \(patient.info["Group"] ?? "PHANTOM")\n"
             for key in ["Height", "Weight"] { if let value = patient.info[key] { info += "\(key): \(value)\n" } }
@@ -125,7 +136,7 @@ public struct ACDCFolder: Sendable {
                 guard let text = info[key], let index = Int(text) else {
                     throw FormatError(file: directory + "/Info.cfg", "has no whole-number \(key) entry")
                 }
-                let stem = directory + "/" + ACDCFolder.patientName(number) + "_frame" + ACDCFolder.twoDigits(index)
+                let stem = folder + "/" + ACDCFolder.frameStem(number, index)
                 let image = try NIfTIImage(reading: stem + ".nii.gz")
                 let labels = try NIfTIImage(reading: stem + "_gt.nii.gz").voxels
                 guard image.voxels.shape == labels.shape else {
@@ -162,6 +173,11 @@ public struct ACDCFolder: Sendable {
 
     static func patientName(_ number: Int) -> String {
         "patient" + String(repeating: "0", count: max(0, 3 - String(number).count)) + String(number)
+    }
+
+    /// "patientNNN/patientNNN_frameFF": a frame's files without their endings.
+    static func frameStem(_ number: Int, _ frame: Int) -> String {
+        patientName(number) + "/" + patientName(number) + "_frame" + twoDigits(frame)
     }
 
     static func twoDigits(_ frame: Int) -> String {

@@ -61,11 +61,7 @@ extension DatasetVerbs {
             if lstat(directory, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
                 throw call.error("path", "\(directory) is not a folder (a link or a file), so no patient is written into it")
             }
-            let names = ["Info.cfg"] + [patient.endDiastole.index, patient.endSystole.index].flatMap { index -> [String] in
-                let stem = patient.name + "_frame" + (index < 10 ? "0" : "") + String(index)
-                return [stem + ".nii.gz", stem + "_gt.nii.gz"]
-            }
-            for path in [directory] + names.map({ directory + "/" + $0 }) {
+            for path in [directory] + patient.files.map({ folder + "/" + $0 }) {
                 if let refusal = call.context.fileAccess.refusal(of: path, for: .write) { throw call.error("path", refusal) }
                 if path != directory, FileManager.default.fileExists(atPath: path), call.context.fileAccess.replacingNeedsConsent(path), !overwrite {
                     throw call.error("path", "\(path) exists; a notebook replaces files only when asked", hint: "add overwrite=true to replace them")

@@ -139,19 +139,14 @@ enum DatasetVerbs {
         }
         // What the folder held, for the notebook's cache: what reads this dataset is keyed by it.
         for patient in folder.patients {
-            call.context.recordRead(root + "/" + patient.name + "/Info.cfg")
-            for frame in [patient.endDiastole, patient.endSystole] {
-                let stem = root + "/" + patient.name + "/" + patient.name + "_frame" + (frame.index < 10 ? "0" : "") + String(frame.index)
-                call.context.recordRead(stem + ".nii.gz")
-                call.context.recordRead(stem + "_gt.nii.gz")
-            }
+            for file in patient.files { call.context.recordRead(root + "/" + file) }
         }
         return folder.patients.flatMap { patient in
             [("ED", patient.endDiastole), ("ES", patient.endSystole)].map { phase, frame in
                 Volume(subject: patient.name, frame: frame.index, phase: phase, group: patient.info["Group"] ?? "",
                        height: patient.info["Height"].flatMap(Double.init), weight: patient.info["Weight"].flatMap(Double.init),
                        image: frame.image, label: frame.labels, geometry: frame.geometry,
-                       source: "\(patient.name)/\(patient.name)_frame\(frame.index < 10 ? "0" : "")\(frame.index).nii.gz")
+                       source: patient.files(of: frame).image)
             }
         }
     }
