@@ -49,18 +49,7 @@ enum DataVerbs {
         result: .any, example: "x = load \"scan.nii.gz\"",
         details: loadDetails
     ) { call in
-        let path = try call.path("path", for: .read)
-        guard FileManager.default.fileExists(atPath: path) else {
-            let base = call.context.baseDirectory ?? FileManager.default.currentDirectoryPath
-            throw call.error("path", "no file at \(path)", hint: "relative paths start from \(base)")
-        }
-        call.context.recordRead(path)
-        let format: any FileFormat
-        do {
-            format = try FormatRegistry.detect(path: path)
-        } catch let error as FormatDetectionError {
-            throw call.error("path", error.message, expected: error.expected, hint: error.hint)
-        }
+        let (path, format) = try fileToRead(call)
         let dataset = try call.optionalString("dataset").map {
             DatasetSelection($0, first: try call.optionalInt("first"), count: try call.optionalInt("count"))
         }
@@ -68,6 +57,22 @@ enum DataVerbs {
             return try FileValues.value(of: format.read(path, options: ReadOptions(dataset: dataset)))
         } catch let error as FormatOptionError {
             throw call.error(error.option, error.message, found: error.found)
+        }
+    }
+
+    /// The file of the call's `path` argument, which the run may read and which exists (noted
+    /// as read, for the notebook's cache), with its format; errors at the argument otherwise.
+    static func fileToRead(_ call: VerbCall) throws -> (path: String, format: any FileFormat) {
+        let path = try call.path("path", for: .read)
+        guard FileManager.default.fileExists(atPath: path) else {
+            let base = call.context.baseDirectory ?? FileManager.default.currentDirectoryPath
+            throw call.error("path", "no file at \(path)", hint: "relative paths start from \(base)")
+        }
+        call.context.recordRead(path)
+        do {
+            return (path, try FormatRegistry.detect(path: path))
+        } catch let error as FormatDetectionError {
+            throw call.error("path", error.message, expected: error.expected, hint: error.hint)
         }
     }
 

@@ -25,17 +25,7 @@ enum GeometryVerbs {
             and geometry "none". The image is as load reads it: NIfTI [z, y, x], DICOM [frames, rows, columns].
             """
     ) { call in
-        let path = try call.path("path", for: .read)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw call.error("path", "no file at \(path)", hint: "relative paths start from \(call.context.baseDirectory ?? FileManager.default.currentDirectoryPath)")
-        }
-        call.context.recordRead(path)
-        let format: any FileFormat
-        do {
-            format = try FormatRegistry.detect(path: path)
-        } catch let error as FormatDetectionError {
-            throw call.error("path", error.message, expected: error.expected, hint: error.hint)
-        }
+        let (path, format) = try DataVerbs.fileToRead(call)
         let (value, geometry, problem) = try format.readWithGeometry(path, options: .whole)
         guard case .tensor(let image) = value else {
             throw call.error("path", "\(path) holds \(value.kind), not an image", expected: "a NIfTI, DICOM or PNG file")
