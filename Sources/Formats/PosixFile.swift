@@ -28,8 +28,8 @@ final class PosixFile {
     /// hostile notebook could name `scan.png` to make `load` wait forever for a writer. The file
     /// is opened with O_NONBLOCK (so opening a FIFO returns at once), checked with fstat, and
     /// then switched back to blocking reads.
-    static func openForReading(_ path: String) throws -> PosixFile {
-        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+    static func openForReading(_ path: String, followingLinks: Bool = true) throws -> PosixFile {
+        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW)) }
         guard descriptor >= 0 else {
             throw errno == ENOENT ? FormatError(file: path, "no such file") : systemError(path, "cannot open for reading")
         }

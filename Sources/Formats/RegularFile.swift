@@ -4,9 +4,12 @@
 public enum RegularFile {
     /// Hands the contents of the regular file at `path` to `body` a piece at a time, until the
     /// end (true) or until `body` returns false (false). Throws a `FormatError` that says what
-    /// is wrong: no such file, a folder, a pipe or a device, or a failed read.
+    /// is wrong: no such file, a folder, a pipe or a device, or a failed read; and, when
+    /// `followingLinks` is false, a symbolic link at `path`.
     @discardableResult
-    public static func readPieces(_ path: String, _ body: (ArraySlice<UInt8>) throws -> Bool) throws -> Bool {
-        try PosixFile.openForReading(path).readPieces(body)
+    public static func readPieces(
+        _ path: String, followingLinks: Bool = true, _ body: (ArraySlice<UInt8>) throws -> Bool
+    ) throws -> Bool {
+        try PosixFile.openForReading(path, followingLinks: followingLinks).readPieces(body)
     }
 }

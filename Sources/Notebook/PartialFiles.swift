@@ -55,7 +55,7 @@ extension TensorCache {
         /// The entries of a seal file, "checksum code" each (at most two; a file of another
         /// shape has none).
         static func sealEntries(_ path: String) -> [String] {
-            guard let bytes = regularFile(path, limit: 2 * 129 + 1), let text = String(validating: bytes, as: UTF8.self) else { return [] }
+            guard let text = smallFile(path, limit: 2 * 129 + 1) else { return [] }
             return text.split(separator: "\n").map(String.init).filter { $0.utf8.count == 129 }
         }
 
@@ -67,32 +67,27 @@ extension TensorCache {
             }
         }
 
-        /// The largest checkpoint the cache vouches for: far above any model trained on a CPU.
-        static let maximumBytes = 16 << 30
-
+        /// The SHA-256 of the regular file at `path` (never through a link, never a FIFO or a
+        /// device, which could block), read a piece at a time.
         private static func checksum(of path: String) throws -> String {
-            guard let bytes = regularFile(path, limit: maximumBytes) else {
-                throw NotebookError(path: path, line: nil, "is not a regular file of at most \(maximumBytes) bytes")
+            var hash = SHA256()
+            try RegularFile.readPieces(path, followingLinks: false) { piece in
+                hash.update(piece)
+                return true
             }
-            return SHA256.hex(bytes: bytes)
+            return hash.finalize()
         }
 
-        /// The bytes of the regular file at `path` (never through a link, never a FIFO or a
-        /// device, which could block), if it holds at most `limit`.
-        static func regularFile(_ path: String, limit: Int) -> [UInt8]? {
-            let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            guard descriptor >= 0 else { return nil }
-            defer { close(descriptor) }
-            var status = stat()
-            guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, Int(status.st_size) <= limit else { return nil }
-            var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
-            var done = 0
-            while done < bytes.count {
-                let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + done, $0.count - done) }
-                guard count > 0 else { return nil }
-                done += count
+        /// The text of the regular file at `path` (as `checksum` reads), if it holds at most
+        /// `limit` bytes.
+        static func smallFile(_ path: String, limit: Int) -> String? {
+            var bytes: [UInt8] = []
+            let whole = try? RegularFile.readPieces(path, followingLinks: false) { piece in
+                bytes += piece
+                return bytes.count <= limit
             }
-            return bytes
+            guard whole == true else { return nil }
+            return String(validating: bytes, as: UTF8.self)
         }
     }
 
