@@ -89,6 +89,7 @@ extension Autoencoder.Configuration {
     /// The number of parameters an autoencoder of this configuration has, as `Autoencoder.init`
     /// creates them.
     public var parameterCount: Double {
+        if let autoencoderKL { return autoencoderKL.parameterCount }
         let (w, wide) = (outerWidth, innerWidth)
         func unit(_ inputs: Int, _ outputs: Int) -> Double {
             ModelSize.conv(inputs, outputs, kernel: 3) + ModelSize.groupNorm(outputs)

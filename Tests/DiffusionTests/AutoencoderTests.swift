@@ -101,7 +101,7 @@ final class AutoencoderTests: XCTestCase {
         try loss.total.backward()
         // The decoder: the nearest codes do not change under a small step, so the loss is
         // smooth there and finite differences of the total must agree.
-        let decoderWeight = model.decoder.input[0].conv.weight
+        let decoderWeight = (model.decoder as! AutoencoderDecoder).input[0].conv.weight
         let positions = [0, 5, 17, 40]
         let total = { try GradientMode.withoutGradients { try model.loss(images: images, reconstruction: .l2, random: &random).total.value.scalars[0] } }
         for (j, n) in zip(positions, try numericGradient(decoderWeight, at: positions, step: 1e-3, loss: total)) {
@@ -118,7 +118,7 @@ final class AutoencoderTests: XCTestCase {
         }
         XCTAssertFalse(used.isEmpty)
         // Straight through: the encoder learns from the reconstruction, not only the commitment.
-        let encoderGradient = try XCTUnwrap(model.encoder.units[0].conv.weight.grad)
+        let encoderGradient = try XCTUnwrap((model.encoder as! AutoencoderEncoder).units[0].conv.weight.grad)
         XCTAssertGreaterThan(try encoderGradient.abs().max().scalars[0], 1e-4)
         XCTAssertEqual(loss.quantization!.counts.scalars.reduce(0, +), 2 * 2 * 2)
     }

@@ -59,7 +59,7 @@ final class LatentDiffusionTests: XCTestCase {
         XCTAssertEqual(diffusion.model.layout.channels, 5)
         let (maskOnly, _) = try tinyDiffusion(conditions: [.mask])
         XCTAssertEqual(maskOnly.model.unet.parameterCount, 1_404_804, "the same UNet whatever the conditions")
-        XCTAssertEqual(maskOnly.model.encoder.inputChannels, 4)
+        XCTAssertEqual(maskOnly.model.encoder?.inputChannels, 4)
     }
 
     func testGenerationIsDeterministicFromItsStreamAndHasTheImagesShape() throws {

@@ -4,6 +4,8 @@ import Formats
 extension Autoencoder {
     /// The checkpoint configuration's value of "model" for an autoencoder.
     public static let checkpointKind = "autoencoder"
+    /// The value of "layout" for diffusers' and MONAI's AutoencoderKL layout (none: the compact one).
+    public static let autoencoderKLLayout = "autoencoder-kl"
 
     /// The configuration as a checkpoint stores it, with the latent scale factor: every key
     /// needed to rebuild this autoencoder and use its latents. Numbers are written as Swift
@@ -15,6 +17,10 @@ extension Autoencoder {
             "outerWidth": "\(c.outerWidth)", "innerWidth": "\(c.innerWidth)", "groups": "\(c.groups)",
             "latentScaleFactor": "\(latentScaleFactor)",
         ]
+        if let layout = c.autoencoderKL {
+            entries["layout"] = Self.autoencoderKLLayout
+            entries["layout.config"] = layout.entries.serialized
+        }
         switch c.regularizer {
         case .none:
             entries["regularizer"] = "none"
@@ -50,11 +56,20 @@ extension Autoencoder {
         case let other:
             throw CheckpointError(parameter: nil, "configuration \"regularizer\" is \"\(other)\", expected none, kl or vq")
         }
-        let configuration = Configuration(
+        var configuration = Configuration(
             imageChannels: try entries.number("imageChannels", as: Int.self),
             latentChannels: try entries.number("latentChannels", as: Int.self),
             outerWidth: try entries.number("outerWidth", as: Int.self), innerWidth: try entries.number("innerWidth", as: Int.self),
             groups: try entries.number("groups", as: Int.self), regularizer: regularizer)
+        switch checkpoint.configuration["layout"] {
+        case nil: break
+        case Self.autoencoderKLLayout:
+            configuration.autoencoderKL = try AutoencoderKLLayout(
+                entries: try CheckpointEntries.json(entries.string("layout.config"), key: "layout.config"),
+                source: "configuration \"layout.config\"")
+        case let other?:
+            throw CheckpointError(parameter: nil, "configuration \"layout\" is \"\(other)\", expected \(Self.autoencoderKLLayout) or none")
+        }
         try ModelSize.requireCheckpoint(checkpoint, holds: configuration.parameterCount, model: "an autoencoder")
         var unused = RandomStream(seed: 0)
         try self.init(configuration, random: &unused)

@@ -45,6 +45,9 @@ public final class Autoencoder: Module {
         public var groups: Int
         /// The regulariser of the latent space.
         public var regularizer: Regularizer
+        /// diffusers' and MONAI's AutoencoderKL layout instead of the compact one above (whose
+        /// widths and groups it then replaces); it needs the KL regulariser.
+        public var autoencoderKL: AutoencoderKLLayout?
 
         /// The benchmark's sizes (1 channel, latent 4, widths 32 and 64, 8 groups), plain by default.
         public init(imageChannels: Int = 1, latentChannels: Int = 4, outerWidth: Int = 32, innerWidth: Int = 64,
@@ -57,6 +60,15 @@ public final class Autoencoder: Module {
             self.regularizer = regularizer
         }
 
+        /// A KL autoencoder of diffusers' and MONAI's layout, with the KL divergence's weight.
+        public init(autoencoderKL layout: AutoencoderKLLayout, klWeight: Float) {
+            self.init(imageChannels: layout.imageChannels, latentChannels: layout.latentChannels, regularizer: .kl(weight: klWeight))
+            autoencoderKL = layout
+        }
+
+        /// How much smaller each side of the latent is than the image's.
+        public var downsamplingFactor: Int { autoencoderKL?.downsamplingFactor ?? Autoencoder.compactDownsamplingFactor }
+
         /// The channels of the encoder's output: twice the latent's for KL (mean and log-variance).
         public var encoderOutputChannels: Int {
             if case .kl = regularizer { return 2 * latentChannels }
@@ -64,15 +76,16 @@ public final class Autoencoder: Module {
         }
     }
 
-    /// How much smaller each side of the latent is than the image's: two stride-2 units.
-    public static let downsamplingFactor = 4
+    /// How much smaller each side of the latent is than the image's in the compact layout: two
+    /// stride-2 units.
+    public static let compactDownsamplingFactor = 4
 
     /// The sizes and regulariser this autoencoder was built with.
     public let configuration: Configuration
-    /// Images to the encoder's output.
-    public let encoder: AutoencoderEncoder
-    /// Latents to images.
-    public let decoder: AutoencoderDecoder
+    /// Images to the encoder's output: `AutoencoderEncoder`, or `AutoencoderKLEncoder`.
+    public let encoder: any AutoencoderHalf
+    /// Latents to images: `AutoencoderDecoder`, or `AutoencoderKLDecoder`.
+    public let decoder: any AutoencoderHalf
     /// The codebook, for the VQ regulariser only.
     public let quantizer: VectorQuantizer?
     /// The factor latents are multiplied by before diffusion, 1 / std of the latents (LDM,
@@ -97,8 +110,17 @@ public final class Autoencoder: Module {
         try ModelSize.checkBudget(parameters: c.parameterCount,
                                   model: "autoencoder with widths \(c.outerWidth) and \(c.innerWidth)")
         self.configuration = c
-        encoder = try AutoencoderEncoder(c, random: &random)
-        decoder = try AutoencoderDecoder(c, random: &random)
+        if let layout = c.autoencoderKL {
+            try layout.validate()
+            guard case .kl = c.regularizer, layout.imageChannels == c.imageChannels, layout.latentChannels == c.latentChannels else {
+                throw ModuleError("Autoencoder: the AutoencoderKL layout needs the KL regulariser and its own channel counts")
+            }
+            encoder = try AutoencoderKLEncoder(layout, random: &random)
+            decoder = try AutoencoderKLDecoder(layout, random: &random)
+        } else {
+            encoder = try AutoencoderEncoder(c, random: &random)
+            decoder = try AutoencoderDecoder(c, random: &random)
+        }
         if case .vq(let codes, let beta) = c.regularizer {
             quantizer = try VectorQuantizer(codes: codes, dimension: c.latentChannels, commitmentCost: beta, random: &random)
         } else {

@@ -1,5 +1,12 @@
 import Engine
 
+/// One half of an autoencoder's network: the encoder (images to the encoder's output) or the
+/// decoder (latents to images). medsynth's compact halves are below; diffusers' and MONAI's
+/// AutoencoderKL halves are in Interop/AutoencoderKLNetworks.swift.
+public protocol AutoencoderHalf: Module {
+    func callAsFunction(_ x: Variable) throws -> Variable
+}
+
 /// The autoencoder's building block: a 3x3 convolution (padding 1), GroupNorm and SiLU,
 /// as `unit` in benchmarks/torch_models.py.
 public final class AutoencoderUnit: Module {
@@ -23,7 +30,7 @@ public final class AutoencoderUnit: Module {
 
 /// The autoencoder's encoder: unit C->w, stride-2 unit w->w, stride-2 unit w->W, unit W->W,
 /// then a 3x3 convolution to the encoder's output channels (no norm or activation).
-public final class AutoencoderEncoder: Module {
+public final class AutoencoderEncoder: Module, AutoencoderHalf {
     /// The four units, in order.
     public let units: [AutoencoderUnit]
     /// The last convolution, to `encoderOutputChannels`.
@@ -40,10 +47,10 @@ public final class AutoencoderEncoder: Module {
 
     /// images [N, C, H, W] -> [N, encoderOutputChannels, H/4, W/4].
     public func callAsFunction(_ images: Variable) throws -> Variable {
-        guard images.shape.count == 4, images.shape[2] % Autoencoder.downsamplingFactor == 0,
-              images.shape[3] % Autoencoder.downsamplingFactor == 0 else {
+        guard images.shape.count == 4, images.shape[2] % Autoencoder.compactDownsamplingFactor == 0,
+              images.shape[3] % Autoencoder.compactDownsamplingFactor == 0 else {
             throw TensorError("Autoencoder.encode", "needs images [N, C, H, W] with H and W multiples of "
-                + "\(Autoencoder.downsamplingFactor), got \(describeShape(images.shape))")
+                + "\(Autoencoder.compactDownsamplingFactor), got \(describeShape(images.shape))")
         }
         return try output(try units.reduce(images) { h, unit in try unit(h) })
     }
@@ -51,7 +58,7 @@ public final class AutoencoderEncoder: Module {
 
 /// The autoencoder's decoder: unit latent->W, unit W->W, nearest x2 and unit W->w, nearest x2
 /// and unit w->w, then a 3x3 convolution to the image channels.
-public final class AutoencoderDecoder: Module {
+public final class AutoencoderDecoder: Module, AutoencoderHalf {
     /// The two units at latent resolution.
     public let input: [AutoencoderUnit]
     /// The two units that each follow a nearest-neighbour upsampling by 2.

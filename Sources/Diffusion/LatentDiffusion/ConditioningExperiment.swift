@@ -129,7 +129,7 @@ public struct ConditioningExperiment: Sendable {
         })
         let latent = autoencoder.configuration.latentChannels
         let encoder = try ConditionEncoder(inputChannels: layout.channels, outputChannels: settings.encodedConditionChannels,
-                                           downsamplingFactor: Autoencoder.downsamplingFactor, random: &random)
+                                           downsamplingFactor: Autoencoder.compactDownsamplingFactor, random: &random)
         let unet = try UNet(UNet.Configuration(inputChannels: latent + settings.encodedConditionChannels, outputChannels: latent),
                             random: &random)
         let model = try ConditionalUNet(layout: layout, encoder: encoder, unet: unet)

@@ -96,7 +96,7 @@ extension ConditionalUNet {
         let wasTraining = isTraining
         setTraining(false)
         defer { setTraining(wasTraining) }
-        let factor = encoder.downsamplingFactor
+        let factor = downsamplingFactor
         let shape = [conditions.shape[0], latentChannels, conditions.shape[2] / factor, conditions.shape[3] / factor]
         let network = try denoiser(condition: conditions, guidanceScale: guidanceScale, unconditional: unconditional)
         return try sampler.sample(shape: shape, random: random, denoiser: network, keepingSteps: keepingSteps,

@@ -8,13 +8,17 @@ extension ConditionalUNet {
     /// Every key needed to rebuild this model: the condition groups (name, channels, drop
     /// probability), the condition encoder's sizes and the UNet's configuration.
     public var checkpointConfiguration: [String: String] {
-        unet.configuration.checkpointEntries.merging([
-            "model": Self.checkpointKind,
-            "conditions": layout.groups.map { "\($0.name):\($0.channels):\($0.dropProbability)" }.joined(separator: ","),
-            "encodedConditionChannels": "\(encoder.outputChannels)",
-            "encoderWidth": "\(encoder.inputConv.weight.shape[0])",
-            "downsamplingFactor": "\(encoder.downsamplingFactor)",
-        ]) { $1 }
+        var entries = unet.checkpointEntries
+        entries["model"] = Self.checkpointKind
+        entries["conditions"] = layout.groups.map { "\($0.name):\($0.channels):\($0.dropProbability)" }.joined(separator: ",")
+        if let encoder {
+            entries["encodedConditionChannels"] = "\(encoder.outputChannels)"
+            entries["encoderWidth"] = "\(encoder.inputConv.weight.shape[0])"
+            entries["downsamplingFactor"] = "\(encoder.downsamplingFactor)"
+        } else {
+            entries["encoder"] = "none"
+        }
+        return entries
     }
 
     /// The model a checkpoint describes, with its parameters. The error names the first key
@@ -30,21 +34,59 @@ extension ConditionalUNet {
             return ConditionGroup(name: String(fields[0]), channels: channels, dropProbability: drop)
         }
         let layout = try ConditionLayout(groups)
-        let (encodedChannels, downsamplingFactor, encoderWidth) = (
-            try entries.number("encodedConditionChannels", as: Int.self),
-            try entries.number("downsamplingFactor", as: Int.self), try entries.number("encoderWidth", as: Int.self))
-        let configuration = try UNet.Configuration(checkpointEntries: entries)
-        try configuration.validate()
-        let encoderParameters = ConditionEncoder.parameterCount(
-            inputChannels: layout.channels, outputChannels: encodedChannels, downsamplingFactor: downsamplingFactor, width: encoderWidth)
-        try ModelSize.requireCheckpoint(checkpoint, holds: encoderParameters + configuration.parameterCount,
-                                        model: "a conditional UNet")
+        let backbone = try BackboneConfiguration(entries)
+        // The encoder's sizes, unless the condition goes in as it is.
+        let encoderSizes = entries.entries["encoder"] == "none" ? nil : (
+            outputChannels: try entries.number("encodedConditionChannels", as: Int.self),
+            downsamplingFactor: try entries.number("downsamplingFactor", as: Int.self),
+            width: try entries.number("encoderWidth", as: Int.self))
+        let encoderParameters = encoderSizes.map {
+            ConditionEncoder.parameterCount(inputChannels: layout.channels, outputChannels: $0.outputChannels,
+                                            downsamplingFactor: $0.downsamplingFactor, width: $0.width)
+        } ?? 0
+        try ModelSize.requireCheckpoint(checkpoint, holds: encoderParameters + backbone.parameterCount, model: "a conditional UNet")
         var unused = RandomStream(seed: 0)
-        let encoder = try ConditionEncoder(
-            inputChannels: layout.channels, outputChannels: encodedChannels,
-            downsamplingFactor: downsamplingFactor, width: encoderWidth, random: &unused)
-        try self.init(layout: layout, encoder: encoder, unet: try UNet(configuration, random: &unused))
+        let encoder = try encoderSizes.map {
+            try ConditionEncoder(inputChannels: layout.channels, outputChannels: $0.outputChannels,
+                                 downsamplingFactor: $0.downsamplingFactor, width: $0.width, random: &unused)
+        }
+        try self.init(layout: layout, encoder: encoder, unet: try backbone.make(random: &unused))
         try checkpoint.load(into: self)
+    }
+}
+
+/// The architecture of a checkpoint's UNet: medsynth's own when "backbone" is absent (every
+/// checkpoint written before there were two), else the one it names, with its configuration.
+enum BackboneConfiguration {
+    case medsynth(UNet.Configuration)
+    case diffusers(DiffusersUNet.Configuration)
+
+    init(_ entries: CheckpointEntries) throws {
+        switch entries.entries["backbone"] {
+        case nil:
+            let configuration = try UNet.Configuration(checkpointEntries: entries)
+            try configuration.validate()
+            self = .medsynth(configuration)
+        case DiffusersUNet.checkpointBackbone:
+            let json = try CheckpointEntries.json(entries.string("backbone.config"), key: "backbone.config")
+            self = .diffusers(try DiffusersUNet.Configuration(entries: json, source: "configuration \"backbone.config\""))
+        case let other?:
+            throw CheckpointError(parameter: nil, "configuration \"backbone\" is \"\(other)\", expected \(DiffusersUNet.checkpointBackbone) or none")
+        }
+    }
+
+    var parameterCount: Double {
+        switch self {
+        case .medsynth(let configuration): configuration.parameterCount
+        case .diffusers(let configuration): configuration.parameterCount
+        }
+    }
+
+    func make(random: inout RandomStream) throws -> any DenoisingBackbone {
+        switch self {
+        case .medsynth(let configuration): try UNet(configuration, random: &random)
+        case .diffusers(let configuration): try DiffusersUNet(configuration, random: &random)
+        }
     }
 }
 
@@ -122,6 +164,15 @@ struct CheckpointEntries {
 
     init(_ entries: [String: String]) {
         self.entries = entries
+    }
+
+    /// The JSON value an entry holds (an architecture's own configuration).
+    static func json(_ text: String, key: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(Array(text.utf8))
+        } catch {
+            throw CheckpointError(parameter: nil, "configuration \"\(key)\" is not JSON: \(error)")
+        }
     }
 
     func requireModel(_ kind: String) throws {

@@ -6,33 +6,49 @@ import Engine
 ///     prediction = unet(concat(z_t, encoder(c)), t)
 ///
 /// z_t is [N, C, h, w]; c is [N, C_c, H, W] with the groups of `layout` on its channels, and
-/// H / f = h. In training, each group of each sample is replaced by zeros with its own
+/// H / f = h. Without an encoder the condition is concatenated as it is (f = 1), as diffusers'
+/// and MONAI's conditioned UNets take theirs: `unet(concat(z_t, c), t)`. In training, each group of each sample is replaced by zeros with its own
 /// probability (`ConditionLayout`), so that classifier-free guidance (ClassifierFreeGuidance.swift)
 /// can compare the prediction with and without any chosen groups.
 public final class ConditionalUNet: Module {
     /// The condition's groups, in channel order.
     public let layout: ConditionLayout
-    public let encoder: ConditionEncoder
-    public let unet: UNet
+    /// The learned condition encoder, or nil when the condition goes in as it is.
+    public let encoder: ConditionEncoder?
+    /// medsynth's `UNet`, or diffusers' and MONAI's (`DiffusersUNet`).
+    public let unet: any DenoisingBackbone
 
-    /// Joins an encoder and a UNet: the encoder must read the layout's channels, and the UNet
-    /// must read the latent's channels followed by the encoder's.
-    public init(layout: ConditionLayout, encoder: ConditionEncoder, unet: UNet) throws {
-        guard encoder.inputChannels == layout.channels else {
+    /// Joins an encoder (or none) and a UNet: the encoder must read the layout's channels, and
+    /// the UNet must read the latent's channels followed by the encoder's (or the condition's).
+    public init(layout: ConditionLayout, encoder: ConditionEncoder?, unet: any DenoisingBackbone) throws {
+        let encoded = encoder?.outputChannels ?? layout.channels
+        if let encoder, encoder.inputChannels != layout.channels {
             throw ModuleError("ConditionalUNet: the encoder reads \(encoder.inputChannels) channels, "
                 + "the condition groups have \(layout.channels)")
         }
-        guard unet.configuration.inputChannels > encoder.outputChannels else {
-            throw ModuleError("ConditionalUNet: the UNet reads \(unet.configuration.inputChannels) channels, which leaves "
-                + "none for the latent beside the encoder's \(encoder.outputChannels)")
+        let what = encoder == nil ? "the condition's" : "the encoder's"
+        guard unet.inputChannels > encoded else {
+            throw ModuleError("ConditionalUNet: the UNet reads \(unet.inputChannels) channels, which leaves "
+                + "none for the latent beside \(what) \(encoded)")
+        }
+        guard unet.outputChannels == unet.inputChannels - encoded else {
+            throw ModuleError("ConditionalUNet: the UNet predicts \(unet.outputChannels) channels, but its input leaves "
+                + "\(unet.inputChannels - encoded) for the latent beside \(what) \(encoded)")
         }
         self.layout = layout
         self.encoder = encoder
         self.unet = unet
     }
 
+    /// C_e, the channels the condition has on the UNet's input: the encoder's output, or the
+    /// condition's own.
+    public var encodedChannels: Int { encoder?.outputChannels ?? layout.channels }
+
+    /// f: how much larger the condition is than the latent (1 without an encoder).
+    public var downsamplingFactor: Int { encoder?.downsamplingFactor ?? 1 }
+
     /// C, the latent's channels: the UNet's input channels less the encoded condition's.
-    public var latentChannels: Int { unet.configuration.inputChannels - encoder.outputChannels }
+    public var latentChannels: Int { unet.inputChannels - encodedChannels }
 
     /// The training forward pass. In training mode each condition group of each sample is first
     /// replaced by zeros with its probability (drawn from `random`), and `random` then feeds the
@@ -72,7 +88,7 @@ public final class ConditionalUNet: Module {
     /// unet(concat(latent, encoder(condition)), t), checking that the sizes meet.
     func network(latent: Variable, condition: Tensor, timesteps: Tensor, random: inout RandomStream) throws -> Variable {
         try checkSizes(latent: latent.shape, condition: condition.shape)
-        let encoded = try encoder(Variable(condition))
+        let encoded = try encoder.map { try $0(Variable(condition)) } ?? Variable(condition)
         return try unet(Variable.concat([latent, encoded], axis: 1), timesteps: timesteps, random: &random)
     }
 
@@ -83,7 +99,7 @@ public final class ConditionalUNet: Module {
         guard latent.count == 4, latent[1] == latentChannels else {
             throw ModuleError("ConditionalUNet: needs a latent [N, \(latentChannels), h, w], got \(describeShape(latent))")
         }
-        let f = encoder.downsamplingFactor
+        let f = downsamplingFactor
         guard condition[0] == latent[0], condition[2] == latent[2] * f, condition[3] == latent[3] * f else {
             throw ModuleError("ConditionalUNet: a latent \(describeShape(latent)) needs a condition "
                 + "[\(latent[0]), \(layout.channels), \(latent[2] * f), \(latent[3] * f)] "

@@ -185,7 +185,7 @@ public final class UNet: Module {
 
     /// Throws unless dropout is inactive (probability 0, or evaluation mode), for the callers
     /// that give no random stream.
-    func requireNoActiveDropout() throws {
+    public func requireNoActiveDropout() throws {
         guard configuration.dropout == 0 || !isTraining else {
             throw ModuleError("UNet: dropout \(configuration.dropout) in training mode needs a random stream: "
                 + "call it with random:, or switch to evaluation with setTraining(false)")

@@ -1,8 +1,8 @@
-/// A JSON value, as a safetensors header holds them.
+/// A JSON value: a safetensors header, a diffusers `config.json`.
 ///
 /// Objects keep their members in file order. Numbers keep their literal text, so that an
 /// integer beyond 2^53 (a byte offset in a large file) keeps every digit; `integer` reads it.
-enum JSONValue: Equatable {
+public enum JSONValue: Equatable, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -10,7 +10,7 @@ enum JSONValue: Equatable {
     case bool(Bool)
     case null
 
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case let (.object(x), .object(y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -24,13 +24,13 @@ enum JSONValue: Equatable {
     }
 
     /// The value of an integer literal (no fraction, no exponent) that fits in an Int.
-    var integer: Int? {
+    public var integer: Int? {
         guard case .number(let text) = self, !text.contains(where: { ".eE".contains($0) }) else { return nil }
         return Int(text)
     }
 
     /// What kind of value this is, for messages: "an object", "a string", ...
-    var kindDescription: String {
+    public var kindDescription: String {
         switch self {
         case .object: "an object"
         case .array: "an array"
@@ -43,7 +43,7 @@ enum JSONValue: Equatable {
 
     /// Compact JSON text: no spaces, members in order, non-ASCII characters as they are (UTF-8),
     /// quotes, backslashes and control characters escaped.
-    var serialized: String {
+    public var serialized: String {
         switch self {
         case .object(let members):
             return "{" + members.map { JSONValue.quoted($0.key) + ":" + $0.value.serialized }.joined(separator: ",") + "}"
