@@ -267,6 +267,10 @@ final class CachePolicy: ExecutionPolicy {
     /// are not read at all: reading one could block or never end), why, so that the key changes
     /// when that does (the verb that opens it says what is wrong).
     static func fileHash(_ path: String) -> String {
+        // A model folder (diffusers', MONAI's): the files `load` reads from it.
+        if ModelFolder.isFolder(path) {
+            return SHA256.hex(ModelFolder.files(at: path).map { "\($0):\(fileHash($0))" }.joined(separator: "\n"))
+        }
         var hash = SHA256()
         do {
             try RegularFile.readPieces(path) { piece in

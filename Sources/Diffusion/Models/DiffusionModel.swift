@@ -20,10 +20,14 @@ public protocol DiffusionModel: AnyObject {
     /// How a notebook makes a fresh one (the verb, its options, the construction); nil for a
     /// kind that is only loaded or trained.
     static var recipe: ModelRecipe? { get }
+    /// Every verb that makes a fresh one: `recipe`, and one more for each other architecture of
+    /// the kind (a denoiser of diffusers' UNet2DModel, an AutoencoderKL).
+    static var recipes: [ModelRecipe] { get }
 }
 
 extension DiffusionModel {
     public static var recipe: ModelRecipe? { nil }
+    public static var recipes: [ModelRecipe] { recipe.map { [$0] } ?? [] }
 
     /// Its parameters and configuration, ready to write.
     public func checkpoint() throws -> Checkpoint {

@@ -15,7 +15,7 @@ public enum ModelRegistry {
     }
 
     /// The recipes of the kinds a notebook can make, in the registry's order: each is a verb.
-    public static var recipes: [ModelRecipe] { all.compactMap { $0.recipe } }
+    public static var recipes: [ModelRecipe] { all.flatMap { $0.recipes } }
 
     /// The model a checkpoint holds, as the kind its configuration names, one of `kinds`.
     public static func model(from checkpoint: Checkpoint, among kinds: [any DiffusionModel.Type] = all) throws -> any DiffusionModel {

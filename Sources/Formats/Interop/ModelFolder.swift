@@ -33,49 +33,54 @@ public struct ModelFolder {
     /// Every file that was read, for the notebook's cache to hash.
     public let files: [String]
 
-    /// Whether `path` is a folder (following a link to one).
+    /// Whether `path` is a folder (following a link to one): `load` reads a folder as a model.
     public static func isFolder(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    public init(reading path: String) throws {
-        self.path = path
+    /// The files a model folder at `path` is read from, those that exist, in the order they are
+    /// read: its configuration, its first weight file, medsynth's notes and encoder, and the
+    /// scheduler's configuration (in the folder, or in a diffusers pipeline's `scheduler/`
+    /// beside it). A notebook's cache hashes exactly these.
+    public static func files(at path: String) -> [String] {
         let fileManager = FileManager.default
-        func file(_ name: String) -> String { path.hasSuffix("/") ? path + name : path + "/" + name }
-        func exists(_ name: String) -> Bool { fileManager.fileExists(atPath: file(name)) }
-        guard exists(Self.configName) else {
+        let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let weights = weightNames.map { folder + "/" + $0 }.first(where: fileManager.fileExists(atPath:))
+        let scheduler = [folder + "/" + schedulerName, folder + "/../scheduler/" + schedulerName].first(where: fileManager.fileExists(atPath:))
+        return ([folder + "/" + configName] + [weights].compactMap { $0 }
+            + [medsynthName, encoderName].map { folder + "/" + $0 } + [scheduler].compactMap { $0 })
+            .filter(fileManager.fileExists(atPath:))
+    }
+
+    /// Reads the model folder at `path`; `mayRead` is asked about each file first (a confined
+    /// notebook run reads only inside the folders it may use).
+    public init(reading path: String, mayRead: (String) -> String? = { _ in nil }) throws {
+        self.path = path
+        let files = Self.files(at: path)
+        for file in files {
+            if let refusal = mayRead(file) { throw FormatError(file: file, refusal) }
+        }
+        func named(_ name: String) -> String? { files.first { $0.hasSuffix("/" + name) } }
+        guard let configFile = files.first, configFile.hasSuffix("/" + Self.configName) else {
             throw FormatError(file: path, "is a folder without \(Self.configName): a model folder (diffusers' save_pretrained, "
                 + "or MONAI's constructor arguments with a _target_) holds config.json and its weights in safetensors")
         }
-        var files = [file(Self.configName)]
-        config = try Self.readJSON(file(Self.configName))
-        guard let weightName = Self.weightNames.first(where: exists) else {
-            let pickles = (try? fileManager.contentsOfDirectory(atPath: path))?.filter { $0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") } ?? []
-            if fileManager.fileExists(atPath: file("diffusion_pytorch_model.safetensors.index.json")) {
+        config = try Self.readJSON(configFile)
+        guard let weightFile = Self.weightNames.lazy.compactMap(named).first else {
+            let listing = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            if listing.contains(where: { $0.hasSuffix(".safetensors.index.json") }) {
                 throw FormatError(file: path, "holds weights sharded over several files, which medsynth does not read")
             }
+            let pickles = listing.filter { $0.hasSuffix(".bin") || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") }
             throw FormatError(file: path, "has no \(Self.weightNames.joined(separator: " or "))"
                 + (pickles.isEmpty ? "" : "; \(pickles.sorted().joined(separator: ", ")) are PyTorch pickles, which medsynth does not "
                     + "read because loading one runs code it chooses: convert them with safetensors' save_file"))
         }
-        files.append(file(weightName))
-        weights = try SafetensorsFile(reading: file(weightName)).tensors()
-        medsynth = exists(Self.medsynthName) ? try Self.readJSON(file(Self.medsynthName)) : nil
-        if medsynth != nil { files.append(file(Self.medsynthName)) }
-        if exists(Self.encoderName) {
-            encoderWeights = try SafetensorsFile(reading: file(Self.encoderName)).tensors()
-            files.append(file(Self.encoderName))
-        } else {
-            encoderWeights = nil
-        }
-        let pipelineScheduler = (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/../scheduler/" + Self.schedulerName
-        if let schedulerFile = [file(Self.schedulerName), pipelineScheduler].first(where: { fileManager.fileExists(atPath: $0) }) {
-            scheduler = try Self.readJSON(schedulerFile)
-            files.append(schedulerFile)
-        } else {
-            scheduler = nil
-        }
+        weights = try SafetensorsFile(reading: weightFile).tensors()
+        medsynth = try named(Self.medsynthName).map(Self.readJSON)
+        encoderWeights = try named(Self.encoderName).map { try SafetensorsFile(reading: $0).tensors() }
+        scheduler = try named(Self.schedulerName).map(Self.readJSON)
         self.files = files
     }
 

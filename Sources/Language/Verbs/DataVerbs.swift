@@ -1,3 +1,4 @@
+import Diffusion
 import Engine
 import Formats
 import Foundation
@@ -49,6 +50,8 @@ enum DataVerbs {
         result: .any, example: "x = load \"scan.nii.gz\"",
         details: loadDetails
     ) { call in
+        let folder = try call.path("path", for: .read)
+        if ModelFolder.isFolder(folder) { return try loadModelFolder(call, folder) }
         let (path, format) = try fileToRead(call)
         let dataset = try call.optionalString("dataset").map {
             DatasetSelection($0, first: try call.optionalInt("first"), count: try call.optionalInt("count"))
@@ -58,6 +61,14 @@ enum DataVerbs {
         } catch let error as FormatOptionError {
             throw call.error(error.option, error.message, found: error.found)
         }
+    }
+
+    /// The model in a folder of diffusers' or MONAI's (`ModelFolder`), each of its files noted
+    /// as read and checked against the folders the run may read.
+    static func loadModelFolder(_ call: VerbCall, _ path: String) throws -> Value {
+        let folder = try ModelFolder(reading: path) { call.context.fileAccess.refusal(of: $0, for: .read) }
+        folder.files.forEach(call.context.recordRead)
+        return .model(Model(try ModelExchange.model(from: folder)))
     }
 
     /// The file of the call's `path` argument, which the run may read and which exists (noted

@@ -8,7 +8,7 @@ import Foundation
 /// for a capability, never a kind: `train` a `TrainableModel`, `encode` and `decode` a
 /// `LatentCodec`, `segment` an `ImageSegmenter` (`diffuse` and `denoise` a `LatentGenerator`).
 enum ModelVerbs {
-    static var all: [Verb] { ModelRegistry.recipes.map(constructor) + [train, encode, decode, segment] }
+    static var all: [Verb] { ModelRegistry.recipes.map(constructor) + [train, encode, decode, segment, export] }
 
     /// The verb a recipe describes: its options as verb options (with `seed=` for the initial
     /// weights), each checked and converted by its kind before the recipe sees it; the recipe's
@@ -345,6 +345,43 @@ enum ModelVerbs {
             throw call.error("model", "'\(call.verb.name)' needs an autoencoder", expected: "an autoencoder")
         }
         return autoencoder
+    }
+
+    static let export = Verb(
+        "export", "Writes a model as diffusers or MONAI saves one: a folder that their own loaders read unchanged.",
+        category: .models,
+        parameters: [
+            .argument("model", .model, "a UNet made by unet2d or an autoencoder made by autoencoder_kl, or one loaded from such a folder"),
+            .argument("path", .path, "the folder"),
+            .option("library", .choice(ModelLibrary.allCases.map(\.rawValue)), default: .string("diffusers"), "whose folder to write"),
+            .option("overwrite", .bool, default: .bool(false), "in a notebook run, replace a model folder that exists outside the output folder"),
+        ],
+        result: .string, example: "export (unet2d latent=4 cond=1 widths=[16, 32] groups=4) \"out/unet\"",
+        details: "library=diffusers writes config.json and diffusion_pytorch_model.safetensors, which UNet2DModel.from_pretrained "
+            + "and AutoencoderKL.from_pretrained read; library=monai writes the network's arguments (with _target_) as config.json "
+            + "and its state dict as model.safetensors, for DiffusionModelUNet(**args).load_state_dict(...) or AutoencoderKL's. "
+            + "Beside them go what those libraries have no place for, which load reads back: medsynth.json (condition groups, "
+            + "process), condition_encoder.safetensors and, for a diffusion UNet, diffusers' scheduler_config.json. "
+            + "load of the folder gives the same model back. Returns the path.",
+        hasSideEffects: true
+    ) { call in
+        let path = try call.path("path", for: .write)
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        if exists, !isFolder.boolValue {
+            throw call.error("path", "\(path) is a file; export writes a folder", expected: "a folder name, e.g. \"out/unet\"")
+        }
+        if exists, FileManager.default.fileExists(atPath: path + "/" + ModelFolder.configName),
+           call.context.fileAccess.replacingNeedsConsent(path), !(try call.bool("overwrite")) {
+            throw call.error("path", "\(path) holds a model already; a notebook replaces one only when asked", hint: "add overwrite=true to replace it")
+        }
+        let library = ModelLibrary(rawValue: try call.string("library")) ?? .diffusers
+        do {
+            try ModelExchange.write(try call.model("model").wrapped, as: library, to: path)
+        } catch let error as ModuleError {
+            throw call.error("model", error.message)
+        }
+        return .string(try call.string("path"))
     }
 
     static let encode = Verb(
