@@ -48,8 +48,10 @@ struct CacheOptions: ParsableArguments {
     /// (cache 2: entries are safetensors files, where cache 1 wrote HDF5; cache 3: keys name the
     /// seed only where a statement draws, and a call reads what its function reads; cache 4: one
     /// random key scheme, `RandomKey`, whose numbers differ from the earlier ones; cache 5:
-    /// `corrupt` and `holes` draw from named children of their key).
-    private static let engineVersion = "medsynth \(MedSynth.version), cache 5"
+    /// `corrupt` and `holes` draw from named children of their key; cache 6: forward
+    /// convolutions in fixed-size products and guidance in two passes, which change the last
+    /// bits on AVX2 machines so that an item's values no longer depend on its batch).
+    private static let engineVersion = "medsynth \(MedSynth.version), cache 6"
 
     /// The cache folder when none is given: MEDSYNTH_CACHE, or .medsynth-cache here.
     static var defaultDirectory: String {

@@ -10,7 +10,10 @@ extension ConditionalUNet {
     /// group, the fully unconditional prediction); dropping only "edges" guides on the edges
     /// with the mask kept in both passes. s = 1 is the conditional prediction alone, s = 0 the
     /// unconditional one, s > 1 pushes the sample further towards the condition. Each of those
-    /// two cases runs one pass; any other s runs both passes as one forward of twice the batch.
+    /// two cases runs one pass; any other s runs both, one after the other. (Not as one forward
+    /// of twice the batch: OpenBLAS's Zen and Haswell kernels compute a row by its position in
+    /// a block of eight, so the unconditional items, moved behind N conditional ones, would
+    /// depend on N, and guided sampling of 8 items would not start with that of their first 4.)
     ///
     /// Runs without recording gradients. latent: [N, C, h, w]; condition: [N, C_c, h f, w f];
     /// timesteps: N values -> [N, C_out, h, w].
@@ -33,9 +36,8 @@ extension ConditionalUNet {
             }
             if scale == 1 { return try predict(latent, condition, timesteps) }
             if scale == 0 { return try predict(latent, dropped, timesteps) }
-            let n = latent.shape.first ?? 0
-            let both = try predict(Tensor.concat([latent, latent]), Tensor.concat([condition, dropped]), timesteps + timesteps)
-            let conditional = try both[.range(0..<n)], unconditionalPrediction = try both[.range(n..<(2 * n))]
+            let conditional = try predict(latent, condition, timesteps)
+            let unconditionalPrediction = try predict(latent, dropped, timesteps)
             return try unconditionalPrediction + scale * (conditional - unconditionalPrediction)
         }
     }

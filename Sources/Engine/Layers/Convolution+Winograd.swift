@@ -59,9 +59,13 @@ extension Convolution2D {
     /// Images per product: enough for `winogradTilesPerProduct` tiles, at most a group.
     var winogradTileSize: Int { Swift.max(1, Swift.min(Self.winogradTilesPerProduct / tilesPerImage, groupSize)) }
 
+    /// Images per product in forward: enough for `winogradTilesPerProduct` tiles, whatever the
+    /// batch, so that every forward product has the same shape (see `forwardTileSize`).
+    var winogradForwardTileSize: Int { Swift.max(1, Self.winogradTilesPerProduct / tilesPerImage) }
+
     /// Floats of scratch per core: V [16, C, tiles], M [16, O, tiles] and one padded plane.
     var winogradScratchCount: Int {
-        let tiles = winogradTileSize * tilesPerImage
+        let tiles = Swift.max(winogradTileSize, winogradForwardTileSize) * tilesPerImage
         return 16 * (Self.slab(inputChannels, tiles) + Self.slab(outputChannels, tiles)) + paddedPlane.height * paddedPlane.width
     }
 
@@ -81,8 +85,10 @@ extension Convolution2D {
         let padded: UnsafeMutablePointer<Float>
     }
 
-    func winogradRun(of images: Range<Int>, in scratch: UnsafeMutablePointer<Float>) -> WinogradRun {
-        let tiles = images.count * tilesPerImage
+    /// The run of `images`, its products `imagesPerProduct` images wide (the images' own count
+    /// unless a forward run pads to its fixed size).
+    func winogradRun(of images: Range<Int>, in scratch: UnsafeMutablePointer<Float>, imagesPerProduct: Int? = nil) -> WinogradRun {
+        let tiles = (imagesPerProduct ?? images.count) * tilesPerImage
         let (vSlab, mSlab) = (Self.slab(inputChannels, tiles), Self.slab(outputChannels, tiles))
         return WinogradRun(tiles: tiles, v: scratch, vSlab: vSlab, m: scratch + 16 * vSlab, mSlab: mSlab,
                            padded: scratch + winogradScratchCount - paddedPlane.height * paddedPlane.width)
@@ -125,25 +131,23 @@ extension Convolution2D {
     ) {
         let (channels, outputs) = (inputChannels, outputChannels)
         let weightSlab = Self.slab(outputs, channels)
-        forEachGroup(scratchCount: winogradScratchCount) { _, group, scratch in
-            for images in winogradTiles(of: group) {
-                let run = winogradRun(of: images, in: scratch)
-                Self.phase("transform") { transformInput(input, images: images, into: run.v, padded: run.padded) }
-                Self.phase("SGEMM") {
-                    // M = 0 + U V rather than beta 0: OpenBLAS has a separate kernel for beta 0
-                    // without transposes that it picks by the product's size, and the tiles of
-                    // a run (so the size) depend on the batch; im2col's products add to the bias
-                    // for the same reason.
-                    run.m.update(repeating: 0, count: 16 * run.mSlab)
-                    for position in 0..<16 {
-                        blas.sgemm(transposeA: false, transposeB: false, m: outputs, n: run.tiles, k: channels,
-                                   alpha: 1, a: transformed + position * weightSlab, lda: channels,
-                                   b: run.v + position * run.vSlab, ldb: run.tiles,
-                                   beta: 1, c: run.m + position * run.mSlab, ldc: run.tiles)
-                    }
+        let tileSize = winogradForwardTileSize
+        forEachForwardTile(tileSize: tileSize, scratchCount: winogradScratchCount) { images, scratch in
+            let run = winogradRun(of: images, in: scratch, imagesPerProduct: tileSize)
+            Self.phase("transform") { transformInput(input, images: images, into: run.v, padded: run.padded, tiles: run.tiles) }
+            Self.phase("SGEMM") {
+                // M = 0 + U V rather than beta 0: OpenBLAS has a separate kernel for beta 0
+                // without transposes that it picks by the product's size; im2col's products
+                // add to the bias for the same reason.
+                run.m.update(repeating: 0, count: 16 * run.mSlab)
+                for position in 0..<16 {
+                    blas.sgemm(transposeA: false, transposeB: false, m: outputs, n: run.tiles, k: channels,
+                               alpha: 1, a: transformed + position * weightSlab, lda: channels,
+                               b: run.v + position * run.vSlab, ldb: run.tiles,
+                               beta: 1, c: run.m + position * run.mSlab, ldc: run.tiles)
                 }
-                Self.phase("transform") { transformOutput(run.m, images: images, bias: bias, into: output) }
             }
+            Self.phase("transform") { transformOutput(run.m, images: images, bias: bias, into: output, tiles: run.tiles) }
         }
     }
 
@@ -252,11 +256,18 @@ extension Convolution2D {
     /// zero-padded input around the tile.
     private func transformInput(
         _ input: UnsafePointer<Float>, images: Range<Int>, into v: UnsafeMutablePointer<Float>,
-        padded: UnsafeMutablePointer<Float>
+        padded: UnsafeMutablePointer<Float>, tiles runTiles: Int? = nil
     ) {
         let (height, width) = (window.height, window.width)
         let (paddedHeight, paddedWidth) = paddedPlane
-        let tiles = images.count * tilesPerImage, stride = Self.slab(inputChannels, tiles)
+        let tiles = runTiles ?? images.count * tilesPerImage, stride = Self.slab(inputChannels, tiles)
+        // A padded run's extra columns are zero (their products are computed, never read).
+        let used = images.count * tilesPerImage
+        if used < tiles {
+            for position in 0..<16 {
+                for c in 0..<inputChannels { (v + position * stride + c * tiles + used).update(repeating: 0, count: tiles - used) }
+            }
+        }
         padded.update(repeating: 0, count: paddedHeight * paddedWidth)
         for (k, image) in images.enumerated() {
             for c in 0..<inputChannels {
@@ -302,10 +313,10 @@ extension Convolution2D {
     /// those that fall inside the image written to `output` [N, O, OH, OW].
     private func transformOutput(
         _ m: UnsafePointer<Float>, images: Range<Int>, bias: UnsafePointer<Float>?,
-        into output: UnsafeMutablePointer<Float>
+        into output: UnsafeMutablePointer<Float>, tiles runTiles: Int? = nil
     ) {
         let (height, width) = (window.outputHeight, window.outputWidth)
-        let tiles = images.count * tilesPerImage, stride = Self.slab(outputChannels, tiles)
+        let tiles = runTiles ?? images.count * tilesPerImage, stride = Self.slab(outputChannels, tiles)
         for (k, image) in images.enumerated() {
             for o in 0..<outputChannels {
                 let plane = output + (image * outputChannels + o) * height * width

@@ -36,6 +36,10 @@ import Synchronization
 /// whatever the thread count; a group's tiles add into its own dW in order, and the groups' dW
 /// are added in group order at the end.
 ///
+/// Forward does not group: its products are tiles of a fixed number of images (the last one
+/// padded with zero columns), taken by the cores one at a time (`forwardTileSize`), so that an
+/// image's outputs never depend on the batch it is in.
+///
 /// Backward recomputes the columns rather than keeping them from forward: they are kh*kw times
 /// the input's size, and recomputing a group's columns leaves them in cache for the product.
 struct Convolution2D {
@@ -66,6 +70,30 @@ struct Convolution2D {
     var groupCount: Int { Parallel.chunkCount(batch, grain: groupSize) }
     /// Images per tile: enough for `columnsPerTile` columns, at most a group.
     var tileSize: Int { Swift.max(1, Swift.min(Self.columnsPerTile / positions, groupSize)) }
+
+    /// Images per product in forward: `columnsPerTile` columns, whatever the batch. Forward's
+    /// products all have this shape (the last tile of a batch padded with zero columns), and a
+    /// tile always holds the same images (tile k: images kT ..< (k+1)T), so an image's outputs
+    /// do not depend on the batch it comes in: OpenBLAS computes a product's values by its
+    /// size (its Zen and Haswell kernels differ between, say, 128 and 256 columns), and with
+    /// the size fixed, diffusing 8 items gives the first 4 exactly as diffusing those 4.
+    var forwardTileSize: Int { Swift.max(1, Self.columnsPerTile / Swift.max(positions, 1)) }
+
+    /// Calls `body(images, scratch)` for every forward tile of `tileSize` images, on every core,
+    /// each core taking the next tile not yet taken, with `scratchCount` floats of its own.
+    func forEachForwardTile(
+        tileSize: Int, scratchCount: Int, _ body: (_ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let tiles = (batch + tileSize - 1) / tileSize
+        let next = Atomic<Int>(0)
+        Parallel.forEachChunk(count: Swift.min(tiles, Parallel.threadCount), grain: 1) { _, _ in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
+            while case let tile = next.wrappingAdd(1, ordering: .relaxed).oldValue, tile < tiles {
+                body(tile * tileSize ..< Swift.min(batch, (tile + 1) * tileSize), scratch)
+            }
+        }
+    }
 
     /// The tiles of a group's images, in order.
     func tiles(of images: Range<Int>) -> [Range<Int>] {
@@ -115,7 +143,7 @@ struct Convolution2D {
             columns = Shape.checkedProduct([winogradScratchCount, cores])
             partials = Shape.checkedProduct([groupCount + 1, 16, outputChannels * inputChannels + 16])
         } else {
-            columns = Shape.checkedProduct([patch + outputChannels, tileSize, positions, cores])
+            columns = Shape.checkedProduct([patch + outputChannels, Swift.max(tileSize, forwardTileSize), positions, cores])
             // Backward keeps one dW per group when there are several.
             partials = groupCount > 1 ? Shape.checkedProduct([groupCount, outputChannels, patch]) : 0
         }
@@ -168,31 +196,38 @@ struct Convolution2D {
         bias: UnsafePointer<Float>?
     ) {
         let (imageSize, outputSize) = (inputChannels * window.height * window.width, outputChannels * positions)
-        let columnCount = patch * tileSize * positions
-        forEachGroup(scratchCount: columnCount + outputChannels * tileSize * positions) { _, group, scratch in
-            for images in tiles(of: group) {
-                let (columns, product) = (scratch, scratch + columnCount)
-                let width = images.count * positions
-                // 1. The windows of this tile's images as columns X [patch, images * OH*OW].
-                Self.phase("im2col") {
-                    ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
-                                              count: images.count, channels: inputChannels, window: window)
-                }
-                Self.phase("SGEMM") {
-                    // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
-                    for o in 0..<outputChannels {
-                        (product + o * width).update(repeating: bias?[o] ?? 0, count: width)
+        let tileSize = forwardTileSize
+        let paddedWidth = tileSize * positions
+        let columnCount = patch * paddedWidth
+        forEachForwardTile(tileSize: tileSize, scratchCount: columnCount + outputChannels * paddedWidth) { images, scratch in
+            let (columns, product) = (scratch, scratch + columnCount)
+            let width = images.count * positions
+            // 1. The windows of this tile's images as columns X [patch, images * OH*OW]; a
+            //    short last tile's rows are spread to the full tile's width, the rest zero.
+            Self.phase("im2col") {
+                ConvolutionColumns.im2col(input: input + images.lowerBound * imageSize, columns: columns,
+                                          count: images.count, channels: inputChannels, window: window)
+                if width < paddedWidth {
+                    for row in stride(from: patch - 1, through: 0, by: -1) {
+                        (columns + row * paddedWidth).update(from: columns + row * width, count: width)
+                        (columns + row * paddedWidth + width).update(repeating: 0, count: paddedWidth - width)
                     }
-                    // 3. Y = W X + Y: [O, patch] x [patch, images * OH*OW].
-                    blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: width, k: patch,
-                               alpha: 1, a: weight, lda: patch, b: columns, ldb: width,
-                               beta: 1, c: product, ldc: width)
                 }
-                // 4. From [O, images, OH*OW] to the images' layout [images, O, OH*OW].
-                Self.phase("layout") {
-                    Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
-                                         outer: outputChannels, inner: images.count, length: positions)
+            }
+            Self.phase("SGEMM") {
+                // 2. Each row o of the product starts as b[o], so that the product adds W X to it.
+                for o in 0..<outputChannels {
+                    (product + o * paddedWidth).update(repeating: bias?[o] ?? 0, count: paddedWidth)
                 }
+                // 3. Y = W X + Y: [O, patch] x [patch, tile * OH*OW].
+                blas.sgemm(transposeA: false, transposeB: false, m: outputChannels, n: paddedWidth, k: patch,
+                           alpha: 1, a: weight, lda: patch, b: columns, ldb: paddedWidth,
+                           beta: 1, c: product, ldc: paddedWidth)
+            }
+            // 4. From [O, images, OH*OW] to the images' layout [images, O, OH*OW].
+            Self.phase("layout") {
+                Self.swapLeadingAxes(product, into: output + images.lowerBound * outputSize,
+                                     outer: outputChannels, inner: images.count, length: positions, sourceRowStride: paddedWidth)
             }
         }
     }
@@ -309,11 +344,12 @@ struct Convolution2D {
     /// axes swapped.
     static func swapLeadingAxes(
         _ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
-        outer: Int, inner: Int, length: Int
+        outer: Int, inner: Int, length: Int, sourceRowStride: Int? = nil
     ) {
+        let rowStride = sourceRowStride ?? inner * length
         for i in 0..<inner {
             for j in 0..<outer {
-                (destination + (i * outer + j) * length).update(from: source + (j * inner + i) * length, count: length)
+                (destination + (i * outer + j) * length).update(from: source + j * rowStride + i * length, count: length)
             }
         }
     }
