@@ -268,8 +268,8 @@ final class CachePolicy: ExecutionPolicy {
     /// when that does (the verb that opens it says what is wrong).
     static func fileHash(_ path: String) -> String {
         // A model folder (diffusers', MONAI's): the files `load` reads from it.
-        if ModelFolder.isFolder(path) {
-            return SHA256.hex(ModelFolder.files(at: path).map { "\($0):\(fileHash($0))" }.joined(separator: "\n"))
+        if ModelFolder.isFolder(path), case let files = ModelFolder.files(at: path), !files.isEmpty {
+            return SHA256.hex(files.map { "\($0):\(fileHash($0))" }.joined(separator: "\n"))
         }
         var hash = SHA256()
         do {

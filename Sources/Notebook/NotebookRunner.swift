@@ -166,7 +166,10 @@ public final class NotebookRunner {
         }
     }
 
-    public func run(_ document: NotebookDocument) throws -> RunResult {
+    /// Runs the notebook's cells in order, through the cache. With `label`, stops before that
+    /// cell and hands the session, as the earlier cells left it, to `body`: what `medsynth
+    /// export` uses to evaluate one statement of that cell without running it.
+    public func run(_ document: NotebookDocument, before label: String? = nil, then body: ((Session) throws -> Void)? = nil) throws -> RunResult {
         // A Ctrl-C stops the run it was pressed during, not the next one (the REPL's :run hands
         // every run the session's flag).
         options.cancellation.reset()
@@ -186,6 +189,7 @@ public final class NotebookRunner {
             graph: try graph(binding: parameters, of: document, in: session), warn: warn)
         var results: [CellResult] = []
         for cell in document.cells {
+            if cell.label == label { break }
             options.progress("cell \(cell.label) (line \(cell.fenceLine))")
             let cellStart = clock.now
             policy.begin(cell)
@@ -205,6 +209,7 @@ public final class NotebookRunner {
         // was stored before is kept); if it cannot be written, the entries are recomputed next
         // time, and this run's results stand.
         do { try cache?.saveIndex() } catch { policy.stopStoring(error) }
+        if let body, results.allSatisfy({ $0.diagnostic == nil }) { try body(session) }
         var run = RunResult(document: document, parameters: parameters, cells: results, seconds: Self.seconds(clock.now - start))
         run.warnings = warnings
         run.bindings = session.interpreter.globalOrder.filter { !session.libraryNames.contains($0) }.compactMap { name in

@@ -736,6 +736,28 @@ public final class Interpreter {
     }
 
     private func callVerb(_ verb: Verb, arguments: [Expression], options: [NamedArgument], span: SourceSpan) throws -> Value {
+        var call = try boundCall(verb, arguments: arguments, options: options, span: span)
+        do {
+            return try verb.run(&call)
+        } catch is CancellationError {
+            throw RuntimeError("\(verb.name) stopped (Ctrl-C)", span: span)
+        } catch let partial as PartialResult {
+            throw partial
+        } catch let error as RuntimeError {
+            throw error.span == nil ? RuntimeError(error.message, span: span, expected: error.expected, found: error.found, hint: error.hint) : error
+        } catch is Diagnostic {
+            throw RuntimeError("internal error in '\(verb.name)'", span: span)
+        } catch let error as TensorError {
+            // The operation it names is the engine's (oneHot, DenoisingTask); the user wrote the verb.
+            throw RuntimeError("\(verb.name): \(error.message)", span: span)
+        } catch {
+            let text = "\(error)"
+            throw RuntimeError(text.hasPrefix("\(verb.name): ") ? text : "\(verb.name): \(text)", span: span)
+        }
+    }
+
+    /// The call of `verb` with its arguments evaluated and checked, ready to run.
+    private func boundCall(_ verb: Verb, arguments: [Expression], options: [NamedArgument], span: SourceSpan) throws -> VerbCall {
         let binding = try ArgumentBinding.bind(verb: verb, arguments: arguments, options: options, span: span)
         var values: [String: Value] = [:]
         var spans: [String: SourceSpan] = [:]
@@ -759,25 +781,35 @@ public final class Interpreter {
             }
         }
         applicationCount += 1
-        var call = VerbCall(
+        return VerbCall(
             verb: verb, values: values, spans: spans, span: span, context: context,
             derivedKey: RandomKey(seed: context.seed, path: statementPath + [verb.name, "\(applicationCount)"]))
+    }
+
+    /// The call that `statement` makes of the verb `name` (as `m = train ...` or `train ...`),
+    /// with its arguments evaluated and checked as the verb would see them, and its random keys
+    /// those the statement would have under `randomPath`, but the verb not run: what
+    /// `medsynth export` hands to another trainer. Binds nothing.
+    public func call(of name: String, in statement: Statement, source: SourceFile, randomPath: [String]) throws(Diagnostic) -> VerbCall {
+        self.source = source
+        statementPath = randomPath
+        applicationCount = 0
+        let application: Application
+        switch statement {
+        case .binding(_, _, .application(let found), _), .expression(.application(let found), _): application = found
+        default: throw Diagnostic("the statement is not a call of '\(name)'", at: statement.span, in: source)
+        }
+        guard application.callee == name, let verb = registry[name] else {
+            throw Diagnostic("the statement calls '\(application.callee)', not '\(name)'", at: application.calleeSpan, in: source)
+        }
         do {
-            return try verb.run(&call)
-        } catch is CancellationError {
-            throw RuntimeError("\(verb.name) stopped (Ctrl-C)", span: span)
-        } catch let partial as PartialResult {
-            throw partial
+            return try boundCall(verb, arguments: application.arguments, options: application.options, span: application.span)
         } catch let error as RuntimeError {
-            throw error.span == nil ? RuntimeError(error.message, span: span, expected: error.expected, found: error.found, hint: error.hint) : error
-        } catch is Diagnostic {
-            throw RuntimeError("internal error in '\(verb.name)'", span: span)
-        } catch let error as TensorError {
-            // The operation it names is the engine's (oneHot, DenoisingTask); the user wrote the verb.
-            throw RuntimeError("\(verb.name): \(error.message)", span: span)
+            throw Diagnostic(error.message, at: error.span ?? statement.span, in: source, expected: error.expected, found: error.found, hint: error.hint)
+        } catch let diagnostic as Diagnostic {
+            throw diagnostic
         } catch {
-            let text = "\(error)"
-            throw RuntimeError(text.hasPrefix("\(verb.name): ") ? text : "\(verb.name): \(text)", span: span)
+            throw Diagnostic("\(error)", at: statement.span, in: source)
         }
     }
 

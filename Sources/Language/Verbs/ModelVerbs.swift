@@ -186,27 +186,14 @@ enum ModelVerbs {
             throw call.error(inputOptions[input]!, "the \(given.kindName) does not train on \(inputOptions[input]!)=",
                              hint: "it trains on \(uses.joined(separator: " and "))")
         }
-        let steps = try call.int("steps")
-        let rate = Float(try call.double("lr"))
-        guard rate > 0, rate.isFinite else { throw call.error("lr", "the learning rate must be positive") }
-        let warmup = try call.optionalInt("warmup") ?? min(200, steps / 10)
-        guard warmup <= steps else { throw call.error("warmup", "more warm-up steps than steps") }
-        let clip = try call.double("clip")
-        let averageDecay: Float?
-        if call.has("ema") {
-            let decay = try call.double("ema")
-            guard (0..<1).contains(decay) else { throw call.error("ema", "the EMA decay lies in 0 ..< 1 (0: no average)") }
-            averageDecay = decay > 0 ? Float(decay) : nil
-        } else {
-            averageDecay = kind.defaultAverageDecay
-        }
+        let (steps, rate, warmup, clip, averageDecay) = try hyperparameters(call, kind: kind)
         guard let copy = try ModelRegistry.copy(given.wrapped) as? any TrainableModel else {
             throw call.error("model", "'train' does not know how to train the \(given.kindName)")
         }
         let configuration = try TrainingConfiguration(
             steps: steps, batchSize: min(try call.int("batch"), data.count), random: try call.randomKey(),
             schedule: WarmupCosineDecay(peak: rate, minimum: rate / 10, warmupSteps: warmup, totalSteps: steps),
-            maxGradientNorm: clip > 0 ? Float(clip) : nil, emaDecay: averageDecay,
+            maxGradientNorm: clip, emaDecay: averageDecay,
             emaSchedule: .warmup(inverseGamma: 1, power: 0.75), logInterval: try call.int("log"))
         let objective = try reportingModelInput(call) { try copy.trainingObjective(on: data) }
         let module = copy.module
@@ -240,6 +227,47 @@ enum ModelVerbs {
             throw PartialResult(value: .model(model), message: message, verb: "train", span: call.span)
         }
         return .model(model)
+    }
+
+    /// train's steps, peak learning rate, warm-up, clipping norm (nil: none) and EMA decay (nil:
+    /// none), checked, with the defaults `train`'s help states.
+    static func hyperparameters(
+        _ call: VerbCall, kind: any TrainableModel.Type
+    ) throws -> (steps: Int, rate: Float, warmup: Int, clip: Float?, averageDecay: Float?) {
+        let steps = try call.int("steps")
+        let rate = Float(try call.double("lr"))
+        guard rate > 0, rate.isFinite else { throw call.error("lr", "the learning rate must be positive") }
+        let warmup = try call.optionalInt("warmup") ?? min(200, steps / 10)
+        guard warmup <= steps else { throw call.error("warmup", "more warm-up steps than steps") }
+        let clip = try call.double("clip")
+        var averageDecay = kind.defaultAverageDecay
+        if call.has("ema") {
+            let decay = try call.double("ema")
+            guard (0..<1).contains(decay) else { throw call.error("ema", "the EMA decay lies in 0 ..< 1 (0: no average)") }
+            averageDecay = decay > 0 ? Float(decay) : nil
+        }
+        return (steps, rate, warmup, clip > 0 ? Float(clip) : nil, averageDecay)
+    }
+
+    /// A `train` call of a denoiser as a hand-over to PyTorch (`medsynth export`): the model as
+    /// training would start, its data and conditions, and the same hyperparameters.
+    static func handOver(_ call: VerbCall, origin: String) throws -> TrainingHandOver {
+        guard let denoiser = try call.model("model").wrapped as? Denoiser else {
+            throw call.error("model", "the hand-over trains denoisers (made by unet or unet2d); this is a \(try call.model("model").kindName)")
+        }
+        guard let parts = try DiffusionVerbs.conditionParts(call, "cond") else {
+            throw call.error("cond", "a denoiser trains on its conditions", expected: "cond=[...] with \(denoiser.model.layout.groupList)")
+        }
+        let latents = try call.tensor("data")
+        let conditions = try reportingModelInput(call) { try denoiser.model.layout.condition(ordered: parts, count: latents.shape.first) }
+        let (steps, rate, warmup, clip, averageDecay) = try hyperparameters(call, kind: Denoiser.self)
+        guard let copy = try ModelRegistry.copy(denoiser) as? Denoiser else { throw call.error("model", "the model cannot be copied") }
+        return try TrainingHandOver(
+            denoiser: copy, latents: latents, conditions: conditions,
+            hyperparameters: .init(steps: steps, batchSize: min(try call.int("batch"), latents.shape.first ?? 1), learningRate: rate,
+                                   warmupSteps: warmup, maxGradientNorm: clip, emaDecay: averageDecay,
+                                   seed: try call.optionalInt("seed") ?? 0),
+            origin: origin)
     }
 
     /// The configuration with the checkpoint the call asks for: the file of checkpoint=, or the
