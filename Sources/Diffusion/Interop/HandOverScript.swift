@@ -243,7 +243,12 @@ def main():
     model = ConditionalUNet(spec)
     load_medsynth_state(model, load_file(os.path.join(HERE, "start.safetensors")))
     model.to(device)
-    data = load_file(os.path.join(HERE, "data.safetensors"))
+    # The data stay on disk: each step reads its batch's rows (safetensors maps the file), so
+    # a data set larger than memory trains as well as the course's.
+    data_file = safe_open(os.path.join(HERE, "data.safetensors"), "pt")
+    data = {k: data_file.get_tensor(k) for k in data_file.keys() if k not in ("latents", "conditions")}
+    latents, conditions = data_file.get_slice("latents"), data_file.get_slice("conditions")
+    rows = lambda tensors, indices: torch.cat([tensors[i:i + 1] for i in indices.tolist()])
     alphas = data["alphas_cumprod"].to(device)
 
     # The check: PyTorch's network must give medsynth's output before it trains.
@@ -258,8 +263,8 @@ def main():
         print(f"check: PyTorch reproduces medsynth's output within {gap:.1e}", flush=True)
     model.train()
 
-    latents, conditions = data["latents"], data["conditions"]
-    count, batch = latents.shape[0], min(spec["batch"], latents.shape[0])
+    count = latents.get_shape()[0]
+    batch = min(spec["batch"], count)
     mine = batch // world + (1 if rank < batch % world else 0)
     offset = rank * (batch // world) + min(rank, batch % world)
     groups, start = [], 0
@@ -282,7 +287,7 @@ def main():
             permutation, position = torch.randperm(count, generator=order_generator), 0
         indices = permutation[position + offset:position + offset + mine]
         position += batch
-        x0, c = latents[indices].to(device), conditions[indices].to(device).clone()
+        x0, c = rows(latents, indices).to(device), rows(conditions, indices).to(device)
         n = x0.shape[0]
         for first, last, p in groups:  # classifier-free guidance: each group dropped on its own
             keep = (torch.rand(n, generator=noise_generator, device=device) >= p).float()[:, None, None, None]
