@@ -28,7 +28,10 @@ scripts/install-dependencies.sh
 # for by hand: what swiftc's -sanitize=fuzzer turns on for Linux.
 toolchain="$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")"
 fuzzer_library="$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-"$(uname -m)".a | head -n 1)"
-build=(swift build -c release --product medsynth-fuzz --scratch-path .build-fuzz
+# MEDSYNTH_FUZZ_CONFIGURATION=debug builds in about half the time and runs slower: what CI's
+# short smoke run wants; longer runs keep the default, release.
+configuration="${MEDSYNTH_FUZZ_CONFIGURATION:-release}"
+build=(swift build -c "$configuration" --product medsynth-fuzz --scratch-path .build-fuzz
        -Xswiftc -DFUZZING -Xswiftc -sanitize=address
        -Xswiftc -sanitize-coverage=edge,indirect-calls,trace-cmp,inline-8bit-counters,pc-table
        -Xlinker "$fuzzer_library" -Xlinker -lstdc++)

@@ -82,9 +82,9 @@ public struct TrainingHandOver {
         }
         try SafetensorsFile.write([
             ("latents", latents), ("conditions", conditions),
-            ("alphas_cumprod", try Tensor(schedule.alphaBars.map(Float.init))),
+            ("alphas_cumprod", Tensor(schedule.alphaBars.map(Float.init))),
             ("check.latents", checkLatents), ("check.conditions", checkConditions),
-            ("check.timesteps", try Tensor(checkTimesteps.map(Float.init))), ("check.output", checkOutput),
+            ("check.timesteps", Tensor(checkTimesteps.map(Float.init))), ("check.output", checkOutput),
         ], to: file("data.safetensors"))
         written.append(file("data.safetensors"))
         if let unet = model.unet as? DiffusersUNet {
