@@ -1,5 +1,4 @@
 import ArgumentParser
-import CReadline
 import Diffusion
 import Foundation
 import Language
@@ -45,13 +44,7 @@ struct ExportCommand: ParsableCommand {
                 throw ValidationError("\(notebook) has no cell labelled '\(label)'"
                     + (labels.isEmpty ? "" : "; its labelled cells are \(labels.joined(separator: ", "))"))
             }
-            var options = try cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
-            options.progress = { line in
-                print(line)
-                medsynth_flush_stdout()
-            }
-            options.warning = printError
-            options.cancellation = Interrupts.installForCommand()
+            let options = try NotebookCommands.consoleOptions(cache, report: report, echo: true)
             var handOver: TrainingHandOver?
             let result = try NotebookRunner(options: options).run(document, before: cell.label) { session in
                 handOver = try TrainingExport.handOver(

@@ -249,10 +249,9 @@ struct Why: ParsableCommand {
 enum NotebookCommands {
     /// Runs the notebook at `file`, prints what it shows (with `echo`) and its warnings, and
     /// writes its report. Throws when the notebook cannot be read or run, or the report written.
-    static func run(
-        _ file: String, cache: CacheOptions, report: String, echo: Bool, parameterValues: [String: String]? = nil
-    ) throws -> NotebookRunner.RunResult {
-        let document = try NotebookDocument.load(path: file)
+    /// The runner's options for a command at the console: figures under `report`, progress
+    /// printed as it comes (when `echo`), warnings to stderr, and Ctrl-C and SIGTERM stopping it.
+    static func consoleOptions(_ cache: CacheOptions, report: String, echo: Bool) throws -> NotebookRunner.Options {
         var options = try cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
         if echo {
             options.progress = { line in
@@ -262,6 +261,14 @@ enum NotebookCommands {
         }
         options.warning = printError
         options.cancellation = Interrupts.installForCommand()
+        return options
+    }
+
+    static func run(
+        _ file: String, cache: CacheOptions, report: String, echo: Bool, parameterValues: [String: String]? = nil
+    ) throws -> NotebookRunner.RunResult {
+        let document = try NotebookDocument.load(path: file)
+        var options = try consoleOptions(cache, report: report, echo: echo)
         // check passes each notebook the --set values of the parameters it declares.
         if let parameterValues { options.parameterValues = parameterValues }
         let result = try NotebookRunner(options: options).run(document)

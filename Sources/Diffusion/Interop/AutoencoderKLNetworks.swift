@@ -133,6 +133,36 @@ public struct AutoencoderKLLayout: Sendable, Equatable {
     }
 }
 
+extension AutoencoderKLLayout {
+    /// The resnets of one level of the encoder or decoder, `blocks` of them from `width` (which
+    /// becomes the level's width), each followed by its attention at an attention level.
+    func level(
+        _ level: Int, blocks: Int, from width: inout Int, random: inout RandomStream
+    ) throws -> (resnets: [DiffusersUNet.ResnetBlock], attentions: [DiffusersUNet.AttentionBlock]) {
+        var resnets: [DiffusersUNet.ResnetBlock] = [], attentions: [DiffusersUNet.AttentionBlock] = []
+        for _ in 0..<blocks {
+            resnets.append(try DiffusersUNet.ResnetBlock(inputs: width, outputs: widths[level], timeEmbeddingWidth: nil,
+                                                         groups: groups, epsilon: epsilon, random: &random))
+            width = widths[level]
+            if attentionLevels[level] {
+                attentions.append(try DiffusersUNet.AttentionBlock(channels: width, headChannels: width, groups: groups,
+                                                                   epsilon: epsilon, outputScale: 1, random: &random))
+            }
+        }
+        return (resnets, attentions)
+    }
+
+    /// A level's resnets applied in order, each followed by its attention when the level has them.
+    static func apply(_ resnets: [DiffusersUNet.ResnetBlock], _ attentions: [DiffusersUNet.AttentionBlock], to x: Variable) throws -> Variable {
+        var h = x
+        for (index, resnet) in resnets.enumerated() {
+            h = try resnet(h)
+            if !attentions.isEmpty { h = try attentions[index](h) }
+        }
+        return h
+    }
+}
+
 extension DiffusersUNet.MiddleBlock {
     /// The middle block of an AutoencoderKL half: `resnets` 0 and 1 with `attentions` 0 between
     /// (one head as wide as the block), or nil for none.
@@ -173,16 +203,7 @@ public final class AutoencoderKLEncoder: Module, AutoencoderHalf {
         var width = c.widths[0]
         var blocks: [DiffusersUNet.DownBlock] = []
         for level in 0..<levels {
-            var resnets: [DiffusersUNet.ResnetBlock] = [], attentions: [DiffusersUNet.AttentionBlock] = []
-            for _ in 0..<c.encoderBlocks[level] {
-                resnets.append(try DiffusersUNet.ResnetBlock(inputs: width, outputs: c.widths[level], timeEmbeddingWidth: nil,
-                                                             groups: c.groups, epsilon: c.epsilon, random: &random))
-                width = c.widths[level]
-                if c.attentionLevels[level] {
-                    attentions.append(try DiffusersUNet.AttentionBlock(channels: width, headChannels: width, groups: c.groups,
-                                                                       epsilon: c.epsilon, outputScale: 1, random: &random))
-                }
-            }
+            let (resnets, attentions) = try c.level(level, blocks: c.encoderBlocks[level], from: &width, random: &random)
             let downsamplers = level < levels - 1 ? [try DiffusersUNet.Downsample(channels: width, padding: 0, random: &random)] : []
             blocks.append(DiffusersUNet.DownBlock(resnets: resnets, attentions: attentions, downsamplers: downsamplers))
         }
@@ -206,10 +227,7 @@ public final class AutoencoderKLEncoder: Module, AutoencoderHalf {
         }
         var h = try conv_in(images)
         for block in down_blocks {
-            for (index, resnet) in block.resnets.enumerated() {
-                h = try resnet(h)
-                if !block.attentions.isEmpty { h = try block.attentions[index](h) }
-            }
+            h = try AutoencoderKLLayout.apply(block.resnets, block.attentions, to: h)
             for downsampler in block.downsamplers { h = try downsampler(h) }
         }
         if let mid_block { h = try mid_block(h) }
@@ -243,16 +261,7 @@ public final class AutoencoderKLDecoder: Module, AutoencoderHalf {
         var width = last
         var blocks: [DiffusersUNet.UpBlock] = []
         for level in (0..<c.widths.count).reversed() {
-            var resnets: [DiffusersUNet.ResnetBlock] = [], attentions: [DiffusersUNet.AttentionBlock] = []
-            for _ in 0..<c.decoderBlocks[level] {
-                resnets.append(try DiffusersUNet.ResnetBlock(inputs: width, outputs: c.widths[level], timeEmbeddingWidth: nil,
-                                                             groups: c.groups, epsilon: c.epsilon, random: &random))
-                width = c.widths[level]
-                if c.attentionLevels[level] {
-                    attentions.append(try DiffusersUNet.AttentionBlock(channels: width, headChannels: width, groups: c.groups,
-                                                                       epsilon: c.epsilon, outputScale: 1, random: &random))
-                }
-            }
+            let (resnets, attentions) = try c.level(level, blocks: c.decoderBlocks[level], from: &width, random: &random)
             let upsamplers = level > 0 ? [try DiffusersUNet.Upsample(channels: width, random: &random)] : []
             blocks.append(DiffusersUNet.UpBlock(resnets: resnets, attentions: attentions, upsamplers: upsamplers))
         }
@@ -269,10 +278,7 @@ public final class AutoencoderKLDecoder: Module, AutoencoderHalf {
         var h = try conv_in(post_quant_conv.map { try $0(latents) } ?? latents)
         if let mid_block { h = try mid_block(h) }
         for block in up_blocks {
-            for (index, resnet) in block.resnets.enumerated() {
-                h = try resnet(h)
-                if !block.attentions.isEmpty { h = try block.attentions[index](h) }
-            }
+            h = try AutoencoderKLLayout.apply(block.resnets, block.attentions, to: h)
             for upsampler in block.upsamplers { h = try upsampler(h) }
         }
         return try conv_out(layout.activatesOutput ? conv_norm_out.silu(h) : conv_norm_out(h))

@@ -124,13 +124,6 @@ public final class DiffusersUNet: Module {
         return try conv_out(conv_norm_out.silu(h))
     }
 
-    /// The forward pass without active dropout (dropout 0, or evaluation mode).
-    public func callAsFunction(_ x: Variable, timesteps: Tensor) throws -> Variable {
-        try requireNoActiveDropout()
-        var unused = RandomStream(seed: 0)
-        return try self(x, timesteps: timesteps, random: &unused)
-    }
-
     /// Throws unless dropout is inactive, for the callers that give no random stream.
     public func requireNoActiveDropout() throws {
         guard configuration.dropout == 0 || !isTraining else {

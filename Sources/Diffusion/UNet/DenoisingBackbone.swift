@@ -20,6 +20,15 @@ public protocol DenoisingBackbone: Module {
     var checkpointEntries: [String: String] { get }
 }
 
+extension DenoisingBackbone {
+    /// The forward pass without active dropout (dropout 0, or evaluation mode).
+    public func callAsFunction(_ x: Variable, timesteps: Tensor) throws -> Variable {
+        try requireNoActiveDropout()
+        var unused = RandomStream(seed: 0)
+        return try self(x, timesteps: timesteps, random: &unused)
+    }
+}
+
 extension UNet: DenoisingBackbone {
     public var inputChannels: Int { configuration.inputChannels }
     public var outputChannels: Int { configuration.outputChannels }

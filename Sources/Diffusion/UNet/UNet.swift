@@ -166,13 +166,6 @@ public final class UNet: Module {
         return try outputConv(outputNorm.silu(h))
     }
 
-    /// The forward pass of a UNet without active dropout (dropout 0, or evaluation mode).
-    public func callAsFunction(_ x: Variable, timesteps: Tensor) throws -> Variable {
-        try requireNoActiveDropout()
-        var unused = RandomStream(seed: 0)
-        return try self(x, timesteps: timesteps, random: &unused)
-    }
-
     /// `callAsFunction(_:timesteps:)` with integer timesteps.
     public func callAsFunction(_ x: Variable, timesteps: [Int]) throws -> Variable {
         try self(x, timesteps: Tensor(timesteps.map(Float.init)))
