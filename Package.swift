@@ -15,7 +15,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // OpenBLAS (cblas) and LAPACKE: declarations only. Engine loads the libraries at run time
@@ -28,6 +27,10 @@ let package = Package(
         // library are on the default paths.
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // cmark-gfm renders the notebooks' Markdown (CommonMark with GitHub's tables); its
+        // pkg-config file names both libraries, the core and the extensions.
+        .systemLibrary(
+            name: "CCmark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
 
         .target(
             name: "Engine",
@@ -55,7 +58,7 @@ let package = Package(
         // Notebooks: the format, the runner with its content-addressed cache, reports and checks.
         .target(
             name: "Notebook",
-            dependencies: ["Engine", "Formats", "Language", "Diffusion", .product(name: "Ink", package: "Ink")]
+            dependencies: ["Engine", "Formats", "Language", "Diffusion", "CCmark"]
         ),
         .executableTarget(
             name: "medsynth",

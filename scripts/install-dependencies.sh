@@ -3,7 +3,8 @@
 # are present it only checks, and it never runs apt-get.
 set -euo pipefail
 
-packages=(libopenblas-dev liblapacke-dev libhdf5-dev libpng-dev libreadline-dev zlib1g-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev libhdf5-dev libpng-dev libreadline-dev zlib1g-dev pkg-config
+          libcmark-gfm-dev libcmark-gfm-extensions-dev libjs-katex)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -21,7 +22,7 @@ fi
 
 # The build finds the C libraries through pkg-config (OpenBLAS and LAPACKE are checked here too,
 # though the engine loads them at run time).
-for module in openblas lapacke hdf5 libpng zlib; do
+for module in openblas lapacke hdf5 libpng zlib libcmark-gfm; do
     if ! pkg-config --exists "$module"; then
         echo "error: pkg-config cannot find $module although its package is installed" >&2
         exit 1

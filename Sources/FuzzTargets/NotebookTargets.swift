@@ -20,6 +20,14 @@ enum NotebookTargets {
         }
         // Planned as a dry run plans them: one executor across the cells, nothing run.
         let executor = Executor(interpreter: Interpreter())
+        // The prose as the report renders it: whatever it holds, no tag of the notebook's own
+        // survives (the report's own are added around it).
+        for html in NotebookReport.proseHTML(of: document) {
+            let lowered = html.lowercased()
+            for forbidden in ["<script", "<iframe", "<svg", "<style", "<object", "<embed", "<!--"] where lowered.contains(forbidden) {
+                fatalError("the rendered prose holds '\(forbidden)': \(html.prefix(2000))")
+            }
+        }
         for source in parameters + cells {
             _ = try executor.plan(source).map(\.canonicalForm)
         }

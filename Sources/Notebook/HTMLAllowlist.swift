@@ -1,9 +1,9 @@
-/// Rebuilds HTML from a short list of tags and attributes: those Ink makes from Markdown.
+/// Rebuilds HTML from a short list of tags and attributes: those cmark-gfm makes from Markdown.
 ///
 /// Every tag of the input is parsed and written again: a tag on the list keeps only its listed
 /// attributes whose values pass their check (URLs: http, https, mailto or relative; a code
 /// block's language: a word), each re-quoted; any other tag, a comment, or a `<` that starts no
-/// tag is escaped and shows as text. Text between tags is kept as it is: Ink has escaped it.
+/// tag is escaped and shows as text. Text between tags is kept as it is: cmark has escaped it.
 enum HTMLAllowlist {
     /// What an attribute's value must be to be kept.
     private enum ValueCheck {
@@ -17,8 +17,8 @@ enum HTMLAllowlist {
                       "blockquote", "hr", "br", "table", "thead", "tbody", "tr"] {
             tags[plain] = [:]
         }
-        tags["a"] = ["href": .url]
-        tags["img"] = ["src": .url, "alt": .text]
+        tags["a"] = ["href": .url, "title": .text]
+        tags["img"] = ["src": .url, "alt": .text, "title": .text]
         tags["code"] = ["class": .word]
         tags["ol"] = ["start": .number]
         tags["th"] = ["align": .alignment]
@@ -88,7 +88,7 @@ enum HTMLAllowlist {
     }
 
     /// A value inside double quotes: only `"` could end it, and `<` and `>` are escaped besides;
-    /// entities Ink wrote into the value (an image's text) stay entities.
+    /// entities cmark wrote into the value (an image's text) stay entities.
     private static func escapeAttribute(_ value: String) -> String {
         value.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")

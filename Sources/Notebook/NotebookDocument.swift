@@ -50,6 +50,12 @@ public struct NotebookDocument: Sendable {
     /// What the front matter sets.
     public struct FrontMatter: Sendable, Equatable {
         public var title: String?
+        /// Shown under the report's heading.
+        public var author: String?
+        public var date: String?
+        public var description: String?
+        /// Whether the report lists the prose's headings (it does when there are two or more).
+        public var tableOfContents = true
         /// The seed from which statements without a `seed` option derive theirs.
         public var seed: UInt64 = 0
         /// The tolerances of `~` without `+-`.
@@ -76,6 +82,10 @@ public struct NotebookDocument: Sendable {
 
         /// `cache=false` in the fence: the cell always runs.
         public var isCached: Bool { options["cache"] != "false" }
+        /// `echo=false`: the report shows the cell's outputs but not its code.
+        public var showsCode: Bool { options["echo"] != "false" }
+        /// `fold=true`: the report shows the code folded away, opened by a click.
+        public var foldsCode: Bool { options["fold"] == "true" }
     }
 
     public enum Block: Sendable {
@@ -92,7 +102,7 @@ public struct NotebookDocument: Sendable {
     }
 
     /// The cell options a fence may set.
-    public static let cellOptions: Set<String> = ["cache"]
+    public static let cellOptions: Set<String> = ["cache", "echo", "fold"]
 
     public init(path: String) throws(NotebookError) {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -194,13 +204,17 @@ public struct NotebookDocument: Sendable {
         self.blocks = blocks
     }
 
-    static let frontMatterKeys = ["title", "seed", "tolerance", "relative_tolerance", "parameters"]
+    static let frontMatterKeys = ["title", "author", "date", "description", "toc", "seed", "tolerance", "relative_tolerance", "parameters"]
 
-    /// `key: value` lines; after `parameters:`, indented `name: value` lines.
+    /// `key: value` lines, YAML's subset: after `parameters:`, indented `name: value` lines; a
+    /// `#` at the start of a line or after a space outside quotes starts a comment; text values
+    /// may be quoted.
     static func frontMatter(_ lines: ArraySlice<String>, path: String) throws(NotebookError) -> FrontMatter {
         var matter = FrontMatter()
         var inParameters = false
-        for (offset, line) in zip(lines.indices, lines) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (offset, fullLine) in zip(lines.indices, lines) {
+            let line = withoutComment(fullLine)
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             let lineNumber = offset + 1
             guard let colon = line.firstIndex(of: ":") else {
                 throw NotebookError(path: path, line: lineNumber, "front matter lines are 'key: value'")
@@ -227,8 +241,15 @@ public struct NotebookDocument: Sendable {
                     throw NotebookError(path: path, line: lineNumber, "parameters go on indented 'name: value' lines below 'parameters:'")
                 }
                 inParameters = true
-            case "title":
-                matter.title = value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            case "title": matter.title = unquoted(value)
+            case "author": matter.author = unquoted(value)
+            case "date": matter.date = unquoted(value)
+            case "description": matter.description = unquoted(value)
+            case "toc":
+                guard value == "true" || value == "false" else {
+                    throw NotebookError(path: path, line: lineNumber, "toc must be true or false, not '\(value)'")
+                }
+                matter.tableOfContents = value == "true"
             case "seed":
                 guard let seed = UInt64(value) else {
                     throw NotebookError(path: path, line: lineNumber, "seed must be a whole number >= 0, not '\(value)'")
@@ -245,6 +266,46 @@ public struct NotebookDocument: Sendable {
             }
         }
         return matter
+    }
+
+    /// The line without a YAML comment: from a `#` that starts the line or follows white space,
+    /// outside quotes.
+    static func withoutComment(_ line: String) -> String {
+        var quote: Character?
+        var previous: Character = " "
+        for index in line.indices {
+            let character = line[index]
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            } else if character == "#", previous == " " || previous == "\t" {
+                return String(line[..<index])
+            }
+            previous = character
+        }
+        return line
+    }
+
+    /// A text value without the quotes around it (`"..."` with `\"` and `\\` inside, or `'...'`
+    /// with `''`); an unquoted value as it is.
+    static func unquoted(_ value: String) -> String {
+        guard value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" else { return value }
+        let inner = value.dropFirst().dropLast()
+        if first == "'" { return inner.replacingOccurrences(of: "''", with: "'") }
+        var text = ""
+        var escaped = false
+        for character in inner {
+            if escaped {
+                text.append(character == "n" ? "\n" : character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                text.append(character)
+            }
+        }
+        return text
     }
 
     /// The label and options of `{#label key=value}` after ```medsynth.
@@ -269,7 +330,11 @@ public struct NotebookDocument: Sendable {
                     let hint = Suggestions.didYouMean(key, among: cellOptions).map { "; \($0)" } ?? ""
                     throw NotebookError(path: path, line: line, "unknown cell option '\(key)'\(hint)")
                 }
-                options[key] = String(word[word.index(after: equals)...])
+                let value = String(word[word.index(after: equals)...])
+                guard value == "true" || value == "false" else {
+                    throw NotebookError(path: path, line: line, "the cell option '\(key)' is true or false, not '\(value)'")
+                }
+                options[key] = value
             } else {
                 throw NotebookError(path: path, line: line, "'\(word)' in a cell's attributes is neither #label nor key=value")
             }

@@ -8,17 +8,57 @@ import Language
 /// with every displayed value and every expectation.
 public enum NotebookReport {
     /// Writes `<folder>/<name>.html`, `<folder>/<name>.json` and the figures in
-    /// `<folder>/<name>-figures/`; returns the HTML's path.
+    /// `<folder>/<name>-figures/`; returns the HTML's path. `embed`: one HTML file that holds
+    /// its figures and KaTeX, to send to someone (the JSON is written beside it all the same).
     @discardableResult
-    public static func write(_ result: NotebookRunner.RunResult, to folder: String, named: String? = nil) throws -> String {
+    public static func write(_ result: NotebookRunner.RunResult, to folder: String, named: String? = nil, embed: Bool = false) throws -> String {
         let name = named ?? defaultName(of: result.document.path)
         let figures = (folder as NSString).appendingPathComponent("\(name)-figures")
-        try FileManager.default.createDirectory(atPath: figures, withIntermediateDirectories: true)
-        let html = try self.html(result, figuresFolder: figures, figuresLink: "\(name)-figures")
+        try FileManager.default.createDirectory(atPath: embed ? folder : figures, withIntermediateDirectories: true)
+        let assets = embed ? Assets.embedded : Assets.files(folder: figures, link: "\(name)-figures")
+        let html = try self.html(result, assets: assets)
         let htmlPath = (folder as NSString).appendingPathComponent("\(name).html")
         try writeAtomically(html, to: htmlPath)
         try writeAtomically(json(result), to: (folder as NSString).appendingPathComponent("\(name).json"))
         return htmlPath
+    }
+
+    /// Where a report's figures and scripts go: files beside it, or into the page.
+    enum Assets {
+        case files(folder: String, link: String)
+        case embedded
+
+        /// The `src` of a figure: a file written for it, or a data URL.
+        func source(of bytes: [UInt8], named file: String, type: String) throws -> String {
+            switch self {
+            case .files(let folder, let link):
+                try AtomicWrite.write(bytes, to: (folder as NSString).appendingPathComponent(file))
+                return "\(link)/\(file)"
+            case .embedded:
+                return "data:\(type);base64,\(Data(bytes).base64EncodedString())"
+            }
+        }
+
+        /// The elements that load KaTeX, and a note when it is missing.
+        func mathematics() throws -> (head: String, note: String?) {
+            guard let katex = KaTeX.locate() else { return ("", KaTeX.installHint) }
+            switch self {
+            case .files(let folder, let link):
+                try katex.copy(to: (folder as NSString).appendingPathComponent("katex"))
+                return (KaTeX.head(linkingTo: link + "/katex"), nil)
+            case .embedded:
+                return (try katex.inlineHead(), nil)
+            }
+        }
+    }
+
+    /// The HTML of each block of the notebook's prose, as the report renders it.
+    public static func proseHTML(of document: NotebookDocument) -> [String] {
+        var prose = ProseRenderer()
+        return document.blocks.enumerated().compactMap { index, block in
+            guard case .prose(let markdown) = block else { return nil }
+            return prose.render(markdown, isFirstBlock: index == 0)
+        }
     }
 
     /// The report's name for the notebook at `path`: its file name without the extension.
@@ -40,21 +80,27 @@ public enum NotebookReport {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    static func html(_ result: NotebookRunner.RunResult, figuresFolder: String, figuresLink: String) throws -> String {
+    static func html(_ result: NotebookRunner.RunResult, assets: Assets) throws -> String {
         let document = result.document
-        let title = document.frontMatter.title ?? (document.path as NSString).lastPathComponent
+        var prose = ProseRenderer()
         var body: [String] = []
         var results = result.cells.makeIterator()
         var figureCount = 0
-        for block in document.blocks {
+        var tableCount = 0
+        for (index, block) in document.blocks.enumerated() {
             switch block {
             case .prose(let markdown):
-                body.append("<section class=\"prose\">\(ProseHTML.render(markdown))</section>")
+                body.append("<section class=\"prose\">\(prose.render(markdown, isFirstBlock: index == 0))</section>")
             case .cell(let cell):
-                var parts = ["<section class=\"cell\" id=\"\(escape(cell.label))\">",
-                             "<pre class=\"code\"><code>\(escape(cell.code))</code></pre>"]
+                var parts = ["<section class=\"cell\" id=\"cell-\(escape(cell.label))\">"]
+                let code = "<pre class=\"code\"><code>\(escape(cell.code))</code></pre>"
+                if cell.foldsCode {
+                    parts.append("<details><summary>code of \(escape(cell.label))</summary>\(code)</details>")
+                } else if cell.showsCode {
+                    parts.append(code)
+                }
                 guard let cellResult = results.next(), cellResult.cell.label == cell.label else {
-                    parts.append("<p class=\"status\">not run (an earlier cell failed)</p></section>")
+                    parts.append("<p class=\"status\">cell \(escape(cell.label)): not run (an earlier cell failed)</p></section>")
                     body.append(parts.joined(separator: "\n"))
                     continue
                 }
@@ -63,23 +109,24 @@ public enum NotebookReport {
                     case .text(let text):
                         parts.append("<pre class=\"output\">\(escape(text))</pre>")
                     case .table(let table):
+                        tableCount += 1
                         let head = table.columns.map { "<th>\(escape($0))</th>" }.joined()
                         let rows = table.rows.map { "<tr>" + $0.map { "<td>\(escape($0.displayText))</td>" }.joined() + "</tr>" }
-                        parts.append("<table><tr>\(head)</tr>\(rows.joined())</table>")
+                        parts.append("<table id=\"table-\(tableCount)\"><caption>Table \(tableCount)</caption><thead><tr>\(head)</tr></thead><tbody>\(rows.joined())</tbody></table>")
                     case .figure(let figure):
                         figureCount += 1
+                        let source: String
                         switch figure.content {
                         case .raster(let image):
-                            let file = "figure-\(figureCount).png"
-                            try PNGImage.write(image, to: (figuresFolder as NSString).appendingPathComponent(file))
-                            parts.append("<figure><img src=\"\(escape(figuresLink))/\(file)\" alt=\"\(escape(figure.title))\"><figcaption>\(escape(figure.title))</figcaption></figure>")
+                            source = try assets.source(of: try PNGImage.encode(image, bitDepth: .eight, file: "figure-\(figureCount).png"), named: "figure-\(figureCount).png", type: "image/png")
                         case .vector(let svg):
-                            // A file shown by <img>, not inline: a browser runs no script of an
-                            // SVG it shows as an image (the SVG may come from a shared cache).
-                            let file = "figure-\(figureCount).svg"
-                            try writeAtomically(svg, to: (figuresFolder as NSString).appendingPathComponent(file))
-                            parts.append("<figure><img src=\"\(escape(figuresLink))/\(file)\" alt=\"\(escape(figure.title))\"><figcaption>\(escape(figure.title))</figcaption></figure>")
+                            // Shown by <img>, never inline: a browser runs no script of an SVG it
+                            // shows as an image (the SVG may come from a shared cache).
+                            source = try assets.source(of: Array(svg.utf8), named: "figure-\(figureCount).svg", type: "image/svg+xml")
                         }
+                        let caption = figure.title.isEmpty ? "Figure \(figureCount)" : "Figure \(figureCount). \(figure.title)"
+                        let alt = figure.title.isEmpty ? "Figure \(figureCount), made by cell \(cell.label)" : figure.title
+                        parts.append("<figure id=\"figure-\(figureCount)\"><img src=\"\(escape(source))\" alt=\"\(escape(alt))\"><figcaption>\(escape(caption))</figcaption></figure>")
                     }
                 }
                 for expectation in cellResult.expectations {
@@ -94,29 +141,102 @@ public enum NotebookReport {
                 body.append(parts.joined(separator: "\n"))
             }
         }
-        let passed = result.expectations.filter(\.passed).count
-        let summary = "\(result.cells.count) cells in \(String(format: "%.2f", result.seconds)) s; \(passed) of \(result.expectations.count) expectations held"
+
+        let matter = document.frontMatter
+        let title = matter.title ?? prose.pageHeading ?? (document.path as NSString).lastPathComponent
+        var header: [String] = []
+        let byline = [matter.author, matter.date].compactMap { $0 }.filter { !$0.isEmpty }
+        if !byline.isEmpty { header.append("<p class=\"byline\">\(escape(byline.joined(separator: " · ")))</p>") }
+        if let description = matter.description, !description.isEmpty { header.append("<p class=\"description\">\(escape(description))</p>") }
+        header.append("<p class=\"status\">\(escape(summary(result)))</p>")
+        if !result.parameters.isEmpty {
+            header.append("<p class=\"status\">parameters: " + escape(result.parameters.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")) + "</p>")
+        }
+        var head = ""
+        if prose.usesMathematics {
+            let (elements, note) = try assets.mathematics()
+            head = elements.isEmpty ? "" : elements + "\n" + KaTeX.renderScript
+            if let note { header.append("<p class=\"status\">\(escape(note))</p>") }
+        }
+        if matter.tableOfContents, let contents = tableOfContents(prose.entries) { header.append(contents) }
+
+        // One h1: the prose's own when the notebook opens with one, else the title.
+        var page = body.joined(separator: "\n")
+        if prose.pageHeading != nil, let close = page.range(of: "</h1>") {
+            page.insert(contentsOf: "\n" + header.joined(separator: "\n"), at: close.upperBound)
+        } else {
+            page = "<h1>\(escape(title))</h1>\n" + header.joined(separator: "\n") + "\n" + page
+        }
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
-            <style>
-            body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; line-height: 1.5; color: #222; }
-            pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; }
-            pre.code { border-left: 3px solid #4a7; }
-            pre.error { background: #fee; border-left: 3px solid #c33; }
-            .status { color: #777; font-size: .85rem; }
-            .expect.pass { color: #275; } .expect.fail { color: #b22; font-weight: bold; }
-            table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; }
-            figure img { max-width: 100%; image-rendering: pixelated; }
-            </style></head><body>
-            <h1>\(escape(title))</h1>
-            <p class="status">\(escape(summary))</p>
-            \(result.parameters.isEmpty ? "" : "<p class=\"status\">parameters: " + escape(result.parameters.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")) + "</p>")
-            \(body.joined(separator: "\n"))
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title))</title>
+            \(style)
+            \(head)
+            </head><body>
+            \(page)
             </body></html>
 
             """
     }
+
+    /// "N cells ran in S s (E with an error, M not run); P of Q expectations held".
+    static func summary(_ result: NotebookRunner.RunResult) -> String {
+        let cells = result.document.cells.count
+        let errors = result.cells.filter { $0.diagnostic != nil }.count
+        let notRun = cells - result.cells.count
+        var text = "\(result.cells.count) of \(cells) cells ran in \(String(format: "%.2f", result.seconds)) s"
+        let problems = [errors > 0 ? "\(errors) stopped on an error" : nil, notRun > 0 ? "\(notRun) not run" : nil].compactMap { $0 }
+        if !problems.isEmpty { text += " (" + problems.joined(separator: ", ") + ")" }
+        let passed = result.expectations.filter(\.passed).count
+        return text + "; \(passed) of \(result.expectations.count) expectations held"
+    }
+
+    /// The prose's h2 and h3 headings as nested lists, when there are two or more.
+    static func tableOfContents(_ entries: [ProseRenderer.Entry]) -> String? {
+        let listed = entries.filter { $0.level == 2 || $0.level == 3 }
+        guard listed.count >= 2 else { return nil }
+        var html = "<nav class=\"toc\"><p class=\"toc-title\">Contents</p><ol>"
+        var inSublist = false
+        for (index, entry) in listed.enumerated() {
+            if entry.level == 3, !inSublist, index > 0 {
+                html += "<ol>"
+                inSublist = true
+            } else if entry.level == 2, inSublist {
+                html += "</li></ol></li>"
+                inSublist = false
+            } else if index > 0 {
+                html += "</li>"
+            }
+            html += "<li><a href=\"#\(entry.id)\">\(entry.html)</a>"
+        }
+        html += inSublist ? "</li></ol></li></ol></nav>" : "</li></ol></nav>"
+        return html
+    }
+
+    static let style = """
+        <style>
+        body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", Arial, sans-serif;
+               max-width: 54rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.55; color: #222; }
+        h1 { line-height: 1.2; }
+        pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; }
+        pre.code { border-left: 3px solid #4a7; }
+        pre.error { background: #fee; border-left: 3px solid #c33; }
+        details > summary { color: #4a7; cursor: pointer; font-size: .9rem; }
+        .status, .byline { color: #666; font-size: .85rem; }
+        .description { font-size: 1.05rem; color: #444; }
+        .expect.pass { color: #275; } .expect.fail { color: #b22; font-weight: bold; }
+        table { border-collapse: collapse; margin: .8rem 0; } td, th { border: 1px solid #ccc; padding: .2rem .5rem; text-align: right; }
+        caption { caption-side: bottom; color: #555; font-size: .85rem; text-align: left; padding-top: .2rem; }
+        figure { margin: 1rem 0; } figure img { max-width: 100%; image-rendering: pixelated; }
+        figcaption { color: #555; font-size: .9rem; }
+        nav.toc { background: #f8f8f4; border: 1px solid #e4e4dc; padding: .4rem 1rem; margin: 1rem 0; font-size: .92rem; }
+        nav.toc .toc-title { font-weight: bold; margin: .2rem 0; } nav.toc ol { margin: .2rem 0; padding-left: 1.4rem; }
+        .math { font-family: "Latin Modern Math", "STIX Two Math", "Cambria Math", serif; }
+        div.math { text-align: center; margin: .8rem 0; overflow-x: auto; }
+        </style>
+        """
 
     static func json(_ result: NotebookRunner.RunResult) throws -> String {
         let cells: [[String: Any]] = result.cells.map { cell in

@@ -103,6 +103,9 @@ struct Run: ParsableCommand {
     @Option(help: "The folder for the report and figures.")
     var report = "medsynth-out"
 
+    @Flag(help: "Write the report as one HTML file that holds its figures and KaTeX, to send to someone.")
+    var embed = false
+
     @OptionGroup var cache: CacheOptions
 
     @OptionGroup var memory: MemoryOptions
@@ -111,7 +114,7 @@ struct Run: ParsableCommand {
         memory.apply()
         let result: NotebookRunner.RunResult
         do {
-            result = try NotebookCommands.run(file, cache: cache, report: report, echo: true)
+            result = try NotebookCommands.run(file, cache: cache, report: report, echo: true, embed: embed)
         } catch {
             printError(describe(error))
             throw ExitCode(1)
@@ -265,7 +268,7 @@ enum NotebookCommands {
     }
 
     static func run(
-        _ file: String, cache: CacheOptions, report: String, echo: Bool, parameterValues: [String: String]? = nil
+        _ file: String, cache: CacheOptions, report: String, echo: Bool, parameterValues: [String: String]? = nil, embed: Bool = false
     ) throws -> NotebookRunner.RunResult {
         let document = try NotebookDocument.load(path: file)
         var options = try consoleOptions(cache, report: report, echo: echo)
@@ -286,7 +289,7 @@ enum NotebookCommands {
         let completeReport = (report as NSString).appendingPathComponent(name + ".html")
         let stopped = options.cancellation.isCancelled
         let keepsLastReport = stopped && FileManager.default.fileExists(atPath: completeReport)
-        let path = try NotebookReport.write(result, to: report, named: keepsLastReport ? name + ".stopped" : nil)
+        let path = try NotebookReport.write(result, to: report, named: keepsLastReport ? name + ".stopped" : nil, embed: embed)
         if stopped {
             printError("the run was stopped: its report is \(path)" + (keepsLastReport ? "; the last complete report stays at \(completeReport)" : ""))
         }

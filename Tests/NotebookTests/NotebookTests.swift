@@ -643,7 +643,8 @@ final class NotebookTests: XCTestCase {
     func testTheReportAndJUnit() throws {
         let result = try run(Self.notebook + "\n```medsynth {#e}\nexpect 1 > 2\nshow (zeros [8, 8]) title=\"black\"\ntable {a: [1, 2]}\n```\n")
         let html = try String(contentsOfFile: try NotebookReport.write(result, to: directory), encoding: .utf8)
-        XCTAssertTrue(html.contains("<h1>A test</h1>"))
+        XCTAssertTrue(html.contains("<title>A test</title>"))
+        XCTAssertTrue(html.contains(#"<h1 id="noise">Noise</h1>"#), "the notebook's own h1 heads the page")
         XCTAssertTrue(html.contains("<p>Prose between cells.</p>"), "prose is rendered from Markdown")
         XCTAssertTrue(html.contains("cell d:") && html.contains("computed"))
         XCTAssertTrue(html.contains("notes-figures/figure-1.png"))
