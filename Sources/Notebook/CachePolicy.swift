@@ -186,7 +186,7 @@ final class CachePolicy: ExecutionPolicy {
         case .binding(let name, _, _, _): names = .exactly([name])
         case .expression: names = .exactly([Self.displayName])
         case .expect: names = .exactly([Self.expectationName])
-        case .loop: names = .someOf(plan.writes)
+        case .loop, .conditional: names = .someOf(plan.writes)
         case .function: return nil
         }
         switch cache?.values(for: key, binding: names) {

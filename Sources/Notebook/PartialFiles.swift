@@ -60,10 +60,17 @@ extension TensorCache {
         }
 
         /// Removes the statement's files: it finished, and its values are the cache's entry.
+        /// A checkpoint being written when its run was killed stays behind as the temporary file
+        /// `AtomicWrite` names `.<file>.<pid>-<hex>.tmp`; it goes too, unless its writer still runs.
         func discard() {
             guard let folder = cache.partialFolder() else { return }
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix("\(key)-") {
-                unlink(folder + "/" + name)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                if name.hasPrefix("\(key)-") {
+                    unlink(folder + "/" + name)
+                } else if name.hasPrefix(".\(key)-"), let writer = AtomicWrite.writerProcess(ofTemporary: name),
+                          writer == getpid() || (kill(writer, 0) != 0 && errno == ESRCH) {
+                    unlink(folder + "/" + name)
+                }
             }
         }
 

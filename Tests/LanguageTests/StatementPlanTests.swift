@@ -126,7 +126,7 @@ final class StatementPlanTests: XCTestCase {
             a = 1
             def g k=1 = zeros [2] + k + a
             def f x = x + a
-            def apply fn x = fn x
+            def apply g x = g x
             y = g
             first = y[0]
             z = apply f 1

@@ -276,7 +276,7 @@ final class NotebookTests: XCTestCase {
     func testEveryWayOfReachingAFunctionKeysWhatItReads() throws {
         let cases: [(setup: String, use: String, expected: [Float])] = [
             ("def g k=1 = k + a", "y = g", [4]),
-            ("def f x = x + a\ndef apply fn x = fn x", "y = apply f 1", [4]),
+            ("def f x = x + a\ndef apply g x = g x", "y = apply f 1", [4]),
             ("def f x = x + a\nh = [f][0]", "y = h 1", [4]),
             ("b = 10\ndef f x = x + a\ng = f\ndef f x = x + b", "y = g 1", [4]),
             ("for i in [1] do\n  def f x = x + a\nend", "y = f 1", [4]),
@@ -843,9 +843,17 @@ final class PartialFilesTests: XCTestCase {
         try FileManager.default.removeItem(atPath: path)
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: elsewhere)
         XCTAssertFalse(files.vouchesFor(path))
-        // The statement finished: its files go.
+        // The statement finished: its files go, with the temporary file of a checkpoint whose
+        // writer was killed (pid 4194303 is above Linux's largest); one whose writer runs stays.
+        let key = String(repeating: "ab", count: 32)
+        let killedWriter = ".\(key)-1-train.safetensors.staged.4194303-1f.tmp"
+        let liveWriter = ".\(key)-2-train.safetensors.staged.\(getppid())-2e.tmp"
+        for name in [killedWriter, liveWriter] {
+            try Data("partial".utf8).write(to: URL(fileURLWithPath: directory + "/partial/" + name))
+        }
         files.discard()
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/partial"), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/partial"), [liveWriter])
+        try FileManager.default.removeItem(atPath: directory + "/partial/" + liveWriter)
 
         // A checkpoint not written for more than 30 days (its statement was edited since) goes
         // when the cache is next opened by a run alone; a recent one stays.

@@ -41,6 +41,8 @@ public struct Callable: @unchecked Sendable {
     public enum Body {
         case verb(Verb)
         case function(FunctionDefinition, SourceFile)
+        /// `fn x -> ...`, with the values of the names it saw when it was made.
+        case lambda(Lambda, captured: [String: Value], SourceFile)
     }
 
     public var name: String
@@ -201,7 +203,35 @@ public final class Interpreter {
                 }
             }
             return .looped(bound: globalsAssigned, expectations: expectations)
+        case .conditional(let branches, let otherwise, _):
+            var chosen = otherwise
+            for branch in branches where try condition(try evaluate(branch.condition), span: branch.condition.span) {
+                chosen = branch.body
+                break
+            }
+            let outer = globalsAssigned
+            globalsAssigned = []
+            defer { globalsAssigned.formUnion(outer) }
+            var expectations: [Expectation] = []
+            for statement in chosen {
+                switch try executeStatement(statement) {
+                case .expectation(let expectation): expectations.append(expectation)
+                case .looped(_, let inner): expectations += inner
+                default: break
+                }
+            }
+            return .looped(bound: globalsAssigned, expectations: expectations)
         }
+    }
+
+    /// An `if`'s condition: true or false, not a tensor of them (which `expect` accepts).
+    private func condition(_ value: Value, span: SourceSpan) throws -> Bool {
+        guard case .bool(let flag) = value else {
+            var hint: String?
+            if case .tensor = value { hint = "for a tensor, say which: all (x > 0), or any (x > 0)" }
+            throw RuntimeError("an 'if' needs true or false", span: span, expected: "a bool", found: value.summary, hint: hint)
+        }
+        return flag
     }
 
     /// Binds in the innermost function scope, or globally at the top level (a loop's body writes
@@ -344,6 +374,20 @@ public final class Interpreter {
             return try index(try evaluate(base), components, span: span)
         case .application(let application):
             return try apply(application)
+        case .conditional(let cases, let otherwise, _):
+            for branch in cases where try condition(try evaluate(branch.condition), span: branch.condition.span) {
+                return try evaluate(branch.value)
+            }
+            return try evaluate(otherwise)
+        case .lambda(let lambda):
+            // The names it sees now, by value: what it computes is fixed when it is made, as the
+            // cache's key of the statement that makes it says.
+            var captured = globals
+            for scope in scopes {
+                captured.merge(scope) { _, inner in inner }
+            }
+            let name = "fn " + lambda.parameters.map(\.name).joined(separator: " ")
+            return .function(Callable(name: name, body: .lambda(lambda, captured: captured, source)))
         }
     }
 
@@ -732,7 +776,41 @@ public final class Interpreter {
             return try callVerb(verb, arguments: arguments, options: options, span: span)
         case .function(let definition, let functionSource):
             return try callFunction(definition, source: functionSource, arguments: arguments, options: options, span: span)
+        case .lambda(let lambda, let captured, let lambdaSource):
+            guard options.isEmpty else {
+                throw RuntimeError("'\(callable.name)' has no options", span: options[0].nameSpan)
+            }
+            return try callLambda(lambda, named: callable.name, captured: captured, source: lambdaSource, arguments: arguments.map(evaluate), span: span)
         }
+    }
+
+    /// Calls `fn x ... -> body` on values: the body sees the values it captured and its parameters.
+    func callLambda(
+        _ lambda: Lambda, named name: String, captured: [String: Value], source lambdaSource: SourceFile, arguments: [Value], span: SourceSpan
+    ) throws -> Value {
+        guard callDepth < 200 else {
+            throw RuntimeError("'\(name)' calls itself too deeply (200 calls)", span: span)
+        }
+        guard arguments.count == lambda.parameters.count else {
+            let count = lambda.parameters.count
+            throw RuntimeError(
+                "'\(name)' takes \(count) argument\(count == 1 ? "" : "s"), given \(arguments.count)", span: span,
+                expected: name)
+        }
+        var scope = captured
+        for (parameter, argument) in zip(lambda.parameters, arguments) {
+            scope[parameter.name] = argument
+        }
+        let callerSource = source
+        source = lambdaSource
+        scopes.append(scope)
+        callDepth += 1
+        defer {
+            scopes.removeLast()
+            callDepth -= 1
+            source = callerSource
+        }
+        return try evaluate(lambda.body)
     }
 
     private func callVerb(_ verb: Verb, arguments: [Expression], options: [NamedArgument], span: SourceSpan) throws -> Value {

@@ -27,6 +27,9 @@ public struct Analyser {
     /// are not the global names.
     private var written: Set<String> = []
     private var loopVariables: [String] = []
+    /// `if` branches open around the statement being checked: a branch may not run, so what it
+    /// binds is not surely bound.
+    private var conditionalDepth = 0
     private var functionDepth = 0
     /// What running each function defined so far does beyond its arguments (see
     /// `FunctionSummary`): a statement that calls a function, or otherwise takes hold of it
@@ -121,7 +124,7 @@ public struct Analyser {
                 // they are now (a later `def f` does not change g).
                 summaries[name] = functionsUsed.isEmpty ? nil : closure(of: functionsUsed)
             }
-            if functionDepth == 0, loopVariables.count <= 1, !loopVariables.contains(name) {
+            if functionDepth == 0, loopVariables.count <= 1, conditionalDepth == 0, !loopVariables.contains(name) {
                 written.insert(name)
             }
             return [name]
@@ -130,7 +133,7 @@ public struct Analyser {
             return []
         case .expect(let value, _):
             _ = try infer(value)
-            if functionDepth == 0, !loopVariables.isEmpty { current.expectsInLoop = true }
+            if functionDepth == 0, !loopVariables.isEmpty || conditionalDepth > 0 { current.expectsInLoop = true }
             return []
         case .function(let definition):
             if registry[definition.name] != nil {
@@ -194,6 +197,29 @@ public struct Analyser {
                 }
             }
             return bound
+        case .conditional(let branches, let otherwise, _):
+            for branch in branches {
+                try requireCondition(try infer(branch.condition), branch.condition.span)
+            }
+            conditionalDepth += 1
+            defer { conditionalDepth -= 1 }
+            // A branch binds in the scope around the `if`, as a loop's body does.
+            var bound: Set<String> = []
+            for body in branches.map(\.body) + [otherwise] {
+                for inner in body {
+                    bound.formUnion(try check(inner))
+                }
+            }
+            return bound
+        }
+    }
+
+    /// An `if`'s condition is a bool (or may be one).
+    private func requireCondition(_ type: ValueType, _ span: SourceSpan) throws {
+        guard type == .bool || type == .any else {
+            throw RuntimeError(
+                "an 'if' needs true or false", span: span, expected: "a bool", found: type.article,
+                hint: type == .tensor ? "for a tensor, say which: all (x > 0), or any (x > 0)" : nil)
         }
     }
 
@@ -346,6 +372,21 @@ public struct Analyser {
             return type == .tensor ? .tensor : .any
         case .application(let application):
             return try inferApplication(application)
+        case .conditional(let cases, let otherwise, _):
+            var types: Set<ValueType> = []
+            for branch in cases {
+                try requireCondition(try infer(branch.condition), branch.condition.span)
+                types.insert(try infer(branch.value))
+            }
+            types.insert(try infer(otherwise))
+            return types.count == 1 ? types.first! : .any
+        case .lambda(let lambda):
+            // Its parameters are its own; the other names it reads are read now, when it is
+            // made (it keeps their values).
+            scopes.append(Dictionary(lambda.parameters.map { ($0.name, ValueType.any) }, uniquingKeysWith: { first, _ in first }))
+            defer { scopes.removeLast() }
+            _ = try infer(lambda.body)
+            return .function
         }
     }
 

@@ -20,8 +20,8 @@ public struct StatementPlan: Sendable {
     /// (see `Verb.Randomness`) without giving that verb's seed, or it calls a function (whose
     /// body may).
     public var drawsRandomNumbers = false
-    /// Whether a loop's body holds an `expect`: its outcomes are the run's, not values to keep,
-    /// so the loop runs every time.
+    /// Whether a loop's body or an `if`'s branch holds an `expect`: its outcomes are the run's,
+    /// not values to keep, so the statement runs every time.
     public var expectsInLoop = false
     /// Whether it compares with `~` and no `+-` (itself or in a function it calls), so that
     /// the notebook's default tolerance decides.

@@ -22,16 +22,22 @@ public indirect enum Expression: Sendable, Equatable {
     case index(Expression, [IndexComponent], SourceSpan)
     /// `verb argument... option=value...`: a verb or function applied by juxtaposition.
     case application(Application)
+    /// `if c then a elif d then b else e`: the value of the first branch whose condition holds.
+    case conditional([ConditionalCase], otherwise: Expression, SourceSpan)
+    /// `fn x y -> body`: a function without a name, which keeps the local values it sees.
+    case lambda(Lambda)
 
     public var span: SourceSpan {
         switch self {
         case .number(_, _, let span), .percent(_, let span), .string(_, let span), .template(_, let span), .bool(_, let span),
             .name(_, let span), .list(_, let span), .record(_, let span), .range(_, _, let span),
             .unary(_, _, let span), .binary(_, _, _, let span), .approximately(_, _, _, let span),
-            .field(_, _, let span), .index(_, _, let span):
+            .field(_, _, let span), .index(_, _, let span), .conditional(_, _, let span):
             return span
         case .application(let application):
             return application.span
+        case .lambda(let lambda):
+            return lambda.span
         }
     }
 
@@ -45,6 +51,34 @@ public enum TemplatePart: Sendable, Equatable {
     case text(String)
     /// `{expression}` or `{expression:format}`; the span covers the braces.
     case value(Expression, format: TextFormat?, span: SourceSpan)
+}
+
+/// One `if`/`elif` branch of a conditional value.
+public struct ConditionalCase: Sendable, Equatable {
+    public var condition: Expression
+    public var value: Expression
+
+    public init(condition: Expression, value: Expression) {
+        self.condition = condition
+        self.value = value
+    }
+}
+
+/// `fn x y -> body`.
+public struct Lambda: Sendable, Equatable {
+    public var parameters: [(name: String, span: SourceSpan)]
+    public var body: Expression
+    public var span: SourceSpan
+
+    public init(parameters: [(name: String, span: SourceSpan)], body: Expression, span: SourceSpan) {
+        self.parameters = parameters
+        self.body = body
+        self.span = span
+    }
+
+    public static func == (a: Lambda, b: Lambda) -> Bool {
+        a.parameters.map(\.name) == b.parameters.map(\.name) && a.body == b.body && a.span == b.span
+    }
 }
 
 /// A verb or function with its arguments.
@@ -108,15 +142,29 @@ public indirect enum Statement: Sendable, Equatable {
     case function(FunctionDefinition)
     /// `for name in expression do ... end`.
     case loop(variable: String, variableSpan: SourceSpan, sequence: Expression, body: [Statement], span: SourceSpan)
+    /// `if condition do ... elif condition do ... else ... end`: the statements of the first
+    /// branch whose condition holds, run in the scope around (as a loop's body is).
+    case conditional(branches: [ConditionalBranch], otherwise: [Statement], span: SourceSpan)
 
     public var span: SourceSpan {
         switch self {
         case .binding(_, _, _, let span), .expression(_, let span), .expect(_, let span),
-            .loop(_, _, _, _, let span):
+            .loop(_, _, _, _, let span), .conditional(_, _, let span):
             return span
         case .function(let definition):
             return definition.span
         }
+    }
+}
+
+/// One `if`/`elif` branch of a conditional statement.
+public struct ConditionalBranch: Sendable, Equatable {
+    public var condition: Expression
+    public var body: [Statement]
+
+    public init(condition: Expression, body: [Statement]) {
+        self.condition = condition
+        self.body = body
     }
 }
 

@@ -60,6 +60,13 @@ extension Expression {
             parts += application.arguments.map { $0.grouped(below: 11) }
             parts += application.options.map { "\($0.name)=\($0.value.optionForm)" }
             return parts.joined(separator: " ")
+        case .conditional(let cases, let otherwise, _):
+            let branches = cases.enumerated().map { index, branch in
+                "\(index == 0 ? "if" : "elif") \(branch.condition.grouped(below: 1)) then \(branch.value.grouped(below: 1))"
+            }
+            return branches.joined(separator: " ") + " else " + otherwise.canonicalForm
+        case .lambda(let lambda):
+            return "fn " + lambda.parameters.map(\.name).joined(separator: " ") + " -> " + lambda.body.canonicalForm
         }
     }
 
@@ -69,10 +76,12 @@ extension Expression {
             .replacing("\t", with: "\\t").replacing("{", with: "\\{").replacing("}", with: "\\}")
     }
 
-    /// Binding strength, loosest first: or 1, and 2, not 3, comparisons 4, range 5, + - 6,
-    /// * / 7, unary minus 8, ^ 9, application 10, postfix and atoms 11.
+    /// Binding strength, loosest first: conditional values and functions 0 (they reach as far
+    /// as they can), or 1, and 2, not 3, comparisons 4, range 5, + - 6, * / 7, unary minus 8,
+    /// ^ 9, application 10, postfix and atoms 11.
     var precedence: Int {
         switch self {
+        case .conditional, .lambda: return 0
         case .binary(let op, _, _, _): return Self.precedence(of: op)
         case .unary(.not, _, _): return 3
         case .unary(.negate, _, _): return 8
@@ -136,6 +145,13 @@ extension Statement {
             return "\(head) do\n" + Self.indented(definition.body) + "\nend"
         case .loop(let variable, _, let sequence, let body, _):
             return "for \(variable) in \(sequence.canonicalForm) do\n" + Self.indented(body) + "\nend"
+        case .conditional(let branches, let otherwise, _):
+            var text = ""
+            for (index, branch) in branches.enumerated() {
+                text += "\(index == 0 ? "if" : "elif") \(branch.condition.canonicalForm) do\n" + Self.indented(branch.body) + "\n"
+            }
+            if !otherwise.isEmpty { text += "else\n" + Self.indented(otherwise) + "\n" }
+            return text + "end"
         }
     }
 

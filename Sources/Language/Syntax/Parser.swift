@@ -39,6 +39,8 @@ public struct Parser {
         }
         var brackets = 0
         var blocks = 0
+        // The `do` after an `elif` condition continues the `if`'s block; it opens none.
+        var afterElif = false
         var last: Token.Kind?
         for (index, token) in tokens.enumerated() {
             // A keyword directly followed by `=` names an option (`end=0.02`), as the parser
@@ -48,7 +50,9 @@ public struct Parser {
             switch token.kind {
             case .symbol(.leftParen), .symbol(.leftBracket), .symbol(.leftBrace): brackets += 1
             case .symbol(.rightParen), .symbol(.rightBracket), .symbol(.rightBrace): brackets -= 1
-            case .keyword(.do): blocks += 1
+            case .keyword(.elif): afterElif = true
+            case .keyword(.do):
+                if afterElif { afterElif = false } else { blocks += 1 }
             case .keyword(.end): blocks -= 1
             default: break
             }
@@ -59,7 +63,7 @@ public struct Parser {
         case .symbol(let symbol):
             return ![.rightParen, .rightBracket, .rightBrace].contains(symbol)
         case .keyword(let keyword):
-            return [.and, .or, .not, .in, .expect, .def, .for].contains(keyword)
+            return [.and, .or, .not, .in, .expect, .def, .for, .if, .then, .else, .fn].contains(keyword)
         default:
             return false
         }
@@ -129,6 +133,9 @@ public struct Parser {
             if check(.end) {
                 throw error("'end' without a 'do' block to close")
             }
+            for stray in [Token.Keyword.elif, .else, .then] where check(stray) {
+                throw error("'\(stray.rawValue)' without an 'if' before it", hint: "write 'if condition do ... else ... end', or 'if c then a else b' for a value")
+            }
             statements.append(try statement())
             try endOfStatement()
         }
@@ -143,7 +150,7 @@ public struct Parser {
     private mutating func endOfStatement() throws(Diagnostic) {
         switch current.kind {
         case .newline: skipSeparators()
-        case .end, .keyword(.end): break
+        case .end, .keyword(.end), .keyword(.elif), .keyword(.else): break
         default:
             var hint: String?
             if case .symbol(.assign) = current.kind {
@@ -162,6 +169,8 @@ public struct Parser {
             return .function(try functionDefinition())
         case .keyword(.for):
             return try loop()
+        case .keyword(.if):
+            return try conditional()
         case .keyword(.expect):
             advance()
             let condition = try expression().expression
@@ -230,6 +239,120 @@ public struct Parser {
         return .loop(variable: variable, variableSpan: variableSpan, sequence: sequence, body: body, span: start.through(previous.span))
     }
 
+    /// `if c do ... elif c do ... else ... end`; or `if c then a else b`, a value, displayed.
+    private mutating func conditional() throws(Diagnostic) -> Statement {
+        try enterNested()
+        defer { leaveNested() }
+        let start = advance().span
+        var condition = try expression()
+        if check(.then) {
+            let value = try conditionalValue(start: start, firstCondition: condition)
+            return .expression(value.expression, span: value.span)
+        }
+        var branches: [ConditionalBranch] = []
+        var otherwise: [Statement] = []
+        while true {
+            guard match(.do) else {
+                throw error(
+                    "expected 'do' after the condition", expected: "'do'",
+                    hint: "statements run by a condition are written 'if condition do ... end'; 'if c then a else b' is a value")
+            }
+            branches.append(ConditionalBranch(condition: condition.expression, body: try branchBody(opening: start)))
+            if match(.elif) {
+                condition = try expression()
+                continue
+            }
+            if match(.else) {
+                if check(.if) {
+                    throw error("'else if' opens a second 'if'", hint: "write 'elif condition do'")
+                }
+                otherwise = try branchBody(opening: start)
+                guard check(.end) else {
+                    throw error("expected 'end' to close the 'if' after its 'else' branch", expected: "'end'")
+                }
+            }
+            advance()
+            return .conditional(branches: branches, otherwise: otherwise, span: start.through(previous.span))
+        }
+    }
+
+    /// The statements of one branch of an `if`, up to (not including) `elif`, `else` or `end`.
+    private mutating func branchBody(opening: SourceSpan) throws(Diagnostic) -> [Statement] {
+        var statements: [Statement] = []
+        skipSeparators()
+        while !check(.end), !check(.elif), !check(.else) {
+            if current.kind == .end {
+                throw Diagnostic("the 'if' block has no 'end'", at: opening, in: source, hint: "close the block with 'end'")
+            }
+            statements.append(try statement())
+            try endOfStatement()
+        }
+        return statements
+    }
+
+    /// `if c then a elif d then b else e`, the `if` and first condition already read when
+    /// `firstCondition` is given.
+    private mutating func conditionalValue(start: SourceSpan, firstCondition: Parsed? = nil) throws(Diagnostic) -> Parsed {
+        var condition: Parsed
+        if let firstCondition {
+            condition = firstCondition
+        } else {
+            try enterNested()
+            advance()
+            condition = try expression()
+        }
+        defer { if firstCondition == nil { leaveNested() } }
+        var cases: [ConditionalCase] = []
+        var parts: [Parsed] = []
+        while true {
+            guard match(.then) else {
+                throw error(
+                    "expected 'then' after the condition", expected: "'then'",
+                    hint: "a value chosen by a condition is 'if c then a else b'")
+            }
+            if current.kind == .newline || current.kind == .end {
+                throw error(
+                    "expected a value after 'then'", expected: "a value",
+                    hint: "statements run by a condition are written 'if condition do' ... 'end'; 'if c then a else b' is a value on one line")
+            }
+            let value = try expression()
+            cases.append(ConditionalCase(condition: condition.expression, value: value.expression))
+            parts += [condition, value]
+            if match(.elif) {
+                condition = try expression()
+                continue
+            }
+            guard match(.else) else {
+                throw error("a value chosen by a condition needs 'else'", expected: "'elif' or 'else'", hint: "if c then a else b")
+            }
+            let otherwise = try expression()
+            return try node(.conditional(cases, otherwise: otherwise.expression, start.through(otherwise.span)), over: parts + [otherwise])
+        }
+    }
+
+    /// `fn x y -> body`.
+    private mutating func lambda() throws(Diagnostic) -> Parsed {
+        try enterNested()
+        defer { leaveNested() }
+        let start = advance().span
+        var parameters: [(name: String, span: SourceSpan)] = []
+        while case .name(let name) = current.kind {
+            let span = advance().span
+            if parameters.contains(where: { $0.name == name }) {
+                throw Diagnostic("the parameter '\(name)' appears twice", at: span, in: source)
+            }
+            parameters.append((name, span))
+        }
+        if parameters.isEmpty {
+            throw error("expected the function's parameters after 'fn'", expected: "a name", hint: "fn x -> x * 2")
+        }
+        guard match(.arrow) else {
+            throw error("expected '->' after the parameters", expected: "'->'", hint: "fn x -> x * 2")
+        }
+        let body = try expression()
+        return try node(.lambda(Lambda(parameters: parameters, body: body.expression, span: start.through(body.span))), over: body)
+    }
+
     /// Statements up to and including `end`.
     private mutating func block(opening: SourceSpan, what: String) throws(Diagnostic) -> [Statement] {
         var statements: [Statement] = []
@@ -250,7 +373,9 @@ public struct Parser {
     // MARK: Expressions, loosest binding first
 
     private mutating func expression() throws(Diagnostic) -> Parsed {
-        try or()
+        if check(.if) { return try conditionalValue(start: current.span) }
+        if check(.fn) { return try lambda() }
+        return try or()
     }
 
     private mutating func or() throws(Diagnostic) -> Parsed {

@@ -18,6 +18,7 @@ public struct Token: Sendable, Equatable {
 
     public enum Keyword: String, Sendable, CaseIterable {
         case def, `for`, `in`, `do`, end, expect, and, or, not, `true`, `false`
+        case `if`, elif, `else`, then, fn
     }
 
     public enum Symbol: String, Sendable, CaseIterable {
@@ -26,6 +27,7 @@ public struct Token: Sendable, Equatable {
         case assign = "=", equal = "==", notEqual = "!=", less = "<", lessEqual = "<="
         case greater = ">", greaterEqual = ">=", approximately = "~", plusMinus = "+-"
         case plus = "+", minus = "-", times = "*", divide = "/", power = "^", range = ".."
+        case arrow = "->"
     }
 
     public var kind: Kind
