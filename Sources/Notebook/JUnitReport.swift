@@ -30,11 +30,16 @@ extension NotebookReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// A notebook's suite: a failed expectation is a failure, a cell stopped by an error is an
+    /// error, and a cell that never ran (an earlier one stopped the notebook) is skipped.
     private static func suite(_ result: NotebookRunner.RunResult) -> [String] {
-        let failures = result.failedExpectations.count + (result.diagnostic == nil ? 0 : 1)
-        let tests = result.expectations.count + (result.diagnostic == nil ? 0 : 1)
+        let failures = result.failedExpectations.count
+        let errors = result.cells.filter { $0.diagnostic != nil }.count
+        let notRun = result.document.cells.dropFirst(result.cells.count)
+        let tests = result.expectations.count + errors + notRun.count
         var lines = [
-            "  <testsuite name=\"\(escape(result.document.path))\" tests=\"\(tests)\" failures=\"\(failures)\" time=\"\(String(format: "%.3f", result.seconds))\">",
+            "  <testsuite name=\"\(escape(result.document.path))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\" "
+                + "skipped=\"\(notRun.count)\" time=\"\(String(format: "%.3f", result.seconds))\">",
         ]
         for cell in result.cells {
             for expectation in cell.expectations {
@@ -49,6 +54,11 @@ extension NotebookReport {
                 lines.append("      <error message=\"\(escape(diagnostic.message))\">\(escape(diagnostic.description))</error>")
                 lines.append("    </testcase>")
             }
+        }
+        for cell in notRun {
+            lines.append("    <testcase classname=\"\(escape(cell.label))\" name=\"cell \(escape(cell.label)) runs\">")
+            lines.append("      <skipped message=\"not run: an earlier cell stopped the notebook\"/>")
+            lines.append("    </testcase>")
         }
         lines.append("  </testsuite>")
         return lines

@@ -238,6 +238,18 @@ public enum NotebookReport {
         </style>
         """
 
+    /// A table's cell in the JSON report: numbers (finite ones; NaN and infinities as text, which
+    /// JSON has no number for) and bools as themselves, everything else as its text.
+    static func jsonCell(_ value: Value) -> Any {
+        switch value {
+        case .number(let number) where number.isFinite: return number
+        case .bool(let flag): return flag
+        case .string(let text): return text
+        case .tensor(let tensor) where tensor.count == 1 && tensor.scalars[0].isFinite: return Double(tensor.scalars[0])
+        default: return value.displayText
+        }
+    }
+
     static func json(_ result: NotebookRunner.RunResult) throws -> String {
         let cells: [[String: Any]] = result.cells.map { cell in
             var entry: [String: Any] = [
@@ -245,7 +257,7 @@ public enum NotebookReport {
                 "displays": cell.outputs.map { output -> [String: Any] in
                     switch output {
                     case .text(let text): return ["kind": "text", "value": text]
-                    case .table(let table): return ["kind": "table", "columns": table.columns, "rows": table.rows.map { $0.map(\.displayText) }]
+                    case .table(let table): return ["kind": "table", "columns": table.columns, "rows": table.rows.map { $0.map(jsonCell) }]
                     case .figure(let figure): return ["kind": "figure", "title": figure.title]
                     }
                 },

@@ -28,8 +28,8 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: "The folder to write.")
     var folder: String
 
-    @Option(help: "The folder for the report of the cells that run first.")
-    var report = "medsynth-out"
+    @Option(help: "The folder for the report of the cells that run first (default: medsynth-out beside the notebook).")
+    var report: String?
 
     @OptionGroup var cache: CacheOptions
 
@@ -44,7 +44,8 @@ struct ExportCommand: ParsableCommand {
                 throw ValidationError("\(notebook) has no cell labelled '\(label)'"
                     + (labels.isEmpty ? "" : "; its labelled cells are \(labels.joined(separator: ", "))"))
             }
-            let options = try NotebookCommands.consoleOptions(cache, report: report, echo: true)
+            let options = try NotebookCommands.consoleOptions(
+                cache, for: notebook, report: NotebookCommands.reportFolder(report, for: notebook), echo: true)
             var handOver: TrainingHandOver?
             let result = try NotebookRunner(options: options).run(document, before: cell.label) { session in
                 handOver = try TrainingExport.handOver(

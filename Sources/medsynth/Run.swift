@@ -6,7 +6,7 @@ import Notebook
 
 /// Where notebook runs keep their cache and reports, shared by run, check and why.
 struct CacheOptions: ParsableArguments {
-    @Option(help: "The cache folder (default: MEDSYNTH_CACHE, or .medsynth-cache here).")
+    @Option(help: "The cache folder (default: MEDSYNTH_CACHE, else the nearest .medsynth-cache from the notebook's folder up to its git repository's root, else one beside the notebook).")
     var cache: String?
 
     @Flag(help: "Run without the cache: compute everything, store nothing.")
@@ -40,8 +40,9 @@ struct CacheOptions: ParsableArguments {
         return values
     }
 
-    var directory: String? {
-        noCache ? nil : cache ?? Self.defaultDirectory
+    /// The cache folder for the notebook at `notebook`; nil with --no-cache.
+    func directory(for notebook: String) -> String? {
+        noCache ? nil : cache ?? Self.defaultDirectory(for: notebook)
     }
 
     /// The engine version in every cache key: entries of another version are never used
@@ -53,9 +54,35 @@ struct CacheOptions: ParsableArguments {
     /// bits on AVX2 machines so that an item's values no longer depend on its batch).
     private static let engineVersion = "medsynth \(MedSynth.version), cache 6"
 
-    /// The cache folder when none is given: MEDSYNTH_CACHE, or .medsynth-cache here.
-    static var defaultDirectory: String {
-        ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] ?? ".medsynth-cache"
+    /// The cache folder when none is given, for the notebook at `notebook`: MEDSYNTH_CACHE; else
+    /// the project's, the nearest `.medsynth-cache` folder in the notebook's folder or above it
+    /// up to the root of its git repository (so that a project's notebooks share one, from
+    /// wherever they are run); else one beside the notebook. Outside a repository only the
+    /// notebook's own folder is looked at: a cache found higher up could be anyone's.
+    static func defaultDirectory(for notebook: String) -> String {
+        if let environment = ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] { return environment }
+        let notebookFolder = folder(of: notebook)
+        var folders = [notebookFolder]
+        while let last = folders.last, !FileManager.default.fileExists(atPath: (last as NSString).appendingPathComponent(".git")) {
+            let parent = (last as NSString).deletingLastPathComponent
+            guard parent != last, !parent.isEmpty else {
+                folders = [notebookFolder]
+                break
+            }
+            folders.append(parent)
+        }
+        for folder in folders {
+            let candidate = (folder as NSString).appendingPathComponent(".medsynth-cache")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue { return candidate }
+        }
+        return (notebookFolder as NSString).appendingPathComponent(".medsynth-cache")
+    }
+
+    /// The absolute folder of the file at `path`.
+    static func folder(of path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        return ((absolute as NSString).standardizingPath as NSString).deletingLastPathComponent
     }
 
     /// What every notebook run of medsynth's shares (run, check, why and the REPL's :run):
@@ -75,8 +102,8 @@ struct CacheOptions: ParsableArguments {
         }
     }
 
-    func runnerOptions(outputDirectory: String) throws -> NotebookRunner.Options {
-        var options = Self.runnerOptions(cacheDirectory: directory, outputDirectory: outputDirectory)
+    func runnerOptions(for notebook: String, outputDirectory: String) throws -> NotebookRunner.Options {
+        var options = Self.runnerOptions(cacheDirectory: directory(for: notebook), outputDirectory: outputDirectory)
         options.cacheCapacity = cacheSize << 20
         options.force = Set(force)
         options.parameterValues = try parameterValues()
@@ -100,8 +127,8 @@ struct Run: ParsableCommand {
     @Argument(help: "The notebook or script.")
     var file: String
 
-    @Option(help: "The folder for the report and figures.")
-    var report = "medsynth-out"
+    @Option(help: "The folder for the report and figures (default: medsynth-out beside the notebook).")
+    var report: String?
 
     @Flag(help: "Write the report as one HTML file that holds its figures and KaTeX, to send to someone.")
     var embed = false
@@ -134,8 +161,8 @@ struct Check: ParsableCommand {
     @Option(help: "The JUnit XML file to write.")
     var junit = "medsynth-check.xml"
 
-    @Option(help: "The folder for the reports.")
-    var report = "medsynth-out"
+    @Option(help: "The folder for the reports (default: medsynth-out beside each notebook).")
+    var report: String?
 
     @OptionGroup var cache: CacheOptions
 
@@ -228,7 +255,7 @@ struct Why: ParsableCommand {
             printError("error: \(file) has no cell '\(label)'\(hint)")
             throw ExitCode(1)
         }
-        var options = try cache.runnerOptions(outputDirectory: NSTemporaryDirectory())
+        var options = try cache.runnerOptions(for: file, outputDirectory: NSTemporaryDirectory())
         options.dryRun = true
         options.warning = printError
         let runner = NotebookRunner(options: options)
@@ -254,8 +281,13 @@ enum NotebookCommands {
     /// writes its report. Throws when the notebook cannot be read or run, or the report written.
     /// The runner's options for a command at the console: figures under `report`, progress
     /// printed as it comes (when `echo`), warnings to stderr, and Ctrl-C and SIGTERM stopping it.
-    static func consoleOptions(_ cache: CacheOptions, report: String, echo: Bool) throws -> NotebookRunner.Options {
-        var options = try cache.runnerOptions(outputDirectory: (report as NSString).appendingPathComponent("figures"))
+    /// The report folder: the one given, or medsynth-out beside the notebook.
+    static func reportFolder(_ given: String?, for notebook: String) -> String {
+        given ?? (CacheOptions.folder(of: notebook) as NSString).appendingPathComponent("medsynth-out")
+    }
+
+    static func consoleOptions(_ cache: CacheOptions, for notebook: String, report: String, echo: Bool) throws -> NotebookRunner.Options {
+        var options = try cache.runnerOptions(for: notebook, outputDirectory: (report as NSString).appendingPathComponent("figures"))
         if echo {
             options.progress = { line in
                 print(line)
@@ -268,10 +300,11 @@ enum NotebookCommands {
     }
 
     static func run(
-        _ file: String, cache: CacheOptions, report: String, echo: Bool, parameterValues: [String: String]? = nil, embed: Bool = false
+        _ file: String, cache: CacheOptions, report: String?, echo: Bool, parameterValues: [String: String]? = nil, embed: Bool = false
     ) throws -> NotebookRunner.RunResult {
         let document = try NotebookDocument.load(path: file)
-        var options = try consoleOptions(cache, report: report, echo: echo)
+        let report = reportFolder(report, for: file)
+        var options = try consoleOptions(cache, for: file, report: report, echo: echo)
         // check passes each notebook the --set values of the parameters it declares.
         if let parameterValues { options.parameterValues = parameterValues }
         let result = try NotebookRunner(options: options).run(document)

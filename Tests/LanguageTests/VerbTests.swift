@@ -536,7 +536,13 @@ final class VerbTests: XCTestCase {
     func testVerbReferenceIsUpToDate() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let path = root.appendingPathComponent("docs/verbs.md").path
-        let generated = VerbReference.markdown(.standard)
+        let stdlib = root.appendingPathComponent("stdlib")
+        let files = try FileManager.default.contentsOfDirectory(atPath: stdlib.path).filter { $0.hasSuffix(".medsynth") }
+            .sorted { ($0 == "prelude.medsynth" ? "" : $0) < ($1 == "prelude.medsynth" ? "" : $1) }
+        let functions = LibraryFunction.documented(inFiles: files.map { stdlib.appendingPathComponent($0).path })
+        XCTAssertEqual(functions.first.map { [$0.name, $0.usage] }, ["signed", "def signed x"])
+        XCTAssertTrue(functions.allSatisfy { !$0.documentation.isEmpty }, "every library function has a comment: \(functions.filter { $0.documentation.isEmpty }.map(\.name))")
+        let generated = VerbReference.markdown(.standard, functions: functions)
         if ProcessInfo.processInfo.environment["MEDSYNTH_UPDATE_DOCS"] == "1" {
             try generated.write(toFile: path, atomically: true, encoding: .utf8)
         }

@@ -21,7 +21,7 @@ final class NotebookTests: XCTestCase {
 
     func run(
         _ text: String, name: String = "notes.medsynth", force: Set<String> = [], parameters: [String: String] = [:],
-        lastCell: String? = nil, dryRun: Bool = false, cache: String? = nil
+        lastCell: String? = nil, dryRun: Bool = false, cache: String? = nil, allowingError: Bool = false
     ) throws -> NotebookRunner.RunResult {
         let path = (directory as NSString).appendingPathComponent(name)
         try FileManager.default.createDirectory(
@@ -35,7 +35,7 @@ final class NotebookTests: XCTestCase {
         options.lastCell = lastCell
         options.dryRun = dryRun
         let result = try NotebookRunner(options: options).run(try NotebookDocument.load(path: path))
-        XCTAssertNil(result.diagnostic, "\(result.diagnostic.map(String.init(describing:)) ?? "")")
+        if !allowingError { XCTAssertNil(result.diagnostic, "\(result.diagnostic.map(String.init(describing:)) ?? "")") }
         return result
     }
 
@@ -656,8 +656,20 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(expects.last?["expression"] as? String, "1 > 2")
         XCTAssertEqual(expects.last?["value"] as? String, "1 > 2")
         let junit = NotebookReport.junit([.ran(result)])
-        XCTAssertTrue(junit.contains("tests=\"2\" failures=\"1\""), junit)
+        XCTAssertTrue(junit.contains("tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\""), junit)
         XCTAssertTrue(junit.contains("<failure message=\"1 &gt; 2\"/>"), junit)
+        let displays = cells.flatMap { $0["displays"] as? [[String: Any]] ?? [] }
+        let rows = try XCTUnwrap(displays.first { $0["kind"] as? String == "table" }?["rows"] as? [[Any]])
+        XCTAssertEqual(rows.map { $0.compactMap { $0 as? Double } }, [[1], [2]], "table values are JSON numbers")
+
+        // A cell stopped by an error is an error, not a failure; the cells after it are skipped,
+        // and the report's header counts both.
+        let broken = try run("```medsynth {#a}\nexpect 1 == 1\nx = load \"missing.png\"\n```\n\n```medsynth {#b}\ny = 1\n```\n", name: "broken.medsynth", allowingError: true)
+        let brokenJUnit = NotebookReport.junit([.ran(broken)])
+        XCTAssertTrue(brokenJUnit.contains(#"tests="3" failures="0" errors="1" skipped="1""#), brokenJUnit)
+        XCTAssertTrue(brokenJUnit.contains(#"<testcase classname="b" name="cell b runs">"# + "\n" + #"      <skipped message="not run: an earlier cell stopped the notebook"/>"#), brokenJUnit)
+        XCTAssertEqual(NotebookReport.summary(broken).replacingOccurrences(of: #"in [0-9.]+ s"#, with: "in T s", options: .regularExpression),
+                       "1 of 2 cells ran in T s (1 stopped on an error, 1 not run); 1 of 1 expectations held")
     }
 
     static let parameterised = """

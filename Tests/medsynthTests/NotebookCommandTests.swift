@@ -41,6 +41,32 @@ final class NotebookCommandTests: XCTestCase {
         try text.write(to: work.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
+    /// Without --cache and --report: the report goes beside the notebook, and the cache is the
+    /// project's (the nearest .medsynth-cache above the notebook, up to its git repository's
+    /// root), else one beside it.
+    func testTheCacheAndReportFollowTheNotebook() throws {
+        let project = work.appendingPathComponent("project")
+        let elsewhere = work.appendingPathComponent("elsewhere")
+        for folder in [project.appendingPathComponent(".git"), project.appendingPathComponent(".medsynth-cache"),
+                       project.appendingPathComponent("lessons"), elsewhere] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        let notebook = "```medsynth {#a}\nx = zeros [4]\n```\n"
+        try write(notebook, "project/lessons/one.medsynth")
+        try write(notebook, "elsewhere/two.medsynth")
+        var first = try medsynth(["run", "project/lessons/one.medsynth"])
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: project.appendingPathComponent("lessons/medsynth-out/one.html").path), first.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: project.appendingPathComponent(".medsynth-cache/index.json").path), "the project's cache")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: project.appendingPathComponent("lessons/.medsynth-cache").path))
+        first = try medsynth(["run", "elsewhere/two.medsynth"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent(".medsynth-cache/index.json").path), first.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("medsynth-out/two.html").path))
+        // The same from inside the project's folder: the same cache, so nothing runs again.
+        let again = try medsynth(["run", "\(project.path)/lessons/one.medsynth"])
+        XCTAssertTrue(again.output.contains("0 statements ran, 1 from the cache"), again.output)
+    }
+
     func testRunCheckAndWhy() throws {
         try write("""
             # Two cells

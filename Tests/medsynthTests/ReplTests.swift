@@ -188,6 +188,18 @@ final class ReplTests: XCTestCase {
         terminal.send("kept + 1\n")
         XCTAssertTrue(terminal.wait(for: "43\r\n", after: mark), "Ctrl-C at the prompt:\n\(terminal.text)")
 
+        // Ctrl-C in the middle of a multi-line entry drops it and shows a fresh prompt; the next
+        // multi-line entry is read whole.
+        mark = terminal.text.count
+        terminal.send("ys = [1,\n")
+        XCTAssertTrue(terminal.wait(for: "... ", after: mark), terminal.text)
+        mark = terminal.text.count
+        terminal.send("\u{03}")
+        XCTAssertTrue(terminal.wait(for: "medsynth> ", after: mark), "no fresh prompt after Ctrl-C in an entry:\n\(terminal.text)")
+        mark = terminal.text.count
+        terminal.send("zs = [5,\n6, 7]\ncount zs\n")
+        XCTAssertTrue(terminal.wait(for: "3\r\n", after: mark), "the entry after Ctrl-C:\n\(terminal.text)")
+
         // :vars lists names, types and shapes; the stopped statements bound nothing.
         mark = terminal.text.count
         terminal.send(":vars\n")
@@ -202,8 +214,13 @@ final class ReplTests: XCTestCase {
         let notebook = work.appendingPathComponent("two cells.medsynth").path
         try "```medsynth {#one}\nq = phantom n=2 size=32 seed=3\n```\n\n```medsynth {#two}\nr = count q.image\n```\n"
             .write(toFile: notebook, atomically: true, encoding: .utf8)
+        // :load binds the front matter's parameters before it runs the cells.
+        let parameters = work.appendingPathComponent("parameters.medsynth").path
+        try "---\nparameters:\n  steps: 7\n---\n```medsynth\ntwice = steps * 2\n```\n".write(toFile: parameters, atomically: true, encoding: .utf8)
         // A path with a space is quoted; a missing file is an error and the session goes on.
         let steps: [(keys: String, output: String)] = [
+            (":load \"\(parameters)\"\n", "ran 1 cell of \(parameters)"),
+            ("twice + 1\n", "\n15\r\n"),
             (":run \"\(work.path)/none.medsynth\" one\n", "none.medsynth: no such file"),
             (":run \"\(notebook)\n", "error: a quote is not closed"),
             (":run \"\(notebook)\" one\n", "ran 1 of 2 cells of \(notebook)"),

@@ -23,8 +23,9 @@ extension Tensor: CustomStringConvertible {
         return header + "\n  " + valuesText
     }
 
-    /// Up to 64 values nested by axis; otherwise the first 8, flat, then "...".
-    private var valuesText: String {
+    /// The values without the header: up to 64 nested by axis (one for a scalar); otherwise
+    /// the first 8, flat, then "...".
+    public var valuesText: String {
         if rank == 0 { return Self.format(scalars[0]) }
         guard count <= 64 else {
             return "first values: " + scalars.prefix(8).map(Self.format).joined(separator: ", ") + ", ..."

@@ -256,7 +256,8 @@ extension Value {
     public var inlineText: String {
         switch self {
         case .string(let value): return "\"\(value)\""
-        case .tensor(let tensor): return tensor.count <= 8 ? "\(tensor)" : "tensor \(tensor.shape)"
+        // A few values are shown as values (a scalar as a number), more by the shape.
+        case .tensor(let tensor): return tensor.count <= 8 ? tensor.valuesText : "tensor \(tensor.shape)"
         case .list, .record, .number, .bool, .nothing: return displayText
         default: return summary
         }

@@ -47,7 +47,7 @@ enum DataVerbs {
             .option("first", .integer(0...Int.max), default: .nothing, "HDF5: read from this index of the first axis"),
             .option("count", .integer(1...Int.max), default: .nothing, "HDF5: read this many along the first axis"),
         ],
-        result: .any, example: "x = load \"scan.nii.gz\"",
+        result: .any, returns: "a tensor (an image or an array), a record of tensors (an HDF5 file or safetensors with several), or a model (a checkpoint or a diffusers or MONAI folder)", example: "x = load \"scan.nii.gz\"",
         details: loadDetails
     ) { call in
         let folder = try call.path("path", for: .read)

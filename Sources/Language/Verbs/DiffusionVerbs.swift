@@ -132,7 +132,7 @@ enum DiffusionVerbs {
             .option("keep", .list, default: .nothing, "step indices whose x_t and predicted x_0 to return as a trajectory"),
             .option("seed", .integer(0...Int.max), default: .nothing, "the noise's seed"),
         ],
-        result: .any, example: "z = diffuse net cond=[m, e] steps=50 seed=7",
+        result: .any, returns: "the latents, a tensor [N, C, h, w]; with keep= a record {sample, t, x, x0}", example: "z = diffuse net cond=[m, e] steps=50 seed=7",
         details: "Returns the latents [N, C, h, w]; with keep= a record {sample, t, x, x0} whose x and x0 stack the kept steps. "
             + "Shows its progress as it runs: steps done, steps a second and the time left.",
         randomness: .seeded(by: "seed")

@@ -118,7 +118,7 @@ enum GeometryVerbs {
             .option("from", .list, default: .nothing, "a tensor's voxel size along those axes (a scan knows its own)"),
             .option("method", .choice(["linear", "nearest"]), default: .nothing, "for a tensor: linear (images) or nearest (labels); linear when left out"),
         ],
-        result: .any, example: "resample (zeros [1, 1, 64, 64]) spacing=[1.5, 1.5] from=[1, 1]",
+        result: .any, returns: "what it was given: a tensor, or a scan record with its image, label, spacing and affine resampled", example: "resample (zeros [1, 1, 64, 64]) spacing=[1.5, 1.5] from=[1, 1]",
         details: """
             Each axis keeps its extent: n voxels of size s become round(n s / t) of size about t \
             (exactly n s / round(n s / t)), sampled pixel-area aligned as scipy.ndimage.zoom with \
@@ -189,7 +189,7 @@ enum GeometryVerbs {
             .option("around", .tensor, default: .nothing, "a mask (e.g. the label): each sample's window is centred on its values above 0"),
             .option("value", .number, default: .number(0), "what padding fills the image with (a label is padded with 0)"),
         ],
-        result: .any, example: "crop (zeros [2, 1, 96, 128]) size=[64, 64]",
+        result: .any, returns: "what it was given: a tensor, or a scan record with its image, label and affine cropped", example: "crop (zeros [2, 1, 96, 128]) size=[64, 64]",
         details: """
             Centred, a larger axis loses floor((n - size) / 2) at the start and a smaller one gains \
             floor((size - n) / 2); around= moves the window to the centre of each sample's \
@@ -209,7 +209,7 @@ enum GeometryVerbs {
             .option("size", .list, default: nil, "the least size of the last axes, e.g. [64, 64]"),
             .option("value", .number, default: .number(0), "what padding fills the image with (a label is padded with 0)"),
         ],
-        result: .any, example: "pad (zeros [1, 1, 50, 60]) size=[64, 64]"
+        result: .any, returns: "what it was given: a tensor, or a scan record with its image, label and affine padded", example: "pad (zeros [1, 1, 50, 60]) size=[64, 64]"
     ) { call in
         try window(call, padOnly: true)
     }

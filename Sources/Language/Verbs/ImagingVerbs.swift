@@ -20,7 +20,7 @@ enum ImagingVerbs {
             .option("quantiles", .bool, default: .bool(false), "read low and high as quantiles of the gradient magnitude"),
             .option("stages", .bool, default: .bool(false), "return every stage: {smoothed, magnitude, suppressed, edges}"),
         ],
-        result: .any, example: "e = edges (phantom n=2 seed=1).image sigma=1 low=0.1 high=0.2",
+        result: .any, returns: "a tensor of 0 and 1 of the image's shape; with stages=true a record {smoothed, magnitude, suppressed, edges}", example: "e = edges (phantom n=2 seed=1).image sigma=1 low=0.1 high=0.2",
         details: """
             The stages are Canny's: Gaussian smoothing, the Sobel gradient magnitude, non-maximum \
             suppression along the gradient direction, and hysteresis between the two thresholds.

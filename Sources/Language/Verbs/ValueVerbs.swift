@@ -44,7 +44,7 @@ enum ValueVerbs {
                     .argument("x", .tensor, "a tensor (a list of numbers is one)"),
                     .option("axes", .list, default: .nothing, "axes to reduce (negative counts from the end); all when left out"),
                 ],
-                result: .any, example: "\(name) [1, 2, 3, 4]"
+                result: .any, returns: "a number; with axes= a tensor without those axes", example: "\(name) [1, 2, 3, 4]"
             ) { call in
                 let x = try call.tensor("x")
                 guard call.has("axes") else { return .number(Double(try reduce(x, nil).item())) }
@@ -64,6 +64,7 @@ enum ValueVerbs {
             Verb(
                 name, "\(phrase) of each value.", category: .values,
                 parameters: [.argument("x", .tensor, "a number or a tensor")], result: .any,
+                returns: "a number for a number, else a tensor of the same shape",
                 example: "\(name) 4"
             ) { call in
                 if case .number(let number) = call.value("x") {

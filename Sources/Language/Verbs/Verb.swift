@@ -13,6 +13,9 @@ public struct Verb: Sendable {
     public var category: Category
     public var parameters: [Parameter]
     public var result: ValueType
+    /// What it returns, in words, where the type alone does not say (`result` is `.any`): "a
+    /// tensor, or a record of tensors for a scan record".
+    public var returns: String?
     /// Whether the verb acts on the world (writes a file, prints): a statement that applies it
     /// runs every time, never from a cache.
     public var hasSideEffects: Bool
@@ -44,7 +47,7 @@ public struct Verb: Sendable {
 
     public init(
         _ name: String, _ summary: String, category: Category, parameters: [Parameter] = [],
-        result: ValueType, example: String, details: String = "", hasSideEffects: Bool = false,
+        result: ValueType, returns: String? = nil, example: String, details: String = "", hasSideEffects: Bool = false,
         randomness: Randomness = .none, run: @escaping @Sendable (inout VerbCall) throws -> Value
     ) {
         self.name = name
@@ -54,6 +57,7 @@ public struct Verb: Sendable {
         self.category = category
         self.parameters = parameters
         self.result = result
+        self.returns = returns
         self.hasSideEffects = hasSideEffects
         self.randomness = randomness
         self.run = run
@@ -76,6 +80,9 @@ public struct Verb: Sendable {
         return parts.joined(separator: " ")
     }
 
+    /// What it returns: the words given, or its type.
+    public var returnText: String { returns ?? result.article }
+
     /// The text `:help verb` prints.
     public var help: String {
         var lines = ["\(usage)", "", summary]
@@ -90,7 +97,7 @@ public struct Verb: Sendable {
                 lines.append("  \(name)  \(kind)  \(parameter.help)")
             }
         }
-        lines += ["", "example: \(example)"]
+        lines += ["", "returns: \(returnText)", "example: \(example)"]
         return lines.joined(separator: "\n")
     }
 

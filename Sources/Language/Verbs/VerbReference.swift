@@ -2,7 +2,7 @@ import Foundation
 
 /// docs/verbs.md, generated from the registry (a test keeps the file in step).
 public enum VerbReference {
-    public static func markdown(_ registry: VerbRegistry) -> String {
+    public static func markdown(_ registry: VerbRegistry, functions: [LibraryFunction] = []) -> String {
         var lines = [
             "# Verbs",
             "",
@@ -12,6 +12,10 @@ public enum VerbReference {
             "`MEDSYNTH_UPDATE_DOCS=1 scripts/test.sh` after changing a verb.",
             "",
         ]
+        if !functions.isEmpty {
+            lines.append("- [Functions of the standard library](#functions-of-the-standard-library): "
+                + functions.map { "`\($0.name)`" }.joined(separator: ", "))
+        }
         for category in Verb.Category.allCases {
             let verbs = registry.verbs.filter { $0.category == category }
             guard !verbs.isEmpty else { continue }
@@ -35,7 +39,16 @@ public enum VerbReference {
                         lines.append("| `\(name)` | \(parameter.kind.description.replacingOccurrences(of: "|", with: "\\|")) | \(defaultText) | \(parameter.help) |")
                     }
                 }
-                lines += ["", "Returns \(verb.result.article).", "", "```medsynth", verb.example, "```"]
+                lines += ["", "Returns \(verb.returnText).", "", "```medsynth", verb.example, "```"]
+            }
+        }
+        if !functions.isEmpty {
+            lines += ["", "## Functions of the standard library", "",
+                      "Written in medsynth itself, in `stdlib/` (`prelude.medsynth` first, then the others by name),",
+                      "and loaded into every session; `:help NAME` prints the same. Their comments are their documentation."]
+            for function in functions {
+                lines += ["", "### \(function.name)", "", "`\(function.usage)` (\(function.file))", ""]
+                lines.append(function.documentation.isEmpty ? "Not documented." : function.documentation)
             }
         }
         return lines.joined(separator: "\n") + "\n"

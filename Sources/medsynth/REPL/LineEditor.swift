@@ -46,8 +46,13 @@ enum LineEditor {
         write_history(historyFile)
     }
 
-    /// At the prompt, Ctrl-C abandons the line being typed and shows a fresh prompt.
+    /// The prompt of a new entry, which Ctrl-C returns to from a continuation line.
+    nonisolated(unsafe) static var primaryPrompt = "medsynth> "
+
+    /// At the prompt, Ctrl-C abandons the line being typed (and the entry's earlier lines, which
+    /// the REPL drops) and shows a fresh prompt.
     static func abandonLine() {
+        rl_set_prompt(primaryPrompt)
         rl_replace_line("", 0)
         FileHandle.standardOutput.write(Data("\n".utf8))
         rl_on_new_line()

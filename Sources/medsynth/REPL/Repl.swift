@@ -28,7 +28,7 @@ struct Repl: ParsableCommand {
     @Option(help: "The history file (default: ~/.medsynth_history, or MEDSYNTH_HISTORY).")
     var history: String?
 
-    @Option(help: "The cache :run uses, shared with medsynth run (default: MEDSYNTH_CACHE, or .medsynth-cache here).")
+    @Option(help: "The cache :run uses, shared with medsynth run (default: as medsynth run finds it for the notebook; :cache shows the one for this folder).")
     var cache: String?
 
     @Flag(help: "Let :run compute everything and store nothing.")
@@ -42,7 +42,7 @@ struct Repl: ParsableCommand {
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".medsynth_history")
         let previews = isatty(STDOUT_FILENO) != 0
         let loop = try ReplLoop(outputDirectory: out, seed: seed, previews: previews, historyFile: historyFile,
-                                cacheDirectory: noCache ? nil : cache ?? CacheOptions.defaultDirectory)
+                                cacheDirectory: noCache ? nil : cache ?? CacheOptions.defaultDirectory(for: "./notebook"), cacheGiven: cache != nil)
         loop.run()
     }
 }
@@ -55,8 +55,11 @@ final class ReplLoop {
     let outputDirectory: String
     let seed: UInt64
     let previews: Bool
-    /// The notebook cache :run uses (nil: none).
+    /// The notebook cache :cache shows, and :run uses when the command line named it (nil: none).
     let cacheDirectory: String?
+    /// Whether the command line named the cache (MEDSYNTH_CACHE counts): else :run uses the one
+    /// `medsynth run` would find for the notebook.
+    let cacheGiven: Bool
     /// Lines entered so far, so that each entry's diagnostics name its own line numbers.
     var entryLine = 1
 
@@ -72,9 +75,10 @@ final class ReplLoop {
         (":quit", ":quit          leave (Ctrl-D also leaves)"),
     ]
 
-    init(outputDirectory: String, seed: UInt64, previews: Bool, historyFile: String, cacheDirectory: String?) throws {
+    init(outputDirectory: String, seed: UInt64, previews: Bool, historyFile: String, cacheDirectory: String?, cacheGiven: Bool = true) throws {
         self.outputDirectory = outputDirectory
         self.cacheDirectory = cacheDirectory
+        self.cacheGiven = cacheGiven || ProcessInfo.processInfo.environment["MEDSYNTH_CACHE"] != nil
         self.seed = seed
         self.previews = previews
         self.historyFile = historyFile
@@ -112,15 +116,17 @@ final class ReplLoop {
     /// One statement, read over as many lines as it needs; nil at end of input.
     func readEntry() -> String? {
         var lines: [String] = []
-        let generation = Interrupts.count
+        var generation = Interrupts.count
         while true {
-            let prompt = lines.isEmpty ? "medsynth> " : "      ... "
+            let prompt = lines.isEmpty ? LineEditor.primaryPrompt : "      ... "
             guard let line = LineEditor.readLine(prompt: prompt) else {
                 return lines.isEmpty ? nil : lines.joined(separator: "\n")
             }
-            // A Ctrl-C while typing abandons the lines entered before it.
-            if Interrupts.count != generation, !lines.isEmpty {
+            // A Ctrl-C while typing abandons the lines entered before it (the prompt went back
+            // to a new entry's); the line typed after it starts a new entry.
+            if Interrupts.count != generation {
                 lines = []
+                generation = Interrupts.count
             }
             lines.append(line)
             let text = lines.joined(separator: "\n")
@@ -220,6 +226,14 @@ final class ReplLoop {
             let document = try NotebookDocument.load(path: path)
             Interrupts.running = true
             defer { Interrupts.running = false }
+            // The front matter's parameters are bound first, as a run binds them.
+            for parameter in document.frontMatter.parameters {
+                let report = session.run("\(parameter.name) = \(parameter.value)", name: "\(path), parameter \(parameter.name)", firstLine: parameter.line) { print($0) }
+                if let diagnostic = report.diagnostic {
+                    print(diagnostic)
+                    return
+                }
+            }
             for (index, cell) in document.cells.enumerated() {
                 // Each cell's run clears the Ctrl-C flag as it starts, so one pressed between
                 // two cells is looked at here, or it would be lost.
@@ -250,7 +264,8 @@ final class ReplLoop {
                 print("error: \(path) has no cell {#\(label)}\(Suggestions.didYouMean(label, among: labels).map { "; \($0)" } ?? "")")
                 return
             }
-            var options = CacheOptions.runnerOptions(cacheDirectory: cacheDirectory, outputDirectory: outputDirectory)
+            let cache = cacheGiven || cacheDirectory == nil ? cacheDirectory : CacheOptions.defaultDirectory(for: path)
+            var options = CacheOptions.runnerOptions(cacheDirectory: cache, outputDirectory: outputDirectory)
             options.lastCell = label
             options.cancellation = session.context.cancellation
             options.progress = { line in
@@ -334,23 +349,53 @@ final class ReplLoop {
         return words
     }
 
+    /// `:help`: a page that fits a terminal (statements, commands, the groups of verbs, the
+    /// library's functions); `:help verbs`, `:help functions` or a group's name list one part in
+    /// full; `:help NAME` shows one verb or function.
     func help(_ topic: String?) -> String {
         let registry = session.interpreter.registry
+        let functions = LibraryFunction.documented(inFiles: SessionSetup.stdlibFiles())
+        let groups = Verb.Category.allCases.filter { category in registry.verbs.contains { $0.category == category } }
+        func verbList(_ categories: [Verb.Category]) -> [String] {
+            var lines: [String] = []
+            for category in categories {
+                let verbs = registry.verbs.filter { $0.category == category }
+                lines += ["", "\(category.rawValue):"]
+                let width = verbs.map(\.name.count).max() ?? 0
+                lines += verbs.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.summary)" }
+            }
+            return lines
+        }
         if let topic {
             if let verb = registry[topic] { return verb.help }
-            return "no verb '\(topic)'" + (Suggestions.didYouMean(topic, among: registry.names).map { "; \($0)" } ?? "")
+            if let function = functions.first(where: { $0.name == topic }) { return function.help }
+            if topic == "verbs" { return verbList(groups).dropFirst().joined(separator: "\n") }
+            if topic == "functions" {
+                let width = functions.map(\.usage.count).max() ?? 0
+                return (["Functions of the standard library (stdlib/):"]
+                    + functions.map { "  \($0.usage.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.documentation)" })
+                    .joined(separator: "\n")
+            }
+            let matching = groups.filter { $0.rawValue.lowercased().contains(topic.lowercased()) }
+            if !matching.isEmpty { return verbList(matching).dropFirst().joined(separator: "\n") }
+            let names = registry.names + functions.map(\.name) + ["verbs", "functions"]
+            return "no verb, function or group '\(topic)'" + (Suggestions.didYouMean(topic, among: names).map { "; \($0)" } ?? "")
         }
-        var lines = ["Statements:  name = expression,  expression,  expect condition,  def f x = ...,  for x in xs do ... end",
-                     "", "Commands:"]
+        var lines = [
+            "Statements:  name = expression,  expression,  expect condition,  def f x = ...,",
+            "             for x in xs do ... end,  if c do ... elif c do ... else ... end",
+            "Values:      if c then a else b,  fn x -> x * 2,  \"text {x:.2f}\"",
+            "", "Commands:",
+        ]
         lines += Self.commands.map { "  " + $0.help }
-        for category in Verb.Category.allCases {
-            let verbs = registry.verbs.filter { $0.category == category }
-            guard !verbs.isEmpty else { continue }
-            lines += ["", "\(category.rawValue):"]
-            let width = verbs.map(\.name.count).max() ?? 0
-            lines += verbs.map { "  \($0.name.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.summary)" }
+        lines += ["", "Verbs, by group (:help verbs lists them all, :help GROUP one group, e.g. :help diffusion):"]
+        for category in groups {
+            let names = registry.verbs.filter { $0.category == category }.map(\.name)
+            let shown = names.prefix(7).joined(separator: ", ") + (names.count > 7 ? ", …" : "")
+            lines.append("  \(category.rawValue) (\(names.count)): \(shown)")
         }
-        lines += ["", ":help VERB shows a verb's parameters and an example."]
+        lines += ["", "Functions of the standard library (:help functions): " + functions.map(\.name).joined(separator: ", "),
+                  "", ":help NAME shows a verb's or a function's parameters and an example."]
         return lines.joined(separator: "\n")
     }
 }
