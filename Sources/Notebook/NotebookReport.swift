@@ -117,6 +117,8 @@ public enum NotebookReport {
                         figureCount += 1
                         let source: String
                         switch figure.content {
+                        case _ where figure.reportSVG != nil:
+                            source = try assets.source(of: Array(figure.reportSVG!.utf8), named: "figure-\(figureCount).svg", type: "image/svg+xml")
                         case .raster(let image):
                             source = try assets.source(of: try PNGImage.encode(image, bitDepth: .eight, file: "figure-\(figureCount).png"), named: "figure-\(figureCount).png", type: "image/png")
                         case .vector(let svg):

@@ -107,6 +107,7 @@ enum ValueCodec {
         case .figure(let figure):
             var entry: [String: Any] = ["type": "figure", "title": figure.title]
             if let path = figure.path { entry["path"] = path }
+            if let reportSVG = figure.reportSVG { entry["report_svg"] = reportSVG }
             switch figure.content {
             case .raster(let image): entry["raster"] = tensorReference(image)
             case .vector(let svg): entry["svg"] = svg
@@ -190,8 +191,9 @@ enum ValueCodec {
         case "figure":
             let title = entry["title"] as? String ?? ""
             let path = entry["path"] as? String
-            if let svg = entry["svg"] as? String { return .figure(Figure(.vector(svg), title: title, path: path)) }
-            return .figure(Figure(.raster(try tensor("raster")), title: title, path: path))
+            let reportSVG = entry["report_svg"] as? String
+            if let svg = entry["svg"] as? String { return .figure(Figure(.vector(svg), title: title, path: path, reportSVG: reportSVG)) }
+            return .figure(Figure(.raster(try tensor("raster")), title: title, path: path, reportSVG: reportSVG))
         case "table":
             let rows = try (entry["rows"] as? [[Any]] ?? []).map { try $0.map { try decode($0, file: file, depth: depth + 1) } }
             return .table(Table(columns: entry["columns"] as? [String] ?? [], rows: rows))

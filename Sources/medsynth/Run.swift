@@ -51,8 +51,9 @@ struct CacheOptions: ParsableArguments {
     /// random key scheme, `RandomKey`, whose numbers differ from the earlier ones; cache 5:
     /// `corrupt` and `holes` draw from named children of their key; cache 6: forward
     /// convolutions in fixed-size products and guidance in two passes, which change the last
-    /// bits on AVX2 machines so that an item's values no longer depend on its batch).
-    private static let engineVersion = "medsynth \(MedSynth.version), cache 6"
+    /// bits on AVX2 machines so that an item's values no longer depend on its batch; cache 7:
+    /// a figure of `show` carries the SVG grid a report shows).
+    private static let engineVersion = "medsynth \(MedSynth.version), cache 7"
 
     /// The cache folder when none is given, for the notebook at `notebook`: MEDSYNTH_CACHE; else
     /// the project's, the nearest `.medsynth-cache` folder in the notebook's folder or above it

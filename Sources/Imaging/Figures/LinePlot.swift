@@ -70,40 +70,40 @@ public struct LinePlot: Sendable {
         func py(_ y: Double) -> Double { m.top + plotHeight - (transform(y) - yBottom) / (yTop - yBottom) * plotHeight }
 
         var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" viewBox="0 0 \(n(width)) \(n(height))" font-family="sans-serif" font-size="12">
-            <rect x="0" y="0" width="\(n(width))" height="\(n(height))" fill="white"/>
-            <rect x="\(n(m.left))" y="\(n(m.top))" width="\(n(plotWidth))" height="\(n(plotHeight))" fill="none" stroke="black"/>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(svgNumber(width))" height="\(svgNumber(height))" viewBox="0 0 \(svgNumber(width)) \(svgNumber(height))" font-family="sans-serif" font-size="12">
+            <rect x="0" y="0" width="\(svgNumber(width))" height="\(svgNumber(height))" fill="white"/>
+            <rect x="\(svgNumber(m.left))" y="\(svgNumber(m.top))" width="\(svgNumber(plotWidth))" height="\(svgNumber(plotHeight))" fill="none" stroke="black"/>
 
             """
         for (value, label) in zip(xTicks.values, xTicks.values.map(xTicks.label)) {
             let x = px(value), bottom = m.top + plotHeight
-            svg += "<line x1=\"\(n(x))\" y1=\"\(n(bottom))\" x2=\"\(n(x))\" y2=\"\(n(bottom + 5))\" stroke=\"black\"/>\n"
+            svg += "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(bottom))\" x2=\"\(svgNumber(x))\" y2=\"\(svgNumber(bottom + 5))\" stroke=\"black\"/>\n"
             svg += text(label, x: x, y: bottom + 18, anchor: "middle")
         }
         for (value, label) in zip(yTickValues, yTickLabels) {
             let y = py(value)
-            svg += "<line x1=\"\(n(m.left - 5))\" y1=\"\(n(y))\" x2=\"\(n(m.left))\" y2=\"\(n(y))\" stroke=\"black\"/>\n"
+            svg += "<line x1=\"\(svgNumber(m.left - 5))\" y1=\"\(svgNumber(y))\" x2=\"\(svgNumber(m.left))\" y2=\"\(svgNumber(y))\" stroke=\"black\"/>\n"
             svg += text(label, x: m.left - 8, y: y + 4, anchor: "end")
         }
         if !title.isEmpty { svg += text(title, x: m.left + plotWidth / 2, y: 24, anchor: "middle", extra: " font-size=\"14\"") }
         if !xLabel.isEmpty { svg += text(xLabel, x: m.left + plotWidth / 2, y: height - 12, anchor: "middle") }
         if !yLabel.isEmpty {
             let (x, y) = (16.0, m.top + plotHeight / 2)
-            svg += text(yLabel, x: x, y: y, anchor: "middle", extra: " transform=\"rotate(-90 \(n(x)) \(n(y)))\"")
+            svg += text(yLabel, x: x, y: y, anchor: "middle", extra: " transform=\"rotate(-90 \(svgNumber(x)) \(svgNumber(y)))\"")
         }
         for (index, s) in series.enumerated() {
             var commands: [String] = []
             var penDown = false
             for (x, y) in zip(s.x, s.y) {
                 guard x.isFinite, y.isFinite else { penDown = false; continue }
-                commands.append("\(penDown ? "L" : "M")\(n(px(x))) \(n(py(y)))")
+                commands.append("\(penDown ? "L" : "M")\(svgNumber(px(x))) \(svgNumber(py(y)))")
                 penDown = true
             }
             let colour = Self.palette[index % Self.palette.count]
             svg += "<path d=\"\(commands.joined(separator: " "))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\"/>\n"
             let legendY = m.top + 16 + Double(index) * 16
             let legendX = m.left + plotWidth - 130
-            svg += "<line x1=\"\(n(legendX))\" y1=\"\(n(legendY - 4))\" x2=\"\(n(legendX + 20))\" y2=\"\(n(legendY - 4))\" stroke=\"\(colour)\" stroke-width=\"1.5\"/>\n"
+            svg += "<line x1=\"\(svgNumber(legendX))\" y1=\"\(svgNumber(legendY - 4))\" x2=\"\(svgNumber(legendX + 20))\" y2=\"\(svgNumber(legendY - 4))\" stroke=\"\(colour)\" stroke-width=\"1.5\"/>\n"
             svg += text(s.name, x: legendX + 26, y: legendY, anchor: "start")
         }
         return svg + "</svg>\n"
@@ -111,12 +111,12 @@ public struct LinePlot: Sendable {
 
     /// A `<text>` element with its content escaped.
     private func text(_ content: String, x: Double, y: Double, anchor: String, extra: String = "") -> String {
-        "<text x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\"\(extra)>\(escapeXML(content))</text>\n"
+        "<text x=\"\(svgNumber(x))\" y=\"\(svgNumber(y))\" text-anchor=\"\(anchor)\"\(extra)>\(escapeXML(content))</text>\n"
     }
 }
 
 /// A coordinate with at most two decimals and no trailing zeros: 70, 12.5, 3.14.
-private func n(_ value: Double) -> String {
+func svgNumber(_ value: Double) -> String {
     var text = String(format: "%.2f", value)
     while text.hasSuffix("0") { text.removeLast() }
     if text.hasSuffix(".") { text.removeLast() }

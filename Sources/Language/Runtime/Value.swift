@@ -109,11 +109,15 @@ public struct Figure: Sendable {
     public var title: String
     /// Where it was written (PNG or SVG), if it was.
     public var path: String?
+    /// How a report shows it, when that differs from `content`: an image grid as SVG, its
+    /// panels scaled up and its text real text.
+    public var reportSVG: String?
 
-    public init(_ content: Content, title: String, path: String? = nil) {
+    public init(_ content: Content, title: String, path: String? = nil, reportSVG: String? = nil) {
         self.content = content
         self.title = title
         self.path = path
+        self.reportSVG = reportSVG
     }
 }
 

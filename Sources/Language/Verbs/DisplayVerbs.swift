@@ -17,9 +17,15 @@ enum DisplayVerbs {
             .option("titles", .list, default: .nothing, "a title for each row"),
             .option("limit", .integer(1...64), default: .number(8), "at most this many images per row"),
             .option("window", .list, default: .nothing, "the grey window [low, high]; each image's own range when left out"),
+            .option("columns", .list, default: .nothing, "a title for each column"),
+            .option("scale", .integer(1...16), default: .nothing,
+                    "screen pixels per image pixel in the report; by default enough for panels 160 pixels wide or more"),
+            .option("labels", .list, default: .nothing, "the names of labels 1, 2, 3 in the legend; RV, myocardium, LV when left out"),
         ],
         result: .figure, example: "show (phantom n=4 seed=1).image title=\"four subjects\"",
-        details: "Whole-number maps with values above 1 (labels) are coloured; masks [N, K, H, W] are shown as their argmax."
+        details: "Whole-number maps with values above 1 (labels) are coloured; masks [N, K, H, W] are shown as their argmax. "
+            + "The PNG file holds the images at their own size; the report shows the grid as SVG, each image scaled up "
+            + "with its pixels kept sharp, the titles as text, a legend of the label colours and, with window=, a grey bar."
     ) { call in
         var window: ClosedRange<Float>?
         if call.has("window") {
@@ -40,8 +46,18 @@ enum DisplayVerbs {
                 throw call.error("titles", "\(rowTitles.count) titles for \(rows.count) rows")
             }
         }
-        let image = try ImageGrid(rows: rows, rowTitles: rowTitles).render()
+        let grid = ImageGrid(rows: rows, rowTitles: rowTitles)
+        let image = try grid.render()
         let title = try call.optionalString("title") ?? ""
+        let columnTitles = call.has("columns") ? try call.list("columns").map(\.displayText) : []
+        var labelNames = ["RV", "myocardium", "LV"]
+        if call.has("labels") { labelNames = try call.list("labels").map(\.displayText) }
+        let scale = try call.optionalInt("scale")
+        let reportSVG = try ImageGridSVG(
+            grid: grid, title: title, columnTitles: columnTitles, scale: scale, labelNames: labelNames, window: window
+        ).svg { rgb, height, width in
+            try PNGImage.encode(try Tensor(shape: [3, height, width], scalars: rgb), bitDepth: .eight, file: "figure")
+        }
         let path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
         try FileManager.default.createDirectory(
             atPath: PathName.folder(of: path), withIntermediateDirectories: true)
@@ -49,7 +65,7 @@ enum DisplayVerbs {
         if call.context.previewsInTerminal {
             call.context.print(try terminalPreview(image, width: min(96, image.shape[2])))
         }
-        return .figure(Figure(.raster(image), title: title, path: path))
+        return .figure(Figure(.raster(image), title: title, path: path, reportSVG: reportSVG))
     }
 
     /// The panels of one row.
