@@ -75,6 +75,9 @@ public enum NotebookReport {
         }
     }
 
+    /// `text` with the characters HTML gives meaning to written as entities.
+    public static func escapeHTML(_ text: String) -> String { escape(text) }
+
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
