@@ -53,9 +53,10 @@ final class LinePlotFigureTests: XCTestCase {
         // 6 x ticks (0...10 by 2), 6 y ticks (0...1 by 0.2), title, two axis labels, two legend entries.
         XCTAssertEqual(count("text", in: svg), 17)
         XCTAssertEqual(count("line", in: svg), 6 + 6 + 2)
-        // Plot area x 70...630, y 40...350: (5, 0.5) is its centre.
-        XCTAssertTrue(svg.contains("<path d=\"M70 350 L350 195 L630 40\""))
-        XCTAssertTrue(svg.contains("<path d=\"M70 40 L630 350\""))
+        // Plot area x 70...616, y 40...350: (5, 0.5) is its centre.
+        XCTAssertTrue(svg.contains("<path d=\"M70 350 L343 195 L616 40\""))
+        XCTAssertTrue(svg.contains("<path d=\"M70 40 L616 350\""))
+        XCTAssertTrue(svg.contains("<title>Loss &quot;L&quot;</title>"), "an SVG title for screen readers")
         XCTAssertTrue(svg.contains(">val &lt;&amp;&gt;</text>"))
         XCTAssertTrue(svg.contains(">Loss &quot;L&quot;</text>"))
         XCTAssertTrue(svg.contains("text-anchor=\"end\">0.6</text>"))
@@ -66,10 +67,42 @@ final class LinePlotFigureTests: XCTestCase {
         let plot = LinePlot(series: [.init(name: "kid", x: [0, 0.5, 1], y: [1, .nan, 100])], logY: true)
         let svg = try plot.svg()
         // Ticks 1, 10, 100 across 310 pixels: 1 at 350, 100 at 40; NaN lifts the pen.
-        XCTAssertTrue(svg.contains("<path d=\"M70 350 M630 40\""))
+        XCTAssertTrue(svg.contains("<path d=\"M70 350 M616 40\""))
         XCTAssertTrue(svg.contains(">100</text>"))
-        // 6 x ticks (0...1 by 0.2), 3 y ticks, one legend entry.
-        XCTAssertEqual(count("text", in: svg), 6 + 3 + 1)
+        // 6 x ticks (0...1 by 0.2), 3 y ticks, and no legend for one series.
+        XCTAssertEqual(count("text", in: svg), 6 + 3)
+    }
+
+    /// Points, bars, error bars and bands, limits and a log x axis, each where it must land.
+    func testStylesErrorsLimitsAndLogX() throws {
+        // Bars at x 1, 2 from 0: the y axis reaches down to 0 (ticks 0...4 by 1 for heights 2, 4).
+        let bars = try LinePlot(series: [.init(name: "a", x: [1, 2], y: [2, 4], style: .bars, error: [1, 0])]).svg()
+        XCTAssertEqual(count("rect", in: bars), 2 + 2 + 1, "the background, the frame, the clip rectangle, two bars")
+        // The x axis leaves 0.6 of the bars' spacing at each end: 0.4...2.6, in ticks 0...3 by 0.5
+        // over 546 px, so x = 1 at 252 and 2 at 434; a bar is 0.9 x 0.8 x 182 = 131.04 wide,
+        // centred. y 0...4 by 1 over 310 px: the bar of height 2 spans 195...350.
+        XCTAssertTrue(bars.contains("<rect x=\"186.48\" y=\"195\" width=\"131.04\" height=\"155\""), bars)
+        XCTAssertTrue(bars.contains("text-anchor=\"end\">1</text>") && !bars.contains("text-anchor=\"end\">1.0</text>"), "whole steps have whole labels")
+        // y = 2 ± 1: from py(1) = 272.5 up to py(3) = 117.5, at the bar's centre, with caps.
+        XCTAssertTrue(bars.contains("<path d=\"M252 272.5 L252 117.5 M248 272.5 L256 272.5"), bars)
+        let points = try LinePlot(series: [.init(name: "p", x: [0, 1], y: [0, 1], style: .points),
+                                           .init(name: "l", x: [0, 1], y: [1, 0], style: .line, error: [0.5, 0.5])]).svg()
+        XCTAssertEqual(count("circle", in: points), 2)
+        XCTAssertTrue(points.contains("fill-opacity=\"0.2\""), "a band around the line")
+        // x -0.5...1.5 (the points padded by 3%) and y -0.5...1.5 (the band), by 0.5; two legend entries.
+        XCTAssertEqual(count("text", in: points), 5 + 5 + 2, "two legend entries")
+        // Limits: only the ticks inside; a point outside is clipped, not stretching the axis.
+        let limited = try LinePlot(series: [.init(name: "a", x: [0, 10], y: [0, 100])], xLimits: 0...5, yLimits: 0...10).svg()
+        XCTAssertTrue(limited.contains("text-anchor=\"middle\">5</text>") && !limited.contains("text-anchor=\"middle\">6</text>"), limited)
+        XCTAssertTrue(limited.contains("<path d=\"M70 350 L1162 -2750\""), limited)
+        // A log x axis: 1, 10, 100 evenly, 10 in the middle (343).
+        let logX = try LinePlot(series: [.init(name: "a", x: [1, 10, 100], y: [0, 1, 2])], logX: true).svg()
+        XCTAssertTrue(logX.contains("L343 "), logX)
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [0, 1])], logX: true).svg()) { error in
+            XCTAssertEqual("\(error)", "linePlot: a log x axis needs positive values, but the smallest x is 0.0")
+        }
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [0, 1], error: [1])]).svg())
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [0, 1])], xLimits: 1...1).svg())
     }
 
     func testBadSeriesAreRefused() {

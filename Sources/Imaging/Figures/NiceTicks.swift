@@ -23,7 +23,8 @@ public struct NiceTicks: Sendable, Equatable {
         let magnitude = pow(10, (log10(raw)).rounded(.down))
         let fraction = raw / magnitude
         let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
-        let step = nice * magnitude
+        // 10 x 0.1 is 1.0000000000000002 in binary: twelve significant digits are the step meant.
+        let step = Double(String(format: "%.12g", nice * magnitude))!
         self.step = step
         // Widen the ends to whole steps; an end within rounding error of a step is on it.
         let first = (low / step + 1e-9).rounded(.down)
@@ -34,7 +35,7 @@ public struct NiceTicks: Sendable, Equatable {
 
     /// `value` as a tick label: as many decimals as the step needs, no more ("0.25", "10", "-0.5").
     public func label(_ value: Double) -> String {
-        let decimals = Swift.max(0, Int((-log10(step) + 1e-9).rounded(.up)))
+        let decimals = Swift.max(0, Int((-log10(step) - 1e-9).rounded(.up)))
         let text = String(format: "%.\(decimals)f", value)
         // "-0" and "-0.0" are zero.
         return Double(text) == 0 ? String(format: "%.\(decimals)f", 0.0) : text

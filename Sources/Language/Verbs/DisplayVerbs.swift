@@ -117,7 +117,7 @@ enum DisplayVerbs {
     }
 
     static let plot = Verb(
-        "plot", "A line plot (SVG) of y against x; several series as a list of lists.", category: .display,
+        "plot", "A plot (SVG) of y against x: lines, points or bars, with error bars; several series as a list of lists.", category: .display,
         parameters: [
             .argument("y", .any, "the values: a list, a tensor, or a list of those for several series; or a model's history"),
             .option("x", .any, default: .nothing, "the x values; 0, 1, 2, ... when left out"),
@@ -126,8 +126,16 @@ enum DisplayVerbs {
             .option("xlabel", .string, default: .string(""), "the x axis label"),
             .option("ylabel", .string, default: .string(""), "the y axis label"),
             .option("log", .bool, default: .bool(false), "a logarithmic y axis (a history's is, unless told, when its losses are positive)"),
+            .option("logx", .bool, default: .bool(false), "a logarithmic x axis"),
+            .option("style", .choice(LinePlot.Style.allCases.map(\.rawValue)), default: .string("line"),
+                    "line, points, linepoints (a line with its points) or bars"),
+            .option("err", .any, default: .nothing,
+                    "errors: y ± err is drawn as a band around a line, as error bars otherwise; a list per series for several"),
+            .option("xlim", .list, default: .nothing, "the x axis's range [low, high]; the data's when left out"),
+            .option("ylim", .list, default: .nothing, "the y axis's range [low, high]"),
         ],
-        result: .figure, example: "plot [1, 4, 9, 16] title=\"squares\""
+        result: .figure, example: "plot [1, 4, 9, 16] err=[0.5, 1, 1, 2] style=points title=\"squares\"",
+        details: "A legend appears when there are several series (named by names=). Points outside the limits are cut off at the axes."
     ) { call in
         if let history = try trainingHistory(call.value("y"), call: call) { return try plotHistory(history, call: call) }
         var seriesValues: [Value]
@@ -138,13 +146,30 @@ enum DisplayVerbs {
         let ys = try seriesValues.map { try numbers($0, call: call, name: "y") }
         let x: [Double]? = call.has("x") ? try numbers(call.value("x"), call: call, name: "x") : nil
         let names = try call.list("names").map(\.displayText)
+        // err= holds one list per series when there are several series, else the one list.
+        var errors: [[Double]?] = Array(repeating: nil, count: ys.count)
+        if call.has("err") {
+            let given = call.value("err")
+            if ys.count > 1, case .list(let items) = given, items.count == ys.count, items.allSatisfy({ $0.type == .list || $0.type == .tensor }) {
+                errors = try items.map { try numbers($0, call: call, name: "err") }
+            } else if ys.count == 1 {
+                errors = [try numbers(given, call: call, name: "err")]
+            } else {
+                throw call.error("err", "with \(ys.count) series, err= is a list of \(ys.count) lists")
+            }
+        }
         var series: [LinePlot.Series] = []
         for (index, y) in ys.enumerated() {
             let xs = x ?? y.indices.map(Double.init)
             guard xs.count == y.count else {
                 throw call.error("x", "x has \(xs.count) values but series \(index + 1) has \(y.count)")
             }
-            series.append(.init(name: index < names.count ? names[index] : (ys.count == 1 ? "" : "series \(index + 1)"), x: xs, y: y))
+            if let error = errors[index], error.count != y.count {
+                throw call.error("err", "err= has \(error.count) values but series \(index + 1) has \(y.count)")
+            }
+            series.append(.init(
+                name: index < names.count ? names[index] : (ys.count == 1 ? "" : "series \(index + 1)"), x: xs, y: y,
+                style: LinePlot.Style(rawValue: try call.string("style")) ?? .line, error: errors[index]))
         }
         return try drawn(series, call: call)
     }
@@ -161,7 +186,25 @@ enum DisplayVerbs {
         let xLabel = try given("xlabel", else: xLabel), yLabel = try given("ylabel", else: yLabel)
         // Given, log= decides; left out, the plot's own choice does.
         let logY = call.spans["log"] != nil ? try call.bool("log") : logY
-        let svg = try LinePlot(series: series, title: title, xLabel: xLabel, yLabel: yLabel, logY: logY).svg()
+        func limits(_ name: String) throws -> ClosedRange<Double>? {
+            guard call.has(name) else { return nil }
+            let bounds = try numbers(call.value(name), call: call, name: name)
+            guard bounds.count == 2, bounds[0] < bounds[1], bounds.allSatisfy(\.isFinite) else {
+                throw call.error(name, "\(name)= is [low, high] with low < high")
+            }
+            return bounds[0]...bounds[1]
+        }
+        let plot = LinePlot(
+            series: series, title: title, xLabel: xLabel, yLabel: yLabel, logY: logY, logX: try call.bool("logx"),
+            xLimits: try limits("xlim"), yLimits: try limits("ylim"))
+        let svg: String
+        do {
+            svg = try plot.svg()
+        } catch let error as FigureError {
+            let text = error.description
+            throw call.error(text.hasPrefix("linePlot: a log x") ? "logx" : text.hasPrefix("linePlot: a log y") ? "log" : "y",
+                             String(text.dropFirst("linePlot: ".count)))
+        }
         var path = call.context.figurePath(named: title.isEmpty ? nil : slug(title))
         path = (path as NSString).deletingPathExtension + ".svg"
         try FileManager.default.createDirectory(atPath: PathName.folder(of: path), withIntermediateDirectories: true)
