@@ -17,6 +17,8 @@ check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
 "$binary" check notebooks/*.medsynth --set patients=12 --set ldm_steps=20 --cache "$check_dir/cache" --report "$check_dir/reports" \
     --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
+# Their reports as a reader sees them, when chromium is installed (scripts/screenshots.sh).
+scripts/screenshots.sh "$check_dir/screenshots" "$check_dir"/reports/*.html > /dev/null
 "$binary" check notebooks/train --set subjects=16 --set steps=20 --set models="$check_dir/models" --allow-path "$check_dir/models" \
     --cache "$check_dir/cache" --report "$check_dir/reports-train" --junit "$check_dir/junit-train.xml"
 
