@@ -151,6 +151,9 @@ final class ConditionalAndLambdaTests: XCTestCase {
         XCTAssertTrue(diagnostic("f = fn x => x").contains("expected '->' after the parameters"))
         XCTAssertTrue(diagnostic("f = fn x -> x\nf 1 2").contains("'fn x' takes 1 argument, given 2"))
         XCTAssertTrue(diagnostic("f = fn x x -> x").contains("the parameter 'x' appears twice"))
+        XCTAssertTrue(diagnostic("a = zeros [1, 1, 8, 8]\ns = ones [2, 1, 8, 8]\nshow [a, a] + s").contains(
+            "hint: an application's arguments stop at '+': this is (show [a, a]) + ...; to + first, write show ([a, a] + ...)"),
+            diagnostic("a = zeros [1, 1, 8, 8]\ns = ones [2, 1, 8, 8]\nshow [a, a] + s"))
     }
 
     func testNeedsMoreInputFollowsIfBlocks() {

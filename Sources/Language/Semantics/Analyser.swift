@@ -342,7 +342,17 @@ public struct Analyser {
         case .binary(let op, let left, let right, let span):
             let a = try infer(left)
             let b = try infer(right)
-            return try binaryType(op, a, b, span: span)
+            do {
+                return try binaryType(op, a, b, span: span)
+            } catch var error as RuntimeError {
+                // `show [a, b] + x` is `(show [a, b]) + x`: an application's arguments end at an operator.
+                if case .application(let application) = left, !application.arguments.isEmpty || !application.options.isEmpty {
+                    let arguments = source.text(of: application.arguments.first?.span ?? application.span)
+                    error.hint = "an application's arguments stop at '\(op.rawValue)': this is (\(source.text(of: application.span))) \(op.rawValue) ...; "
+                        + "to \(op.rawValue) first, write \(application.callee) (\(arguments) \(op.rawValue) ...)"
+                }
+                throw error
+            }
         case .approximately(let left, let right, let tolerance, _):
             _ = try infer(left)
             _ = try infer(right)
