@@ -263,7 +263,10 @@ public enum NotebookReport {
                     switch output {
                     case .text(let text): return ["kind": "text", "value": text]
                     case .table(let table): return ["kind": "table", "columns": table.columns, "rows": table.rows.map { $0.map(jsonCell) }]
-                    case .figure(let figure): return ["kind": "figure", "title": figure.title]
+                    case .figure(let figure):
+                        var entry: [String: Any] = ["kind": "figure", "title": figure.title]
+                        if let path = figure.path { entry["image"] = path }
+                        return entry
                     }
                 },
                 "expects": cell.expectations.map { expectation -> [String: Any] in
