@@ -90,9 +90,12 @@ public enum NotebookReport {
         var results = result.cells.makeIterator()
         var figureCount = 0
         var tableCount = 0
+        var references = CrossReferences()
+        var proseSections: [Int] = []
         for (index, block) in document.blocks.enumerated() {
             switch block {
             case .prose(let markdown):
+                proseSections.append(body.count)
                 body.append("<section class=\"prose\">\(prose.render(markdown, isFirstBlock: index == 0))</section>")
             case .cell(let cell):
                 var parts = ["<section class=\"cell\" id=\"cell-\(escape(cell.label))\">"]
@@ -113,11 +116,13 @@ public enum NotebookReport {
                         parts.append("<pre class=\"output\">\(escape(text))</pre>")
                     case .table(let table):
                         tableCount += 1
+                        references.tables[cell.label, default: []].append(tableCount)
                         let head = table.columns.map { "<th>\(escape($0))</th>" }.joined()
                         let rows = table.rows.map { "<tr>" + $0.map { "<td>\(escape($0.displayText))</td>" }.joined() + "</tr>" }
                         parts.append("<table id=\"table-\(tableCount)\"><caption>Table \(tableCount)</caption><thead><tr>\(head)</tr></thead><tbody>\(rows.joined())</tbody></table>")
                     case .figure(let figure):
                         figureCount += 1
+                        references.figures[cell.label, default: []].append(figureCount)
                         let source: String
                         switch figure.content {
                         case _ where figure.reportSVG != nil:
@@ -146,6 +151,9 @@ public enum NotebookReport {
                 body.append(parts.joined(separator: "\n"))
             }
         }
+
+        // References may point forward, so they are resolved once every figure has its number.
+        for index in proseSections { body[index] = references.resolve(body[index]) }
 
         let matter = document.frontMatter
         let title = matter.title ?? prose.pageHeading ?? (document.path as NSString).lastPathComponent
@@ -240,6 +248,7 @@ public enum NotebookReport {
         nav.toc .toc-title { font-weight: bold; margin: .2rem 0; } nav.toc ol { margin: .2rem 0; padding-left: 1.4rem; }
         .math { font-family: "Latin Modern Math", "STIX Two Math", "Cambria Math", serif; }
         div.math { text-align: center; margin: .8rem 0; overflow-x: auto; }
+        .unresolved { color: #b22; border-bottom: 1px dotted #b22; }
         </style>
         """
 

@@ -82,6 +82,19 @@ final class ProseRenderingTests: XCTestCase {
         XCTAssertNil(late.pageHeading, "an h1 after other prose does not head the page")
     }
 
+    func testReferencesToFiguresAndTablesByCellLabel() {
+        var references = CrossReferences()
+        references.figures = ["noising": [3, 4]]
+        references.tables = ["schedules": [1]]
+        let html = references.resolve(
+            "<p>See @fig:noising, @fig:noising.2 and @tab:schedules; not @fig:gone or @fig:noising.3. <code>@fig:noising</code></p>"
+                + "<pre><code>@tab:schedules</code></pre><p><a href=\"https://x.org/@fig:noising\">link</a></p>")
+        XCTAssertEqual(html, ##"<p>See <a class="reference" href="#figure-3">Figure 3</a>, <a class="reference" href="#figure-4">Figure 4</a> and "##
+            + ##"<a class="reference" href="#table-1">Table 1</a>; not <span class="unresolved" title="no such figure in this report">@fig:gone</span> or "##
+            + ##"<span class="unresolved" title="no such figure in this report">@fig:noising.3</span>. <code>@fig:noising</code></p>"##
+            + ##"<pre><code>@tab:schedules</code></pre><p><a href="https://x.org/@fig:noising">link</a></p>"##)
+    }
+
     func testFrontMatterTakesAuthorDateDescriptionAndComments() throws {
         let document = try NotebookDocument(text: """
             ---
@@ -151,6 +164,8 @@ final class ProseRenderingTests: XCTestCase {
 
             ## Results with $\\alpha_t$
 
+            As @fig:folded.2 shows (and @tab:folded lists),
+
             ```medsynth {#folded fold=true}
             folded_code_marker = 2
             show (zeros [4, 4])
@@ -171,6 +186,7 @@ final class ProseRenderingTests: XCTestCase {
         XCTAssertTrue(html.contains(#"alt="Figure 1, made by cell folded"><figcaption>Figure 1</figcaption>"#), html)
         XCTAssertTrue(html.contains(#"alt="ones"><figcaption>Figure 2. ones</figcaption>"#), html)
         XCTAssertTrue(html.contains("<caption>Table 1</caption>"), html)
+        XCTAssertTrue(html.contains(##"As <a class="reference" href="#figure-2">Figure 2</a> shows (and <a class="reference" href="#table-1">Table 1</a> lists)"##), html)
         XCTAssertTrue(html.contains("2 of 2 cells ran in"), html)
         if KaTeX.locate() != nil {
             XCTAssertTrue(html.contains(#"<script defer src="shape-figures/katex/katex.min.js"></script>"#), html)
@@ -184,7 +200,7 @@ final class ProseRenderingTests: XCTestCase {
         let embedded = try String(contentsOfFile: try NotebookReport.write(result, to: directory, named: "one", embed: true), encoding: .utf8)
         XCTAssertFalse(embedded.contains("one-figures"), "nothing refers to a folder")
         XCTAssertFalse(FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("one-figures")))
-        XCTAssertTrue(embedded.contains(#"<img src="data:image/png;base64,iVBORw0KGgo"#), "figures inlined")
+        XCTAssertTrue(embedded.contains(#"<img src="data:image/svg+xml;base64,"#), "figures inlined (show's as SVG)")
         if KaTeX.locate() != nil {
             XCTAssertTrue(embedded.contains("url(data:font/woff2;base64,"), "fonts inlined")
             XCTAssertFalse(embedded.contains("<script defer src="))
