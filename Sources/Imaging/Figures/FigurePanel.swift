@@ -15,6 +15,7 @@ import Engine
 public struct FigurePanel: Sendable {
     enum Content: Sendable {
         case image(Tensor, window: ClosedRange<Float>?)
+        case mapped(Tensor, window: ClosedRange<Float>, map: ColourMap)
         case labels(Tensor, over: Tensor?, window: ClosedRange<Float>?, opacity: Float)
         case edges(Tensor, over: Tensor, window: ClosedRange<Float>?, colour: FigureColour)
     }
@@ -35,6 +36,12 @@ public struct FigurePanel: Sendable {
         FigurePanel(content: .labels(labels, over: image, window: window, opacity: opacity), title: title)
     }
 
+    /// A grey image `[H, W]` or `[1, H, W]` through a colour map: `window`'s low end is the
+    /// map's first colour, its high end the last (values outside clipped, NaN black).
+    public static func mapped(_ image: Tensor, window: ClosedRange<Float>, map: ColourMap, title: String = "") -> FigurePanel {
+        FigurePanel(content: .mapped(image, window: window, map: map), title: title)
+    }
+
     /// An edge map drawn in `colour` over a grey image.
     public static func edges(_ edges: Tensor, over image: Tensor, window: ClosedRange<Float>? = nil,
                              colour: FigureColour = .yellow, title: String = "") -> FigurePanel {
@@ -45,6 +52,7 @@ public struct FigurePanel: Sendable {
     var shape: [Int] {
         switch content {
         case let .image(image, _): image.shape
+        case let .mapped(image, _, _): image.shape
         case let .labels(labels, _, _, _): labels.shape
         case let .edges(edges, _, _, _): edges.shape
         }
@@ -60,6 +68,16 @@ public struct FigurePanel: Sendable {
             }
             let (height, width) = try planeSize(image, role: "image", position: position, allowRGB: true)
             return (height, width, greyToRGB(windowed(image.scalars, window)))
+        case let .mapped(image, window, map):
+            let (height, width) = try planeSize(image, role: "image", position: position)
+            let plane = height * width
+            var rgb = [Float](repeating: 0, count: 3 * plane)
+            let span = window.upperBound - window.lowerBound
+            for (i, value) in image.scalars.enumerated() where !value.isNaN {
+                let colour = map.colour(at: span > 0 ? (value - window.lowerBound) / span : 0.5)
+                for c in 0..<3 { rgb[c * plane + i] = colour[c].rounded() }
+            }
+            return (height, width, rgb)
         case let .labels(labels, image, window, opacity):
             let (height, width) = try planeSize(labels, role: "label map", position: position)
             var rgb: [Float]
@@ -132,4 +150,33 @@ func clippedToBytes(_ value: Float) -> Float {
 /// Three copies of one grey plane: red, green and blue.
 func greyToRGB(_ grey: [Float]) -> [Float] {
     grey + grey + grey
+}
+
+/// A colour map for `FigurePanel.mapped`: colours at evenly spaced stops, blended linearly.
+public enum ColourMap: String, Sendable, CaseIterable {
+    /// Black to white.
+    case grey
+    /// Blue through white to red, for differences: white is the middle of the window.
+    case diverging
+    /// Black through red and yellow to white, for magnitudes (an error map).
+    case heat
+
+    /// The colours at 0, 1/(n-1), ..., 1.
+    public var stops: [FigureColour] {
+        switch self {
+        case .grey: [.black, .white]
+        case .diverging: [FigureColour(red: 33, green: 102, blue: 172), .white, FigureColour(red: 178, green: 24, blue: 43)]
+        case .heat: [.black, FigureColour(red: 200, green: 30, blue: 0), FigureColour(red: 255, green: 200, blue: 0), .white]
+        }
+    }
+
+    /// The colour at `t` in 0...1 (clipped).
+    public func colour(at t: Float) -> FigureColour {
+        let stops = self.stops
+        let x = Swift.min(Swift.max(t.isNaN ? 0 : t, 0), 1) * Float(stops.count - 1)
+        let low = Swift.min(Int(x), stops.count - 2)
+        let f = x - Float(low)
+        let (a, b) = (stops[low], stops[low + 1])
+        return FigureColour(red: a.red + (b.red - a.red) * f, green: a.green + (b.green - a.green) * f, blue: a.blue + (b.blue - a.blue) * f)
+    }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// An image grid as SVG for reports: each panel a PNG image scaled up with its pixels kept
 /// square and sharp (`image-rendering: pixelated`), and every text real SVG text, crisp at any
 /// zoom and selectable. Beside the panels: the figure's title, column and row titles, a legend
-/// of label colours when a panel shows labels, and a colour bar when the grey panels share a
-/// window.
+/// of label colours when a panel shows labels, and a colour bar when the panels share a window
+/// (grey, or a colour map).
 ///
 /// A grid whose rows each hold one panel is laid out as one row of titled columns instead (a
 /// tall strip is hard to read). Panels are shown `scale` times their size; by default as large
@@ -29,8 +29,17 @@ public struct ImageGridSVG: Sendable {
     public var maximumWidth: Double
     /// Names of the label colours, from label 1 (label 0 is the background).
     public var labelNames: [String]
-    /// The shared grey window, when one was given: the colour bar's range.
-    public var window: ClosedRange<Float>?
+    /// A colour bar: the map the panels share and its window.
+    public struct ColourBar: Sendable {
+        public var map: ColourMap
+        public var window: ClosedRange<Float>
+
+        public init(map: ColourMap, window: ClosedRange<Float>) {
+            (self.map, self.window) = (map, window)
+        }
+    }
+
+    public var colourBar: ColourBar?
 
     /// The default width of a panel on screen: what `columns` panels may have of `available`
     /// pixels, within 96...256, and never less than the panel's own `width`.
@@ -40,7 +49,7 @@ public struct ImageGridSVG: Sendable {
     }
 
     public init(grid: ImageGrid, title: String = "", columnTitles: [String] = [], scale: Int? = nil,
-                labelNames: [String] = ["RV", "myocardium", "LV"], window: ClosedRange<Float>? = nil, maximumWidth: Double = 840) {
+                labelNames: [String] = ["RV", "myocardium", "LV"], colourBar: ColourBar? = nil, maximumWidth: Double = 840) {
         var grid = grid
         var columnTitles = columnTitles
         if grid.rows.count > 1, grid.rows.allSatisfy({ $0.count == 1 }), columnTitles.isEmpty {
@@ -52,7 +61,7 @@ public struct ImageGridSVG: Sendable {
         self.columnTitles = columnTitles
         self.scale = scale
         self.labelNames = labelNames
-        self.window = window
+        self.colourBar = colourBar
         self.maximumWidth = maximumWidth
     }
 
@@ -89,8 +98,7 @@ public struct ImageGridSVG: Sendable {
         let gridWidth = Double(columns) * (w + g)
         let rowHeight = panelTitleBand + h + g
         let showsLabels = rows.joined().contains { $0.showsLabels }
-        let showsColourBar = window != nil && rows.joined().contains { $0.isGrey }
-        let colourBarWidth = showsColourBar ? 70.0 : 0
+        let colourBarWidth = colourBar == nil ? 0.0 : 70
         let legendHeight = showsLabels ? 24.0 : 0
         let width = max(left + gridWidth + colourBarWidth, Self.estimatedWidth(title, size: 15) + 2 * g)
         let height = top + Double(rows.count) * rowHeight + legendHeight
@@ -122,6 +130,9 @@ public struct ImageGridSVG: Sendable {
                 svg += "<image x=\"\(svgNumber(x))\" y=\"\(svgNumber(y))\" width=\"\(svgNumber(Double(panel.width) * scale))\" height=\"\(svgNumber(Double(panel.height) * scale))\" "
                     + "preserveAspectRatio=\"none\" style=\"image-rendering: pixelated; image-rendering: crisp-edges\" "
                     + "href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>\n"
+                // A hairline frame: a white or black image still shows where it is.
+                svg += "<rect x=\"\(svgNumber(x))\" y=\"\(svgNumber(y))\" width=\"\(svgNumber(Double(panel.width) * scale))\" "
+                    + "height=\"\(svgNumber(Double(panel.height) * scale))\" fill=\"none\" stroke=\"#bbb\" stroke-width=\"0.5\"/>\n"
             }
         }
         if showsLabels {
@@ -134,15 +145,24 @@ public struct ImageGridSVG: Sendable {
                 x += 16 + Self.estimatedWidth("\(index + 1) \(name)", size: 13) + 2 * g
             }
         }
-        if let window, showsColourBar {
+        if let colourBar {
+            let window = colourBar.window
             let barX = left + gridWidth + 4, barTop = top + panelTitleBand, barHeight = min(h, 200)
+            let stops = colourBar.map.stops
+            let stopElements = stops.enumerated().map { index, colour in
+                "<stop offset=\"\(svgNumber(Double(index) / Double(stops.count - 1)))\" stop-color=\"\(colour.hex)\"/>"
+            }.joined()
             svg += """
-                <defs><linearGradient id="grey" x1="0" y1="1" x2="0" y2="0"><stop offset="0" stop-color="black"/><stop offset="1" stop-color="white"/></linearGradient></defs>
-                <rect x="\(svgNumber(barX))" y="\(svgNumber(barTop))" width="14" height="\(svgNumber(barHeight))" fill="url(#grey)" stroke="#444"/>
+                <defs><linearGradient id="colour-bar" x1="0" y1="1" x2="0" y2="0">\(stopElements)</linearGradient></defs>
+                <rect x="\(svgNumber(barX))" y="\(svgNumber(barTop))" width="14" height="\(svgNumber(barHeight))" fill="url(#colour-bar)" stroke="#444"/>
 
                 """
             svg += text(Self.label(window.upperBound), x: barX + 18, y: barTop + 10, extra: " font-size=\"11\"")
             svg += text(Self.label(window.lowerBound), x: barX + 18, y: barTop + barHeight, extra: " font-size=\"11\"")
+            if window.lowerBound < 0, window.upperBound > 0 {
+                let zero = barTop + barHeight * Double(window.upperBound / (window.upperBound - window.lowerBound))
+                svg += text("0", x: barX + 18, y: zero + 4, extra: " font-size=\"11\"")
+            }
         }
         return svg + "</svg>\n"
     }
@@ -159,12 +179,6 @@ extension FigurePanel {
     /// Whether the panel shows label colours.
     var showsLabels: Bool {
         if case .labels = content { return true }
-        return false
-    }
-
-    /// Whether the panel is a grey image, drawn through a window.
-    var isGrey: Bool {
-        if case .image(let image, _) = content { return !(image.rank == 3 && image.shape[0] == 3) }
         return false
     }
 }

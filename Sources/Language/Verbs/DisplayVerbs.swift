@@ -21,6 +21,11 @@ enum DisplayVerbs {
             .option("scale", .integer(1...16), default: .nothing,
                     "screen pixels per image pixel in the report; by default enough for panels 160 pixels wide or more"),
             .option("labels", .list, default: .nothing, "the names of labels 1, 2, 3 in the legend; RV, myocardium, LV when left out"),
+            .option("cmap", .choice(ColourMap.allCases.map(\.rawValue)), default: .nothing,
+                    "a colour map for every image, with a colour bar: diverging (blue-white-red around 0) for differences, "
+                        + "heat for magnitudes, grey; over window= or the images' range (diverging: symmetric)"),
+            .option("overlay", .tensor, default: .nothing,
+                    "labels [N, 1, H, W] (or one-hot [N, K, H, W]) or edges [N, 1, H, W] drawn over the first row's images, with a legend"),
         ],
         result: .figure, example: "show (phantom n=4 seed=1).image title=\"four subjects\"",
         details: "Whole-number maps with values above 1 (labels) are coloured; masks [N, K, H, W] are shown as their argmax. "
@@ -38,7 +43,19 @@ enum DisplayVerbs {
             window = Float(low)...Float(high)
         }
         let limit = try call.int("limit")
-        let rows = try ValueVerbs.tensors(call, "rows").map { try panels(of: $0, limit: limit, window: window) }
+        let tensors = try ValueVerbs.tensors(call, "rows")
+        var rows = try tensors.map { try panels(of: $0, limit: limit, window: window) }
+        var colourBar: ImageGridSVG.ColourBar?
+        if call.has("cmap"), let map = ColourMap(rawValue: try call.string("cmap")) {
+            let range = try window ?? mappedWindow(tensors, map: map)
+            rows = try tensors.map { tensor in try images(of: tensor, limit: limit).map { FigurePanel.mapped($0, window: range, map: map) } }
+            colourBar = ImageGridSVG.ColourBar(map: map, window: range)
+        } else if let window {
+            colourBar = ImageGridSVG.ColourBar(map: .grey, window: window)
+        }
+        if call.has("overlay"), let first = tensors.first {
+            rows[0] = try overlaid(images(of: first, limit: limit), with: try call.tensor("overlay"), window: window, call: call)
+        }
         var rowTitles: [String] = []
         if call.has("titles") {
             rowTitles = try call.list("titles").map(\.displayText)
@@ -54,7 +71,7 @@ enum DisplayVerbs {
         if call.has("labels") { labelNames = try call.list("labels").map(\.displayText) }
         let scale = try call.optionalInt("scale")
         let reportSVG = try ImageGridSVG(
-            grid: grid, title: title, columnTitles: columnTitles, scale: scale, labelNames: labelNames, window: window
+            grid: grid, title: title, columnTitles: columnTitles, scale: scale, labelNames: labelNames, colourBar: colourBar
         ).svg { rgb, height, width in
             try PNGImage.encode(try Tensor(shape: [3, height, width], scalars: rgb), bitDepth: .eight, file: "figure")
         }
@@ -66,6 +83,43 @@ enum DisplayVerbs {
             call.context.print(try terminalPreview(image, width: min(96, image.shape[2])))
         }
         return .figure(Figure(.raster(image), title: title, path: path, reportSVG: reportSVG))
+    }
+
+    /// The window of a colour map over `tensors`: their range, symmetric around 0 for diverging.
+    static func mappedWindow(_ tensors: [Tensor], map: ColourMap) throws -> ClosedRange<Float> {
+        let values = tensors.flatMap(\.scalars).filter(\.isFinite)
+        guard let low = values.min(), let high = values.max() else { return 0...1 }
+        if map == .diverging {
+            let reach = max(abs(low), abs(high))
+            return reach > 0 ? -reach...reach : -1...1
+        }
+        return low < high ? low...high : (low - 0.5)...(high + 0.5)
+    }
+
+    /// The images of one row, one a panel: an image, the channels of [K, H, W], a batch's items.
+    static func images(of tensor: Tensor, limit: Int) throws -> [Tensor] {
+        switch tensor.rank {
+        case 2: return [tensor]
+        case 3 where [1, 3].contains(tensor.shape[0]): return [tensor]
+        case 3: return Array(try (0..<tensor.shape[0]).map { try tensor.slice([.at($0)]) }.prefix(limit))
+        case 4: return try (0..<min(limit, tensor.shape[0])).map { try tensor.slice([.at($0)]) }
+        default:
+            throw RuntimeError("'show' shows images", expected: "[H, W], [C, H, W] or [N, C, H, W]", found: "a tensor of shape \(tensor.shape)")
+        }
+    }
+
+    /// The first row's images with `overlay` drawn over them, image by image: labels (or a
+    /// one-hot mask) in the label colours, anything else as edges (nonzero pixels in yellow).
+    static func overlaid(_ images: [Tensor], with overlay: Tensor, window: ClosedRange<Float>?, call: VerbCall) throws -> [FigurePanel] {
+        let maps = try Self.images(of: overlay, limit: images.count).map { map in
+            map.rank == 3 && map.shape[0] > 1 ? try map.argmax(axis: 0, keepDims: true) : map
+        }
+        guard maps.count == images.count else {
+            throw call.error("overlay", "the overlay has \(maps.count) maps for \(images.count) images in the first row")
+        }
+        return zip(images, maps).map { image, map in
+            isLabelMap(map) ? .labels(map, over: image, window: window, opacity: 0.5) : .edges(map, over: image, window: window)
+        }
     }
 
     /// The panels of one row.
