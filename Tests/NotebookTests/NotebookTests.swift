@@ -647,7 +647,7 @@ final class NotebookTests: XCTestCase {
         XCTAssertTrue(html.contains(#"<h1 id="noise">Noise</h1>"#), "the notebook's own h1 heads the page")
         XCTAssertTrue(html.contains("<p>Prose between cells.</p>"), "prose is rendered from Markdown")
         XCTAssertTrue(html.contains("cell d:") && html.contains("computed"))
-        XCTAssertTrue(html.contains("notes-figures/figure-1.png"))
+        XCTAssertTrue(html.contains("notes-figures/figure-1.svg"), "show's grid, as SVG")
         XCTAssertTrue(html.contains("<th>a</th>"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("notes.json")))) as? [String: Any]
         let cells = try XCTUnwrap(json?["cells"] as? [[String: Any]])
