@@ -89,9 +89,18 @@ enum HTMLAllowlist {
 
     /// A value inside double quotes: only `"` could end it, and `<` and `>` are escaped besides;
     /// entities cmark wrote into the value (an image's text) stay entities.
+    /// Scalar by scalar, as `NotebookReport.escape` (a quote with a combining mark is a quote).
     private static func escapeAttribute(_ value: String) -> String {
-        value.replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
+        var escaped = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 
     /// A start or end tag as a browser reads it: a name, then attributes, to the first `>` that is

@@ -78,9 +78,21 @@ public enum NotebookReport {
     /// `text` with the characters HTML gives meaning to written as entities.
     public static func escapeHTML(_ text: String) -> String { escape(text) }
 
+    /// Scalar by scalar: a `"` followed by a combining mark is one Swift Character, which a
+    /// search for the character `"` (or Foundation's, without `.literal`) does not find, yet a
+    /// browser reads the quote alone, and it would end an attribute.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 
     static func html(_ result: NotebookRunner.RunResult, assets: Assets) throws -> String {

@@ -156,7 +156,8 @@ public struct ReportComparison {
             for (column, (p, q)) in zip(x, y).enumerated() {
                 compared += 1
                 let name = column < columnsA.count ? columnsA[column] : "\(column + 1)"
-                if let p = p as? Double, let q = q as? Double, !(p is Bool), !(q is Bool) {
+                // JSON's true and false arrive as Bool; a number (0 and 1 too) as a number.
+                if type(of: p) != Bool.self, type(of: q) != Bool.self, let p = p as? Double, let q = q as? Double {
                     if !agree(p, q) {
                         differences.append(Difference(place: "\(place), row \(row + 1), \(name)", detail: "\(Self.format(p)) against \(Self.format(q))"))
                     }

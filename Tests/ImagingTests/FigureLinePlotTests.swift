@@ -113,6 +113,12 @@ final class LinePlotFigureTests: XCTestCase {
             XCTAssertEqual("\(error)", "linePlot: a log y axis needs positive values, but the smallest y is 0.0")
         }
         XCTAssertThrowsError(try LinePlot(series: []).svg())
+        // Values whose span overflows, and log axes below a double's normal range, are refused,
+        // not drawn with ticks that overflow.
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [1e308, -1e308])]).svg())
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [1, 2])], yLimits: -1e308...1e308).svg())
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0], y: [1e308], error: [1e308])]).svg())
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [5e-324, 1])], logY: true).svg())
     }
 
     /// The smoothed curve is the bias-corrected average: with β = 0.5 and losses 1, 0, 0.5 it is

@@ -163,6 +163,9 @@ final class ConditionalAndLambdaTests: XCTestCase {
         XCTAssertTrue(Parser.needsMoreInput("y = if a then"))
         XCTAssertTrue(Parser.needsMoreInput("f = fn x ->"))
         XCTAssertFalse(Parser.needsMoreInput("y = if a then 1 else 2"))
+        // A value's elif opens no block: the `do` after it is a block's.
+        XCTAssertTrue(Parser.needsMoreInput("for i in [1] do\ny = if a then 1 elif b then 2 else 3\nif c do\nz = 1\nend"))
+        XCTAssertFalse(Parser.needsMoreInput("for i in [1] do\ny = if a then 1 elif b then 2 else 3\nif c do\nz = 1\nend\nend"))
     }
 
     /// The cache's view: an `if` binds some of its names; reads in a branch of a name another
@@ -180,6 +183,12 @@ final class ConditionalAndLambdaTests: XCTestCase {
                 expect x == 1
             end
             f = fn v -> v + x
+            loader = fn p -> load p
+            img = loader "a.png"
+            saver = fn v -> save v "out.png"
+            r = saver 1
+            def apply g v = g v
+            imgs = apply loader "a.png"
             """)
         var analyser = Analyser(registry: .standard)
         let plans = try analyser.plan(try Parser.parse(source), in: source)
@@ -188,5 +197,12 @@ final class ConditionalAndLambdaTests: XCTestCase {
         XCTAssertTrue(plans[1].isCacheable)
         XCTAssertFalse(plans[2].isCacheable, "an expect in a branch")
         XCTAssertEqual(plans[3].reads, ["x"], "a function reads what it captures when it is made")
+        // Calling a function bound to a name does what its body does: read a file named when it
+        // runs, or save one; so do the functions it is passed to.
+        XCTAssertFalse(plans[5].isCacheable, "img reads a file its key cannot know")
+        XCTAssertTrue(plans[5].files.computed)
+        XCTAssertEqual(plans[7].sideEffects, ["save"])
+        XCTAssertFalse(plans[7].isCacheable)
+        XCTAssertTrue(plans[9].files.computed, "a function given loader runs it")
     }
 }

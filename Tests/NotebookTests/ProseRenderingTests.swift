@@ -64,6 +64,17 @@ final class ProseRenderingTests: XCTestCase {
         XCTAssertTrue(html.contains(#"<div class="math display">\bar\alpha_t = \prod_{s=1}^t (1 - \beta_s)</div>"#), html)
     }
 
+    func testFormulasInAttributesAndHeadingsThatLookLikeReportAnchors() {
+        var prose = ProseRenderer()
+        let html = prose.render(#"![$\alpha$ map](a.png "$x<1$") and $y$"# + "\n\n## Figure 1\n\n## Cell setup", isFirstBlock: false)
+        XCTAssertTrue(html.contains(#"<img src="a.png" alt="$\alpha$ map" title="$x&lt;1$">"#), html)
+        XCTAssertTrue(html.contains(#"<span class="math inline">y</span>"#), html)
+        XCTAssertEqual(prose.entries.map(\.id), ["section-figure-1", "section-cell-setup"])
+        var references = CrossReferences()
+        references.figures = ["x": [1]]
+        XCTAssertTrue(references.resolve("<p>@fig:x.99999999999999999999</p>").contains("unresolved"))
+    }
+
     func testOneH1AnchoredHeadingsAndContents() {
         var prose = ProseRenderer()
         let first = prose.render("# Forward $x_t$\n\nIntro.\n\n## Schedules\n\n### Linear", isFirstBlock: true)

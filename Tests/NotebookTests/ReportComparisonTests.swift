@@ -59,6 +59,21 @@ final class ReportComparisonTests: XCTestCase {
         XCTAssertEqual(comparison.figureScores.map(\.ssim), [0.5])
     }
 
+    /// JSON's numbers 0 and 1 are numbers, compared within the tolerances; true and false are not.
+    func testNumbersFromJSONAreNumbersAndBooleansAreNot() throws {
+        func parsed(_ rows: String) throws -> [String: Any] {
+            let text = #"{"cells": [{"label": "a", "displays": [{"kind": "table", "columns": ["v"], "rows": "# + rows + "}]}]}"
+            guard case .success(let report) = ReportComparison.parse(Data(text.utf8)) else { throw XCTSkip("not parsed") }
+            return report
+        }
+        var comparison = ReportComparison()
+        comparison.compare(try parsed("[[1], [0], [true]]"), try parsed("[[1.000001], [1e-12], [true]]"))
+        XCTAssertEqual(comparison.differences, [])
+        var second = ReportComparison()
+        second.compare(try parsed("[[true]]"), try parsed("[[false]]"))
+        XCTAssertEqual(second.differences.count, 1)
+    }
+
     func testAReportIsRecognised() {
         guard case .failure(let error) = ReportComparison.parse(Data("{\"a\": 1}".utf8)) else { return XCTFail() }
         XCTAssertEqual(error.message, "is not a medsynth JSON report (no 'cells')")

@@ -118,6 +118,18 @@ final class ReportSafetyTests: XCTestCase {
         }
     }
 
+    /// A quote or bracket followed by a combining mark is one Swift Character but a quote or a
+    /// bracket to a browser: escaping goes scalar by scalar, so no attribute can be closed early.
+    func testCombiningMarksDoNotHideQuotes() throws {
+        XCTAssertEqual(NotebookReport.escapeHTML("x\"\u{301} onload=alert(1) <\u{301}b"), "x&quot;\u{301} onload=alert(1) &lt;\u{301}b")
+        let html = try render("```medsynth {#c}\nshow (zeros [16, 16]) title=\"x\\\"\u{301} onload=alert(1) y=z\"\n```\n")
+        for tag in try tags(html) where tag.hasPrefix("<img") {
+            let quotes = tag.unicodeScalars.filter { $0 == "\"" }.count
+            XCTAssertEqual(quotes, 4, "src and alt, each quoted once: \(tag)")
+        }
+        XCTAssertTrue(html.contains("&quot;\u{301} onload=alert(1)"), html)
+    }
+
     func testOnlyWebAndRelativeURLsAreKept() {
         for safe in ["https://example.org/a?b=1&c=2", "http://x", "mailto:a@b.org", "figures/x.png", "#section", "../up.png", "/abs/x.png"] {
             XCTAssertTrue(HTMLAllowlist.isSafeURL(safe), safe)

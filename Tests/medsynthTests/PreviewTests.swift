@@ -12,7 +12,7 @@ final class PreviewTests: XCTestCase {
     var binary: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("medsynth") }
 
     /// GET `path` from 127.0.0.1:`port`: the status and the body.
-    func get(_ path: String, port: UInt16, method: String = "GET") throws -> (status: Int, body: String) {
+    func get(_ path: String, port: UInt16, method: String = "GET", host: String? = nil) throws -> (status: Int, body: String) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()
@@ -23,7 +23,7 @@ final class PreviewTests: XCTestCase {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw XCTSkip("cannot connect to the preview: \(String(cString: strerror(errno)))") }
-        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -99,6 +99,9 @@ final class PreviewTests: XCTestCase {
         XCTAssertEqual(try get("/.medsynth-cache/index.json", port: serving).status, 403)
         XCTAssertEqual(try get("/live.json", port: serving).status, 200)
         XCTAssertEqual(try get("/", port: serving, method: "POST").status, 405)
+        // A page whose name was made to point at 127.0.0.1 (DNS rebinding) names itself: refused.
+        XCTAssertEqual(try get("/", port: serving, host: "attacker.example:\(serving)").status, 403)
+        XCTAssertEqual(try get("/", port: serving, host: "localhost:\(serving)").status, 200)
 
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()

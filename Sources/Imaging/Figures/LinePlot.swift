@@ -76,6 +76,9 @@ public struct LinePlot: Sendable {
                 guard a > 0 else {
                     throw FigureError("linePlot: a log \(name) axis needs positive values, but the smallest \(name) is \(a)")
                 }
+                guard a >= 1e-300, b <= 1e300 else {
+                    throw FigureError("linePlot: a log \(name) axis shows 1e-300 ... 1e300, not \(a) ... \(b)")
+                }
                 let powers = logTicks(low: a, high: b)
                 ticks = limits == nil ? powers : powers.filter { $0 >= a * (1 - 1e-9) && $0 <= b * (1 + 1e-9) }
                 labels = ticks.map(logTickLabel)
@@ -119,6 +122,12 @@ public struct LinePlot: Sendable {
         if logY { ys = ys.filter { $0 > 0 } + (series.flatMap(\.y).filter { $0.isFinite && $0 <= 0 }) }
         guard let xLow = xs.min(), let xHigh = xs.max(), let yLow = ys.min(), let yHigh = ys.max() else {
             throw FigureError("linePlot: has no finite points")
+        }
+        // Ticks are computed from the spans: beyond about 1e300 they overflow.
+        for (name, low, high) in [("x", xLow, xHigh), ("y", yLow, yHigh)] + [xLimits, yLimits].enumerated().compactMap({ index, limits in
+            limits.map { (index == 0 ? "x" : "y", $0.lowerBound, $0.upperBound) }
+        }) where !(high - low).isFinite || !high.isFinite || !low.isFinite || Swift.max(abs(low), abs(high)) > 1e300 {
+            throw FigureError("linePlot: the \(name) values (with their errors) reach beyond what a plot can show (±1e300): \(low) ... \(high)")
         }
         // Bars need room for half a group at each end of the x axis.
         var (xFrom, xTo) = (xLow, xHigh)
@@ -255,17 +264,18 @@ func svgNumber(_ value: Double) -> String {
 }
 
 /// Escapes the five characters XML gives meaning to.
+/// Scalar by scalar, so that a quote followed by a combining mark is escaped too.
 func escapeXML(_ text: String) -> String {
-    var escaped = ""
-    for character in text {
-        switch character {
-        case "&": escaped += "&amp;"
-        case "<": escaped += "&lt;"
-        case ">": escaped += "&gt;"
-        case "\"": escaped += "&quot;"
-        case "'": escaped += "&apos;"
-        default: escaped.append(character)
+    var escaped = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+        case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+        case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+        case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+        case "'": escaped.append(contentsOf: "&apos;".unicodeScalars)
+        default: escaped.append(scalar)
         }
     }
-    return escaped
+    return String(escaped)
 }

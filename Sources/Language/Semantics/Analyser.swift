@@ -37,6 +37,9 @@ public struct Analyser {
     private var summaries: [String: FunctionSummary] = [:]
     /// The functions the binding being checked takes hold of: the name it binds stands for them.
     private var functionsUsed: Set<String> = []
+    /// What the `fn` functions made in the binding being checked do when they run: the name it
+    /// binds stands for that too (`loader = fn p -> load p` reads files when called).
+    private var lambdasMade = FunctionSummary()
     /// Stands in the reads of a statement that compares with `~` and no tolerance, which
     /// depends on the notebook's default tolerance (see `StatementPlan.usesDefaultTolerance`).
     static let defaultTolerance = "#tolerance"
@@ -116,13 +119,21 @@ public struct Analyser {
         switch statement {
         case .binding(let name, _, let value, _):
             functionsUsed = []
+            lambdasMade = FunctionSummary()
             let type = try infer(value)
             scopes[scopes.count - 1][name] = type
             functions[name] = nil
             if functionDepth == 0 {
                 // `g = f`, `h = [f][0]`: calling what the name holds runs those functions, as
                 // they are now (a later `def f` does not change g).
-                summaries[name] = functionsUsed.isEmpty ? nil : closure(of: functionsUsed)
+                var summary = functionsUsed.isEmpty ? nil : closure(of: functionsUsed)
+                if !lambdasMade.sideEffects.isEmpty || lambdasMade.computesPaths || !lambdasMade.reads.isEmpty {
+                    summary = summary ?? FunctionSummary(reads: [name])
+                    summary!.reads.formUnion(lambdasMade.reads)
+                    summary!.sideEffects.formUnion(lambdasMade.sideEffects)
+                    summary!.computesPaths = summary!.computesPaths || lambdasMade.computesPaths
+                }
+                summaries[name] = summary
             }
             if functionDepth == 0, loopVariables.count <= 1, conditionalDepth == 0, !loopVariables.contains(name) {
                 written.insert(name)
@@ -203,12 +214,17 @@ public struct Analyser {
             }
             conditionalDepth += 1
             defer { conditionalDepth -= 1 }
-            // A branch binds in the scope around the `if`, as a loop's body does.
+            // A branch binds in the scope around the `if`, as a loop's body does. A name that
+            // had a type before may keep it (the branch may not run): its type is then unknown.
+            let typesBefore = scopes[scopes.count - 1]
             var bound: Set<String> = []
             for body in branches.map(\.body) + [otherwise] {
                 for inner in body {
                     bound.formUnion(try check(inner))
                 }
+            }
+            for name in bound {
+                if let before = typesBefore[name], before != scopes[scopes.count - 1][name] { scopes[scopes.count - 1][name] = .any }
             }
             return bound
         }
@@ -392,10 +408,19 @@ public struct Analyser {
             return types.count == 1 ? types.first! : .any
         case .lambda(let lambda):
             // Its parameters are its own; the other names it reads are read now, when it is
-            // made (it keeps their values).
+            // made (it keeps their values). What its body does when called (files it reads,
+            // side effects) is noted for the name the function is bound to.
+            let before = (reads: current.reads, sideEffects: current.sideEffects, computed: current.files.computed)
+            current.sideEffects = []
+            current.files.computed = false
             scopes.append(Dictionary(lambda.parameters.map { ($0.name, ValueType.any) }, uniquingKeysWith: { first, _ in first }))
             defer { scopes.removeLast() }
             _ = try infer(lambda.body)
+            lambdasMade.sideEffects.formUnion(current.sideEffects)
+            lambdasMade.computesPaths = lambdasMade.computesPaths || current.files.computed
+            lambdasMade.reads.formUnion(current.reads.subtracting(before.reads))
+            current.sideEffects.formUnion(before.sideEffects)
+            current.files.computed = current.files.computed || before.computed
             return .function
         }
     }

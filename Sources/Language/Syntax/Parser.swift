@@ -51,6 +51,7 @@ public struct Parser {
             case .symbol(.leftParen), .symbol(.leftBracket), .symbol(.leftBrace): brackets += 1
             case .symbol(.rightParen), .symbol(.rightBracket), .symbol(.rightBrace): brackets -= 1
             case .keyword(.elif): afterElif = true
+            case .keyword(.then): afterElif = false  // a value's elif: no `do` follows it
             case .keyword(.do):
                 if afterElif { afterElif = false } else { blocks += 1 }
             case .keyword(.end): blocks -= 1

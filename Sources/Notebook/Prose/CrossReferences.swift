@@ -46,7 +46,8 @@ struct CrossReferences {
             output += text[last..<whole.lowerBound]
             let isFigure = text[kindRange] == "fig"
             let label = String(text[labelRange])
-            let position = Range(match.range(at: 3), in: text).flatMap { Int(text[$0]) } ?? 1
+            // No index is the first; an index too long to be a number is no figure at all.
+            let position = Range(match.range(at: 3), in: text).map { Int(text[$0]) ?? 0 } ?? 1
             let numbers = (isFigure ? figures : tables)[label] ?? []
             if position >= 1, position <= numbers.count {
                 let number = numbers[position - 1]

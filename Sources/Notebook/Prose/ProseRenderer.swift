@@ -79,6 +79,8 @@ struct ProseRenderer {
         while slug.last == "-" { slug.removeLast() }
         if slug.isEmpty { slug = "section" }
         slug = String(slug.prefix(64))
+        // The report's own anchors (figure-3, table-1, cell-setup) stay theirs.
+        if ["figure-", "table-", "cell-"].contains(where: slug.hasPrefix) { slug = "section-" + slug }
         var id = slug
         var number = 2
         while ids.contains(id) {
@@ -93,22 +95,38 @@ struct ProseRenderer {
     /// `markup` (the TeX escaped for HTML), or by `$TeX$` as plain text.
     static func withFormulas(_ text: String, _ formulas: [MathSpans.Formula], markup: Bool) -> String {
         guard text.contains(MathSpans.open) else { return text }
-        var text = text
-        for (index, formula) in formulas.enumerated() {
-            let placeholder = MathSpans.placeholder(index)
-            guard markup else {
-                let dollars = formula.isDisplayed ? "$$" : "$"
-                text = text.replacingOccurrences(of: placeholder, with: dollars + formula.tex + dollars)
-                continue
-            }
-            let tex = NotebookReport.escape(formula.tex)
-            if formula.isDisplayed {
-                text = text.replacingOccurrences(of: "<p>\(placeholder)</p>", with: "<div class=\"math display\">\(tex)</div>")
-                text = text.replacingOccurrences(of: placeholder, with: "<span class=\"math display\">\(tex)</span>")
-            } else {
-                text = text.replacingOccurrences(of: placeholder, with: "<span class=\"math inline\">\(tex)</span>")
-            }
+        func dollars(_ formula: MathSpans.Formula) -> String {
+            formula.isDisplayed ? "$$" + formula.tex + "$$" : "$" + formula.tex + "$"
         }
-        return text
+        guard markup else {
+            var plain = text
+            for (index, formula) in formulas.enumerated() {
+                plain = plain.replacingOccurrences(of: MathSpans.placeholder(index), with: dollars(formula))
+            }
+            return plain
+        }
+        // A displayed formula alone in its paragraph becomes a block.
+        var html = text
+        for (index, formula) in formulas.enumerated() where formula.isDisplayed {
+            html = html.replacingOccurrences(
+                of: "<p>\(MathSpans.placeholder(index))</p>", with: "<div class=\"math display\">\(NotebookReport.escape(formula.tex))</div>")
+        }
+        // Elsewhere, in text a math element; inside a tag (an image's alt text, a link's title)
+        // the formula as written, escaped for the attribute.
+        var output = ""
+        var rest = html[...]
+        while !rest.isEmpty {
+            let isTag = rest.first == "<"
+            let end = isTag ? rest.firstIndex(of: ">").map { rest.index(after: $0) } ?? rest.endIndex : rest.firstIndex(of: "<") ?? rest.endIndex
+            var piece = String(rest[..<end])
+            for (index, formula) in formulas.enumerated() where piece.contains(MathSpans.open) {
+                let tex = NotebookReport.escape(formula.tex)
+                let element = formula.isDisplayed ? "<span class=\"math display\">\(tex)</span>" : "<span class=\"math inline\">\(tex)</span>"
+                piece = piece.replacingOccurrences(of: MathSpans.placeholder(index), with: isTag ? NotebookReport.escape(dollars(formula)) : element)
+            }
+            output += piece
+            rest = rest[end...]
+        }
+        return output
     }
 }

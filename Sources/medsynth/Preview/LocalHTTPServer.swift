@@ -5,10 +5,14 @@ import Glibc
 #endif
 
 /// A small HTTP/1.1 server on the loopback interface, for `medsynth preview`: GET and HEAD only,
-/// one request per connection (`Connection: close`), each handled on a thread of its own.
+/// one request per connection (`Connection: close`), each handled on a thread of its own, at
+/// most `maximumConnections` at once (more wait to be accepted).
 ///
-/// It listens on 127.0.0.1 alone, so nothing off the machine reaches it; a request head larger
-/// than 16 KiB, or not read within 5 seconds, is answered 400 and closed.
+/// It listens on 127.0.0.1 alone, so nothing off the machine reaches it, and answers only
+/// requests whose Host is 127.0.0.1 or localhost at its port: a web page whose name was made to
+/// point at 127.0.0.1 (DNS rebinding) names itself and is refused. A request head larger than
+/// 16 KiB is answered 400; one not complete within 5 seconds, or an answer not taken within 5
+/// seconds, closes the connection.
 final class LocalHTTPServer: @unchecked Sendable {
     struct Request {
         var method: String
@@ -30,6 +34,9 @@ final class LocalHTTPServer: @unchecked Sendable {
     /// The port it listens on (the system's choice when 0 was asked for).
     let port: UInt16
     static let maximumHeadBytes = 16 * 1024
+    static let maximumConnections = 16
+    /// Free places for connections.
+    private let places = DispatchSemaphore(value: LocalHTTPServer.maximumConnections)
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -67,25 +74,36 @@ final class LocalHTTPServer: @unchecked Sendable {
     func start(_ handler: @escaping @Sendable (Request) -> Response) {
         let thread = Thread { [self] in
             while true {
+                places.wait()
                 let connection = accept(socket, nil, nil)
                 if connection < 0 {
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    return
+                    places.signal()
+                    // Out of descriptors, or a connection gone before it was taken: wait, go on.
+                    if errno != EINTR && errno != ECONNABORTED { usleep(100_000) }
+                    continue
                 }
-                Thread.detachNewThread { Self.answer(connection, handler) }
+                Thread.detachNewThread { [self] in
+                    Self.answer(connection, port: port, handler)
+                    places.signal()
+                }
             }
         }
         thread.start()
     }
 
-    private static func answer(_ connection: Int32, _ handler: (Request) -> Response) {
+    private static func answer(_ connection: Int32, port: UInt16, _ handler: (Request) -> Response) {
         defer { close(connection) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
         setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var sendTimeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
+        let deadline = Date().addingTimeInterval(5)
         var head: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !head.containsHeadEnd {
+            guard Date() < deadline else { return }
             let count = recv(connection, &buffer, buffer.count, 0)
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
             guard count > 0 else { return }
             head += buffer[0..<count]
             if head.count > maximumHeadBytes {
@@ -93,7 +111,15 @@ final class LocalHTTPServer: @unchecked Sendable {
                 return
             }
         }
-        guard let line = String(decoding: head, as: UTF8.self).split(separator: "\r\n").first else { return }
+        let lines = String(decoding: head, as: UTF8.self).split(separator: "\r\n")
+        guard let line = lines.first else { return }
+        let host = lines.dropFirst().first { $0.lowercased().hasPrefix("host:") }
+            .map { $0.dropFirst("host:".count).trimmingCharacters(in: .whitespaces).lowercased() }
+        let names = ["127.0.0.1:\(port)", "localhost:\(port)"] + (port == 80 ? ["127.0.0.1", "localhost"] : [])
+        guard let host, names.contains(host) else {
+            send(connection, .text(403, "this server answers requests for 127.0.0.1:\(port) only\n"), includeBody: true)
+            return
+        }
         let parts = line.split(separator: " ")
         guard parts.count == 3, parts[2].hasPrefix("HTTP/1.") else {
             send(connection, .text(400, "bad request\n"), includeBody: true)
