@@ -118,7 +118,7 @@ final class LinePlotFigureTests: XCTestCase {
         XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [1e308, -1e308])]).svg())
         XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [1, 2])], yLimits: -1e308...1e308).svg())
         XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0], y: [1e308], error: [1e308])]).svg())
-        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [5e-324, 1])], logY: true).svg())
+        XCTAssertThrowsError(try LinePlot(series: [.init(name: "a", x: [0, 1], y: [Double.leastNonzeroMagnitude, 1])], logY: true).svg())
     }
 
     /// The smoothed curve is the bias-corrected average: with β = 0.5 and losses 1, 0, 0.5 it is
