@@ -1,3 +1,5 @@
+import Language
+
 /// Rebuilds HTML from a short list of tags and attributes: those cmark-gfm makes from Markdown.
 ///
 /// Every tag of the input is parsed and written again: a tag on the list keeps only its listed
@@ -91,16 +93,7 @@ enum HTMLAllowlist {
     /// entities cmark wrote into the value (an image's text) stay entities.
     /// Scalar by scalar, as `NotebookReport.escape` (a quote with a combining mark is a quote).
     private static func escapeAttribute(_ value: String) -> String {
-        var escaped = String.UnicodeScalarView()
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
-            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
-            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
-            default: escaped.append(scalar)
-            }
-        }
-        return String(escaped)
+        value.replacingScalars(["\"": "&quot;", "<": "&lt;", ">": "&gt;"])
     }
 
     /// A start or end tag as a browser reads it: a name, then attributes, to the first `>` that is

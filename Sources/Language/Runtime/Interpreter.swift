@@ -194,13 +194,7 @@ public final class Interpreter {
                 if context.cancellation.isCancelled { throw RuntimeError("stopped (Ctrl-C)") }
                 scopes.append([variable: try item(index)])
                 defer { scopes.removeLast() }
-                for statement in body {
-                    switch try executeStatement(statement) {
-                    case .expectation(let expectation): expectations.append(expectation)
-                    case .looped(_, let inner): expectations += inner
-                    default: break
-                    }
-                }
+                expectations += try executeBlock(body)
             }
             return .looped(bound: globalsAssigned, expectations: expectations)
         case .conditional(let branches, let otherwise, _):
@@ -212,16 +206,23 @@ public final class Interpreter {
             let outer = globalsAssigned
             globalsAssigned = []
             defer { globalsAssigned.formUnion(outer) }
-            var expectations: [Expectation] = []
-            for statement in chosen {
-                switch try executeStatement(statement) {
-                case .expectation(let expectation): expectations.append(expectation)
-                case .looped(_, let inner): expectations += inner
-                default: break
-                }
-            }
+            let expectations = try executeBlock(chosen)
             return .looped(bound: globalsAssigned, expectations: expectations)
         }
+    }
+
+    /// Runs the statements of a loop's body or an `if`'s branch; their expectations, nested
+    /// blocks' included. Other outcomes are not displayed.
+    private func executeBlock(_ statements: [Statement]) throws -> [Expectation] {
+        var expectations: [Expectation] = []
+        for statement in statements {
+            switch try executeStatement(statement) {
+            case .expectation(let expectation): expectations.append(expectation)
+            case .looped(_, let inner): expectations += inner
+            default: break
+            }
+        }
+        return expectations
     }
 
     /// An `if`'s condition: true or false, not a tensor of them (which `expect` accepts).

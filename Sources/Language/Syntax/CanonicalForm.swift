@@ -71,21 +71,8 @@ extension Expression {
     }
 
     /// Text as a string literal spells it, without the quotes.
-    /// Scalar by scalar: a quote followed by a combining mark is still a quote to the lexer.
     static func escaped(_ text: String) -> String {
-        var escaped = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": escaped.append(contentsOf: "\\\\".unicodeScalars)
-            case "\"": escaped.append(contentsOf: "\\\"".unicodeScalars)
-            case "\n": escaped.append(contentsOf: "\\n".unicodeScalars)
-            case "\t": escaped.append(contentsOf: "\\t".unicodeScalars)
-            case "{": escaped.append(contentsOf: "\\{".unicodeScalars)
-            case "}": escaped.append(contentsOf: "\\}".unicodeScalars)
-            default: escaped.append(scalar)
-            }
-        }
-        return String(escaped)
+        text.replacingScalars(["\\": "\\\\", "\"": "\\\"", "\n": "\\n", "\t": "\\t", "{": "\\{", "}": "\\}"])
     }
 
     /// Binding strength, loosest first: conditional values and functions 0 (they reach as far
