@@ -22,6 +22,10 @@ extension Metrics {
     /// can hold: 1 for [0, 1], 2 for [-1, 1], 255 for 8-bit) is positive and covers the values
     /// actually present, so that a range for [0, 1] given with [0, 255] images is caught.
     static func requireDataRange(_ op: String, _ dataRange: Double, covers tensors: Tensor...) throws {
+        try requireDataRange(op, dataRange, covers: tensors)
+    }
+
+    static func requireDataRange(_ op: String, _ dataRange: Double, covers tensors: [Tensor]) throws {
         guard dataRange.isFinite && dataRange > 0 else {
             throw TensorError(op, "the data range must be a positive number, not \(dataRange)")
         }

@@ -11,9 +11,14 @@ import Foundation
 /// computed exactly as `structuralSimilarity` (Gaussian window 11, sigma 1.5, K1 0.01, K2 0.03,
 /// border of 5 cropped); scale j + 1 is scale j averaged over 2 x 2 blocks (an odd last row or
 /// column dropped). The data range stays the same at every scale. A negative cs_j (anti-
-/// correlated images) gives NaN, as torchmetrics does without normalisation. torchmetrics'
-/// `multiscale_structural_similarity_index_measure` (defaults) agrees within 1e-4 on the test
-/// images, although its single-scale SSIM differs from scikit-image's by up to 7e-3.
+/// correlated images) gives NaN.
+///
+/// `SSIMConvention.torchmetrics` computes torchmetrics'
+/// `multiscale_structural_similarity_index_measure` (defaults: normalize="relu") instead: each
+/// scale's terms in torchmetrics' SSIM convention (see `SSIMConvention`; ssim_5 over the whole
+/// map, cs_j inside the cropped border), negative terms set to 0 before the powers. The two
+/// conventions differ most on images with much structure near their border, where the
+/// coarsest scale's whole map and its cropped centre disagree.
 extension Metrics {
     /// The weights β_j of the five scales (Wang et al. 2003, from their viewing experiment).
     static let multiScaleWeights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
@@ -22,7 +27,8 @@ extension Metrics {
     /// The coarsest scale, H and W halved four times, must still be 11 wide: H, W >= 176.
     /// `cancellation` is checked before each image and scale (see `CancellationFlag`).
     public static func multiScaleStructuralSimilarityPerImage(
-        _ x: Tensor, _ y: Tensor, dataRange: Double, cancellation: CancellationFlag? = nil
+        _ x: Tensor, _ y: Tensor, dataRange: Double, convention: SSIMConvention = .scikitImage,
+        cancellation: CancellationFlag? = nil
     ) throws -> [Double] {
         let op = "multiScaleStructuralSimilarity"
         try requireSameShape(op, x, y)
@@ -44,8 +50,12 @@ extension Metrics {
             var score = 1.0
             for (scale, weight) in multiScaleWeights.enumerated() {
                 try cancellation?.checkCancellation()
-                let (similarity, contrastStructure) = ssimComponents(
-                    xs, ys, height: h, width: w, kernel: kernel, dataRange: dataRange)
+                var (similarity, contrastStructure) = ssimComponents(
+                    xs, ys, height: h, width: w, kernel: kernel, dataRange: dataRange, convention: convention)
+                if convention == .torchmetrics {
+                    similarity = max(similarity, 0)
+                    contrastStructure = max(contrastStructure, 0)
+                }
                 if scale == scales - 1 {
                     score *= pow(similarity, weight)
                 } else {
@@ -62,9 +72,11 @@ extension Metrics {
 
     /// MS-SSIM of a pair of images or batches: the mean of `multiScaleStructuralSimilarityPerImage`.
     public static func multiScaleStructuralSimilarity(
-        _ x: Tensor, _ y: Tensor, dataRange: Double, cancellation: CancellationFlag? = nil
+        _ x: Tensor, _ y: Tensor, dataRange: Double, convention: SSIMConvention = .scikitImage,
+        cancellation: CancellationFlag? = nil
     ) throws -> Double {
-        let scores = try multiScaleStructuralSimilarityPerImage(x, y, dataRange: dataRange, cancellation: cancellation)
+        let scores = try multiScaleStructuralSimilarityPerImage(
+            x, y, dataRange: dataRange, convention: convention, cancellation: cancellation)
         return scores.reduce(0, +) / Double(scores.count)
     }
 

@@ -15,6 +15,17 @@ import Foundation
 ///   with C1 = (0.01 R)^2 and C2 = (0.03 R)^2, eq. (13) of the paper;
 /// - the score is the mean of the map after cropping a border of 5 pixels (the window's
 ///   radius), where the window would reach into the reflected padding.
+///
+/// `SSIMConvention.torchmetrics` follows torchmetrics' `structural_similarity_index_measure`
+/// (defaults, a float data range) instead: the same window and constants, but the image is
+/// extended by mirroring without repeating the edge (c b | a b c: PyTorch's "reflect"), the
+/// variances are clamped at 0, and the score is the mean of the whole map, border included. Its
+/// contrast-structure mean (MS-SSIM's cs) is taken inside the cropped border, as torchmetrics does.
+public enum SSIMConvention: String, Sendable, CaseIterable {
+    case scikitImage = "skimage"
+    case torchmetrics
+}
+
 extension Metrics {
     /// Sigma of SSIM's Gaussian window.
     static let ssimSigma = 1.5
@@ -29,7 +40,8 @@ extension Metrics {
     /// 2 for [-1, 1], 255 for 8-bit); it must cover the values present. SSIM is symmetric in x, y.
     /// `cancellation` is checked before each image (see `CancellationFlag`).
     public static func structuralSimilarityPerImage(
-        _ x: Tensor, _ y: Tensor, dataRange: Double, cancellation: CancellationFlag? = nil
+        _ x: Tensor, _ y: Tensor, dataRange: Double, convention: SSIMConvention = .scikitImage,
+        cancellation: CancellationFlag? = nil
     ) throws -> [Double] {
         let op = "structuralSimilarity"
         try requireSameShape(op, x, y)
@@ -47,7 +59,7 @@ extension Metrics {
                     try cancellation?.checkCancellation()
                     return ssimOfPlane(UnsafeBufferPointer(rebasing: x[n * plane..<(n + 1) * plane]),
                                 UnsafeBufferPointer(rebasing: y[n * plane..<(n + 1) * plane]),
-                                height: height, width: width, kernel: kernel, dataRange: dataRange)
+                                height: height, width: width, kernel: kernel, dataRange: dataRange, convention: convention)
                 }
             }
         }
@@ -80,16 +92,18 @@ extension Metrics {
     /// SSIM of one H x W plane of Floats.
     private static func ssimOfPlane(
         _ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>,
-        height: Int, width: Int, kernel: [Double], dataRange: Double
+        height: Int, width: Int, kernel: [Double], dataRange: Double, convention: SSIMConvention
     ) -> Double {
         ssimComponents(x.map(Double.init), y.map(Double.init), height: height, width: width,
-                       kernel: kernel, dataRange: dataRange).similarity
+                       kernel: kernel, dataRange: dataRange, convention: convention).similarity
     }
 
-    /// The means, inside the cropped border, of the SSIM map and of its contrast-structure factor
-    /// (2 sigma_xy + C2) / (sigma_x^2 + sigma_y^2 + C2), for one H x W plane.
+    /// The means of the SSIM map and of its contrast-structure factor
+    /// (2 sigma_xy + C2) / (sigma_x^2 + sigma_y^2 + C2), for one H x W plane, under `convention`
+    /// (inside the cropped border, except torchmetrics' SSIM map: all of it).
     static func ssimComponents(
-        _ xs: [Double], _ ys: [Double], height: Int, width: Int, kernel: [Double], dataRange: Double
+        _ xs: [Double], _ ys: [Double], height: Int, width: Int, kernel: [Double], dataRange: Double,
+        convention: SSIMConvention = .scikitImage
     ) -> (similarity: Double, contrastStructure: Double) {
         let count = height * width
         var xx = [Double](repeating: 0, count: count), yy = xx, xy = xx
@@ -98,34 +112,50 @@ extension Metrics {
             yy[i] = ys[i] * ys[i]
             xy[i] = xs[i] * ys[i]
         }
-        let blur = { (image: [Double]) in gaussianFilterReflect(image, height: height, width: width, kernel: kernel) }
+        let mirror = convention == .torchmetrics
+        let blur = { (image: [Double]) in
+            gaussianFilterReflect(image, height: height, width: width, kernel: kernel, repeatingTheEdge: !mirror)
+        }
         let muX = blur(xs), muY = blur(ys), meanXX = blur(xx), meanYY = blur(yy), meanXY = blur(xy)
         let c1 = (ssimK1 * dataRange) * (ssimK1 * dataRange)
         let c2 = (ssimK2 * dataRange) * (ssimK2 * dataRange)
         let border = ssimRadius
-        var similarity = 0.0, contrastStructure = 0.0
-        for row in border..<(height - border) {
-            for column in border..<(width - border) {
+        var similarity = 0.0, contrastStructure = 0.0, wholeSimilarity = 0.0
+        for row in 0..<height {
+            let inside = row >= border && row < height - border
+            for column in 0..<width {
                 let i = row * width + column
-                let varianceX = meanXX[i] - muX[i] * muX[i]
-                let varianceY = meanYY[i] - muY[i] * muY[i]
+                var varianceX = meanXX[i] - muX[i] * muX[i]
+                var varianceY = meanYY[i] - muY[i] * muY[i]
+                if mirror {
+                    varianceX = max(varianceX, 0)
+                    varianceY = max(varianceY, 0)
+                }
                 let covariance = meanXY[i] - muX[i] * muY[i]
                 let luminance = (2 * muX[i] * muY[i] + c1) / (muX[i] * muX[i] + muY[i] * muY[i] + c1)
                 let structure = (2 * covariance + c2) / (varianceX + varianceY + c2)
-                similarity += luminance * structure
-                contrastStructure += structure
+                wholeSimilarity += luminance * structure
+                if inside && column >= border && column < width - border {
+                    similarity += luminance * structure
+                    contrastStructure += structure
+                }
             }
         }
         let valid = Double((height - 2 * border) * (width - 2 * border))
+        if mirror { return (wholeSimilarity / Double(height * width), contrastStructure / valid) }
         return (similarity / valid, contrastStructure / valid)
     }
 
     /// Separable convolution of an H x W image with `kernel` (odd length) along rows, then
     /// columns, reflecting at the border: index -1 reads 0, index H reads H - 1 (scipy's
+    /// "reflect"), or without repeating the edge, index -1 reads 1 and H reads H - 2 (PyTorch's
     /// "reflect"). The kernel's radius must be smaller than H and W, so one reflection suffices.
-    static func gaussianFilterReflect(_ image: [Double], height: Int, width: Int, kernel: [Double]) -> [Double] {
+    static func gaussianFilterReflect(
+        _ image: [Double], height: Int, width: Int, kernel: [Double], repeatingTheEdge: Bool = true
+    ) -> [Double] {
         let radius = kernel.count / 2
-        func reflect(_ i: Int, _ n: Int) -> Int { i < 0 ? -i - 1 : (i >= n ? 2 * n - i - 1 : i) }
+        let shift = repeatingTheEdge ? 1 : 0
+        func reflect(_ i: Int, _ n: Int) -> Int { i < 0 ? -i - shift : (i >= n ? 2 * n - i - 2 + shift : i) }
         var vertical = [Double](repeating: 0, count: height * width)
         image.withUnsafeBufferPointer { image in
             vertical.withUnsafeMutableBufferPointer { out in

@@ -1,0 +1,233 @@
+import Engine
+import Foundation
+
+/// A statistic of a set of images with its confidence interval: the value on the whole set, the
+/// bounds of a percentile bootstrap interval and, for a difference between two models scored on
+/// the same subjects, the p-value of a paired permutation test.
+public struct Estimate: Sendable, Equatable, Codable {
+    /// The statistic on the whole set.
+    public var value: Double
+    /// The bounds of the `level` interval.
+    public var lower: Double
+    public var upper: Double
+    /// The interval's coverage: 0.95 for a 95% interval.
+    public var level: Double
+    /// How many subjects (rows, images) were resampled.
+    public var count: Int
+    /// How many bootstrap replicates gave a number (replicates whose statistic is undefined,
+    /// such as an edge F1 of a resample without edges, are left out).
+    public var resamples: Int
+    /// For a difference of two models: the two-sided p-value of "the models score the same".
+    public var pValue: Double?
+
+    public init(value: Double, lower: Double, upper: Double, level: Double, count: Int, resamples: Int, pValue: Double? = nil) {
+        self.value = value
+        self.lower = lower
+        self.upper = upper
+        self.level = level
+        self.count = count
+        self.resamples = resamples
+        self.pValue = pValue
+    }
+}
+
+/// A statistic that can be recomputed on any selection of a sample's rows: the pieces
+/// resampling needs. `subjects` rows are the set being scored (generated images, each paired
+/// with its reference image when the metric compares image to image); `references` rows are an
+/// independent reference set (real images for a Fréchet distance), 0 when there is none.
+/// `compute(subjectRows, referenceRows)` is the statistic on those rows, repeats included.
+public struct ResampledStatistic {
+    public let subjects: Int
+    public let references: Int
+    public let compute: (_ subjectRows: [Int], _ referenceRows: [Int]) throws -> Double
+
+    public init(subjects: Int, references: Int = 0, compute: @escaping (_ subjectRows: [Int], _ referenceRows: [Int]) throws -> Double) {
+        self.subjects = subjects
+        self.references = references
+        self.compute = compute
+    }
+
+    /// The mean of per-subject values (a mean SSIM).
+    public static func mean(_ values: [Double]) -> ResampledStatistic {
+        ResampledStatistic(subjects: values.count) { rows, _ in
+            rows.reduce(0.0) { $0 + values[$1] } / Double(rows.count)
+        }
+    }
+
+    /// A pooled ratio Σ numerators / Σ denominators over the selected subjects, passed through
+    /// `transform` (a pooled NMSE is ||x - y||² / ||y||², a pooled PSNR 10 log10(R² / MSE)).
+    public static func pooledRatio(
+        _ numerators: [Double], _ denominators: [Double], transform: @escaping (Double) -> Double = { $0 }
+    ) -> ResampledStatistic {
+        ResampledStatistic(subjects: numerators.count) { rows, _ in
+            var top = 0.0, bottom = 0.0
+            for row in rows {
+                top += numerators[row]
+                bottom += denominators[row]
+            }
+            return transform(top / bottom)
+        }
+    }
+}
+
+/// Percentile bootstrap intervals (Efron and Tibshirani 1993, ch. 13) and paired permutation
+/// tests, drawn from a `RandomKey`, so that the same notebook gives the same interval.
+///
+/// A replicate draws `subjects` rows with replacement from the subjects and, independently,
+/// `references` rows from the reference set, and recomputes the statistic; the interval's bounds
+/// are the (1 - level)/2 and (1 + level)/2 quantiles of the replicates (linear interpolation
+/// between order statistics, numpy's default). Images paired with their reference (SSIM of a
+/// generated image against its real one) are resampled as pairs.
+public enum Resampling {
+    /// What to draw: the interval's level, how many replicates and from which key.
+    public struct Plan: Sendable {
+        public var level: Double
+        public var resamples: Int
+        public var key: RandomKey
+
+        public init(level: Double = 0.95, resamples: Int = 2000, key: RandomKey) {
+            self.level = level
+            self.resamples = resamples
+            self.key = key
+        }
+    }
+
+    /// The statistic on all rows, with its bootstrap interval.
+    public static func estimate(
+        _ statistic: ResampledStatistic, plan: Plan, cancellation: CancellationFlag? = nil
+    ) throws -> Estimate {
+        try validate(plan, subjects: statistic.subjects)
+        let all = Array(0..<statistic.subjects), allReferences = Array(0..<statistic.references)
+        let value = try statistic.compute(all, allReferences)
+        var draws = IndexDraws(plan.key.child("bootstrap"))
+        var replicates: [Double] = []
+        replicates.reserveCapacity(plan.resamples)
+        for _ in 0..<plan.resamples {
+            try cancellation?.checkCancellation()
+            let rows = draws.rows(statistic.subjects), referenceRows = draws.rows(statistic.references)
+            replicates.append(try statistic.compute(rows, referenceRows))
+        }
+        return interval(value, replicates, plan: plan, count: statistic.subjects)
+    }
+
+    /// The difference A - B of a statistic between two models scored on the same subjects, with
+    /// a paired bootstrap interval and a paired permutation test.
+    ///
+    /// `pooled` holds both models' rows: subject i of model A is row i, of model B row i + n
+    /// (n = `pooled.subjects / 2`); its reference rows are shared. A bootstrap replicate draws
+    /// subjects i with replacement and scores A on rows i, B on rows i + n, against one draw of
+    /// the references. The permutation test swaps, subject by subject with probability 1/2,
+    /// which model each of the pair's rows belongs to: under "the models score the same" the
+    /// swapped difference is as likely as the observed one. The p-value is
+    /// (1 + #{|swapped| >= |observed|}) / (1 + resamples), two-sided (Phipson and Smyth 2010).
+    public static func difference(
+        _ pooled: ResampledStatistic, plan: Plan, cancellation: CancellationFlag? = nil
+    ) throws -> Estimate {
+        guard pooled.subjects % 2 == 0 else {
+            throw TensorError("difference", "internal error: the pooled rows of two models must be even, not \(pooled.subjects)")
+        }
+        let n = pooled.subjects / 2
+        try validate(plan, subjects: n)
+        let allReferences = Array(0..<pooled.references)
+        func difference(_ rows: [Int], _ referenceRows: [Int], swapped: [Bool]? = nil) throws -> Double {
+            var a = rows, b = rows.map { $0 + n }
+            if let swapped {
+                for (position, row) in rows.enumerated() where swapped[row] {
+                    (a[position], b[position]) = (b[position], a[position])
+                }
+            }
+            return try pooled.compute(a, referenceRows) - pooled.compute(b, referenceRows)
+        }
+        let observed = try difference(Array(0..<n), allReferences)
+        var draws = IndexDraws(plan.key.child("bootstrap"))
+        var replicates: [Double] = []
+        replicates.reserveCapacity(plan.resamples)
+        for _ in 0..<plan.resamples {
+            try cancellation?.checkCancellation()
+            let rows = draws.rows(n), referenceRows = draws.rows(pooled.references)
+            replicates.append(try difference(rows, referenceRows))
+        }
+        var estimate = interval(observed, replicates, plan: plan, count: n)
+
+        var coins = IndexDraws(plan.key.child("permutation"))
+        var extreme = 0, counted = 0
+        // Ties in |difference| count as extreme; a relative slack keeps round-off in the sums
+        // of a swap that changes nothing from deciding it.
+        let threshold = abs(observed) * (1 - 1e-12)
+        for _ in 0..<plan.resamples {
+            try cancellation?.checkCancellation()
+            let swapped = (0..<n).map { _ in coins.coin() }
+            let value = try difference(Array(0..<n), allReferences, swapped: swapped)
+            guard !value.isNaN else { continue }
+            counted += 1
+            if abs(value) >= threshold { extreme += 1 }
+        }
+        estimate.pValue = observed.isNaN ? .nan : Double(1 + extreme) / Double(1 + counted)
+        return estimate
+    }
+
+    /// The percentile interval of `replicates` around `value`; NaN replicates are left out.
+    static func interval(_ value: Double, _ replicates: [Double], plan: Plan, count: Int) -> Estimate {
+        let sorted = replicates.filter { !$0.isNaN }.sorted()
+        let tail = (1 - plan.level) / 2
+        return Estimate(
+            value: value, lower: quantile(sorted, tail), upper: quantile(sorted, 1 - tail), level: plan.level,
+            count: count, resamples: sorted.count)
+    }
+
+    /// The q-quantile of sorted values, interpolating linearly between order statistics
+    /// (numpy.quantile's default, "linear"); NaN for no values.
+    public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let position = q * Double(sorted.count - 1)
+        let below = Int(position.rounded(.down)), above = min(below + 1, sorted.count - 1)
+        let fraction = position - Double(below)
+        // Infinite neighbours (a per-image PSNR of identical images) interpolate to themselves.
+        if fraction == 0 || sorted[below] == sorted[above] { return sorted[below] }
+        return sorted[below] + fraction * (sorted[above] - sorted[below])
+    }
+
+    static func validate(_ plan: Plan, subjects: Int) throws {
+        guard plan.level > 0, plan.level < 1 else {
+            throw TensorError("resampling", "the interval's level must lie between 0 and 1 (0.95 for 95%), not \(plan.level)")
+        }
+        guard plan.resamples >= 100 else {
+            throw TensorError("resampling", "a bootstrap needs at least 100 resamples for an interval, not \(plan.resamples)")
+        }
+        guard subjects >= 2 else {
+            throw TensorError("resampling", "an interval needs at least 2 images to resample, not \(subjects)")
+        }
+    }
+}
+
+/// Uniform row indices and fair coins from a key's Philox stream, one 32-bit word each.
+struct IndexDraws {
+    private var stream: RandomStream
+    private var words: [UInt32] = []
+    private var next = 0
+
+    init(_ key: RandomKey) {
+        stream = key.stream
+    }
+
+    private mutating func word() -> UInt32 {
+        if next == words.count {
+            let first = stream.reserveBlocks(forValues: 1024)
+            words = (0..<256).flatMap { block -> [UInt32] in
+                let w = stream.block(first + UInt64(block))
+                return [w[0], w[1], w[2], w[3]]
+            }
+            next = 0
+        }
+        defer { next += 1 }
+        return words[next]
+    }
+
+    /// `count` indices drawn uniformly from 0..<count (multiply-shift: the bias is below
+    /// count / 2^32).
+    mutating func rows(_ count: Int) -> [Int] {
+        (0..<count).map { _ in Int((UInt64(word()) &* UInt64(count)) >> 32) }
+    }
+
+    mutating func coin() -> Bool { word() & 1 == 1 }
+}
