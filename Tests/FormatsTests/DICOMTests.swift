@@ -58,6 +58,27 @@ final class DICOMTests: XCTestCase {
                        try DICOMImage(reading: realScan("MR_small.dcm")).pixels)
     }
 
+    /// pydicom-data's mlut_18 (cut to 128 rows): 12-bit signed values through a Modality LUT
+    /// Sequence of 4096 entries from -2048, as pydicom's apply_modality_lut maps them.
+    func testModalityLUTSequenceIsApplied() throws {
+        try assertMatchesPydicom(fixture("pydicom-mlut_18-cropped.dcm"), "pydicom-mlut_18-cropped.dcm")
+        let image = try DICOMImage(reading: fixture("pydicom-mlut_18-cropped.dcm"))
+        let lut = try XCTUnwrap(image.modalityLUT)
+        XCTAssertEqual(lut.firstMapped, -2048)
+        XCTAssertEqual(lut.bits, 16)
+        XCTAssertEqual(lut.data.count, 4096)
+        XCTAssertEqual(lut.map(-5000), lut.data[0])
+        XCTAssertEqual(lut.map(5000), lut.data[4095])
+    }
+
+    func testAMissingElementIsNamedByItsTag() throws {
+        var encoded = try bytes(of: realScan("MR_small.dcm"))
+        let rows: [UInt8] = [0x28, 0x00, 0x10, 0x00, 0x55, 0x53, 0x02, 0x00]
+        let at = try XCTUnwrap((0...(encoded.count - rows.count)).first { encoded[$0..<$0 + rows.count].elementsEqual(rows) })
+        encoded[at + 2] = 0x12   // (0028,0010) becomes (0028,0012), which medsynth does not read
+        assertFormatError(mentions: ["Rows (0028,0010)"]) { try DICOMImage(decoding: encoded, file: "norows.dcm") }
+    }
+
     func testMonochrome1IsInverted() throws {
         try assertMatchesPydicom(fixture("pydicom-monochrome1-mr.dcm"), "pydicom-monochrome1-mr.dcm")
         let normal = try DICOMImage(reading: realScan("MR_small.dcm")).pixels

@@ -9,8 +9,9 @@
 ///   implicit: group(2) element(2) length(4)
 /// ```
 /// A length of 0xFFFFFFFF ("undefined") is a sequence ended by a delimiter item; such
-/// sequences are walked (to a bounded depth) and skipped, since medsynth needs only top-level
-/// values. Every length is checked against the bytes that remain.
+/// sequences are walked (to a bounded depth); their range covers their items, which
+/// `items(of:)` reads when medsynth needs one (the Modality LUT Sequence). Every length is
+/// checked against the bytes that remain.
 struct DICOMDataSet {
     /// A (group, element) pair, written (gggg,eeee) in the standard.
     struct Tag: Hashable, CustomStringConvertible {
@@ -124,12 +125,23 @@ struct DICOMDataSet {
                 guard depth < DICOMDataSet.maximumDepth else {
                     throw FormatError(file: file, object: "element \(tag)", "sequences nest more than \(DICOMDataSet.maximumDepth) deep; the file is corrupt")
                 }
+                let start = offset
                 try skipSequence(explicit: explicit, depth: depth + 1, of: tag)
-                return (tag, offset..<offset)
+                return (tag, start..<offset)
             }
             let start = offset
             _ = try take(length, "the value of \(tag)")
             return (tag, start..<offset)
+        }
+
+        /// Reads one element as `element` does, with its VR ("" in implicit VR).
+        mutating func elementWithVR(explicit: Bool, depth: Int) throws -> (Tag, String, Range<Int>) {
+            let start = offset
+            let tag = try tag()
+            let vr = explicit && tag.group != 0xFFFE ? String(decoding: try take(2, "the VR of \(tag)"), as: UTF8.self) : ""
+            offset = start
+            let (_, range) = try element(explicit: explicit, depth: depth)
+            return (tag, vr, range)
         }
 
         /// Skips the items of a sequence of undefined length, up to its delimiter.
@@ -153,6 +165,47 @@ struct DICOMDataSet {
                 }
             }
         }
+    }
+
+    /// One item of a sequence: its elements' VRs ("" in implicit VR) and values, as ranges of
+    /// `bytes`.
+    struct Item {
+        var elements: [Tag: (vr: String, range: Range<Int>)] = [:]
+    }
+
+    /// The items of the top-level sequence `tag` (empty when it is absent), each element checked
+    /// to lie inside its item.
+    func items(of tag: Tag, file: String) throws -> [Item] {
+        guard let range = values[tag] else { return [] }
+        var reader = Reader(bytes: bytes, offset: range.lowerBound, file: file)
+        var items: [Item] = []
+        while reader.offset + 8 <= range.upperBound {
+            let itemTag = try reader.tag()
+            let length = try reader.uint32("an item length in \(tag)")
+            if itemTag == DICOMDataSet.sequenceDelimiter { break }
+            guard itemTag == DICOMDataSet.itemTag else {
+                throw FormatError(file: file, object: "sequence \(tag)", "holds \(itemTag) where an item was expected; the file is corrupt")
+            }
+            let end = length == DICOMDataSet.undefinedLength ? range.upperBound : reader.offset + length
+            guard end <= range.upperBound else {
+                throw FormatError(file: file, object: "sequence \(tag)", "has an item of \(length) bytes that runs past the sequence's end")
+            }
+            var item = Item()
+            while reader.offset < end {
+                if length == DICOMDataSet.undefinedLength {
+                    let start = reader.offset
+                    if try reader.tag() == DICOMDataSet.itemDelimiter { _ = try reader.uint32("an item delimiter"); break }
+                    reader.offset = start
+                }
+                let (elementTag, vr, elementRange) = try reader.elementWithVR(explicit: syntax.isExplicit, depth: 1)
+                guard reader.offset <= end else {
+                    throw FormatError(file: file, object: "sequence \(tag)", "has element \(elementTag) running past the end of its item")
+                }
+                item.elements[elementTag] = (vr, elementRange)
+            }
+            items.append(item)
+        }
+        return items
     }
 
     /// The value of `tag` as bytes, or nil when the element is absent.

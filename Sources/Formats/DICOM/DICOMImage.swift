@@ -7,10 +7,14 @@ import Engine
 ///
 /// Values are the modality values, as pydicom's `apply_modality_lut` gives them:
 /// `RescaleSlope * stored + RescaleIntercept` (slope 1 and intercept 0 when absent), so a CT
-/// reads in Hounsfield units. Stored values are the low BitsStored bits of each BitsAllocated
+/// reads in Hounsfield units; or, when the file has a Modality LUT Sequence (0028,3000), its
+/// first item's table instead of the rescale: `LUTData[clamp(stored - first, 0, entries - 1)]`
+/// with (entries, first, bits) its LUT Descriptor (0028,3002) (0 entries meaning 65536; the
+/// first value signed when the descriptor's VR is SS, or in implicit VR when
+/// PixelRepresentation is 1). Stored values are the low BitsStored bits of each BitsAllocated
 /// sample, sign-extended when PixelRepresentation is 1. MONOCHROME1 images (where 0 is white)
-/// are inverted before rescaling, `stored' = min + max - stored` over BitsStored's range, so
-/// that larger values are brighter in every image medsynth reads.
+/// are inverted before rescaling (or the table), `stored' = min + max - stored` over BitsStored's
+/// range, so that larger values are brighter in every image medsynth reads.
 public struct DICOMImage: Sendable {
     /// The modality values, `[F, H, W]`.
     public var pixels: Tensor
@@ -33,6 +37,20 @@ public struct DICOMImage: Sendable {
     public var rescaleSlope: Double
     /// See `rescaleSlope`.
     public var rescaleIntercept: Double
+    /// The Modality LUT Sequence's table, when the file has one (it replaces the rescale).
+    public var modalityLUT: ModalityLUT?
+
+    /// A Modality LUT (PS3.3 C.11.1): stored values from `firstMapped` on map to `data`.
+    public struct ModalityLUT: Sendable, Equatable {
+        public var firstMapped: Int
+        public var bits: Int
+        public var data: [Int]
+
+        /// The modality value of a stored value; values outside the table take its first or last entry.
+        public func map(_ stored: Int64) -> Int {
+            data[Int(max(0, min(stored - Int64(firstMapped), Int64(data.count - 1))))]
+        }
+    }
 
     private typealias Tag = DICOMDataSet.Tag
 
@@ -47,7 +65,7 @@ public struct DICOMImage: Sendable {
         let dataSet = try DICOMDataSet(bytes: bytes, file: file)
         func required(_ element: UInt16, _ name: String) throws -> Int {
             guard let value = try dataSet.unsignedShort(Tag(group: 0x0028, element: element), name, file: file) else {
-                throw FormatError(file: file, "has no \(name) (0028,\(String(element, radix: 16, uppercase: true)))")
+                throw FormatError(file: file, "has no \(name) \(Tag(group: 0x0028, element: element))")
             }
             return value
         }
@@ -90,6 +108,7 @@ public struct DICOMImage: Sendable {
         let highest: Int64 = signed ? (1 << (bitsStored - 1)) - 1 : (1 << bitsStored) - 1
         let mask: UInt64 = (1 << UInt64(bitsStored)) - 1
         let invert = photometric == "MONOCHROME1"
+        let lut = try Self.modalityLUT(of: dataSet, signedPixels: signed, file: file)
 
         try MemoryBudget.check(count: count, bytesPerValue: MemoryLayout<Float>.stride,
                                for: "DICOM image \(file) (\(frames) frames of \(rows) x \(columns))")
@@ -102,7 +121,7 @@ public struct DICOMImage: Sendable {
                 var stored = Int64(sample)
                 if signed && stored > highest { stored -= Int64(mask) + 1 }
                 if invert { stored = lowest + highest - stored }
-                values[i] = Float(slope * Double(stored) + intercept)
+                values[i] = lut.map { Float($0.map(stored)) } ?? Float(slope * Double(stored) + intercept)
             }
         }
         self.pixels = try Tensor(shape: [frames, rows, columns], scalars: values)
@@ -112,11 +131,47 @@ public struct DICOMImage: Sendable {
         self.pixelRepresentation = representation
         self.rescaleSlope = slope
         self.rescaleIntercept = intercept
+        self.modalityLUT = lut
         do {
             self.geometry = try Self.geometry(of: dataSet, file: file)
         } catch {
             self.geometryProblem = "\(error)"
         }
+    }
+
+    /// The first item of the Modality LUT Sequence (0028,3000), or nil without one. Its LUT
+    /// Data (0028,3006) are 16-bit words in the file's (little-endian) order, at least as many
+    /// as the descriptor's entries, each within the descriptor's bits.
+    private static func modalityLUT(of dataSet: DICOMDataSet, signedPixels: Bool, file: String) throws -> ModalityLUT? {
+        let sequence = Tag(group: 0x0028, element: 0x3000)
+        guard let item = try dataSet.items(of: sequence, file: file).first else { return nil }
+        let descriptorTag = Tag(group: 0x0028, element: 0x3002), dataTag = Tag(group: 0x0028, element: 0x3006)
+        func words(_ range: Range<Int>) -> [Int] {
+            stride(from: range.lowerBound, to: range.upperBound - 1, by: 2).map { Int(dataSet.bytes[$0]) | Int(dataSet.bytes[$0 + 1]) << 8 }
+        }
+        guard let descriptor = item.elements[descriptorTag], let data = item.elements[dataTag] else {
+            throw FormatError(file: file, object: "Modality LUT Sequence \(sequence)",
+                "has no \(item.elements[descriptorTag] == nil ? "LUT Descriptor \(descriptorTag)" : "LUT Data \(dataTag)")")
+        }
+        let values = words(descriptor.range)
+        guard values.count == 3 else {
+            throw FormatError(file: file, object: "LUT Descriptor \(descriptorTag)", "holds \(values.count) values, expected 3")
+        }
+        let entries = values[0] == 0 ? 65536 : values[0]
+        let signedFirst = descriptor.vr == "SS" || (descriptor.vr.isEmpty && signedPixels)
+        let first = signedFirst && values[1] >= 0x8000 ? values[1] - 0x10000 : values[1]
+        let bits = values[2]
+        guard bits == 8 || bits == 16 else {
+            throw FormatError(file: file, object: "LUT Descriptor \(descriptorTag)", "gives \(bits) bits per entry, expected 8 or 16")
+        }
+        let table = words(data.range)
+        guard table.count >= entries else {
+            throw FormatError(file: file, object: "LUT Data \(dataTag)", "holds \(table.count) entries, but its descriptor promises \(entries)")
+        }
+        if let beyond = table.prefix(entries).first(where: { $0 >= 1 << bits }) {
+            throw FormatError(file: file, object: "LUT Data \(dataTag)", "holds \(beyond), more than \(bits) bits")
+        }
+        return ModalityLUT(firstMapped: first, bits: bits, data: Array(table.prefix(entries)))
     }
 
     /// The geometry the data set states, in RAS+ (see `ImageGeometry`): column index i along
