@@ -58,7 +58,7 @@ let package = Package(
         // Notebooks: the format, the runner with its content-addressed cache, reports and checks.
         .target(
             name: "Notebook",
-            dependencies: ["Engine", "Formats", "Language", "Diffusion", "CCmark"]
+            dependencies: ["Engine", "Formats", "Imaging", "Language", "Diffusion", "CCmark"]
         ),
         .executableTarget(
             name: "medsynth",
@@ -79,8 +79,8 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats", "TestSupport"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats"], exclude: ["Fixtures"]),
+        .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats", "Imaging", "TestSupport"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "medsynth-fuzz"]),
     ]

@@ -262,6 +262,13 @@ public enum NotebookReport {
         case .bool(let flag): return flag
         case .string(let text): return text
         case .tensor(let tensor) where tensor.count == 1 && tensor.scalars[0].isFinite: return Double(tensor.scalars[0])
+        case .estimate(let estimate):
+            // JSON has no NaN: a bound that is not a number is left out.
+            var cell: [String: Any] = ["text": estimate.text, "level": estimate.level, "n": estimate.count]
+            for (key, number) in [("value", estimate.value), ("lower", estimate.lower), ("upper", estimate.upper), ("p", estimate.pValue)] {
+                if let number, number.isFinite { cell[key] = number }
+            }
+            return cell
         default: return value.displayText
         }
     }

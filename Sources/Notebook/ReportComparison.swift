@@ -161,6 +161,20 @@ public struct ReportComparison {
                     if !agree(p, q) {
                         differences.append(Difference(place: "\(place), row \(row + 1), \(name)", detail: "\(Self.format(p)) against \(Self.format(q))"))
                     }
+                } else if let p = p as? [String: Any], let q = q as? [String: Any] {
+                    // An estimate: its value, bounds and p-value as numbers.
+                    let keys = ["value", "lower", "upper", "p"]
+                    let same = keys.allSatisfy { key in
+                        switch (p[key] as? Double, q[key] as? Double) {
+                        case (nil, nil): return true
+                        case (let x?, let y?): return agree(x, y)
+                        default: return false
+                        }
+                    }
+                    if !same {
+                        differences.append(Difference(
+                            place: "\(place), row \(row + 1), \(name)", detail: "\(p["text"] ?? "?") against \(q["text"] ?? "?")"))
+                    }
                 } else if "\(p)" != "\(q)" {
                     differences.append(Difference(place: "\(place), row \(row + 1), \(name)", detail: "\(p) against \(q)"))
                 }

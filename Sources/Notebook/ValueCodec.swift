@@ -1,6 +1,7 @@
 import Diffusion
 import Engine
 import Formats
+import Imaging
 import Foundation
 import Language
 
@@ -115,6 +116,14 @@ enum ValueCodec {
             return entry
         case .table(let table):
             return ["type": "table", "columns": table.columns, "rows": try table.rows.map { try $0.map { try encode($0, tensors: &tensors) } }]
+        case .estimate(let estimate):
+            // Numbers as text, as a number's: an interval may be NaN or infinite.
+            var entry: [String: Any] = [
+                "type": "estimate", "value": "\(estimate.value)", "lower": "\(estimate.lower)", "upper": "\(estimate.upper)",
+                "level": "\(estimate.level)", "count": estimate.count, "resamples": estimate.resamples,
+            ]
+            if let p = estimate.pValue { entry["p"] = "\(p)" }
+            return entry
         case .function(let callable):
             throw Unstorable(description: "the function \(callable.name) is not stored; its definition runs again")
         }
@@ -168,6 +177,17 @@ enum ValueCodec {
         case "number":
             guard let text = entry["value"] as? String, let x = Double(text) else { throw Unstorable(description: "a malformed number") }
             return .number(x)
+        case "estimate":
+            func number(_ key: String) throws -> Double {
+                guard let text = entry[key] as? String, let x = Double(text) else { throw Unstorable(description: "a malformed estimate in \(file.path)") }
+                return x
+            }
+            guard let count = entry["count"] as? Int, count >= 0, let resamples = entry["resamples"] as? Int, resamples >= 0 else {
+                throw Unstorable(description: "a malformed estimate in \(file.path)")
+            }
+            return .estimate(Estimate(
+                value: try number("value"), lower: try number("lower"), upper: try number("upper"), level: try number("level"),
+                count: count, resamples: resamples, pValue: entry["p"] == nil ? nil : try number("p")))
         case "string": return .string(entry["value"] as? String ?? "")
         case "bool": return .bool(entry["value"] as? Bool ?? false)
         case "list": return .list(try (entry["items"] as? [Any] ?? []).map { try decode($0, file: file, depth: depth + 1) })

@@ -132,7 +132,7 @@ extension DiagnosticTests {
               |
             2 | metric ssmi a a
               |        ^^^^
-              = expected one of ssim, msssim, psnr, nmse, mse, mae, dice, edgef1, frechet, kid
+              = expected one of ssim, msssim, psnr, nmse, mse, mae, dice, edgef1, frechet, kid, precision, recall, density, coverage
               = hint: did you mean 'ssim'?
             """#)
     }

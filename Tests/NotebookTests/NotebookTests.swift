@@ -1,5 +1,6 @@
 import Engine
 import Formats
+import Imaging
 import XCTest
 @testable import Language
 @testable import Notebook
@@ -597,10 +598,13 @@ final class NotebookTests: XCTestCase {
             ("n", .number(.nan)), ("s", .string("ü\"")), ("b", .bool(true)),
             ("r", .record(Record([("t", .tensor(try Tensor.randn([2, 3], seed: 1))), ("l", .list([.number(1), .nothing])), ]))),
             ("table", .table(Table(columns: ["a"], rows: [[.number(2)]]))),
+            ("e", .estimate(Estimate(value: 0.5, lower: -.infinity, upper: 0.75, level: 0.9, count: 12, resamples: 1999, pValue: 0.001))),
         ]
         try cache.store(values, for: Self.key("k"), origin: "o", parts: Self.noParts)
         let back = try XCTUnwrap(self.values(cache, Self.key("k"), binding: values.map(\.name)))
-        XCTAssertEqual(back.map(\.name), ["n", "s", "b", "r", "table"])
+        XCTAssertEqual(back.map(\.name), ["n", "s", "b", "r", "table", "e"])
+        guard case .estimate(let estimate) = back[5].value, case .estimate(let stored) = values[5].value else { return XCTFail() }
+        XCTAssertEqual(estimate, stored)
         XCTAssertEqual(back.map { $0.value.inlineText }.dropFirst().map { $0 }, values.map { $0.value.inlineText }.dropFirst().map { $0 })
         guard case .number(let nan) = back[0].value else { return XCTFail() }
         XCTAssertTrue(nan.isNaN)

@@ -110,30 +110,30 @@ extension Metrics {
         _ kind: MetricKind, generated: [Tensor], reference: Tensor, settings: MetricSettings
     ) throws -> ResampledStatistic {
         guard let first = generated.first else { throw TensorError(kind.rawValue, "no feature set to score") }
-        let rows = try rowsOf(kind.rawValue, first.rank == 2 ? first : flattened(first))
+        let rows = try rowsOf(kind.rawValue, flattenedRows(first))
         var pooled = rows
         for set in generated.dropFirst() {
-            let other = try rowsOf(kind.rawValue, set.rank == 2 ? set : flattened(set))
+            let other = try rowsOf(kind.rawValue, flattenedRows(set))
             guard other.shape[1] == rows.shape[1] else {
                 throw TensorError(kind.rawValue, "the feature sets have different widths, \(describeShape(rows.shape)) and \(describeShape(other.shape))")
             }
             pooled = try Tensor.concat([pooled, other], axis: 0)
         }
-        let real = try rowsOf(kind.rawValue, reference.rank == 2 ? reference : flattened(reference))
+        let real = try rowsOf(kind.rawValue, flattenedRows(reference))
         switch kind {
         case .frechet:
-            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0]) { rows, references in
+            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true) { rows, references in
                 try frechetDistance(selectRows(pooled, rows), selectRows(real, references))
             }
         case .kid:
-            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0]) { rows, references in
+            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true) { rows, references in
                 try kernelInceptionDistance(selectRows(pooled, rows), selectRows(real, references))
             }
         default:
             let sets = try NearestNeighbourSets(real: real, generated: pooled)
             let k = settings.k(for: kind)
             _ = try NearestNeighbourSets(real: real, generated: rows).scores(k: k)   // refuses sets of k rows or fewer
-            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0]) { rows, references in
+            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true) { rows, references in
                 let scores = sets.scores(k: k, realRows: references, generatedRows: rows)
                 switch kind {
                 case .precision: return scores.precision
@@ -145,8 +145,9 @@ extension Metrics {
         }
     }
 
-    /// [N, ...] as [N, D]: an image batch's rows, one per image.
-    static func flattened(_ tensor: Tensor) throws -> Tensor {
+    /// [N, ...] as [N, D]: an image batch's rows, one per image; [N, D] as it is.
+    public static func flattenedRows(_ tensor: Tensor) throws -> Tensor {
+        guard tensor.rank != 2 else { return tensor }
         let count = max(1, tensor.shape.first ?? 1)
         return try tensor.reshaped([count, tensor.count / count])
     }

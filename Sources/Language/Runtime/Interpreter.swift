@@ -449,6 +449,18 @@ public final class Interpreter {
         return integer
     }
 
+    /// An estimate is an interval, not a number: a claim about it names the bound it rests on.
+    private func refuseEstimates(_ a: Value, _ b: Value, span: SourceSpan) throws {
+        for value in [a, b] {
+            guard case .estimate(let estimate) = value else { continue }
+            throw RuntimeError(
+                "an estimate has an interval, so it does not compare or combine as one number", span: span,
+                found: value.summary,
+                hint: "state the claim on a bound, e.g. x.lower > 0 or x.upper < y.lower; x.value is the point "
+                    + "estimate (\(Value.format(estimate.value)))")
+        }
+    }
+
     private func number(_ value: Value, span: SourceSpan) throws -> Double {
         switch value {
         case .number(let number): return number
@@ -474,6 +486,7 @@ public final class Interpreter {
 
     /// Whether a and b agree within the tolerance; for tensors, every element must.
     private func approximately(_ a: Value, _ b: Value, tolerance: Tolerance?, span: SourceSpan) throws -> (passed: Bool, difference: Double) {
+        try refuseEstimates(a, b, span: span)
         let (left, right): ([Float], [Float])
         switch (a, b) {
         case (.number(let x), .number(let y)):
@@ -546,6 +559,7 @@ public final class Interpreter {
     }
 
     private func binary(_ op: BinaryOperator, _ a: Value, _ b: Value, span: SourceSpan) throws -> Value {
+        try refuseEstimates(a, b, span: span)
         switch (a, b) {
         case (.number(let x), .number(let y)):
             switch op {
@@ -656,6 +670,27 @@ public final class Interpreter {
             }
         case .figure(let figure) where name == "path":
             return figure.path.map(Value.string) ?? .nothing
+        case .estimate(let estimate):
+            let fields = ["value", "lower", "upper", "level", "n", "resamples", "p"]
+            switch name {
+            case "value": return .number(estimate.value)
+            case "lower": return .number(estimate.lower)
+            case "upper": return .number(estimate.upper)
+            case "level": return .number(estimate.level)
+            case "n": return .number(Double(estimate.count))
+            case "resamples": return .number(Double(estimate.resamples))
+            case "p":
+                guard let p = estimate.pValue else {
+                    throw RuntimeError(
+                        "this estimate has no p-value", span: span,
+                        hint: "'compare' gives one: the paired test of two models scored on the same images")
+                }
+                return .number(p)
+            default:
+                throw RuntimeError(
+                    "an estimate has no field '\(name)'", span: span, expected: fields.joined(separator: ", "),
+                    hint: Suggestions.didYouMean(name, among: fields))
+            }
         case .model(let model):
             switch name {
             case "history":

@@ -1,3 +1,4 @@
+import Foundation
 import Diffusion
 import Engine
 import Imaging
@@ -16,6 +17,8 @@ public enum Value: @unchecked Sendable {
     case figure(Figure)
     case table(Table)
     case function(Callable)
+    /// A metric with its confidence interval (`metric ... ci=0.95`, `compare`).
+    case estimate(Estimate)
 
     public var type: ValueType {
         switch self {
@@ -31,6 +34,7 @@ public enum Value: @unchecked Sendable {
         case .figure: return .figure
         case .table: return .table
         case .function: return .function
+        case .estimate: return .estimate
         }
     }
 
@@ -55,6 +59,7 @@ public enum Value: @unchecked Sendable {
         case .figure: return "a figure"
         case .table(let table): return "a table of \(table.rows.count) rows"
         case .function(let function): return "the function \(function.name)"
+        case .estimate(let estimate): return "the estimate \(estimate.text)"
         }
     }
 
@@ -64,13 +69,14 @@ public enum Value: @unchecked Sendable {
 
 /// The types the analyser reasons about; `any` when a type is known only at run time.
 public enum ValueType: String, Sendable, Equatable, CaseIterable {
-    case nothing, number, string, bool, list, record, tensor, model, schedule, figure, table, function, any
+    case nothing, number, string, bool, list, record, tensor, model, schedule, figure, table, function, estimate, any
 
     /// "a tensor", "a number", "any value".
     public var article: String {
         switch self {
         case .any: return "any value"
         case .nothing: return "nothing"
+        case .estimate: return "an estimate"
         default: return "a \(rawValue)"
         }
     }
@@ -252,6 +258,7 @@ extension Value {
             return summary + (table.map { "\n\($0)" } ?? "")
         case .figure(let figure):
             return figure.path.map { "figure \"\(figure.title)\" written to \($0)" } ?? "figure \"\(figure.title)\""
+        case .estimate(let estimate): return estimate.text
         default: return summary
         }
     }
@@ -262,7 +269,7 @@ extension Value {
         case .string(let value): return "\"\(value)\""
         // A few values are shown as values (a scalar as a number), more by the shape.
         case .tensor(let tensor): return tensor.count <= 8 ? tensor.valuesText : "tensor \(tensor.shape)"
-        case .list, .record, .number, .bool, .nothing: return displayText
+        case .list, .record, .number, .bool, .nothing, .estimate: return displayText
         default: return summary
         }
     }
@@ -296,5 +303,26 @@ struct TensorStatistics {
         let count = Double(Swift.max(1, tensor.count))
         mean = sum / count
         std = (Swift.max(0, sumOfSquares / count - mean * mean)).squareRoot()
+    }
+}
+
+extension Estimate {
+    /// "0.8231 [0.8102, 0.8357]": the value and its interval to the decimals the interval's
+    /// width calls for (two significant digits of it); a difference of two models carries its
+    /// sign and p-value (two significant digits), "+0.154 [0.138, 0.170], p = 0.0005"; an interval other than 95% says
+    /// its level.
+    public var text: String {
+        let width = upper - lower
+        func written(_ x: Double, signed: Bool = false) -> String {
+            guard x.isFinite, width.isFinite, width > 0 else { return (signed && x > 0 ? "+" : "") + Value.format(x) }
+            let decimals = min(12, max(0, 1 - Int(log10(width).rounded(.down))))
+            let text = String(format: "%.\(decimals)f", x)
+            return signed && x > 0 ? "+" + text : text
+        }
+        let signed = pValue != nil
+        var text = "\(written(value, signed: signed)) [\(written(lower, signed: signed)), \(written(upper, signed: signed))]"
+        if abs(level - 0.95) > 1e-9 { text += " (\(Value.format(level * 100))%)" }
+        if let pValue { text += ", p = " + String(format: "%.2g", pValue) }
+        return text
     }
 }

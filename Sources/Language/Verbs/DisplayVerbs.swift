@@ -6,7 +6,7 @@ import Imaging
 
 /// Verbs that show and measure: image grids, plots, tables and metrics.
 enum DisplayVerbs {
-    static var all: [Verb] { [show, plot, metric, spectrum, table] }
+    static var all: [Verb] { [show, plot, spectrum, table] }
 
     static let show = Verb(
         "show", "Shows images as a grid, one row per argument, writes it as PNG, and previews it in the terminal.",
@@ -356,97 +356,6 @@ enum DisplayVerbs {
         return .table(Table(columns: record.fields.map(\.name), rows: (0..<length).map { row in columns.map { $0[row] } }))
     }
 
-    static let metric = Verb(
-        "metric", "Compares images, masks, edge maps or feature sets.", category: .display,
-        parameters: [
-            .argument("kind", .choice(["ssim", "msssim", "psnr", "nmse", "mse", "mae", "dice", "edgef1", "frechet", "kid"]),
-                "which metric"),
-            .argument("x", .tensor, "the generated or predicted values"),
-            .argument("y", .tensor, "the reference"),
-            .option("range", .number, default: .number(1), "ssim, msssim, psnr: the data range"),
-            .option("classes", .list, default: .nothing, "dice: the classes to average over; every class above 0 present when left out"),
-            .option("tolerance", .integer(0...16), default: .number(1), "edgef1: how far, in pixels, a match may be"),
-        ],
-        result: .number, example: "metric ssim (phantom n=2 seed=1).image (phantom n=2 seed=2).image",
-        details: """
-            ssim and msssim as scikit-image (Gaussian window, sigma 1.5), psnr in dB, nmse = \
-            ||x - y||^2 / ||y||^2, dice pooled over the batch and averaged over classes, edgef1 with \
-            the given tolerance, frechet and kid on feature rows [N, D] (images are flattened).
-            """
-    ) { call in
-        let x = try call.tensor("x")
-        let y = try call.tensor("y")
-        let range = try call.double("range")
-        let cancellation = call.context.cancellation
-        switch try call.string("kind") {
-        case "ssim":
-            return .number(try meanInBatches(x, y, "measuring SSIM", call.context) {
-                try Metrics.structuralSimilarityPerImage($0, $1, dataRange: range, cancellation: cancellation)
-            })
-        case "msssim":
-            return .number(try meanInBatches(x, y, "measuring MS-SSIM", call.context) {
-                try Metrics.multiScaleStructuralSimilarityPerImage($0, $1, dataRange: range, cancellation: cancellation)
-            })
-        case "psnr": return .number(try Metrics.peakSignalToNoiseRatio(x, y, dataRange: range))
-        case "nmse": return .number(try Metrics.normalizedMeanSquaredError(x, reference: y))
-        case "mse": return .number(try Metrics.meanSquaredError(x, y))
-        case "mae": return .number(try Metrics.meanAbsoluteError(x, y))
-        case "dice":
-            var classes = try call.integers("classes", in: classNumbers)
-            _ = try labelMap(call, "x", x)
-            let present = try labelMap(call, "y", y)
-            if classes.isEmpty {
-                classes = present.filter { $0 > 0 }.sorted()
-            }
-            let scores = try Metrics.dicePerClass(prediction: x, target: y, classes: classes).filter { !$0.isNaN }
-            return .number(scores.isEmpty ? .nan : scores.reduce(0, +) / Double(scores.count))
-        case "edgef1":
-            return .number(try Metrics.edgeF1(predicted: x, reference: y, tolerance: try call.int("tolerance"), cancellation: cancellation))
-        case "frechet": return .number(try Metrics.frechetDistance(try rows(x), try rows(y)))
-        default: return .number(try Metrics.kernelInceptionDistance(try rows(x), try rows(y)))
-        }
-    }
-
-    /// The mean of a per-image metric over a batch, computed 64 images at a time with a progress
-    /// line when there are more: the same sum in the same order, so the same number as at once.
-    static func meanInBatches(
-        _ x: Tensor, _ y: Tensor, _ label: String, _ context: RuntimeContext, _ perImage: (Tensor, Tensor) throws -> [Double]
-    ) throws -> Double {
-        guard x.rank == 4, x.shape == y.shape, x.shape[0] > 64 else {
-            let scores = try perImage(x, y)
-            return scores.reduce(0, +) / Double(scores.count)
-        }
-        let count = x.shape[0]
-        let starts = Array(stride(from: 0, to: count, by: 64))
-        let showProgress = context.stepProgress(label, unit: "batch")
-        defer { context.endProgress() }
-        var scores: [Double] = []
-        for (index, start) in starts.enumerated() {
-            let rows = Array(start..<min(start + 64, count))
-            scores += try perImage(try x.samples(at: rows), try y.samples(at: rows))
-            showProgress(index + 1, starts.count)
-        }
-        return scores.reduce(0, +) / Double(scores.count)
-    }
-
-    /// The class numbers a label map may hold.
-    static let classNumbers = 0...65535
-
-    /// The classes present in a label map, which must hold whole numbers in `classNumbers` only
-    /// (NaN, or a label beyond an Int, would trap where the classes are counted).
-    static func labelMap(_ call: VerbCall, _ name: String, _ map: Tensor) throws -> Set<Int> {
-        var classes: Set<Int> = []
-        for value in map.scalars {
-            guard let label = Int(wholeNumber: Double(value), in: classNumbers) else {
-                throw call.error(
-                    name, "'metric dice' needs label maps of whole numbers in 0...\(classNumbers.upperBound) for \(name)",
-                    found: "the label \(Value.format(Double(value)))")
-            }
-            classes.insert(label)
-        }
-        return classes
-    }
-
     static let spectrum = Verb(
         "spectrum", "The radially averaged power spectrum of square images, averaged over the batch.", category: .display,
         parameters: [.argument("images", .tensor, "[N, 1, n, n] or [n, n]")],
@@ -463,12 +372,5 @@ enum DisplayVerbs {
         } catch let error as TensorError {
             throw call.error("images", "\(error)", expected: "square images [N, 1, n, n] or [n, n]")
         }
-    }
-
-    /// [N, ...] as [N, D].
-    static func rows(_ tensor: Tensor) throws -> Tensor {
-        guard tensor.rank != 2 else { return tensor }
-        let count = max(1, tensor.shape.first ?? 1)
-        return try tensor.reshaped([count, tensor.count / count])
     }
 }

@@ -42,6 +42,7 @@ public struct Verb: Sendable {
         case diffusion = "Diffusion"
         case models = "Models and training"
         case display = "Showing and measuring"
+        case evaluation = "Evaluation: metrics with intervals, comparisons, memorisation"
         case values = "Numbers, lists and tensors"
     }
 

@@ -19,5 +19,5 @@ public struct VerbRegistry: Sendable {
 
     /// The verbs medsynth ships with.
     public static let standard = VerbRegistry(
-        ValueVerbs.all + TextVerbs.all + DataVerbs.all + GeometryVerbs.all + DatasetVerbs.all + ImagingVerbs.all + TaskVerbs.all + DisplayVerbs.all + DiffusionVerbs.all + ModelVerbs.all)
+        ValueVerbs.all + TextVerbs.all + DataVerbs.all + GeometryVerbs.all + DatasetVerbs.all + ImagingVerbs.all + TaskVerbs.all + DisplayVerbs.all + EvaluationVerbs.all + DiffusionVerbs.all + ModelVerbs.all)
 }

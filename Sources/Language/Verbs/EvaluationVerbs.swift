@@ -1,0 +1,251 @@
+import Engine
+import Foundation
+import Imaging
+
+/// Verbs that evaluate: metrics, with bootstrap intervals when asked; the paired comparison of
+/// two models scored on the same subjects; the memorisation check. Their conventions are in
+/// docs/metrics.md.
+enum EvaluationVerbs {
+    static var all: [Verb] { [metric, compare, memorisation] }
+
+    /// The options `metric` and `compare` share.
+    static let metricOptions: [Parameter] = [
+        .option("range", .number, default: .number(1), "ssim, msssim, psnr: the data range"),
+        .option("reduce", .choice(MetricReduction.allCases.map(\.rawValue)), default: .nothing,
+            "psnr, nmse, mse, mae, dice, edgef1: the mean of per-image values, or one value of sums pooled over the batch "
+                + "(pooled when left out; ssim and msssim are means)"),
+        .option("convention", .choice(SSIMConvention.allCases.map(\.rawValue)), default: .string(SSIMConvention.scikitImage.rawValue),
+            "ssim, msssim: scikit-image's (the border cropped) or torchmetrics' (the whole map, mirrored padding)"),
+        .option("classes", .list, default: .nothing, "dice: the classes to average over; every class above 0 present when left out"),
+        .option("tolerance", .integer(0...16), default: .number(1), "edgef1: how far, in pixels, a match may be"),
+        .option("k", .integer(1...1000), default: .nothing,
+            "precision, recall, density, coverage: the k-th nearest neighbour's distance is a ball's radius "
+                + "(3 for precision and recall, 5 for density and coverage when left out)"),
+        .option("resamples", .integer(100...100_000), default: .number(2000), "the bootstrap's replicates (and the permutation test's)"),
+        .option("seed", .integer(0...Int.max), default: .nothing, "the resampling's seed; derived from the statement when left out"),
+    ]
+
+    static let metric = Verb(
+        "metric", "Compares images, masks, edge maps or feature sets; with ci=, gives a bootstrap interval.", category: .evaluation,
+        parameters: [
+            .argument("kind", .choice(MetricKind.allCases.map(\.rawValue)), "which metric"),
+            .argument("x", .tensor, "the generated or predicted values"),
+            .argument("y", .tensor, "the reference"),
+            .option("ci", .number, default: .nothing, "the level of a bootstrap interval (0.95 for 95%): the result is then an estimate"),
+        ] + metricOptions,
+        result: .any, returns: "a number, or an estimate (value, lower, upper) with ci=",
+        example: "metric ssim (phantom n=4 seed=1).image (phantom n=4 seed=2).image ci=0.95",
+        details: """
+            ssim and msssim as scikit-image (Gaussian window, sigma 1.5) or torchmetrics, psnr in dB, \
+            nmse = ||x - y||^2 / ||y||^2, dice averaged over classes, edgef1 with the given tolerance; \
+            frechet, kid, precision, recall, density and coverage compare feature rows [N, D] (images are \
+            flattened; an unequal number of rows is fine). An image metric pairs image i of x with image i of y. \
+            With ci=, images (pairs) are resampled with replacement, the reference set of a feature metric \
+            independently, and the interval is the bootstrap's percentile interval (for a feature metric, \
+            centred on the value: a resample's repeats bias it): read it with .lower, .upper and .value. A Fréchet distance from fewer rows than features warns: its covariance is singular.
+            """,
+        randomness: .seeded(by: "seed")
+    ) { call in
+        let kind = try metricKind(call)
+        let x = try call.tensor("x"), y = try call.tensor("y")
+        let statistic = try metricStatistic(call, kind, generated: [x], reference: y)
+        guard call.has("ci") else {
+            return .number(try statistic.compute(Array(0..<statistic.subjects), Array(0..<statistic.references)))
+        }
+        let plan = try resamplingPlan(call, level: try call.double("ci"))
+        return .estimate(try resampled(call) { try Resampling.estimate(statistic, plan: plan, cancellation: call.context.cancellation) })
+    }
+
+    static let compare = Verb(
+        "compare", "The difference of a metric between two models scored on the same subjects, with its interval and p-value.",
+        category: .evaluation,
+        parameters: [
+            .argument("kind", .choice(MetricKind.allCases.map(\.rawValue)), "which metric"),
+            .argument("a", .tensor, "model A's images (or feature rows), one per subject"),
+            .argument("b", .tensor, "model B's, the same subjects in the same order"),
+            .argument("y", .tensor, "the reference: the subjects' real images, or a real feature set"),
+            .option("ci", .number, default: .number(0.95), "the level of the interval"),
+        ] + metricOptions,
+        result: .estimate, returns: "an estimate of metric(a, y) - metric(b, y): value, lower, upper and p",
+        example: "compare ssim (phantom n=8 seed=1).image (phantom n=8 seed=3).image (phantom n=8 seed=2).image",
+        details: """
+            Paired: a bootstrap replicate draws subjects with replacement and scores both models on the \
+            same ones (and, for a feature metric, on one draw of the reference set); the interval is the \
+            percentile interval of the differences. The p-value is a paired permutation test of "the \
+            models score the same": each subject's two images swap models with probability 1/2, and p is \
+            (1 + #{|swapped difference| >= |observed|}) / (1 + resamples). For a metric where lower is \
+            better (nmse, frechet), A beats B when the upper bound is below 0.
+            """,
+        randomness: .seeded(by: "seed")
+    ) { call in
+        let kind = try metricKind(call)
+        let a = try call.tensor("a"), b = try call.tensor("b"), y = try call.tensor("y")
+        guard a.shape == b.shape else {
+            throw call.error("b", "'compare' needs both models' outputs for the same subjects: a has shape \(a.shape)",
+                found: "shape \(b.shape)")
+        }
+        let pooled = try metricStatistic(call, kind, generated: [a, b], reference: y)
+        let plan = try resamplingPlan(call, level: try call.double("ci"))
+        return .estimate(try resampled(call) { try Resampling.difference(pooled, plan: plan, cancellation: call.context.cancellation) })
+    }
+
+    static let memorisation = Verb(
+        "memorisation", "Which generated images lie suspiciously close to a training image.", category: .evaluation,
+        parameters: [
+            .argument("generated", .tensor, "features of the generated images [N, D] (images are flattened)"),
+            .argument("training", .tensor, "features of the training images [T, D]"),
+            .argument("held_out", .tensor, "features of real images the model never saw [M, D]"),
+            .option("quantile", .number, default: .number(0.01), "the threshold: this quantile of the held-out images' distances"),
+            .option("ci", .number, default: .nothing, "the level of a bootstrap interval for the share"),
+            .option("resamples", .integer(100...100_000), default: .number(2000), "the bootstrap's replicates"),
+            .option("seed", .integer(0...Int.max), default: .nothing, "the resampling's seed; derived from the statement when left out"),
+        ],
+        result: .record, returns: "a record: share (a number, or an estimate with ci=), threshold, suspects, nearest, distances",
+        example: """
+            memorisation (phantom n=8 first=500 seed=1).image (phantom n=32 seed=1).image (phantom n=16 first=900 seed=1).image
+            """,
+        details: """
+            Each held-out image's distance to its nearest training image is what a new subject's looks \
+            like; a generated image nearer to a training image than the given quantile of those distances \
+            is a suspected copy. A model that draws new subjects flags about that share (0.01), as the \
+            held-out images would; a share well above it means it reproduces training images. suspects \
+            lists the flagged images (0-based), nearest each image's nearest training image, distances \
+            its distance. Use features that ignore what a copy may change (a domain feature network's).
+            """,
+        randomness: .seeded(by: "seed")
+    ) { call in
+        let quantile = try call.double("quantile", in: 1e-6...0.5)
+        let check: MemorisationCheck
+        do {
+            let features = try ["generated", "training", "held_out"].map { try Metrics.flattenedRows(try call.tensor($0)) }
+            check = try MemorisationCheck(generated: features[0], training: features[1], heldOut: features[2], quantile: quantile)
+        } catch let error as TensorError {
+            throw call.error("generated", error.message)
+        }
+        var share = Value.number(check.share)
+        if call.has("ci") {
+            let plan = try resamplingPlan(call, level: try call.double("ci"))
+            let statistic = ResampledStatistic(subjects: check.distances.count, references: check.heldOutDistances.count) {
+                check.share(generatedRows: $0, heldOutRows: $1)
+            }
+            share = .estimate(try resampled(call) { try Resampling.estimate(statistic, plan: plan, cancellation: call.context.cancellation) })
+        }
+        return .record(Record([
+            ("share", share), ("threshold", .number(check.threshold)),
+            ("suspects", .list(check.suspects.map { .number(Double($0)) })),
+            ("nearest", .list(check.nearestTrainingImages.map { .number(Double($0)) })),
+            ("distances", .tensor(Tensor(check.distances.map(Float.init)))),
+        ]))
+    }
+
+    // MARK: Pieces
+
+    static func metricKind(_ call: VerbCall) throws -> MetricKind {
+        guard let kind = MetricKind(rawValue: try call.string("kind")) else {
+            throw call.error("kind", "unknown metric", expected: MetricKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return kind
+    }
+
+    /// The level, replicates and key of a bootstrap.
+    static func resamplingPlan(_ call: VerbCall, level: Double) throws -> Resampling.Plan {
+        guard level > 0, level < 1 else {
+            throw call.error("ci", "an interval's level lies between 0 and 1", expected: "a number such as 0.95 for 95%")
+        }
+        return Resampling.Plan(level: level, resamples: try call.int("resamples"), key: try call.randomKey())
+    }
+
+    /// Resampling's errors (too few images) reported at the statement, its progress as one line.
+    static func resampled(_ call: VerbCall, _ body: () throws -> Estimate) throws -> Estimate {
+        do {
+            return try body()
+        } catch let error as TensorError {
+            throw RuntimeError(error.message, span: call.span)
+        }
+    }
+
+    /// The statistic of `kind` for each of `generated` against `reference`, with the language's
+    /// checks: label maps for dice, the classes present, SSIM in batches of 64 with progress, a
+    /// warning for a Fréchet distance from fewer rows than features.
+    static func metricStatistic(_ call: VerbCall, _ kind: MetricKind, generated: [Tensor], reference: Tensor) throws -> ResampledStatistic {
+        var settings = MetricSettings()
+        settings.dataRange = try call.double("range")
+        settings.tolerance = try call.int("tolerance")
+        settings.neighbours = try call.optionalInt("k")
+        if call.has("reduce") { settings.reduction = MetricReduction(rawValue: try call.string("reduce")) }
+        settings.convention = SSIMConvention(rawValue: try call.string("convention")) ?? .scikitImage
+        let cancellation = call.context.cancellation
+        let generatedName = call.verb.name == "compare" ? "a" : "x"
+        do {
+            switch kind {
+            case .dice:
+                var classes = try call.integers("classes", in: classNumbers)
+                for set in generated { _ = try labelMap(call, generatedName, set) }
+                let present = try labelMap(call, "y", reference)
+                if classes.isEmpty { classes = present.filter { $0 > 0 }.sorted() }
+                settings.classes = classes
+            case .frechet:
+                if let rows = try generated.first.map(Metrics.flattenedRows), rows.shape[0] <= rows.shape[1] {
+                    call.context.print(
+                        "warning: a Fréchet distance from \(rows.shape[0]) rows of \(rows.shape[1]) features: the covariance is "
+                            + "singular and the distance unreliable; use more images or fewer features")
+                }
+            case .ssim, .msssim where generated.allSatisfy({ $0.shape == reference.shape }) && (settings.reduction ?? .mean) == .mean:
+                // Scored 64 images at a time with a progress line, then resampled as a mean.
+                var scores: [Double] = []
+                for set in generated {
+                    scores += try inBatches(set, reference, kind == .ssim ? "measuring SSIM" : "measuring MS-SSIM", call.context) { x, y in
+                        kind == .ssim
+                            ? try Metrics.structuralSimilarityPerImage(
+                                x, y, dataRange: settings.dataRange, convention: settings.convention, cancellation: cancellation)
+                            : try Metrics.multiScaleStructuralSimilarityPerImage(
+                                x, y, dataRange: settings.dataRange, convention: settings.convention, cancellation: cancellation)
+                    }
+                }
+                return .mean(scores)
+            default:
+                break
+            }
+            return try Metrics.statistic(kind, generated: generated, reference: reference, settings: settings, cancellation: cancellation)
+        } catch let error as TensorError {
+            throw call.error(generatedName, error.message)
+        }
+    }
+
+    /// A per-image metric of a batch, 64 images at a time with a progress line when there are
+    /// more: the same scores as at once.
+    static func inBatches(
+        _ x: Tensor, _ y: Tensor, _ label: String, _ context: RuntimeContext, _ perImage: (Tensor, Tensor) throws -> [Double]
+    ) throws -> [Double] {
+        guard x.rank == 4, x.shape == y.shape, x.shape[0] > 64 else { return try perImage(x, y) }
+        let count = x.shape[0]
+        let starts = Array(stride(from: 0, to: count, by: 64))
+        let showProgress = context.stepProgress(label, unit: "batch")
+        defer { context.endProgress() }
+        var scores: [Double] = []
+        for (index, start) in starts.enumerated() {
+            let rows = Array(start..<min(start + 64, count))
+            scores += try perImage(try x.samples(at: rows), try y.samples(at: rows))
+            showProgress(index + 1, starts.count)
+        }
+        return scores
+    }
+
+    /// The class numbers a label map may hold.
+    static let classNumbers = 0...65535
+
+    /// The classes present in a label map, which must hold whole numbers in `classNumbers` only
+    /// (NaN, or a label beyond an Int, would trap where the classes are counted).
+    static func labelMap(_ call: VerbCall, _ name: String, _ map: Tensor) throws -> Set<Int> {
+        var classes: Set<Int> = []
+        for value in map.scalars {
+            guard let label = Int(wholeNumber: Double(value), in: classNumbers) else {
+                throw call.error(
+                    name, "'\(call.verb.name) dice' needs label maps of whole numbers in 0...\(classNumbers.upperBound) for \(name)",
+                    found: "the label \(Value.format(Double(value)))")
+            }
+            classes.insert(label)
+        }
+        return classes
+    }
+}

@@ -1,0 +1,147 @@
+import Engine
+import Foundation
+import Imaging
+@testable import Language
+import XCTest
+
+/// metric with intervals, compare and memorisation as a notebook uses them.
+final class EvaluationVerbTests: XCTestCase {
+    var interpreter: Interpreter!
+    var printed: [String] = []
+
+    override func setUp() {
+        printed = []
+        interpreter = Interpreter(context: RuntimeContext(outputDirectory: NSTemporaryDirectory(), seed: 1) { [unowned self] in printed.append($0) })
+    }
+
+    @discardableResult
+    func run(_ text: String) throws -> Value {
+        let outcomes = try interpreter.run(SourceFile(name: "t", text: text))
+        switch outcomes.last {
+        case .displayed(let value), .bound(_, let value): return value
+        default: return .nothing
+        }
+    }
+
+    func estimate(_ text: String) throws -> Estimate {
+        guard case .estimate(let estimate) = try run(text) else {
+            XCTFail("\(text) gave no estimate")
+            return Estimate(value: .nan, lower: .nan, upper: .nan, level: 0, count: 0, resamples: 0)
+        }
+        return estimate
+    }
+
+    func number(_ text: String) throws -> Double {
+        guard case .number(let number) = try run(text) else { XCTFail("\(text) gave no number"); return .nan }
+        return number
+    }
+
+    func testAnIntervalSurroundsTheMetricAndIsReproducible() throws {
+        try run("a = (phantom n=24 seed=1).image\nb = (phantom n=24 seed=2).image")
+        let plain = try number("metric ssim a b")
+        let interval = try estimate("metric ssim a b ci=0.95")
+        XCTAssertEqual(interval.value, plain)
+        XCTAssertLessThan(interval.lower, plain)
+        XCTAssertGreaterThan(interval.upper, plain)
+        XCTAssertEqual(interval.count, 24)
+        XCTAssertEqual(interval.resamples, 2000)
+        XCTAssertNil(interval.pValue)
+        // A seed draws the same resamples wherever it is written; another seed others; a wider
+        // level gives a wider interval.
+        let seeded = try estimate("metric ssim a b ci=0.95 seed=5")
+        XCTAssertEqual(try estimate("e = metric ssim a b ci=0.95 seed=5"), seeded)
+        XCTAssertNotEqual(try estimate("metric ssim a b ci=0.95 seed=9").lower, seeded.lower)
+        XCTAssertLessThan(try estimate("metric ssim a b ci=0.99 seed=5").lower, seeded.lower)
+        XCTAssertEqual(try number("e.lower"), seeded.lower)
+        XCTAssertEqual(try number("e.n"), 24)
+        XCTAssertEqual(Value.estimate(interval).displayText.filter { $0 == "[" }.count, 1)
+    }
+
+    func testAnEstimateRefusesToCompareAsANumber() throws {
+        try run("a = (phantom n=8 seed=1).image\ne = metric mse a (a * 0.9) ci=0.9")
+        for statement in ["e > 0", "e + 1", "expect e ~ 0.1", "e.p", "e.middle"] {
+            XCTAssertThrowsError(try run(statement), statement) { error in
+                let message = "\(error)"
+                if statement == "e.p" {
+                    XCTAssertTrue(message.contains("no p-value") && message.contains("compare"), message)
+                } else if statement == "e.middle" {
+                    XCTAssertTrue(message.contains("value, lower, upper"), message)
+                } else {
+                    XCTAssertTrue(message.contains("e.lower") || message.contains("x.lower"), message)
+                }
+            }
+        }
+        XCTAssertEqual(try run("e.upper > 0").displayText, "true")
+        XCTAssertTrue(try estimate("e").text.hasSuffix("(90%)"))
+    }
+
+    /// compare: a model identical to the reference beats a noisy one on every image; two
+    /// identical models differ by exactly 0 with p = 1.
+    func testComparePairsTheSubjects() throws {
+        try run("""
+            real = (phantom n=16 seed=1).image
+            noisy = real + 0.05 * (randn [16, 1, 64, 64] seed=3)
+            """)
+        let better = try estimate("compare nmse real noisy real")
+        XCTAssertLessThan(better.value, 0)
+        XCTAssertLessThan(better.upper, 0)
+        XCTAssertLessThan(try XCTUnwrap(better.pValue), 0.001)
+        XCTAssertEqual(better.count, 16)
+        XCTAssertEqual(better.value, try number("metric nmse real real") - number("metric nmse noisy real"), accuracy: 1e-12)
+        let same = try estimate("compare ssim noisy noisy real range=2")
+        XCTAssertEqual(same.value, 0)
+        XCTAssertEqual(same.pValue, 1)
+        XCTAssertTrue(try estimate("compare ssim real noisy real range=2").text.hasPrefix("+"))
+        XCTAssertThrowsError(try run("compare ssim real (real[0:8]) real range=2")) { error in
+            XCTAssertTrue("\(error)".contains("same subjects"), "\(error)")
+        }
+    }
+
+    /// reduce=: pooled NMSE weighs bright images more; the per-image mean weighs each alike.
+    func testReductionsAreSelectable() throws {
+        try run("""
+            y = [[[[0.1, 0.1]]], [[[1.0, 1.0]]]]
+            x = [[[[0.2, 0.1]]], [[[1.0, 0.9]]]]
+            """)
+        XCTAssertEqual(try number("metric nmse x y"), 0.02 / 2.02, accuracy: 1e-6)
+        XCTAssertEqual(try number("metric nmse x y reduce=pooled"), 0.02 / 2.02, accuracy: 1e-6)
+        XCTAssertEqual(try number("metric nmse x y reduce=mean"), (0.5 + 0.005) / 2, accuracy: 1e-6)
+        XCTAssertThrowsError(try run("metric ssim x y reduce=pooled"))
+    }
+
+    func testFeatureSetMetricsAndTheirWarnings() throws {
+        try run("f = randn [40, 3] seed=1\ng = randn [30, 3] seed=2")
+        XCTAssertEqual(try number("metric precision f f"), 1)
+        XCTAssertEqual(try number("metric coverage f f"), 1)
+        XCTAssertEqual(try number("metric density f f"), 1, accuracy: 0.3)
+        let recall = try estimate("metric recall g f ci=0.95")
+        XCTAssertTrue((0...1).contains(recall.lower) && (0...1).contains(recall.upper), "\(recall)")
+        XCTAssertThrowsError(try run("metric precision f f k=40"))
+        // A Fréchet distance of fewer rows than features warns that it is unreliable.
+        printed = []
+        _ = try number("metric frechet (randn [5, 8] seed=1) (randn [20, 8] seed=2)")
+        XCTAssertTrue(printed.contains { $0.contains("warning") && $0.contains("singular") }, "\(printed)")
+        let fd = try estimate("metric frechet g f ci=0.95")
+        XCTAssertLessThanOrEqual(fd.lower, fd.value)
+        XCTAssertGreaterThanOrEqual(fd.upper, fd.value)
+    }
+
+    func testMemorisationFindsCopies() throws {
+        try run("""
+            training = randn [50, 4] seed=1
+            held = randn [40, 4] seed=2
+            copies = training[0:5] + 0.0001
+            fresh = randn [15, 4] seed=3
+            check = memorisation (concat copies fresh) training held quantile=0.05 ci=0.95
+            """)
+        guard case .record(let check) = try run("check") else { return XCTFail("memorisation gives a record") }
+        XCTAssertEqual(check.fields.map(\.name), ["share", "threshold", "suspects", "nearest", "distances"])
+        guard case .list(let suspects) = try XCTUnwrap(check["suspects"]) else { return XCTFail("suspects is a list") }
+        XCTAssertEqual(suspects.prefix(5).map(\.inlineText), ["0", "1", "2", "3", "4"])
+        guard case .estimate(let share) = try XCTUnwrap(check["share"]) else { return XCTFail("share has an interval with ci=") }
+        XCTAssertGreaterThanOrEqual(share.value, 0.25)
+        XCTAssertGreaterThan(share.lower, 0.05)
+        XCTAssertThrowsError(try run("memorisation fresh training held quantile=0.9"))
+        XCTAssertThrowsError(try run("memorisation fresh (randn [5, 3] seed=1) held"))
+    }
+}
