@@ -10,12 +10,13 @@ swift test -c release -Xswiftc -enable-testing --skip-build
 
 # The notebooks, checked like doctests (a fresh cache, so that CI computes every cell): the
 # course, on the committed models (08-your-data, which trains its own model, shortened by its
-# parameters, and 04's DDPM in 200 steps instead of 1000); then the notebooks that trained those models, shortened
+# parameters, 04's DDPM in 200 steps instead of 1000, 05's feature-set intervals from 300
+# resamples instead of 1000); then the notebooks that trained those models, shortened
 # and writing into a temporary folder, so that the training path stays tested.
 binary="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/medsynth"
 check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
-"$binary" check notebooks/*.medsynth --set patients=12 --set ldm_steps=20 --set ddpm_steps=200 --cache "$check_dir/cache" --report "$check_dir/reports" \
+"$binary" check notebooks/*.medsynth --set patients=12 --set ldm_steps=20 --set ddpm_steps=200 --set resamples=300 --cache "$check_dir/cache" --report "$check_dir/reports" \
     --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
 # Their reports as a reader sees them, when chromium is installed (scripts/screenshots.sh).
 scripts/screenshots.sh "$check_dir/screenshots" "$check_dir"/reports/*.html > /dev/null

@@ -144,6 +144,25 @@ final class NearestNeighbourTests: XCTestCase {
         XCTAssertThrowsError(try sets.scores(k: 4))
     }
 
+    /// KID from the kernel matrices, computed once, equals the direct sum; a selection with a
+    /// repeat equals the direct sum over a set that holds the row twice.
+    func testKernelSetsGiveTheKernelDistance() throws {
+        let sets = try XCTUnwrap(try EvaluationFixtures.load().prdc.first)
+        let real = try Tensor(shape: [sets.n, sets.d], scalars: sets.real)
+        let fake = try Tensor(shape: [sets.m, sets.d], scalars: sets.fake)
+        let kernels = try KernelSets(generated: fake, real: real)
+        XCTAssertEqual(
+            kernels.distance(generatedRows: Array(0..<sets.m), realRows: Array(0..<sets.n)),
+            try Metrics.kernelInceptionDistance(fake, real), accuracy: 1e-12)
+        let rows = [0, 0, 3, 7, 7, 7], references = [1, 2, 2, 5, 9]
+        func select(_ t: Tensor, _ rows: [Int]) throws -> Tensor {
+            try Tensor(shape: [rows.count, sets.d], scalars: rows.flatMap { t.scalars[$0 * sets.d..<($0 + 1) * sets.d] })
+        }
+        XCTAssertEqual(
+            kernels.distance(generatedRows: rows, realRows: references),
+            try Metrics.kernelInceptionDistance(select(fake, rows), select(real, references)), accuracy: 1e-12)
+    }
+
     func testMemorisationFlagsCopiesOfTrainingImages() throws {
         var random = RandomKey(seed: 5).stream
         func normals(_ rows: Int) throws -> Tensor {

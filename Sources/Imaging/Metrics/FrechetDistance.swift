@@ -32,14 +32,15 @@ extension Metrics {
 
         // R = S_a^(1/2) = V diag(sqrt(λ)) V^T.
         let eigenA = try lapack.symmetricEigendecomposition(covarianceA, order: d)
-        var root = [Double](repeating: 0, count: d * d)
-        for k in 0..<d {
-            let s = max(eigenA.values[k], 0).squareRoot()
-            for i in 0..<d {
-                let vik = eigenA.vectors[i * d + k] * s
-                for j in 0..<d { root[i * d + j] += vik * eigenA.vectors[j * d + k] }
+        // (V diag(sqrt(λ))) V^T, the products summed over k in order.
+        var scaled = eigenA.vectors, transposed = eigenA.vectors
+        for i in 0..<d {
+            for k in 0..<d {
+                scaled[i * d + k] *= max(eigenA.values[k], 0).squareRoot()
+                transposed[k * d + i] = eigenA.vectors[i * d + k]
             }
         }
+        let root = multiply(scaled, transposed, d)
         // M = R S_b R, made exactly symmetric before its eigenvalues are taken.
         var middle = multiply(multiply(root, covarianceB, d), root, d)
         for i in 0..<d {
@@ -71,12 +72,16 @@ extension Metrics {
             for j in 0..<d { mean[j] /= Double(n) }
             var covariance = [Double](repeating: 0, count: d * d)
             var centred = [Double](repeating: 0, count: d)
-            for row in 0..<n {
-                for j in 0..<d { centred[j] = Double(x[row * d + j]) - mean[j] }
-                // Lower triangle only; mirrored below.
-                for i in 0..<d {
-                    let ci = centred[i]
-                    for j in 0...i { covariance[i * d + j] += ci * centred[j] }
+            covariance.withUnsafeMutableBufferPointer { sums in
+                centred.withUnsafeMutableBufferPointer { centred in
+                    for row in 0..<n {
+                        for j in 0..<d { centred[j] = Double(x[row * d + j]) - mean[j] }
+                        // Lower triangle only; mirrored below.
+                        for i in 0..<d {
+                            let ci = centred[i]
+                            for j in 0...i { sums[i * d + j] += ci * centred[j] }
+                        }
+                    }
                 }
             }
             for i in 0..<d {
@@ -93,10 +98,16 @@ extension Metrics {
     /// The product of two d x d row-major matrices.
     private static func multiply(_ p: [Double], _ q: [Double], _ d: Int) -> [Double] {
         var product = [Double](repeating: 0, count: d * d)
-        for i in 0..<d {
-            for k in 0..<d {
-                let pik = p[i * d + k]
-                for j in 0..<d { product[i * d + j] += pik * q[k * d + j] }
+        product.withUnsafeMutableBufferPointer { product in
+            p.withUnsafeBufferPointer { p in
+                q.withUnsafeBufferPointer { q in
+                    for i in 0..<d {
+                        for k in 0..<d {
+                            let pik = p[i * d + k]
+                            for j in 0..<d { product[i * d + j] += pik * q[k * d + j] }
+                        }
+                    }
+                }
             }
         }
         return product

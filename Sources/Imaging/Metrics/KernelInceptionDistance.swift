@@ -46,3 +46,66 @@ extension Metrics {
             - 2 * kernelSum(p, n, q, m, sameSet: false) / Double(n * m)
     }
 }
+
+/// The cubic-kernel values of two feature sets, computed once, from which the KID of any
+/// selection of their rows follows (the bootstrap's resamples): with repeats, the sums over
+/// i ≠ j run over positions, so a row drawn twice meets itself, as it would in a set that held
+/// it twice.
+public struct KernelSets: Sendable {
+    let generated: Int, real: Int
+    let generatedKernel: [Double], realKernel: [Double], crossKernel: [Double]
+
+    public init(generated: Tensor, real: Tensor) throws {
+        let op = "kernelInceptionDistance"
+        guard generated.rank == 2, real.rank == 2, generated.shape[1] == real.shape[1], real.shape[1] >= 1 else {
+            throw TensorError(op, "expected feature sets [n, d] and [m, d] with the same d, "
+                + "got \(describeShape(generated.shape)) and \(describeShape(real.shape))")
+        }
+        self.generated = generated.shape[0]
+        self.real = real.shape[0]
+        let g = try Metrics.featureRows(op, generated), r = try Metrics.featureRows(op, real)
+        func kernel(_ u: [[Double]], _ v: [[Double]]) -> [Double] {
+            let d = Double(u.first?.count ?? 1)
+            return u.flatMap { p in
+                v.map { q in
+                    var dot = 0.0
+                    for (x, y) in zip(p, q) { dot += x * y }
+                    let base = dot / d + 1
+                    return base * base * base
+                }
+            }
+        }
+        generatedKernel = kernel(g, g)
+        realKernel = kernel(r, r)
+        crossKernel = kernel(g, r)
+    }
+
+    /// KID of the selected rows (repeats allowed); NaN when a selection has fewer than 2.
+    public func distance(generatedRows: [Int], realRows: [Int]) -> Double {
+        let n = generatedRows.count, m = realRows.count
+        guard n >= 2, m >= 2 else { return .nan }
+        let a = Self.counts(generatedRows, generated), b = Self.counts(realRows, real)
+        func within(_ counts: [(Int, Double)], _ kernel: [Double], _ size: Int) -> Double {
+            var sum = 0.0
+            for (i, ci) in counts {
+                for (j, cj) in counts { sum += ci * cj * kernel[i * size + j] }
+                sum -= ci * kernel[i * size + i]
+            }
+            return sum
+        }
+        var cross = 0.0
+        for (i, ci) in a {
+            for (j, cj) in b { cross += ci * cj * crossKernel[i * real + j] }
+        }
+        return within(a, generatedKernel, generated) / Double(n * (n - 1))
+            + within(b, realKernel, real) / Double(m * (m - 1))
+            - 2 * cross / Double(n * m)
+    }
+
+    /// How often each row is selected, for the rows selected at least once.
+    static func counts(_ rows: [Int], _ size: Int) -> [(Int, Double)] {
+        var counts = [Double](repeating: 0, count: size)
+        for row in rows { counts[row] += 1 }
+        return counts.indices.filter { counts[$0] > 0 }.map { ($0, counts[$0]) }
+    }
+}

@@ -126,8 +126,9 @@ extension Metrics {
                 try frechetDistance(selectRows(pooled, rows), selectRows(real, references))
             }
         case .kid:
+            let kernels = try KernelSets(generated: pooled, real: real)
             return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true) { rows, references in
-                try kernelInceptionDistance(selectRows(pooled, rows), selectRows(real, references))
+                kernels.distance(generatedRows: rows, realRows: references)
             }
         default:
             let sets = try NearestNeighbourSets(real: real, generated: pooled)

@@ -116,12 +116,9 @@ public enum Resampling {
         let all = Array(0..<statistic.subjects), allReferences = Array(0..<statistic.references)
         let value = try statistic.compute(all, allReferences)
         var draws = IndexDraws(plan.key.child("bootstrap"))
-        var replicates: [Double] = []
-        replicates.reserveCapacity(plan.resamples)
-        for _ in 0..<plan.resamples {
-            try cancellation?.checkCancellation()
-            let rows = draws.rows(statistic.subjects), referenceRows = draws.rows(statistic.references)
-            replicates.append(try statistic.compute(rows, referenceRows))
+        let selections = (0..<plan.resamples).map { _ in (draws.rows(statistic.subjects), draws.rows(statistic.references)) }
+        let replicates = try replicate(selections.count, cancellation: cancellation) { index in
+            try statistic.compute(selections[index].0, selections[index].1)
         }
         return interval(value, replicates, plan: plan, count: statistic.subjects, centred: statistic.centred)
     }
@@ -156,30 +153,46 @@ public enum Resampling {
         }
         let observed = try difference(Array(0..<n), allReferences)
         var draws = IndexDraws(plan.key.child("bootstrap"))
-        var replicates: [Double] = []
-        replicates.reserveCapacity(plan.resamples)
-        for _ in 0..<plan.resamples {
-            try cancellation?.checkCancellation()
-            let rows = draws.rows(n), referenceRows = draws.rows(pooled.references)
-            replicates.append(try difference(rows, referenceRows))
+        let selections = (0..<plan.resamples).map { _ in (draws.rows(n), draws.rows(pooled.references)) }
+        let replicates = try replicate(selections.count, cancellation: cancellation) { index in
+            try difference(selections[index].0, selections[index].1)
         }
         var estimate = interval(observed, replicates, plan: plan, count: n, centred: pooled.centred)
 
         var coins = IndexDraws(plan.key.child("permutation"))
-        var extreme = 0, counted = 0
+        let swaps = (0..<plan.resamples).map { _ in (0..<n).map { _ in coins.coin() } }
+        let permuted = try replicate(swaps.count, cancellation: cancellation) { index in
+            try difference(Array(0..<n), allReferences, swapped: swaps[index])
+        }.filter { !$0.isNaN }
         // Ties in |difference| count as extreme; a relative slack keeps round-off in the sums
         // of a swap that changes nothing from deciding it.
         let threshold = abs(observed) * (1 - 1e-12)
-        for _ in 0..<plan.resamples {
-            try cancellation?.checkCancellation()
-            let swapped = (0..<n).map { _ in coins.coin() }
-            let value = try difference(Array(0..<n), allReferences, swapped: swapped)
-            guard !value.isNaN else { continue }
-            counted += 1
-            if abs(value) >= threshold { extreme += 1 }
-        }
+        let extreme = permuted.count { abs($0) >= threshold }, counted = permuted.count
         estimate.pValue = observed.isNaN ? .nan : Double(1 + extreme) / Double(1 + counted)
         return estimate
+    }
+
+    /// `compute(i)` for i in 0..<count on the engine's threads (the draws are made beforehand,
+    /// in order, so the numbers do not depend on the threads); the first error is thrown.
+    static func replicate(
+        _ count: Int, cancellation: CancellationFlag?, _ compute: (Int) throws -> Double
+    ) throws -> [Double] {
+        var results = [Double](repeating: .nan, count: count)
+        let failure = FirstError()
+        results.withUnsafeMutableBufferPointer { out in
+            Parallel.forEachChunk(count: count, grain: 8) { _, range in
+                for index in range where !failure.happened {
+                    do {
+                        try cancellation?.checkCancellation()
+                        out[index] = try compute(index)
+                    } catch {
+                        failure.record(error)
+                    }
+                }
+            }
+        }
+        if let error = failure.error { throw error }
+        return results
     }
 
     /// The percentile interval of `replicates` around `value`, centred on it when asked; NaN
@@ -251,4 +264,17 @@ struct IndexDraws {
     }
 
     mutating func coin() -> Bool { word() & 1 == 1 }
+}
+
+/// The first error thrown by any of several threads.
+private final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    var happened: Bool { lock.withLock { stored != nil } }
+    var error: (any Error)? { lock.withLock { stored } }
+
+    func record(_ error: any Error) {
+        lock.withLock { if stored == nil { stored = error } }
+    }
 }
