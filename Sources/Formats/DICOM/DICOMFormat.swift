@@ -7,7 +7,11 @@ public struct DICOMFormat: FileFormat {
     public var name: String { "DICOM" }
     public var extensions: [String] { ["dcm", "dicom"] }
     public var capabilities: FormatCapabilities { FormatCapabilities(reads: [.tensor], writes: []) }
-    public var reading: String { "the pixels [F, H, W] with the rescale slope and intercept applied" }
+    public var reading: String {
+        "the pixels [F, H, W] as modality values (the rescale slope and intercept applied, or the Modality LUT Sequence "
+            + "when there is one); a MONOCHROME1 image (0 is white) is inverted over its stored range first, so that "
+            + "larger values are brighter in every image"
+    }
     public var writing: String { "" }
 
     /// "DICM" after the 128-byte preamble (PS3.10 7.1), which the reader requires too.
