@@ -232,6 +232,40 @@ final class ResamplingTests: XCTestCase {
         XCTAssertTrue((176...198).contains(covered), "covered the mean \(covered) times of 200")
     }
 
+    /// The centred interval of a Fréchet distance covers the mean distance at this sample size
+    /// (64 generated rows against 256 real, 4 features, the generated shifted by 0.5 in one) about
+    /// as often as its level says: over 150 data sets, against the mean of 600.
+    func testFrechetIntervalsCoverTheirSampleSizesMean() throws {
+        func gaussian(_ key: RandomKey, _ rows: Int, shift: Float) throws -> Tensor {
+            let stream = key.stream
+            let values = (0..<rows).flatMap { block -> [Float] in
+                let words = stream.block(UInt64(block))
+                let (a, b) = RandomStream.normals(words[0], words[1]), (c, d) = RandomStream.normals(words[2], words[3])
+                return [a + shift, b, c, d]
+            }
+            return try Tensor(shape: [rows, 4], scalars: values)
+        }
+        func distance(_ index: Int) throws -> (Tensor, Tensor) {
+            (try gaussian(RandomKey(seed: 21).item(index).child("a"), 64, shift: 0.5),
+             try gaussian(RandomKey(seed: 21).item(index).child("b"), 256, shift: 0))
+        }
+        var values: [Double] = []
+        for index in 0..<600 {
+            let (a, b) = try distance(index)
+            values.append(try Metrics.frechetDistance(a, b))
+        }
+        let expected = values.reduce(0, +) / Double(values.count)
+        var covered = 0
+        for index in 0..<150 {
+            let (a, b) = try distance(index)
+            let statistic = try Metrics.statistic(.frechet, generated: [a], reference: b, settings: MetricSettings())
+            let estimate = try Resampling.estimate(statistic, plan: .init(resamples: 400, key: RandomKey(seed: 22).item(index)))
+            if estimate.lower <= expected && expected <= estimate.upper { covered += 1 }
+        }
+        print("Fréchet distance: mean \(expected) at 64 against 256; the 95% interval covered it \(covered) times of 150")
+        XCTAssertTrue((127...149).contains(covered), "covered \(covered) of 150")
+    }
+
     /// A paired comparison: a model better on every subject has an interval above 0 and a small
     /// p-value; two identical models differ by exactly 0 with p = 1; two models that differ by
     /// noise alone have an interval around 0.
