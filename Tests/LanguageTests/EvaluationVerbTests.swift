@@ -126,6 +126,30 @@ final class EvaluationVerbTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(fd.upper, fd.value)
     }
 
+    /// What a careless user gives is refused with a reason: pooled SSIM, NaN images, an
+    /// interval of a metric with nothing to score, a held-out set inside the training set, too
+    /// few images; a share's centred interval stays inside 0...1.
+    func testUndefinedOrMisleadingIntervalsAreRefused() throws {
+        try run("x = (phantom n=8 seed=1).image\ny = (phantom n=8 seed=2).image\nf = randn [30, 2] seed=3\nr = randn [30, 2] seed=6")
+        let cases = [
+            ("metric ssim x y reduce=pooled", "no pooled form"),
+            ("metric ssim (sqrt (x - 2)) y", "NaN"),
+            ("metric nmse (sqrt (x - 2)) y ci=0.95", "NaN"),
+            ("metric edgef1 (x * 0) (y * 0) ci=0.95", "not a number on the whole set"),
+            ("memorisation f r r", "overlaps the training set"),
+            ("metric ssim x[0:4] y[0:4] ci=0.95", "at least 5"),
+        ]
+        for (statement, fragment) in cases {
+            XCTAssertThrowsError(try run(statement), statement) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "\(statement): \(error)")
+            }
+        }
+        for kind in ["precision", "recall", "coverage"] {
+            let share = try estimate("metric \(kind) f r ci=0.95 resamples=500")
+            XCTAssertTrue(0 <= share.lower && share.upper <= 1, "\(kind): \(share)")
+        }
+    }
+
     func testMemorisationFindsCopies() throws {
         try run("""
             training = randn [50, 4] seed=1

@@ -54,6 +54,36 @@ public final class Segmenter: Module {
         return try Loss.crossEntropy(try logits(Variable(images)), classes: classes)
     }
 
+    /// Features of images [N, C, H, W] for distances between image sets: the mean and the
+    /// standard deviation over positions of each channel of the UNet's bottleneck, [N, 2 C_L]
+    /// (128 numbers for the default widths). A network trained to find anatomy summarises what
+    /// it sees there; Fréchet distances on these features are comparable only with each other.
+    public func features(_ images: Tensor) throws -> Tensor {
+        guard images.rank == 4, images.shape[1] == imageChannels else {
+            throw ModuleError("Segmenter: takes images [N, \(imageChannels), H, W], got \(images.shape)")
+        }
+        let map = try GradientMode.withoutGradients {
+            try unet.bottleneck(Variable(images), timesteps: [Int](repeating: 0, count: images.shape[0])).value
+        }
+        let n = map.shape[0], c = map.shape[1], positions = map.shape[2] * map.shape[3]
+        var rows = [Float](repeating: 0, count: n * 2 * c)
+        map.withUnsafeBufferPointer { values in
+            for sample in 0..<n {
+                for channel in 0..<c {
+                    let base = (sample * c + channel) * positions
+                    var sum = 0.0
+                    for i in 0..<positions { sum += Double(values[base + i]) }
+                    let mean = sum / Double(positions)
+                    var squares = 0.0
+                    for i in 0..<positions { squares += (Double(values[base + i]) - mean) * (Double(values[base + i]) - mean) }
+                    rows[sample * 2 * c + channel] = Float(mean)
+                    rows[sample * 2 * c + c + channel] = Float((squares / Double(positions)).squareRoot())
+                }
+            }
+        }
+        return try Tensor(shape: [n, 2 * c], scalars: rows)
+    }
+
     /// The label map [N, 1, H, W] of images [N, C, H, W]: the class of the largest logit.
     public func segment(_ images: Tensor) throws -> Tensor {
         try GradientMode.withoutGradients {

@@ -166,6 +166,23 @@ public final class UNet: Module {
         return try outputConv(outputNorm.silu(h))
     }
 
+    /// The bottleneck: the activations [N, C_L, H / 2^(L-1), W / 2^(L-1)] after the deepest
+    /// level's blocks and the attention, where the network sees the whole image at once (no
+    /// dropout: evaluation only).
+    public func bottleneck(_ x: Variable, timesteps: [Int]) throws -> Variable {
+        try requireNoActiveDropout()
+        let times = Tensor(timesteps.map(Float.init))
+        try checkInput(x.shape, timesteps: times.shape)
+        let embedding = try timeEmbedding(times)
+        var unused = RandomStream(seed: 0)
+        var h = try inputConv(x)
+        for (level, blocks) in down.enumerated() {
+            for block in blocks { h = try block(h, embedding: embedding, random: &unused) }
+            if level < downsample.count { h = try downsample[level](h) }
+        }
+        return try attention(h)
+    }
+
     /// `callAsFunction(_:timesteps:)` with integer timesteps.
     public func callAsFunction(_ x: Variable, timesteps: [Int]) throws -> Variable {
         try self(x, timesteps: Tensor(timesteps.map(Float.init)))

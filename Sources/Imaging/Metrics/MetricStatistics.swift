@@ -122,7 +122,7 @@ extension Metrics {
         let real = try rowsOf(kind.rawValue, flattenedRows(reference))
         switch kind {
         case .frechet:
-            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true) { rows, references in
+            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true, support: 0...Double.infinity) { rows, references in
                 try frechetDistance(selectRows(pooled, rows), selectRows(real, references))
             }
         case .kid:
@@ -134,7 +134,8 @@ extension Metrics {
             let sets = try NearestNeighbourSets(real: real, generated: pooled)
             let k = settings.k(for: kind)
             _ = try NearestNeighbourSets(real: real, generated: rows).scores(k: k)   // refuses sets of k rows or fewer
-            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true) { rows, references in
+            let support: ClosedRange<Double> = kind == .density ? 0...Double.infinity : 0...1
+            return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true, support: support) { rows, references in
                 let scores = sets.scores(k: k, realRows: references, generatedRows: rows)
                 switch kind {
                 case .precision: return scores.precision
@@ -179,6 +180,9 @@ extension Metrics {
     /// more ([N, 1, H, W], [N, H, W]); a tensor of rank 2 or less is one image.
     public static func pixelErrorSums(_ op: String, _ x: Tensor, _ y: Tensor) throws -> [PixelErrorSums] {
         try requireSameShape(op, x, y)
+        for (tensor, name) in [(x, "generated"), (y, "reference")] where tensor.scalars.contains(where: { !$0.isFinite }) {
+            throw TensorError(op, "the \(name) images hold a NaN or an infinity")
+        }
         let images = x.rank >= 3 ? x.shape[0] : 1
         let size = x.count / images
         return x.withUnsafeBufferPointer { x in

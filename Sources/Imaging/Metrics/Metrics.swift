@@ -29,16 +29,17 @@ extension Metrics {
         guard dataRange.isFinite && dataRange > 0 else {
             throw TensorError(op, "the data range must be a positive number, not \(dataRange)")
         }
-        var low = Float.infinity, high = -Float.infinity
+        var low = Float.infinity, high = -Float.infinity, sawNaN = false
         for tensor in tensors {
             tensor.withUnsafeBufferPointer { values in
                 for v in values {
+                    if v.isNaN { sawNaN = true }
                     low = min(low, v)
                     high = max(high, v)
                 }
             }
         }
-        guard low.isFinite && high.isFinite else {
+        guard !sawNaN, low.isFinite && high.isFinite else {
             throw TensorError(op, "the images hold a NaN or an infinity")
         }
         let spread = Double(high) - Double(low)

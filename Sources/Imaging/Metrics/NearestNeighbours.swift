@@ -132,6 +132,10 @@ public struct MemorisationCheck: Sendable {
         self.quantile = quantile
         threshold = Resampling.quantile(heldOutDistances.sorted(), quantile)
         let threshold = self.threshold
+        guard threshold > 0 else {
+            throw TensorError(op, "held-out images lie on training images (their \(quantile) quantile of distances is 0): "
+                + "the held-out set overlaps the training set, so nothing can be told apart")
+        }
         suspects = distances.indices.filter { distances[$0] < threshold }
     }
 

@@ -41,19 +41,24 @@ public struct Estimate: Sendable, Equatable, Codable {
 /// neighbour score of a resample, which holds each row about 0.63 times as distinct rows, sits
 /// above (or below) the value of the set it came from, often by more than its spread. Its
 /// replicates are shifted by that bias before the interval is read (see `Resampling`).
+///
+/// `support` is the range the statistic can take (a share lies in 0...1, a distance is at least
+/// 0): a centred interval is clipped to it.
 public struct ResampledStatistic {
     public let subjects: Int
     public let references: Int
     public let centred: Bool
+    public let support: ClosedRange<Double>
     public let compute: (_ subjectRows: [Int], _ referenceRows: [Int]) throws -> Double
 
     public init(
-        subjects: Int, references: Int = 0, centred: Bool = false,
+        subjects: Int, references: Int = 0, centred: Bool = false, support: ClosedRange<Double> = -Double.infinity...Double.infinity,
         compute: @escaping (_ subjectRows: [Int], _ referenceRows: [Int]) throws -> Double
     ) {
         self.subjects = subjects
         self.references = references
         self.centred = centred
+        self.support = support
         self.compute = compute
     }
 
@@ -116,11 +121,10 @@ public enum Resampling {
         let all = Array(0..<statistic.subjects), allReferences = Array(0..<statistic.references)
         let value = try statistic.compute(all, allReferences)
         var draws = IndexDraws(plan.key.child("bootstrap"))
-        let selections = (0..<plan.resamples).map { _ in (draws.rows(statistic.subjects), draws.rows(statistic.references)) }
-        let replicates = try replicate(selections.count, cancellation: cancellation) { index in
-            try statistic.compute(selections[index].0, selections[index].1)
-        }
-        return interval(value, replicates, plan: plan, count: statistic.subjects, centred: statistic.centred)
+        let replicates = try inChunks(plan.resamples, cancellation: cancellation) {
+            (draws.rows(statistic.subjects), draws.rows(statistic.references))
+        } compute: { try statistic.compute($0.0, $0.1) }
+        return try interval(value, replicates, plan: plan, count: statistic.subjects, centred: statistic.centred, support: statistic.support)
     }
 
     /// The difference A - B of a statistic between two models scored on the same subjects, with
@@ -153,23 +157,38 @@ public enum Resampling {
         }
         let observed = try difference(Array(0..<n), allReferences)
         var draws = IndexDraws(plan.key.child("bootstrap"))
-        let selections = (0..<plan.resamples).map { _ in (draws.rows(n), draws.rows(pooled.references)) }
-        let replicates = try replicate(selections.count, cancellation: cancellation) { index in
-            try difference(selections[index].0, selections[index].1)
-        }
-        var estimate = interval(observed, replicates, plan: plan, count: n, centred: pooled.centred)
+        let replicates = try inChunks(plan.resamples, cancellation: cancellation) {
+            (draws.rows(n), draws.rows(pooled.references))
+        } compute: { try difference($0.0, $0.1) }
+        // A difference of two values in a support lies in its width either side of 0.
+        let width = pooled.support.upperBound - pooled.support.lowerBound
+        var estimate = try interval(observed, replicates, plan: plan, count: n, centred: pooled.centred, support: -width...width)
 
         var coins = IndexDraws(plan.key.child("permutation"))
-        let swaps = (0..<plan.resamples).map { _ in (0..<n).map { _ in coins.coin() } }
-        let permuted = try replicate(swaps.count, cancellation: cancellation) { index in
-            try difference(Array(0..<n), allReferences, swapped: swaps[index])
-        }.filter { !$0.isNaN }
+        let permuted = try inChunks(plan.resamples, cancellation: cancellation) {
+            (0..<n).map { _ in coins.coin() }
+        } compute: { try difference(Array(0..<n), allReferences, swapped: $0) }.filter { !$0.isNaN }
         // Ties in |difference| count as extreme; a relative slack keeps round-off in the sums
         // of a swap that changes nothing from deciding it.
         let threshold = abs(observed) * (1 - 1e-12)
         let extreme = permuted.count { abs($0) >= threshold }, counted = permuted.count
         estimate.pValue = observed.isNaN ? .nan : Double(1 + extreme) / Double(1 + counted)
         return estimate
+    }
+
+    /// `compute(draw())` `count` times, in chunks of 512: a chunk's draws are made in order, then
+    /// computed on the engine's threads, so that memory holds one chunk's draws at a time and
+    /// the numbers do not depend on the threads.
+    static func inChunks<Selection>(
+        _ count: Int, cancellation: CancellationFlag?, draw: () -> Selection, compute: (Selection) throws -> Double
+    ) throws -> [Double] {
+        var results: [Double] = []
+        results.reserveCapacity(count)
+        while results.count < count {
+            let selections = (0..<min(512, count - results.count)).map { _ in draw() }
+            results += try replicate(selections.count, cancellation: cancellation) { try compute(selections[$0]) }
+        }
+        return results
     }
 
     /// `compute(i)` for i in 0..<count on the engine's threads (the draws are made beforehand,
@@ -195,13 +214,25 @@ public enum Resampling {
         return results
     }
 
-    /// The percentile interval of `replicates` around `value`, centred on it when asked; NaN
-    /// replicates are left out.
-    static func interval(_ value: Double, _ replicates: [Double], plan: Plan, count: Int, centred: Bool) -> Estimate {
+    /// The percentile interval of `replicates` around `value`, centred on it when asked (and
+    /// clipped to `support`). NaN replicates are left out; a value that is not a number, or more
+    /// than 5% of replicates that are not, is an error: an interval of them would mislead.
+    static func interval(
+        _ value: Double, _ replicates: [Double], plan: Plan, count: Int, centred: Bool,
+        support: ClosedRange<Double> = -Double.infinity...Double.infinity
+    ) throws -> Estimate {
+        guard !value.isNaN else {
+            throw TensorError("resampling", "the metric is not a number on the whole set (nothing to score: no edges, no classes, "
+                + "an all-zero reference?), so it has no interval")
+        }
         var sorted = replicates.filter { !$0.isNaN }.sorted()
+        guard sorted.count * 20 >= replicates.count * 19 else {
+            throw TensorError("resampling", "the metric is not a number on \(replicates.count - sorted.count) of \(replicates.count) "
+                + "resamples (too few images with something to score), so its interval would mislead")
+        }
         if centred, !sorted.isEmpty, value.isFinite {
             let bias = sorted.reduce(0, +) / Double(sorted.count) - value
-            if bias.isFinite { sorted = sorted.map { $0 - bias } }
+            if bias.isFinite { sorted = sorted.map { min(max($0 - bias, support.lowerBound), support.upperBound) } }
         }
         let tail = (1 - plan.level) / 2
         return Estimate(
@@ -221,6 +252,9 @@ public enum Resampling {
         return sorted[below] + fraction * (sorted[above] - sorted[below])
     }
 
+    /// The fewest subjects an interval is drawn from.
+    public static let minimumSubjects = 5
+
     static func validate(_ plan: Plan, subjects: Int) throws {
         guard plan.level > 0, plan.level < 1 else {
             throw TensorError("resampling", "the interval's level must lie between 0 and 1 (0.95 for 95%), not \(plan.level)")
@@ -228,8 +262,9 @@ public enum Resampling {
         guard plan.resamples >= 100 else {
             throw TensorError("resampling", "a bootstrap needs at least 100 resamples for an interval, not \(plan.resamples)")
         }
-        guard subjects >= 2 else {
-            throw TensorError("resampling", "an interval needs at least 2 images to resample, not \(subjects)")
+        guard subjects >= minimumSubjects else {
+            throw TensorError("resampling", "an interval needs at least \(minimumSubjects) images (or rows) to resample, not \(subjects): "
+                + "with fewer, a bootstrap cannot see the spread")
         }
     }
 }

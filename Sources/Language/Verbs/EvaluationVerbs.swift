@@ -1,3 +1,4 @@
+import Diffusion
 import Engine
 import Foundation
 import Imaging
@@ -6,7 +7,7 @@ import Imaging
 /// two models scored on the same subjects; the memorisation check. Their conventions are in
 /// docs/metrics.md.
 enum EvaluationVerbs {
-    static var all: [Verb] { [metric, compare, memorisation] }
+    static var all: [Verb] { [features, metric, compare, memorisation] }
 
     /// The options `metric` and `compare` share.
     static let metricOptions: [Parameter] = [
@@ -25,6 +26,32 @@ enum EvaluationVerbs {
         .option("seed", .integer(0...Int.max), default: .nothing, "the resampling's seed; derived from the statement when left out"),
     ]
 
+    static let features = Verb(
+        "features", "Features of images from a trained network, for Fréchet distances, KID, precision and recall.",
+        category: .evaluation,
+        parameters: [
+            .argument("model", .model, "a segmenter trained on images like these"),
+            .argument("images", .tensor, "[N, C, H, W], as the network was trained on (a segmenter: signed, in -1...1)"),
+        ],
+        result: .tensor, returns: "feature rows [N, D]",
+        example: "features (segmenter classes=4 seed=1) (phantom n=2 seed=1).image",
+        details: """
+            A segmenter's features are the mean and standard deviation over positions of each channel \
+            of its UNet's bottleneck (2 x its deepest width: 128 for the default). A network trained on \
+            the domain sees its anatomy; distances on its features compare image sets with each other, \
+            not with Inception-based FIDs.
+            """
+    ) { call in
+        guard let segmenter = try call.model("model").wrapped as? any ImageSegmenter else {
+            throw call.error("model", "'features' needs a segmenter", expected: "a segmenter")
+        }
+        let images = try call.tensor("images")
+        guard images.rank == 4, images.shape[1] == segmenter.imageChannels else {
+            throw call.error("images", "the segmenter takes images [N, \(segmenter.imageChannels), H, W]", found: "a tensor of shape \(images.shape)")
+        }
+        return .tensor(try ModelVerbs.inBatches(images, "features", call.context) { try segmenter.features($0) })
+    }
+
     static let metric = Verb(
         "metric", "Compares images, masks, edge maps or feature sets; with ci=, gives a bootstrap interval.", category: .evaluation,
         parameters: [
@@ -34,7 +61,7 @@ enum EvaluationVerbs {
             .option("ci", .number, default: .nothing, "the level of a bootstrap interval (0.95 for 95%): the result is then an estimate"),
         ] + metricOptions,
         result: .any, returns: "a number, or an estimate (value, lower, upper) with ci=",
-        example: "metric ssim (phantom n=4 seed=1).image (phantom n=4 seed=2).image ci=0.95",
+        example: "metric ssim (phantom n=8 seed=1).image (phantom n=8 seed=2).image ci=0.95",
         details: """
             ssim and msssim as scikit-image (Gaussian window, sigma 1.5) or torchmetrics, psnr in dB, \
             nmse = ||x - y||^2 / ||y||^2, dice averaged over classes, edgef1 with the given tolerance; \
@@ -185,12 +212,21 @@ enum EvaluationVerbs {
                 if classes.isEmpty { classes = present.filter { $0 > 0 }.sorted() }
                 settings.classes = classes
             case .frechet:
+                if let rows = try generated.first.map(Metrics.flattenedRows), rows.shape[1] > maximumResampledFeatures, call.has("ci") || call.verb.name == "compare" {
+                    throw call.error(
+                        generatedName, "an interval of a Fréchet distance of \(rows.shape[1]) features would take hours "
+                            + "(a \(rows.shape[1]) x \(rows.shape[1]) eigendecomposition per replicate)",
+                        hint: "compute features first (features_of, features) with at most \(maximumResampledFeatures) per image")
+                }
                 if let rows = try generated.first.map(Metrics.flattenedRows), rows.shape[0] <= rows.shape[1] {
                     call.context.print(
                         "warning: a Fréchet distance from \(rows.shape[0]) rows of \(rows.shape[1]) features: the covariance is "
                             + "singular and the distance unreliable; use more images or fewer features")
                 }
-            case .ssim, .msssim where generated.allSatisfy({ $0.shape == reference.shape }) && (settings.reduction ?? .mean) == .mean:
+            case .ssim where settings.reduction == .pooled, .msssim where settings.reduction == .pooled:
+                throw call.error("reduce", "\(kind.rawValue) is a mean of per-image scores; it has no pooled form")
+            case .ssim where generated.allSatisfy({ $0.shape == reference.shape }),
+                 .msssim where generated.allSatisfy({ $0.shape == reference.shape }):
                 // Scored 64 images at a time with a progress line, then resampled as a mean.
                 var scores: [Double] = []
                 for set in generated {
@@ -230,6 +266,9 @@ enum EvaluationVerbs {
         }
         return scores
     }
+
+    /// The most features a Fréchet distance is resampled with: a replicate costs d^3.
+    static let maximumResampledFeatures = 512
 
     /// The class numbers a label map may hold.
     static let classNumbers = 0...65535
