@@ -150,6 +150,20 @@ final class EvaluationVerbTests: XCTestCase {
         }
     }
 
+    /// A segmenter's features: the mean and spread of each bottleneck channel, one row per image,
+    /// the same (to rounding) for an image whether it comes alone or in a batch.
+    func testSegmenterFeatures() throws {
+        try run("seg = segmenter classes=4 seed=1\nimages = (phantom n=3 seed=1).image * 2 - 1\nf = features seg images\nalone = features seg images[1:2]")
+        guard case .tensor(let f) = try run("f"), case .tensor(let alone) = try run("alone") else { return XCTFail("features give tensors") }
+        XCTAssertEqual(f.shape, [3, 128])
+        XCTAssertTrue(f.scalars[64..<128].allSatisfy { $0 >= 0 }, "the spreads are not negative")
+        // Batching changes only the rounding of the convolutions' sums.
+        for (a, b) in zip(f.scalars[128..<256], alone.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertNotEqual(Array(f.scalars[0..<128]), Array(f.scalars[128..<256]))
+        XCTAssertThrowsError(try run("features seg (zeros [2, 2, 64, 64])"))
+        XCTAssertThrowsError(try run("features (autoencoder) images"))
+    }
+
     func testMemorisationFindsCopies() throws {
         try run("""
             training = randn [50, 4] seed=1
