@@ -167,6 +167,13 @@ public enum NotebookReport {
         if !result.parameters.isEmpty {
             header.append("<p class=\"status\">parameters: " + escape(result.parameters.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")) + "</p>")
         }
+        let files = result.filesRead
+        if !files.isEmpty {
+            // The models and data the numbers came from, by the hash the cache keyed them by.
+            header.append("<details class=\"status\"><summary>files read (\(files.count))</summary><ul>"
+                + files.map { "<li><code>\(escape(result.shownPath($0.path)))</code> sha256 <code>\($0.sha256)</code></li>" }.joined()
+                + "</ul></details>")
+        }
         var head = ""
         if prose.usesMathematics {
             let (elements, note) = try assets.mathematics()
@@ -302,7 +309,29 @@ public enum NotebookReport {
         let object: [String: Any] = [
             "notebook": result.document.path, "seconds": result.seconds, "succeeded": result.succeeded, "cells": cells,
             "parameters": Dictionary(uniqueKeysWithValues: result.parameters.map { ($0.name, $0.value) }),
+            "files_read": result.filesRead.map { ["path": result.shownPath($0.path), "sha256": $0.sha256] },
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self) + "\n"
+    }
+}
+
+extension NotebookRunner.RunResult {
+    /// Every file a statement read, with the SHA-256 of its contents that keyed the statement in
+    /// the cache: the models (a feature network's weights among them) and data its numbers came
+    /// from, sorted by path.
+    public var filesRead: [(path: String, sha256: String)] {
+        var files: [String: String] = [:]
+        for statement in cells.flatMap(\.statements) {
+            files.merge(statement.parts.files) { first, _ in first }
+        }
+        return files.keys.sorted().map { ($0, files[$0] ?? "") }
+    }
+
+    /// `path` relative to the notebook's folder when it lies inside it.
+    func shownPath(_ path: String) -> String {
+        let folder = ((document.path as NSString).deletingLastPathComponent as NSString).standardizingPath
+        let standard = (path as NSString).standardizingPath
+        guard !folder.isEmpty, standard.hasPrefix(folder + "/") else { return path }
+        return String(standard.dropFirst(folder.count + 1))
     }
 }

@@ -644,6 +644,23 @@ final class NotebookTests: XCTestCase {
         XCTAssertEqual(steps.scalars, [3, 6])
     }
 
+    /// The report lists every file the notebook read with the SHA-256 of its contents, whether
+    /// the statement that read it ran or came from the cache: the weights behind its numbers.
+    func testTheReportNamesTheFilesReadWithTheirHashes() throws {
+        let weights = (directory as NSString).appendingPathComponent("scan.nii.gz")
+        _ = try run("```medsynth {#w}\nsave (ones [2, 3, 4]) \"scan.nii.gz\"\n```\n", name: "make.medsynth")
+        let text = "```medsynth {#r}\nw = load \"scan.nii.gz\"\n```\n"
+        for pass in ["ran", "cached"] {
+            let result = try run(text)
+            let expected = SHA256.hex(bytes: try XCTUnwrap(FileManager.default.contents(atPath: weights)))
+            XCTAssertEqual(result.filesRead.map(\.sha256), [expected], pass)
+            let html = try String(contentsOfFile: try NotebookReport.write(result, to: directory), encoding: .utf8)
+            XCTAssertTrue(html.contains("files read (1)") && html.contains("<code>scan.nii.gz</code> sha256 <code>\(expected)</code>"), pass)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("notes.json")))) as? [String: Any]
+            XCTAssertEqual((json?["files_read"] as? [[String: String]])?.first?["sha256"], expected, pass)
+        }
+    }
+
     func testTheReportAndJUnit() throws {
         let result = try run(Self.notebook + "\n```medsynth {#e}\nexpect 1 > 2\nshow (zeros [8, 8]) title=\"black\"\ntable {a: [1, 2]}\n```\n")
         let html = try String(contentsOfFile: try NotebookReport.write(result, to: directory), encoding: .utf8)
