@@ -13,12 +13,11 @@ final class InterpreterTests: XCTestCase {
 
     /// The value of the last statement of `text`.
     func value(_ text: String, in interpreter: Interpreter? = nil) throws -> Value {
-        let interpreter = interpreter ?? makeInterpreter()
-        let outcomes = try interpreter.run(SourceFile(name: "t", text: text))
-        switch outcomes.last {
-        case .displayed(let value), .bound(_, let value): return value
-        default: XCTFail("no value from \(text)"); return .nothing
+        guard let value = try (interpreter ?? makeInterpreter()).lastValue(text) else {
+            XCTFail("no value from \(text)")
+            return .nothing
         }
+        return value
     }
 
     func number(_ text: String) throws -> Double {

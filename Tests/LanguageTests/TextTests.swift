@@ -23,11 +23,11 @@ final class TextTests: XCTestCase {
     }
 
     func value(_ text: String, in interpreter: Interpreter? = nil) throws -> Value {
-        let outcomes = try (interpreter ?? self.interpreter()).run(SourceFile(name: "t", text: text))
-        switch outcomes.last {
-        case .displayed(let value), .bound(_, let value): return value
-        default: XCTFail("no value from \(text)"); return .nothing
+        guard let value = try (interpreter ?? self.interpreter()).lastValue(text) else {
+            XCTFail("no value from \(text)")
+            return .nothing
         }
+        return value
     }
 
     func string(_ text: String, in interpreter: Interpreter? = nil) throws -> String {

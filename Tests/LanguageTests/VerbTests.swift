@@ -22,11 +22,7 @@ final class VerbTests: XCTestCase {
 
     @discardableResult
     func run(_ text: String) throws -> Value {
-        let outcomes = try interpreter.run(SourceFile(name: "t", text: text))
-        switch outcomes.last {
-        case .displayed(let value), .bound(_, let value): return value
-        default: return .nothing
-        }
+        try interpreter.lastValue(text) ?? .nothing
     }
 
     func tensor(_ name: String) throws -> Tensor {

@@ -63,6 +63,9 @@ public struct KernelSets: Sendable {
         }
         self.generated = generated.shape[0]
         self.real = real.shape[0]
+        let pairs = self.generated * self.generated + self.real * self.real + self.generated * self.real
+        try MemoryBudget.check(count: pairs, bytesPerValue: MemoryLayout<Double>.stride,
+                               for: "the kernel values of \(self.generated) generated and \(self.real) real feature rows")
         let g = try Metrics.featureRows(op, generated), r = try Metrics.featureRows(op, real)
         func kernel(_ u: [[Double]], _ v: [[Double]]) -> [Double] {
             let d = Double(u.first?.count ?? 1)

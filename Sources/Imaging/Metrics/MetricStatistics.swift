@@ -131,9 +131,9 @@ extension Metrics {
                 kernels.distance(generatedRows: rows, realRows: references)
             }
         default:
-            let sets = try NearestNeighbourSets(real: real, generated: pooled)
             let k = settings.k(for: kind)
-            _ = try NearestNeighbourSets(real: real, generated: rows).scores(k: k)   // refuses sets of k rows or fewer
+            try NearestNeighbourSets.requireNeighbours(k, real: real.shape[0], generated: rows.shape[0])
+            let sets = try NearestNeighbourSets(real: real, generated: pooled)
             let support: ClosedRange<Double> = kind == .density ? 0...Double.infinity : 0...1
             return ResampledStatistic(subjects: pooled.shape[0], references: real.shape[0], centred: true, support: support) { rows, references in
                 let scores = sets.scores(k: k, realRows: references, generatedRows: rows)

@@ -35,6 +35,9 @@ public struct NearestNeighbourSets {
         }
         self.real = real.shape[0]
         self.generated = generated.shape[0]
+        let pairs = self.real * self.real + self.generated * self.generated + self.real * self.generated
+        try MemoryBudget.check(count: pairs, bytesPerValue: MemoryLayout<Double>.stride,
+                               for: "the distances between \(self.real) real and \(self.generated) generated feature rows")
         let r = try Metrics.featureRows(op, real), g = try Metrics.featureRows(op, generated)
         realToReal = Metrics.distances(r, r)
         generatedToGenerated = Metrics.distances(g, g)
@@ -43,11 +46,16 @@ public struct NearestNeighbourSets {
 
     /// The four scores on all rows, k-th neighbours. Both sets need more than k rows.
     public func scores(k: Int) throws -> NearestNeighbourScores {
+        try Self.requireNeighbours(k, real: real, generated: generated)
+        return scores(k: k, realRows: Array(0..<real), generatedRows: Array(0..<generated))
+    }
+
+    /// Refuses a k that sets of these sizes cannot give: each needs more than k rows.
+    public static func requireNeighbours(_ k: Int, real: Int, generated: Int) throws {
         guard k >= 1, real > k, generated > k else {
             throw TensorError("nearestNeighbours", "k = \(k) needs k >= 1 and more than k rows in each set; "
                 + "the sets have \(real) real and \(generated) generated rows")
         }
-        return scores(k: k, realRows: Array(0..<real), generatedRows: Array(0..<generated))
     }
 
     /// The scores on a selection of rows, repeats included (a bootstrap resample). The radii
@@ -164,17 +172,16 @@ extension Metrics {
         }
     }
 
+    /// The Euclidean distance between two rows.
+    static func distance(_ u: [Double], _ v: [Double]) -> Double {
+        var sum = 0.0
+        for (p, q) in zip(u, v) { sum += (p - q) * (p - q) }
+        return sum.squareRoot()
+    }
+
     /// Euclidean distances between every row of `a` and every row of `b`, row-major [a, b].
     static func distances(_ a: [[Double]], _ b: [[Double]]) -> [Double] {
-        var result = [Double](repeating: 0, count: a.count * b.count)
-        for i in a.indices {
-            for j in b.indices {
-                var sum = 0.0
-                for (u, v) in zip(a[i], b[j]) { sum += (u - v) * (u - v) }
-                result[i * b.count + j] = sum.squareRoot()
-            }
-        }
-        return result
+        a.flatMap { row in b.map { distance(row, $0) } }
     }
 
     /// For each row of `a`, the nearest row of `b` (the first of equals) and its distance.
@@ -182,9 +189,8 @@ extension Metrics {
         a.map { row in
             var best = (index: 0, distance: Double.infinity)
             for (index, other) in b.enumerated() {
-                var sum = 0.0
-                for (u, v) in zip(row, other) { sum += (u - v) * (u - v) }
-                if sum.squareRoot() < best.distance { best = (index, sum.squareRoot()) }
+                let d = distance(row, other)
+                if d < best.distance { best = (index, d) }
             }
             return best
         }

@@ -172,7 +172,7 @@ public enum Resampling {
         // of a swap that changes nothing from deciding it.
         let threshold = abs(observed) * (1 - 1e-12)
         let extreme = permuted.count { abs($0) >= threshold }, counted = permuted.count
-        estimate.pValue = observed.isNaN ? .nan : Double(1 + extreme) / Double(1 + counted)
+        estimate.pValue = Double(1 + extreme) / Double(1 + counted)
         return estimate
     }
 

@@ -453,11 +453,7 @@ public final class Interpreter {
     private func refuseEstimates(_ a: Value, _ b: Value, span: SourceSpan) throws {
         for value in [a, b] {
             guard case .estimate(let estimate) = value else { continue }
-            throw RuntimeError(
-                "an estimate has an interval, so it does not compare or combine as one number", span: span,
-                found: value.summary,
-                hint: "state the claim on a bound, e.g. x.lower > 0 or x.upper < y.lower; x.value is the point "
-                    + "estimate (\(Value.format(estimate.value)))")
+            throw RuntimeError.estimateIsNotANumber(span: span, found: value.summary, pointEstimate: estimate.value)
         }
     }
 

@@ -326,3 +326,14 @@ extension Estimate {
         return text
     }
 }
+
+extension RuntimeError {
+    /// An estimate used as one number (`e > 0`, `e + 1`): the analyser's and the interpreter's
+    /// message, with the point estimate when it is known.
+    static func estimateIsNotANumber(span: SourceSpan, found: String, pointEstimate: Double? = nil) -> RuntimeError {
+        RuntimeError(
+            "an estimate has an interval, so it does not compare or combine as one number", span: span, found: found,
+            hint: "state the claim on a bound, e.g. x.lower > 0 or x.upper < y.lower; x.value is the point estimate"
+                + (pointEstimate.map { " (\(Value.format($0)))" } ?? ""))
+    }
+}

@@ -438,10 +438,7 @@ public struct Analyser {
         default: break
         }
         if a == .estimate || b == .estimate {
-            throw RuntimeError(
-                "an estimate has an interval, so it does not compare or combine as one number", span: span,
-                found: "\(a.article) and \(b.article)",
-                hint: "state the claim on a bound, e.g. x.lower > 0 or x.upper < y.lower; x.value is the point estimate")
+            throw RuntimeError.estimateIsNotANumber(span: span, found: "\(a.article) and \(b.article)")
         }
         if a == .any || b == .any { return .any }
         let tensorLike: Set<ValueType> = [.number, .tensor, .bool, .list]

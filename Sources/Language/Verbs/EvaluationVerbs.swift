@@ -254,17 +254,9 @@ enum EvaluationVerbs {
         _ x: Tensor, _ y: Tensor, _ label: String, _ context: RuntimeContext, _ perImage: (Tensor, Tensor) throws -> [Double]
     ) throws -> [Double] {
         guard x.rank == 4, x.shape == y.shape, x.shape[0] > 64 else { return try perImage(x, y) }
-        let count = x.shape[0]
-        let starts = Array(stride(from: 0, to: count, by: 64))
-        let showProgress = context.stepProgress(label, unit: "batch")
-        defer { context.endProgress() }
-        var scores: [Double] = []
-        for (index, start) in starts.enumerated() {
-            let rows = Array(start..<min(start + 64, count))
-            scores += try perImage(try x.samples(at: rows), try y.samples(at: rows))
-            showProgress(index + 1, starts.count)
-        }
-        return scores
+        return try ModelVerbs.inBatches(count: x.shape[0], label, context) { rows in
+            try perImage(try x.samples(at: rows), try y.samples(at: rows))
+        }.flatMap { $0 }
     }
 
     /// The most features a Fréchet distance is resampled with: a replicate costs d^3.

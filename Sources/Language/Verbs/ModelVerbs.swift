@@ -437,22 +437,28 @@ enum ModelVerbs {
         })
     }
 
-    /// `body` on batches of at most 64 along the first axis, joined; the context's cancellation
-    /// is checked before each batch, and its progress shows the batches done under `label`.
+    /// `body` on batches of at most 64 along the first axis, joined (see `inBatches(count:)`).
     static func inBatches(
         _ tensor: Tensor, _ label: String, _ context: RuntimeContext, _ body: (Tensor) throws -> Tensor
     ) throws -> Tensor {
         let count = tensor.shape[0]
         guard count > 64 else { return try body(tensor) }
+        return try Tensor.concat(try inBatches(count: count, label, context) { rows in try body(tensor.samples(at: rows)) })
+    }
+
+    /// `body` on the rows 0..<count, at most 64 at a time, in order: the context's cancellation
+    /// is checked before each batch, and its progress shows the batches done under `label`.
+    static func inBatches<Part>(
+        count: Int, _ label: String, _ context: RuntimeContext, _ body: ([Int]) throws -> Part
+    ) throws -> [Part] {
         let starts = Array(stride(from: 0, to: count, by: 64))
         let showProgress = context.stepProgress(label, unit: "batch")
         defer { context.endProgress() }
-        let parts = try starts.enumerated().map { index, start in
+        return try starts.enumerated().map { index, start in
             try context.cancellation.checkCancellation()
-            let part = try body(tensor.samples(at: Array(start..<min(start + 64, count))))
+            let part = try body(Array(start..<min(start + 64, count)))
             showProgress(index + 1, starts.count)
             return part
         }
-        return try Tensor.concat(parts)
     }
 }
