@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "LanguageTests", dependencies: ["Language", "Formats", "Imaging", "TestSupport"]),
+        .testTarget(name: "LanguageTests", dependencies: ["Language", "Diffusion", "Formats", "Imaging", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "medsynth-fuzz"]),

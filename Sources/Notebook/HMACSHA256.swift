@@ -1,3 +1,4 @@
+import Formats
 /// HMAC-SHA256 (RFC 2104, with SHA-256 from FIPS 180-4): a keyed checksum that only a holder of
 /// the key can compute. The cache signs each index entry with one, under a secret of its own,
 /// so that an entry edited by hand or copied from another cache is recognised and not trusted.

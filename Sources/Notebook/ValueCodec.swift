@@ -123,6 +123,7 @@ enum ValueCodec {
                 "level": "\(estimate.level)", "count": estimate.count, "resamples": estimate.resamples,
             ]
             if let p = estimate.pValue { entry["p"] = "\(p)" }
+            if let features = estimate.features { entry["features"] = features }
             return entry
         case .function(let callable):
             throw Unstorable(description: "the function \(callable.name) is not stored; its definition runs again")
@@ -187,7 +188,8 @@ enum ValueCodec {
             }
             return .estimate(Estimate(
                 value: try number("value"), lower: try number("lower"), upper: try number("upper"), level: try number("level"),
-                count: count, resamples: resamples, pValue: entry["p"] == nil ? nil : try number("p")))
+                count: count, resamples: resamples, pValue: entry["p"] == nil ? nil : try number("p"),
+                features: entry["features"] as? String))
         case "string": return .string(entry["value"] as? String ?? "")
         case "bool": return .bool(entry["value"] as? Bool ?? false)
         case "list": return .list(try (entry["items"] as? [Any] ?? []).map { try decode($0, file: file, depth: depth + 1) })

@@ -82,6 +82,24 @@ final class PoolingTests: XCTestCase {
         XCTAssertEqual(try x.maxPool2d(kernel: 2, padding: 1).value.scalars, [-4, -8, -12, -16])
     }
 
+    func testAverageWithoutThePaddingDividesByThePositionsInside() throws {
+        // A 3x3 plane, 3x3 windows at stride 1 with padding 1 (Inception's pooling branch in
+        // pytorch-fid): a corner window holds 4 values, an edge one 6, the centre 9.
+        let x = Variable(try Tensor(shape: [1, 1, 3, 3], scalars: [1, 2, 3, 4, 5, 6, 7, 8, 9]), requiresGradient: true)
+        let y = try x.avgPool2d(kernel: 3, stride: 1, padding: 1, countingPadding: false)
+        let expected: [Float] = [12.0 / 4, 21.0 / 6, 16.0 / 4, 27.0 / 6, 45.0 / 9, 33.0 / 6, 24.0 / 4, 39.0 / 6, 28.0 / 4]
+        for (value, wanted) in zip(y.value.scalars, expected) { XCTAssertEqual(value, wanted, accuracy: 1e-6) }
+        // The top-left value is in four windows: the corner's (1/4), two edges' (1/6 each) and the centre's (1/9).
+        try y.sum().backward()
+        XCTAssertEqual(x.grad!.scalars[0], 1.0 / 4 + 2.0 / 6 + 1.0 / 9, accuracy: 1e-6)
+        for c in [([2, 3, 7, 6], Size2D(3), Size2D(2), Size2D(1)), ([1, 2, 5, 7], Size2D(height: 3, width: 2), Size2D(1), Size2D(height: 1, width: 1))] {
+            let report = try GradientCheck().check([distinct(c.0)]) { v in
+                try v[0].avgPool2d(kernel: c.1, stride: c.2, padding: c.3, countingPadding: false)
+            }
+            XCTAssertTrue(report.passed, "\(c): \(report)")
+        }
+    }
+
     func testResultsDoNotDependOnTheThreadCount() throws {
         func run(threads: Int) throws -> [Tensor] {
             try Parallel.withThreadCount(threads) {

@@ -1,7 +1,10 @@
+import Diffusion
 import Engine
+import Formats
 import Foundation
 import Imaging
 @testable import Language
+import TestSupport
 import XCTest
 
 /// metric with intervals, compare and memorisation as a notebook uses them.
@@ -177,5 +180,85 @@ final class EvaluationVerbTests: XCTestCase {
         XCTAssertGreaterThan(share.lower, 0.05)
         XCTAssertThrowsError(try run("memorisation fresh training held quantile=0.9"))
         XCTAssertThrowsError(try run("memorisation fresh (randn [5, 3] seed=1) held"))
+    }
+
+    /// A ResNet-50 with the parity fixture's deterministic weights, written as a user's
+    /// safetensors file; its path.
+    func resnetWeightsFile() throws -> String {
+        struct Layouts: Decodable { let resnet50_parameters: StateDictLayout }
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../DiffusionTests/Fixtures/feature_networks.json")
+        let layout = try JSONDecoder().decode(Layouts.self, from: Data(contentsOf: fixture)).resnet50_parameters
+        let path = NSTemporaryDirectory() + "medsynth-resnet50-\(UUID().uuidString).safetensors"
+        try SafetensorsFile.write(try deterministicWeights(layout.entries).map { (name: $0.path, tensor: $0.tensor) }, to: path)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    /// feature_network from a state dict as load reads it; distances through it name it.
+    func testAFeatureNetworksDistancesNameItsWeights() throws {
+        try run("""
+            net = feature_network resnet50 (load "\(try resnetWeightsFile())")
+            x = (phantom n=6 seed=1 size=32).image
+            y = (phantom n=6 seed=2 size=32).image
+            fx = features net x
+            fy = features net y
+            """)
+        guard case .tensor(let fx) = try run("fx"), case .model(let model) = try run("net") else { return XCTFail("features, a model") }
+        XCTAssertEqual(fx.shape, [6, 2048])
+        let source = (model.wrapped as! any FeatureNetwork).featureSource
+        XCTAssertEqual(source, "resnet50, weights sha256:\(model.wrapped.weightsSHA256)")
+
+        // Through features=, the same number as on the features, and the network with it.
+        let point = try estimate("metric frechet x y features=net")
+        XCTAssertEqual(point.value, try number("metric frechet fx fy"), accuracy: 1e-9)
+        XCTAssertEqual(point.features, source)
+        XCTAssertFalse(point.hasInterval)
+        XCTAssertTrue(Value.estimate(point).displayText.hasSuffix(" · resnet50"), Value.estimate(point).displayText)
+        guard case .string(let named) = try run("(metric kid x y features=net).features") else { return XCTFail("a string") }
+        XCTAssertEqual(named, source)
+        XCTAssertThrowsError(try run("(metric frechet x y features=net).lower")) { error in
+            XCTAssertTrue("\(error)".contains("no interval"), "\(error)")
+        }
+        let interval = try estimate("metric kid x y features=net ci=0.9 resamples=200")
+        XCTAssertEqual(interval.value, try number("metric kid fx fy"), accuracy: 1e-9)
+        XCTAssertEqual(interval.features, source)
+        XCTAssertLessThanOrEqual(interval.lower, interval.value)
+        XCTAssertEqual(try estimate("compare kid x y x features=net resamples=200").features, source)
+    }
+
+    func testAFeatureNetworkRefusesWhatItCannotTake() throws {
+        let path = try resnetWeightsFile()
+        try run("net = feature_network resnet50 (load \"\(path)\")\nx = (phantom n=6 seed=1 size=32).image")
+        let refusals = [
+            ("metric ssim x x features=net", "compares images directly"),
+            ("features net (zeros [2, 2, 8, 8])", "takes images [N, 1 or 3, H, W]"),
+            ("metric frechet x x features=(autoencoder)", "needs a feature network"),
+            ("feature_network inception_v3 (load \"\(path)\")", "Conv2d_1a_3x3.conv.weight"),
+            ("feature_network resnet50 (zeros [3])", "state dict"),
+        ]
+        for (statement, words) in refusals {
+            XCTAssertThrowsError(try run(statement), statement) { error in
+                XCTAssertTrue("\(error)".contains(words), "\(statement): \(error)")
+            }
+        }
+    }
+
+    /// An interval of a Fréchet distance is refused only when its replicates would take too
+    /// long: Inception's 2048 features of a few images resample in sample space, quickly.
+    func testFrechetIntervalsAreRefusedOnlyWhenTooSlow() throws {
+        let wide = try estimate("metric frechet (randn [8, 2048] seed=1) (randn [10, 2048] seed=2) ci=0.95 resamples=200")
+        XCTAssertLessThan(wide.lower, wide.value)
+        XCTAssertThrowsError(try run("metric frechet (randn [600, 1200] seed=1) (randn [3000, 1200] seed=2) ci=0.95")) { error in
+            XCTAssertTrue("\(error)".contains("would take about"), "\(error)")
+        }
+    }
+
+    /// A segmenter is a feature network too: features= names it and its weights.
+    func testASegmenterThroughFeaturesIsNamed() throws {
+        try run("seg = segmenter classes=4 seed=1\na = (phantom n=6 seed=1).image * 2 - 1\nb = (phantom n=6 seed=2).image * 2 - 1")
+        let e = try estimate("metric frechet a b features=seg ci=0.95 resamples=200")
+        XCTAssertEqual(e.value, try number("metric frechet (features seg a) (features seg b)"), accuracy: 1e-9)
+        XCTAssertTrue(e.features?.hasPrefix("segmenter of 4 classes, weights sha256:") == true, "\(e.features ?? "none")")
     }
 }

@@ -59,7 +59,8 @@ final class HostileVerbTests: XCTestCase {
         let context = RuntimeContext(outputDirectory: directory, seed: 1) { _ in }
         context.baseDirectory = directory
         interpreter = Interpreter(context: context)
-        // The names the verbs' examples use, small.
+        // The names and files the verbs' examples use, small.
+        try VerbExamples.writeFiles(in: directory)
         try interpreter.run(SourceFile(name: "setup", text: VerbExamples.setup))
     }
 

@@ -33,6 +33,7 @@ final class VerbCancellationTests: XCTestCase {
         }
         let session = Session(context: RuntimeContext(outputDirectory: directory) { _ in }, registry: VerbRegistry(verbs))
         // The names the examples use (as VerbTests.testEveryVerbsExampleRuns binds them).
+        try VerbExamples.writeFiles(in: directory)
         let setup = session.run(VerbExamples.setup, name: "setup")
         XCTAssertNil(setup.diagnostic)
         let namesBefore = session.interpreter.globalOrder

@@ -1,3 +1,7 @@
+import Formats
+import Foundation
+import TestSupport
+
 /// What the verbs' examples (`Verb.example`) need bound before they run: small values of the
 /// names they use. Shared by the tests that run every example (as it is, stopped by Ctrl-C, or
 /// with one argument made hostile).
@@ -17,4 +21,16 @@ enum VerbExamples {
         save x[1] "data/s2/image.nii.gz"
         save p.label[1] "data/s2/label.nii.gz"
         """
+
+    /// Writes the files the examples read besides setup's: `feature_network`'s weights
+    /// (resnet50.safetensors, the parity fixture's deterministic ResNet-50) in `directory`.
+    static func writeFiles(in directory: String) throws {
+        struct Layouts: Decodable { let resnet50_parameters: StateDictLayout }
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../DiffusionTests/Fixtures/feature_networks.json")
+        let layout = try JSONDecoder().decode(Layouts.self, from: Data(contentsOf: fixture)).resnet50_parameters
+        try SafetensorsFile.write(
+            try deterministicWeights(layout.entries).map { (name: $0.path, tensor: $0.tensor) },
+            to: (directory as NSString).appendingPathComponent("resnet50.safetensors"), durable: false)
+    }
 }

@@ -512,6 +512,7 @@ final class VerbTests: XCTestCase {
         let previous = FileManager.default.currentDirectoryPath
         _ = FileManager.default.changeCurrentDirectoryPath(directory)
         defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+        try VerbExamples.writeFiles(in: directory)
         try run(VerbExamples.setup)
         for verb in VerbRegistry.standard.verbs {
             XCTAssertNoThrow(try run(verb.example), "the example of '\(verb.name)': \(verb.example)")

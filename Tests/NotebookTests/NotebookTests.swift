@@ -599,12 +599,19 @@ final class NotebookTests: XCTestCase {
             ("r", .record(Record([("t", .tensor(try Tensor.randn([2, 3], seed: 1))), ("l", .list([.number(1), .nothing])), ]))),
             ("table", .table(Table(columns: ["a"], rows: [[.number(2)]]))),
             ("e", .estimate(Estimate(value: 0.5, lower: -.infinity, upper: 0.75, level: 0.9, count: 12, resamples: 1999, pValue: 0.001))),
+            ("fid", .estimate(.point(12.5, count: 6, features: "inception_v3, weights sha256:ab12"))),
         ]
         try cache.store(values, for: Self.key("k"), origin: "o", parts: Self.noParts)
         let back = try XCTUnwrap(self.values(cache, Self.key("k"), binding: values.map(\.name)))
-        XCTAssertEqual(back.map(\.name), ["n", "s", "b", "r", "table", "e"])
+        XCTAssertEqual(back.map(\.name), ["n", "s", "b", "r", "table", "e", "fid"])
         guard case .estimate(let estimate) = back[5].value, case .estimate(let stored) = values[5].value else { return XCTFail() }
         XCTAssertEqual(estimate, stored)
+        // A value without an interval keeps the feature network it was computed through.
+        guard case .estimate(let point) = back[6].value else { return XCTFail() }
+        XCTAssertEqual(point.value, 12.5)
+        XCTAssertFalse(point.hasInterval)
+        XCTAssertEqual(point.features, "inception_v3, weights sha256:ab12")
+        XCTAssertEqual(Value.estimate(point).inlineText, "12.5 · inception_v3")
         XCTAssertEqual(back.map { $0.value.inlineText }.dropFirst().map { $0 }, values.map { $0.value.inlineText }.dropFirst().map { $0 })
         guard case .number(let nan) = back[0].value else { return XCTFail() }
         XCTAssertTrue(nan.isNaN)

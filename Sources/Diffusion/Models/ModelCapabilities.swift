@@ -15,10 +15,14 @@ public protocol ImageSegmenter: DiffusionModel {
     var imageChannels: Int { get }
     /// The label map [N, 1, H, W] of images [N, C, H, W], each label one of its classes.
     func segment(_ images: Tensor) throws -> Tensor
-    /// Features [N, D] of images [N, C, H, W] for distances between sets of images.
-    func features(_ images: Tensor) throws -> Tensor
 }
 
 extension Autoencoder: LatentCodec {}
 
 extension Segmenter: ImageSegmenter {}
+
+extension Segmenter: FeatureNetwork {
+    public var acceptedChannels: [Int] { [imageChannels] }
+    public var imageRange: String { "-1...1 (signed, as it was trained)" }
+    public var featureNetworkName: String { kindName }
+}

@@ -11,6 +11,10 @@ public final class OpenBLAS: Sendable {
         CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint,
         Float, UnsafePointer<Float>?, blasint, UnsafePointer<Float>?, blasint,
         Float, UnsafeMutablePointer<Float>?, blasint) -> Void
+    private typealias DGEMM = @convention(c) (
+        CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint,
+        Double, UnsafePointer<Double>?, blasint, UnsafePointer<Double>?, blasint,
+        Double, UnsafeMutablePointer<Double>?, blasint) -> Void
     private typealias GetString = @convention(c) () -> UnsafeMutablePointer<CChar>?
     private typealias GetInt = @convention(c) () -> Int32
     private typealias SetInt = @convention(c) (Int32) -> Void
@@ -25,6 +29,7 @@ public final class OpenBLAS: Sendable {
     public let configuration: String
 
     private let sgemmFunction: SGEMM
+    private let dgemmFunction: DGEMM
     private let getThreads: GetInt
     private let setThreads: SetInt
     /// Recursive: a convolution inside `withThreads` (a benchmark, a test that pins the thread
@@ -84,6 +89,7 @@ public final class OpenBLAS: Sendable {
         let config = try library.function("openblas_get_config", as: GetString.self)
         self.selection = selection
         self.sgemmFunction = try library.function("cblas_sgemm", as: SGEMM.self)
+        self.dgemmFunction = try library.function("cblas_dgemm", as: DGEMM.self)
         self.getThreads = try library.function("openblas_get_num_threads", as: GetInt.self)
         self.setThreads = try library.function("openblas_set_num_threads", as: SetInt.self)
         self.coreName = corename().map { String(cString: $0) } ?? "unknown"
@@ -139,5 +145,37 @@ public final class OpenBLAS: Sendable {
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
             beta, c, blasint(ldc))
+    }
+
+    /// `sgemm` in double precision, for the statistics (covariances, Fréchet distances) that
+    /// need it.
+    public func dgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        dgemmFunction(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+            beta, c, blasint(ldc))
+    }
+
+    /// The row-major product op(A) op(B) of double matrices, op(A) m x k and op(B) k x n.
+    public func product(
+        _ a: [Double], _ b: [Double], m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false
+    ) -> [Double] {
+        var c = [Double](repeating: 0, count: m * n)
+        guard m > 0, n > 0 else { return c }
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    dgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                          a: a.baseAddress!, lda: max(1, transposeA ? m : k), b: b.baseAddress!, ldb: max(1, transposeB ? k : n),
+                          beta: 0, c: c.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return c
     }
 }

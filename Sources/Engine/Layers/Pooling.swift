@@ -1,5 +1,5 @@
-/// Average and max pooling over NCHW images, as PyTorch's avg_pool2d (count_include_pad=True)
-/// and max_pool2d, without ceil mode or dilation.
+/// Average and max pooling over NCHW images, as PyTorch's avg_pool2d (count_include_pad either
+/// way) and max_pool2d, without ceil mode or dilation.
 ///
 /// Both slide a kh x kw window over each image plane (see `SlidingWindow`) and reduce it to one
 /// value: its mean, the padding counting as zeros, or its largest value, the padding never
@@ -20,15 +20,21 @@ enum Pooling2D {
                 Swift.max(0, left) ..< Swift.min(window.width, left + window.kernel.width))
     }
 
-    /// avg_pool2d forward: y[p, oh, ow] = (1 / (kh kw)) * sum of x over the window, the padded
-    /// positions adding zero but still counted in kh kw.
+    /// The share of each value in the mean of window (oh, ow): 1 / (kh kw) when the padding
+    /// counts (as zeros), else 1 / the number of positions inside the plane.
+    @inline(__always)
+    static func share(_ window: SlidingWindow, rows: Range<Int>, columns: Range<Int>, countingPadding: Bool) -> Float {
+        countingPadding ? 1 / Float(window.kernel.height * window.kernel.width) : 1 / Float(rows.count * columns.count)
+    }
+
+    /// avg_pool2d forward: y[p, oh, ow] = the sum of x over the window times its share, the padded
+    /// positions adding zero.
     static func averageForward(
         output: UnsafeMutablePointer<Float>,    // [planes, OH, OW]
         input: UnsafePointer<Float>,            // [planes, H, W]
-        planes: Int, window: SlidingWindow
+        planes: Int, window: SlidingWindow, countingPadding: Bool
     ) {
         let (outputHeight, outputWidth) = (window.outputHeight, window.outputWidth)
-        let scale = 1 / Float(window.kernel.height * window.kernel.width)
         Parallel.forEachChunk(count: planes, grain: grain(window)) { _, range in
             for p in range {
                 let x = input + p * window.height * window.width
@@ -40,22 +46,21 @@ enum Pooling2D {
                         for ih in rows {
                             for iw in columns { sum += x[ih * window.width + iw] }
                         }
-                        y[oh * outputWidth + ow] = sum * scale
+                        y[oh * outputWidth + ow] = sum * share(window, rows: rows, columns: columns, countingPadding: countingPadding)
                     }
                 }
             }
         }
     }
 
-    /// avg_pool2d backward: each output's gradient is shared equally by the kh kw positions of
-    /// its window, dx[ih, iw] += g[oh, ow] / (kh kw) (the share of padded positions is dropped).
+    /// avg_pool2d backward: each output's gradient is shared by the positions of its window,
+    /// dx[ih, iw] += g[oh, ow] * share (the share of padded positions is dropped).
     static func averageBackward(
         inputGradient: UnsafeMutablePointer<Float>,     // [planes, H, W], overwritten
         outputGradient: UnsafePointer<Float>,           // [planes, OH, OW]
-        planes: Int, window: SlidingWindow
+        planes: Int, window: SlidingWindow, countingPadding: Bool
     ) {
         let (outputHeight, outputWidth) = (window.outputHeight, window.outputWidth)
-        let scale = 1 / Float(window.kernel.height * window.kernel.width)
         Parallel.forEachChunk(count: planes, grain: grain(window)) { _, range in
             for p in range {
                 let dx = inputGradient + p * window.height * window.width
@@ -64,9 +69,9 @@ enum Pooling2D {
                 for oh in 0..<outputHeight {
                     for ow in 0..<outputWidth {
                         let (rows, columns) = inside(window, oh, ow)
-                        let share = g[oh * outputWidth + ow] * scale
+                        let portion = g[oh * outputWidth + ow] * share(window, rows: rows, columns: columns, countingPadding: countingPadding)
                         for ih in rows {
-                            for iw in columns { dx[ih * window.width + iw] += share }
+                            for iw in columns { dx[ih * window.width + iw] += portion }
                         }
                     }
                 }
@@ -148,23 +153,25 @@ enum Pooling2D {
 }
 
 extension Variable {
-    /// Average pooling of [N, C, H, W] over kh x kw windows, as PyTorch's avg_pool2d with
-    /// count_include_pad=True: each output is the window's sum over kh kw, zero padding included.
-    /// The stride defaults to the kernel size.
-    public func avgPool2d(kernel: Size2D, stride: Size2D? = nil, padding: Size2D = 0) throws -> Variable {
+    /// Average pooling of [N, C, H, W] over kh x kw windows, as PyTorch's avg_pool2d: each output
+    /// is the window's sum over kh kw, zero padding included (count_include_pad=True, the default),
+    /// or over the positions inside the image (`countingPadding: false`, as Inception's blocks in
+    /// pytorch-fid pool). The stride defaults to the kernel size.
+    public func avgPool2d(kernel: Size2D, stride: Size2D? = nil, padding: Size2D = 0, countingPadding: Bool = true) throws -> Variable {
         let window = try Pooling2D.window(op: "avgPool2d", shape: shape, kernel: kernel, stride: stride, padding: padding)
         let planes = shape[0] * shape[1], outputShape = [shape[0], shape[1], window.outputHeight, window.outputWidth]
         let x = value
         let y = try Tensor.build(shape: outputShape, op: "avgPool2d") { y in
             x.withUnsafeBufferPointer { x in
-                Pooling2D.averageForward(output: y.baseAddress!, input: x.baseAddress!, planes: planes, window: window)
+                Pooling2D.averageForward(output: y.baseAddress!, input: x.baseAddress!, planes: planes, window: window,
+                                         countingPadding: countingPadding)
             }
         }
         return Variable.result(of: "avgPool2d", y, inputs: [self]) { g in
             [Tensor.build(shape: x.shape) { dx in
                 g.withUnsafeBufferPointer { g in
                     Pooling2D.averageBackward(inputGradient: dx.baseAddress!, outputGradient: g.baseAddress!,
-                                              planes: planes, window: window)
+                                              planes: planes, window: window, countingPadding: countingPadding)
                 }
             }]
         }

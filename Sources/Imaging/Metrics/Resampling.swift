@@ -19,8 +19,13 @@ public struct Estimate: Sendable, Equatable, Codable {
     public var resamples: Int
     /// For a difference of two models: the two-sided p-value of "the models score the same".
     public var pValue: Double?
+    /// For a metric on a network's features: the network and the SHA-256 of its weights.
+    public var features: String?
 
-    public init(value: Double, lower: Double, upper: Double, level: Double, count: Int, resamples: Int, pValue: Double? = nil) {
+    public init(
+        value: Double, lower: Double, upper: Double, level: Double, count: Int, resamples: Int, pValue: Double? = nil,
+        features: String? = nil
+    ) {
         self.value = value
         self.lower = lower
         self.upper = upper
@@ -28,7 +33,17 @@ public struct Estimate: Sendable, Equatable, Codable {
         self.count = count
         self.resamples = resamples
         self.pValue = pValue
+        self.features = features
     }
+
+    /// A value without an interval, kept as an estimate for what it carries (the feature
+    /// network it was computed through): no resamples, NaN bounds.
+    public static func point(_ value: Double, count: Int, features: String?) -> Estimate {
+        Estimate(value: value, lower: .nan, upper: .nan, level: 0, count: count, resamples: 0, features: features)
+    }
+
+    /// False for a `point`: a value without bounds.
+    public var hasInterval: Bool { resamples > 0 }
 }
 
 /// A statistic that can be recomputed on any selection of a sample's rows: the pieces

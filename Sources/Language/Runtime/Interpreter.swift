@@ -667,8 +667,15 @@ public final class Interpreter {
         case .figure(let figure) where name == "path":
             return figure.path.map(Value.string) ?? .nothing
         case .estimate(let estimate):
-            let fields = ["value", "lower", "upper", "level", "n", "resamples", "p"]
+            let fields = ["value", "lower", "upper", "level", "n", "resamples", "p", "features"]
+            if ["lower", "upper", "level"].contains(name), !estimate.hasInterval {
+                throw RuntimeError(
+                    "this estimate has no interval, so no \(name)", span: span, found: "the estimate \(estimate.text)",
+                    hint: "ask for one with ci=0.95; .value is the value")
+            }
             switch name {
+            case "features":
+                return estimate.features.map(Value.string) ?? .nothing
             case "value": return .number(estimate.value)
             case "lower": return .number(estimate.lower)
             case "upper": return .number(estimate.upper)

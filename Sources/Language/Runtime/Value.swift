@@ -310,8 +310,13 @@ extension Estimate {
     /// "0.8231 [0.8102, 0.8357]": the value and its interval to the decimals the interval's
     /// width calls for (two significant digits of it); a difference of two models carries its
     /// sign and p-value (two significant digits), "+0.154 [0.138, 0.170], p = 0.0005"; an interval other than 95% says
-    /// its level.
+    /// its level. A value without an interval (`Estimate.point`) names its feature network.
     public var text: String {
+        guard hasInterval else {
+            // A point carries its feature network: "12.3456 · inception-v3".
+            let network = features.map { " · " + ($0.components(separatedBy: ", weights").first ?? $0) } ?? ""
+            return Value.format(value) + network
+        }
         let width = upper - lower
         func written(_ x: Double, signed: Bool = false) -> String {
             guard x.isFinite, width.isFinite, width > 0 else { return (signed && x > 0 ? "+" : "") + Value.format(x) }

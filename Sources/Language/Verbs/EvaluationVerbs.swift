@@ -7,7 +7,7 @@ import Imaging
 /// two models scored on the same subjects; the memorisation check. Their conventions are in
 /// docs/metrics.md.
 enum EvaluationVerbs {
-    static var all: [Verb] { [features, metric, compare, memorisation] }
+    static var all: [Verb] { [featureNetwork, features, metric, compare, memorisation] }
 
     /// The options `metric` and `compare` share.
     static let metricOptions: [Parameter] = [
@@ -22,16 +22,60 @@ enum EvaluationVerbs {
         .option("k", .integer(1...1000), default: .nothing,
             "precision, recall, density, coverage: the k-th nearest neighbour's distance is a ball's radius "
                 + "(3 for precision and recall, 5 for density and coverage when left out)"),
+        .option("features", .model, default: .nothing,
+            "frechet, kid, precision, recall, density, coverage: a feature network (feature_network, a segmenter) the images "
+                + "are compared through; the result then names it and the SHA-256 of its weights"),
         .option("resamples", .integer(100...100_000), default: .number(2000), "the bootstrap's replicates (and the permutation test's)"),
         .option("seed", .integer(0...Int.max), default: .nothing, "the resampling's seed; derived from the statement when left out"),
     ]
 
-    static let features = Verb(
-        "features", "Features of images from a trained network, for Fréchet distances, KID, precision and recall.",
+    static let featureNetwork = Verb(
+        "feature_network", "A standard feature network (Inception-v3 for FID, ResNet-50) with weights you bring.",
         category: .evaluation,
         parameters: [
-            .argument("model", .model, "a segmenter trained on images like these"),
-            .argument("images", .tensor, "[N, C, H, W], as the network was trained on (a segmenter: signed, in -1...1)"),
+            .argument("architecture", .choice(PretrainedFeatureNetwork.Architecture.allCases.map(\.rawValue)), "which network"),
+            .argument("weights", .any, "its state dict, as load reads it from a safetensors or HDF5 file (a record of tensors)"),
+        ],
+        result: .model, returns: "a feature network, for features and metric ... features=",
+        example: "net = feature_network resnet50 (load \"resnet50.safetensors\")",
+        details: """
+            inception-v3 is pytorch-fid's network (the FID Inception, pt_inception-2015-12-05 converted to \
+            safetensors): images in 0...1 are resized to 299 x 299 and scaled to -1...1; its 2048 pool features \
+            give the standard FID. resnet50 is torchvision's (RadImageNet's backbone.N names too): images are \
+            resized to 224 x 224 and normalised with ImageNet's means and deviations. Grey images are repeated \
+            into three channels. The classifier's tensors are ignored; a tensor missing, of another shape or \
+            unknown is named. No weights ship with medsynth; the file's SHA-256 is in the report's files read, \
+            and the weights' own SHA-256 in every result computed through the network.
+            """
+    ) { call in
+        guard let architecture = PretrainedFeatureNetwork.Architecture(rawValue: try call.string("architecture")) else {
+            throw call.error("architecture", "unknown architecture",
+                expected: PretrainedFeatureNetwork.Architecture.allCases.map(\.rawValue).joined(separator: " or "))
+        }
+        guard case .record(let record) = call.value("weights") else {
+            throw call.error("weights", "'feature_network' needs the network's state dict", expected: "a record of tensors (load \"weights.safetensors\")",
+                found: call.value("weights").summary)
+        }
+        var stateDict: [(path: String, tensor: Tensor)] = []
+        for (name, value) in record.fields {
+            guard case .tensor(let tensor) = value else {
+                throw call.error("weights", "the state dict's \(name) is not a tensor", found: value.summary)
+            }
+            stateDict.append((name, tensor))
+        }
+        do {
+            return .model(Model(try PretrainedFeatureNetwork(architecture: architecture, stateDict: stateDict, source: "the weights")))
+        } catch let error as ModuleError {
+            throw call.error("weights", "these are not \(architecture.summary)'s weights: \(error.message)")
+        }
+    }
+
+    static let features = Verb(
+        "features", "Features of images from a feature network or a trained segmenter, for Fréchet distances, KID, precision and recall.",
+        category: .evaluation,
+        parameters: [
+            .argument("model", .model, "a feature network (feature_network) or a segmenter trained on images like these"),
+            .argument("images", .tensor, "[N, C, H, W], in the range the network takes (a segmenter: signed, in -1...1; feature_network: 0...1)"),
         ],
         result: .tensor, returns: "feature rows [N, D]",
         example: "features (segmenter classes=4 seed=1) (phantom n=2 seed=1).image",
@@ -39,17 +83,12 @@ enum EvaluationVerbs {
             A segmenter's features are the mean and standard deviation over positions of each channel \
             of its UNet's bottleneck (2 x its deepest width: 128 for the default). A network trained on \
             the domain sees its anatomy; distances on its features compare image sets with each other, \
-            not with Inception-based FIDs.
+            not with Inception-based FIDs. feature_network's give 2048 per image. To keep the network's \
+            name and weights with a distance, pass it to metric as features= instead.
             """
     ) { call in
-        guard let segmenter = try call.model("model").wrapped as? any ImageSegmenter else {
-            throw call.error("model", "'features' needs a segmenter", expected: "a segmenter")
-        }
-        let images = try call.tensor("images")
-        guard images.rank == 4, images.shape[1] == segmenter.imageChannels else {
-            throw call.error("images", "the segmenter takes images [N, \(segmenter.imageChannels), H, W]", found: "a tensor of shape \(images.shape)")
-        }
-        return .tensor(try ModelVerbs.inBatches(images, "features", call.context) { try segmenter.features($0) })
+        let network = try featureNetwork(call, "model")
+        return .tensor(try networkFeatures(call, network, "images"))
     }
 
     static let metric = Verb(
@@ -60,7 +99,7 @@ enum EvaluationVerbs {
             .argument("y", .tensor, "the reference"),
             .option("ci", .number, default: .nothing, "the level of a bootstrap interval (0.95 for 95%): the result is then an estimate"),
         ] + metricOptions,
-        result: .any, returns: "a number, or an estimate (value, lower, upper) with ci=",
+        result: .any, returns: "a number, or an estimate (value, lower, upper) with ci=; with features=, an estimate naming the network",
         example: "metric ssim (phantom n=8 seed=1).image (phantom n=8 seed=2).image ci=0.95",
         details: """
             ssim and msssim as scikit-image (Gaussian window, sigma 1.5) or torchmetrics, psnr in dB, \
@@ -69,18 +108,26 @@ enum EvaluationVerbs {
             flattened; an unequal number of rows is fine). An image metric pairs image i of x with image i of y. \
             With ci=, images (pairs) are resampled with replacement, the reference set of a feature metric \
             independently, and the interval is the bootstrap's percentile interval (for a feature metric, \
-            centred on the value: a resample's repeats bias it): read it with .lower, .upper and .value. A Fréchet distance from fewer rows than features warns: its covariance is singular.
+            centred on the value: a resample's repeats bias it): read it with .lower, .upper and .value. A Fréchet distance from fewer rows than features warns: its covariance is singular. \
+            With features=NETWORK, x and y are images, compared through the network's features, and the result \
+            is an estimate whose .features names the network and the SHA-256 of its weights (without ci=, it has \
+            a value and no interval).
             """,
         randomness: .seeded(by: "seed")
     ) { call in
         let kind = try metricKind(call)
-        let x = try call.tensor("x"), y = try call.tensor("y")
+        let network = try featureNetworkOption(call, kind)
+        let x = try network.map { try networkFeatures(call, $0, "x") } ?? call.tensor("x")
+        let y = try network.map { try networkFeatures(call, $0, "y") } ?? call.tensor("y")
         let statistic = try metricStatistic(call, kind, generated: [x], reference: y)
         guard call.has("ci") else {
-            return .number(try statistic.compute(Array(0..<statistic.subjects), Array(0..<statistic.references)))
+            let value = try statistic.compute(Array(0..<statistic.subjects), Array(0..<statistic.references))
+            return network.map { .estimate(.point(value, count: statistic.subjects, features: $0.featureSource)) } ?? .number(value)
         }
         let plan = try resamplingPlan(call, level: try call.double("ci"))
-        return .estimate(try resampled(call) { try Resampling.estimate(statistic, plan: plan, cancellation: call.context.cancellation) })
+        var estimate = try resampled(call) { try Resampling.estimate(statistic, plan: plan, cancellation: call.context.cancellation) }
+        estimate.features = network?.featureSource
+        return .estimate(estimate)
     }
 
     static let compare = Verb(
@@ -106,14 +153,19 @@ enum EvaluationVerbs {
         randomness: .seeded(by: "seed")
     ) { call in
         let kind = try metricKind(call)
-        let a = try call.tensor("a"), b = try call.tensor("b"), y = try call.tensor("y")
-        guard a.shape == b.shape else {
-            throw call.error("b", "'compare' needs both models' outputs for the same subjects: a has shape \(a.shape)",
-                found: "shape \(b.shape)")
+        let network = try featureNetworkOption(call, kind)
+        guard try call.tensor("a").shape == call.tensor("b").shape else {
+            throw call.error("b", "'compare' needs both models' outputs for the same subjects: a has shape \(try call.tensor("a").shape)",
+                found: "shape \(try call.tensor("b").shape)")
         }
+        let (a, b, y) = try network.map { network in
+            (try networkFeatures(call, network, "a"), try networkFeatures(call, network, "b"), try networkFeatures(call, network, "y"))
+        } ?? (call.tensor("a"), call.tensor("b"), call.tensor("y"))
         let pooled = try metricStatistic(call, kind, generated: [a, b], reference: y)
         let plan = try resamplingPlan(call, level: try call.double("ci"))
-        return .estimate(try resampled(call) { try Resampling.difference(pooled, plan: plan, cancellation: call.context.cancellation) })
+        var estimate = try resampled(call) { try Resampling.difference(pooled, plan: plan, cancellation: call.context.cancellation) }
+        estimate.features = network?.featureSource
+        return .estimate(estimate)
     }
 
     static let memorisation = Verb(
@@ -167,6 +219,40 @@ enum EvaluationVerbs {
 
     // MARK: Pieces
 
+    /// The feature network an argument holds.
+    static func featureNetwork(_ call: VerbCall, _ name: String) throws -> any FeatureNetwork {
+        guard let network = try call.model(name).wrapped as? any FeatureNetwork else {
+            throw call.error(name, "'\(call.verb.name)' needs a feature network", expected: "a feature network (feature_network) or a segmenter",
+                found: call.value(name).summary)
+        }
+        return network
+    }
+
+    /// The network of features=, for the metrics of feature sets only.
+    static func featureNetworkOption(_ call: VerbCall, _ kind: MetricKind) throws -> (any FeatureNetwork)? {
+        guard call.has("features") else { return nil }
+        guard kind.comparesSets else {
+            throw call.error("features", "\(kind.rawValue) compares images directly; features= is for the metrics of feature sets",
+                expected: MetricKind.allCases.filter(\.comparesSets).map(\.rawValue).joined(separator: ", "))
+        }
+        return try featureNetwork(call, "features")
+    }
+
+    /// The features of the images an argument holds, in batches with progress.
+    static func networkFeatures(_ call: VerbCall, _ network: any FeatureNetwork, _ name: String) throws -> Tensor {
+        let images = try call.tensor(name)
+        guard images.rank == 4, images.shape[0] > 0, network.acceptedChannels.contains(images.shape[1]) else {
+            let channels = network.acceptedChannels.map(String.init).joined(separator: " or ")
+            throw call.error(name, "\(network.featureNetworkName) takes images [N, \(channels), H, W] in \(network.imageRange)",
+                found: "a tensor of shape \(images.shape)")
+        }
+        do {
+            return try ModelVerbs.inBatches(images, "features", call.context) { try network.features($0) }
+        } catch let error as ModuleError {
+            throw call.error(name, error.message)
+        }
+    }
+
     static func metricKind(_ call: VerbCall) throws -> MetricKind {
         guard let kind = MetricKind(rawValue: try call.string("kind")) else {
             throw call.error("kind", "unknown metric", expected: MetricKind.allCases.map(\.rawValue).joined(separator: ", "))
@@ -212,11 +298,16 @@ enum EvaluationVerbs {
                 if classes.isEmpty { classes = present.filter { $0 > 0 }.sorted() }
                 settings.classes = classes
             case .frechet:
-                if let rows = try generated.first.map(Metrics.flattenedRows), rows.shape[1] > maximumResampledFeatures, call.has("ci") || call.verb.name == "compare" {
-                    throw call.error(
-                        generatedName, "an interval of a Fréchet distance of \(rows.shape[1]) features would take hours "
-                            + "(a \(rows.shape[1]) x \(rows.shape[1]) eigendecomposition per replicate)",
-                        hint: "compute features first (features_of, features) with at most \(maximumResampledFeatures) per image")
+                if let rows = try generated.first.map(Metrics.flattenedRows), call.has("ci") || call.verb.name == "compare" {
+                    let real = try Metrics.flattenedRows(reference)
+                    let operations = Metrics.frechetOperations(n: rows.shape[0], m: real.shape[0], d: rows.shape[1])
+                        * Double(try call.int("resamples")) * Double(generated.count) * (call.verb.name == "compare" ? 2 : 1)
+                    if operations > maximumResamplingOperations {
+                        throw call.error(
+                            generatedName, "an interval of a Fréchet distance of \(rows.shape[0]) against \(real.shape[0]) rows of "
+                                + "\(rows.shape[1]) features would take \(roughDuration(operations / assumedOperationsPerSecond))",
+                            hint: "use fewer features per image (features, features_of), fewer reference rows, or fewer resamples=")
+                    }
                 }
                 if let rows = try generated.first.map(Metrics.flattenedRows), rows.shape[0] <= rows.shape[1] {
                     call.context.print(
@@ -259,8 +350,15 @@ enum EvaluationVerbs {
         }.flatMap { $0 }
     }
 
-    /// The most features a Fréchet distance is resampled with: a replicate costs d^3.
-    static let maximumResampledFeatures = 512
+    /// The most floating-point operations an interval of a Fréchet distance may take (about
+    /// `assumedOperationsPerSecond`, one core's double-precision BLAS and LAPACK, for 10 minutes).
+    static let maximumResamplingOperations = 600 * assumedOperationsPerSecond
+    static let assumedOperationsPerSecond = 5e9
+
+    /// "about 40 minutes", "about 3 hours".
+    static func roughDuration(_ seconds: Double) -> String {
+        seconds < 7200 ? "about \(Int((seconds / 60).rounded())) minutes" : "about \(Int((seconds / 3600).rounded())) hours"
+    }
 
     /// The class numbers a label map may hold.
     static let classNumbers = 0...65535
