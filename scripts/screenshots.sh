@@ -21,7 +21,7 @@ mkdir -p "$out"
 reports=("$@")
 if ((${#reports[@]} == 0)); then
     binary="$(swift build -c release --show-bin-path)/medsynth"
-    "$binary" check notebooks/*.medsynth --set patients=12 --set ldm_steps=20 --set ddpm_steps=200 --cache "$out/cache" --report "$out/reports" \
+    "$binary" check notebooks/*.medsynth --set patients=12 --set ldm_steps=20 --set ddpm_steps=200 --set ae_steps=150 --cache "$out/cache" --report "$out/reports" \
         --junit "$out/junit.xml" > "$out/check.log"
     reports=("$out"/reports/*.html)
 fi

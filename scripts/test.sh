@@ -16,7 +16,7 @@ swift test -c release -Xswiftc -enable-testing --skip-build
 binary="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/medsynth"
 check_dir="$(mktemp -d)"
 trap 'rm -rf "$check_dir"' EXIT
-"$binary" check notebooks/*.medsynth --set patients=12 --set ldm_steps=20 --set ddpm_steps=200 --set resamples=300 --cache "$check_dir/cache" --report "$check_dir/reports" \
+"$binary" check notebooks/*.medsynth --set patients=12 --set ldm_steps=20 --set ddpm_steps=200 --set ae_steps=150 --set resamples=300 --cache "$check_dir/cache" --report "$check_dir/reports" \
     --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
 # Their reports as a reader sees them, when chromium is installed (scripts/screenshots.sh).
 scripts/screenshots.sh "$check_dir/screenshots" "$check_dir"/reports/*.html > /dev/null

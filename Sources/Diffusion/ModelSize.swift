@@ -99,7 +99,10 @@ extension Autoencoder.Configuration {
         let decoder = unit(latentChannels, wide) + unit(wide, wide) + unit(wide, w) + unit(w, w)
             + ModelSize.conv(w, imageChannels, kernel: 3)
         var codebook = 0.0
-        if case .vq(let codes, _) = regularizer { codebook = Double(codes) * Double(latentChannels) }
+        if case .vq(let codes, _, let learning) = regularizer {
+            // The codebook, and with moving averages the cluster sizes and sums.
+            codebook = Double(codes) * Double(latentChannels) * (learning == .gradient ? 1 : 2) + (learning == .gradient ? 0 : Double(codes))
+        }
         return encoder + decoder + codebook
     }
 }

@@ -162,7 +162,8 @@ final class AutoencoderTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         for (regularizer, file) in [(Autoencoder.Regularizer.kl(weight: 2.5e-5), "kl.safetensors"),
-                                    (.vq(codes: 12, commitmentWeight: 0.3), "vq.h5"), (.none, "plain.h5")] {
+                                    (.vq(codes: 12, commitmentWeight: 0.3), "vq.h5"), (.none, "plain.h5"),
+                                    (.vq(codes: 12, commitmentWeight: 0.3, learning: .movingAverage(decay: 0.9)), "ema.safetensors")] {
             let model = try tinyModel(regularizer)
             model.latentScaleFactor = 0.8731_2345
             let path = directory.appendingPathComponent(file).path

@@ -199,32 +199,35 @@ final class EvaluationVerbTests: XCTestCase {
     func testAFeatureNetworksDistancesNameItsWeights() throws {
         try run("""
             net = feature_network resnet50 (load "\(try resnetWeightsFile())")
-            x = (phantom n=6 seed=1 size=32).image
-            y = (phantom n=6 seed=2 size=32).image
+            x = (phantom n=5 seed=1 size=32).image
+            y = (phantom n=5 seed=2 size=32).image
             fx = features net x
             fy = features net y
+            point = metric frechet x y features=net
+            interval = metric kid x y features=net ci=0.9 resamples=200
+            paired = compare kid x y x features=net resamples=200
             """)
         guard case .tensor(let fx) = try run("fx"), case .model(let model) = try run("net") else { return XCTFail("features, a model") }
-        XCTAssertEqual(fx.shape, [6, 2048])
+        XCTAssertEqual(fx.shape, [5, 2048])
         let source = (model.wrapped as! any FeatureNetwork).featureSource
         XCTAssertEqual(source, "resnet50, weights sha256:\(model.wrapped.weightsSHA256)")
 
         // Through features=, the same number as on the features, and the network with it.
-        let point = try estimate("metric frechet x y features=net")
+        let point = try estimate("point")
         XCTAssertEqual(point.value, try number("metric frechet fx fy"), accuracy: 1e-9)
         XCTAssertEqual(point.features, source)
         XCTAssertFalse(point.hasInterval)
         XCTAssertTrue(Value.estimate(point).displayText.hasSuffix(" · resnet50"), Value.estimate(point).displayText)
-        guard case .string(let named) = try run("(metric kid x y features=net).features") else { return XCTFail("a string") }
+        guard case .string(let named) = try run("point.features") else { return XCTFail("a string") }
         XCTAssertEqual(named, source)
-        XCTAssertThrowsError(try run("(metric frechet x y features=net).lower")) { error in
+        XCTAssertThrowsError(try run("point.lower")) { error in
             XCTAssertTrue("\(error)".contains("no interval"), "\(error)")
         }
-        let interval = try estimate("metric kid x y features=net ci=0.9 resamples=200")
+        let interval = try estimate("interval")
         XCTAssertEqual(interval.value, try number("metric kid fx fy"), accuracy: 1e-9)
         XCTAssertEqual(interval.features, source)
         XCTAssertLessThanOrEqual(interval.lower, interval.value)
-        XCTAssertEqual(try estimate("compare kid x y x features=net resamples=200").features, source)
+        XCTAssertEqual(try estimate("paired").features, source)
     }
 
     func testAFeatureNetworkRefusesWhatItCannotTake() throws {
@@ -252,6 +255,27 @@ final class EvaluationVerbTests: XCTestCase {
         XCTAssertThrowsError(try run("metric frechet (randn [600, 1200] seed=1) (randn [3000, 1200] seed=2) ci=0.95")) { error in
             XCTAssertTrue("\(error)".contains("would take about"), "\(error)")
         }
+    }
+
+    /// codebook_usage counts the codes a VQ autoencoder's latents use.
+    func testCodebookUsage() throws {
+        try run("""
+            vq = autoencoder kind=vq codes=16 widths=[8, 16] groups=4 seed=1
+            x = (phantom n=3 size=32 seed=1).image * 2 - 1
+            u = codebook_usage vq x
+            """)
+        guard case .record(let usage) = try run("u"), case .number(let used)? = usage["used"], case .number(let share)? = usage["share"],
+              case .number(let perplexity)? = usage["perplexity"], case .number(let positions)? = usage["positions"] else {
+            return XCTFail("a record of numbers")
+        }
+        XCTAssertEqual(positions, 3 * 8 * 8)
+        XCTAssertEqual(share, used / 16)
+        XCTAssertGreaterThanOrEqual(perplexity, 1)
+        XCTAssertLessThanOrEqual(perplexity, used + 1e-9)
+        XCTAssertThrowsError(try run("codebook_usage (autoencoder kind=kl widths=[8, 16] groups=4) x")) { error in
+            XCTAssertTrue("\(error)".contains("needs a VQ autoencoder"), "\(error)")
+        }
+        XCTAssertThrowsError(try run("codebook_usage vq (zeros [2, 3, 32, 32])"))
     }
 
     /// A segmenter is a feature network too: features= names it and its weights.

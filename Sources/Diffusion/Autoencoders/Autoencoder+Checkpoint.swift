@@ -27,10 +27,14 @@ extension Autoencoder {
         case .kl(let weight):
             entries["regularizer"] = "kl"
             entries["klWeight"] = "\(weight)"
-        case .vq(let codes, let beta):
+        case .vq(let codes, let beta, let learning):
             entries["regularizer"] = "vq"
             entries["codes"] = "\(codes)"
             entries["commitmentWeight"] = "\(beta)"
+            if case .movingAverage(let decay) = learning {
+                entries["codebookLearning"] = "ema"
+                entries["codebookDecay"] = "\(decay)"
+            }
         }
         return entries
     }
@@ -50,9 +54,18 @@ extension Autoencoder {
         switch try entries.string("regularizer") {
         case "none": regularizer = .none
         case "kl": regularizer = .kl(weight: try entries.number("klWeight", as: Float.self, "at least 0") { $0 >= 0 })
-        case "vq": regularizer = .vq(
-            codes: try entries.number("codes", as: Int.self),
-            commitmentWeight: try entries.number("commitmentWeight", as: Float.self, "at least 0") { $0 >= 0 })
+        case "vq":
+            // A checkpoint without "codebookLearning" (every one written before it) learned by gradient.
+            var learning = VectorQuantizer.Learning.gradient
+            switch checkpoint.configuration["codebookLearning"] {
+            case nil, "gradient": break
+            case "ema": learning = .movingAverage(decay: try entries.number("codebookDecay", as: Float.self, "between 0 and 1") { $0 > 0 && $0 < 1 })
+            case let other?:
+                throw CheckpointError(parameter: nil, "configuration \"codebookLearning\" is \"\(other)\", expected gradient or ema")
+            }
+            regularizer = .vq(
+                codes: try entries.number("codes", as: Int.self),
+                commitmentWeight: try entries.number("commitmentWeight", as: Float.self, "at least 0") { $0 >= 0 }, learning: learning)
         case let other:
             throw CheckpointError(parameter: nil, "configuration \"regularizer\" is \"\(other)\", expected none, kl or vq")
         }

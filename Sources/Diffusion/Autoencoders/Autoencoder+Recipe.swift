@@ -14,12 +14,18 @@ extension Autoencoder {
             ModelOption("weight", .number, default: .number(1e-6), "kl: the KL divergence's weight"),
             ModelOption("codes", .integer(2...65536), default: .number(512), "vq: the codebook size"),
             ModelOption("beta", .number, default: .number(0.25), "vq: the commitment weight"),
+            ModelOption("codebook", .choice(["ema", "gradient"]), default: .word("ema"),
+                        "vq: moving averages from a k-means start with dead codes restarted, or the codebook loss's gradient (collapses)"),
+            ModelOption("decay", .number, default: .number(0.99), "vq, codebook=ema: the moving averages' decay"),
         ]
     ) { options, random in
         let widths = try options.integers("widths")
         let regularizer: Regularizer
         switch try options.word("kind") {
-        case "vq": regularizer = .vq(codes: try options.int("codes"), commitmentWeight: Float(try options.double("beta")))
+        case "vq":
+            let learning: VectorQuantizer.Learning = try options.word("codebook") == "gradient"
+                ? .gradient : .movingAverage(decay: Float(try options.double("decay")))
+            regularizer = .vq(codes: try options.int("codes"), commitmentWeight: Float(try options.double("beta")), learning: learning)
         case "plain": regularizer = .none
         default: regularizer = .kl(weight: Float(try options.double("weight")))
         }

@@ -27,8 +27,9 @@ public final class Autoencoder: Module {
         /// diagonal Gaussian per image and `weight` multiplies its KL divergence from N(0, I).
         case kl(weight: Float)
         /// A vector-quantised latent (van den Oord et al. 2017; LDM's "VQ-f4"): `codes` code
-        /// vectors of dimension `latentChannels`; `commitmentWeight` is the paper's beta.
-        case vq(codes: Int, commitmentWeight: Float)
+        /// vectors of dimension `latentChannels`; `commitmentWeight` is the paper's beta;
+        /// `learning` how the codebook learns (see `VectorQuantizer`).
+        case vq(codes: Int, commitmentWeight: Float, learning: VectorQuantizer.Learning = .gradient)
     }
 
     /// The sizes and regulariser that build an autoencoder.
@@ -102,7 +103,7 @@ public final class Autoencoder: Module {
         case .none: break
         case .kl(let weight):
             guard weight >= 0, weight.isFinite else { throw ModuleError("Autoencoder: the KL weight must be at least 0, got \(weight)") }
-        case .vq(let codes, let beta):
+        case .vq(let codes, let beta, _):
             guard codes > 0, beta >= 0, beta.isFinite else {
                 throw ModuleError("Autoencoder: VQ needs at least one code and a commitment weight of at least 0, got \(codes) codes, beta \(beta)")
             }
@@ -121,8 +122,8 @@ public final class Autoencoder: Module {
             encoder = try AutoencoderEncoder(c, random: &random)
             decoder = try AutoencoderDecoder(c, random: &random)
         }
-        if case .vq(let codes, let beta) = c.regularizer {
-            quantizer = try VectorQuantizer(codes: codes, dimension: c.latentChannels, commitmentCost: beta, random: &random)
+        if case .vq(let codes, let beta, let learning) = c.regularizer {
+            quantizer = try VectorQuantizer(codes: codes, dimension: c.latentChannels, commitmentCost: beta, learning: learning, random: &random)
         } else {
             quantizer = nil
         }

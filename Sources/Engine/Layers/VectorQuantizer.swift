@@ -19,35 +19,75 @@ import Glibc
 /// - the commitment loss beta ||z - sg[e]||^2, which keeps the encoder near its codes (the
 ///   codebook gets nothing from it). beta = 0.25 as in the paper.
 ///
-/// Both losses are means over every value of z (`F.mse_loss`), and `loss` is
-/// codebookLoss + beta * commitmentLoss. (taming-transformers' default "legacy" mode puts beta
-/// on the other term; this follows the paper.) The codebook is learned by this gradient, not
-/// by exponential moving averages.
+/// Both losses are means over every value of z (`F.mse_loss`). (taming-transformers' default
+/// "legacy" mode puts beta on the other term; this follows the paper.)
+///
+/// How the codebook learns is `learning`:
+/// - `.gradient`: by the codebook loss's gradient, `loss` = codebookLoss + beta commitmentLoss.
+///   From a uniform start most codes are never chosen and never move: the codebook collapses.
+/// - `.movingAverage(decay:)` (the paper's appendix A.1; Razavi et al. 2019, VQ-VAE-2): each code
+///   is the moving average of the encoder outputs it is chosen for, N_k <- g N_k + (1 - g) n_k
+///   and m_k <- g m_k + (1 - g) sum of its outputs, e_k = m_k / N_k (N Laplace-smoothed), and
+///   `loss` = beta commitmentLoss. The codebook starts as the k-means centroids of the first
+///   training batch's outputs (`KMeans`), and a code whose average use N_k falls below
+///   `deadUsage` positions per batch is restarted at the output the codebook serves worst
+///   (Dhariwal et al. 2020, Jukebox; deterministic here). These updates happen only in
+///   training steps (training mode, gradients recorded).
 public final class VectorQuantizer: Module {
+    /// How the codebook learns.
+    public enum Learning: Equatable, Sendable {
+        case gradient
+        case movingAverage(decay: Float)
+    }
+
     /// [K, D]: one code vector per row. Starts uniform in [-1/K, 1/K], as the implementations
-    /// cited above.
+    /// cited above (replaced by k-means centroids before the first moving-average step).
     public let codebook: Variable
     /// beta, the weight of the commitment loss.
     public let commitmentCost: Float
+    public let learning: Learning
+    /// N_k, the moving average of how many positions chose each code [K] (moving average only;
+    /// all zero until the k-means start). Kept in checkpoints so training resumes where it was.
+    public let cluster_size: Variable?
+    /// m_k, the moving average of the sum of the outputs that chose each code [K, D].
+    public let embed_sum: Variable?
+    /// Below this average use (positions per batch) a code is restarted.
+    public static let deadUsage: Float = 1
+    /// Laplace smoothing of the cluster sizes, as Razavi et al.'s implementation.
+    static let smoothing: Float = 1e-5
 
-    public init(codes: Int, dimension: Int, commitmentCost: Float = 0.25, random: inout RandomStream) throws {
+    public init(codes: Int, dimension: Int, commitmentCost: Float = 0.25, learning: Learning = .gradient, random: inout RandomStream) throws {
         guard codes > 0, dimension > 0 else {
             throw ModuleError("VectorQuantizer: needs at least one code of at least one dimension, got \(codes) x \(dimension)")
+        }
+        if case .movingAverage(let decay) = learning, !(decay > 0 && decay < 1) {
+            throw ModuleError("VectorQuantizer: the moving average's decay lies between 0 and 1, got \(decay)")
         }
         let bound = 1 / Float(codes)
         codebook = Variable(try Tensor.rand([codes, dimension], low: -bound, high: bound, using: &random), requiresGradient: true)
         self.commitmentCost = commitmentCost
+        self.learning = learning
+        if case .movingAverage = learning {
+            // Parameters only so that checkpoints keep them: no loss reaches them.
+            cluster_size = Variable(try Tensor.zeros([codes]), requiresGradient: true)
+            embed_sum = Variable(try Tensor.zeros([codes, dimension]), requiresGradient: true)
+        } else {
+            cluster_size = nil
+            embed_sum = nil
+        }
     }
 
     /// What quantising a batch gives.
     public struct Quantization {
         /// [N, D, H, W]: the nearest codes, with the straight-through gradient to the input.
         public var output: Variable
-        /// mean((sg[z] - z_q)^2): its gradient reaches only the codebook.
+        /// mean((sg[z] - z_q)^2): its gradient reaches only the codebook (left out of `loss`
+        /// when the codebook learns by moving averages).
         public var codebookLoss: Variable
         /// mean((z - sg[z_q])^2), not yet multiplied by beta: its gradient reaches only z.
         public var commitmentLoss: Variable
-        /// codebookLoss + beta * commitmentLoss, to add to the reconstruction loss.
+        /// codebookLoss + beta * commitmentLoss (beta * commitmentLoss with moving averages), to
+        /// add to the reconstruction loss.
         public var loss: Variable
         /// [N, H, W]: the chosen code of every position, as whole numbers in 0..<K.
         public var indices: Tensor
@@ -56,6 +96,8 @@ public final class VectorQuantizer: Module {
         /// exp(entropy) of the codes' usage, exp(-sum_k p_k ln p_k) with p = counts / positions:
         /// K when every code is used equally, 1 when one code takes every position.
         public var perplexity: Float
+        /// How many codes were restarted in this step (moving averages, training only).
+        public var restartedCodes: Int = 0
     }
 
     /// z: [N, D, H, W] -> the quantisation of every position.
@@ -68,13 +110,14 @@ public final class VectorQuantizer: Module {
         let positions = n * height * width
         // 1. One row per position: [N, D, H, W] -> [N, H, W, D] -> [P, D].
         let rows = try z.value.permuted([0, 2, 3, 1]).reshaped([positions, dimension])
+        let trainingStep = isTraining && GradientMode.isRecording
+        if trainingStep, case .movingAverage = learning, try startsFromKMeans() {
+            try startFromKMeans(rows)
+        }
         // 2. Squared distances to every code, ||z||^2 - 2 z.e + ||e||^2, the cross term one
         //    matrix product [P, D] x [D, K]; the nearest code of each row (the first on ties).
-        let e = codebook.value
-        let cross = try Tensor.matmul(rows, e, transposeB: true)
-        let distances = try (rows * rows).sum(axes: [1], keepDims: true) - cross * 2 + (e * e).sum(axes: [1])
-        let nearest = try distances.argmin(axis: 1)
-        let indices = nearest.scalars.map { Int($0) }
+        let (indices, distances) = try KMeans.nearestCentroids(rows, centroids: codebook.value)
+        let nearest = Tensor(indices.map(Float.init))
         // 3. The chosen codes, gathered so that the codebook loss reaches them:
         //    [P, D] -> [N, H, W, D] -> [N, D, H, W].
         let quantized = try codebook.gatherRows(indices).reshaped([n, height, width, dimension]).permuted([0, 3, 1, 2])
@@ -90,11 +133,67 @@ public final class VectorQuantizer: Module {
             let p = Double(count) / Double(positions)
             return p > 0 ? total - p * log(p) : total
         }
+        // 7. Moving averages: the codebook follows its outputs; unused codes restart.
+        var restarted = 0
+        if trainingStep, case .movingAverage(let decay) = learning {
+            restarted = try updateMovingAverages(rows, indices: indices, distances: distances, decay: decay)
+        }
+        let loss = learning == .gradient ? try codebookLoss + commitmentLoss * commitmentCost : try commitmentLoss * commitmentCost
         return Quantization(
-            output: output, codebookLoss: codebookLoss, commitmentLoss: commitmentLoss,
-            loss: try codebookLoss + commitmentLoss * commitmentCost,
+            output: output, codebookLoss: codebookLoss, commitmentLoss: commitmentLoss, loss: loss,
             indices: try nearest.reshaped([n, height, width]), counts: Tensor(counts),
-            perplexity: Float(exp(entropy)))
+            perplexity: Float(exp(entropy)), restartedCodes: restarted)
+    }
+
+    /// True before the first moving-average step: no code has been used yet.
+    private func startsFromKMeans() throws -> Bool {
+        try cluster_size.map { try $0.value.sum().item() == 0 } ?? false
+    }
+
+    /// The codebook becomes the k-means centroids of `rows` [P, D], each with its cluster's size.
+    private func startFromKMeans(_ rows: Tensor) throws {
+        guard let clusterSize = cluster_size, let embedSum = embed_sum else { return }
+        let clustering = try KMeans.cluster(rows, count: codebook.shape[0])
+        codebook.value = clustering.centroids
+        clusterSize.value = Tensor(clustering.counts.map(Float.init))
+        let dimension = codebook.shape[1]
+        embedSum.value = try Tensor(shape: codebook.shape, scalars: clustering.centroids.scalars.enumerated().map { i, value in
+            value * Float(clustering.counts[i / dimension])
+        })
+    }
+
+    /// One moving-average step from a batch's `rows` [P, D], their codes and squared distances;
+    /// the number of codes restarted.
+    private func updateMovingAverages(_ rows: Tensor, indices: [Int], distances: [Float], decay: Float) throws -> Int {
+        guard let clusterSize = cluster_size, let embedSum = embed_sum else { return 0 }
+        let (codes, dimension) = (codebook.shape[0], codebook.shape[1])
+        let x = rows.scalars
+        var batchCounts = [Float](repeating: 0, count: codes), batchSums = [Float](repeating: 0, count: codes * dimension)
+        for (row, k) in indices.enumerated() {
+            batchCounts[k] += 1
+            for j in 0..<dimension { batchSums[k * dimension + j] += x[row * dimension + j] }
+        }
+        var sizes = clusterSize.value.scalars, sums = embedSum.value.scalars
+        for k in 0..<codes { sizes[k] = decay * sizes[k] + (1 - decay) * batchCounts[k] }
+        for i in sums.indices { sums[i] = decay * sums[i] + (1 - decay) * batchSums[i] }
+        // Codes restart at the rows their codes serve worst, one row each, largest error first.
+        let dead = (0..<codes).filter { sizes[$0] < Self.deadUsage }
+        let worst = distances.indices.sorted { distances[$0] > distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
+        for (k, row) in zip(dead, worst) {
+            sizes[k] = Self.deadUsage
+            for j in 0..<dimension { sums[k * dimension + j] = x[row * dimension + j] * Self.deadUsage }
+        }
+        // e_k = m_k / N_k with N Laplace-smoothed so that no size is 0.
+        let total = sizes.reduce(0, +)
+        var codebookValues = codebook.value.scalars
+        for k in 0..<codes {
+            let smoothed = (sizes[k] + Self.smoothing) / (total + Float(codes) * Self.smoothing) * total
+            for j in 0..<dimension { codebookValues[k * dimension + j] = sums[k * dimension + j] / smoothed }
+        }
+        clusterSize.value = Tensor(sizes)
+        embedSum.value = try Tensor(shape: [codes, dimension], scalars: sums)
+        codebook.value = try Tensor(shape: [codes, dimension], scalars: codebookValues)
+        return min(dead.count, worst.count)
     }
 
     /// The code vectors of `indices` [N, H, W] as an image [N, D, H, W]: what the decoder gets

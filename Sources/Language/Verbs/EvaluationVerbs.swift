@@ -7,7 +7,7 @@ import Imaging
 /// two models scored on the same subjects; the memorisation check. Their conventions are in
 /// docs/metrics.md.
 enum EvaluationVerbs {
-    static var all: [Verb] { [featureNetwork, features, metric, compare, memorisation] }
+    static var all: [Verb] { [featureNetwork, features, metric, compare, memorisation, codebookUsage] }
 
     /// The options `metric` and `compare` share.
     static let metricOptions: [Parameter] = [
@@ -214,6 +214,44 @@ enum EvaluationVerbs {
             ("suspects", .list(check.suspects.map { .number(Double($0)) })),
             ("nearest", .list(check.nearestTrainingImages.map { .number(Double($0)) })),
             ("distances", .tensor(Tensor(check.distances.map(Float.init)))),
+        ]))
+    }
+
+    static let codebookUsage = Verb(
+        "codebook_usage", "How much of a VQ autoencoder's codebook images use: the check for codebook collapse.",
+        category: .evaluation,
+        parameters: [
+            .argument("model", .model, "a VQ autoencoder"),
+            .argument("images", .tensor, "[N, C, H, W], signed as the autoencoder was trained on"),
+        ],
+        result: .record, returns: "a record: codes, used, share (used / codes), perplexity, positions",
+        example: "codebook_usage (autoencoder kind=vq codes=16 widths=[8, 16] groups=4 seed=1) x",
+        details: """
+            used counts the codes chosen at least once over every latent position of the images; perplexity \
+            is exp(entropy) of the codes' frequencies, the number of equally used codes that would carry the \
+            same information (codes at best, 1 when the codebook has collapsed to one code).
+            """
+    ) { call in
+        guard let autoencoder = try call.model("model").as(Autoencoder.self), autoencoder.quantizer != nil else {
+            throw call.error("model", "'codebook_usage' needs a VQ autoencoder", expected: "autoencoder kind=vq",
+                found: call.value("model").summary)
+        }
+        let images = try call.tensor("images")
+        guard images.rank == 4, images.shape[0] > 0, images.shape[1] == autoencoder.configuration.imageChannels else {
+            throw call.error("images", "the autoencoder takes images [N, \(autoencoder.configuration.imageChannels), H, W]",
+                found: "a tensor of shape \(images.shape)")
+        }
+        let usage = try ModelVerbs.inBatches(count: images.shape[0], "codebook usage", call.context) { rows in
+            try autoencoder.codebookUsage(images: try images.samples(at: rows))
+        }.reduce(into: nil as CodebookUsage?) { total, part in
+            if total == nil { total = part } else { total!.add(part) }
+        }!
+        return .record(Record([
+            ("codes", .number(Double(usage.counts.count))),
+            ("used", .number(Double(usage.counts.filter { $0 > 0 }.count))),
+            ("share", .number(usage.usedFraction)),
+            ("perplexity", .number(usage.perplexity)),
+            ("positions", .number(Double(usage.positions))),
         ]))
     }
 
