@@ -24,8 +24,8 @@ final class ModelRegistryTests: XCTestCase {
     }
 
     func testEveryKindRoundTripsThroughItsCheckpoint() throws {
-        XCTAssertEqual(ModelRegistry.all.map { $0.checkpointKind }, ["autoencoder", "conditional-unet", "segmenter", "feature_network"])
-        // (The feature networks' round trip is in FeatureNetworkParityTests: they have no fresh weights.)
+        XCTAssertEqual(ModelRegistry.all.map { $0.checkpointKind }, ["autoencoder", "conditional-unet", "segmenter", "spade", "feature_network"])
+        // (The feature networks' round trip is in FeatureNetworkParityTests, SPADE's in SPADETests.)
         for model in try models() {
             let back = try ModelRegistry.model(from: try model.checkpoint())
             XCTAssertTrue(type(of: back) == type(of: model), model.kindName)
@@ -62,7 +62,7 @@ final class ModelRegistryTests: XCTestCase {
         var checkpoint = try models()[0].checkpoint()
         checkpoint.configuration["model"] = "flowTransformer"
         XCTAssertThrowsError(try ModelRegistry.model(from: checkpoint)) { error in
-            XCTAssertTrue("\(error)".contains("a \"flowTransformer\", not a model medsynth can load (it knows \"autoencoder\", \"conditional-unet\", \"segmenter\", \"feature_network\")"),
+            XCTAssertTrue("\(error)".contains("a \"flowTransformer\", not a model medsynth can load (it knows \"autoencoder\", \"conditional-unet\", \"segmenter\", \"spade\", \"feature_network\")"),
                           "\(error)")
         }
     }

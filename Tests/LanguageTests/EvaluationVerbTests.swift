@@ -278,6 +278,38 @@ final class EvaluationVerbTests: XCTestCase {
         XCTAssertThrowsError(try run("codebook_usage vq (zeros [2, 3, 32, 32])"))
     }
 
+    /// spade makes a generator, train trains it against its discriminator, synthesise applies
+    /// it; the checkpoint brings back the same generator.
+    func testSPADETrainsAndSynthesises() throws {
+        let path = NSTemporaryDirectory() + "medsynth-spade-\(UUID().uuidString).h5"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        try run("""
+            p = phantom n=4 size=32 seed=1
+            m = onehot p.label classes=4
+            e = edges p.image
+            g = train (spade cond={mask: 4, edges: 1} widths=[16, 8, 8] hidden=8 seed=1) data=(p.image * 2 - 1) cond=[m, e] steps=3 batch=2 seed=1 log=1
+            y = synthesise g cond=[m, e]
+            again = load (save g "\(path)")
+            z = synthesise again cond=[m, e]
+            """)
+        guard case .tensor(let y) = try run("y"), case .tensor(let z) = try run("z") else { return XCTFail("images") }
+        XCTAssertEqual(y.shape, [4, 1, 32, 32])
+        XCTAssertEqual(y, z)
+        guard case .tensor(let losses) = try run("g.history.loss") else { return XCTFail("a history") }
+        XCTAssertEqual(losses.count, 3)
+        let refusals = [
+            ("synthesise g cond=[m]", "2 condition groups, given 1"),
+            ("synthesise (autoencoder) cond=[m, e]", "needs a conditional image generator"),
+            ("train g data=(p.image * 2 - 1) steps=2", "conditions"),
+            ("synthesise g cond=[m[:, :, 0:30, 0:30], e[:, :, 0:30, 0:30]]", "multiples of 4"),
+        ]
+        for (statement, words) in refusals {
+            XCTAssertThrowsError(try run(statement), statement) { error in
+                XCTAssertTrue("\(error)".contains(words), "\(statement): \(error)")
+            }
+        }
+    }
+
     /// A segmenter is a feature network too: features= names it and its weights.
     func testASegmenterThroughFeaturesIsNamed() throws {
         try run("seg = segmenter classes=4 seed=1\na = (phantom n=6 seed=1).image * 2 - 1\nb = (phantom n=6 seed=2).image * 2 - 1")

@@ -11,6 +11,7 @@ public enum ModelRegistry {
             Autoencoder.self,
             Denoiser.self,
             Segmenter.self,
+            SPADE.self,
             PretrainedFeatureNetwork.self,
         ]
     }

@@ -57,10 +57,16 @@ public protocol TrainableModel: DiffusionModel {
     /// Runs once after training, with the final (averaged) weights in place and the module in
     /// evaluation mode: an autoencoder measures its latent scale here.
     func finishTraining(on data: TrainingData) throws
+
+    /// The network trained against this one (a GAN's discriminator), with fresh weights from
+    /// `random` and its own optimizer, for `learningRate` the model's; nil for a kind trained
+    /// alone. `train` asks for it before `trainingObjective`, whose loss may use it.
+    func trainingAdversary(on data: TrainingData, learningRate: Float, random: inout RandomStream) throws -> TrainingAdversary?
 }
 
 extension TrainableModel {
     public static var trainingInputs: Set<ModelInputError.Argument> { [] }
     public static var defaultAverageDecay: Float? { nil }
     public func finishTraining(on data: TrainingData) throws {}
+    public func trainingAdversary(on data: TrainingData, learningRate: Float, random: inout RandomStream) throws -> TrainingAdversary? { nil }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// for a capability, never a kind: `train` a `TrainableModel`, `encode` and `decode` a
 /// `LatentCodec`, `segment` an `ImageSegmenter` (`diffuse` and `denoise` a `LatentGenerator`).
 enum ModelVerbs {
-    static var all: [Verb] { ModelRegistry.recipes.map(constructor) + [train, encode, decode, segment, export] }
+    static var all: [Verb] { ModelRegistry.recipes.map(constructor) + [train, encode, decode, segment, synthesise, export] }
 
     /// The verb a recipe describes: its options as verb options (with `seed=` for the initial
     /// weights), each checked and converted by its kind before the recipe sees it; the recipe's
@@ -80,6 +80,27 @@ enum ModelVerbs {
             default:
                 throw call.error(name, "\(name) is a channel count or a record of groups", expected: "5, or {mask: 4, edges: 1}")
             }
+        }
+    }
+
+    static let synthesise = Verb(
+        "synthesise", "Images straight from conditions, by a conditional generator (SPADE): one pass, no sampler.", category: .models,
+        parameters: [
+            .argument("model", .model, "a conditional image generator (spade)"),
+            .option("cond", .any, default: .nothing, "the conditions: a tensor, or a list of tensors in the model's group order"),
+        ],
+        result: .tensor, returns: "images [N, C, H, W] in -1...1 (unsigned brings them to 0...1)",
+        example: "y = synthesise (spade cond={mask: 4, edges: 1} widths=[16, 8]) cond=[m, e]"
+    ) { call in
+        guard let generator = try call.model("model").wrapped as? any ConditionalImageGenerator else {
+            throw call.error("model", "'synthesise' needs a conditional image generator", expected: "a SPADE generator (spade)",
+                found: call.value("model").summary)
+        }
+        let conditions = try DiffusionVerbs.conditionTensor(call, "cond", for: generator.conditionLayout, count: nil)
+        do {
+            return .tensor(try inBatches(conditions, "generating", call.context) { try generator.generate(conditions: $0) })
+        } catch let error as ModuleError {
+            throw call.error("cond", error.message)
         }
     }
 
@@ -195,12 +216,15 @@ enum ModelVerbs {
             schedule: WarmupCosineDecay(peak: rate, minimum: rate / 10, warmupSteps: warmup, totalSteps: steps),
             maxGradientNorm: clip, emaDecay: averageDecay,
             emaSchedule: .warmup(inverseGamma: 1, power: 0.75), logInterval: try call.int("log"))
+        // A GAN's discriminator first (its weights from the statement's key), then the loss that uses it.
+        var adversaryRandom = try call.randomKey().child("adversary").stream
+        let adversary = try reportingModelInput(call) { try copy.trainingAdversary(on: data, learningRate: rate, random: &adversaryRandom) }
         let objective = try reportingModelInput(call) { try copy.trainingObjective(on: data) }
         let module = copy.module
         let trainer = try Trainer(
             model: module, optimizer: try Adam(parameters: module.parameters, learningRate: rate), datasetCount: data.count,
-            configuration: try checkpointing(call, configuration, start: copy, data: data), validation: try validation(call, copy, configuration),
-            loss: objective)
+            configuration: try checkpointing(call, configuration, start: copy, data: data), adversary: adversary,
+            validation: try validation(call, copy, configuration), loss: objective)
         let context = call.context
         if !call.has("checkpoint"), let partialResults = context.partialResults {
             trainer.afterCheckpoint = { try partialResults.seal($0, for: $1) }
