@@ -20,7 +20,7 @@ trap 'rm -rf "$check_dir"' EXIT
     --junit "${MEDSYNTH_JUNIT:-$check_dir/junit.xml}"
 # Their reports as a reader sees them, when chromium is installed (scripts/screenshots.sh).
 scripts/screenshots.sh "$check_dir/screenshots" "$check_dir"/reports/*.html > /dev/null
-"$binary" check notebooks/train --set subjects=16 --set steps=20 --set models="$check_dir/models" --allow-path "$check_dir/models" \
+"$binary" check notebooks/train --set subjects=16 --set steps=20 --set gan_steps=4 --set models="$check_dir/models" --allow-path "$check_dir/models" \
     --cache "$check_dir/cache" --report "$check_dir/reports-train" --junit "$check_dir/junit-train.xml"
 
 # Every reader fuzzed briefly from the committed seeds (Tests/Fuzz): 6 s a target, about a

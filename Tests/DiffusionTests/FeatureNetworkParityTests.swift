@@ -74,6 +74,11 @@ final class FeatureNetworkParityTests: XCTestCase {
         XCTAssertThrowsError(try network(.resNet50, stateDict)) { error in
             XCTAssertTrue("\(error)".contains(missing), "\(error)")
         }
+        // One tensor under two names (DataParallel's prefix) is refused, naming both.
+        let doubled = try Self.weights(parity.resnet50_parameters) + [("module.conv1.weight", try Tensor.zeros([64, 3, 7, 7]))]
+        XCTAssertThrowsError(try network(.resNet50, doubled)) { error in
+            XCTAssertTrue("\(error)".contains("conv1.weight and module.conv1.weight"), "\(error)")
+        }
         // Inception's tensors are not a ResNet's.
         let inception = try deterministicWeights(Array(parity.inception_parameters.entries.prefix(5)))
         XCTAssertThrowsError(try network(.resNet50, inception)) { error in

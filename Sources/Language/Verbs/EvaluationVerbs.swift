@@ -284,11 +284,19 @@ enum EvaluationVerbs {
             throw call.error(name, "\(network.featureNetworkName) takes images [N, \(channels), H, W] in \(network.imageRange)",
                 found: "a tensor of shape \(images.shape)")
         }
+        let features: Tensor
         do {
-            return try ModelVerbs.inBatches(images, "features", call.context) { try network.features($0) }
+            features = try ModelVerbs.inBatches(images, "features", call.context) { try network.features($0) }
         } catch let error as ModuleError {
             throw call.error(name, error.message)
         }
+        if let bad = features.scalars.firstIndex(where: { !$0.isFinite }) {
+            let imagesAreFinite = images.scalars.allSatisfy(\.isFinite)
+            throw call.error(imagesAreFinite ? (call.verb.name == "features" ? "model" : "features") : name,
+                "\(network.featureNetworkName) gave a feature that is not a number (image \(bad / features.shape[1]))",
+                found: imagesAreFinite ? "finite images: the network's weights hold NaN or infinity (or overflow)" : "images that hold NaN or infinity")
+        }
+        return features
     }
 
     static func metricKind(_ call: VerbCall) throws -> MetricKind {
@@ -344,13 +352,31 @@ enum EvaluationVerbs {
                         throw call.error(
                             generatedName, "an interval of a Fréchet distance of \(rows.shape[0]) against \(real.shape[0]) rows of "
                                 + "\(rows.shape[1]) features would take \(roughDuration(operations / assumedOperationsPerSecond))",
-                            hint: "use fewer features per image (features, features_of), fewer reference rows, or fewer resamples=")
+                            hint: "use fewer features per image (features NETWORK images), fewer reference rows, or fewer resamples=")
                     }
                 }
                 if let rows = try generated.first.map(Metrics.flattenedRows), rows.shape[0] <= rows.shape[1] {
                     call.context.print(
                         "warning: a Fréchet distance from \(rows.shape[0]) rows of \(rows.shape[1]) features: the covariance is "
                             + "singular and the distance unreliable; use more images or fewer features")
+                }
+            case .kid, .precision, .recall, .density, .coverage:
+                let rows = try generated.map(Metrics.flattenedRows), real = try Metrics.flattenedRows(reference)
+                if kind == .kid {
+                    for (set, name) in zip(rows + [real], Array(repeating: generatedName, count: rows.count) + ["y"]) where set.shape[0] < 2 {
+                        throw call.error(name, "a KID needs at least two rows in each set (it is an unbiased estimate)",
+                            found: "\(set.shape[0]) row")
+                    }
+                }
+                // The n x n kernel or distance tables once, then per replicate a pass over them.
+                let n = Double(rows.reduce(0) { $0 + $1.shape[0] }), m = Double(real.shape[0]), d = Double(real.shape[1])
+                let replicates = call.has("ci") || call.verb.name == "compare" ? Double(try call.int("resamples")) : 0
+                let operations = (n + m) * (n + m) * d + replicates * (n + m) * (n + m) * (call.verb.name == "compare" ? 2 : 1)
+                if operations > maximumResamplingOperations {
+                    throw call.error(
+                        generatedName, "\(kind.rawValue) of \(Int(n)) against \(Int(m)) rows of \(Int(d)) features"
+                            + (replicates > 0 ? " with \(Int(replicates)) resamples" : "") + " would take \(roughDuration(operations / assumedOperationsPerSecond))",
+                        hint: "use fewer rows or features, or fewer resamples=")
                 }
             case .ssim where settings.reduction == .pooled, .msssim where settings.reduction == .pooled:
                 throw call.error("reduce", "\(kind.rawValue) is a mean of per-image scores; it has no pooled form")

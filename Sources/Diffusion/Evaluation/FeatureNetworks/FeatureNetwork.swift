@@ -81,6 +81,13 @@ public final class PretrainedFeatureNetwork: FeatureNetwork {
     public init(architecture: Architecture, stateDict: [(path: String, tensor: Tensor)], source: String) throws {
         self.architecture = architecture
         let weights = Self.standardNames(stateDict, architecture: architecture)
+        var seen: [String: String] = [:]
+        for ((path, _), (original, _)) in zip(weights, stateDict.filter { Self.standardNames([$0], architecture: architecture).count == 1 }) {
+            if let first = seen[path] {
+                throw ModuleError("\(first) and \(original) in \(source) are both \(path): one state dict holds it twice")
+            }
+            seen[path] = original
+        }
         switch architecture {
         case .inceptionV3: network = try InceptionV3(weights: weights, source: source)
         case .resNet50: network = try ResNet50(weights: weights, source: source)
