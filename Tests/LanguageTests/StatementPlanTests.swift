@@ -71,7 +71,7 @@ final class StatementPlanTests: XCTestCase {
             let hasSeed = verb.options.contains { $0.name == "seed" }
             XCTAssertEqual(verb.randomness, hasSeed ? .seeded(by: "seed") : .none, verb.name)
         }
-        XCTAssertEqual(VerbRegistry.standard.verbs.filter { $0.randomness != .none }.count, 18)
+        XCTAssertEqual(VerbRegistry.standard.verbs.filter { $0.randomness != .none }.count, 19)
     }
 
     /// A verb that draws without declaring it is refused when it asks for its random key.
