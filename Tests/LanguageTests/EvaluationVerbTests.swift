@@ -1,10 +1,8 @@
 import Diffusion
 import Engine
-import Formats
 import Foundation
 import Imaging
 @testable import Language
-import TestSupport
 import XCTest
 
 /// metric with intervals, compare and memorisation as a notebook uses them.
@@ -28,6 +26,15 @@ final class EvaluationVerbTests: XCTestCase {
             return Estimate(value: .nan, lower: .nan, upper: .nan, level: 0, count: 0, resamples: 0)
         }
         return estimate
+    }
+
+    /// Each statement is refused with a message that contains its words.
+    func assertRefused(_ cases: [(String, String)], file: StaticString = #filePath, line: UInt = #line) {
+        for (statement, words) in cases {
+            XCTAssertThrowsError(try run(statement), statement, file: file, line: line) { error in
+                XCTAssertTrue("\(error)".contains(words), "\(statement): \(error)", file: file, line: line)
+            }
+        }
     }
 
     func number(_ text: String) throws -> Double {
@@ -138,11 +145,7 @@ final class EvaluationVerbTests: XCTestCase {
             ("memorisation f r r", "overlaps the training set"),
             ("metric ssim x[0:4] y[0:4] ci=0.95", "at least 5"),
         ]
-        for (statement, fragment) in cases {
-            XCTAssertThrowsError(try run(statement), statement) { error in
-                XCTAssertTrue("\(error)".contains(fragment), "\(statement): \(error)")
-            }
-        }
+        assertRefused(cases)
         for kind in ["precision", "recall", "coverage"] {
             let share = try estimate("metric \(kind) f r ci=0.95 resamples=500")
             XCTAssertTrue(0 <= share.lower && share.upper <= 1, "\(kind): \(share)")
@@ -183,16 +186,13 @@ final class EvaluationVerbTests: XCTestCase {
     }
 
     /// A ResNet-50 with the parity fixture's deterministic weights, written as a user's
-    /// safetensors file; its path.
+    /// safetensors file (the file `feature_network`'s example reads); its path.
     func resnetWeightsFile() throws -> String {
-        struct Layouts: Decodable { let resnet50_parameters: StateDictLayout }
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../DiffusionTests/Fixtures/feature_networks.json")
-        let layout = try JSONDecoder().decode(Layouts.self, from: Data(contentsOf: fixture)).resnet50_parameters
-        let path = NSTemporaryDirectory() + "medsynth-resnet50-\(UUID().uuidString).safetensors"
-        try SafetensorsFile.write(try deterministicWeights(layout.entries).map { (name: $0.path, tensor: $0.tensor) }, to: path)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
+        let directory = NSTemporaryDirectory() + "medsynth-resnet50-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
+        try VerbExamples.writeFiles(in: directory)
+        return directory + "/resnet50.safetensors"
     }
 
     /// feature_network from a state dict as load reads it; a distance through it names it.
@@ -234,11 +234,7 @@ final class EvaluationVerbTests: XCTestCase {
             ("feature_network inception_v3 (load \"\(path)\")", "Conv2d_1a_3x3.conv.weight"),
             ("feature_network resnet50 (zeros [3])", "state dict"),
         ]
-        for (statement, words) in refusals {
-            XCTAssertThrowsError(try run(statement), statement) { error in
-                XCTAssertTrue("\(error)".contains(words), "\(statement): \(error)")
-            }
-        }
+        assertRefused(refusals)
     }
 
     /// An interval of a Fréchet distance is refused only when its replicates would take too
@@ -260,11 +256,7 @@ final class EvaluationVerbTests: XCTestCase {
             ("metric kid (randn [3000, 2048] seed=1) (randn [3000, 2048] seed=2) ci=0.95 resamples=100000", "would take about"),
             ("features (segmenter classes=4 seed=1) ((zeros [2, 1, 32, 32]) / 0)", "images that hold NaN or infinity"),
         ]
-        for (statement, words) in refusals {
-            XCTAssertThrowsError(try run(statement), statement) { error in
-                XCTAssertTrue("\(error)".contains(words), "\(statement): \(error)")
-            }
-        }
+        assertRefused(refusals)
     }
 
     /// codebook_usage counts the codes a VQ autoencoder's latents use.
@@ -313,11 +305,7 @@ final class EvaluationVerbTests: XCTestCase {
             ("train g data=(p.image * 2 - 1) steps=2", "conditions"),
             ("synthesise g cond=[m[:, :, 0:30, 0:30], e[:, :, 0:30, 0:30]]", "multiples of 4"),
         ]
-        for (statement, words) in refusals {
-            XCTAssertThrowsError(try run(statement), statement) { error in
-                XCTAssertTrue("\(error)".contains(words), "\(statement): \(error)")
-            }
-        }
+        assertRefused(refusals)
     }
 
     /// A segmenter is a feature network too: features= names it and its weights.

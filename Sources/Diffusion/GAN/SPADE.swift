@@ -134,11 +134,10 @@ public final class SPADE: DiffusionModel, TrainableModel, ConditionalImageGenera
             model: discriminator,
             optimizer: Adam(parameters: discriminator.parameters, learningRate: learningRate * Self.discriminatorRateFactor, beta1: 0, beta2: 0.9)
         ) { batch, _ in
-            let c = try conditions.samples(at: batch.indices), x = try images.samples(at: batch.indices)
-            let fake = try GradientMode.withoutGradients { try generator(Variable(c)).value }
-            let real = try discriminator(try Variable.concat([Variable(c), Variable(x)], axis: 1))
-            let generated = try discriminator(try Variable.concat([Variable(c), Variable(fake)], axis: 1))
-            return try SPADELoss.discriminator(real: real, fake: generated)
+            let c = Variable(try conditions.samples(at: batch.indices)), x = Variable(try images.samples(at: batch.indices))
+            let fake = try GradientMode.withoutGradients { Variable(try generator(c).value) }
+            return try SPADELoss.discriminator(
+                real: try discriminator(conditions: c, images: x), fake: try discriminator(conditions: c, images: fake))
         }
     }
 
@@ -149,11 +148,9 @@ public final class SPADE: DiffusionModel, TrainableModel, ConditionalImageGenera
         }
         let generator = self.generator
         return { batch, _ in
-            let c = Variable(try conditions.samples(at: batch.indices)), x = try images.samples(at: batch.indices)
-            let fake = try generator(c)
-            let real = try discriminator(try Variable.concat([c, Variable(x)], axis: 1))
-            let generated = try discriminator(try Variable.concat([c, fake], axis: 1))
-            return try SPADELoss.generator(real: real, fake: generated)
+            let c = Variable(try conditions.samples(at: batch.indices)), x = Variable(try images.samples(at: batch.indices))
+            return try SPADELoss.generator(
+                real: try discriminator(conditions: c, images: x), fake: try discriminator(conditions: c, images: try generator(c)))
         }
     }
 

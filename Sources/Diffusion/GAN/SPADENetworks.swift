@@ -166,6 +166,11 @@ public final class MultiScaleDiscriminator: Module {
         self.scales = try (0..<scales).map { _ in try Scale(inputChannels: inputChannels, width: width, random: &random) }
     }
 
+    /// The features of each scale for images [N, C, H, W] under their conditions [N, C_c, H, W].
+    public func callAsFunction(conditions: Variable, images: Variable) throws -> [[Variable]] {
+        try self(try Variable.concat([conditions, images], axis: 1))
+    }
+
     /// The features of each scale for input [N, C_c + C, H, W] (condition and image).
     public func callAsFunction(_ input: Variable) throws -> [[Variable]] {
         var x = input

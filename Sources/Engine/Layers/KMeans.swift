@@ -36,8 +36,7 @@ public enum KMeans {
                 for j in 0..<d { sums[c * d + j] += Double(values[row * d + j]) }
             }
             // Empty clusters take the rows worst served by their centroids, one each.
-            let worst = distances.indices.sorted { distances[$0] > distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
-            var spare = worst.makeIterator()
+            var spare = worstServed(distances).makeIterator()
             for c in 0..<k {
                 if counts[c] > 0 {
                     for j in 0..<d { centroids[c * d + j] = Float(sums[c * d + j] / Double(counts[c])) }
@@ -47,6 +46,12 @@ public enum KMeans {
             }
         }
         return Clustering(centroids: try Tensor(shape: [k, d], scalars: centroids), counts: counts, assignments: assignments)
+    }
+
+    /// The rows by their distance to their centroid, farthest first (the first row on ties): where
+    /// an empty cluster or a restarted code goes.
+    public static func worstServed(_ distances: [Float]) -> [Int] {
+        distances.indices.sorted { distances[$0] > distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
     }
 
     /// The nearest centroid of each row (the first on ties) and its squared distance, with

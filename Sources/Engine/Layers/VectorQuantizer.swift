@@ -178,7 +178,7 @@ public final class VectorQuantizer: Module {
         for i in sums.indices { sums[i] = decay * sums[i] + (1 - decay) * batchSums[i] }
         // Codes restart at the rows their codes serve worst, one row each, largest error first.
         let dead = (0..<codes).filter { sizes[$0] < Self.deadUsage }
-        let worst = distances.indices.sorted { distances[$0] > distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
+        let worst = KMeans.worstServed(distances)
         for (k, row) in zip(dead, worst) {
             sizes[k] = Self.deadUsage
             for j in 0..<dimension { sums[k * dimension + j] = x[row * dimension + j] * Self.deadUsage }

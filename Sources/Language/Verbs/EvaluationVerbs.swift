@@ -154,9 +154,9 @@ enum EvaluationVerbs {
     ) { call in
         let kind = try metricKind(call)
         let network = try featureNetworkOption(call, kind)
-        guard try call.tensor("a").shape == call.tensor("b").shape else {
-            throw call.error("b", "'compare' needs both models' outputs for the same subjects: a has shape \(try call.tensor("a").shape)",
-                found: "shape \(try call.tensor("b").shape)")
+        let (aShape, bShape) = (try call.tensor("a").shape, try call.tensor("b").shape)
+        guard aShape == bShape else {
+            throw call.error("b", "'compare' needs both models' outputs for the same subjects: a has shape \(aShape)", found: "shape \(bShape)")
         }
         let (a, b, y) = try network.map { network in
             (try networkFeatures(call, network, "a"), try networkFeatures(call, network, "b"), try networkFeatures(call, network, "y"))
@@ -241,11 +241,11 @@ enum EvaluationVerbs {
             throw call.error("images", "the autoencoder takes images [N, \(autoencoder.configuration.imageChannels), H, W]",
                 found: "a tensor of shape \(images.shape)")
         }
-        let usage = try ModelVerbs.inBatches(count: images.shape[0], "codebook usage", call.context) { rows in
+        // Counted 64 images at a time, with progress; there is at least one part.
+        let parts = try ModelVerbs.inBatches(count: images.shape[0], "codebook usage", call.context) { rows in
             try autoencoder.codebookUsage(images: try images.samples(at: rows))
-        }.reduce(into: nil as CodebookUsage?) { total, part in
-            if total == nil { total = part } else { total!.add(part) }
-        }!
+        }
+        let usage = parts.dropFirst().reduce(into: parts[0]) { $0.add($1) }
         return .record(Record([
             ("codes", .number(Double(usage.counts.count))),
             ("used", .number(Double(usage.counts.filter { $0 > 0 }.count))),
@@ -335,6 +335,10 @@ enum EvaluationVerbs {
         settings.convention = SSIMConvention(rawValue: try call.string("convention")) ?? .scikitImage
         let cancellation = call.context.cancellation
         let generatedName = call.verb.name == "compare" ? "a" : "x"
+        // How many times the statistic is recomputed: none without an interval; a bootstrap, and
+        // for compare a permutation test too.
+        let replicates = call.has("ci") || call.verb.name == "compare"
+            ? Double(try call.int("resamples")) * (call.verb.name == "compare" ? 2 : 1) : 0
         do {
             switch kind {
             case .dice:
@@ -344,16 +348,13 @@ enum EvaluationVerbs {
                 if classes.isEmpty { classes = present.filter { $0 > 0 }.sorted() }
                 settings.classes = classes
             case .frechet:
-                if let rows = try generated.first.map(Metrics.flattenedRows), call.has("ci") || call.verb.name == "compare" {
+                if let rows = try generated.first.map(Metrics.flattenedRows), replicates > 0 {
                     let real = try Metrics.flattenedRows(reference)
-                    let operations = Metrics.frechetOperations(n: rows.shape[0], m: real.shape[0], d: rows.shape[1])
-                        * Double(try call.int("resamples")) * Double(generated.count) * (call.verb.name == "compare" ? 2 : 1)
-                    if operations > maximumResamplingOperations {
-                        throw call.error(
-                            generatedName, "an interval of a Fréchet distance of \(rows.shape[0]) against \(real.shape[0]) rows of "
-                                + "\(rows.shape[1]) features would take \(roughDuration(operations / assumedOperationsPerSecond))",
-                            hint: "use fewer features per image (features NETWORK images), fewer reference rows, or fewer resamples=")
-                    }
+                    try requireAffordable(
+                        call, generatedName,
+                        Metrics.frechetOperations(n: rows.shape[0], m: real.shape[0], d: rows.shape[1]) * replicates * Double(generated.count),
+                        "an interval of a Fréchet distance of \(rows.shape[0]) against \(real.shape[0]) rows of \(rows.shape[1]) features",
+                        hint: "use fewer features per image (features NETWORK images), fewer reference rows, or fewer resamples=")
                 }
                 if let rows = try generated.first.map(Metrics.flattenedRows), rows.shape[0] <= rows.shape[1] {
                     call.context.print(
@@ -370,14 +371,11 @@ enum EvaluationVerbs {
                 }
                 // The n x n kernel or distance tables once, then per replicate a pass over them.
                 let n = Double(rows.reduce(0) { $0 + $1.shape[0] }), m = Double(real.shape[0]), d = Double(real.shape[1])
-                let replicates = call.has("ci") || call.verb.name == "compare" ? Double(try call.int("resamples")) : 0
-                let operations = (n + m) * (n + m) * d + replicates * (n + m) * (n + m) * (call.verb.name == "compare" ? 2 : 1)
-                if operations > maximumResamplingOperations {
-                    throw call.error(
-                        generatedName, "\(kind.rawValue) of \(Int(n)) against \(Int(m)) rows of \(Int(d)) features"
-                            + (replicates > 0 ? " with \(Int(replicates)) resamples" : "") + " would take \(roughDuration(operations / assumedOperationsPerSecond))",
-                        hint: "use fewer rows or features, or fewer resamples=")
-                }
+                try requireAffordable(
+                    call, generatedName, (n + m) * (n + m) * (d + replicates),
+                    "\(kind.rawValue) of \(Int(n)) against \(Int(m)) rows of \(Int(d)) features"
+                        + (replicates > 0 ? " with \(try call.int("resamples")) resamples" : ""),
+                    hint: "use fewer rows or features, or fewer resamples=")
             case .ssim where settings.reduction == .pooled, .msssim where settings.reduction == .pooled:
                 throw call.error("reduce", "\(kind.rawValue) is a mean of per-image scores; it has no pooled form")
             case .ssim where generated.allSatisfy({ $0.shape == reference.shape }),
@@ -414,10 +412,16 @@ enum EvaluationVerbs {
         }.flatMap { $0 }
     }
 
-    /// The most floating-point operations an interval of a Fréchet distance may take (about
+    /// The most floating-point operations a feature-set metric and its interval may take (about
     /// `assumedOperationsPerSecond`, one core's double-precision BLAS and LAPACK, for 10 minutes).
     static let maximumResamplingOperations = 600 * assumedOperationsPerSecond
     static let assumedOperationsPerSecond = 5e9
+
+    /// Refuses work of `operations` floating-point operations that would take more than about 10 minutes.
+    static func requireAffordable(_ call: VerbCall, _ name: String, _ operations: Double, _ what: String, hint: String) throws {
+        guard operations > maximumResamplingOperations else { return }
+        throw call.error(name, "\(what) would take \(roughDuration(operations / assumedOperationsPerSecond))", hint: hint)
+    }
 
     /// "about 40 minutes", "about 3 hours".
     static func roughDuration(_ seconds: Double) -> String {

@@ -80,13 +80,15 @@ public final class PretrainedFeatureNetwork: FeatureNetwork {
     /// another shape, or unknown is named in the error.
     public init(architecture: Architecture, stateDict: [(path: String, tensor: Tensor)], source: String) throws {
         self.architecture = architecture
-        let weights = Self.standardNames(stateDict, architecture: architecture)
-        var seen: [String: String] = [:]
-        for ((path, _), (original, _)) in zip(weights, stateDict.filter { Self.standardNames([$0], architecture: architecture).count == 1 }) {
-            if let first = seen[path] {
+        // Each tensor by this module's name; one name reached from two (conv1 and module.conv1) is refused.
+        var weights: [(path: String, tensor: Tensor)] = [], originals: [String: String] = [:]
+        for (original, tensor) in stateDict {
+            guard let path = Self.standardName(original, architecture: architecture) else { continue }
+            if let first = originals[path] {
                 throw ModuleError("\(first) and \(original) in \(source) are both \(path): one state dict holds it twice")
             }
-            seen[path] = original
+            originals[path] = original
+            weights.append((path, tensor))
         }
         switch architecture {
         case .inceptionV3: network = try InceptionV3(weights: weights, source: source)
@@ -106,19 +108,17 @@ public final class PretrainedFeatureNetwork: FeatureNetwork {
         try self.init(architecture: architecture, stateDict: checkpoint.parameters, source: "the checkpoint")
     }
 
-    /// A state dict's names as this module's parameters are named.
-    static func standardNames(_ stateDict: [(path: String, tensor: Tensor)], architecture: Architecture) -> [(path: String, tensor: Tensor)] {
+    /// A state dict's name as this module's parameter is named, or nil for a tensor it does not use.
+    static func standardName(_ path: String, architecture: Architecture) -> String? {
         // RadImageNet's ResNet-50 is nn.Sequential(*list(resnet50().children())[:-1]) under `backbone`.
         let sequential = ["0": "conv1", "1": "bn1", "4": "layer1", "5": "layer2", "6": "layer3", "7": "layer4"]
-        return stateDict.compactMap { path, tensor in
-            var parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            while parts.first == "module" { parts.removeFirst() }
-            if architecture == .resNet50, parts.count > 2, parts[0] == "backbone", let name = sequential[parts[1]] {
-                parts = [name] + parts.dropFirst(2)
-            }
-            if parts.last == "num_batches_tracked" || ["fc", "AuxLogits"].contains(parts.first) { return nil }
-            return (parts.joined(separator: "."), tensor)
+        var parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        while parts.first == "module" { parts.removeFirst() }
+        if architecture == .resNet50, parts.count > 2, parts[0] == "backbone", let name = sequential[parts[1]] {
+            parts = [name] + parts.dropFirst(2)
         }
+        if parts.last == "num_batches_tracked" || ["fc", "AuxLogits"].contains(parts.first) { return nil }
+        return parts.joined(separator: ".")
     }
 
     public var checkpointConfiguration: [String: String] {

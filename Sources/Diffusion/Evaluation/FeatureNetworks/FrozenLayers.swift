@@ -57,23 +57,13 @@ func normalizedConvolution(_ conv: FrozenConv2d, _ bn: FrozenBatchNorm, _ x: Ten
 }
 
 extension Tensor {
-    /// Images [N, 1 or 3, H, W] in 0...1 as the three channels an ImageNet network takes:
-    /// a grey image is repeated into each.
-    func asThreeChannels(network: String) throws -> Tensor {
+    /// Images [N, 1 or 3, H, W] as an ImageNet network takes them: three channels (a grey image
+    /// repeated into each), resized bilinearly to side x side (align_corners=False, no antialias).
+    func imageNetInput(side: Int, network: String) throws -> Tensor {
         guard rank == 4, shape[0] > 0, shape[1] == 1 || shape[1] == 3, shape[2] > 0, shape[3] > 0 else {
             throw ModuleError("\(network): takes images [N, 1 or 3, H, W], got \(shape)")
         }
-        return shape[1] == 3 ? self : try Tensor.concat([self, self, self], axis: 1)
-    }
-
-    /// The mean of each plane: [N, C, H, W] -> [N, C], as adaptive_avg_pool2d to 1x1 and flatten.
-    func planeMeans() throws -> Tensor {
-        let (n, c, positions) = (shape[0], shape[1], shape[2] * shape[3])
-        let values = scalars
-        return try Tensor(shape: [n, c], scalars: (0..<n * c).map { plane in
-            var sum: Float = 0
-            for i in plane * positions ..< (plane + 1) * positions { sum += values[i] }
-            return sum / Float(positions)
-        })
+        let rgb = shape[1] == 3 ? self : try Tensor.concat([self, self, self], axis: 1)
+        return try Variable(rgb).resizeBilinear(height: side, width: side).value
     }
 }

@@ -198,9 +198,7 @@ final class InceptionV3: Module {
     /// images [N, 1 or 3, H, W] in 0...1 -> features [N, 2048].
     func features(_ images: Tensor) throws -> Tensor {
         try GradientMode.withoutGradients {
-            let rgb = try images.asThreeChannels(network: "Inception-v3")
-            let resized = try Variable(rgb).resizeBilinear(height: Self.inputSize, width: Self.inputSize).value
-            var x = resized * 2 - 1
+            var x = try images.imageNetInput(side: Self.inputSize, network: "Inception-v3") * 2 - 1
             x = try Conv2d_2b_3x3(try Conv2d_2a_3x3(try Conv2d_1a_3x3(x)))
             x = try Variable(x).maxPool2d(kernel: 3, stride: 2).value
             x = try Conv2d_4a_3x3(try Conv2d_3b_1x1(x))
@@ -209,7 +207,7 @@ final class InceptionV3: Module {
             x = try Mixed_6a(x)
             for block in [Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e] { x = try block(x) }
             x = try Mixed_7c(try Mixed_7b(try Mixed_7a(x)))
-            return try x.planeMeans()
+            return try x.mean(axes: [2, 3])  // adaptive_avg_pool2d to 1x1, flattened
         }
     }
 }

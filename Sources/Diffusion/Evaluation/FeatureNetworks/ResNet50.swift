@@ -69,15 +69,14 @@ final class ResNet50: Module {
     /// images [N, 1 or 3, H, W] in 0...1 -> features [N, 2048].
     func features(_ images: Tensor) throws -> Tensor {
         try GradientMode.withoutGradients {
-            let rgb = try images.asThreeChannels(network: "ResNet-50")
-            let resized = try Variable(rgb).resizeBilinear(height: Self.inputSize, width: Self.inputSize).value
+            let resized = try images.imageNetInput(side: Self.inputSize, network: "ResNet-50")
             let mean = try Tensor(shape: [1, 3, 1, 1], scalars: Self.mean)
             let deviation = try Tensor(shape: [1, 3, 1, 1], scalars: Self.deviation)
             var x = try (try resized - mean) / deviation
             x = try normalizedConvolution(conv1, bn1, x)
             x = try Variable(x).maxPool2d(kernel: 3, stride: 2, padding: 1).value
             for block in layer1 + layer2 + layer3 + layer4 { x = try block(x) }
-            return try x.planeMeans()
+            return try x.mean(axes: [2, 3])  // the global average pooling, flattened
         }
     }
 }
