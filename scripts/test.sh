@@ -23,10 +23,10 @@ scripts/screenshots.sh "$check_dir/screenshots" "$check_dir"/reports/*.html > /d
 "$binary" check notebooks/train --set subjects=16 --set steps=20 --set gan_steps=4 --set models="$check_dir/models" --allow-path "$check_dir/models" \
     --cache "$check_dir/cache" --report "$check_dir/reports-train" --junit "$check_dir/junit-train.xml"
 
-# Every reader fuzzed briefly from the committed seeds (Tests/Fuzz): 6 s a target, about a
+# Every reader fuzzed briefly from the committed seeds (Tests/Fuzz): 4 s a target, about a
 # minute and a half in all, after a separate sanitizer build in .build-fuzz (a debug build,
 # which compiles in about half the time of a release one: on a Zen 3 machine the release
 # build alone took 287 s of a 27-minute CI run). A crash fails the run; its input is saved in
 # .build-fuzz/findings/TARGET/ and belongs in Tests/Fuzz/crashes/TARGET/. Longer runs:
 # scripts/fuzz.sh TARGET|all SECONDS (release).
-MEDSYNTH_FUZZ_CONFIGURATION="${MEDSYNTH_FUZZ_CONFIGURATION:-debug}" scripts/fuzz.sh all "${MEDSYNTH_FUZZ_SECONDS:-6}"
+MEDSYNTH_FUZZ_CONFIGURATION="${MEDSYNTH_FUZZ_CONFIGURATION:-debug}" scripts/fuzz.sh all "${MEDSYNTH_FUZZ_SECONDS:-4}"
