@@ -54,7 +54,10 @@ let package = Package(
         ),
         // The medsynth language: lexer, parser, analyser, interpreter, values, the verb registry and
         // diagnostics. Knows nothing of notebooks.
-        .target(name: "Language", dependencies: ["Engine", "Formats", "Imaging", "Diffusion"]),
+        // stdlib/*.medsynth is embedded in it when it is built (Plugins/EmbedStandardLibrary).
+        .target(
+            name: "Language", dependencies: ["Engine", "Formats", "Imaging", "Diffusion"],
+            plugins: ["EmbedStandardLibrary"]),
         // Notebooks: the format, the runner with its content-addressed cache, reports and checks.
         .target(
             name: "Notebook",
@@ -65,8 +68,14 @@ let package = Package(
             dependencies: [
                 "Engine", "Formats", "Imaging", "Diffusion", "Language", "Notebook", "CHDF5", "CPNG", "CReadline", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // BuildInfo.commit, for --version (Plugins/EmbedBuildInfo).
+            plugins: ["EmbedBuildInfo"]
         ),
+        // Writes the Swift sources of the two plugins: the standard library's files and the commit.
+        .executableTarget(name: "medsynth-embed"),
+        .plugin(name: "EmbedStandardLibrary", capability: .buildTool(), dependencies: ["medsynth-embed"]),
+        .plugin(name: "EmbedBuildInfo", capability: .buildTool(), dependencies: ["medsynth-embed"]),
         // Fuzzing (scripts/fuzz.sh): each reader of untrusted bytes wrapped as a target, and
         // medsynth-fuzz, which runs one under libFuzzer or, built normally, replays input files.
         .target(name: "FuzzTargets", dependencies: ["Engine", "Formats", "Diffusion", "Language", "Notebook", "CZlib"]),

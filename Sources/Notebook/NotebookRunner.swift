@@ -17,7 +17,7 @@ public final class NotebookRunner {
         /// Where `show` and `plot` write their files.
         public var outputDirectory: String
         /// Library files loaded into the session first (stdlib/*.medsynth).
-        public var libraries: [String] = []
+        public var libraries: [LibrarySource] = []
         /// Names the engine and cache format in every key.
         public var engineVersion: String
         /// Called as each cell starts and ends (console progress).
@@ -183,7 +183,7 @@ public final class NotebookRunner {
         if let cacheUnavailable { warn(cacheUnavailable) }
         let parameters = try self.parameters(of: document)
         let session = Session(context: context(for: document))
-        try session.loadLibrary(options.libraries)
+        try session.loadLibrary(sources: options.libraries)
         let policy = CachePolicy(
             options: options, cache: cache, executor: session.executor, document: document,
             graph: try graph(binding: parameters, of: document, in: session), warn: warn)
@@ -236,9 +236,7 @@ public final class NotebookRunner {
     private func graph(
         binding parameters: [NotebookDocument.Parameter], of document: NotebookDocument, in session: Session
     ) throws -> DependencyGraph {
-        let libraryKey = "library:" + SHA256.hex(options.libraries.map { path in
-            (FileManager.default.contents(atPath: path)).map { SHA256.hex(bytes: $0) } ?? path
-        }.joined(separator: ","))
+        let libraryKey = "library:" + SHA256.hex(options.libraries.map { SHA256.hex(bytes: Data($0.text.utf8)) }.joined(separator: ","))
         var graph = DependencyGraph(libraryNames: session.interpreter.globalOrder, libraryKey: libraryKey)
         for parameter in parameters {
             try session.executor.run(SourceFile(

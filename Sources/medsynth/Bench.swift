@@ -91,7 +91,7 @@ struct Bench: ParsableCommand {
         }
         if json {
             let report = BenchReport(
-                medsynth: MedSynth.version, openBLAS: blas.version, coreName: blas.coreName,
+                medsynth: MedSynth.versionWithCommit, openBLAS: blas.version, coreName: blas.coreName,
                 coreSelection: blas.selection.explanation, engineThreads: Parallel.threadCount,
                 repeats: repeats, results: results, pytorch: reference?.torch, comparisons: comparisons,
                 roofline: roofline, profiles: profiles)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Formats
 import Foundation
+import Language
 
 /// `medsynth doctor`: what medsynth runs on, and how fast.
 struct Doctor: ParsableCommand {
@@ -18,6 +19,15 @@ struct Doctor: ParsableCommand {
     @Option(help: "Seconds to spend measuring SGEMM (0 skips it).")
     var sgemmSeconds: Double = 1
 
+    /// Which standard library sessions load and where it comes from, or why it cannot be used.
+    static func standardLibraryInUse() -> String {
+        do {
+            return try StandardLibrary.selected().description
+        } catch {
+            return "not usable: \(error)"
+        }
+    }
+
     func run() throws {
         let cpu = CPUFeatures.current
         let blas: OpenBLAS
@@ -27,7 +37,8 @@ struct Doctor: ParsableCommand {
             throw ValidationError("OpenBLAS is not usable: \(error)")
         }
         var lines: [(String, String)] = [
-            ("medsynth", MedSynth.version),
+            ("medsynth", MedSynth.versionWithCommit),
+            ("stdlib", Self.standardLibraryInUse()),
             ("Swift", NativeVersions.swift),
             ("CPU", "\(cpu.modelName), \(ProcessInfo.processInfo.activeProcessorCount) cores"),
             ("AVX-512", cpu.hasAVX512 ? "yes" : "no" + (cpu.hasAVX2 ? " (AVX2 and FMA: yes)" : "")),

@@ -6,6 +6,9 @@ import Engine
 struct MedSynth: ParsableCommand {
     static let version = "0.1.0"
 
+    /// What --version prints: the version and the commit the binary was built from.
+    static var versionWithCommit: String { "\(version) (commit \(BuildInfo.commit))" }
+
     static let configuration = CommandConfiguration(
         commandName: "medsynth",
         abstract: "A literate notebook environment for latent diffusion on medical images.",
@@ -13,7 +16,7 @@ struct MedSynth: ParsableCommand {
             medsynth runs .medsynth notebooks (Markdown with code cells) on its own Swift tensor \
             engine. Without a subcommand it starts the interactive session (repl).
             """,
-        version: version,
+        version: versionWithCommit,
         subcommands: [Repl.self, Run.self, Check.self, Preview.self, Diff.self, Why.self, ExportCommand.self, Doctor.self, Bench.self, Demo.self, PhantomCommand.self, ExperimentCommand.self],
         defaultSubcommand: Repl.self
     )

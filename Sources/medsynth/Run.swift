@@ -88,9 +88,9 @@ struct CacheOptions: ParsableArguments {
 
     /// What every notebook run of medsynth's shares (run, check, why and the REPL's :run):
     /// the engine version and the standard library, so that they share cache entries.
-    static func runnerOptions(cacheDirectory: String?, outputDirectory: String) -> NotebookRunner.Options {
+    static func runnerOptions(cacheDirectory: String?, outputDirectory: String) throws -> NotebookRunner.Options {
         var options = NotebookRunner.Options(cacheDirectory: cacheDirectory, outputDirectory: outputDirectory, engineVersion: engineVersion)
-        options.libraries = SessionSetup.stdlibFiles()
+        options.libraries = try SessionSetup.standardLibrary().sources
         return options
     }
 
@@ -104,7 +104,7 @@ struct CacheOptions: ParsableArguments {
     }
 
     func runnerOptions(for notebook: String, outputDirectory: String) throws -> NotebookRunner.Options {
-        var options = Self.runnerOptions(cacheDirectory: directory(for: notebook), outputDirectory: outputDirectory)
+        var options = try Self.runnerOptions(cacheDirectory: directory(for: notebook), outputDirectory: outputDirectory)
         options.cacheCapacity = cacheSize << 20
         options.force = Set(force)
         options.parameterValues = try parameterValues()
@@ -214,8 +214,7 @@ struct Check: ParsableCommand {
                     print("  FAIL \(expectation.source.name), line \(expectation.line): expect \(expectation.condition)\n       values: \(expectation.detail)")
                 }
                 if !result.succeeded { failed += 1 }
-                let held = result.expectations.filter(\.passed).count
-                print("  \(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(String(format: "%.2f", result.seconds)) s")
+                print("  " + Self.outcome(of: result))
             } catch {
                 // Whatever went wrong with one notebook, the others are checked and reported.
                 let message = describe(error)
@@ -233,6 +232,24 @@ struct Check: ParsableCommand {
         }
         print("\(files.count - failed) of \(files.count) notebooks passed" + (junitWritten ? "; JUnit: \(junit)" : ""))
         if failed > 0 || !junitWritten { throw ExitCode(1) }
+    }
+}
+
+extension Check {
+    /// One notebook's line in check's output. A notebook that stopped on an error failed in
+    /// that cell, whatever the expectations before it said: the error is the outcome, with the
+    /// cells it left unrun.
+    static func outcome(of result: NotebookRunner.RunResult) -> String {
+        let held = result.expectations.filter(\.passed).count
+        let seconds = String(format: "%.2f", result.seconds)
+        guard let stopped = result.cells.first(where: { $0.diagnostic != nil }), let diagnostic = stopped.diagnostic else {
+            return "\(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(seconds) s"
+        }
+        let notRun = result.document.cells.count - result.cells.count
+        let indented = diagnostic.description.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n    ")
+        return "ERROR in cell \(stopped.cell.label) (line \(stopped.cell.fenceLine)), which stopped the notebook"
+            + (notRun > 0 ? " (\(notRun) later cell\(notRun == 1 ? "" : "s") not run)" : "")
+            + "; \(held) of \(result.expectations.count) expectations before it held, \(seconds) s\n    \(indented)"
     }
 }
 

@@ -15,7 +15,7 @@ final class GoldenKeysTests: XCTestCase {
         var keys: [String: String] = [:]
         for name in notebooks {
             var options = NotebookRunner.Options(cacheDirectory: nil, outputDirectory: NSTemporaryDirectory(), engineVersion: "golden")
-            options.libraries = ["prelude", "course"].map { root.appendingPathComponent("stdlib/\($0).medsynth").path }
+            options.libraries = StandardLibrary.builtIn
             options.dryRun = true
             let document = try NotebookDocument.load(path: root.appendingPathComponent("notebooks/\(name).medsynth").path)
             let result = try NotebookRunner(options: options).run(document)

@@ -43,6 +43,28 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// --version names the commit the binary was built from: HEAD's, or one of its ancestors
+    /// when the tree has moved on since the build.
+    func testVersionNamesTheCommit() throws {
+        let run = try medsynth(["--version"])
+        XCTAssertEqual(run.status, 0, run.error)
+        let line = run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(line.hasPrefix("0.1.0 (commit "), line)
+        let commit = String(line.dropFirst("0.1.0 (commit ".count).dropLast())
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path) else {
+            XCTAssertEqual(commit, "unknown", "built outside a git checkout")
+            return
+        }
+        XCTAssertTrue(commit.count == 40 && commit.allSatisfy(\.isHexDigit), commit)
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        git.arguments = ["git", "-C", root.path, "merge-base", "--is-ancestor", commit, "HEAD"]
+        try git.run()
+        git.waitUntilExit()
+        XCTAssertEqual(git.terminationStatus, 0, "\(commit) is not HEAD or an ancestor of it")
+    }
+
     func testDoctorReportsLibrariesAndKernels() throws {
         let run = try medsynth(["doctor", "--sgemm-seconds", "0.2"], environment: ["OPENBLAS_CORETYPE": nil])
         XCTAssertEqual(run.status, 0, run.error)
@@ -53,6 +75,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotNil(run.output.firstMatch(of: /HDF5 +1\.\d+\.\d+\n/), run.output)
         XCTAssertNotNil(run.output.firstMatch(of: /zlib +1\.\d+/), run.output)
         XCTAssertTrue(run.output.contains("GFLOP/s"), run.output)
+        XCTAssertTrue(run.output.contains("\nstdlib        built in (prelude.medsynth, course.medsynth)\n")
+                      || ProcessInfo.processInfo.environment["MEDSYNTH_STDLIB"] != nil, run.output)
         XCTAssertTrue(run.output.contains("\nformats       PNG (.png): reads a tensor; writes a tensor\n"), run.output)
         XCTAssertTrue(run.output.contains("\n              DICOM (.dcm or .dicom): reads a tensor\n"), run.output)
         // Without a user setting the choice is medsynth's (AVX-512) or OpenBLAS's own.

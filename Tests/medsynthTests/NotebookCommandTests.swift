@@ -151,6 +151,86 @@ final class NotebookCommandTests: XCTestCase {
         XCTAssertTrue(junit.contains("<error message=\"error: b.medsynth:1: unknown cell option "), junit)
     }
 
+    /// A notebook that stops on an error is reported as an error in that cell, with the cells
+    /// it left unrun, never as "N of N expectations held".
+    func testCheckReportsANotebookThatStoppedOnAnErrorAsAnError() throws {
+        try write("""
+            ```medsynth {#first}
+            expect 1 + 1 == 2
+            ```
+
+            ```medsynth {#broken}
+            x = no_such_verb 3
+            ```
+
+            ```medsynth {#later}
+            expect 2 + 2 == 4
+            ```
+            """, "stops.medsynth")
+        let check = try medsynth(["check", "stops.medsynth", "--junit", "junit.xml"])
+        XCTAssertEqual(check.status, 1, check.output)
+        XCTAssertTrue(check.output.contains(
+            "ERROR in cell broken (line 5), which stopped the notebook (1 later cell not run); 1 of 1 expectations before it held"),
+            check.output)
+        XCTAssertTrue(check.output.contains("unknown verb 'no_such_verb'"), check.output)
+        XCTAssertFalse(check.output.contains("ok:"), check.output)
+        XCTAssertFalse(check.output.contains("FAILED: 1 of 1"), check.output)
+        XCTAssertTrue(check.output.contains("0 of 1 notebooks passed"), check.output)
+    }
+
+    /// The standard library is built into the binary: a copy of medsynth far from the checkout,
+    /// with MEDSYNTH_STDLIB unset, runs the course library's functions; MEDSYNTH_STDLIB naming a
+    /// folder without the prelude is refused; a folder with only the prelude runs, and a course
+    /// function then says that it belongs to a library the session did not load.
+    func testTheStandardLibraryTravelsWithTheBinary() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no medsynth binary") }
+        let installed = work.appendingPathComponent("bin/medsynth")
+        try FileManager.default.createDirectory(at: installed.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: binary, to: installed)
+        try write("""
+            ```medsynth {#course}
+            p = phantom n=1 size=32 seed=3
+            m = outline_of p
+            expect count m == 1
+            ```
+            """, "course.medsynth")
+        func run(_ environment: [String: String?]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = installed
+            process.arguments = ["run", "course.medsynth", "--no-cache"]
+            process.currentDirectoryURL = work
+            var env = ProcessInfo.processInfo.environment
+            env["MEDSYNTH_STDLIB"] = nil
+            for (key, value) in environment { env[key] = value }
+            process.environment = env
+            let pipe = Pipe()
+            (process.standardOutput, process.standardError) = (pipe, pipe)
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let builtIn = try run([:])
+        XCTAssertEqual(builtIn.status, 0, builtIn.output)
+        XCTAssertTrue(builtIn.output.contains("1 of 1 expectations held"), builtIn.output)
+
+        let empty = work.appendingPathComponent("empty-stdlib")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let refused = try run(["MEDSYNTH_STDLIB": empty.path])
+        XCTAssertEqual(refused.status, 1, refused.output)
+        XCTAssertTrue(refused.output.contains("MEDSYNTH_STDLIB=\(empty.path) has no prelude.medsynth"), refused.output)
+
+        let preludeOnly = work.appendingPathComponent("prelude-only")
+        try FileManager.default.createDirectory(at: preludeOnly, withIntermediateDirectories: true)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try FileManager.default.copyItem(
+            at: root.appendingPathComponent("stdlib/prelude.medsynth"), to: preludeOnly.appendingPathComponent("prelude.medsynth"))
+        let partial = try run(["MEDSYNTH_STDLIB": preludeOnly.path])
+        XCTAssertEqual(partial.status, 1, partial.output)
+        XCTAssertTrue(partial.output.contains(
+            "'outline_of' is a function of medsynth's standard library (course.medsynth), which this session did not load"), partial.output)
+    }
+
     /// A `check` killed outright (as a crash would end it) leaves a JUnit file that tells the
     /// truth: the notebooks checked before, and the one it stopped on as an error.
     func testAKilledCheckLeavesATruthfulJUnitFile() throws {

@@ -804,7 +804,8 @@ public final class Interpreter {
         } else {
             throw RuntimeError(
                 "unknown verb '\(application.callee)'", span: application.calleeSpan,
-                hint: Suggestions.didYouMean(application.callee, among: registry.names + Array(globals.keys)))
+                hint: StandardLibrary.hint(forUnknown: application.callee)
+                    ?? Suggestions.didYouMean(application.callee, among: registry.names + Array(globals.keys)))
         }
         return try call(callable, arguments: application.arguments, options: application.options, span: application.span)
     }

@@ -487,7 +487,8 @@ public struct Analyser {
         guard let verb = registry[application.callee] else {
             throw RuntimeError(
                 "unknown verb '\(application.callee)'", span: application.calleeSpan,
-                hint: Suggestions.didYouMean(application.callee, among: registry.names + scopes.flatMap(\.keys)))
+                hint: StandardLibrary.hint(forUnknown: application.callee)
+                    ?? Suggestions.didYouMean(application.callee, among: registry.names + scopes.flatMap(\.keys)))
         }
         let binding = try ArgumentBinding.bind(
             verb: verb, arguments: application.arguments, options: application.options, span: application.span)

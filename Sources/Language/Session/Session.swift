@@ -117,11 +117,14 @@ public final class Session {
     /// Runs library files (stdlib/*.medsynth) into the session; a library that does not load
     /// is an error that names it.
     public func loadLibrary(_ paths: [String]) throws {
-        for path in paths {
-            guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
-                throw RuntimeError("cannot read the library \(path)")
-            }
-            if let diagnostic = run(text, name: path).diagnostic {
+        try loadLibrary(sources: LibrarySource.files(paths))
+    }
+
+    /// Runs library sources (the standard library, built in or from MEDSYNTH_STDLIB) into the
+    /// session; a library that does not load is an error that names it.
+    public func loadLibrary(sources: [LibrarySource]) throws {
+        for source in sources {
+            if let diagnostic = run(source.text, name: source.origin == "built in" ? "stdlib/\(source.name)" : source.origin).diagnostic {
                 throw diagnostic
             }
         }

@@ -265,7 +265,7 @@ final class ReplLoop {
                 return
             }
             let cache = cacheGiven || cacheDirectory == nil ? cacheDirectory : CacheOptions.defaultDirectory(for: path)
-            var options = CacheOptions.runnerOptions(cacheDirectory: cache, outputDirectory: outputDirectory)
+            var options = try CacheOptions.runnerOptions(cacheDirectory: cache, outputDirectory: outputDirectory)
             options.lastCell = label
             options.cancellation = session.context.cancellation
             options.progress = { line in
@@ -354,7 +354,8 @@ final class ReplLoop {
     /// full; `:help NAME` shows one verb or function.
     func help(_ topic: String?) -> String {
         let registry = session.interpreter.registry
-        let functions = LibraryFunction.documented(inFiles: SessionSetup.stdlibFiles())
+        let functions = ((try? SessionSetup.standardLibrary().sources) ?? StandardLibrary.builtIn)
+            .flatMap { LibraryFunction.documented(in: $0.text, file: $0.name) }
         let groups = Verb.Category.allCases.filter { category in registry.verbs.contains { $0.category == category } }
         func verbList(_ categories: [Verb.Category]) -> [String] {
             var lines: [String] = []
