@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // medsynth: a literate notebook environment for latent diffusion on medical images.
 // Modules depend downwards only (see docs/architecture.md):
-//   C libraries  <-  Engine  <-  (Formats, Imaging, Diffusion, Language, Notebook)  <-  medsynth
+//   C libraries, CKernels  <-  Engine  <-  (Formats, Imaging, Diffusion, Language, Notebook)  <-  medsynth
 import PackageDescription
 
 let package = Package(
@@ -32,13 +32,12 @@ let package = Package(
         .systemLibrary(
             name: "CCmark", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
 
-        .target(
-            name: "Engine",
-            dependencies: ["CBLAS"],
-            // Release builds vectorise for the CPU they are built on (AVX2, AVX-512): medsynth is
-            // built from source where it runs (scripts/setup.sh). Debug builds stay portable.
-            swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
-        ),
+        // medsynth's own vector kernels in C, each compiled for AVX-512, AVX2 and the baseline and
+        // chosen at run time by a CPU check (C's per-function target attributes need no flags).
+        .target(name: "CKernels"),
+        // No unsafe flags anywhere: the library products stay usable as dependencies, and a binary
+        // runs on any CPU of its architecture (docs/install.md says how to opt in to -target-cpu).
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
         // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI, DICOM, SVG, ACDC folders,
         // with the registry (Formats/Registry) that finds which format a file is.
         // Engine knows no files.
@@ -47,11 +46,7 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["Engine"]),
         // Schedules, samplers, autoencoders, the conditional UNet, training loops and the
         // Med-cDiff tasks. Checkpoints and resumption go through Formats.
-        .target(
-            name: "Diffusion",
-            dependencies: ["Engine", "Imaging", "Formats"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))]
-        ),
+        .target(name: "Diffusion", dependencies: ["Engine", "Imaging", "Formats"]),
         // The medsynth language: lexer, parser, analyser, interpreter, values, the verb registry and
         // diagnostics. Knows nothing of notebooks.
         // stdlib/*.medsynth is embedded in it when it is built (Plugins/EmbedStandardLibrary).
@@ -84,7 +79,7 @@ let package = Package(
         // Fixtures/ folders hold reference data (PyTorch, h5py, safetensors) and the scripts that made it.
         // What several test targets share: fixture loading and comparison, a memory budget for one test.
         .target(name: "TestSupport", dependencies: ["Engine"], path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CKernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Formats", "TestSupport"], exclude: ["Fixtures"]),

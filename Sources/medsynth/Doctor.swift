@@ -44,6 +44,7 @@ struct Doctor: ParsableCommand {
             ("AVX-512", cpu.hasAVX512 ? "yes" : "no" + (cpu.hasAVX2 ? " (AVX2 and FMA: yes)" : "")),
             ("OpenBLAS", "\(blas.version) (\(blas.path))"),
             ("BLAS kernels", "\(blas.coreName): \(blas.selection.explanation)"),
+            ("own kernels", "\(VectorKernels.instructionSet) (medsynth's C kernels, chosen at run time by the CPU's features)"),
         ]
         if let warning = blas.selection.warning { lines.append(("warning", warning)) }
         lines += [

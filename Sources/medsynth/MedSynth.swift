@@ -17,7 +17,7 @@ struct MedSynth: ParsableCommand {
             engine. Without a subcommand it starts the interactive session (repl).
             """,
         version: versionWithCommit,
-        subcommands: [Repl.self, Run.self, Check.self, Preview.self, Diff.self, Why.self, ExportCommand.self, Doctor.self, Bench.self, Demo.self, PhantomCommand.self, ExperimentCommand.self],
+        subcommands: [Repl.self, Run.self, Check.self, CourseCommand.self, Preview.self, Diff.self, Why.self, ExportCommand.self, Doctor.self, Bench.self, Demo.self, PhantomCommand.self, ExperimentCommand.self, GenerateManual.self],
         defaultSubcommand: Repl.self
     )
 

@@ -346,7 +346,11 @@ enum NotebookCommands {
         }
         if echo {
             let held = result.expectations.filter(\.passed).count
-            print("\(held) of \(result.expectations.count) expectations held; \(result.executed.count) statements ran, "
+            // The error above stopped the run: the line says so first, then what held before it.
+            let stoppedAt = result.cells.first { $0.diagnostic != nil }.map {
+                "stopped on the error in cell \($0.cell.label) (line \($0.cell.fenceLine)); "
+            } ?? ""
+            print(stoppedAt + "\(held) of \(result.expectations.count) expectations held; \(result.executed.count) statements ran, "
                 + "\(result.cells.flatMap(\.statements).count - result.executed.count) from the cache; "
                 + String(format: "%.2f s; report: %@", result.seconds, path))
         }

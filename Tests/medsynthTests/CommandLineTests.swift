@@ -65,6 +65,55 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(git.terminationStatus, 0, "\(commit) is not HEAD or an ancestor of it")
     }
 
+    /// `medsynth course DIR` copies the course (from the checkout, for a build inside it) into a
+    /// new folder: the notebooks, their models and the training notebooks, byte for byte; it
+    /// never writes into a folder that holds anything, and says where a course folder is wrong.
+    func testCourseCopiesTheCourseAndNeverOverwrites() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-course-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let target = work.appendingPathComponent("my course")
+        let run = try medsynth(["course", target.path], environment: ["MEDSYNTH_COURSE": root.appendingPathComponent("notebooks").path])
+        XCTAssertEqual(run.status, 0, run.error)
+        XCTAssertTrue(run.output.contains("copied the course (9 notebooks, "), run.output)
+        let notebooks = root.appendingPathComponent("notebooks")
+        for file in ["00-quickstart.medsynth", "08-your-data.medsynth", "README.md", "models/ldm-mask-edges.h5", "train/6-spade.medsynth"] {
+            XCTAssertEqual(FileManager.default.contents(atPath: target.appendingPathComponent(file).path),
+                           FileManager.default.contents(atPath: notebooks.appendingPathComponent(file).path), file)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target.appendingPathComponent("medsynth-out").path), "reports stay behind")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work.path), ["my course"], "no staging folder is left")
+
+        // A folder with anything in it is left as it was.
+        try "my notes".write(to: target.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let again = try medsynth(["course", target.path], environment: ["MEDSYNTH_COURSE": notebooks.path])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.error.contains("error: \(target.path) is not empty: copy the course into a new folder"), again.error)
+        XCTAssertFalse(again.error.contains("Usage:"), again.error)
+        XCTAssertEqual(try String(contentsOf: target.appendingPathComponent("notes.txt"), encoding: .utf8), "my notes")
+
+        let wrong = try medsynth(["course", work.appendingPathComponent("other").path], environment: ["MEDSYNTH_COURSE": work.path])
+        XCTAssertEqual(wrong.status, 1)
+        XCTAssertTrue(wrong.error.contains("MEDSYNTH_COURSE=\(work.path) is not a course folder"), wrong.error)
+    }
+
+    /// The man page is roff made from the commands' own help: every visible subcommand has a
+    /// section, and no text line starts with a dot (roff would take it for a request).
+    func testTheManPageCoversEverySubcommand() throws {
+        let run = try medsynth(["generate-manual"])
+        XCTAssertEqual(run.status, 0, run.error)
+        XCTAssertTrue(run.output.hasPrefix(".TH MEDSYNTH 1 "), String(run.output.prefix(80)))
+        for command in ["repl", "run", "check", "course", "preview", "diff", "why", "export", "doctor", "bench", "demo", "phantom"] {
+            XCTAssertTrue(run.output.contains("\n.SS \(command)\n"), "no section for \(command)")
+        }
+        XCTAssertFalse(run.output.contains(".SS generate-manual"), "the hidden command is not listed")
+        let requests: Set<String> = [".TH", ".SH", ".SS", ".nf", ".fi", ".PP", ".TP", ".B"]
+        for line in run.output.split(separator: "\n") where line.hasPrefix(".") || line.hasPrefix("'") {
+            XCTAssertTrue(requests.contains(String(line.split(separator: " ")[0])), "a text line roff reads as a request: \(line)")
+        }
+    }
+
     func testDoctorReportsLibrariesAndKernels() throws {
         let run = try medsynth(["doctor", "--sgemm-seconds", "0.2"], environment: ["OPENBLAS_CORETYPE": nil])
         XCTAssertEqual(run.status, 0, run.error)

@@ -176,6 +176,9 @@ final class NotebookCommandTests: XCTestCase {
         XCTAssertFalse(check.output.contains("ok:"), check.output)
         XCTAssertFalse(check.output.contains("FAILED: 1 of 1"), check.output)
         XCTAssertTrue(check.output.contains("0 of 1 notebooks passed"), check.output)
+        let run = try medsynth(["run", "stops.medsynth", "--no-cache"])
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(run.output.contains("stopped on the error in cell broken (line 5); 1 of 1 expectations held"), run.output)
     }
 
     /// The standard library is built into the binary: a copy of medsynth far from the checkout,

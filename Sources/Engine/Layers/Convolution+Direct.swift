@@ -1,3 +1,5 @@
+import CKernels
+
 /// 3x3 "same" convolutions (stride 1, padding 1) to fewer than 16 output channels, computed
 /// directly on the image planes rather than through im2col.
 ///
@@ -88,43 +90,8 @@ extension Convolution2D {
                     y.update(repeating: bias?[q] ?? 0, count: plane)
                     for p in 0..<sourceChannels {
                         let w = taps + (q * sourceChannels + p) * 9
-                        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8])
-                        for row in 0..<height {
-                            let (yRow, top) = (y + row * width, padded + p * paddedPlane + row * paddedWidth)
-                            let (middle, bottom) = (top + paddedWidth, top + 2 * paddedWidth)
-                            // Sixteen outputs at a time, then one by one; the same sum in the same
-                            // order either way.
-                            var j = 0
-                            while j + 16 <= width {
-                                typealias Lanes = SIMD16<Float>
-                                func at(_ row: UnsafeMutablePointer<Float>, _ offset: Int) -> Lanes {
-                                    UnsafeRawPointer(row + j + offset).loadUnaligned(as: Lanes.self)
-                                }
-                                var sum = w0 * at(top, 0) + w1 * at(top, 1)
-                                sum += w2 * at(top, 2)
-                                sum += w3 * at(middle, 0)
-                                sum += w4 * at(middle, 1)
-                                sum += w5 * at(middle, 2)
-                                sum += w6 * at(bottom, 0)
-                                sum += w7 * at(bottom, 1)
-                                sum += w8 * at(bottom, 2)
-                                let out = UnsafeMutableRawPointer(yRow + j)
-                                out.storeBytes(of: out.loadUnaligned(as: Lanes.self) + sum, as: Lanes.self)
-                                j += 16
-                            }
-                            while j < width {
-                                var sum = w0 * top[j] + w1 * top[j + 1]
-                                sum += w2 * top[j + 2]
-                                sum += w3 * middle[j]
-                                sum += w4 * middle[j + 1]
-                                sum += w5 * middle[j + 2]
-                                sum += w6 * bottom[j]
-                                sum += w7 * bottom[j + 1]
-                                sum += w8 * bottom[j + 2]
-                                yRow[j] += sum
-                                j += 1
-                            }
-                        }
+                        // Sixteen outputs at a time in the widest vectors the CPU has (CKernels).
+                        medsynth_same_convolution_taps(y, padded + p * paddedPlane, height, width, paddedWidth, w)
                     }
                 }
             }
@@ -154,25 +121,8 @@ extension Convolution2D {
                     }
                     let gradient = g + (image * outputs + o) * plane
                     // Per tap, the image's products in sixteen Float lanes (and one more Float for
-                    // the columns past the last whole sixteen), added up in Double per image.
-                    for k in 0..<9 {
-                        let (ki, kj) = k.quotientAndRemainder(dividingBy: 3)
-                        var lanes = SIMD16<Float>(), tail: Float = 0
-                        for row in 0..<height {
-                            let (gRow, xRow) = (gradient + row * width, padded + (row + ki) * paddedWidth + kj)
-                            var j = 0
-                            while j + 16 <= width {
-                                lanes += UnsafeRawPointer(gRow + j).loadUnaligned(as: SIMD16<Float>.self)
-                                    * UnsafeRawPointer(xRow + j).loadUnaligned(as: SIMD16<Float>.self)
-                                j += 16
-                            }
-                            while j < width {
-                                tail += gRow[j] * xRow[j]
-                                j += 1
-                            }
-                        }
-                        sums[k] += Double(lanes.sum()) + Double(tail)
-                    }
+                    // the columns past the last whole sixteen), added up in Double per image (CKernels).
+                    medsynth_same_convolution_tap_products(gradient, padded, height, width, paddedWidth, &sums)
                 }
                 for k in 0..<9 { weightGradient[pair * 9 + k] = Float(sums[k]) }
             }

@@ -138,7 +138,7 @@ public final class VectorQuantizer: Module {
         if trainingStep, case .movingAverage(let decay) = learning {
             restarted = try updateMovingAverages(rows, indices: indices, distances: distances, decay: decay)
         }
-        let loss = learning == .gradient ? try codebookLoss + commitmentLoss * commitmentCost : try commitmentLoss * commitmentCost
+        let loss = learning == .gradient ? try codebookLoss + commitmentLoss * commitmentCost : commitmentLoss * commitmentCost
         return Quantization(
             output: output, codebookLoss: codebookLoss, commitmentLoss: commitmentLoss, loss: loss,
             indices: try nearest.reshaped([n, height, width]), counts: Tensor(counts),

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+
+/// Where an installed medsynth keeps what is not in the binary: the course's notebooks and the
+/// models they load. `scripts/install.sh` puts them in PREFIX/share/medsynth/course beside
+/// PREFIX/bin/medsynth; a binary built in a checkout uses the checkout's notebooks/.
+enum Installation {
+    /// Why the course cannot be found or copied: printed as "error: …" without a usage line.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The environment variable that names a course folder to use instead.
+    static let courseVariable = "MEDSYNTH_COURSE"
+
+    /// The course folder (the notebooks, README.md, models/, train/) and how it was found.
+    static func course(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (path: String, how: String) {
+        if let folder = environment[courseVariable], !folder.isEmpty {
+            guard isCourse(folder) else {
+                throw Failure("\(courseVariable)=\(folder) is not a course folder (it has no 00-quickstart.medsynth)")
+            }
+            return (folder, courseVariable)
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let installed = executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/medsynth/course").path
+        if isCourse(installed) { return (installed, "installed beside \(executable.path)") }
+        // A build inside a checkout: .build/release/medsynth, or a --scratch-path elsewhere, has no
+        // share/; the checkout is found above the executable (its Package.swift names medsynth).
+        var directory = executable.deletingLastPathComponent()
+        for _ in 0..<6 {
+            let notebooks = directory.appendingPathComponent("notebooks").path
+            if isCourse(notebooks), let manifest = try? String(contentsOf: directory.appendingPathComponent("Package.swift"), encoding: .utf8),
+               manifest.contains("name: \"medsynth\"") {
+                return (notebooks, "the checkout \(directory.path)")
+            }
+            directory.deleteLastPathComponent()
+        }
+        throw Failure("""
+            medsynth's course is not installed beside \(executable.path): \
+            install medsynth with scripts/install.sh, or set \(courseVariable) to a course folder
+            """)
+    }
+
+    static func isCourse(_ folder: String) -> Bool {
+        FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("00-quickstart.medsynth"))
+    }
+
+    /// The files of a course, relative to its folder: README.md, the notebooks, models/*.h5 and
+    /// train/*.medsynth. Reports and caches the course wrote while it ran are left behind.
+    static func courseFiles(in folder: String) throws -> [String] {
+        let manager = FileManager.default
+        func listed(_ relative: String, _ suffixes: [String]) throws -> [String] {
+            let path = relative.isEmpty ? folder : (folder as NSString).appendingPathComponent(relative)
+            guard manager.fileExists(atPath: path) else { return [] }
+            return try manager.contentsOfDirectory(atPath: path).filter { name in suffixes.contains { name.hasSuffix($0) } }
+                .sorted().map { relative.isEmpty ? $0 : "\(relative)/\($0)" }
+        }
+        return try listed("", [".medsynth", "README.md"]) + listed("models", [".h5"]) + listed("train", [".medsynth"])
+    }
+}
+
+/// `medsynth course DIR`: a copy of the course a student can run and edit.
+struct CourseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "course",
+        abstract: "Copy the course (notebooks, their models and the training notebooks) into a new folder.",
+        discussion: """
+            The copy is the student's own: run a notebook with `medsynth run DIR/00-quickstart.medsynth`, \
+            edit it, and check it with `medsynth check DIR`. The course comes from the installation \
+            (PREFIX/share/medsynth/course), from the checkout a development build lives in, or from \
+            MEDSYNTH_COURSE. DIR must not exist yet, or be empty: nothing is ever overwritten.
+            """
+    )
+
+    @Argument(help: "The folder to create.")
+    var directory: String
+
+    func run() throws {
+        do {
+            try copyCourse()
+        } catch let failure as Installation.Failure {
+            printError("error: \(failure)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func copyCourse() throws {
+        let manager = FileManager.default
+        let (source, how) = try Installation.course()
+        let files = try Installation.courseFiles(in: source)
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw Installation.Failure("\(directory) is a file, not a folder") }
+            let existing = (try? manager.contentsOfDirectory(atPath: directory)) ?? []
+            guard existing.isEmpty else {
+                throw Installation.Failure("\(directory) is not empty: copy the course into a new folder (nothing is overwritten)")
+            }
+        }
+        // Copied into a sibling folder first and renamed at the end: an interrupted copy leaves
+        // no half course under DIR's name.
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
+        let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
+        do {
+            try manager.createDirectory(at: partial, withIntermediateDirectories: true)
+            for file in files {
+                let destination = partial.appendingPathComponent(file)
+                try manager.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try manager.copyItem(atPath: (source as NSString).appendingPathComponent(file), toPath: destination.path)
+            }
+            if manager.fileExists(atPath: target.path) { try manager.removeItem(at: target) }
+            try manager.moveItem(at: partial, to: target)
+        } catch {
+            try? manager.removeItem(at: partial)
+            throw Installation.Failure("cannot copy the course into \(directory): \(describe(error))")
+        }
+        let notebooks = files.filter { !$0.contains("/") && $0.hasSuffix(".medsynth") }.count
+        print("copied the course (\(notebooks) notebooks, \(files.count) files) from \(how) into \(directory)")
+        print("next: medsynth run \((directory as NSString).appendingPathComponent("00-quickstart.medsynth"))")
+    }
+}
+
+/// `medsynth generate-manual`: the man page, in roff, from the commands' own help, so that it
+/// never disagrees with `--help`. scripts/install.sh writes it to share/man/man1/medsynth.1.
+struct GenerateManual: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate-manual",
+        abstract: "Print medsynth's man page (roff) on standard output.",
+        shouldDisplay: false
+    )
+
+    func run() throws {
+        print(Self.page(date: Date()), terminator: "")
+    }
+
+    static func page(date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd"
+        var lines = [
+            ".TH MEDSYNTH 1 \"\(formatter.string(from: date))\" \"medsynth \(MedSynth.version)\" \"medsynth manual\"",
+            ".SH NAME",
+            "medsynth \\- \(roff(MedSynth.configuration.abstract))",
+            ".SH SYNOPSIS",
+            ".B medsynth",
+            "[\\fISUBCOMMAND\\fR] [\\fIOPTIONS\\fR]",
+            ".SH DESCRIPTION",
+            roff(MedSynth.configuration.discussion),
+            ".PP",
+            "Each subcommand below is shown with its own help, as \\fBmedsynth SUBCOMMAND \\-\\-help\\fR prints it.",
+            ".SH SUBCOMMANDS",
+        ]
+        for command in MedSynth.configuration.subcommands where command.configuration.shouldDisplay {
+            let name = command.configuration.commandName ?? command._commandName
+            lines += [".SS \(roff(name))", ".nf"]
+            lines += MedSynth.helpMessage(for: command, columns: 78).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { roff(String($0)) }
+            lines.append(".fi")
+        }
+        lines += [
+            ".SH ENVIRONMENT",
+            ".TP", "\\fBMEDSYNTH_STDLIB\\fR", "A folder of .medsynth files to load instead of the standard library built into medsynth.",
+            ".TP", "\\fBMEDSYNTH_COURSE\\fR", "A course folder for \\fBmedsynth course\\fR to copy instead of the installed one.",
+            ".TP", "\\fBMEDSYNTH_THREADS\\fR", "The number of cores the engine uses.",
+            ".TP", "\\fBMEDSYNTH_MAX_MEMORY\\fR", "The most memory medsynth may use (see \\fBmedsynth doctor\\fR).",
+            ".TP", "\\fBOPENBLAS_CORETYPE\\fR", "OpenBLAS's kernels; when unset, medsynth asks for SkylakeX on CPUs with AVX\\-512.",
+            ".SH FILES",
+            ".TP", "\\fIPREFIX\\fB/share/medsynth/course\\fR", "The course's notebooks and models, which \\fBmedsynth course\\fR copies.",
+            ".SH SEE ALSO",
+            "The README and docs/ of medsynth's repository; \\fBmedsynth doctor\\fR for what this installation runs on.",
+            "",
+        ]
+        return lines.joined(separator: "\n")
+    }
+
+    /// Text as roff shows it literally: backslashes and dashes escaped, and no line starting
+    /// with a dot or an apostrophe (which roff would read as a request).
+    static func roff(_ text: String) -> String {
+        var escaped = text.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
+        if escaped.hasPrefix(".") || escaped.hasPrefix("'") { escaped = "\\&" + escaped }
+        return escaped
+    }
+}

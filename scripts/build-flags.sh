@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Prints the flags medsynth's scripts give `swift build` for the CPU: one line, words separated
+# by spaces. The package itself sets no CPU (so that its libraries can be a dependency); these
+# scripts choose:
+#   - by default, on x86-64, haswell: x86-64-v3's instructions (AVX2, FMA, BMI; every AMD CPU
+#     since Zen and Intel's since 2013), a name swiftc's clang importer knows, which "x86-64-v3"
+#     is not. The binary runs on any such machine, and medsynth's C kernels (Sources/CKernels) and OpenBLAS
+#     pick AVX-512 at run time where the CPU has it. On AArch64 the compiler's default.
+#   - MEDSYNTH_TARGET_CPU=native: the CPU of this machine, for a binary that runs here only;
+#   - MEDSYNTH_TARGET_CPU=NAME: any CPU name swiftc knows (x86-64 for the oldest, znver4, ...).
+set -euo pipefail
+
+choice="${MEDSYNTH_TARGET_CPU:-}"
+if [[ -z "$choice" ]]; then
+    case "$(uname -m)" in
+        x86_64|amd64) choice=haswell ;;
+        *) exit 0 ;;
+    esac
+fi
+if [[ ! "$choice" =~ ^[A-Za-z0-9_.-]+$ ]]; then
+    echo "error: MEDSYNTH_TARGET_CPU='$choice' is not a CPU name" >&2
+    exit 1
+fi
+echo "-Xswiftc -target-cpu -Xswiftc $choice"
