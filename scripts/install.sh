@@ -11,6 +11,7 @@
 #   --scratch-path  where swift build keeps its work (default: .build in this checkout)
 #   --uninstall     removes what an install put under the prefix, and nothing else
 #   after --, arguments for swift build (for example -Xswiftc -enable-testing, as the tests build)
+# Run it as yourself: it builds as you, and asks sudo only to write into a prefix you cannot.
 # The CPU the binary is built for is scripts/build-flags.sh's choice (MEDSYNTH_TARGET_CPU).
 set -euo pipefail
 checkout="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,15 +28,29 @@ while (($# > 0)); do
         --scratch-path=*) scratch="${1#--scratch-path=}"; shift ;;
         --uninstall) uninstall=true; shift ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument '$1' (see scripts/install.sh --help)" >&2; exit 2 ;;
     esac
 done
-mkdir -p "$prefix" 2>/dev/null || true
-prefix="$(cd "$prefix" 2>/dev/null && pwd)" || { echo "error: cannot create the prefix folder" >&2; exit 1; }
-if [[ ! -w "$prefix" ]]; then
-    echo "error: $prefix is not writable: run as root (sudo scripts/install.sh) or choose --prefix DIR" >&2
-    exit 1
+# --prefix=~/x reaches us with its tilde; relative folders are the caller's, not the checkout's.
+prefix="${prefix/#\~/$HOME}"
+scratch="${scratch/#\~/$HOME}"
+[[ "$prefix" == /* ]] || prefix="$(pwd)/$prefix"
+[[ -z "$scratch" || "$scratch" == /* ]] || scratch="$(pwd)/$scratch"
+
+# Writing into the prefix: directly when we can, through sudo when we cannot (the build never
+# runs as root, so the checkout's .build stays the user's).
+as_owner=()
+probe="$prefix"
+while [[ ! -e "$probe" ]]; do probe="$(dirname "$probe")"; done
+if [[ ! -w "$probe" ]]; then
+    if [[ $(id -u) -ne 0 ]] && command -v sudo > /dev/null; then
+        as_owner=(sudo)
+        echo "$prefix is not writable by you: the files are placed with sudo"
+    else
+        echo "error: $prefix is not writable: choose --prefix DIR" >&2
+        exit 1
+    fi
 fi
 
 installed=(
@@ -46,50 +61,59 @@ installed=(
     share/fish/vendor_completions.d/medsynth.fish
 )
 if $uninstall; then
-    for file in "${installed[@]}"; do rm -f "$prefix/$file"; done
-    rm -rf "$prefix/share/medsynth"
+    for file in "${installed[@]}"; do "${as_owner[@]}" rm -f "$prefix/$file" "$prefix/$file.new"; done
+    "${as_owner[@]}" rm -rf "$prefix/share/medsynth"
     echo "removed medsynth from $prefix"
     exit 0
 fi
 
 cd "$checkout"
 scripts/install-dependencies.sh
-read -ra cpu <<< "$(scripts/build-flags.sh)"
+cpu_flags="$(scripts/build-flags.sh)"
+read -ra cpu <<< "$cpu_flags"
 build=(swift build -c release "${cpu[@]}" ${scratch:+--scratch-path "$scratch"} "${extra[@]}")
 "${build[@]}" --product medsynth
 binary="$("${build[@]}" --show-bin-path)/medsynth"
 
-# Everything is first written to a staging folder inside the prefix, then moved into place:
-# an install that fails half way leaves the previous one as it was.
-stage="$(mktemp -d "$prefix/.medsynth-install.XXXXXX")"
+# Everything is made in a staging folder first (the course copied by the new binary itself, the
+# man page and the completions written by it), then each file is copied next to its place and
+# renamed over it: a failure part way leaves every file whole, old or new.
+stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/bin" "$stage/man" "$stage/completions"
-cp "$binary" "$stage/bin/medsynth"
-chmod 0755 "$stage/bin/medsynth"
-MEDSYNTH_COURSE="$checkout/notebooks" "$stage/bin/medsynth" course "$stage/course" > /dev/null
-"$stage/bin/medsynth" generate-manual > "$stage/man/medsynth.1"
+mkdir -p "$stage/completions"
+cp "$binary" "$stage/medsynth"
+MEDSYNTH_COURSE="$checkout/notebooks" "$stage/medsynth" course "$stage/course" > /dev/null
+"$stage/medsynth" generate-manual > "$stage/medsynth.1"
 for shell in bash zsh fish; do
-    "$stage/bin/medsynth" --generate-completion-script "$shell" > "$stage/completions/$shell"
+    "$stage/medsynth" --generate-completion-script "$shell" > "$stage/completions/$shell"
 done
 
-place() { # place FILE DESTINATION (relative to the prefix)
-    mkdir -p "$(dirname "$prefix/$2")"
-    mv -f "$1" "$prefix/$2"
-}
-place "$stage/bin/medsynth" bin/medsynth
-place "$stage/man/medsynth.1" share/man/man1/medsynth.1
-place "$stage/completions/bash" share/bash-completion/completions/medsynth
-place "$stage/completions/zsh" share/zsh/site-functions/_medsynth
-place "$stage/completions/fish" share/fish/vendor_completions.d/medsynth.fish
-mkdir -p "$prefix/share/medsynth"
-rm -rf "$prefix/share/medsynth/course.old"
-[[ -d "$prefix/share/medsynth/course" ]] && mv "$prefix/share/medsynth/course" "$prefix/share/medsynth/course.old"
-mv "$stage/course" "$prefix/share/medsynth/course"
-rm -rf "$prefix/share/medsynth/course.old"
+# The course first (it is what a half-finished install would most likely break): the new one
+# is copied beside the old, and the two are swapped by renames.
+share="$prefix/share/medsynth"
+"${as_owner[@]}" mkdir -p "$share"
+"${as_owner[@]}" rm -rf "$share/.course.new" "$share/.course.old"
+"${as_owner[@]}" cp -R "$stage/course" "$share/.course.new"
+if [[ -d "$share/course" ]]; then "${as_owner[@]}" mv "$share/course" "$share/.course.old"; fi
+"${as_owner[@]}" mv "$share/.course.new" "$share/course"
+"${as_owner[@]}" rm -rf "$share/.course.old"
 
-echo "installed $("$prefix/bin/medsynth" --version | head -1) into $prefix"
+place() { # place FILE DESTINATION-RELATIVE-TO-THE-PREFIX MODE
+    local destination="$prefix/$2"
+    "${as_owner[@]}" mkdir -p "$(dirname "$destination")"
+    "${as_owner[@]}" cp "$1" "$destination.new"
+    "${as_owner[@]}" chmod "$3" "$destination.new"
+    "${as_owner[@]}" mv -f "$destination.new" "$destination"
+}
+place "$stage/medsynth" bin/medsynth 0755
+place "$stage/medsynth.1" share/man/man1/medsynth.1 0644
+place "$stage/completions/bash" share/bash-completion/completions/medsynth 0644
+place "$stage/completions/zsh" share/zsh/site-functions/_medsynth 0644
+place "$stage/completions/fish" share/fish/vendor_completions.d/medsynth.fish 0644
+
+echo "installed medsynth $("$prefix/bin/medsynth" --version | head -1) into $prefix"
 echo "  binary:      $prefix/bin/medsynth"
 echo "  course:      $prefix/share/medsynth/course (medsynth course DIR copies it for you to edit)"
 echo "  man page:    $prefix/share/man/man1/medsynth.1 (man medsynth)"
-echo "  completions: bash, zsh and fish under $prefix/share (docs/install.md says how to enable them)"
+echo "  completions: bash, zsh and fish under $prefix/share (docs/install.md says how to turn them on)"
 case ":$PATH:" in *":$prefix/bin:"*) ;; *) echo "note: $prefix/bin is not on PATH" ;; esac

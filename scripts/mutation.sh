@@ -17,6 +17,8 @@ if [[ ! "$edits" =~ ^[0-9]+$ || ! "$seed" =~ ^[0-9]+$ ]]; then
     echo "usage: scripts/mutation.sh [EDITS] [SEED]" >&2
     exit 2
 fi
-swift build -c release -Xswiftc -enable-testing --build-tests
+# The flags scripts/test.sh builds with, so that the two share one build.
+read -ra cpu <<< "$(scripts/build-flags.sh)"
+swift build -c release "${cpu[@]}" -Xswiftc -enable-testing --build-tests
 MEDSYNTH_MUTATION_EDITS="$edits" MEDSYNTH_MUTATION_SEED="$seed" \
-    swift test -c release -Xswiftc -enable-testing --skip-build --filter CacheMutationTests
+    swift test -c release "${cpu[@]}" -Xswiftc -enable-testing --skip-build --filter CacheMutationTests

@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-dependencies.sh
-swift build -c release
-binary="$(swift build -c release --show-bin-path)/medsynth"
+# For x86-64-v3's instructions by default (scripts/build-flags.sh; MEDSYNTH_TARGET_CPU=native
+# for this CPU only): the binary runs on any AVX2 machine and picks AVX-512 kernels at run time.
+read -ra cpu <<< "$(scripts/build-flags.sh)"
+swift build -c release "${cpu[@]}"
+binary="$(swift build -c release "${cpu[@]}" --show-bin-path)/medsynth"
 
 "$binary" doctor
 echo

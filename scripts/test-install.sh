@@ -17,7 +17,8 @@ cd "$work"
 medsynth="$work/prefix/bin/medsynth"
 "$medsynth" --version
 "$medsynth" doctor --sgemm-seconds 0 | grep -E '^(stdlib|own kernels)'
-"$medsynth" course "$work/course"
+# By name through PATH, as a user calls it.
+PATH="$work/prefix/bin:$PATH" medsynth course "$work/course"
 "$medsynth" check "$work"/course/*.medsynth --set patients=12 --set ldm_steps=20 --set ddpm_steps=200 \
     --set ae_steps=150 --set resamples=300 --cache "$work/cache" --report "$work/reports" --junit "$work/junit.xml"
 man -l "$work/prefix/share/man/man1/medsynth.1" > /dev/null 2>&1 || echo "note: man is not installed; the page was not rendered"

@@ -1,55 +1,62 @@
 import Foundation
 import PackagePlugin
 
-/// Gives the medsynth executable the commit it is built from (`medsynth --version`), read from
-/// the checkout's .git without running git; "unknown" when the sources are not a checkout.
+/// Gives the medsynth executable the commit it is built from (`medsynth --version`).
+/// medsynth-embed reads the commit from .git when the command runs (without running git);
+/// "unknown" when the sources are not a checkout.
+///
+/// SwiftPM plans a build again (and asks this plugin again) only when the package's structure
+/// changes, so the commit cannot be decided here: a commit or a checkout would keep the old one.
+/// Instead the command's inputs are the files a commit or a checkout rewrites, and the command
+/// runs again whenever one of them changes.
 @main
 struct EmbedBuildInfo: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let commit = Self.commit(in: context.package.directoryURL) ?? "unknown"
+        let package = context.package.directoryURL
         let output = context.pluginWorkDirectoryURL.appendingPathComponent("BuildInfo.swift")
-        // The commit is an argument, so the command runs again whenever it changes.
+        let git = Self.gitDirectory(in: package)
+        // HEAD, its log (rewritten by every commit, checkout and reset) and the packed refs;
+        // only files that exist, since a missing input stops the build.
+        let inputs = git.map { git in
+            [git.appendingPathComponent("HEAD"), git.appendingPathComponent("logs/HEAD"), Self.commonDirectory(of: git).appendingPathComponent("packed-refs")]
+                + Self.branchFile(of: git).map { [$0] }.orEmpty
+        }.orEmpty.filter { FileManager.default.fileExists(atPath: $0.path) }
         return [.buildCommand(
-            displayName: "Recording the commit \(commit.prefix(12))",
+            displayName: "Recording the commit",
             executable: try context.tool(named: "medsynth-embed").url,
-            arguments: ["build-info", output.path, commit],
-            inputFiles: [], outputFiles: [output])]
+            arguments: ["build-info", output.path, git?.path ?? ""],
+            inputFiles: inputs, outputFiles: [output])]
     }
 
-    /// HEAD's commit: HEAD itself when detached, otherwise its branch, loose or packed.
-    static func commit(in package: URL) -> String? {
-        var git = package.appendingPathComponent(".git")
-        // A worktree's or submodule's .git is a file naming the real directory.
-        if let pointer = read(git), pointer.hasPrefix("gitdir: ") {
-            let path = String(pointer.dropFirst("gitdir: ".count))
-            git = path.hasPrefix("/") ? URL(fileURLWithPath: path) : package.appendingPathComponent(path)
-        }
-        guard let head = read(git.appendingPathComponent("HEAD")) else { return nil }
-        guard head.hasPrefix("ref: ") else { return isCommit(head) ? head : nil }
-        let reference = String(head.dropFirst("ref: ".count))
-        // A worktree keeps its HEAD but shares the branches of the main checkout (commondir).
-        var common = git
-        if let relative = read(git.appendingPathComponent("commondir")) {
-            common = relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : git.appendingPathComponent(relative)
-        }
-        for directory in [git, common] {
-            if let loose = read(directory.appendingPathComponent(reference)), isCommit(loose) { return loose }
-        }
-        for directory in [git, common] {
-            for line in (read(directory.appendingPathComponent("packed-refs")) ?? "").split(separator: "\n") {
-                let parts = line.split(separator: " ")
-                if parts.count == 2, parts[1] == reference, isCommit(String(parts[0])) { return String(parts[0]) }
-            }
-        }
-        return nil
+    /// The git directory: .git, or where a worktree's or submodule's .git file points.
+    static func gitDirectory(in package: URL) -> URL? {
+        let dotGit = package.appendingPathComponent(".git")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isDirectory) else { return nil }
+        if isDirectory.boolValue { return dotGit }
+        guard let pointer = read(dotGit), pointer.hasPrefix("gitdir: ") else { return nil }
+        let path = String(pointer.dropFirst("gitdir: ".count))
+        return path.hasPrefix("/") ? URL(fileURLWithPath: path) : package.appendingPathComponent(path)
+    }
+
+    /// Where the branches live: a worktree's commondir, or the git directory itself.
+    static func commonDirectory(of git: URL) -> URL {
+        guard let relative = read(git.appendingPathComponent("commondir")) else { return git }
+        return relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : git.appendingPathComponent(relative)
+    }
+
+    /// The loose file of the branch HEAD names, when there is one.
+    static func branchFile(of git: URL) -> URL? {
+        guard let head = read(git.appendingPathComponent("HEAD")), head.hasPrefix("ref: ") else { return nil }
+        return commonDirectory(of: git).appendingPathComponent(String(head.dropFirst("ref: ".count)))
     }
 
     static func read(_ url: URL) -> String? {
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         return String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
 
-    static func isCommit(_ text: String) -> Bool {
-        text.count == 40 && text.allSatisfy(\.isHexDigit)
-    }
+extension Optional where Wrapped: RangeReplaceableCollection {
+    var orEmpty: Wrapped { self ?? Wrapped() }
 }

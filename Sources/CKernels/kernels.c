@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+#ifdef __FAST_MATH__
+#error "the kernels promise the same sums on every CPU: build them without -ffast-math"
+#endif
+
 // Products and sums stay separate operations, as in the Swift engine: no fused multiply-add,
 // whose single rounding would change the results between variants and from the Swift code.
 #pragma STDC FP_CONTRACT OFF

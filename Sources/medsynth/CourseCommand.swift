@@ -22,7 +22,7 @@ enum Installation {
             }
             return (folder, courseVariable)
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let executable = runningExecutable()
         let installed = executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/medsynth/course").path
         if isCourse(installed) { return (installed, "installed beside \(executable.path)") }
         // A build inside a checkout: .build/release/medsynth, or a --scratch-path elsewhere, has no
@@ -40,6 +40,15 @@ enum Installation {
             medsynth's course is not installed beside \(executable.path): \
             install medsynth with scripts/install.sh, or set \(courseVariable) to a course folder
             """)
+    }
+
+    /// This process's binary: /proc/self/exe, which names it however it was started (a shell
+    /// that found `medsynth` on PATH passes just "medsynth" as argv[0]); argv[0] elsewhere.
+    static func runningExecutable() -> URL {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: path)
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     }
 
     static func isCourse(_ folder: String) -> Bool {
@@ -90,12 +99,16 @@ struct CourseCommand: ParsableCommand {
         let (source, how) = try Installation.course()
         let files = try Installation.courseFiles(in: source)
         var isDirectory: ObjCBool = false
+        let notEmpty = Installation.Failure("\(directory) is not empty: copy the course into a new folder (nothing is overwritten)")
         if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw Installation.Failure("\(directory) is a file, not a folder") }
-            let existing = (try? manager.contentsOfDirectory(atPath: directory)) ?? []
-            guard existing.isEmpty else {
-                throw Installation.Failure("\(directory) is not empty: copy the course into a new folder (nothing is overwritten)")
+            let existing: [String]
+            do {
+                existing = try manager.contentsOfDirectory(atPath: directory)
+            } catch {
+                throw Installation.Failure("cannot read the folder \(directory): \(describe(error))")
             }
+            guard existing.isEmpty else { throw notEmpty }
         }
         // Copied into a sibling folder first and renamed at the end: an interrupted copy leaves
         // no half course under DIR's name.
@@ -108,8 +121,16 @@ struct CourseCommand: ParsableCommand {
                 try manager.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try manager.copyItem(atPath: (source as NSString).appendingPathComponent(file), toPath: destination.path)
             }
-            if manager.fileExists(atPath: target.path) { try manager.removeItem(at: target) }
-            try manager.moveItem(at: partial, to: target)
+            // rename(2) replaces an empty folder and refuses one that is not: whatever appeared
+            // in DIR while the course was copied stays, and the copy is then not used.
+            if rename(partial.path, target.path) != 0 {
+                let reason = errno
+                try? manager.removeItem(at: partial)
+                if reason == ENOTEMPTY || reason == EEXIST { throw notEmpty }
+                throw Installation.Failure("cannot create \(directory): \(String(cString: strerror(reason)))")
+            }
+        } catch let failure as Installation.Failure {
+            throw failure
         } catch {
             try? manager.removeItem(at: partial)
             throw Installation.Failure("cannot copy the course into \(directory): \(describe(error))")
