@@ -32,6 +32,12 @@ while (($# > 0)); do
         *) echo "error: unknown argument '$1' (see scripts/install.sh --help)" >&2; exit 2 ;;
     esac
 done
+for value in "$prefix" "${scratch:-.}"; do
+    if [[ -z "$value" || "$value" == -* ]]; then
+        echo "error: '$value' is not a folder for --prefix or --scratch-path (empty, or an option)" >&2
+        exit 2
+    fi
+done
 # --prefix=~/x reaches us with its tilde; relative folders are the caller's, not the checkout's.
 prefix="${prefix/#\~/$HOME}"
 scratch="${scratch/#\~/$HOME}"
@@ -61,8 +67,14 @@ installed=(
     share/fish/vendor_completions.d/medsynth.fish
 )
 if $uninstall; then
+    if [[ ! -e "$prefix/bin/medsynth" && ! -d "$prefix/share/medsynth/course" ]]; then
+        echo "medsynth is not installed in $prefix: nothing to remove"
+        exit 0
+    fi
     for file in "${installed[@]}"; do "${as_owner[@]}" rm -f "$prefix/$file" "$prefix/$file.new"; done
-    "${as_owner[@]}" rm -rf "$prefix/share/medsynth"
+    # The course and what an interrupted install left; anything else in share/medsynth stays.
+    "${as_owner[@]}" rm -rf "$prefix/share/medsynth/course" "$prefix/share/medsynth/.course.new" "$prefix/share/medsynth/.course.old"
+    "${as_owner[@]}" rmdir "$prefix/share/medsynth" 2> /dev/null || true
     echo "removed medsynth from $prefix"
     exit 0
 fi

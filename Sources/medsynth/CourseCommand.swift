@@ -51,6 +51,23 @@ enum Installation {
         return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     }
 
+    /// Why a file operation failed, in the system's words ("Permission denied"), without
+    /// Foundation's wrapping.
+    static func reason(_ error: Error) -> String {
+        let error = error as NSError
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        return error.localizedDescription
+    }
+
+    /// `text` as one word for a POSIX shell: as it is when it is plain, else in single quotes.
+    static func shellQuoted(_ text: String) -> String {
+        let plain = text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-+=:,@".unicodeScalars.contains($0) }
+        return plain && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     static func isCourse(_ folder: String) -> Bool {
         FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("00-quickstart.medsynth"))
     }
@@ -82,7 +99,7 @@ struct CourseCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The folder to create.")
+    @Argument(help: "The folder to create, or an empty one to fill.", completion: .directory)
     var directory: String
 
     func run() throws {
@@ -91,53 +108,80 @@ struct CourseCommand: ParsableCommand {
         } catch let failure as Installation.Failure {
             printError("error: \(failure)")
             throw ExitCode(1)
+        } catch is CancellationError {
+            printError("stopped (Ctrl-C): \(directory) is as it was")
+            throw ExitCode(130)
         }
     }
 
     private func copyCourse() throws {
+        typealias Failure = Installation.Failure
         let manager = FileManager.default
+        guard !directory.isEmpty else { throw Failure("give the folder to copy the course into") }
         let (source, how) = try Installation.course()
-        let files = try Installation.courseFiles(in: source)
+        let files: [String]
+        do {
+            files = try Installation.courseFiles(in: source)
+        } catch {
+            throw Failure("cannot read the course in \(source): \(Installation.reason(error))")
+        }
+        let notEmpty = Failure("\(directory) is not empty: copy the course into a new folder (nothing is overwritten)")
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
         var isDirectory: ObjCBool = false
-        let notEmpty = Installation.Failure("\(directory) is not empty: copy the course into a new folder (nothing is overwritten)")
-        if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw Installation.Failure("\(directory) is a file, not a folder") }
+        let exists = manager.fileExists(atPath: target.path, isDirectory: &isDirectory)
+        if exists {
+            guard isDirectory.boolValue else { throw Failure("\(directory) is a file, not a folder") }
             let existing: [String]
             do {
-                existing = try manager.contentsOfDirectory(atPath: directory)
+                existing = try manager.contentsOfDirectory(atPath: target.path)
             } catch {
-                throw Installation.Failure("cannot read the folder \(directory): \(describe(error))")
+                throw Failure("cannot read the folder \(directory): \(Installation.reason(error))")
             }
             guard existing.isEmpty else { throw notEmpty }
         }
-        // Copied into a sibling folder first and renamed at the end: an interrupted copy leaves
-        // no half course under DIR's name.
-        let target = URL(fileURLWithPath: directory).standardizedFileURL
-        let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
+        // The course is staged first, so that a failed or stopped copy leaves DIR as it was: a new
+        // DIR is staged beside it and renamed into place; an empty DIR (a mount point, a folder
+        // handed out, the current folder) is staged inside and filled by renames, so it stays the
+        // same folder, with its own permissions.
+        let cancellation = Interrupts.installForCommand()
+        let stagingName = ".medsynth-course.partial-\(getpid())"
+        let staging = exists ? target.appendingPathComponent(stagingName)
+            : target.deletingLastPathComponent().appendingPathComponent(stagingName)
         do {
-            try manager.createDirectory(at: partial, withIntermediateDirectories: true)
+            try manager.createDirectory(at: staging, withIntermediateDirectories: true)
             for file in files {
-                let destination = partial.appendingPathComponent(file)
+                if cancellation.isCancelled { throw CancellationError() }
+                // The content of each file, whatever links the installation uses, as a file the
+                // student owns and may edit.
+                let from = URL(fileURLWithPath: (source as NSString).appendingPathComponent(file)).resolvingSymlinksInPath()
+                guard (try? from.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+                let destination = staging.appendingPathComponent(file)
                 try manager.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try manager.copyItem(atPath: (source as NSString).appendingPathComponent(file), toPath: destination.path)
+                try manager.copyItem(at: from, to: destination)
+                try manager.setAttributes([.posixPermissions: 0o644], ofItemAtPath: destination.path)
             }
-            // rename(2) replaces an empty folder and refuses one that is not: whatever appeared
-            // in DIR while the course was copied stays, and the copy is then not used.
-            if rename(partial.path, target.path) != 0 {
+            if cancellation.isCancelled { throw CancellationError() }
+            if exists {
+                for entry in try manager.contentsOfDirectory(atPath: staging.path).sorted() {
+                    let destination = target.appendingPathComponent(entry)
+                    if (try? manager.attributesOfItem(atPath: destination.path)) != nil { throw notEmpty }
+                    try manager.moveItem(at: staging.appendingPathComponent(entry), to: destination)
+                }
+                try manager.removeItem(at: staging)
+            } else if rename(staging.path, target.path) != 0 {
+                // Someone made DIR meanwhile: rename(2) replaces it only if it is empty.
                 let reason = errno
-                try? manager.removeItem(at: partial)
                 if reason == ENOTEMPTY || reason == EEXIST { throw notEmpty }
-                throw Installation.Failure("cannot create \(directory): \(String(cString: strerror(reason)))")
+                throw Failure("cannot create \(directory): \(String(cString: strerror(reason)))")
             }
-        } catch let failure as Installation.Failure {
-            throw failure
         } catch {
-            try? manager.removeItem(at: partial)
-            throw Installation.Failure("cannot copy the course into \(directory): \(describe(error))")
+            try? manager.removeItem(at: staging)
+            if error is Failure || error is CancellationError { throw error }
+            throw Failure("cannot copy the course into \(directory): \(Installation.reason(error))")
         }
         let notebooks = files.filter { !$0.contains("/") && $0.hasSuffix(".medsynth") }.count
         print("copied the course (\(notebooks) notebooks, \(files.count) files) from \(how) into \(directory)")
-        print("next: medsynth run \((directory as NSString).appendingPathComponent("00-quickstart.medsynth"))")
+        print("next: medsynth run \(Installation.shellQuoted((directory as NSString).appendingPathComponent("00-quickstart.medsynth")))")
     }
 }
 

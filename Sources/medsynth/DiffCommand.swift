@@ -17,10 +17,10 @@ struct Diff: ParsableCommand {
             differs, 0 when the runs agree.
             """)
 
-    @Argument(help: "The first run's JSON report.")
+    @Argument(help: "The first run's JSON report.", completion: .file(extensions: ["json"]))
     var first: String
 
-    @Argument(help: "The second run's JSON report.")
+    @Argument(help: "The second run's JSON report.", completion: .file(extensions: ["json"]))
     var second: String
 
     @Option(help: "The absolute tolerance.")

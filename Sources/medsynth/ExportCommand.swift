@@ -19,13 +19,13 @@ struct ExportCommand: ParsableCommand {
             FOLDER/result.safetensors, loads back into a notebook with load.
             """)
 
-    @Argument(help: "The notebook.")
+    @Argument(help: "The notebook.", completion: .file(extensions: ["medsynth"]))
     var notebook: String
 
     @Argument(help: "The label of the cell whose training statement to hand over ({#label}).")
     var label: String
 
-    @Argument(help: "The folder to write.")
+    @Argument(help: "The folder to write.", completion: .directory)
     var folder: String
 
     @Option(help: "The folder for the report of the cells that run first (default: medsynth-out beside the notebook).")

@@ -125,7 +125,7 @@ struct Run: ParsableCommand {
             The exit status is 0 when every cell ran and every expect held.
             """)
 
-    @Argument(help: "The notebook or script.")
+    @Argument(help: "The notebook or script.", completion: .file(extensions: ["medsynth"]))
     var file: String
 
     @Option(help: "The folder for the report and figures (default: medsynth-out beside the notebook).")
@@ -156,7 +156,7 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run notebooks and fail on any error or failed expect (a summary and a JUnit file for CI).")
 
-    @Argument(help: "Notebooks, or folders searched for *.medsynth.")
+    @Argument(help: "Notebooks, or folders searched for *.medsynth.", completion: .file())
     var paths: [String]
 
     @Option(help: "The JUnit XML file to write.")
@@ -258,7 +258,7 @@ struct Why: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Say which part of each statement's cache key changed since a cell was last cached.")
 
-    @Argument(help: "The notebook.")
+    @Argument(help: "The notebook.", completion: .file(extensions: ["medsynth"]))
     var file: String
 
     @Argument(help: "The cell's label.")

@@ -25,6 +25,10 @@ final class StandardLibraryTests: XCTestCase {
         XCTAssertThrowsError(try StandardLibrary.selected(environment: ["MEDSYNTH_STDLIB": folder.path])) { error in
             XCTAssertTrue("\(error)".contains("MEDSYNTH_STDLIB=\(folder.path) has no prelude.medsynth"), "\(error)")
         }
+        let missing = folder.appendingPathComponent("missing").path
+        XCTAssertThrowsError(try StandardLibrary.selected(environment: ["MEDSYNTH_STDLIB": missing])) { error in
+            XCTAssertTrue("\(error)".contains("MEDSYNTH_STDLIB=\(missing) is not a folder"), "\(error)")
+        }
         try "def twice x = x * 2\n".write(to: folder.appendingPathComponent("prelude.medsynth"), atomically: true, encoding: .utf8)
         try "def thrice x = x * 3\n".write(to: folder.appendingPathComponent("a.medsynth"), atomically: true, encoding: .utf8)
         let selection = try StandardLibrary.selected(environment: ["MEDSYNTH_STDLIB": folder.path])

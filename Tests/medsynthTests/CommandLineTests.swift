@@ -12,7 +12,7 @@ final class CommandLineTests: XCTestCase {
 
     /// Runs medsynth with `arguments`; `environment` entries are added to (or, when nil, removed
     /// from) this process's environment.
-    func medsynth(_ arguments: [String], environment: [String: String?] = [:]) throws -> Run {
+    func medsynth(_ arguments: [String], environment: [String: String?] = [:], workingDirectory: URL? = nil) throws -> Run {
         let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let binary = directory.appendingPathComponent("medsynth")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -21,6 +21,7 @@ final class CommandLineTests: XCTestCase {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env
@@ -96,6 +97,39 @@ final class CommandLineTests: XCTestCase {
         let wrong = try medsynth(["course", work.appendingPathComponent("other").path], environment: ["MEDSYNTH_COURSE": work.path])
         XCTAssertEqual(wrong.status, 1)
         XCTAssertTrue(wrong.error.contains("MEDSYNTH_COURSE=\(work.path) is not a course folder"), wrong.error)
+    }
+
+    /// An empty folder that exists (the current folder, a mount point) is filled in place: it
+    /// stays the same folder, so a shell inside it still sees the course. The copies are the
+    /// student's to edit whatever the installation's modes and links, and no staging folder is
+    /// left anywhere.
+    func testCourseFillsAnEmptyFolderInPlaceWithFilesTheStudentCanEdit() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-course-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        // An installation whose notebooks are read-only and whose model is a link elsewhere.
+        let installed = work.appendingPathComponent("installed"), shared = work.appendingPathComponent("shared.h5")
+        try FileManager.default.createDirectory(at: installed.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try "```medsynth {#a}\nexpect 1 == 1\n```\n".write(
+            to: installed.appendingPathComponent("00-quickstart.medsynth"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: installed.appendingPathComponent("00-quickstart.medsynth").path)
+        try Data([1, 2, 3]).write(to: shared)
+        try FileManager.default.createSymbolicLink(atPath: installed.appendingPathComponent("models/m.h5").path, withDestinationPath: "../../shared.h5")
+
+        let target = work.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        let identity = try FileManager.default.attributesOfItem(atPath: target.path)[.systemFileNumber] as? Int
+        let run = try medsynth(["course", "."], environment: ["MEDSYNTH_COURSE": installed.path], workingDirectory: target)
+        XCTAssertEqual(run.status, 0, run.error)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: target.path)[.systemFileNumber] as? Int, identity,
+                       "the same folder, not a new one renamed over it")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: target.path).sorted(), ["00-quickstart.medsynth", "models"])
+        let notebook = target.appendingPathComponent("00-quickstart.medsynth").path
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: notebook)[.posixPermissions] as? Int).map { $0 & 0o200 }, 0o200,
+                       "the student can edit the copy")
+        let model = target.appendingPathComponent("models/m.h5").path
+        XCTAssertNil(try? FileManager.default.destinationOfSymbolicLink(atPath: model), "a file, not a link")
+        XCTAssertEqual(FileManager.default.contents(atPath: model), Data([1, 2, 3]))
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: work.path).contains { $0.contains("partial") })
     }
 
     /// The man page is roff made from the commands' own help: every visible subcommand has a

@@ -14,9 +14,8 @@ public struct LibrarySource: Sendable, Equatable {
     /// The files at `paths`, read as UTF-8; a file that cannot be read is an error that names it.
     public static func files(_ paths: [String]) throws -> [LibrarySource] {
         try paths.map { path in
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw RuntimeError("cannot read the library \(path)")
-            }
+            guard let data = FileManager.default.contents(atPath: path) else { throw RuntimeError("cannot read the library \(path)") }
+            guard let text = String(data: data, encoding: .utf8) else { throw RuntimeError("the library \(path) is not UTF-8 text") }
             return LibrarySource(name: (path as NSString).lastPathComponent, text: text, origin: path)
         }
     }
@@ -50,7 +49,13 @@ public enum StandardLibrary {
             let sources = builtIn
             return Selection(sources: sources, description: "built in (\(sources.map(\.name).joined(separator: ", ")))")
         }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".medsynth") } ?? []
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RuntimeError(
+                "\(environmentVariable)=\(folder) is not a folder",
+                hint: "unset \(environmentVariable) to use the standard library built into medsynth")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".medsynth") && !$0.hasPrefix(".") } ?? []
         guard names.contains("prelude.medsynth") else {
             throw RuntimeError(
                 "\(environmentVariable)=\(folder) has no prelude.medsynth",

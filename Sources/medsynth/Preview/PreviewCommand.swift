@@ -15,7 +15,7 @@ struct Preview: ParsableCommand {
             new report is written. Ctrl-C stops the preview.
             """)
 
-    @Argument(help: "The notebook.")
+    @Argument(help: "The notebook.", completion: .file(extensions: ["medsynth"]))
     var file: String
 
     @Option(help: "The port (0: any free one, printed).")
