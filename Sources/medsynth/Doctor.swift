@@ -70,5 +70,7 @@ struct Doctor: ParsableCommand {
                   + String(format: "%.1f GFLOP/s (1024 x 1024, 1 thread, %@ kernels, median of 5)",
                            result.median, blas.coreName))
         }
+        // A standard library that cannot be used is a broken set-up: say so in the exit status too.
+        if (try? StandardLibrary.selected()) == nil { throw ExitCode(1) }
     }
 }

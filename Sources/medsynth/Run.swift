@@ -333,7 +333,8 @@ enum NotebookCommands {
             }
             for expectation in cell.expectations where !expectation.passed { print(Session.describeFailure(expectation)) }
         }
-        if let diagnostic = result.diagnostic { printError("\(diagnostic)") }
+        // check prints the error itself, in its notebook's line (Check.outcome).
+        if echo, let diagnostic = result.diagnostic { printError("\(diagnostic)") }
         // A run stopped by Ctrl-C or SIGTERM does not replace the last complete report: its own
         // goes beside it, and both are named.
         let name = NotebookReport.defaultName(of: document.path)

@@ -148,6 +148,12 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    func testDoctorFailsWhenTheStandardLibraryIsNotUsable() throws {
+        let run = try medsynth(["doctor", "--sgemm-seconds", "0"], environment: ["MEDSYNTH_STDLIB": "/nonexistent-stdlib"])
+        XCTAssertEqual(run.status, 1, run.output)
+        XCTAssertTrue(run.output.contains("stdlib        not usable: MEDSYNTH_STDLIB=/nonexistent-stdlib is not a folder"), run.output)
+    }
+
     func testDoctorReportsLibrariesAndKernels() throws {
         let run = try medsynth(["doctor", "--sgemm-seconds", "0.2"], environment: ["OPENBLAS_CORETYPE": nil])
         XCTAssertEqual(run.status, 0, run.error)
