@@ -107,13 +107,13 @@ final class CommandLineTests: XCTestCase {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-course-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         // An installation whose notebooks are read-only and whose model is a link elsewhere.
-        let installed = work.appendingPathComponent("installed"), shared = work.appendingPathComponent("shared.h5")
+        let installed = work.appendingPathComponent("installed"), linked = work.appendingPathComponent("linked.h5")
         try FileManager.default.createDirectory(at: installed.appendingPathComponent("models"), withIntermediateDirectories: true)
         try "```medsynth {#a}\nexpect 1 == 1\n```\n".write(
             to: installed.appendingPathComponent("00-quickstart.medsynth"), atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: installed.appendingPathComponent("00-quickstart.medsynth").path)
-        try Data([1, 2, 3]).write(to: shared)
-        try FileManager.default.createSymbolicLink(atPath: installed.appendingPathComponent("models/m.h5").path, withDestinationPath: "../../shared.h5")
+        try Data([1, 2, 3]).write(to: linked)
+        try FileManager.default.createSymbolicLink(atPath: installed.appendingPathComponent("models/m.h5").path, withDestinationPath: "../../linked.h5")
 
         let target = work.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
