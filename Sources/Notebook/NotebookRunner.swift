@@ -106,8 +106,10 @@ public final class NotebookRunner {
         public var bindings: [(name: String, value: Value)] = []
         /// Warnings in the order they were given (see `Options.warning`).
         public var warnings: [String] = []
+        /// The cell whose error stopped the run (the last that ran), if one did.
+        public var stoppedCell: CellResult? { cells.first { $0.diagnostic != nil } }
         /// The first error, which stopped the run.
-        public var diagnostic: Diagnostic? { cells.compactMap(\.diagnostic).first }
+        public var diagnostic: Diagnostic? { stoppedCell?.diagnostic }
         public var expectations: [Expectation] { cells.flatMap(\.expectations) }
         public var failedExpectations: [Expectation] { expectations.filter { !$0.passed } }
         /// Statements that ran (were not taken from the cache), in order.

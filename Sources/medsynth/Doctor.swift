@@ -19,17 +19,15 @@ struct Doctor: ParsableCommand {
     @Option(help: "Seconds to spend measuring SGEMM (0 skips it).")
     var sgemmSeconds: Double = 1
 
-    /// Which standard library sessions load and where it comes from, or why it cannot be used.
-    static func standardLibraryInUse() -> String {
-        do {
-            return try StandardLibrary.selected().description
-        } catch {
-            return "not usable: \(error)"
-        }
-    }
-
     func run() throws {
         let cpu = CPUFeatures.current
+        // Which standard library sessions load and where it comes from, or why it cannot be used.
+        let library = Result { try StandardLibrary.selected() }
+        let libraryLine: String
+        switch library {
+        case .success(let selection): libraryLine = selection.description
+        case .failure(let error): libraryLine = "not usable: \(error)"
+        }
         let blas: OpenBLAS
         do {
             blas = try OpenBLAS.shared()
@@ -38,7 +36,7 @@ struct Doctor: ParsableCommand {
         }
         var lines: [(String, String)] = [
             ("medsynth", MedSynth.versionWithCommit),
-            ("stdlib", Self.standardLibraryInUse()),
+            ("stdlib", libraryLine),
             ("Swift", NativeVersions.swift),
             ("CPU", "\(cpu.modelName), \(ProcessInfo.processInfo.activeProcessorCount) cores"),
             ("AVX-512", cpu.hasAVX512 ? "yes" : "no" + (cpu.hasAVX2 ? " (AVX2 and FMA: yes)" : "")),
@@ -71,6 +69,6 @@ struct Doctor: ParsableCommand {
                            result.median, blas.coreName))
         }
         // A standard library that cannot be used is a broken set-up: say so in the exit status too.
-        if (try? StandardLibrary.selected()) == nil { throw ExitCode(1) }
+        if case .failure = library { throw ExitCode(1) }
     }
 }

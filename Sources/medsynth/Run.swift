@@ -242,7 +242,7 @@ extension Check {
     static func outcome(of result: NotebookRunner.RunResult) -> String {
         let held = result.expectations.filter(\.passed).count
         let seconds = String(format: "%.2f", result.seconds)
-        guard let stopped = result.cells.first(where: { $0.diagnostic != nil }), let diagnostic = stopped.diagnostic else {
+        guard let stopped = result.stoppedCell, let diagnostic = stopped.diagnostic else {
             return "\(result.succeeded ? "ok" : "FAILED"): \(held) of \(result.expectations.count) expectations held, \(seconds) s"
         }
         let notRun = result.document.cells.count - result.cells.count
@@ -348,7 +348,7 @@ enum NotebookCommands {
         if echo {
             let held = result.expectations.filter(\.passed).count
             // The error above stopped the run: the line says so first, then what held before it.
-            let stoppedAt = result.cells.first { $0.diagnostic != nil }.map {
+            let stoppedAt = result.stoppedCell.map {
                 "stopped on the error in cell \($0.cell.label) (line \($0.cell.fenceLine)); "
             } ?? ""
             print(stoppedAt + "\(held) of \(result.expectations.count) expectations held; \(result.executed.count) statements ran, "
@@ -367,6 +367,15 @@ func printError(_ text: String) {
 /// error of Foundation's as its file and the system's reason, never Foundation's domain and code.
 func describe(_ error: Error) -> String {
     guard let fileError = error as? CocoaError else { return "\(error)" }
-    let reason = (fileError.userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
-    return "error: \(fileError.filePath ?? "a file"): \(reason ?? "the file system refused the operation")"
+    return "error: \(fileError.filePath ?? "a file"): \(posixReason(fileError) ?? "the file system refused the operation")"
+}
+
+/// Why a file operation failed, in the system's words ("Permission denied"), when Foundation's
+/// error carries the POSIX error underneath (or is one).
+func posixReason(_ error: Error) -> String? {
+    let error = error as NSError
+    if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    return error.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(error.code))) : nil
 }
