@@ -35,13 +35,21 @@ let package = Package(
         // medsynth's own vector kernels in C, each compiled for AVX-512, AVX2 and the baseline and
         // chosen at run time by a CPU check (C's per-function target attributes need no flags).
         .target(name: "CKernels"),
+        // GDCM (libgdcm-dev) reads DICOM: the data set and the pixels in every transfer syntax it
+        // decodes. A small C++ target gives it a C interface (include/medsynth_dicom.h) for Formats.
+        .target(
+            name: "CDICOM",
+            linkerSettings: [
+                .linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"),
+                .linkedLibrary("gdcmDICT"), .linkedLibrary("gdcmIOD"), .linkedLibrary("stdc++"),
+            ]),
         // No unsafe flags anywhere: the library products stay usable as dependencies, and a binary
         // runs on any CPU of its architecture (docs/install.md says how to opt in to -target-cpu).
         .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
         // Reads and writes Engine's tensors: HDF5, safetensors, checkpoints, PNG, NIfTI, DICOM, SVG, ACDC folders,
         // with the registry (Formats/Registry) that finds which format a file is.
         // Engine knows no files.
-        .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib"]),
+        .target(name: "Formats", dependencies: ["Engine", "CHDF5", "CPNG", "CZlib", "CDICOM"]),
         // Edges, masks, intensities and metrics; later the phantom and figures. Knows no files.
         .target(name: "Imaging", dependencies: ["Engine"]),
         // Schedules, samplers, autoencoders, the conditional UNet, training loops and the
@@ -87,5 +95,6 @@ let package = Package(
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Language", "Formats", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "medsynthTests", dependencies: ["medsynth", "Formats"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "medsynth-fuzz"]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

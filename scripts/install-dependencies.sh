@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(libopenblas-dev liblapacke-dev libhdf5-dev libpng-dev libreadline-dev zlib1g-dev pkg-config
-          libcmark-gfm-dev libcmark-gfm-extensions-dev libjs-katex)
+          libcmark-gfm-dev libcmark-gfm-extensions-dev libjs-katex libgdcm-dev)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -28,6 +28,12 @@ for module in openblas lapacke hdf5 libpng zlib libcmark-gfm; do
         exit 1
     fi
 done
+
+# GDCM has no pkg-config file on Debian: its headers are looked for where it installs them.
+if ! ls -d /usr/include/gdcm-3.* /usr/local/include/gdcm-3.* >/dev/null 2>&1; then
+    echo "error: GDCM's headers (include/gdcm-3.x) are not installed; install libgdcm-dev" >&2
+    exit 1
+fi
 
 if ! command -v swift >/dev/null; then
     echo "error: swift is not on PATH; install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2

@@ -94,7 +94,7 @@ final class GeometryTests: XCTestCase {
         bytes.replaceSubrange(at..<at + spacing.count, with: Array("0.7\\abc".utf8))
         let image = try DICOMImage(decoding: bytes, file: "bad.dcm")
         XCTAssertNil(image.geometry)
-        XCTAssertTrue(image.geometryProblem?.contains("is not 2 numbers") == true, String(describing: image.geometryProblem))
+        XCTAssertTrue(image.geometryProblem?.contains("is not a list of numbers") == true, String(describing: image.geometryProblem))
         XCTAssertEqual(image.pixels.shape, [1, 4, 5])
     }
 }

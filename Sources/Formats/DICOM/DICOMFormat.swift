@@ -1,4 +1,5 @@
-/// DICOM in the registry: a greyscale image read as its modality values (see `DICOMImage`).
+/// DICOM in the registry: an image in any transfer syntax GDCM decodes, greyscale read as its
+/// modality values, colour as RGB (see `DICOMImage`).
 /// medsynth writes no DICOM.
 public struct DICOMFormat: FileFormat {
     /// The format; `FormatRegistry.all` holds the one medsynth uses.
@@ -8,9 +9,11 @@ public struct DICOMFormat: FileFormat {
     public var extensions: [String] { ["dcm", "dicom"] }
     public var capabilities: FormatCapabilities { FormatCapabilities(reads: [.tensor], writes: []) }
     public var reading: String {
-        "the pixels [F, H, W] as modality values (the rescale slope and intercept applied, or the Modality LUT Sequence "
-            + "when there is one); a MONOCHROME1 image (0 is white) is inverted over its stored range first, so that "
-            + "larger values are brighter in every image"
+        "any transfer syntax GDCM decodes (uncompressed, RLE, JPEG, JPEG-LS, JPEG 2000); greyscale pixels [F, H, W] as "
+            + "modality values (the rescale slope and intercept applied, or the Modality LUT Sequence when there is one; "
+            + "a MONOCHROME1 image, where 0 is white, is inverted over its stored range first, so that larger values are "
+            + "brighter in every image); colour as RGB [3, H, W] ([F, 3, H, W] with several frames: YBR converted, a "
+            + "palette applied)"
     }
     public var writing: String { "" }
 

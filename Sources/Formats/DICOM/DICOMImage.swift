@@ -1,44 +1,69 @@
 import Engine
 
-/// A greyscale DICOM image (uncompressed Implicit or Explicit VR Little Endian).
+/// A DICOM image, read and decoded by GDCM (`DICOMFile`) in any transfer syntax GDCM supports:
+/// uncompressed (implicit or explicit VR, little or big endian, deflated), RLE, JPEG baseline,
+/// extended and lossless, JPEG-LS and JPEG 2000.
 ///
-/// Layout: `pixels` is `[F, H, W]`: frames (1 unless Number of Frames says more), Rows,
-/// Columns, row-major as stored.
+/// Layout: a greyscale image is `[F, H, W]`: frames (1 unless Number of Frames says more),
+/// Rows, Columns, row-major as stored. A colour image is `[3, H, W]` (red, green, blue), or
+/// `[F, 3, H, W]` with several frames: RGB as stored, YBR_FULL and YBR_FULL_422 turned into RGB
+/// as pydicom does (ITU-R BT.601 full range, rounded), YBR_RCT and YBR_ICT as their JPEG 2000
+/// decoder returns them (RGB), PALETTE COLOR through its palette (values are the palette's, 8 or
+/// 16 bits). An enhanced multi-frame image whose frames are planes of one stack (Per-frame
+/// Functional Groups with Plane Positions) has its frames sorted along the slice normal, as a
+/// series' slices are (`DICOMSeries`).
 ///
-/// Values are the modality values, as pydicom's `apply_modality_lut` gives them:
-/// `RescaleSlope * stored + RescaleIntercept` (slope 1 and intercept 0 when absent), so a CT
+/// Greyscale values are the modality values, as pydicom's `apply_modality_lut` gives them:
+/// `RescaleSlope * stored + RescaleIntercept` (slope 1 and intercept 0 when absent; an enhanced
+/// image's Pixel Value Transformation functional group when the top level has none), so a CT
 /// reads in Hounsfield units; or, when the file has a Modality LUT Sequence (0028,3000), its
 /// first item's table instead of the rescale: `LUTData[clamp(stored - first, 0, entries - 1)]`
-/// with (entries, first, bits) its LUT Descriptor (0028,3002) (0 entries meaning 65536; the
-/// first value signed when the descriptor's VR is SS, or in implicit VR when
-/// PixelRepresentation is 1). Stored values are the low BitsStored bits of each BitsAllocated
-/// sample, sign-extended when PixelRepresentation is 1. MONOCHROME1 images (where 0 is white)
-/// are inverted before rescaling (or the table), `stored' = min + max - stored` over BitsStored's
-/// range, so that larger values are brighter in every image medsynth reads.
+/// with (entries, first, bits) its LUT Descriptor (0028,3002) (0 entries meaning 65536; a first
+/// value of 32768 or more is negative when the pixels are signed). Stored values are the low
+/// BitsStored bits of each sample, sign-extended when PixelRepresentation is 1. MONOCHROME1
+/// images (where 0 is white) are inverted before rescaling (or the table), `stored' = min + max -
+/// stored` over BitsStored's range, so that larger values are brighter in every image medsynth
+/// reads. The VOI LUT (the display window) is not applied: `windows` holds its centres and widths.
 public struct DICOMImage: Sendable {
-    /// The modality values, `[F, H, W]`.
+    /// The modality values `[F, H, W]`, or the colours `[3, H, W]` / `[F, 3, H, W]`.
     public var pixels: Tensor
-    /// (0028,0004): "MONOCHROME1" or "MONOCHROME2".
+    /// (0028,0004) as the file states it: "MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", ...
     public var photometricInterpretation: String
+    /// Whether `pixels` holds colours (three channels) rather than modality values.
+    public var isColour: Bool
     /// (0028,0100) and (0028,0101): bits per sample, and how many of them carry the value.
     public var bitsAllocated: Int
     /// See `bitsAllocated`.
     public var bitsStored: Int
     /// (0028,0103): 0 unsigned, 1 two's complement.
     public var pixelRepresentation: Int
+    /// (0002,0010): the transfer syntax's UID.
+    public var transferSyntax: String
     /// Where the pixels lie, from Pixel Spacing (0028,0030), Slice Thickness (0018,0050) or
     /// Spacing Between Slices (0018,0088), Image Orientation (0020,0037) and Image Position
-    /// (Patient) (0020,0032); nil without a pixel spacing, or when one of them is malformed
-    /// (then `geometryProblem` says how: the pixels are still read).
+    /// (Patient) (0020,0032), or an enhanced image's functional groups; nil without a pixel
+    /// spacing, or when one of them is malformed (then `geometryProblem` says how: the pixels are
+    /// still read).
     public var geometry: ImageGeometry?
     /// Why a geometry the file states cannot be read.
     public var geometryProblem: String?
-    /// (0028,1053) and (0028,1052).
+    /// The rescale applied: (0028,1053) and (0028,1052), or the functional group's.
     public var rescaleSlope: Double
     /// See `rescaleSlope`.
     public var rescaleIntercept: Double
     /// The Modality LUT Sequence's table, when the file has one (it replaces the rescale).
     public var modalityLUT: ModalityLUT?
+    /// The display windows the file suggests, (0028,1050) centre and (0028,1051) width, in
+    /// modality values; empty when it states none.
+    public var windows: [Window]
+    /// Whether the file has a VOI LUT Sequence (0028,3010), which medsynth does not apply.
+    public var hasVOILUT: Bool
+
+    /// A display window: values from centre - width/2 to centre + width/2 span black to white.
+    public struct Window: Sendable, Equatable {
+        public var center: Double
+        public var width: Double
+    }
 
     /// A Modality LUT (PS3.3 C.11.1): stored values from `firstMapped` on map to `data`.
     public struct ModalityLUT: Sendable, Equatable {
@@ -52,154 +77,298 @@ public struct DICOMImage: Sendable {
         }
     }
 
-    private typealias Tag = DICOMDataSet.Tag
-
     /// Reads the DICOM file at `path`.
     public init(reading path: String) throws {
-        let file = try PosixFile.openForReading(path)
-        try self.init(decoding: try file.read(at: 0, count: try file.size()), file: path)
+        try self.init(try DICOMFile(reading: path))
     }
 
     /// Decodes the bytes of a DICOM file; `file` names it in errors.
     public init(decoding bytes: [UInt8], file: String) throws {
-        let dataSet = try DICOMDataSet(bytes: bytes, file: file)
-        func required(_ element: UInt16, _ name: String) throws -> Int {
-            guard let value = try dataSet.unsignedShort(Tag(group: 0x0028, element: element), name, file: file) else {
-                throw FormatError(file: file, "has no \(name) \(Tag(group: 0x0028, element: element))")
-            }
+        try self.init(try DICOMFile(decoding: bytes, name: file))
+    }
+
+    init(_ dicom: DICOMFile) throws {
+        let file = dicom.name
+        func required(_ tag: DICOMTag, _ name: String) throws -> Int {
+            guard let value = try dicom.unsignedShort(tag, name) else { throw FormatError(file: file, "has no \(name) \(tag)") }
             return value
         }
-        let rows = try required(0x0010, "Rows"), columns = try required(0x0011, "Columns")
-        let bitsAllocated = try required(0x0100, "Bits Allocated")
-        let bitsStored = try dataSet.unsignedShort(Tag(group: 0x0028, element: 0x0101), "Bits Stored", file: file) ?? bitsAllocated
-        let representation = try required(0x0103, "Pixel Representation")
-        let samples = try dataSet.unsignedShort(Tag(group: 0x0028, element: 0x0002), "Samples per Pixel", file: file) ?? 1
-        let photometric = dataSet.string(Tag(group: 0x0028, element: 0x0004)) ?? "MONOCHROME2"
-        let frameCount = try dataSet.number(Tag(group: 0x0028, element: 0x0008), "Number of Frames", file: file) ?? 1
-        guard frameCount >= 1, frameCount < 0x1p20 else {
-            throw FormatError(file: file, "Number of Frames (0028,0008) is \(frameCount), expected 1 to 2^20")
+        guard dicom.text(.pixelData) != nil || dicom.itemCount(.init(steps: [], tag: .pixelData)) != nil else {
+            throw FormatError(file: file, "has no Pixel Data \(DICOMTag.pixelData): it is not an image (Modality \(dicom.string(.modality) ?? "not stated"))")
+        }
+        let rows = try required(.rows, "Rows"), columns = try required(.columns, "Columns")
+        let bitsAllocated = try required(.bitsAllocated, "Bits Allocated")
+        let bitsStored = try dicom.unsignedShort(.bitsStored, "Bits Stored") ?? bitsAllocated
+        let representation = try required(.pixelRepresentation, "Pixel Representation")
+        let samples = try dicom.unsignedShort(.samplesPerPixel, "Samples per Pixel") ?? 1
+        let photometric = dicom.string(.photometricInterpretation) ?? "MONOCHROME2"
+        let frameCount = try dicom.number(.numberOfFrames, "Number of Frames") ?? 1
+        guard frameCount >= 1, frameCount < 0x1p20, frameCount == frameCount.rounded() else {
+            throw FormatError(file: file, "Number of Frames (0028,0008) is \(frameCount), expected a whole number from 1 to 2^20")
         }
         let frames = Int(frameCount)
-
-        guard samples == 1, photometric == "MONOCHROME1" || photometric == "MONOCHROME2" else {
-            throw FormatError(file: file, "is \(photometric) with \(samples) samples per pixel; medsynth reads greyscale (MONOCHROME1 or MONOCHROME2) only")
+        guard rows > 0, columns > 0 else {
+            throw FormatError(file: file, "has \(rows)x\(columns) pixels per frame: nothing to read")
         }
         guard [8, 16, 32].contains(bitsAllocated), (1...bitsAllocated).contains(bitsStored), representation <= 1 else {
             throw FormatError(file: file, "has Bits Allocated \(bitsAllocated), Bits Stored \(bitsStored), Pixel Representation \(representation); expected 8, 16 or 32 bits, at most that many stored, representation 0 or 1")
         }
-        guard rows > 0, columns > 0 else {
-            throw FormatError(file: file, "has \(rows)x\(columns) pixels per frame: nothing to read")
-        }
-        guard let pixelData = dataSet.value(Tag(group: 0x7FE0, element: 0x0010)) else {
-            throw FormatError(file: file, "has no Pixel Data (7FE0,0010)")
-        }
-        let count = frames * rows * columns
-        let sampleBytes = bitsAllocated / 8
-        guard pixelData.count >= count * sampleBytes else {
-            throw FormatError(file: file, object: "Pixel Data (7FE0,0010)",
-                "holds \(pixelData.count) bytes, but \(frames) frames of \(rows)x\(columns) at \(bitsAllocated) bits need \(count * sampleBytes)")
+        let greyscale = photometric == "MONOCHROME1" || photometric == "MONOCHROME2"
+        let colours = ["RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT", "PALETTE COLOR"]
+        guard (greyscale && samples == 1) || (colours.contains(photometric) && samples == (photometric == "PALETTE COLOR" ? 1 : 3)) else {
+            throw FormatError(file: file, "is \(photometric) with \(samples) samples per pixel; medsynth reads MONOCHROME1 and MONOCHROME2 "
+                + "with 1 sample, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT and YBR_ICT with 3, and PALETTE COLOR with 1")
         }
 
-        let slope = try dataSet.number(Tag(group: 0x0028, element: 0x1053), "Rescale Slope", file: file) ?? 1
-        let intercept = try dataSet.number(Tag(group: 0x0028, element: 0x1052), "Rescale Intercept", file: file) ?? 0
-        // The stored value's range, for sign extension and MONOCHROME1 inversion.
-        let signed = representation == 1
-        let lowest: Int64 = signed ? -(1 << (bitsStored - 1)) : 0
-        let highest: Int64 = signed ? (1 << (bitsStored - 1)) - 1 : (1 << bitsStored) - 1
-        let mask: UInt64 = (1 << UInt64(bitsStored)) - 1
-        let invert = photometric == "MONOCHROME1"
-        let lut = try Self.modalityLUT(of: dataSet, signedPixels: signed, file: file)
-
-        try MemoryBudget.check(count: count, bytesPerValue: MemoryLayout<Float>.stride,
-                               for: "DICOM image \(file) (\(frames) frames of \(rows) x \(columns))")
-        var values = [Float](repeating: 0, count: count)
-        pixelData.withUnsafeBytes { raw in
-            for i in 0..<count {
-                var sample: UInt64 = 0
-                for byte in 0..<sampleBytes { sample |= UInt64(raw[i * sampleBytes + byte]) << (8 * UInt64(byte)) }
-                sample &= mask
-                var stored = Int64(sample)
-                if signed && stored > highest { stored -= Int64(mask) + 1 }
-                if invert { stored = lowest + highest - stored }
-                values[i] = lut.map { Float($0.map(stored)) } ?? Float(slope * Double(stored) + intercept)
+        // The sizes the file states, checked before GDCM decodes anything.
+        let values = frames * rows * columns
+        let outputValues = greyscale ? values : 3 * values
+        try MemoryBudget.check(count: outputValues, bytesPerValue: MemoryLayout<Float>.stride + bitsAllocated / 8,
+                               for: "DICOM image \(file) (\(frames) frames of \(rows) x \(columns)\(greyscale ? "" : ", colour"))")
+        // GDCM fills missing native pixel bytes with zeros; a short Pixel Data is an error here.
+        let pixelDataText = dicom.text(.pixelData) ?? ""
+        if let stated = Int(pixelDataText) {
+            let needed = values * (greyscale || photometric == "PALETTE COLOR" ? 1 : 3) * bitsAllocated / 8
+            let neededStored = photometric == "YBR_FULL_422" ? needed * 2 / 3 : needed
+            guard stated >= neededStored else {
+                throw FormatError(file: file, object: "Pixel Data (7FE0,0010)",
+                    "holds \(stated) bytes, but \(frames) frames of \(rows)x\(columns) at \(bitsAllocated) bits need \(neededStored)")
             }
         }
-        self.pixels = try Tensor(shape: [frames, rows, columns], scalars: values)
+        let described = try dicom.describePixels()
+        guard described.rows == rows, described.columns == columns, described.frames == frames else {
+            throw FormatError(file: file, "states \(frames) frames of \(rows)x\(columns), but GDCM finds \(described.frames) of \(described.rows)x\(described.columns)")
+        }
+        let sampleCount = described.samplesPerPixel == 3 ? 3 * values : values
+        guard described.bufferLength <= UInt64(sampleCount * 4) else {
+            throw FormatError(file: file, object: "Pixel Data (7FE0,0010)", "would decode to \(described.bufferLength) bytes, more than \(frames) frames of \(rows)x\(columns) can hold")
+        }
+        let (bytes, decoded) = try dicom.decodedPixels()
+        let sampleBytes = decoded.bitsAllocated / 8
+        guard [1, 2, 4].contains(sampleBytes), bytes.count >= sampleCount * sampleBytes else {
+            throw FormatError(file: file, object: "Pixel Data (7FE0,0010)",
+                "decodes to \(bytes.count) bytes of \(decoded.bitsAllocated)-bit samples, but \(frames) frames of \(rows)x\(columns) need \(sampleCount * max(1, sampleBytes))")
+        }
+
         self.photometricInterpretation = photometric
         self.bitsAllocated = bitsAllocated
         self.bitsStored = bitsStored
         self.pixelRepresentation = representation
-        self.rescaleSlope = slope
-        self.rescaleIntercept = intercept
-        self.modalityLUT = lut
+        self.transferSyntax = dicom.transferSyntax
+        self.isColour = !greyscale
+        self.windows = Self.windows(of: dicom)
+        self.hasVOILUT = dicom.itemCount(.init(steps: [], tag: .voiLUTSequence)).map { $0 > 0 } ?? false
+        let rescale = try Self.rescale(of: dicom)
+        self.rescaleSlope = rescale.slope
+        self.rescaleIntercept = rescale.intercept
+        self.modalityLUT = greyscale ? try Self.modalityLUT(of: dicom, signedPixels: representation == 1) : nil
+
+        let format = SampleFormat(bytes: sampleBytes, bitsStored: min(bitsStored, sampleBytes * 8), signed: representation == 1)
+        if greyscale {
+            self.pixels = try Self.greyscale(bytes, count: values, format: format, invert: photometric == "MONOCHROME1",
+                                             lut: modalityLUT, slope: rescale.slope, intercept: rescale.intercept, shape: [frames, rows, columns])
+        } else {
+            let shape = frames == 1 ? [3, rows, columns] : [frames, 3, rows, columns]
+            if photometric == "PALETTE COLOR" {
+                self.pixels = try Self.palette(bytes, count: values, format: format, palette: try dicom.palette(), shape: shape, file: file)
+            } else {
+                let colour = Self.colourSpace(stated: photometric, decoded: decoded.photometric)
+                self.pixels = try Self.colour(bytes, frames: frames, pixelsPerFrame: rows * columns, format: format,
+                                              planar: decoded.planarConfiguration == 1, ybr: colour == .ybrFull, shape: shape)
+            }
+        }
+
         do {
-            self.geometry = try Self.geometry(of: dataSet, file: file)
+            let stack = try DICOMFrames(of: dicom, frames: frames)
+            self.geometry = try stack?.geometry ?? Self.geometry(of: dicom)
+            if let order = stack?.order, order != Array(0..<frames) { self.pixels = try Self.reorder(pixels, frames: order, colour: !greyscale) }
+            if let problem = stack?.problem { self.geometryProblem = problem }
         } catch {
+            self.geometry = nil
             self.geometryProblem = "\(error)"
         }
     }
 
-    /// The first item of the Modality LUT Sequence (0028,3000), or nil without one. Its LUT
-    /// Data (0028,3006) are 16-bit words in the file's (little-endian) order, at least as many
-    /// as the descriptor's entries, each within the descriptor's bits.
-    private static func modalityLUT(of dataSet: DICOMDataSet, signedPixels: Bool, file: String) throws -> ModalityLUT? {
-        let sequence = Tag(group: 0x0028, element: 0x3000)
-        guard let item = try dataSet.items(of: sequence, file: file).first else { return nil }
-        let descriptorTag = Tag(group: 0x0028, element: 0x3002), dataTag = Tag(group: 0x0028, element: 0x3006)
-        func words(_ range: Range<Int>) -> [Int] {
-            stride(from: range.lowerBound, to: range.upperBound - 1, by: 2).map { Int(dataSet.bytes[$0]) | Int(dataSet.bytes[$0 + 1]) << 8 }
+    // MARK: Samples
+
+    /// How a decoded sample is stored: `bytes` little-endian bytes, whose low `bitsStored` bits
+    /// hold the value, in two's complement when `signed`.
+    struct SampleFormat {
+        let bytes: Int
+        let bitsStored: Int
+        let signed: Bool
+
+        var lowest: Int64 { signed ? -(1 << (bitsStored - 1)) : 0 }
+        var highest: Int64 { signed ? (1 << (bitsStored - 1)) - 1 : (1 << bitsStored) - 1 }
+
+        /// The stored value of sample `index` of `raw`.
+        func value(_ raw: UnsafeRawBufferPointer, _ index: Int) -> Int64 {
+            var sample: UInt64 = 0
+            for byte in 0..<bytes { sample |= UInt64(raw[index * bytes + byte]) << (8 * UInt64(byte)) }
+            let mask: UInt64 = (1 << UInt64(bitsStored)) - 1
+            sample &= mask
+            var stored = Int64(sample)
+            if signed && stored > highest { stored -= Int64(mask) + 1 }
+            return stored
         }
-        guard let descriptor = item.elements[descriptorTag], let data = item.elements[dataTag] else {
-            throw FormatError(file: file, object: "Modality LUT Sequence \(sequence)",
-                "has no \(item.elements[descriptorTag] == nil ? "LUT Descriptor \(descriptorTag)" : "LUT Data \(dataTag)")")
-        }
-        let values = words(descriptor.range)
-        guard values.count == 3 else {
-            throw FormatError(file: file, object: "LUT Descriptor \(descriptorTag)", "holds \(values.count) values, expected 3")
-        }
-        let entries = values[0] == 0 ? 65536 : values[0]
-        let signedFirst = descriptor.vr == "SS" || (descriptor.vr.isEmpty && signedPixels)
-        let first = signedFirst && values[1] >= 0x8000 ? values[1] - 0x10000 : values[1]
-        let bits = values[2]
-        guard bits == 8 || bits == 16 else {
-            throw FormatError(file: file, object: "LUT Descriptor \(descriptorTag)", "gives \(bits) bits per entry, expected 8 or 16")
-        }
-        let table = words(data.range)
-        guard table.count >= entries else {
-            throw FormatError(file: file, object: "LUT Data \(dataTag)", "holds \(table.count) entries, but its descriptor promises \(entries)")
-        }
-        if let beyond = table.prefix(entries).first(where: { $0 >= 1 << bits }) {
-            throw FormatError(file: file, object: "LUT Data \(dataTag)", "holds \(beyond), more than \(bits) bits")
-        }
-        return ModalityLUT(firstMapped: first, bits: bits, data: Array(table.prefix(entries)))
     }
+
+    private static func greyscale(_ bytes: [UInt8], count: Int, format: SampleFormat, invert: Bool, lut: ModalityLUT?,
+                                  slope: Double, intercept: Double, shape: [Int]) throws -> Tensor {
+        var values = [Float](repeating: 0, count: count)
+        let lowest = format.lowest, highest = format.highest
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<count {
+                var stored = format.value(raw, i)
+                if invert { stored = lowest + highest - stored }
+                values[i] = lut.map { Float($0.map(stored)) } ?? Float(slope * Double(stored) + intercept)
+            }
+        }
+        return try Tensor(shape: shape, scalars: values)
+    }
+
+    enum ColourSpace { case rgb, ybrFull }
+
+    /// What the decoded samples are: a JPEG codec turns YBR into RGB itself (GDCM then reports
+    /// RGB, or keeps YBR_FULL_422 for a baseline JPEG it converted), JPEG 2000's YBR_RCT and
+    /// YBR_ICT come out as RGB, and uncompressed or RLE YBR_FULL(_422) stays YBR (GDCM expands 4:2:2).
+    static func colourSpace(stated: String, decoded: String) -> ColourSpace {
+        switch decoded {
+        case "YBR_FULL": return .ybrFull
+        case "YBR_FULL_422": return stated == decoded ? .ybrFull : .rgb
+        default: return .rgb
+        }
+    }
+
+    /// Colour samples to `[3, H, W]` planes per frame, from interleaved (RGBRGB...) or planar
+    /// (all R, then G, then B) frames; YBR_FULL to RGB as pydicom's `convert_color_space` does.
+    private static func colour(_ bytes: [UInt8], frames: Int, pixelsPerFrame: Int, format: SampleFormat, planar: Bool, ybr: Bool,
+                               shape: [Int]) throws -> Tensor {
+        var values = [Float](repeating: 0, count: 3 * frames * pixelsPerFrame)
+        bytes.withUnsafeBytes { raw in
+            for frame in 0..<frames {
+                let base = 3 * frame * pixelsPerFrame
+                for pixel in 0..<pixelsPerFrame {
+                    var sample = (0..<3).map { channel in
+                        Float(format.value(raw, base + (planar ? channel * pixelsPerFrame + pixel : 3 * pixel + channel)))
+                    }
+                    if ybr { sample = ybrFullToRGB(sample) }
+                    for channel in 0..<3 { values[base + channel * pixelsPerFrame + pixel] = sample[channel] }
+                }
+            }
+        }
+        return try Tensor(shape: shape, scalars: values)
+    }
+
+    /// pydicom's YBR_FULL to RGB in float32 (PS3.3 C.7.6.3.1.2): a matrix product of (Y, Cb - 128,
+    /// Cr - 128), plus 0.5, floored, clipped to 0-255.
+    static func ybrFullToRGB(_ ybr: [Float]) -> [Float] {
+        let y = ybr[0], cb = ybr[1] - 128, cr = ybr[2] - 128
+        let greenFromBlue = Float(-0.114 * 1.772 / 0.587), greenFromRed = Float(-0.299 * 1.402 / 0.587)
+        let rgb: [Float] = [y + cb * 0 + cr * Float(1.402), y + cb * greenFromBlue + cr * greenFromRed, y + cb * Float(1.772) + cr * 0]
+        return rgb.map { min(255, max(0, ($0 + 0.5).rounded(.down))) }
+    }
+
+    /// A PALETTE COLOR image through its palette: each stored value picks an entry of the red, green
+    /// and blue tables (values below the first mapped one take the first entry, beyond the table its last).
+    private static func palette(_ bytes: [UInt8], count: Int, format: SampleFormat,
+                                palette: DICOMFile.Palette, shape: [Int], file: String) throws -> Tensor {
+        let pixelsPerFrame = shape.suffix(2).reduce(1, *)
+        var values = [Float](repeating: 0, count: 3 * count)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<count {
+                let entry = Int(max(0, min(format.value(raw, i) - Int64(palette.firstMapped), Int64(palette.entries - 1))))
+                let frame = i / pixelsPerFrame, pixel = i % pixelsPerFrame
+                for channel in 0..<3 {
+                    values[(3 * frame + channel) * pixelsPerFrame + pixel] = Float(palette.tables[channel * palette.entries + entry])
+                }
+            }
+        }
+        return try Tensor(shape: shape, scalars: values)
+    }
+
+    /// The frames of `pixels` in the order `frames` gives.
+    static func reorder(_ pixels: Tensor, frames order: [Int], colour: Bool) throws -> Tensor {
+        let frameSize = pixels.count / order.count
+        var values = [Float](repeating: 0, count: pixels.count)
+        let scalars = pixels.scalars
+        for (to, from) in order.enumerated() {
+            values.replaceSubrange(to * frameSize..<(to + 1) * frameSize, with: scalars[from * frameSize..<(from + 1) * frameSize])
+        }
+        return try Tensor(shape: pixels.shape, scalars: values)
+    }
+
+    // MARK: Value transforms
+
+    private static func windows(of dicom: DICOMFile) -> [Window] {
+        guard let centres = try? dicom.numbers(.init(steps: [], tag: .windowCenter), "Window Center"),
+              let widths = try? dicom.numbers(.init(steps: [], tag: .windowWidth), "Window Width") else { return [] }
+        return zip(centres, widths).filter { $0.1 > 0 }.map { Window(center: $0.0, width: $0.1) }
+    }
+
+    /// The top level's rescale, else the shared or first frame's Pixel Value Transformation
+    /// functional group (an enhanced CT states it only there), else slope 1 and intercept 0.
+    private static func rescale(of dicom: DICOMFile) throws -> (slope: Double, intercept: Double) {
+        if let slope = try dicom.number(.rescaleSlope, "Rescale Slope") {
+            return (slope, try dicom.number(.rescaleIntercept, "Rescale Intercept") ?? 0)
+        }
+        if let intercept = try dicom.number(.rescaleIntercept, "Rescale Intercept") { return (1, intercept) }
+        for group in [DICOMTag.sharedFunctionalGroups, .perFrameFunctionalGroups] {
+            let steps = [(sequence: group, item: 0), (sequence: DICOMTag.pixelValueTransformationSequence, item: 0)]
+            let slope = try dicom.numbers(.init(steps: steps, tag: .rescaleSlope), "Rescale Slope")?.first
+            let intercept = try dicom.numbers(.init(steps: steps, tag: .rescaleIntercept), "Rescale Intercept")?.first
+            if slope != nil || intercept != nil { return (slope ?? 1, intercept ?? 0) }
+        }
+        return (1, 0)
+    }
+
+    /// The first item of the Modality LUT Sequence (0028,3000), or nil without one.
+    private static func modalityLUT(of dicom: DICOMFile, signedPixels: Bool) throws -> ModalityLUT? {
+        guard let items = dicom.itemCount(.init(steps: [], tag: .modalityLUTSequence)), items > 0 else { return nil }
+        let item = [(sequence: DICOMTag.modalityLUTSequence, item: 0)]
+        let file = dicom.name
+        guard let descriptor = try dicom.numbers(.init(steps: item, tag: .lutDescriptor), "LUT Descriptor") else {
+            throw FormatError(file: file, object: "Modality LUT Sequence (0028,3000)", "has no LUT Descriptor (0028,3002)")
+        }
+        guard descriptor.count == 3, descriptor.allSatisfy({ $0 == $0.rounded() && abs($0) <= 65535 }) else {
+            throw FormatError(file: file, object: "LUT Descriptor (0028,3002)", "holds \(descriptor), expected 3 whole numbers")
+        }
+        let entries = descriptor[0] == 0 ? 65536 : Int(descriptor[0])
+        let first = signedPixels && descriptor[1] >= 0x8000 ? Int(descriptor[1]) - 0x10000 : Int(descriptor[1])
+        let bits = Int(descriptor[2])
+        guard bits == 8 || bits == 16, entries > 0 else {
+            throw FormatError(file: file, object: "LUT Descriptor (0028,3002)", "gives \(entries) entries of \(bits) bits, expected 8 or 16 bits")
+        }
+        guard let table = try dicom.numbers(.init(steps: item, tag: .lutData), "LUT Data") else {
+            throw FormatError(file: file, object: "Modality LUT Sequence (0028,3000)", "has no LUT Data (0028,3006)")
+        }
+        guard table.count >= entries else {
+            throw FormatError(file: file, object: "LUT Data (0028,3006)", "holds \(table.count) entries, but its descriptor promises \(entries)")
+        }
+        if let beyond = table.prefix(entries).first(where: { $0 < 0 || $0 >= Double(1 << bits) || $0 != $0.rounded() }) {
+            throw FormatError(file: file, object: "LUT Data (0028,3006)", "holds \(beyond), not a whole number of \(bits) bits")
+        }
+        return ModalityLUT(firstMapped: first, bits: bits, data: table.prefix(entries).map { Int($0) })
+    }
+
+    // MARK: Geometry
 
     /// The geometry the data set states, in RAS+ (see `ImageGeometry`): column index i along
     /// the row direction (the orientation's first three numbers) times the column spacing (Pixel
     /// Spacing's second value), row index j along the column direction times the row spacing,
     /// frame index k along their cross product times the slice spacing; from the position of
     /// the first pixel. LPS becomes RAS by negating x and y.
-    static func geometry(of dataSet: DICOMDataSet, file: String) throws -> ImageGeometry? {
-        guard let pixelSpacing = try dataSet.numbers(Tag(group: 0x0028, element: 0x0030), "Pixel Spacing", count: 2, file: file) else {
-            return nil
-        }
+    static func geometry(of dicom: DICOMFile) throws -> ImageGeometry? {
+        guard let pixelSpacing = try dicom.numbers(.pixelSpacing, "Pixel Spacing", count: 2) else { return nil }
         guard pixelSpacing.allSatisfy({ $0 > 0 }) else {
-            throw FormatError(file: file, object: "Pixel Spacing (0028,0030)", "\(pixelSpacing) is not two sizes above 0")
+            throw FormatError(file: dicom.name, object: "Pixel Spacing (0028,0030)", "\(pixelSpacing) is not two sizes above 0")
         }
-        var sliceSpacing = try dataSet.number(Tag(group: 0x0018, element: 0x0088), "Spacing Between Slices", file: file)
-            ?? dataSet.number(Tag(group: 0x0018, element: 0x0050), "Slice Thickness", file: file) ?? 1
+        var sliceSpacing = try dicom.number(.spacingBetweenSlices, "Spacing Between Slices")
+            ?? dicom.number(.sliceThickness, "Slice Thickness") ?? 1
         if sliceSpacing == 0 { sliceSpacing = 1 }
-        let orientation = try dataSet.numbers(Tag(group: 0x0020, element: 0x0037), "Image Orientation (Patient)", count: 6, file: file)
-            ?? [1, 0, 0, 0, 1, 0]
-        let position = try dataSet.numbers(Tag(group: 0x0020, element: 0x0032), "Image Position (Patient)", count: 3, file: file)
-            ?? [0, 0, 0]
-        let row = Array(orientation[0..<3]), column = Array(orientation[3..<6])
-        let normal = [row[1] * column[2] - row[2] * column[1], row[2] * column[0] - row[0] * column[2], row[0] * column[1] - row[1] * column[0]]
-        let lps = (0..<3).map { axis in
-            [row[axis] * pixelSpacing[1], column[axis] * pixelSpacing[0], normal[axis] * sliceSpacing, position[axis]]
-        }
-        let ras = lps.enumerated().map { axis, values in axis < 2 ? values.map { $0 == 0 ? 0 : -$0 } : values }
-        return ImageGeometry(
-            spacing: [abs(sliceSpacing), abs(pixelSpacing[0]), abs(pixelSpacing[1])], affine: ras + [[0, 0, 0, 1]], source: "dicom")
+        let orientation = try dicom.numbers(.imageOrientation, "Image Orientation (Patient)", count: 6) ?? [1, 0, 0, 0, 1, 0]
+        let position = try dicom.numbers(.imagePosition, "Image Position (Patient)", count: 3) ?? [0, 0, 0]
+        let plane = SlicePlane(orientation: orientation, pixelSpacing: pixelSpacing)
+        return plane.geometry(origin: position, sliceStep: plane.normal.map { $0 * sliceSpacing }, sliceSpacing: sliceSpacing)
     }
 }

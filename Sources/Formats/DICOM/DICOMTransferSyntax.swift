@@ -1,25 +1,10 @@
-/// How a DICOM data set after the file meta group is encoded. medsynth reads the two
-/// uncompressed little-endian syntaxes; every other one is named in the error it gives.
+/// Names of DICOM transfer syntaxes (PS3.6 table A-1), for messages and metadata. GDCM decodes
+/// them all but the High-Throughput JPEG 2000 ones; a file in a syntax GDCM cannot decode gets
+/// GDCM's refusal with the syntax's name.
 enum DICOMTransferSyntax {
-    case implicitLittleEndian
-    case explicitLittleEndian
-
-    /// The syntax for a (0002,0010) Transfer Syntax UID, or a FormatError naming the syntax.
-    init(uid: String, file: String) throws {
-        switch uid {
-        case "1.2.840.10008.1.2": self = .implicitLittleEndian
-        case "1.2.840.10008.1.2.1": self = .explicitLittleEndian
-        default:
-            let name = DICOMTransferSyntax.names[uid].map { "\($0) (\(uid))" } ?? "transfer syntax \(uid)"
-            throw FormatError(file: file, "uses \(name), which medsynth cannot read: only uncompressed Implicit and Explicit VR Little Endian are supported")
-        }
-    }
-
-    /// Whether each element states its value representation (two letters after the tag).
-    var isExplicit: Bool { self == .explicitLittleEndian }
-
-    /// The names of the syntaxes medsynth refuses, from DICOM PS3.6 table A-1, for the error.
     static let names: [String: String] = [
+        "1.2.840.10008.1.2": "Implicit VR Little Endian",
+        "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
         "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
         "1.2.840.10008.1.2.2": "Explicit VR Big Endian",
         "1.2.840.10008.1.2.4.50": "JPEG Baseline (Process 1)",
@@ -34,4 +19,9 @@ enum DICOMTransferSyntax {
         "1.2.840.10008.1.2.4.203": "High-Throughput JPEG 2000",
         "1.2.840.10008.1.2.5": "RLE Lossless",
     ]
+
+    /// "JPEG Baseline (Process 1) (1.2.840.10008.1.2.4.50)", or the UID alone when it is not in the table.
+    static func describe(_ uid: String) -> String {
+        names[uid].map { "\($0) (\(uid))" } ?? (uid.isEmpty ? "no transfer syntax" : "transfer syntax \(uid)")
+    }
 }
