@@ -30,7 +30,7 @@ for module in openblas lapacke hdf5 libpng zlib libcmark-gfm; do
 done
 
 # GDCM has no pkg-config file on Debian: its headers are looked for where it installs them.
-if ! ls -d /usr/include/gdcm-3.* /usr/local/include/gdcm-3.* >/dev/null 2>&1; then
+if ! compgen -G "/usr/include/gdcm-3.*/gdcmImageReader.h" >/dev/null && ! compgen -G "/usr/local/include/gdcm-3.*/gdcmImageReader.h" >/dev/null; then
     echo "error: GDCM's headers (include/gdcm-3.x) are not installed; install libgdcm-dev" >&2
     exit 1
 fi
