@@ -56,17 +56,29 @@ struct Answer {
     }
 };
 
+/// The palette's tables (plain and segmented), whose bytes medsynth reads itself.
+bool isPaletteTable(const gdcm::Tag &tag) {
+    return tag.GetGroup() == 0x0028 && ((tag.GetElement() >= 0x1201 && tag.GetElement() <= 0x1203)
+                                         || (tag.GetElement() >= 0x1221 && tag.GetElement() <= 0x1223));
+}
+
 /// Value representations whose values are bulk bytes rather than something to read as text;
-/// their elements are left out, but for the tables medsynth needs.
+/// their elements are left out (but for the LUT Data, which StringFilter writes as numbers).
 bool isBulk(const gdcm::DataElement &element, const gdcm::Tag &tag) {
     gdcm::VR vr = element.GetVR();
     if ((vr == gdcm::VR::INVALID || vr == gdcm::VR::UN) && !tag.IsPrivate()) {
         gdcm::VR known = gdcm::Global::GetInstance().GetDicts().GetDictEntry(tag).GetVR();
         if (known != gdcm::VR::INVALID) vr = known;
     }
-    bool table = tag == gdcm::Tag(0x0028, 0x3006) || (tag.GetGroup() == 0x0028 && tag.GetElement() >= 0x1201 && tag.GetElement() <= 0x1203);
-    if (table) return false;
+    if (tag == gdcm::Tag(0x0028, 0x3006)) return false;
     return vr & (gdcm::VR::OB | gdcm::VR::OW | gdcm::VR::OF | gdcm::VR::OD | gdcm::VR::OL | gdcm::VR::OV | gdcm::VR::UN);
+}
+
+/// The two letters of an element's VR ("OW", "US"), or "??" when the file does not say (implicit VR).
+std::string vrName(const gdcm::DataElement &element) {
+    const char *name = gdcm::VR::GetVRString(element.GetVR());
+    std::string text = name ? name : "";
+    return text.size() == 2 ? text : "??";
 }
 
 /// Every element of `dataSet` (and of its sequences' items, to a bounded depth) as text.
@@ -74,15 +86,22 @@ void writeElements(Answer &answer, uint32_t &count, const gdcm::DataSet &dataSet
                    std::vector<uint32_t> &path, int depth) {
     for (const gdcm::DataElement &element : dataSet.GetDES()) {
         const gdcm::Tag &tag = element.GetTag();
-        if (tag == gdcm::Tag(0x7FE0, 0x0010)) {
+        if (tag == gdcm::Tag(0x7FE0, 0x0010) || isPaletteTable(tag)) {
             // Pixel Data: how many bytes it holds (native), or how many fragments (encapsulated).
+            // A palette's table: its VR and its bytes, as GDCM holds them.
             path.push_back(tag.GetElementTag());
             answer.u32(uint32_t(path.size()));
             for (uint32_t code : path) answer.u32(code);
-            answer.u8(0);
             const gdcm::ByteValue *native = element.GetByteValue();
-            const gdcm::SequenceOfFragments *fragments = element.GetSequenceOfFragments();
-            answer.text(native ? std::to_string(native->GetLength()) : fragments ? "encapsulated " + std::to_string(fragments->GetNumberOfFragments()) : "");
+            if (isPaletteTable(tag)) {
+                answer.u8(2);
+                std::string bytes = vrName(element) + (native ? std::string(native->GetPointer(), native->GetLength()) : std::string());
+                answer.text(bytes);
+            } else {
+                answer.u8(0);
+                const gdcm::SequenceOfFragments *fragments = element.GetSequenceOfFragments();
+                answer.text(native ? std::to_string(native->GetLength()) : fragments ? "encapsulated " + std::to_string(fragments->GetNumberOfFragments()) : "");
+            }
             path.pop_back();
             ++count;
             continue;
@@ -132,57 +151,6 @@ void writeElements(Answer &answer, uint32_t &count, const gdcm::DataSet &dataSet
     }
 }
 
-void writePalette(Answer &answer, const gdcm::Image &image) {
-    const gdcm::LookupTable &lut = image.GetLUT();
-    if (image.GetPhotometricInterpretation() != gdcm::PhotometricInterpretation::PALETTE_COLOR) {
-        answer.u8(0);
-        return;
-    }
-    if (!lut.Initialized()) {
-        answer.u8(2);
-        answer.text("is PALETTE COLOR but has no usable palette (0028,1101-1203)");
-        return;
-    }
-    const gdcm::LookupTable::LookupTableType types[3] = {gdcm::LookupTable::RED, gdcm::LookupTable::GREEN, gdcm::LookupTable::BLUE};
-    unsigned short length = 0, subscript = 0, bitSize = 0;
-    lut.GetLUTDescriptor(types[0], length, subscript, bitSize);
-    for (auto type : types) {
-        unsigned short l = 0, s = 0, b = 0;
-        lut.GetLUTDescriptor(type, l, s, b);
-        if (l != length || s != subscript || b != bitSize) {
-            answer.u8(2);
-            answer.text("has red, green and blue palette descriptors that differ");
-            return;
-        }
-    }
-    if (bitSize != 8 && bitSize != 16) {
-        answer.u8(2);
-        answer.text("has palette entries of " + std::to_string(bitSize) + " bits; expected 8 or 16");
-        return;
-    }
-    uint32_t entries = length == 0 ? 65536 : length;
-    std::vector<uint16_t> tables(3 * size_t(entries));
-    std::vector<unsigned char> raw(size_t(entries) * 2 + 16);
-    for (int colour = 0; colour < 3; ++colour) {
-        unsigned int byteCount = 0;
-        lut.GetLUT(types[colour], raw.data(), byteCount);
-        size_t perEntry = bitSize / 8;
-        if (byteCount < entries * perEntry) {
-            answer.u8(2);
-            answer.text("has a palette shorter than its descriptor says");
-            return;
-        }
-        for (uint32_t i = 0; i < entries; ++i) {
-            tables[colour * entries + i] = perEntry == 1 ? raw[i] : uint16_t(raw[2 * i] | raw[2 * i + 1] << 8);
-        }
-    }
-    answer.u8(1);
-    answer.i32(subscript);
-    answer.i32(bitSize);
-    answer.u32(entries);
-    answer.bytes.append(reinterpret_cast<const char *>(tables.data()), tables.size() * 2);
-}
-
 /// What GDCM reported while reading, on one line.
 std::string traceText(std::ostringstream &trace) {
     std::string text = trace.str();
@@ -192,7 +160,8 @@ std::string traceText(std::ostringstream &trace) {
     return text;
 }
 
-/// The child's whole work: read, describe, decode, answer. Returns the answer, or throws.
+/// The child's whole work: read the data set, then the pixels (native bytes and RLE fragments as
+/// they are, anything else decoded by GDCM's codecs), and answer. Returns the answer, or throws.
 std::string readInChild(const char *path, const void *bytes, size_t count, bool headersOnly, uint64_t maxPixelBytes) {
     std::ostringstream trace;
     gdcm::Trace::SetDebug(false);
@@ -202,82 +171,116 @@ std::string readInChild(const char *path, const void *bytes, size_t count, bool 
     gdcm::Trace::SetWarningStream(trace);
 
     std::istringstream memory;
-    gdcm::ImageReader reader;
-    if (path != nullptr) {
-        reader.SetFileName(path);
-    } else {
-        memory.str(std::string(static_cast<const char *>(bytes), count));
-        reader.SetStream(memory);
+    auto point = [&](gdcm::Reader &reader) {
+        if (path != nullptr) {
+            reader.SetFileName(path);
+        } else {
+            memory.clear();
+            memory.str(std::string(static_cast<const char *>(bytes), count));
+            reader.SetStream(memory);
+        }
+    };
+    gdcm::Reader reader;
+    point(reader);
+    bool read = headersOnly ? reader.ReadUpToTag(gdcm::Tag(0x7FE0, 0x0010), std::set<gdcm::Tag>()) : reader.Read();
+    if (!read) {
+        std::string said = traceText(trace);
+        throw std::runtime_error("is not a DICOM file GDCM can read" + (said.empty() ? "" : " (GDCM: " + said + ")"));
     }
-    bool hasImage = false;
-    std::string imageProblem;
-    gdcm::Reader plain;
-    if (headersOnly) {
-        if (!reader.gdcm::Reader::ReadUpToTag(gdcm::Tag(0x7FE0, 0x0010), std::set<gdcm::Tag>())) {
-            throw std::runtime_error("is not a DICOM file GDCM can read" + (trace.str().empty() ? "" : " (GDCM: " + traceText(trace) + ")"));
-        }
-        imageProblem = "read without its pixels";
-    } else if (reader.Read()) {
-        hasImage = true;
-        // GDCM pads a Pixel Data cut short by the end of the file with zeros, and only warns.
-        if (trace.str().find("Incomplete Pixel Data") != std::string::npos) {
-            throw std::runtime_error("has its Pixel Data (7FE0,0010) cut short: the file ends before the length the element states");
-        }
-    } else {
-        // Not an image (a report, a plan, a DICOMDIR) or one GDCM refuses: the data set alone.
-        imageProblem = traceText(trace);
-        imageProblem = imageProblem.empty() ? "holds no image GDCM can decode" : "holds no image GDCM can decode (GDCM: " + imageProblem + ")";
-        trace.str("");
-        if (path == nullptr) memory.clear(), memory.seekg(0);
-        if (path != nullptr) plain.SetFileName(path); else plain.SetStream(memory);
-        if (!plain.Read()) {
-            throw std::runtime_error("is not a DICOM file GDCM can read" + (trace.str().empty() ? "" : " (GDCM: " + traceText(trace) + ")"));
-        }
+    // GDCM pads a Pixel Data cut short by the end of the file with zeros, and only warns.
+    if (trace.str().find("Incomplete Pixel Data") != std::string::npos) {
+        throw std::runtime_error("has its Pixel Data (7FE0,0010) cut short: the file ends before the length the element states");
     }
 
     Answer answer;
     answer.bytes = "MSD1";
-    const gdcm::File &file = hasImage || headersOnly ? reader.GetFile() : plain.GetFile();
+    const gdcm::File &file = reader.GetFile();
+    const gdcm::DataSet &dataSet = file.GetDataSet();
     gdcm::StringFilter filter;
     filter.SetFile(file);
     size_t countAt = answer.bytes.size();
     answer.u32(0);
     uint32_t elements = 0;
-    std::vector<uint32_t> path0;
-    writeElements(answer, elements, file.GetDataSet(), filter, path0, 0);
+    std::vector<uint32_t> top;
+    writeElements(answer, elements, dataSet, filter, top, 0);
     std::memcpy(&answer.bytes[countAt], &elements, 4);
 
-    const char *syntax = gdcm::TransferSyntax::GetTSString(file.GetHeader().GetDataSetTransferSyntax());
-    answer.text(syntax ? syntax : "");
-    answer.text(imageProblem);
-    if (!hasImage) {
-        answer.u8(0);
-        answer.u8(0);
+    const gdcm::TransferSyntax syntax = file.GetHeader().GetDataSetTransferSyntax();
+    const char *uid = gdcm::TransferSyntax::GetTSString(syntax);
+    answer.text(uid ? uid : "");
+
+    const gdcm::Tag pixelData(0x7FE0, 0x0010);
+    if (headersOnly || !dataSet.FindDataElement(pixelData)) {
         answer.u8(0);
         return answer.bytes;
     }
-    const gdcm::Image &image = reader.GetImage();
-    answer.u8(1);
-    answer.pixels(image);
+    const gdcm::DataElement &pixels = dataSet.GetDataElement(pixelData);
+    if (const gdcm::ByteValue *native = pixels.GetByteValue()) {
+        if (native->GetLength() > maxPixelBytes) {
+            answer.u8(2);
+            answer.text("holds " + std::to_string(native->GetLength()) + " bytes of pixels, more than the " + std::to_string(maxPixelBytes) + " allowed");
+            return answer.bytes;
+        }
+        answer.u8(3);
+        answer.text(vrName(pixels));
+        answer.u64(native->GetLength());
+        answer.bytes.append(native->GetPointer(), native->GetLength());
+        return answer.bytes;
+    }
+    const gdcm::SequenceOfFragments *fragments = pixels.GetSequenceOfFragments();
+    if (fragments == nullptr) {
+        answer.u8(2);
+        answer.text("has a Pixel Data (7FE0,0010) that is neither native bytes nor encapsulated fragments");
+        return answer.bytes;
+    }
+    if (syntax == gdcm::TransferSyntax::RLELossless) {
+        uint64_t total = 0;
+        for (unsigned i = 0; i < fragments->GetNumberOfFragments(); ++i) total += fragments->GetFragment(i).GetVL();
+        if (total > maxPixelBytes) {
+            answer.u8(2);
+            answer.text("holds " + std::to_string(total) + " bytes of RLE fragments, more than the " + std::to_string(maxPixelBytes) + " allowed");
+            return answer.bytes;
+        }
+        answer.u8(4);
+        answer.u32(uint32_t(fragments->GetNumberOfFragments()));
+        for (unsigned i = 0; i < fragments->GetNumberOfFragments(); ++i) {
+            const gdcm::ByteValue *fragment = fragments->GetFragment(i).GetByteValue();
+            uint64_t length = fragment ? uint64_t(fragment->GetLength()) : 0;
+            answer.u64(length);
+            if (fragment) answer.bytes.append(fragment->GetPointer(), length);
+        }
+        return answer.bytes;
+    }
+
+    // Everything else (JPEG, JPEG-LS, JPEG 2000) through GDCM's image reader and its codecs.
+    trace.str("");
+    gdcm::ImageReader images;
+    point(images);
+    if (!images.Read()) {
+        std::string said = traceText(trace);
+        answer.u8(2);
+        answer.text("holds no image GDCM can decode" + (said.empty() ? "" : " (GDCM: " + said + ")"));
+        return answer.bytes;
+    }
+    const gdcm::Image &image = images.GetImage();
     uint64_t length = image.GetBufferLength();
     if (length > maxPixelBytes) {
         answer.u8(2);
         answer.text("would decode to " + std::to_string(length) + " bytes of pixels, more than the " + std::to_string(maxPixelBytes) + " allowed");
-    } else {
-        std::vector<char> buffer(length);
-        trace.str("");
-        if (image.GetBuffer(buffer.data())) {
-            answer.u8(1);
-            answer.pixels(image);
-            answer.u64(length);
-            answer.bytes.append(buffer.data(), buffer.size());
-        } else {
-            answer.u8(2);
-            std::string said = traceText(trace);
-            answer.text("has pixel data GDCM could not decode" + (said.empty() ? "" : " (GDCM: " + said + ")"));
-        }
+        return answer.bytes;
     }
-    writePalette(answer, image);
+    std::vector<char> buffer(length);
+    trace.str("");
+    if (!image.GetBuffer(buffer.data())) {
+        std::string said = traceText(trace);
+        answer.u8(2);
+        answer.text("has pixel data GDCM could not decode" + (said.empty() ? "" : " (GDCM: " + said + ")"));
+        return answer.bytes;
+    }
+    answer.u8(1);
+    answer.pixels(image);
+    answer.u64(length);
+    answer.bytes.append(buffer.data(), buffer.size());
     return answer.bytes;
 }
 

@@ -24,19 +24,23 @@ extern "C" {
 /// medsynth_dicom_free) laid out as Formats/DICOM/DICOMFile.swift reads it:
 ///   "MSD1"
 ///   u32 elements; each: u32 path length n, u32 codes[n] ((sequence tag, item) pairs, then the
-///       tag; tags as group << 16 | element), u8 kind (0 a value, 1 a sequence), u32 length,
-///       then length bytes of text (a value) or nothing (a sequence: length is its item count);
-///       Pixel Data's text is its length in bytes when native, "encapsulated N" with N fragments
+///       tag; tags as group << 16 | element), u8 kind, text: kind 0 a value as text (StringFilter's:
+///       binary numbers in decimal, values separated by backslashes; Pixel Data's text is its
+///       length in bytes when native, "encapsulated N" with N fragments), kind 1 a sequence (no
+///       text: a u32 item count instead), kind 2 a palette table (its VR's two letters, "??" when
+///       implicit, then its bytes as GDCM holds them)
 ///   text transfer syntax UID
-///   text why the file holds no decodable image ("" when it holds one)
-///   u8 1 + pixels before decoding, or u8 0
-///   u8 0 not decoded, or 1 + pixels after decoding + u64 n + n bytes (little-endian samples),
-///      or 2 + text why decoding failed
-///   u8 0 no palette, or 1 + i32 first mapped + i32 bits + u32 entries + u16 red, green, blue
-///      tables, or 2 + text why the palette cannot be used
+///   the pixels, u8 then:
+///     0  none (headers only, or no Pixel Data)
+///     1  decoded by GDCM's codecs: pixels after decoding + u64 n + n bytes (little-endian samples)
+///     2  text why they cannot be read
+///     3  native: text VR + u64 n + n bytes as GDCM holds them (OW words of a big-endian file
+///        swapped to little endian when read)
+///     4  RLE: u32 fragments, each u64 n + n bytes
 /// where text is u32 n + n bytes, and pixels is u32 columns, rows, frames, samples per pixel,
 /// bits allocated, bits stored, high bit, pixel representation, planar configuration, 32 bytes
-/// of photometric interpretation (NUL-padded), u64 decoded length. Numbers are little-endian.
+/// of photometric interpretation (NUL-padded), u64 decoded length. Numbers are in the machine's
+/// order (little-endian on every machine medsynth builds for).
 ///
 /// On failure returns -1 with the reason in `error` (NUL-terminated, at most `error_capacity` bytes).
 int medsynth_dicom_read(const char *path, const void *bytes, size_t count, int headers_only, uint64_t max_pixel_bytes,

@@ -16,14 +16,24 @@ final class DICOMFile {
     private var values: [[UInt32]: String] = [:]
     /// Sequences' item counts, by path.
     private var sequences: [[UInt32]: Int] = [:]
-    /// Why there are no pixels: read headers only, not an image, or GDCM's refusal.
-    private let imageProblem: String
-    /// The pixels as GDCM describes them before decoding, nil without an image.
-    let described: PixelLayout?
-    /// The decoded pixels (little-endian samples) and what they are after decoding, or why not.
-    private let decoded: Result<(bytes: [UInt8], pixels: PixelLayout), FormatError>?
-    /// A PALETTE COLOR image's palette, or why it cannot be used.
-    private let paletteTables: Result<Palette, FormatError>?
+    /// Palette tables' VR and bytes, by path.
+    private var tables: [[UInt32]: (vr: String, bytes: [UInt8])] = [:]
+    /// The pixels as the child sent them.
+    let pixels: PixelSource
+
+    /// Where the pixel bytes come from.
+    enum PixelSource {
+        /// Read headers only, or the file has no Pixel Data.
+        case none
+        /// Decoded by GDCM's codecs (JPEG, JPEG-LS, JPEG 2000), little-endian samples.
+        case decoded(PixelLayout, [UInt8])
+        /// Why they cannot be read.
+        case failed(String)
+        /// Native pixel data as GDCM holds it: `vr` "OB", "OW" or "??" (implicit).
+        case native(vr: String, bytes: [UInt8])
+        /// RLE Lossless fragments, one per frame.
+        case rle([[UInt8]])
+    }
 
     /// The pixels as GDCM gives them (PixelFormat, dimensions, photometric interpretation).
     struct PixelLayout {
@@ -34,13 +44,6 @@ final class DICOMFile {
         var photometric = ""
         /// Bytes of the decoded pixels.
         var bufferLength: UInt64 = 0
-    }
-
-    struct Palette {
-        var tables: [UInt16]
-        var entries: Int
-        var firstMapped: Int
-        var bits: Int
     }
 
     /// Reads the file at `path`; with `headersOnly`, up to the pixel data only (for sorting a
@@ -83,32 +86,37 @@ final class DICOMFile {
             let pathLength = Int(try reader.u32())
             guard pathLength % 2 == 1, pathLength <= 64 else { throw reader.damaged() }
             let path = try (0..<pathLength).map { _ in try reader.u32() }
-            if try reader.u8() == 1 {
-                sequences[path] = Int(try reader.u32())
-            } else {
-                values[path] = try reader.text()
+            switch try reader.u8() {
+            case 1: sequences[path] = Int(try reader.u32())
+            case 2:
+                let table = Array(try reader.bytes(Int(try reader.u32())))
+                guard table.count >= 2 else { throw reader.damaged() }
+                tables[path] = (String(decoding: table.prefix(2), as: UTF8.self), Array(table.dropFirst(2)))
+            default: values[path] = try reader.text()
             }
         }
         transferSyntax = try reader.text()
-        imageProblem = try reader.text()
-        described = try reader.u8() == 1 ? try reader.pixels() : nil
         switch try reader.u8() {
         case 1:
-            let pixels = try reader.pixels()
+            let layout = try reader.pixels()
             let count = try reader.u64()
             guard count <= UInt64(Int.max) else { throw reader.damaged() }
-            decoded = .success((bytes: Array(try reader.bytes(Int(count))), pixels: pixels))
-        case 2: decoded = .failure(FormatError(file: name, try reader.text()))
-        default: decoded = nil
-        }
-        switch try reader.u8() {
-        case 1:
-            let first = Int(Int32(bitPattern: try reader.u32())), bits = Int(try reader.u32()), entries = Int(try reader.u32())
-            let raw = try reader.bytes(3 * entries * 2)
-            let tables = (0..<3 * entries).map { UInt16(raw[raw.startIndex + 2 * $0]) | UInt16(raw[raw.startIndex + 2 * $0 + 1]) << 8 }
-            paletteTables = .success(Palette(tables: tables, entries: entries, firstMapped: first, bits: bits))
-        case 2: paletteTables = .failure(FormatError(file: name, try reader.text()))
-        default: paletteTables = nil
+            pixels = .decoded(layout, Array(try reader.bytes(Int(count))))
+        case 2: pixels = .failed(try reader.text())
+        case 3:
+            let vr = try reader.text()
+            let count = try reader.u64()
+            guard count <= UInt64(Int.max) else { throw reader.damaged() }
+            pixels = .native(vr: vr, bytes: Array(try reader.bytes(Int(count))))
+        case 4:
+            var fragments: [[UInt8]] = []
+            for _ in 0..<(try reader.u32()) {
+                let count = try reader.u64()
+                guard count <= UInt64(Int.max) else { throw reader.damaged() }
+                fragments.append(Array(try reader.bytes(Int(count))))
+            }
+            pixels = .rle(fragments)
+        default: pixels = .none
         }
     }
 
@@ -207,25 +215,11 @@ final class DICOMFile {
         return Int(value)
     }
 
-    // MARK: Pixels
+    /// A palette table's VR ("??" when implicit) and bytes, nil without it.
+    func table(_ tag: DICOMTag) -> (vr: String, bytes: [UInt8])? { tables[[tag.code]] }
 
-    /// What the pixels are, before decoding; an error saying why when there are none.
-    func describePixels() throws -> PixelLayout {
-        guard let described else { throw FormatError(file: name, imageProblem.isEmpty ? "holds no image" : imageProblem) }
-        return described
-    }
-
-    /// The decoded pixels (little-endian samples) and what they are after decoding.
-    func decodedPixels() throws -> (bytes: [UInt8], pixels: PixelLayout) {
-        guard let decoded else { throw FormatError(file: name, imageProblem.isEmpty ? "holds no image" : imageProblem) }
-        return try decoded.get()
-    }
-
-    /// The palette of a PALETTE COLOR image.
-    func palette() throws -> Palette {
-        guard let paletteTables else { throw FormatError(file: name, "has no palette") }
-        return try paletteTables.get()
-    }
+    /// Whether the data set is big-endian (Explicit VR Big Endian).
+    var isBigEndian: Bool { transferSyntax == "1.2.840.10008.1.2.2" }
 }
 
 extension Substring {

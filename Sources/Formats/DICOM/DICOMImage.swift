@@ -110,8 +110,10 @@ public struct DICOMImage: Sendable {
         guard rows > 0, columns > 0 else {
             throw FormatError(file: file, "has \(rows)x\(columns) pixels per frame: nothing to read")
         }
-        guard [8, 16, 32].contains(bitsAllocated), (1...bitsAllocated).contains(bitsStored), representation <= 1 else {
-            throw FormatError(file: file, "has Bits Allocated \(bitsAllocated), Bits Stored \(bitsStored), Pixel Representation \(representation); expected 8, 16 or 32 bits, at most that many stored, representation 0 or 1")
+        guard [8, 16, 32].contains(bitsAllocated) || (bitsAllocated == 1 && photometric.hasPrefix("MONOCHROME")),
+              (1...bitsAllocated).contains(bitsStored), representation <= 1 else {
+            throw FormatError(file: file, "has Bits Allocated \(bitsAllocated), Bits Stored \(bitsStored), Pixel Representation \(representation) "
+                + "for \(photometric); expected 8, 16 or 32 bits (1 for MONOCHROME), at most that many stored, representation 0 or 1")
         }
         let greyscale = photometric == "MONOCHROME1" || photometric == "MONOCHROME2"
         let colours = ["RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT", "PALETTE COLOR"]
@@ -120,34 +122,22 @@ public struct DICOMImage: Sendable {
                 + "with 1 sample, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT and YBR_ICT with 3, and PALETTE COLOR with 1")
         }
 
-        // The sizes the file states, checked before GDCM decodes anything.
+        // The sizes the file states, checked before anything is decoded or unpacked.
         let values = frames * rows * columns
         let outputValues = greyscale ? values : 3 * values
-        try MemoryBudget.check(count: outputValues, bytesPerValue: MemoryLayout<Float>.stride + bitsAllocated / 8,
+        try MemoryBudget.check(count: outputValues, bytesPerValue: MemoryLayout<Float>.stride + max(1, bitsAllocated / 8),
                                for: "DICOM image \(file) (\(frames) frames of \(rows) x \(columns)\(greyscale ? "" : ", colour"))")
-        // GDCM fills missing native pixel bytes with zeros; a short Pixel Data is an error here.
-        let pixelDataText = dicom.text(.pixelData) ?? ""
-        if let stated = Int(pixelDataText) {
-            let needed = values * (greyscale || photometric == "PALETTE COLOR" ? 1 : 3) * bitsAllocated / 8
-            let neededStored = photometric == "YBR_FULL_422" ? needed * 2 / 3 : needed
-            guard stated >= neededStored else {
-                throw FormatError(file: file, object: "Pixel Data (7FE0,0010)",
-                    "holds \(stated) bytes, but \(frames) frames of \(rows)x\(columns) at \(bitsAllocated) bits need \(neededStored)")
-            }
-        }
-        let described = try dicom.describePixels()
-        guard described.rows == rows, described.columns == columns, described.frames == frames else {
-            throw FormatError(file: file, "states \(frames) frames of \(rows)x\(columns), but GDCM finds \(described.frames) of \(described.rows)x\(described.columns)")
-        }
-        let sampleCount = described.samplesPerPixel == 3 ? 3 * values : values
-        guard described.bufferLength <= UInt64(sampleCount * 4) else {
-            throw FormatError(file: file, object: "Pixel Data (7FE0,0010)", "would decode to \(described.bufferLength) bytes, more than \(frames) frames of \(rows)x\(columns) can hold")
-        }
-        let (bytes, decoded) = try dicom.decodedPixels()
-        let sampleBytes = decoded.bitsAllocated / 8
-        guard [1, 2, 4].contains(sampleBytes), bytes.count >= sampleCount * sampleBytes else {
+        let stored = DICOMPixels.Layout(rows: rows, columns: columns, frames: frames,
+                                        samples: photometric == "PALETTE COLOR" ? 1 : samples, bitsAllocated: bitsAllocated,
+                                        planar: (try dicom.unsignedShort(.planarConfiguration, "Planar Configuration") ?? 0) == 1,
+                                        photometric: photometric)
+        let pixelBytes = try DICOMPixels(dicom, stored: stored)
+        let bytes = pixelBytes.bytes
+        let sampleBytes = pixelBytes.sampleBytes
+        let sampleCount = stored.samples * values
+        guard bytes.count >= sampleCount * sampleBytes else {
             throw FormatError(file: file, object: "Pixel Data (7FE0,0010)",
-                "decodes to \(bytes.count) bytes of \(decoded.bitsAllocated)-bit samples, but \(frames) frames of \(rows)x\(columns) need \(sampleCount * max(1, sampleBytes))")
+                "decodes to \(bytes.count) bytes of \(sampleBytes * 8)-bit samples, but \(frames) frames of \(rows)x\(columns) need \(sampleCount * sampleBytes)")
         }
 
         self.photometricInterpretation = photometric
@@ -163,18 +153,18 @@ public struct DICOMImage: Sendable {
         self.rescaleIntercept = rescale.intercept
         self.modalityLUT = greyscale ? try Self.modalityLUT(of: dicom, signedPixels: representation == 1) : nil
 
-        let format = SampleFormat(bytes: sampleBytes, bitsStored: min(bitsStored, sampleBytes * 8), signed: representation == 1)
+        let format = SampleFormat(bytes: sampleBytes, bitsStored: min(bitsStored, sampleBytes * 8), signed: representation == 1 && bitsAllocated > 1)
         if greyscale {
             self.pixels = try Self.greyscale(bytes, count: values, format: format, invert: photometric == "MONOCHROME1",
                                              lut: modalityLUT, slope: rescale.slope, intercept: rescale.intercept, shape: [frames, rows, columns])
         } else {
             let shape = frames == 1 ? [3, rows, columns] : [frames, 3, rows, columns]
             if photometric == "PALETTE COLOR" {
-                self.pixels = try Self.palette(bytes, count: values, format: format, palette: try dicom.palette(), shape: shape, file: file)
+                let palette = try DICOMPalette(dicom, signedPixels: representation == 1)
+                self.pixels = try Self.palette(bytes, count: values, format: format, palette: palette, shape: shape)
             } else {
-                let colour = Self.colourSpace(stated: photometric, decoded: decoded.photometric)
                 self.pixels = try Self.colour(bytes, frames: frames, pixelsPerFrame: rows * columns, format: format,
-                                              planar: decoded.planarConfiguration == 1, ybr: colour == .ybrFull, shape: shape)
+                                              planar: pixelBytes.planar, ybr: pixelBytes.isYBRFull, shape: shape)
             }
         }
 
@@ -227,19 +217,6 @@ public struct DICOMImage: Sendable {
         return try Tensor(shape: shape, scalars: values)
     }
 
-    enum ColourSpace { case rgb, ybrFull }
-
-    /// What the decoded samples are: a JPEG codec turns YBR into RGB itself (GDCM then reports
-    /// RGB, or keeps YBR_FULL_422 for a baseline JPEG it converted), JPEG 2000's YBR_RCT and
-    /// YBR_ICT come out as RGB, and uncompressed or RLE YBR_FULL(_422) stays YBR (GDCM expands 4:2:2).
-    static func colourSpace(stated: String, decoded: String) -> ColourSpace {
-        switch decoded {
-        case "YBR_FULL": return .ybrFull
-        case "YBR_FULL_422": return stated == decoded ? .ybrFull : .rgb
-        default: return .rgb
-        }
-    }
-
     /// Colour samples to `[3, H, W]` planes per frame, from interleaved (RGBRGB...) or planar
     /// (all R, then G, then B) frames; YBR_FULL to RGB as pydicom's `convert_color_space` does.
     private static func colour(_ bytes: [UInt8], frames: Int, pixelsPerFrame: Int, format: SampleFormat, planar: Bool, ybr: Bool,
@@ -271,16 +248,15 @@ public struct DICOMImage: Sendable {
 
     /// A PALETTE COLOR image through its palette: each stored value picks an entry of the red, green
     /// and blue tables (values below the first mapped one take the first entry, beyond the table its last).
-    private static func palette(_ bytes: [UInt8], count: Int, format: SampleFormat,
-                                palette: DICOMFile.Palette, shape: [Int], file: String) throws -> Tensor {
+    private static func palette(_ bytes: [UInt8], count: Int, format: SampleFormat, palette: DICOMPalette, shape: [Int]) throws -> Tensor {
         let pixelsPerFrame = shape.suffix(2).reduce(1, *)
         var values = [Float](repeating: 0, count: 3 * count)
         bytes.withUnsafeBytes { raw in
             for i in 0..<count {
-                let entry = Int(max(0, min(format.value(raw, i) - Int64(palette.firstMapped), Int64(palette.entries - 1))))
+                let entry = palette.entry(format.value(raw, i))
                 let frame = i / pixelsPerFrame, pixel = i % pixelsPerFrame
                 for channel in 0..<3 {
-                    values[(3 * frame + channel) * pixelsPerFrame + pixel] = Float(palette.tables[channel * palette.entries + entry])
+                    values[(3 * frame + channel) * pixelsPerFrame + pixel] = Float(palette.tables[channel][entry])
                 }
             }
         }

@@ -24,6 +24,7 @@ public struct DICOMTag: Hashable, Sendable, CustomStringConvertible {
 extension DICOMTag {
     static let samplesPerPixel = DICOMTag(0x0028, 0x0002)
     static let photometricInterpretation = DICOMTag(0x0028, 0x0004)
+    static let planarConfiguration = DICOMTag(0x0028, 0x0006)
     static let numberOfFrames = DICOMTag(0x0028, 0x0008)
     static let rows = DICOMTag(0x0028, 0x0010)
     static let columns = DICOMTag(0x0028, 0x0011)
@@ -40,6 +41,9 @@ extension DICOMTag {
     static let lutData = DICOMTag(0x0028, 0x3006)
     static let voiLUTSequence = DICOMTag(0x0028, 0x3010)
     static let pixelData = DICOMTag(0x7FE0, 0x0010)
+    static let paletteDescriptors = [DICOMTag(0x0028, 0x1101), DICOMTag(0x0028, 0x1102), DICOMTag(0x0028, 0x1103)]
+    static let paletteData = [DICOMTag(0x0028, 0x1201), DICOMTag(0x0028, 0x1202), DICOMTag(0x0028, 0x1203)]
+    static let segmentedPaletteData = [DICOMTag(0x0028, 0x1221), DICOMTag(0x0028, 0x1222), DICOMTag(0x0028, 0x1223)]
 
     static let modality = DICOMTag(0x0008, 0x0060)
     static let sopInstanceUID = DICOMTag(0x0008, 0x0018)

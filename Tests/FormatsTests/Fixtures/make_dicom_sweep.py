@@ -16,7 +16,10 @@ each decoded one OUT/<n>.f32 holds the values medsynth must produce, as little-e
              enhanced image whose per-frame Plane Positions form one evenly spaced stack are
              sorted along the slice normal (Image Orientation's row x column).
   colour     [3, H, W], or [F, 3, H, W]: pydicom's RGB (YBR converted by pydicom or the codec;
-             PALETTE COLOR through apply_color_lut).
+             PALETTE COLOR through apply_color_lut). pydicom 3.0.2 reads a big-endian file's
+             16-bit palette tables in the machine's byte order (np.frombuffer), which swaps their
+             bytes; the tables are swapped to little endian first, so that OBXXXX1A_expb.dcm
+             gives the colours of OBXXXX1A.dcm.
 """
 import glob
 import json
@@ -114,6 +117,11 @@ for index, path in enumerate(paths):
             values = apply_modality_lut(stored, ds).astype(np.float64)
         values = values.reshape(frames, ds.Rows, ds.Columns)
     else:
+        if photometric == "PALETTE COLOR" and not ds.file_meta.TransferSyntaxUID.is_little_endian:
+            for colour in ("Red", "Green", "Blue"):
+                keyword = f"{colour}PaletteColorLookupTableData"
+                if keyword in ds and len(ds[keyword].value) == 2 * (ds.RedPaletteColorLookupTableDescriptor[0] or 65536):
+                    ds[keyword].value = np.frombuffer(ds[keyword].value, ">u2").astype("<u2").tobytes()
         rgb = apply_color_lut(arr, ds) if photometric == "PALETTE COLOR" else arr
         rgb = rgb.reshape(frames, ds.Rows, ds.Columns, 3).transpose(0, 3, 1, 2).astype(np.float64)
         values = rgb[0] if frames == 1 else rgb
