@@ -47,6 +47,36 @@ final class GeometryVerbTests: XCTestCase {
         return result
     }
 
+    /// A folder of DICOM files is one series (FormatsTests' synthetic one: 7 oblique slices 2.5 mm
+    /// apart, shuffled on disk): scan gives the sorted volume with its spacing and orientation,
+    /// load the volume alone, series= picks one of two, and every file read is noted for the cache.
+    func testScanAndLoadReadAFolderAsOneSortedSeries() throws {
+        let session = session()
+        try run("""
+            s = scan "../dicom-series/shuffled"
+            v = load "../dicom-series/shuffled"
+            t = scan "../dicom-series/two" series="9"
+            """, in: session)
+        let scan = try record("s", in: session)
+        XCTAssertEqual(try tensor(scan["image"]).shape, [7, 12, 10])
+        XCTAssertEqual(try tensor(session.interpreter.globals["v"]), try tensor(scan["image"]))
+        let spacing = numbers(scan["spacing"])
+        XCTAssertEqual(spacing.count, 3)
+        XCTAssertEqual(spacing[0], 2.5, accuracy: 1e-4, "from the positions, not Slice Thickness (3.0)")
+        XCTAssertEqual(spacing[1], 0.7, accuracy: 1e-6)
+        XCTAssertEqual(spacing[2], 0.9, accuracy: 1e-6)
+        func text(_ value: Value?) -> String? { if case .string(let text)? = value { return text } else { return nil } }
+        XCTAssertEqual(text(scan["orientation"]), "LIP")
+        XCTAssertEqual(text(scan["geometry"]), "dicom")
+        XCTAssertEqual(text(scan["modality"]), "CT")
+        XCTAssertEqual(numbers(.list([scan["files"] ?? .nothing])), [7])
+        XCTAssertEqual(try tensor(try record("t", in: session)["image"]).shape, [2, 12, 10])
+        XCTAssertTrue(session.context.filesRead.filter { $0.contains("dicom-series/shuffled") }.count >= 8, "\(session.context.filesRead)")
+
+        let report = session.run("u = scan \"../dicom-series/two\"", name: "u")
+        XCTAssertTrue(report.diagnostic.map { "\($0)".contains("holds 2 series") } ?? false, String(describing: report.diagnostic))
+    }
+
     func testScanKeepsNibabelsAffineAndResampleKeepsTheImagesExtent() throws {
         let session = session()
         try run("s = scan \"qform.nii.gz\"\nr = resample s spacing=[0.75, 0.5]", in: session)

@@ -242,11 +242,14 @@ public struct DICOMSeries: Sendable {
 
     /// The series in `folder` (or in the folder of a DICOMDIR file), their files sorted by name.
     /// `allowed` is asked about every file before it is opened; a file it refuses is an error.
-    public static func list(_ folder: String, allowed: (String) -> String? = { _ in nil }) throws -> [Summary] {
+    /// `visited` is told of every folder and file looked at (so that a cache can notice a change).
+    public static func list(_ folder: String, allowed: (String) -> String? = { _ in nil },
+                            visited: (String) -> Void = { _ in }) throws -> [Summary] {
         var groups: [String: Summary] = [:]
         var order: [String] = []
-        for path in try candidateFiles(in: seriesFolder(of: folder), limit: maximumFiles) {
+        for path in try candidateFiles(in: seriesFolder(of: folder), limit: maximumFiles, visited: visited) {
             if let refusal = allowed(path) { throw FormatError(file: path, refusal) }
+            visited(path)
             guard hasDICOMPreamble(path), let file = try? DICOMFile(reading: path, headersOnly: true),
                   file.text(.rows) != nil else { continue }   // not an image: a report, a plan, a DICOMDIR
             let uid = file.string(.seriesInstanceUID) ?? ""
@@ -262,8 +265,9 @@ public struct DICOMSeries: Sendable {
 
     /// Reads a series of `folder`: the only one, or the one whose Series Instance UID or Series
     /// Number is `series`. `allowed` as for `list`.
-    public init(folder: String, series: String? = nil, allowed: (String) -> String? = { _ in nil }) throws {
-        let all = try Self.list(folder, allowed: allowed)
+    public init(folder: String, series: String? = nil, allowed: (String) -> String? = { _ in nil },
+                visited: (String) -> Void = { _ in }) throws {
+        let all = try Self.list(folder, allowed: allowed, visited: visited)
         guard !all.isEmpty else { throw FormatError(file: folder, "holds no DICOM image") }
         let chosen: Summary
         if let series {
@@ -374,6 +378,11 @@ public struct DICOMSeries: Sendable {
                                             sliceStep: stack.step, sliceSpacing: stack.spacing)
     }
 
+    /// Whether `path` is a DICOMDIR file (which stands for its folder's series).
+    public static func isDICOMDIR(_ path: String) -> Bool {
+        (path as NSString).lastPathComponent.uppercased() == "DICOMDIR" && hasDICOMPreamble(path)
+    }
+
     /// A DICOMDIR file stands for its folder.
     static func seriesFolder(of path: String) -> String {
         (path as NSString).lastPathComponent.uppercased() == "DICOMDIR" ? (path as NSString).deletingLastPathComponent : path
@@ -381,14 +390,18 @@ public struct DICOMSeries: Sendable {
 
     /// The regular files under `folder` (not hidden, not DICOMDIR), in name order; more than
     /// `limit` is an error.
-    static func candidateFiles(in folder: String, limit: Int) throws -> [String] {
+    static func candidateFiles(in folder: String, limit: Int, visited: (String) -> Void = { _ in }) throws -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: folder) else {
             throw FormatError(file: folder, "cannot be listed")
         }
+        visited(folder)
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {
             let name = (relative as NSString).lastPathComponent
             if name.hasPrefix(".") { enumerator.skipDescendants(); continue }
+            if enumerator.fileAttributes?[.type] as? FileAttributeType == .typeDirectory {
+                visited((folder as NSString).appendingPathComponent(relative))
+            }
             guard name.uppercased() != "DICOMDIR", enumerator.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
             files.append((folder as NSString).appendingPathComponent(relative))
             if files.count > limit {

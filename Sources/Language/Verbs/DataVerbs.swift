@@ -46,11 +46,15 @@ enum DataVerbs {
             .option("dataset", .string, default: .nothing, "HDF5: the dataset's path inside the file, e.g. \"/images\""),
             .option("first", .integer(0...Int.max), default: .nothing, "HDF5: read from this index of the first axis"),
             .option("count", .integer(1...Int.max), default: .nothing, "HDF5: read this many along the first axis"),
+            .option("series", .string, default: .nothing, "a DICOM folder: the series to read (its UID or number) when it holds several"),
         ],
-        result: .any, returns: "a tensor (an image or an array), a record of tensors (an HDF5 file or safetensors with several), or a model (a checkpoint or a diffusers or MONAI folder)", example: "x = load \"scan.nii.gz\"",
+        result: .any, returns: "a tensor (an image, a volume or an array), a record of tensors (an HDF5 file or safetensors with several), or a model (a checkpoint or a diffusers or MONAI folder)", example: "x = load \"scan.nii.gz\"",
         details: loadDetails
     ) { call in
         let folder = try call.path("path", for: .read)
+        if DICOMSeries.isSeriesFolder(folder) || DICOMSeries.isDICOMDIR(folder) {
+            return .tensor(try readSeries(call, folder).volume)
+        }
         if ModelFolder.isFolder(folder) { return try loadModelFolder(call, folder) }
         let (path, format) = try fileToRead(call)
         let dataset = try call.optionalString("dataset").map {
@@ -61,6 +65,13 @@ enum DataVerbs {
         } catch let error as FormatOptionError {
             throw call.error(error.option, error.message, found: error.found)
         }
+    }
+
+    /// The DICOM series in a folder (or beside a DICOMDIR), each file and folder looked at noted as
+    /// read and checked against the folders the run may read.
+    static func readSeries(_ call: VerbCall, _ folder: String) throws -> DICOMSeries {
+        try DICOMSeries(folder: folder, series: try call.optionalString("series"),
+                        allowed: { call.context.fileAccess.refusal(of: $0, for: .read) }, visited: call.context.recordRead)
     }
 
     /// The model in a folder of diffusers' or MONAI's (`ModelFolder`), each of its files noted
@@ -161,7 +172,9 @@ enum DataVerbs {
         perFormat(FormatRegistry.readable, "gives", \.reading) + ". "
             + "dataset= names an HDF5 dataset, and first= and count= a slab of it; tensors by name become a record, "
             + "and a checkpoint the model it holds. A file whose extension names no format is read by its first bytes; "
-            + "a file whose first bytes are another format's than its extension names is refused. A relative path "
+            + "a file whose first bytes are another format's than its extension names is refused. A folder of DICOM "
+            + "files (or a DICOMDIR) is read as one series, a volume [slices, rows, columns] sorted along the slice "
+            + "normal (see scan, which also gives its spacing and orientation); series= picks one when there are several. A relative path "
             + "starts from the notebook's folder (in the REPL, from the working directory)."
     }
 

@@ -15,16 +15,34 @@ enum GeometryVerbs {
     static let scan = Verb(
         "scan", "Reads an image file with where its voxels lie: a record of image, spacing, affine, orientation, geometry and path.",
         category: .data,
-        parameters: [.argument("path", .path, "a NIfTI, DICOM or PNG file")],
+        parameters: [
+            .argument("path", .path, "a NIfTI, DICOM or PNG file, or a folder of DICOM files (a series)"),
+            .option("series", .string, default: .nothing, "a DICOM folder: the series to read (its UID or number) when it holds several"),
+        ],
         result: .record, example: "s = scan \"scan.nii.gz\"",
         details: """
             NIfTI gives its sform, else its qform, else nibabel's fallback from the voxel sizes; \
             DICOM its Pixel Spacing, Slice Thickness (or Spacing Between Slices), Image \
             Orientation and Position, turned from LPS into RAS as nibabel does. A file that states \
             no geometry (PNG), or a malformed one (then a warning says why), gets voxels of 1 mm \
-            and geometry "none". The image is as load reads it: NIfTI [z, y, x], DICOM [frames, rows, columns].
+            and geometry "none". The image is as load reads it: NIfTI [z, y, x], DICOM [frames, rows, columns]. \
+            A folder of DICOM files (or a DICOMDIR) is one series: its files grouped by Series Instance UID \
+            (series= picks one when there are several), its slices sorted along the slice normal, and the \
+            spacing between them measured from their positions; a gap, two slices at one place, a sheared \
+            stack or slices of different sizes or orientations are refused with the files named. The \
+            record adds the series' modality, description, UID and file count.
             """
     ) { call in
+        let folder = try call.path("path", for: .read)
+        if DICOMSeries.isSeriesFolder(folder) || DICOMSeries.isDICOMDIR(folder) {
+            let series = try DataVerbs.readSeries(call, folder)
+            if let note = series.note { call.context.print("warning: \(folder): \(note)") }
+            let extra: [(name: String, value: Value)] = [
+                ("modality", .string(series.modality)), ("description", .string(series.seriesDescription)),
+                ("series", .string(series.seriesInstanceUID)), ("files", .number(Double(series.files.count))),
+            ]
+            return .record(record(image: series.volume, geometry: series.geometry, path: try call.string("path"), extra: extra))
+        }
         let (path, format) = try DataVerbs.fileToRead(call)
         let (value, geometry, problem) = try format.readWithGeometry(path, options: .whole)
         guard case .tensor(let image) = value else {

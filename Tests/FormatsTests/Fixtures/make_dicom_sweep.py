@@ -30,8 +30,6 @@ import numpy as np
 import pydicom
 from pydicom.pixels import apply_color_lut, apply_modality_lut, pixel_array
 
-out = sys.argv[1]
-os.makedirs(out, exist_ok=True)
 test_files = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
 import data_store
 store = os.path.join(os.path.dirname(data_store.__file__), "data")
@@ -73,32 +71,16 @@ def frame_order(ds, frames):
     return order
 
 
-manifest = []
-for index, path in enumerate(paths):
-    name = os.path.relpath(path, test_files if path.startswith(test_files) else store)
-    entry = {"file": ("pydicom/" if path.startswith(test_files) else "pydicom-data/") + name}
-    manifest.append(entry)
+def reference(ds):
+    """pydicom's decoding of `ds` as medsynth must give it: (values, decoder, sorted), or raises."""
     try:
-        ds = pydicom.dcmread(path)
+        arr = pixel_array(ds, decoding_plugin="gdcm")
+        decoder = "gdcm"
     except Exception as error:
-        entry.update(status="unreadable", reason=f"{type(error).__name__}: {error}"[:160])
-        continue
-    if "PixelData" not in ds:
-        entry.update(status="no pixels", reason="no Pixel Data (7FE0,0010): " + str(ds.get("Modality", ds.get("DirectoryRecordSequence") and "DICOMDIR" or "?")))
-        continue
-    syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
-    try:
-        try:
-            arr = pixel_array(ds, decoding_plugin="gdcm")
-            decoder = "gdcm"
-        except Exception as error:
-            if "gdcm" not in str(error).lower():
-                raise
-            arr = pixel_array(ds)
-            decoder = "pydicom"
-    except Exception as error:
-        entry.update(status="undecodable", transferSyntax=syntax, reason=f"{type(error).__name__}: {error}"[:200].replace("\n", " "))
-        continue
+        if "gdcm" not in str(error).lower():
+            raise
+        arr = pixel_array(ds)
+        decoder = "pydicom"
     photometric = str(ds.PhotometricInterpretation)
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     if photometric in ("MONOCHROME1", "MONOCHROME2"):
@@ -128,11 +110,41 @@ for index, path in enumerate(paths):
     order = frame_order(ds, frames)
     if order is not None:
         values = values[order]
-    values.astype("<f4").tofile(os.path.join(out, f"{index}.f32"))
-    entry.update(status="decoded", reference=f"{index}.f32", shape=list(values.shape), transferSyntax=syntax,
-                 lossy=syntax in LOSSY, photometric=photometric, decoder=decoder, sorted=order is not None)
+    return values, decoder, order is not None
 
-with open(os.path.join(out, "manifest.json"), "w") as f:
-    json.dump({"pydicom": pydicom.__version__, "roots": {"pydicom": test_files, "pydicom-data": store}, "files": manifest}, f, indent=1)
-from collections import Counter
-print(Counter(e["status"] for e in manifest), file=sys.stderr)
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    manifest = []
+    for index, path in enumerate(paths):
+        name = os.path.relpath(path, test_files if path.startswith(test_files) else store)
+        entry = {"file": ("pydicom/" if path.startswith(test_files) else "pydicom-data/") + name}
+        manifest.append(entry)
+        try:
+            ds = pydicom.dcmread(path)
+        except Exception as error:
+            entry.update(status="unreadable", reason=f"{type(error).__name__}: {error}"[:160])
+            continue
+        if "PixelData" not in ds:
+            entry.update(status="no pixels", reason="no Pixel Data (7FE0,0010): " + str(ds.get("Modality", ds.get("DirectoryRecordSequence") and "DICOMDIR" or "?")))
+            continue
+        syntax = str(ds.file_meta.get("TransferSyntaxUID", ""))
+        try:
+            values, decoder, was_sorted = reference(ds)
+        except Exception as error:
+            entry.update(status="undecodable", transferSyntax=syntax, reason=f"{type(error).__name__}: {error}"[:200].replace("\n", " "))
+            continue
+        photometric = str(ds.PhotometricInterpretation)
+        values.astype("<f4").tofile(os.path.join(out, f"{index}.f32"))
+        entry.update(status="decoded", reference=f"{index}.f32", shape=list(values.shape), transferSyntax=syntax,
+                     lossy=syntax in LOSSY, photometric=photometric, decoder=decoder, sorted=was_sorted)
+
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump({"pydicom": pydicom.__version__, "roots": {"pydicom": test_files, "pydicom-data": store}, "files": manifest}, f, indent=1)
+    from collections import Counter
+    print(Counter(e["status"] for e in manifest), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

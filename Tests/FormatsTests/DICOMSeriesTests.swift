@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+@testable import Engine
+@testable import Formats
+
+/// A synthetic CT series (Fixtures/dicom-series, written by make_dicom_fixtures_gdcm.py with pydicom):
+/// oblique, files named at random, Instance Numbers reversed, Slice Thickness 3.0 where the slices
+/// are 2.5 mm apart, per-slice rescales, RLE and implicit VR slices among explicit ones.
+final class DICOMSeriesTests: XCTestCase {
+    private struct Expected: Decodable {
+        let shape: [Int]
+        let values: [Double]
+        let spacing: [Double]
+        let affine: [[Double]]
+        let orientation: String
+        let seriesInstanceUID: String
+        let secondSeriesInstanceUID: String
+        let files: [String]
+    }
+
+    private func expected() throws -> Expected {
+        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("dicom-series.json"))))
+    }
+
+    func testAShuffledSeriesLoadsSortedAlongItsNormalWithSpacingFromPositions() throws {
+        let expected = try expected()
+        let series = try DICOMSeries(folder: fixture("dicom-series/shuffled"))
+        XCTAssertEqual(series.volume.shape, expected.shape)
+        XCTAssertEqual(series.volume.scalars, expected.values.map(Float.init))
+        XCTAssertEqual(series.files.map { ($0 as NSString).lastPathComponent }, expected.files, "files in position order")
+        for (axis, spacing) in expected.spacing.enumerated() {
+            XCTAssertEqual(series.geometry.spacing[axis], spacing, accuracy: 1e-4, "spacing[\(axis)]: from positions, not Slice Thickness")
+        }
+        for row in 0..<4 {
+            for column in 0..<4 {
+                XCTAssertEqual(series.geometry.affine[row][column], expected.affine[row][column], accuracy: 1e-4, "affine[\(row)][\(column)]")
+            }
+        }
+        XCTAssertEqual(series.geometry.orientation, expected.orientation)
+        XCTAssertEqual(series.seriesInstanceUID, expected.seriesInstanceUID)
+        XCTAssertEqual(series.modality, "CT")
+        XCTAssertEqual(series.transferSyntaxes.count, 3, "\(series.transferSyntaxes)")
+        XCTAssertNil(series.note)
+    }
+
+    func testAMissingSliceIsAGapNamedByItsNeighbours() throws {
+        let expected = try expected()
+        assertFormatError(mentions: [expected.files[2], expected.files[4], "5 mm apart", "2.5 mm", "1 slice were missing"]) {
+            try DICOMSeries(folder: fixture("dicom-series/gap"))
+        }
+    }
+
+    func testSeveralSeriesAreListedAndOneIsChosenByUIDOrNumber() throws {
+        let expected = try expected()
+        assertFormatError(mentions: ["holds 2 series", "series=", expected.seriesInstanceUID, expected.secondSeriesInstanceUID, "#9", "(7 files)"]) {
+            try DICOMSeries(folder: fixture("dicom-series/two"))
+        }
+        XCTAssertEqual(try DICOMSeries(folder: fixture("dicom-series/two"), series: expected.seriesInstanceUID).volume.shape, [7, 12, 10])
+        let scout = try DICOMSeries(folder: fixture("dicom-series/two"), series: "9")
+        XCTAssertEqual(scout.volume.shape, [2, 12, 10])
+        XCTAssertEqual(scout.seriesDescription, "scout")
+        assertFormatError(mentions: ["no series \"7\""]) { try DICOMSeries(folder: fixture("dicom-series/two"), series: "7") }
+    }
+
+    func testEveryFileAndFolderLookedAtIsReported() throws {
+        var visited: [String] = []
+        _ = try DICOMSeries(folder: fixture("dicom-series/shuffled")) { _ in nil } visited: { visited.append($0) }
+        XCTAssertEqual(visited.count, 8, "the folder and its 7 files: \(visited)")
+        assertFormatError(mentions: ["not today"]) {
+            try DICOMSeries(folder: fixture("dicom-series/shuffled"), allowed: { _ in "not today" })
+        }
+    }
+
+    /// The stack checks, on slices without files.
+    func testTheStackRefusesDuplicatesAndShearAndFallsBackToInstanceNumbers() throws {
+        let plane = SlicePlane(orientation: [1, 0, 0, 0, 1, 0], pixelSpacing: [1, 1])
+        func slice(_ z: Double, x: Double = 0, number: Double? = nil) -> SliceStack.Slice {
+            SliceStack.Slice(position: [x, 0, z], instanceNumber: number, label: "z\(z)")
+        }
+        XCTAssertThrowsError(try SliceStack([slice(0), slice(2), slice(2)], plane: plane, fallbackSpacing: 1, what: "slices")) {
+            XCTAssertTrue("\($0)".contains("same position"), "\($0)")
+        }
+        XCTAssertThrowsError(try SliceStack([slice(0), slice(2), slice(4, x: 1)], plane: plane, fallbackSpacing: 1, what: "slices")) {
+            XCTAssertTrue("\($0)".contains("sheared"), "\($0)")
+        }
+        let stack = try SliceStack([slice(4), slice(0), slice(2)], plane: plane, fallbackSpacing: 1, what: "slices")
+        XCTAssertEqual(stack.order, [1, 2, 0])
+        XCTAssertEqual(stack.spacing, 2)
+        let numbered = try SliceStack([3, 1, 2].map { SliceStack.Slice(position: nil, instanceNumber: $0, label: "n\($0)") },
+                                      plane: plane, fallbackSpacing: 1.5, what: "slices")
+        XCTAssertEqual(numbered.order, [1, 2, 0])
+        XCTAssertEqual(numbered.spacing, 1.5)
+        XCTAssertNotNil(numbered.note)
+    }
+}
