@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -15,8 +16,10 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <sys/prctl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -286,13 +289,32 @@ std::string readInChild(const char *path, const void *bytes, size_t count, bool 
 
 bool writeAll(int fd, const char *data, size_t size) {
     while (size > 0) {
-        ssize_t n = write(fd, data, size);
+        ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return false;
         data += n;
         size -= size_t(n);
     }
     return true;
+}
+
+/// Reads exactly `size` bytes, waiting at most `limitMilliseconds` for each (-1: forever).
+/// Returns 1, 0 at the end of the stream, -1 on an error, -2 on silence.
+int readAll(int fd, char *data, size_t size, int limitMilliseconds) {
+    while (size > 0) {
+        struct pollfd ready = {fd, POLLIN, 0};
+        int polled = poll(&ready, 1, limitMilliseconds);
+        if (polled < 0 && errno == EINTR) continue;
+        if (polled < 0) return -1;
+        if (polled == 0) return -2;
+        ssize_t n = recv(fd, data, size, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+        data += n;
+        size -= size_t(n);
+    }
+    return 1;
 }
 
 void report(char *error, size_t capacity, const std::string &message) {
@@ -302,7 +324,138 @@ void report(char *error, size_t capacity, const std::string &message) {
     error[n] = 0;
 }
 
-/// GDCM's dictionaries, built once in the parent so that every child starts with them.
+/// How long the reader may go without sending a byte: far longer than decoding the largest image
+/// the memory budget allows.
+const int silenceLimitMilliseconds = 300 * 1000;
+
+/// Caps this process's address space for one file at what it already maps plus room for the file
+/// twice, the pixels allowed twice and 256 MiB for GDCM itself. A hostile length field then makes
+/// GDCM's allocation fail at once (a refusal) instead of zero-filling gigabytes.
+void limitAddressSpace(const char *path, uint64_t bytes, uint64_t maxPixelBytes) {
+    uint64_t fileSize = bytes;
+    struct stat status;
+    if (path != nullptr) fileSize = stat(path, &status) == 0 ? uint64_t(status.st_size) : 0;
+    unsigned long long mappedPages = 0;
+    if (FILE *statm = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(statm, "%llu", &mappedPages) != 1) mappedPages = 0;
+        std::fclose(statm);
+    }
+    if (mappedPages == 0) return;
+    uint64_t mapped = uint64_t(mappedPages) * uint64_t(sysconf(_SC_PAGESIZE));
+    uint64_t room = 2 * fileSize + 2 * std::min<uint64_t>(maxPixelBytes, uint64_t(1) << 40) + (uint64_t(256) << 20);
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_AS, &limit) != 0) return;
+    rlim_t wanted = rlim_t(mapped + room);
+    if (limit.rlim_max != RLIM_INFINITY && wanted > limit.rlim_max) wanted = limit.rlim_max;
+    limit.rlim_cur = wanted;
+    setrlimit(RLIMIT_AS, &limit);
+}
+
+/// The child's loop: a request is u8 source (0 a path, 1 the file's bytes), u8 headers only,
+/// u64 the pixel bytes allowed, u64 n and n bytes (the path or the file); the answer is u64 n and
+/// n bytes: a status byte (0 read, 1 refused) and the answer or the reason. It ends when the
+/// parent closes its end (or exits).
+[[noreturn]] void serve(int channel) {
+    // Nothing of the parent's but the channel and the standard streams stays open here: a socket
+    // the parent listens on, or a file it deletes, must not live on in this process.
+    if (channel != 3) {
+        if (dup2(channel, 3) < 0) _exit(1);
+        channel = 3;
+    }
+    close_range(4, ~0U, 0);
+    struct rlimit noCore = {0, 0};
+    setrlimit(RLIMIT_CORE, &noCore);
+    // GDCM's assertions and its codecs (OpenJPEG) write to stderr; medsynth says what matters.
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) dup2(null, STDERR_FILENO);
+    // The parent's crash handlers (Swift's backtracer, libFuzzer's) must not run here: a crash
+    // of GDCM's is the parent's to report, from how this process ended.
+    for (int deadly : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) signal(deadly, SIG_DFL);
+    while (true) {
+        char header[18];
+        if (readAll(channel, header, sizeof header, -1) != 1) _exit(0);
+        uint64_t maxPixelBytes, size;
+        std::memcpy(&maxPixelBytes, header + 2, 8);
+        std::memcpy(&size, header + 10, 8);
+        std::string input;
+        try {
+            input.resize(size);
+        } catch (...) {
+            _exit(1);
+        }
+        if (readAll(channel, &input[0], size, -1) != 1) _exit(0);
+        limitAddressSpace(header[0] == 0 ? input.c_str() : nullptr, size, maxPixelBytes);
+        std::string out;
+        char status = 0;
+        try {
+            bool fromPath = header[0] == 0;
+            out = readInChild(fromPath ? input.c_str() : nullptr, input.data(), input.size(), header[1] != 0, maxPixelBytes);
+        } catch (const std::exception &exception) {
+            status = 1;
+            out = exception.what();
+        } catch (...) {
+            status = 1;
+            out = "could not be read (GDCM failed)";
+        }
+        uint64_t length = out.size() + 1;
+        if (!writeAll(channel, reinterpret_cast<const char *>(&length), 8) || !writeAll(channel, &status, 1)
+            || !writeAll(channel, out.data(), out.size())) {
+            _exit(0);
+        }
+    }
+}
+
+/// The reading process: forked on first use and kept, so that a folder of hundreds of files
+/// costs one fork; forked again after it crashed. One request at a time.
+struct Server {
+    std::mutex lock;
+    pid_t pid = -1;
+    int channel = -1;
+
+    /// Ends the current process (after a crash, a silence or a broken channel) and returns how it ended.
+    std::string stop(bool kill) {
+        if (pid <= 0) return "";
+        if (kill) ::kill(pid, SIGKILL);
+        if (channel >= 0) close(channel);
+        channel = -1;
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        pid = -1;
+        if (!WIFSIGNALED(status)) return "GDCM's process ended unexpectedly";
+        int signal = WTERMSIG(status);
+        return signal == SIGABRT ? "an assertion of GDCM's failed (SIGABRT)"
+            : signal == SIGSEGV ? "GDCM crashed (SIGSEGV)" : signal == SIGKILL ? "GDCM's process was killed (SIGKILL; out of memory?)"
+            : "GDCM's process ended on signal " + std::to_string(signal);
+    }
+
+    /// Starts the process unless it runs; an error message, or "".
+    std::string start() {
+        if (pid > 0) return "";
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+            return std::string("no channel to GDCM's process (") + std::strerror(errno) + ")";
+        }
+        pid_t child = fork();
+        if (child < 0) {
+            int reason = errno;
+            close(pair[0]);
+            close(pair[1]);
+            return std::string("no process for GDCM (") + std::strerror(reason) + ")";
+        }
+        if (child == 0) {
+            close(pair[0]);
+            serve(pair[1]);
+        }
+        close(pair[1]);
+        pid = child;
+        channel = pair[0];
+        return "";
+    }
+};
+
+Server server;
+
+/// GDCM's dictionaries, built once in the parent so that every reading process starts with them.
 void prepareGDCM() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -320,90 +473,59 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
         report(error, errorCapacity, "GDCM could not load its DICOM dictionary");
         return -1;
     }
-    int channel[2];
-    if (pipe2(channel, O_CLOEXEC) != 0) {
-        report(error, errorCapacity, std::string("could not be read: no pipe for GDCM's process (") + std::strerror(errno) + ")");
-        return -1;
-    }
-    pid_t child = fork();
-    if (child < 0) {
-        int reason = errno;
-        close(channel[0]);
-        close(channel[1]);
-        report(error, errorCapacity, std::string("could not be read: no process for GDCM (") + std::strerror(reason) + ")");
-        return -1;
-    }
-    if (child == 0) {
-        // The child: no core dumps, gone when the parent is, and quiet.
-        close(channel[0]);
-        struct rlimit noCore = {0, 0};
-        setrlimit(RLIMIT_CORE, &noCore);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        // The parent's crash handlers (Swift's backtracer, libFuzzer's) must not run here: a
-        // crash of GDCM's is the parent's to report, from how the child ended.
-        for (int deadly : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) signal(deadly, SIG_DFL);
-        // GDCM's assertions and its codecs (OpenJPEG) write to stderr; medsynth says what matters.
-        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null >= 0) dup2(null, STDERR_FILENO);
-        std::string out;
-        uint8_t status = 0;
-        try {
-            out = readInChild(path, bytes, count, headersOnly != 0, maxPixelBytes);
-        } catch (const std::exception &exception) {
-            status = 1;
-            out = exception.what();
-        } catch (...) {
-            status = 1;
-            out = "could not be read (GDCM failed)";
+    std::lock_guard<std::mutex> guard(server.lock);
+    const char *input = path != nullptr ? path : static_cast<const char *>(bytes);
+    uint64_t size = path != nullptr ? std::strlen(path) : count;
+    char header[18] = {char(path != nullptr ? 0 : 1), char(headersOnly ? 1 : 0)};
+    std::memcpy(header + 2, &maxPixelBytes, 8);
+    std::memcpy(header + 10, &size, 8);
+    // A process left from an earlier request may have died meanwhile: one more try with a new one.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        std::string problem = server.start();
+        if (!problem.empty()) {
+            report(error, errorCapacity, "could not be read: " + problem);
+            return -1;
         }
-        bool written = writeAll(channel[1], reinterpret_cast<const char *>(&status), 1) && writeAll(channel[1], out.data(), out.size());
-        _exit(written ? 0 : 1);
-    }
-    close(channel[1]);
-    std::string received;
-    char chunk[1 << 16];
-    int readError = 0;
-    while (true) {
-        ssize_t n = read(channel[0], chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) { readError = errno; break; }
-        if (n == 0) break;
-        try {
-            received.append(chunk, size_t(n));
-        } catch (...) {
-            readError = ENOMEM;
-            kill(child, SIGKILL);
-            break;
+        if (!writeAll(server.channel, header, sizeof header) || !writeAll(server.channel, input, size)) {
+            server.stop(true);
+            continue;
         }
-    }
-    close(channel[0]);
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-    if (WIFSIGNALED(status)) {
-        int signal = WTERMSIG(status);
-        std::string why = signal == SIGABRT ? "an assertion of GDCM's failed (SIGABRT)"
-            : signal == SIGSEGV ? "GDCM crashed (SIGSEGV)" : signal == SIGKILL ? "GDCM's process was killed (SIGKILL; out of memory?)"
-            : "GDCM's process ended on signal " + std::to_string(signal);
-        report(error, errorCapacity, "could not be read: " + why + "; the file is damaged or in a form GDCM cannot take");
+        uint64_t length = 0;
+        int got = readAll(server.channel, reinterpret_cast<char *>(&length), 8, silenceLimitMilliseconds);
+        if (got == 1 && length > 0) {
+            char *received = static_cast<char *>(std::malloc(length));
+            if (received == nullptr) {
+                server.stop(true);
+                report(error, errorCapacity, "could not be read: out of memory for GDCM's answer");
+                return -1;
+            }
+            got = readAll(server.channel, received, length, silenceLimitMilliseconds);
+            if (got == 1) {
+                if (received[0] != 0) {
+                    report(error, errorCapacity, std::string(received + 1, length - 1));
+                    std::free(received);
+                    return -1;
+                }
+                std::memmove(received, received + 1, length - 1);
+                *answer = received;
+                *answerLength = length - 1;
+                return 0;
+            }
+            std::free(received);
+        }
+        if (got == -2) {
+            server.stop(true);
+            report(error, errorCapacity, "could not be read: GDCM's process said nothing for "
+                + std::to_string(silenceLimitMilliseconds / 1000) + " s and was stopped");
+            return -1;
+        }
+        // The process ended while it read this file: GDCM crashed on it.
+        std::string how = server.stop(false);
+        report(error, errorCapacity, "could not be read: " + how + "; the file is damaged or in a form GDCM cannot take");
         return -1;
     }
-    if (readError != 0 || received.empty()) {
-        report(error, errorCapacity, std::string("could not be read: GDCM's process gave no answer") + (readError ? std::string(" (") + std::strerror(readError) + ")" : ""));
-        return -1;
-    }
-    if (received[0] != 0) {
-        report(error, errorCapacity, received.substr(1));
-        return -1;
-    }
-    void *copy = std::malloc(received.size() - 1 == 0 ? 1 : received.size() - 1);
-    if (copy == nullptr) {
-        report(error, errorCapacity, "could not be read: out of memory");
-        return -1;
-    }
-    std::memcpy(copy, received.data() + 1, received.size() - 1);
-    *answer = copy;
-    *answerLength = received.size() - 1;
-    return 0;
+    report(error, errorCapacity, "could not be read: GDCM's process would not take the request");
+    return -1;
 }
 
 extern "C" void medsynth_dicom_free(void *answer) { std::free(answer); }

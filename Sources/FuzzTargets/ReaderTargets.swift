@@ -1,3 +1,4 @@
+import Engine
 import Diffusion
 import Formats
 import Language
@@ -18,6 +19,11 @@ enum ReaderTargets {
     }
 
     static func dicom(_ input: [UInt8]) throws {
+        // GDCM decodes in a child process up to a fifth of the budget; 64 MiB is far more than any
+        // seed needs and keeps a hostile header's huge image from costing each run 200 MB of zeros.
+        let budget = MemoryBudget.limit
+        MemoryBudget.limit = 64 << 20
+        defer { MemoryBudget.limit = budget }
         _ = try DICOMImage(decoding: input, file: "input.dcm")
     }
 

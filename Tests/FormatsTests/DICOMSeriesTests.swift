@@ -86,7 +86,7 @@ final class DICOMSeriesTests: XCTestCase {
         let stack = try SliceStack([slice(4), slice(0), slice(2)], plane: plane, fallbackSpacing: 1, what: "slices")
         XCTAssertEqual(stack.order, [1, 2, 0])
         XCTAssertEqual(stack.spacing, 2)
-        let numbered = try SliceStack([3, 1, 2].map { SliceStack.Slice(position: nil, instanceNumber: $0, label: "n\($0)") },
+        let numbered = try SliceStack([3.0, 1, 2].map { (number: Double) in SliceStack.Slice(position: nil, instanceNumber: number, label: "n\(Int(number))") },
                                       plane: plane, fallbackSpacing: 1.5, what: "slices")
         XCTAssertEqual(numbered.order, [1, 2, 0])
         XCTAssertEqual(numbered.spacing, 1.5)

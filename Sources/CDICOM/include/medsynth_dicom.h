@@ -4,8 +4,9 @@
 //
 // GDCM runs in a child process. Debian builds it with its assertions on, and some valid files
 // (pydicom's rtdose_1frame.dcm) and many damaged ones end in abort(); a hostile file could do worse.
-// The child reads the file, writes what it found to a pipe, and exits; whatever happens to it,
-// medsynth gets either that answer or a message saying how the child ended.
+// The child is forked on first use and kept: it reads each file it is sent and answers through a
+// socket. Whatever happens to it, medsynth gets either its answer or a message saying how it
+// ended; the next file gets a new child.
 #ifndef MEDSYNTH_DICOM_H
 #define MEDSYNTH_DICOM_H
 
@@ -16,8 +17,8 @@
 extern "C" {
 #endif
 
-/// Reads a DICOM file, from `path`, or from `bytes` (`count` of them) when `path` is NULL, in a
-/// child process. With `headers_only`, reading stops before the Pixel Data. Otherwise, pixels
+/// Reads a DICOM file, from `path`, or from `bytes` (`count` of them) when `path` is NULL, in the
+/// child process. One call at a time (others wait). With `headers_only`, reading stops before the Pixel Data. Otherwise, pixels
 /// are decoded unless they would take more than `max_pixel_bytes`.
 ///
 /// On success returns 0 and sets `*answer` to a buffer of `*answer_length` bytes (release it with

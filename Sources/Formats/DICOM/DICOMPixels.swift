@@ -152,6 +152,13 @@ struct DICOMPixels {
         }
         let segments = layout.samples * size
         let pixels = layout.pixelsPerFrame
+        // PackBits makes at most 128 bytes of 2: fragments too short for the image are refused
+        // before its bytes are allocated.
+        let compressed = fragments.prefix(layout.frames).reduce(0) { $0 + $1.count }
+        guard compressed * 64 >= layout.frames * pixels * segments else {
+            throw FormatError(file: file, object: "Pixel Data (7FE0,0010)",
+                "holds \(compressed) bytes of RLE, too few for \(layout.frames) frames of \(layout.rows)x\(layout.columns) with \(segments) byte planes")
+        }
         var out = [UInt8](repeating: 0, count: layout.frames * pixels * segments)
         for frame in 0..<layout.frames {
             let fragment = fragments[frame]

@@ -230,14 +230,22 @@ public struct DICOMSeries: Sendable {
     /// How many files a folder may hold; more is refused rather than read for minutes.
     public static let maximumFiles = 100_000
 
-    /// Whether `path` is a folder medsynth reads as DICOM series: one holding a DICOMDIR, or whose
-    /// first regular file (in name order, looking into subfolders) is a DICOM file.
+    /// Whether `path` is a folder medsynth reads as DICOM series: one holding a DICOMDIR, or one of
+    /// whose first 16 regular files (looking into subfolders) is a DICOM file.
     public static func isSeriesFolder(_ path: String) -> Bool {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return false }
         if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("DICOMDIR")) { return true }
-        guard let files = try? candidateFiles(in: path, limit: 64) else { return false }
-        return files.contains { hasDICOMPreamble($0) }
+        // The first few regular files met (not in name order: the folder may hold thousands).
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else { return false }
+        var looked = 0
+        while looked < 16, let relative = enumerator.nextObject() as? String {
+            if (relative as NSString).lastPathComponent.hasPrefix(".") { enumerator.skipDescendants(); continue }
+            guard enumerator.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            looked += 1
+            if hasDICOMPreamble((path as NSString).appendingPathComponent(relative)) { return true }
+        }
+        return false
     }
 
     /// The series in `folder` (or in the folder of a DICOMDIR file), their files sorted by name.
