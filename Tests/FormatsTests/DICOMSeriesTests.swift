@@ -40,6 +40,7 @@ final class DICOMSeriesTests: XCTestCase {
         XCTAssertEqual(series.seriesInstanceUID, expected.seriesInstanceUID)
         XCTAssertEqual(series.modality, "CT")
         XCTAssertEqual(series.transferSyntaxes.count, 3, "\(series.transferSyntaxes)")
+        XCTAssertEqual(series.windows, [DICOMImage.Window(center: 40, width: 400)])
         XCTAssertNil(series.note)
     }
 
@@ -69,6 +70,30 @@ final class DICOMSeriesTests: XCTestCase {
         assertFormatError(mentions: ["not today"]) {
             try DICOMSeries(folder: fixture("dicom-series/shuffled"), allowed: { _ in "not today" })
         }
+    }
+
+    /// A synthetic enhanced CT (Fixtures/dicom-enhanced): 5 frames whose Plane Positions (per-frame
+    /// functional groups) are shuffled against the frame order, orientation, pixel spacing and
+    /// rescale only in the shared groups. The frames come sorted along the normal, the spacing from
+    /// the positions; a folder holding only this file reads as the same volume.
+    func testAnEnhancedMultiFrameImageLoadsLikeASeries() throws {
+        struct Enhanced: Decodable { let shape: [Int]; let values: [Double]; let spacing: [Double]; let affine: [[Double]] }
+        let expected = try JSONDecoder().decode(Enhanced.self, from: Data(contentsOf: URL(fileURLWithPath: fixture("dicom-enhanced.json"))))
+        let image = try DICOMImage(reading: fixture("dicom-enhanced/enhanced-ct.dcm"))
+        XCTAssertEqual(image.pixels.shape, expected.shape)
+        XCTAssertEqual(image.pixels.scalars, expected.values.map(Float.init), "frames sorted, rescale from the shared groups")
+        XCTAssertEqual(image.rescaleIntercept, -1024)
+        XCTAssertNil(image.geometryProblem)
+        let geometry = try XCTUnwrap(image.geometry)
+        for axis in 0..<3 { XCTAssertEqual(geometry.spacing[axis], expected.spacing[axis], accuracy: 1e-4) }
+        for row in 0..<4 {
+            for column in 0..<4 {
+                XCTAssertEqual(geometry.affine[row][column], expected.affine[row][column], accuracy: 1e-4, "affine[\(row)][\(column)]")
+            }
+        }
+        let series = try DICOMSeries(folder: fixture("dicom-enhanced"))
+        XCTAssertEqual(series.volume, image.pixels)
+        XCTAssertEqual(series.geometry, geometry)
     }
 
     /// The stack checks, on slices without files.

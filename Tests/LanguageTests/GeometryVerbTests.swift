@@ -70,6 +70,7 @@ final class GeometryVerbTests: XCTestCase {
         XCTAssertEqual(text(scan["geometry"]), "dicom")
         XCTAssertEqual(text(scan["modality"]), "CT")
         XCTAssertEqual(numbers(.list([scan["files"] ?? .nothing])), [7])
+        XCTAssertEqual(numbers(scan["window"]), [40, 400])
         XCTAssertEqual(try tensor(try record("t", in: session)["image"]).shape, [2, 12, 10])
         XCTAssertTrue(session.context.filesRead.filter { $0.contains("dicom-series/shuffled") }.count >= 8, "\(session.context.filesRead)")
 

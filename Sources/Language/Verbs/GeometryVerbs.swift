@@ -30,7 +30,8 @@ enum GeometryVerbs {
             (series= picks one when there are several), its slices sorted along the slice normal, and the \
             spacing between them measured from their positions; a gap, two slices at one place, a sheared \
             stack or slices of different sizes or orientations are refused with the files named. The \
-            record adds the series' modality, description, UID and file count.
+            record adds the series' modality, description, UID and file count, and the display \
+            window its first slice suggests ([centre, width] in modality values, or empty).
             """
     ) { call in
         let folder = try call.path("path", for: .read)
@@ -40,6 +41,7 @@ enum GeometryVerbs {
             let extra: [(name: String, value: Value)] = [
                 ("modality", .string(series.modality)), ("description", .string(series.seriesDescription)),
                 ("series", .string(series.seriesInstanceUID)), ("files", .number(Double(series.files.count))),
+                ("window", .list(series.windows.first.map { [.number($0.center), .number($0.width)] } ?? [])),
             ]
             return .record(record(image: series.volume, geometry: series.geometry, path: try call.string("path"), extra: extra))
         }
