@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -59,21 +60,24 @@ struct Answer {
     }
 };
 
-/// The palette's tables (plain and segmented), whose bytes medsynth reads itself.
-bool isPaletteTable(const gdcm::Tag &tag) {
+/// The tables whose bytes medsynth reads itself: the palette's (plain and segmented) and the
+/// Modality LUT's data (StringFilter writes nothing for OW).
+bool isRawTable(const gdcm::Tag &tag) {
     return tag.GetGroup() == 0x0028 && ((tag.GetElement() >= 0x1201 && tag.GetElement() <= 0x1203)
-                                         || (tag.GetElement() >= 0x1221 && tag.GetElement() <= 0x1223));
+                                         || (tag.GetElement() >= 0x1221 && tag.GetElement() <= 0x1223) || tag.GetElement() == 0x3006);
 }
 
+/// The most metadata an answer may carry; a file with more is refused rather than sent.
+const size_t metadataLimit = size_t(64) << 20;
+
 /// Value representations whose values are bulk bytes rather than something to read as text;
-/// their elements are left out (but for the LUT Data, which StringFilter writes as numbers).
+/// their elements are left out.
 bool isBulk(const gdcm::DataElement &element, const gdcm::Tag &tag) {
     gdcm::VR vr = element.GetVR();
     if ((vr == gdcm::VR::INVALID || vr == gdcm::VR::UN) && !tag.IsPrivate()) {
         gdcm::VR known = gdcm::Global::GetInstance().GetDicts().GetDictEntry(tag).GetVR();
         if (known != gdcm::VR::INVALID) vr = known;
     }
-    if (tag == gdcm::Tag(0x0028, 0x3006)) return false;
     return vr & (gdcm::VR::OB | gdcm::VR::OW | gdcm::VR::OF | gdcm::VR::OD | gdcm::VR::OL | gdcm::VR::OV | gdcm::VR::UN);
 }
 
@@ -89,14 +93,19 @@ void writeElements(Answer &answer, uint32_t &count, const gdcm::DataSet &dataSet
                    std::vector<uint32_t> &path, int depth) {
     for (const gdcm::DataElement &element : dataSet.GetDES()) {
         const gdcm::Tag &tag = element.GetTag();
-        if (tag == gdcm::Tag(0x7FE0, 0x0010) || isPaletteTable(tag)) {
+        // Private elements are nobody's standard: medsynth reads none, and StringFilter can assert on them.
+        if (tag.IsPrivate() || tag.IsPrivateCreator()) continue;
+        if (answer.bytes.size() > metadataLimit) {
+            throw std::runtime_error("holds more than " + std::to_string(metadataLimit >> 20) + " MiB of metadata");
+        }
+        if (tag == gdcm::Tag(0x7FE0, 0x0010) || isRawTable(tag)) {
             // Pixel Data: how many bytes it holds (native), or how many fragments (encapsulated).
             // A palette's table: its VR and its bytes, as GDCM holds them.
             path.push_back(tag.GetElementTag());
             answer.u32(uint32_t(path.size()));
             for (uint32_t code : path) answer.u32(code);
             const gdcm::ByteValue *native = element.GetByteValue();
-            if (isPaletteTable(tag)) {
+            if (isRawTable(tag)) {
                 answer.u8(2);
                 std::string bytes = vrName(element) + (native ? std::string(native->GetPointer(), native->GetLength()) : std::string());
                 answer.text(bytes);
@@ -328,9 +337,14 @@ void report(char *error, size_t capacity, const std::string &message) {
 /// the memory budget allows.
 const int silenceLimitMilliseconds = 300 * 1000;
 
+/// The address-space limit this process started with (the user's `ulimit -v`, if any).
+struct rlimit originalAddressSpace;
+
 /// Caps this process's address space for one file at what it already maps plus room for the file
-/// twice, the pixels allowed twice and 256 MiB for GDCM itself. A hostile length field then makes
-/// GDCM's allocation fail at once (a refusal) instead of zero-filling gigabytes.
+/// twice, eight bytes per decoded pixel byte (OpenJPEG holds a 32-bit integer per sample besides
+/// GDCM's buffers) and 256 MiB for GDCM itself, never above the limit it started with. A hostile
+/// length field then makes GDCM's allocation fail at once (a refusal) instead of zero-filling
+/// gigabytes.
 void limitAddressSpace(const char *path, uint64_t bytes, uint64_t maxPixelBytes) {
     uint64_t fileSize = bytes;
     struct stat status;
@@ -342,13 +356,24 @@ void limitAddressSpace(const char *path, uint64_t bytes, uint64_t maxPixelBytes)
     }
     if (mappedPages == 0) return;
     uint64_t mapped = uint64_t(mappedPages) * uint64_t(sysconf(_SC_PAGESIZE));
-    uint64_t room = 2 * fileSize + 2 * std::min<uint64_t>(maxPixelBytes, uint64_t(1) << 40) + (uint64_t(256) << 20);
-    struct rlimit limit;
-    if (getrlimit(RLIMIT_AS, &limit) != 0) return;
+    uint64_t room = 2 * fileSize + 8 * std::min<uint64_t>(maxPixelBytes, uint64_t(1) << 40) + (uint64_t(256) << 20);
+    struct rlimit limit = originalAddressSpace;
     rlim_t wanted = rlim_t(mapped + room);
-    if (limit.rlim_max != RLIM_INFINITY && wanted > limit.rlim_max) wanted = limit.rlim_max;
-    limit.rlim_cur = wanted;
+    if (limit.rlim_cur == RLIM_INFINITY || wanted < limit.rlim_cur) limit.rlim_cur = wanted;
     setrlimit(RLIMIT_AS, &limit);
+}
+
+/// Closes every descriptor but the standard streams and `keep`.
+void closeOthers(int keep) {
+    std::vector<int> open;
+    if (DIR *folder = opendir("/proc/self/fd")) {
+        while (struct dirent *entry = readdir(folder)) {
+            int fd = std::atoi(entry->d_name);
+            if (fd > 2 && fd != keep && fd != dirfd(folder)) open.push_back(fd);
+        }
+        closedir(folder);
+    }
+    for (int fd : open) close(fd);
 }
 
 /// The child's loop: a request is u8 source (0 a path, 1 the file's bytes), u8 headers only,
@@ -356,18 +381,22 @@ void limitAddressSpace(const char *path, uint64_t bytes, uint64_t maxPixelBytes)
 /// n bytes: a status byte (0 read, 1 refused) and the answer or the reason. It ends when the
 /// parent closes its end (or exits).
 [[noreturn]] void serve(int channel) {
-    // Nothing of the parent's but the channel and the standard streams stays open here: a socket
-    // the parent listens on, or a file it deletes, must not live on in this process.
-    if (channel != 3) {
-        if (dup2(channel, 3) < 0) _exit(1);
-        channel = 3;
+    // Nothing of the parent's but the channel stays open here: a socket the parent listens on, or
+    // a file it deletes, must not live on in this process. GDCM's assertions and its codecs
+    // (OpenJPEG) write to stdout and stderr; medsynth says what matters.
+    closeOthers(channel);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        if (null > 2) close(null);
     }
-    close_range(4, ~0U, 0);
     struct rlimit noCore = {0, 0};
     setrlimit(RLIMIT_CORE, &noCore);
-    // GDCM's assertions and its codecs (OpenJPEG) write to stderr; medsynth says what matters.
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (null >= 0) dup2(null, STDERR_FILENO);
+    getrlimit(RLIMIT_AS, &originalAddressSpace);
+    // Ctrl-C is the parent's to handle (the terminal sends it to the whole process group).
+    signal(SIGINT, SIG_IGN);
     // The parent's crash handlers (Swift's backtracer, libFuzzer's) must not run here: a crash
     // of GDCM's is the parent's to report, from how this process ended.
     for (int deadly : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) signal(deadly, SIG_DFL);
@@ -390,6 +419,10 @@ void limitAddressSpace(const char *path, uint64_t bytes, uint64_t maxPixelBytes)
         try {
             bool fromPath = header[0] == 0;
             out = readInChild(fromPath ? input.c_str() : nullptr, input.data(), input.size(), header[1] != 0, maxPixelBytes);
+        } catch (const std::bad_alloc &) {
+            status = 1;
+            out = "could not be read: GDCM needed more memory than allowed for this file (the file twice, eight bytes per pixel "
+                  "byte the memory budget allows, and 256 MiB)";
         } catch (const std::exception &exception) {
             status = 1;
             out = exception.what();
@@ -397,6 +430,7 @@ void limitAddressSpace(const char *path, uint64_t bytes, uint64_t maxPixelBytes)
             status = 1;
             out = "could not be read (GDCM failed)";
         }
+        setrlimit(RLIMIT_AS, &originalAddressSpace);
         uint64_t length = out.size() + 1;
         if (!writeAll(channel, reinterpret_cast<const char *>(&length), 8) || !writeAll(channel, &status, 1)
             || !writeAll(channel, out.data(), out.size())) {
@@ -412,16 +446,17 @@ struct Server {
     pid_t pid = -1;
     int channel = -1;
 
-    /// Ends the current process (after a crash, a silence or a broken channel) and returns how it ended.
-    std::string stop(bool kill) {
+    /// Ends the current process (after a crash, a silence or a broken channel) and returns how it
+    /// ended. It is killed first: one that is still alive would otherwise be waited for forever.
+    std::string stop() {
         if (pid <= 0) return "";
-        if (kill) ::kill(pid, SIGKILL);
+        ::kill(pid, SIGKILL);
         if (channel >= 0) close(channel);
         channel = -1;
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
         pid = -1;
-        if (!WIFSIGNALED(status)) return "GDCM's process ended unexpectedly";
+        if (!WIFSIGNALED(status)) return "GDCM's process ended unexpectedly (status " + std::to_string(WEXITSTATUS(status)) + ")";
         int signal = WTERMSIG(status);
         return signal == SIGABRT ? "an assertion of GDCM's failed (SIGABRT)"
             : signal == SIGSEGV ? "GDCM crashed (SIGSEGV)" : signal == SIGKILL ? "GDCM's process was killed (SIGKILL; out of memory?)"
@@ -487,7 +522,7 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
             return -1;
         }
         if (!writeAll(server.channel, header, sizeof header) || !writeAll(server.channel, input, size)) {
-            server.stop(true);
+            server.stop();
             continue;
         }
         uint64_t length = 0;
@@ -495,7 +530,7 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
         if (got == 1 && length > 0) {
             char *received = static_cast<char *>(std::malloc(length));
             if (received == nullptr) {
-                server.stop(true);
+                server.stop();
                 report(error, errorCapacity, "could not be read: out of memory for GDCM's answer");
                 return -1;
             }
@@ -514,17 +549,19 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
             std::free(received);
         }
         if (got == -2) {
-            server.stop(true);
+            server.stop();
             report(error, errorCapacity, "could not be read: GDCM's process said nothing for "
                 + std::to_string(silenceLimitMilliseconds / 1000) + " s and was stopped");
             return -1;
         }
-        // The process ended while it read this file: GDCM crashed on it.
-        std::string how = server.stop(false);
+        // The process ended while it read this file (GDCM crashed on it), or the channel broke.
+        // (A process killed by stop() here reports SIGKILL: it had stopped answering.)
+        std::string how = server.stop();
         report(error, errorCapacity, "could not be read: " + how + "; the file is damaged or in a form GDCM cannot take");
         return -1;
     }
-    report(error, errorCapacity, "could not be read: GDCM's process would not take the request");
+    report(error, errorCapacity, std::string("could not be read: GDCM's process would not take the request (")
+        + std::strerror(errno) + ")");
     return -1;
 }
 

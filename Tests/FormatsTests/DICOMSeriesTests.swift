@@ -96,6 +96,37 @@ final class DICOMSeriesTests: XCTestCase {
         XCTAssertEqual(series.geometry, geometry)
     }
 
+    /// A DICOM file of the folder that cannot be read is named, not passed over (which would look
+    /// like a missing slice).
+    func testADamagedSliceIsNamedNotSkipped() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("medsynth-series-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: fixture("dicom-series/shuffled")), to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let victim = folder.appendingPathComponent(try expected().files[3])
+        try Data(Array(repeating: 0, count: 128) + Array("DICM".utf8) + Array(repeating: 0xFF, count: 64)).write(to: victim)
+        assertFormatError(mentions: [victim.lastPathComponent]) { try DICOMSeries(folder: folder.path) }
+    }
+
+    /// Messages about absurd positions are written, not trapped on.
+    func testAbsurdPositionsGiveAMessage() throws {
+        let plane = SlicePlane(orientation: [1, 0, 0, 0, 1, 0], pixelSpacing: [1, 1])
+        let slices = [0, 1, 1e300].map { SliceStack.Slice(position: [0, 0, $0], instanceNumber: nil, label: "z\($0)") }
+        XCTAssertThrowsError(try SliceStack(slices, plane: plane, fallbackSpacing: 1, what: "slices")) {
+            XCTAssertTrue("\($0)".contains("1e+300"), "\($0)")
+        }
+    }
+
+    /// pydicom's expansion of a segmented palette: discrete values, then a linear ramp from the last
+    /// one (numpy's linspace, rounded half to even), then an indirect copy of the first segment.
+    func testSegmentedPalettesExpandAsPydicomExpandsThem() throws {
+        let data = [0, 3, 10, 20, 30, 1, 4, 50, 2, 1, 0, 0]
+        let lut = try DICOMPalette.expandSegmented(data[...], file: "p.dcm")
+        // linspace(30 + 5, 50, 4) = 35, 40, 45, 50; the indirect segment repeats segment 0.
+        XCTAssertEqual(lut, [10, 20, 30, 35, 40, 45, 50, 10, 20, 30])
+        XCTAssertThrowsError(try DICOMPalette.expandSegmented([0, 70000][...], file: "p.dcm"))
+        XCTAssertThrowsError(try DICOMPalette.expandSegmented([1, 3, 9][...], file: "p.dcm"), "a linear segment first")
+    }
+
     /// The stack checks, on slices without files.
     func testTheStackRefusesDuplicatesAndShearAndFallsBackToInstanceNumbers() throws {
         let plane = SlicePlane(orientation: [1, 0, 0, 0, 1, 0], pixelSpacing: [1, 1])

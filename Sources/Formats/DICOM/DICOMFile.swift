@@ -218,6 +218,8 @@ final class DICOMFile {
     /// A palette table's VR ("??" when implicit) and bytes, nil without it.
     func table(_ tag: DICOMTag) -> (vr: String, bytes: [UInt8])? { tables[[tag.code]] }
 
+    func table(_ path: Path) -> (vr: String, bytes: [UInt8])? { tables[path.codes] }
+
     /// Whether the data set is big-endian (Explicit VR Big Endian).
     var isBigEndian: Bool { transferSyntax == "1.2.840.10008.1.2.2" }
 }

@@ -315,16 +315,19 @@ public struct DICOMImage: Sendable {
         guard bits == 8 || bits == 16, entries > 0 else {
             throw FormatError(file: file, object: "LUT Descriptor (0028,3002)", "gives \(entries) entries of \(bits) bits, expected 8 or 16 bits")
         }
-        guard let table = try dicom.numbers(.init(steps: item, tag: .lutData), "LUT Data") else {
+        guard let (vr, bytes) = dicom.table(.init(steps: item, tag: .lutData)) else {
             throw FormatError(file: file, object: "Modality LUT Sequence (0028,3000)", "has no LUT Data (0028,3006)")
         }
+        // 8-bit entries may come one per byte; otherwise they are 16-bit words (GDCM has made a
+        // big-endian file's US and OW words little-endian).
+        let table = bits == 8 && bytes.count == entries ? bytes.map(Int.init) : DICOMPalette.words(bytes, bigEndian: DICOMPalette.needsSwap(dicom, vr))
         guard table.count >= entries else {
             throw FormatError(file: file, object: "LUT Data (0028,3006)", "holds \(table.count) entries, but its descriptor promises \(entries)")
         }
-        if let beyond = table.prefix(entries).first(where: { $0 < 0 || $0 >= Double(1 << bits) || $0 != $0.rounded() }) {
-            throw FormatError(file: file, object: "LUT Data (0028,3006)", "holds \(beyond), not a whole number of \(bits) bits")
+        if let beyond = table.prefix(entries).first(where: { $0 >= 1 << bits }) {
+            throw FormatError(file: file, object: "LUT Data (0028,3006)", "holds \(beyond), more than \(bits) bits")
         }
-        return ModalityLUT(firstMapped: first, bits: bits, data: table.prefix(entries).map { Int($0) })
+        return ModalityLUT(firstMapped: first, bits: bits, data: Array(table.prefix(entries)))
     }
 
     // MARK: Geometry

@@ -62,7 +62,7 @@ struct DICOMPixels {
             let size = layout.bitsAllocated / 8
             if layout.photometric == "YBR_FULL_422" {
                 // Two pixels share one Cb and one Cr: Y1 Y2 Cb Cr (PS3.3 C.7.6.3.1.2), 8 bits only.
-                let needed = layout.frames * layout.pixelsPerFrame * 2
+                let needed = layout.frames * layout.rows * ((layout.columns + 1) / 2) * 4
                 guard size == 1, !layout.planar else {
                     throw FormatError(file: file, "is YBR_FULL_422 with \(layout.bitsAllocated) bits or planar; medsynth reads it interleaved at 8 bits")
                 }
@@ -217,6 +217,9 @@ struct DICOMPalette {
         guard let descriptor = try dicom.numbers(.init(steps: [], tag: DICOMTag.paletteDescriptors[0]), "Red Palette Color LUT Descriptor", count: 3) else {
             throw FormatError(file: file, "is PALETTE COLOR but has no Red Palette Color LUT Descriptor (0028,1101)")
         }
+        guard descriptor.allSatisfy({ $0 == $0.rounded() && abs($0) <= 65535 }) else {
+            throw FormatError(file: file, object: "Red Palette Color LUT Descriptor (0028,1101)", "holds \(descriptor), expected 3 whole numbers")
+        }
         let entries = descriptor[0] == 0 ? 65536 : Int(descriptor[0])
         let first = signedPixels && descriptor[1] >= 0x8000 ? Int(descriptor[1]) - 0x10000 : Int(descriptor[1])
         let nominalBits = Int(descriptor[2])
@@ -226,7 +229,7 @@ struct DICOMPalette {
         var tables: [[Int]] = []
         for colour in 0..<3 {
             if let (vr, bytes) = dicom.table(DICOMTag.paletteData[colour]) {
-                let words = Self.words(bytes, bigEndian: dicom.isBigEndian && vr != "OW")
+                let words = Self.words(bytes, bigEndian: Self.needsSwap(dicom, vr))
                 // The bytes per entry are what the table's length says (8-bit entries may sit in 16 bits).
                 guard bytes.count == entries || bytes.count == 2 * entries || bytes.count == 2 * entries + 1 else {
                     throw FormatError(file: file, object: "palette table \(DICOMTag.paletteData[colour])",
@@ -234,8 +237,8 @@ struct DICOMPalette {
                 }
                 tables.append(bytes.count == entries ? bytes.map(Int.init) : Array(words.prefix(entries)))
             } else if let (vr, bytes) = dicom.table(DICOMTag.segmentedPaletteData[colour]) {
-                let values = nominalBits == 8 ? bytes.map(Int.init) : Self.words(bytes, bigEndian: dicom.isBigEndian && vr != "OW")
-                let expanded = try Self.expandSegmented(values, file: file)
+                let values = nominalBits == 8 ? bytes.map(Int.init) : Self.words(bytes, bigEndian: Self.needsSwap(dicom, vr))
+                let expanded = try Self.expandSegmented(values[...], file: file)
                 guard expanded.count >= entries else {
                     throw FormatError(file: file, object: "segmented palette \(DICOMTag.segmentedPaletteData[colour])",
                                       "expands to \(expanded.count) entries where its descriptor promises \(entries)")
@@ -253,7 +256,13 @@ struct DICOMPalette {
     /// The table index of a stored value.
     func entry(_ stored: Int64) -> Int { Int(max(0, min(stored - Int64(firstMapped), Int64(entries - 1)))) }
 
-    private static func words(_ bytes: [UInt8], bigEndian: Bool) -> [Int] {
+    /// GDCM swaps a big-endian file's 16-bit values (US, SS, OW) as it reads them; OB and UN it
+    /// leaves as stored.
+    static func needsSwap(_ dicom: DICOMFile, _ vr: String) -> Bool {
+        dicom.isBigEndian && (vr == "OB" || vr == "UN")
+    }
+
+    static func words(_ bytes: [UInt8], bigEndian: Bool) -> [Int] {
         stride(from: 0, to: bytes.count - 1, by: 2).map {
             bigEndian ? Int(bytes[$0]) << 8 | Int(bytes[$0 + 1]) : Int(bytes[$0]) | Int(bytes[$0 + 1]) << 8
         }
@@ -262,22 +271,22 @@ struct DICOMPalette {
     /// Expands a segmented table: discrete (opcode 0: `length` values), linear (1: `length` steps
     /// from the last value to the next, rounded half to even as numpy rounds) and indirect (2: a
     /// copy of `length` segments from an earlier offset), as pydicom's `_expand_segmented_lut`.
-    static func expandSegmented(_ data: [Int], file: String, segments limit: Int? = nil, last: Int? = nil, depth: Int = 0) throws -> [Int] {
-        guard depth < 8 else { throw FormatError(file: file, "has a segmented palette whose indirect segments nest too deep") }
+    /// At most 65536 entries, and indirect segments may not nest: a hostile table stays cheap.
+    static func expandSegmented(_ data: ArraySlice<Int>, file: String, segments limit: Int? = nil, last: Int? = nil) throws -> [Int] {
         var lut: [Int] = []
-        var offset = 0, read = 0
-        while offset + 1 < data.count {
+        var offset = data.startIndex, read = 0
+        func refuse(_ why: String) -> FormatError { FormatError(file: file, "has a segmented palette \(why)") }
+        while offset + 1 < data.endIndex {
             let opcode = data[offset], length = data[offset + 1]
             offset += 2
+            guard lut.count + length <= 65536 else { throw refuse("of more than 65536 entries") }
             switch opcode {
             case 0:
-                guard offset + length <= data.count else { throw FormatError(file: file, "has a segmented palette whose discrete segment runs past its end") }
+                guard offset + length <= data.endIndex else { throw refuse("whose discrete segment runs past its end") }
                 lut += data[offset..<offset + length]
                 offset += length
             case 1:
-                guard let y0 = lut.last ?? last, offset < data.count else {
-                    throw FormatError(file: file, "has a segmented palette that starts with a linear segment")
-                }
+                guard let y0 = lut.last ?? last, offset < data.endIndex else { throw refuse("that starts with a linear segment") }
                 let y1 = data[offset]
                 offset += 1
                 if y0 == y1 || length == 0 {
@@ -289,15 +298,16 @@ struct DICOMPalette {
                     lut += (0..<length).map { i in Int((i == length - 1 ? stop : start + Double(i) * delta).rounded(.toNearestOrEven)) }
                 }
             case 2:
-                guard !lut.isEmpty, offset + 1 < data.count else { throw FormatError(file: file, "has a segmented palette with a misplaced indirect segment") }
-                let target = data[offset] | data[offset + 1] << 16
+                guard limit == nil else { throw refuse("with an indirect segment inside an indirect one") }
+                guard !lut.isEmpty, offset + 1 < data.endIndex else { throw refuse("with a misplaced indirect segment") }
+                let target = data.startIndex + (data[offset] | data[offset + 1] << 16)
                 offset += 2
-                guard target < data.count else { throw FormatError(file: file, "has a segmented palette whose indirect segment points past its end") }
-                lut += try expandSegmented(Array(data[target...]), file: file, segments: length, last: lut.last, depth: depth + 1)
+                guard target < data.endIndex else { throw refuse("whose indirect segment points past its end") }
+                lut += try expandSegmented(data[target...], file: file, segments: length, last: lut.last)
+                guard lut.count <= 65536 else { throw refuse("of more than 65536 entries") }
             default:
-                throw FormatError(file: file, "has a segmented palette with opcode \(opcode); expected 0, 1 or 2")
+                throw refuse("with opcode \(opcode); expected 0, 1 or 2")
             }
-            guard lut.count <= 65536 else { throw FormatError(file: file, "has a segmented palette of more than 65536 entries") }
             read += 1
             if read == limit { break }
         }

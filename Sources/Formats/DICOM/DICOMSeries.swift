@@ -95,7 +95,7 @@ struct SliceStack {
             if let uneven = gaps.firstIndex(where: { abs($0 - median) > tolerance }) {
                 let gap = gaps[uneven]
                 let missing = gap / median
-                let cause = missing > 1.5 ? ", as if \(Int(missing.rounded()) - 1) \(what.dropLast()) were missing" : ""
+                let cause = missing > 1.5 && missing < 1e6 ? ", as if \(Int(missing.rounded()) - 1) \(what.dropLast()) were missing" : ""
                 throw SliceStackError("\(slices[order[uneven]].label) and \(slices[order[uneven + 1]].label) are \(Self.format(gap)) mm apart "
                     + "where the other \(what) are \(Self.format(median)) mm apart\(cause); medsynth reads evenly spaced \(what) only")
             }
@@ -131,8 +131,10 @@ struct SliceStack {
         }
     }
 
+    /// A distance for messages, to a thousandth of a millimetre ("2.5", "5", "1e+300").
     static func format(_ value: Double) -> String {
         let rounded = (value * 1000).rounded() / 1000
+        guard rounded.isFinite, abs(rounded) < 1e15 else { return "\(value)" }
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
     }
 }
@@ -241,7 +243,7 @@ public struct DICOMSeries: Sendable {
         var looked = 0
         while looked < 16, let relative = enumerator.nextObject() as? String {
             if (relative as NSString).lastPathComponent.hasPrefix(".") { enumerator.skipDescendants(); continue }
-            guard enumerator.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            guard isRegularFile(enumerator.fileAttributes, (path as NSString).appendingPathComponent(relative)) else { continue }
             looked += 1
             if hasDICOMPreamble((path as NSString).appendingPathComponent(relative)) { return true }
         }
@@ -258,8 +260,11 @@ public struct DICOMSeries: Sendable {
         for path in try candidateFiles(in: seriesFolder(of: folder), limit: maximumFiles, visited: visited) {
             if let refusal = allowed(path) { throw FormatError(file: path, refusal) }
             visited(path)
-            guard hasDICOMPreamble(path), let file = try? DICOMFile(reading: path, headersOnly: true),
-                  file.text(.rows) != nil else { continue }   // not an image: a report, a plan, a DICOMDIR
+            // Files that are not DICOM are passed over; a DICOM file that cannot be read is an error
+            // (passed over, it would look like a missing slice).
+            guard hasDICOMPreamble(path) else { continue }
+            let file = try DICOMFile(reading: path, headersOnly: true)
+            guard file.text(.rows) != nil else { continue }   // not an image: a report, a plan, a DICOMDIR
             let uid = file.string(.seriesInstanceUID) ?? ""
             if groups[uid] == nil {
                 order.append(uid)
@@ -325,7 +330,7 @@ public struct DICOMSeries: Sendable {
             let file = try DICOMFile(reading: path, headersOnly: true)
             let frames = try file.number(.numberOfFrames, "Number of Frames") ?? 1
             guard frames == 1 else {
-                throw FormatError(file: path, "has \(Int(frames)) frames; a series of several files is read as single-frame slices")
+                throw FormatError(file: path, "has \(SliceStack.format(frames)) frames; a series of several files is read as single-frame slices")
             }
             guard let spacing = try file.numbers(.pixelSpacing, "Pixel Spacing", count: 2) else {
                 throw FormatError(file: path, "has no Pixel Spacing (0028,0030), so the series has no geometry")
@@ -410,13 +415,24 @@ public struct DICOMSeries: Sendable {
             if enumerator.fileAttributes?[.type] as? FileAttributeType == .typeDirectory {
                 visited((folder as NSString).appendingPathComponent(relative))
             }
-            guard name.uppercased() != "DICOMDIR", enumerator.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            guard name.uppercased() != "DICOMDIR", isRegularFile(enumerator.fileAttributes, (folder as NSString).appendingPathComponent(relative)) else { continue }
             files.append((folder as NSString).appendingPathComponent(relative))
             if files.count > limit {
                 throw FormatError(file: folder, "holds more than \(limit) files; medsynth reads a series from a folder of at most that many")
             }
         }
         return files.sorted()
+    }
+
+    /// A regular file, or a symbolic link to one (as annexed data sets hold their files).
+    static func isRegularFile(_ attributes: [FileAttributeKey: Any]?, _ path: String) -> Bool {
+        switch attributes?[.type] as? FileAttributeType {
+        case .typeRegular?: return true
+        case .typeSymbolicLink?:
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
+        default: return false
+        }
     }
 
     static func hasDICOMPreamble(_ path: String) -> Bool {
