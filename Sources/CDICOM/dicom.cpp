@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
 namespace {
 
 // MARK: The answer, written by the child
@@ -333,9 +335,12 @@ void report(char *error, size_t capacity, const std::string &message) {
     error[n] = 0;
 }
 
-/// How long the reader may go without sending a byte: far longer than decoding the largest image
-/// the memory budget allows.
-const int silenceLimitMilliseconds = 300 * 1000;
+/// How long the reader may take over a file before it is taken to be stuck (GDCM looping on a
+/// hostile file): 5 s, and 2 s more per MiB of file (decoding runs at tens of MB a second), at
+/// most 10 minutes.
+int silenceLimitMilliseconds(uint64_t fileSize) {
+    return int(std::min<uint64_t>(5000 + (fileSize >> 20) * 2000, 600 * 1000));
+}
 
 /// The address-space limit this process started with (the user's `ulimit -v`, if any).
 struct rlimit originalAddressSpace;
@@ -397,6 +402,9 @@ void closeOthers(int keep) {
     getrlimit(RLIMIT_AS, &originalAddressSpace);
     // Ctrl-C is the parent's to handle (the terminal sends it to the whole process group).
     signal(SIGINT, SIG_IGN);
+    // Under a sanitizer (the fuzzing build), the parent's death callback (libFuzzer's, which saves
+    // the input as a finding) must not run here either.
+    if (__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(nullptr);
     // The parent's crash handlers (Swift's backtracer, libFuzzer's) must not run here: a crash
     // of GDCM's is the parent's to report, from how this process ended.
     for (int deadly : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP}) signal(deadly, SIG_DFL);
@@ -511,6 +519,8 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
     std::lock_guard<std::mutex> guard(server.lock);
     const char *input = path != nullptr ? path : static_cast<const char *>(bytes);
     uint64_t size = path != nullptr ? std::strlen(path) : count;
+    struct stat status;
+    int limit = silenceLimitMilliseconds(path == nullptr ? count : stat(path, &status) == 0 ? uint64_t(status.st_size) : 0);
     char header[18] = {char(path != nullptr ? 0 : 1), char(headersOnly ? 1 : 0)};
     std::memcpy(header + 2, &maxPixelBytes, 8);
     std::memcpy(header + 10, &size, 8);
@@ -526,7 +536,7 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
             continue;
         }
         uint64_t length = 0;
-        int got = readAll(server.channel, reinterpret_cast<char *>(&length), 8, silenceLimitMilliseconds);
+        int got = readAll(server.channel, reinterpret_cast<char *>(&length), 8, limit);
         if (got == 1 && length > 0) {
             char *received = static_cast<char *>(std::malloc(length));
             if (received == nullptr) {
@@ -534,7 +544,7 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
                 report(error, errorCapacity, "could not be read: out of memory for GDCM's answer");
                 return -1;
             }
-            got = readAll(server.channel, received, length, silenceLimitMilliseconds);
+            got = readAll(server.channel, received, length, limit);
             if (got == 1) {
                 if (received[0] != 0) {
                     report(error, errorCapacity, std::string(received + 1, length - 1));
@@ -550,8 +560,8 @@ extern "C" int medsynth_dicom_read(const char *path, const void *bytes, size_t c
         }
         if (got == -2) {
             server.stop();
-            report(error, errorCapacity, "could not be read: GDCM's process said nothing for "
-                + std::to_string(silenceLimitMilliseconds / 1000) + " s and was stopped");
+            report(error, errorCapacity, "could not be read: GDCM took more than " + std::to_string(limit / 1000)
+                + " s over it (stuck on a damaged file?) and was stopped");
             return -1;
         }
         // The process ended while it read this file (GDCM crashed on it), or the channel broke.
