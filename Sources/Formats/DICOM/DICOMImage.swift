@@ -171,7 +171,7 @@ public struct DICOMImage: Sendable {
         do {
             let stack = try DICOMFrames(of: dicom, frames: frames)
             self.geometry = try stack?.geometry ?? Self.geometry(of: dicom)
-            if let order = stack?.order, order != Array(0..<frames) { self.pixels = try Self.reorder(pixels, frames: order, colour: !greyscale) }
+            if let order = stack?.order, order != Array(0..<frames) { self.pixels = try Self.reorder(pixels, frames: order) }
             if let problem = stack?.problem { self.geometryProblem = problem }
         } catch {
             self.geometry = nil
@@ -264,7 +264,7 @@ public struct DICOMImage: Sendable {
     }
 
     /// The frames of `pixels` in the order `frames` gives.
-    static func reorder(_ pixels: Tensor, frames order: [Int], colour: Bool) throws -> Tensor {
+    static func reorder(_ pixels: Tensor, frames order: [Int]) throws -> Tensor {
         let frameSize = pixels.count / order.count
         var values = [Float](repeating: 0, count: pixels.count)
         let scalars = pixels.scalars
